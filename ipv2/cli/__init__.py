@@ -1,0 +1,1 @@
+"""The `ipv2` command line: one module per subcommand."""

@@ -1,0 +1,45 @@
+"""Options and helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+from typing import Iterator
+
+from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress
+
+
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
+                        help="progress display: a bar on stderr (default), JSON lines on stdout "
+                             "for programs such as the Slicer module, or nothing")
+
+
+def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
+    parser.add_argument("--seed", type=int, default=default,
+                        help=f"random seed; the same seed gives the same result (default {default})")
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where to compute: auto takes the GPU when there is one (default auto)")
+
+
+@contextlib.contextmanager
+def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
+    """A monitor that shows progress as asked and turns SIGTERM into a clean cancel."""
+    kind = getattr(args, "progress", "bar")
+    reporter = {"bar": TqdmProgress, "json": JsonLinesProgress}.get(kind)
+    sink = reporter() if reporter else None
+    monitor = Monitor(sink)
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        previous = signal.signal(signal.SIGTERM, lambda *_: monitor.cancel())
+    try:
+        yield monitor
+    finally:
+        if sink is not None:
+            sink.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,23 @@
+"""Choosing the torch device: GPU when present, CPU otherwise."""
+
+from __future__ import annotations
+
+import torch
+
+from ipv2.errors import InputError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` takes CUDA when available; asking for CUDA on a machine without it is an error."""
+    name = (name or "auto").lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError(f"device '{name}' was asked for, but no CUDA GPU is available here; use --device cpu or auto")
+        return torch.device(name)
+    raise InputError(f"unknown device '{name}'; choose one of {', '.join(DEVICE_CHOICES)}")

@@ -1,0 +1,54 @@
+"""Writing files so that a crash or cancel never leaves a half-written result.
+
+Each output is written to a hidden temporary name beside its destination and renamed into
+place only when complete; a rename within one folder is atomic on POSIX and Windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator, Union
+
+PathLike = Union[str, os.PathLike]
+
+
+@contextlib.contextmanager
+def atomic_output_path(destination: PathLike) -> Iterator[Path]:
+    """Yields a temporary path with the destination's suffixes; renames it on success."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(destination.suffixes) or ".tmp"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.stem}.partial-", suffix=suffix,
+                                    dir=destination.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, destination)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
+    """Yields a temporary folder; on success its files are moved into `destination`.
+
+    Files already in `destination` that the run does not produce are left alone.
+    """
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=destination))
+    try:
+        yield tmp
+        for item in sorted(tmp.iterdir()):
+            target = destination / item.name
+            if target.is_dir() and item.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

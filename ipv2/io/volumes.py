@@ -1,0 +1,104 @@
+"""Volume files through SimpleITK: NRRD, NIfTI, MHA and DICOM series folders, in HU."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import SimpleITK as sitk
+
+from ipv2.errors import InputError
+from ipv2.io.atomic import atomic_output_path
+from ipv2.volume import Volume
+
+PathLike = Union[str, os.PathLike]
+VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
+
+
+def _full_suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    return path.suffix.lower()
+
+
+def _read_dicom_series(folder: Path) -> sitk.Image:
+    reader = sitk.ImageSeriesReader()
+    series = reader.GetGDCMSeriesIDs(str(folder))
+    if not series:
+        raise InputError(f"{folder}: the folder holds no DICOM series")
+    if len(series) > 1:
+        raise InputError(f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
+                         "put each series in a folder of its own")
+    files = reader.GetGDCMSeriesFileNames(str(folder), series[0])
+    reader.SetFileNames(files)
+    # GDCM applies each slice's rescale slope and intercept, so the voxels come out in HU.
+    return reader.Execute()
+
+
+def image_to_volume(image: sitk.Image, source: str = "") -> Volume:
+    if image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError(f"{source}: the image has {image.GetNumberOfComponentsPerPixel()} components per "
+                         "voxel (colour?); a single-channel CT volume is needed")
+    array = sitk.GetArrayFromImage(image)
+    if image.GetDimension() != 3:
+        return Volume(array=array.astype(np.float32, copy=False),
+                      metadata={"source": source, "dimension": image.GetDimension()})
+    return Volume(array=array.astype(np.float32, copy=False), spacing=image.GetSpacing(),
+                  origin=image.GetOrigin(), direction=image.GetDirection(), metadata={"source": source})
+
+
+def volume_to_image(volume: Volume, dtype=np.float32) -> sitk.Image:
+    image = sitk.GetImageFromArray(np.ascontiguousarray(volume.array, dtype=dtype))
+    image.SetSpacing(volume.spacing)
+    image.SetOrigin(volume.origin)
+    image.SetDirection(volume.direction)
+    return image
+
+
+def read_volume(path: PathLike) -> Volume:
+    """A volume file or a DICOM series folder, as float32 HU with its geometry."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    try:
+        if path.is_dir():
+            image = _read_dicom_series(path)
+        else:
+            image = sitk.ReadImage(str(path))
+    except InputError:
+        raise
+    except RuntimeError as error:
+        first_line = str(error).strip().splitlines()[-1] if str(error).strip() else "unreadable"
+        raise InputError(f"{path}: cannot be read as a volume ({first_line})") from None
+    return image_to_volume(image, source=str(path))
+
+
+def _check_writable_suffix(path: Path) -> None:
+    if _full_suffix(path) not in VOLUME_SUFFIXES:
+        raise InputError(f"{path}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
+
+
+def write_volume(volume: Volume, path: PathLike, dtype=np.float32, compress: bool = True) -> Path:
+    """Writes atomically: the destination is replaced only by a complete file."""
+    path = Path(path)
+    _check_writable_suffix(path)
+    image = volume_to_image(volume, dtype=dtype)
+    with atomic_output_path(path) as tmp:
+        sitk.WriteImage(image, str(tmp), useCompression=compress)
+    return path
+
+
+def write_labelmap(labels: np.ndarray, like: Volume, path: PathLike) -> Path:
+    """An integer label volume on the grid of `like`."""
+    return write_volume(like.with_array(np.asarray(labels)), path, dtype=np.uint8)
+
+
+def read_labelmap(path: PathLike, like: Optional[Volume] = None) -> np.ndarray:
+    volume = read_volume(path)
+    if like is not None and volume.shape != like.shape:
+        raise InputError(f"{path}: label volume of shape {volume.shape} does not match the image's {like.shape}")
+    return volume.array.astype(np.uint8)
