@@ -1,0 +1,101 @@
+"""Real MRML under pytest: a scene with the logics that slicer.util needs.
+
+The `slicer-core` wheel holds MRML and the module logics but no application, so the scene,
+the application logic and the volumes, colors and segmentations logics are set up here and
+exposed the way `slicer.util` looks them up (`slicer.modules.<name>.logic()`).
+"""
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+# Inside Slicer the scripted module folders are on sys.path; the same holds here.
+for moduleFolder in ("IPv2Purify", "IPv2Denoise"):
+    path = str(REPOSITORY / moduleFolder)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+slicer = pytest.importorskip("slicer", reason="the slicer-core wheel (test extras) is needed")
+
+from ipv2.volume import Volume  # noqa: E402
+
+
+class _ModuleWithLogic:
+    def __init__(self, logic):
+        self._logic = logic
+
+    def logic(self):
+        return self._logic
+
+
+def _logicOnScene(logic, applicationLogic, scene):
+    logic.SetMRMLApplicationLogic(applicationLogic)
+    logic.SetMRMLScene(scene)
+    return logic
+
+
+@pytest.fixture
+def mrmlScene():
+    """A fresh scene set as `slicer.mrmlScene`, with volumes/colors/segmentations logics."""
+    scene = slicer.vtkMRMLScene()
+    applicationLogic = slicer.vtkSlicerApplicationLogic()
+    applicationLogic.SetMRMLScene(scene)
+    colors = _logicOnScene(slicer.vtkSlicerColorLogic(), applicationLogic, scene)
+    volumes = _logicOnScene(slicer.vtkSlicerVolumesLogic(), applicationLogic, scene)
+    segmentations = _logicOnScene(slicer.vtkSlicerSegmentationsModuleLogic(), applicationLogic, scene)
+    previousScene = getattr(slicer, "mrmlScene", None)
+    previousModules = getattr(slicer, "modules", None)
+    slicer.mrmlScene = scene
+    slicer.modules = types.SimpleNamespace(colors=_ModuleWithLogic(colors), volumes=_ModuleWithLogic(volumes),
+                                           segmentations=_ModuleWithLogic(segmentations))
+    yield scene
+    scene.Clear(True)
+    slicer.mrmlScene = previousScene
+    if previousModules is not None:
+        slicer.modules = previousModules
+
+
+def chestLike(shape=(6, 48, 40), seed=0):
+    """A small body-in-air volume in HU: soft tissue ellipse with two dark lungs."""
+    rng = np.random.default_rng(seed)
+    depth, height, width = shape
+    yy, xx = np.mgrid[0:height, 0:width]
+    cy, cx = height / 2, width / 2
+    body = ((yy - cy) / (0.38 * height)) ** 2 + ((xx - cx) / (0.45 * width)) ** 2 <= 1
+    lungs = (((yy - cy) / (0.25 * height)) ** 2 + ((np.abs(xx - cx) - 0.2 * width) / (0.14 * width)) ** 2) <= 1
+    image = np.full((height, width), -1000.0)
+    image[body] = 40.0
+    image[lungs] = -850.0
+    volume = np.repeat(image[None], depth, axis=0)
+    return (volume + rng.normal(0, 5, volume.shape)).astype(np.float32)
+
+
+def obliqueDirection(rightHanded=True):
+    """A rotation about an oblique axis with flipped axes: nothing lines up by accident.
+
+    Scanners give right-handed grids; a left-handed one (a mirrored slice order) is kept
+    for the test that Slicer's reader, which reorders such slices, still sees the same
+    physical image.
+    """
+    angle = np.deg2rad(20.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle), 0.0], [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]])
+    tilt = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(0.3), -np.sin(0.3)], [0.0, np.sin(0.3), np.cos(0.3)]])
+    flips = np.diag([1.0, -1.0, -1.0]) if rightHanded else np.diag([1.0, -1.0, 1.0])
+    return tuple((rotation @ tilt @ flips).reshape(-1))
+
+
+@pytest.fixture
+def obliqueCt():
+    """A CT volume with anisotropic spacing, a non-zero origin and a non-identity direction."""
+    return Volume(chestLike(), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0), direction=obliqueDirection())
+
+
+@pytest.fixture
+def mirroredCt():
+    """As obliqueCt, on a left-handed grid."""
+    return Volume(chestLike(seed=1), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0),
+                  direction=obliqueDirection(rightHanded=False))
