@@ -1,0 +1,119 @@
+"""A backend run from start to imported results, or to nothing at all.
+
+The job owns a temporary work folder: inputs are written there, the backend writes its
+outputs there, and `importResults(workFolder)` turns them into scene nodes only after the
+backend exited successfully. Cancel or failure removes the folder, so the scene and the
+disk are left as they were.
+"""
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from IPv2Lib.BackendProcess import EXIT_CANCELLED, BackendProcess
+
+PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
+
+
+class BackendJobError(RuntimeError):
+    """The backend failed; the message is the backend's own."""
+
+
+class BackendJobCancelled(BackendJobError):
+    """The user cancelled the run; nothing was imported or written."""
+
+
+class BackendJob:
+    def __init__(self, title, prepareInputs, buildArguments, importResults, onProgress=None, onLog=None,
+                 onFinished=None, python=None, environment=None, workFolder=None, processOptions=None):
+        """
+        prepareInputs(workFolder): writes the input files (runs in `start`, before the process).
+        buildArguments(workFolder) -> list: the `ipv2` command line after `python -m ipv2`.
+        importResults(workFolder) -> result: reads outputs into nodes; called on success only.
+        onFinished(job): called once, from `poll`, whatever the outcome.
+        """
+        self.title = title
+        self.prepareInputs = prepareInputs
+        self.buildArguments = buildArguments
+        self.importResults = importResults
+        self.onProgress = onProgress
+        self.onLog = onLog
+        self.onFinished = onFinished
+        self.python = python
+        self.environment = environment
+        self._workFolderParent = workFolder
+        self.processOptions = dict(processOptions or {})
+        self.workFolder = None
+        self.process = None
+        self.state = PENDING
+        self.result = None
+        self.error = None
+
+    @property
+    def finished(self):
+        return self.state in (SUCCEEDED, FAILED, CANCELLED)
+
+    def start(self):
+        if self.state != PENDING:
+            raise RuntimeError(f"{self.title} was already started")
+        self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=self._workFolderParent))
+        try:
+            self.prepareInputs(self.workFolder)
+            self.process = BackendProcess(self.buildArguments(self.workFolder), onProgress=self.onProgress,
+                                          onLog=self.onLog, python=self.python, environment=self.environment,
+                                          workingFolder=str(self.workFolder), **self.processOptions)
+            self.process.start()
+        except BaseException:
+            self._removeWorkFolder()
+            raise
+        self.state = RUNNING
+        return self
+
+    def poll(self):
+        """Advances the job; returns True once it finished (see `state`, `result`, `error`)."""
+        if self.state != RUNNING:
+            return self.finished
+        returnCode = self.process.poll()
+        if returnCode is None:
+            return False
+        try:
+            if self.process.cancelRequested or returnCode == EXIT_CANCELLED:
+                self.state = CANCELLED
+            elif returnCode != 0:
+                self.state = FAILED
+                self.error = BackendJobError(f"{self.title} failed: {self.process.errorMessage()}")
+            else:
+                try:
+                    self.result = self.importResults(self.workFolder)
+                    self.state = SUCCEEDED
+                except Exception as error:
+                    self.state = FAILED
+                    self.error = error
+        finally:
+            self._removeWorkFolder()
+        if self.onFinished is not None:
+            self.onFinished(self)
+        return True
+
+    def cancel(self):
+        if self.state == PENDING:
+            self.state = CANCELLED
+        elif self.state == RUNNING:
+            self.process.cancel()
+
+    def run(self, pollSeconds=0.1):
+        """Starts and waits (batch mode); returns the result or raises the job's error."""
+        if self.state == PENDING:
+            self.start()
+        while not self.poll():
+            time.sleep(pollSeconds)
+        if self.state == FAILED:
+            raise self.error
+        if self.state == CANCELLED:
+            raise BackendJobCancelled(f"{self.title} was cancelled; nothing was changed")
+        return self.result
+
+    def _removeWorkFolder(self):
+        if self.workFolder is not None:
+            shutil.rmtree(self.workFolder, ignore_errors=True)
