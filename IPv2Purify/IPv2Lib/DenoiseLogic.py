@@ -1,0 +1,179 @@
+"""Denoising, training and evaluation from the scene, each through the backend in a separate process."""
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import slicer
+import vtk
+
+from ipv2.io import read_volume, write_labelmap, write_volume
+
+from IPv2Lib.BackendJob import BackendJob
+from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+
+DEVICES = ("auto", "cpu", "cuda")
+LOSS_PATTERN = re.compile(r"\bloss[=:\s]+([-+0-9.eE]+)")
+FIDELITY_METRICS = ("rmse_hu", "mae_hu", "psnr_db", "ssim")
+
+
+def lossOf(progressRecord=None, logLine=None):
+    """The training loss in a progress record or a log line, if there is one."""
+    if progressRecord is not None and isinstance(progressRecord.get("loss"), (int, float)):
+        return float(progressRecord["loss"])
+    if logLine:
+        match = LOSS_PATTERN.search(logLine)
+        if match:
+            try:
+                return float(match.group(1))
+            except ValueError:
+                return None
+    return None
+
+
+class DenoiseLogic:
+    def __init__(self, python=None, environment=None):
+        self.python = python
+        self.environment = environment
+
+    def _job(self, title, prepare, arguments, importResults, **callbacks):
+        return BackendJob(title, prepare, arguments, importResults, python=self.python,
+                          environment=self.environment, **callbacks)
+
+    # Denoise ---------------------------------------------------------------------------
+
+    def createDenoiseJob(self, inputNode, model, device="auto", **callbacks):
+        """Denoises `inputNode` with a bundled model name or a checkpoint path into a new node."""
+        if inputNode is None:
+            raise ValueError("select the volume to denoise")
+        if not model:
+            raise ValueError("choose a bundled model or a checkpoint file")
+        if device not in DEVICES:
+            raise ValueError(f"device '{device}' is not one of {', '.join(DEVICES)}")
+        if os.path.sep in str(model) and not Path(model).is_file():
+            raise ValueError(f"checkpoint {model}: no such file")
+        volume = VolumeNodeConverter.toVolume(inputNode)
+
+        def importResults(workFolder):
+            denoised = read_volume(workFolder / "denoised.nrrd")
+            if not denoised.same_geometry(volume):
+                raise ValueError("the denoised volume is not on the input's voxel grid")
+            return VolumeNodeConverter.toNewNode(denoised, f"{inputNode.GetName()} denoised", like=inputNode)
+
+        return self._job(
+            "Denoising", lambda folder: write_volume(volume, folder / "input.nrrd"),
+            lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
+                            folder / "denoised.nrrd", "--device", device, "--progress", "json"],
+            importResults, **callbacks)
+
+    # Train -----------------------------------------------------------------------------
+
+    def createTrainJob(self, outputCheckpoint, model, steps, pairNodes=(), pairFolders=(), device="auto",
+                       seed=0, **callbacks):
+        """Trains on purified pairs ((input node, target node) and/or `ipv2 purify` output folders).
+
+        The backend writes the checkpoint in the work folder; it is moved to `outputCheckpoint`
+        only when training completed, so a cancelled run leaves no file behind.
+        """
+        if not outputCheckpoint:
+            raise ValueError("choose where to save the trained checkpoint")
+        pairNodes = [(inputNode, targetNode) for inputNode, targetNode in pairNodes if inputNode and targetNode]
+        pairFolders = [Path(folder) for folder in pairFolders if folder]
+        if not pairNodes and not pairFolders:
+            raise ValueError("select at least one purified pair (volumes in the scene or a folder)")
+        for folder in pairFolders:
+            if not folder.is_dir():
+                raise ValueError(f"training pairs {folder}: no such folder")
+        if int(steps) < 1:
+            raise ValueError(f"training steps {steps} must be at least 1")
+        pairs = []
+        for inputNode, targetNode in pairNodes:
+            inputVolume, targetVolume = VolumeNodeConverter.toVolume(inputNode), VolumeNodeConverter.toVolume(targetNode)
+            if not inputVolume.same_geometry(targetVolume):
+                raise ValueError(f"training pair '{inputNode.GetName()}' / '{targetNode.GetName()}': "
+                                 "input and target are not on the same voxel grid")
+            pairs.append((inputVolume, targetVolume))
+        extension = "".join(Path(outputCheckpoint).suffixes) or ".pt"
+
+        def prepare(workFolder):
+            for index, (inputVolume, targetVolume) in enumerate(pairs):
+                write_volume(inputVolume, workFolder / "pairs" / f"scene{index}" / "train_input.nrrd")
+                write_volume(targetVolume, workFolder / "pairs" / f"scene{index}" / "train_target.nrrd")
+
+        def arguments(workFolder):
+            folders = [workFolder / "pairs" / f"scene{index}" for index in range(len(pairs))] + pairFolders
+            return ["train", "--pairs", *folders, "--model", model, "--steps", str(int(steps)), "--seed", str(int(seed)),
+                    "--device", device, "--out", workFolder / f"checkpoint{extension}", "--progress", "json"]
+
+        def importResults(workFolder):
+            destination = Path(outputCheckpoint)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(workFolder / f"checkpoint{extension}"), str(destination))
+            return destination
+
+        return self._job("Training", prepare, arguments, importResults, **callbacks)
+
+    # Evaluate --------------------------------------------------------------------------
+
+    def createEvaluateJob(self, predictionNode, labelNode, segmentationNode, truthNode=None, **callbacks):
+        """Region figures of a prediction against a label; returns (table node, report, figure PNG bytes)."""
+        if predictionNode is None or labelNode is None or segmentationNode is None:
+            raise ValueError("select the prediction, the evaluation label and the region segmentation")
+        prediction = VolumeNodeConverter.toVolume(predictionNode)
+        label = VolumeNodeConverter.toVolume(labelNode)
+        truth = VolumeNodeConverter.toVolume(truthNode) if truthNode is not None else None
+        labels = RegionSegmentation.toLabels(segmentationNode, predictionNode)
+
+        def prepare(workFolder):
+            write_volume(prediction, workFolder / "prediction.nrrd")
+            write_volume(label, workFolder / "label.nrrd")
+            write_labelmap(labels, prediction, workFolder / "masks.nrrd")
+            if truth is not None:
+                write_volume(truth, workFolder / "truth.nrrd")
+
+        def arguments(workFolder):
+            command = ["evaluate", "--pred", workFolder / "prediction.nrrd", "--label", workFolder / "label.nrrd",
+                       "--masks", workFolder / "masks.nrrd", "--out", workFolder / "report", "--progress", "json"]
+            if truth is not None:
+                command += ["--truth", workFolder / "truth.nrrd"]
+            return command
+
+        def importResults(workFolder):
+            reportFolder = workFolder / "report"
+            report = json.loads((reportFolder / "report.json").read_text())
+            figures = sorted(reportFolder.glob("*.png"))
+            figure = figures[0].read_bytes() if figures else None
+            table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
+            return table, report, figure
+
+        return self._job("Evaluation", prepare, arguments, importResults, **callbacks)
+
+    @staticmethod
+    def reportRows(report):
+        """(comparison, region, metric values...) rows of the report's fidelity figures."""
+        rows = []
+        for comparison, regions in (report.get("fidelity") or {}).items():
+            for region, figures in regions.items():
+                rows.append([comparison, region] + [figures.get(metric) for metric in FIDELITY_METRICS])
+        return rows
+
+    @staticmethod
+    def reportTable(report, name):
+        """A new table node with one row per comparison and region."""
+        table = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLTableNode", slicer.mrmlScene.GenerateUniqueName(name))
+        for column in ("comparison", "region"):
+            table.AddColumn().SetName(column)
+        for metric in FIDELITY_METRICS:
+            array = vtk.vtkDoubleArray()
+            array.SetName(metric)
+            table.AddColumn(array)
+        for row in DenoiseLogic.reportRows(report):
+            index = table.AddEmptyRow()
+            table.SetCellText(index, 0, row[0])
+            table.SetCellText(index, 1, row[1])
+            for offset, value in enumerate(row[2:], start=2):
+                table.SetCellText(index, offset, "" if value is None else f"{value:.6g}")
+        return table

@@ -1,0 +1,135 @@
+"""Purification of a uLDCT/NDCT pair in the scene, through `ipv2 purify` in a separate process."""
+
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ipv2.io import read_volume, write_volume
+from ipv2.io.volumes import read_labelmap
+from ipv2.validate import require_dose, require_pair
+
+from IPv2Lib.BackendJob import BackendJob
+from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+
+MODES = ("ipv1", "ipv2")
+WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
+# File names of `ipv2 purify --out DIR`.
+MASKS_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, EVAL_LABEL_FILE, REPORT_FILE = (
+    "masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
+
+
+@dataclass
+class PurifySettings:
+    mode: str = "ipv2"
+    removeBackground: bool = True
+    addNoise: bool = True
+    weakDenoiser: str = "nlm"
+    dose: float = 0.02
+    seed: int = 0
+    simulateMode: str = "physical"
+    device: str = "auto"
+
+    def arguments(self):
+        """The options of `ipv2 purify` for these settings."""
+        arguments = ["--mode", self.mode, "--weak", self.weakDenoiser, "--dose", repr(float(self.dose)),
+                     "--seed", str(int(self.seed)), "--simulate-mode", self.simulateMode, "--device", self.device]
+        if self.mode == "ipv2":
+            arguments.append("--remove-background" if self.removeBackground else "--no-remove-background")
+            arguments.append("--add-noise" if self.addNoise else "--no-add-noise")
+        return arguments
+
+
+@dataclass
+class PurifyResult:
+    segmentationNode: object
+    trainInputNode: object
+    trainTargetNode: object
+    evalLabelNode: object
+    report: dict = field(default_factory=dict)
+
+
+class PurifyLogic:
+    """Checks the inputs, runs the backend, turns its outputs into new nodes.
+
+    The input nodes are only read. Every result is a new node named after its input and
+    placed beside the uLDCT in the subject hierarchy.
+    """
+
+    def __init__(self, python=None, environment=None):
+        self.python = python
+        self.environment = environment
+
+    def checkInputs(self, lowDoseNode, normalDoseNode, settings: PurifySettings):
+        """Both volumes as backend volumes; refuses mismatched geometry before any work."""
+        if lowDoseNode is None or normalDoseNode is None:
+            raise ValueError("select both the uLDCT and the NDCT volume")
+        if lowDoseNode is normalDoseNode:
+            raise ValueError("the uLDCT and the NDCT must be two different volumes")
+        if settings.mode not in MODES:
+            raise ValueError(f"mode '{settings.mode}' is not one of {', '.join(MODES)}")
+        if settings.weakDenoiser not in WEAK_DENOISERS:
+            raise ValueError(f"weak denoiser '{settings.weakDenoiser}' is not one of {', '.join(WEAK_DENOISERS)}")
+        require_dose(settings.dose)
+        lowDose = VolumeNodeConverter.toVolume(lowDoseNode)
+        normalDose = VolumeNodeConverter.toVolume(normalDoseNode)
+        require_pair(lowDose, normalDose, f"uLDCT '{lowDoseNode.GetName()}'", f"NDCT '{normalDoseNode.GetName()}'")
+        return lowDose, normalDose
+
+    def createJob(self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None,
+                  onProgress=None, onLog=None, onFinished=None):
+        settings = settings or PurifySettings()
+        lowDose, normalDose = self.checkInputs(lowDoseNode, normalDoseNode, settings)
+
+        def prepareInputs(workFolder):
+            write_volume(lowDose, workFolder / "uldct.nrrd")
+            write_volume(normalDose, workFolder / "ndct.nrrd")
+
+        def buildArguments(workFolder):
+            return ["purify", "--lq", workFolder / "uldct.nrrd", "--gt", workFolder / "ndct.nrrd",
+                    "--out", workFolder / "out", *settings.arguments(), "--progress", "json"]
+
+        def importResults(workFolder):
+            return self.importOutputs(workFolder / "out", lowDoseNode, normalDoseNode, lowDose)
+
+        return BackendJob("Purification", prepareInputs, buildArguments, importResults, onProgress=onProgress,
+                          onLog=onLog, onFinished=onFinished, python=self.python, environment=self.environment)
+
+    def importOutputs(self, outputFolder, lowDoseNode, normalDoseNode, lowDose=None):
+        """New nodes from the files of `ipv2 purify --out`, checked against the uLDCT's grid."""
+        lowDose = lowDose or VolumeNodeConverter.toVolume(lowDoseNode, copyArray=False)
+        volumes = {}
+        for key, fileName in (("trainInput", TRAIN_INPUT_FILE), ("trainTarget", TRAIN_TARGET_FILE),
+                              ("evalLabel", EVAL_LABEL_FILE)):
+            volume = read_volume(outputFolder / fileName)
+            if not volume.same_geometry(lowDose):
+                raise ValueError(f"the backend's {fileName} is not on the uLDCT's voxel grid")
+            volumes[key] = volume
+        labels = read_labelmap(outputFolder / MASKS_FILE, like=lowDose)
+        report = json.loads((outputFolder / REPORT_FILE).read_text()) if (outputFolder / REPORT_FILE).is_file() else {}
+        # Nodes are created only once every file has been read and checked.
+        lowName, normalName = lowDoseNode.GetName(), normalDoseNode.GetName()
+        return PurifyResult(
+            segmentationNode=RegionSegmentation.create(labels, lowDoseNode, f"{lowName} regions"),
+            trainInputNode=VolumeNodeConverter.toNewNode(volumes["trainInput"], f"{lowName} training input", like=lowDoseNode),
+            trainTargetNode=VolumeNodeConverter.toNewNode(volumes["trainTarget"], f"{normalName} training target", like=lowDoseNode),
+            evalLabelNode=VolumeNodeConverter.toNewNode(volumes["evalLabel"], f"{lowName} evaluation label", like=lowDoseNode),
+            report=report)
+
+    def process(self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None, onProgress=None, onLog=None):
+        """Synchronous run for batch mode and tests; returns a `PurifyResult`."""
+        return self.createJob(lowDoseNode, normalDoseNode, settings, onProgress=onProgress, onLog=onLog).run()
+
+    @staticmethod
+    def reportLines(report):
+        """Short human-readable lines of the backend report: region volumes and timings."""
+        lines = []
+        volumes = report.get("volumes_ml") or {}
+        for region, value in volumes.items():
+            if isinstance(value, (int, float)):
+                lines.append(f"{region}: {value:.1f} mL")
+        timings = report.get("timings_s") or report.get("timings") or {}
+        for stage, seconds in timings.items():
+            if isinstance(seconds, (int, float)):
+                lines.append(f"{stage}: {seconds:.2f} s")
+        return lines

@@ -1,0 +1,156 @@
+"""Module logic on real MRML: checks before work, results imported as new nodes."""
+
+import importlib.util
+import json
+import sys
+
+import numpy as np
+import pytest
+import slicer
+
+from conftest import chestLike
+from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, DenoiseLogic, lossOf
+from IPv2Lib.PurifyLogic import (EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE,
+                                 PurifyLogic, PurifySettings)
+from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG, RegionSegmentation
+from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+from ipv2.io import write_labelmap, write_volume
+from ipv2.volume import Volume
+
+
+def backendHas(command):
+    return importlib.util.find_spec(f"ipv2.cli.{command}") is not None
+
+
+@pytest.fixture
+def pairNodes(mrmlScene, obliqueCt):
+    lowDose = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    normalDose = VolumeNodeConverter.toNewNode(obliqueCt.with_array(chestLike(obliqueCt.shape, seed=7)), "patient NDCT")
+    return lowDose, normalDose
+
+
+def nodeCount(scene):
+    return scene.GetNumberOfNodes()
+
+
+def test_geometry_mismatch_is_refused_before_any_work(mrmlScene, pairNodes, obliqueCt, tmp_path, monkeypatch):
+    lowDose, _ = pairNodes
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    shifted = Volume(obliqueCt.array, spacing=(0.7, 0.8, 5.0), origin=obliqueCt.origin, direction=obliqueCt.direction)
+    mismatched = VolumeNodeConverter.toNewNode(shifted, "other NDCT")
+    before = nodeCount(mrmlScene)
+    with pytest.raises(ValueError, match="spacing"):
+        PurifyLogic(python=sys.executable).createJob(lowDose, mismatched)
+    assert nodeCount(mrmlScene) == before
+    assert list(tmp_path.iterdir()) == []  # no work folder was made
+
+
+@pytest.mark.parametrize("settings, message", [
+    (PurifySettings(dose=0.0), "dose"), (PurifySettings(mode="ipv3"), "mode"),
+    (PurifySettings(weakDenoiser="median"), "weak denoiser")])
+def test_bad_settings_are_refused(pairNodes, settings, message):
+    with pytest.raises(ValueError, match=message):
+        PurifyLogic().checkInputs(*pairNodes, settings)
+
+
+def test_same_node_twice_is_refused(pairNodes):
+    with pytest.raises(ValueError, match="two different volumes"):
+        PurifyLogic().checkInputs(pairNodes[0], pairNodes[0], PurifySettings())
+
+
+def writeBackendOutputs(folder, lowDose):
+    """Files in the layout of `ipv2 purify --out`, written by the backend's own writers."""
+    labels = np.zeros(lowDose.shape, dtype=np.uint8)
+    labels[lowDose.array < -950] = LABEL_BACKGROUND
+    labels[(lowDose.array < -500) & (lowDose.array >= -950)] = LABEL_LUNG
+    write_labelmap(labels, lowDose, folder / MASKS_FILE)
+    write_volume(lowDose.with_array(lowDose.array + 1), folder / TRAIN_INPUT_FILE)
+    write_volume(lowDose.with_array(lowDose.array + 2), folder / TRAIN_TARGET_FILE)
+    write_volume(lowDose.with_array(lowDose.array + 3), folder / EVAL_LABEL_FILE)
+    (folder / REPORT_FILE).write_text(json.dumps({"volumes_ml": {"lung": 12.5}, "timings_s": {"masks": 0.25}}))
+    return labels
+
+
+def test_backend_outputs_become_new_nodes_on_the_input_grid(mrmlScene, pairNodes, tmp_path):
+    lowDoseNode, normalDoseNode = pairNodes
+    lowDose = VolumeNodeConverter.toVolume(lowDoseNode)
+    inputsBefore = [np.array(slicer.util.arrayFromVolume(node)) for node in pairNodes]
+    labels = writeBackendOutputs(tmp_path, lowDose)
+
+    result = PurifyLogic().importOutputs(tmp_path, lowDoseNode, normalDoseNode)
+    assert result.trainInputNode.GetName() == "patient uLDCT training input"
+    assert result.trainTargetNode.GetName() == "patient NDCT training target"
+    assert result.evalLabelNode.GetName() == "patient uLDCT evaluation label"
+    for offset, node in ((1, result.trainInputNode), (2, result.trainTargetNode), (3, result.evalLabelNode)):
+        volume = VolumeNodeConverter.toVolume(node)
+        assert volume.same_geometry(lowDose)
+        np.testing.assert_allclose(volume.origin, lowDose.origin, atol=1e-6)
+        np.testing.assert_array_equal(volume.array, lowDose.array + offset)
+    np.testing.assert_array_equal(RegionSegmentation.toLabels(result.segmentationNode, lowDoseNode), labels)
+    for node, before in zip(pairNodes, inputsBefore):
+        np.testing.assert_array_equal(slicer.util.arrayFromVolume(node), before)
+    assert PurifyLogic.reportLines(result.report) == ["lung: 12.5 mL", "masks: 0.25 s"]
+
+
+def test_outputs_on_another_grid_are_refused_and_add_no_nodes(mrmlScene, pairNodes, tmp_path):
+    lowDoseNode, normalDoseNode = pairNodes
+    lowDose = VolumeNodeConverter.toVolume(lowDoseNode)
+    writeBackendOutputs(tmp_path, lowDose)
+    moved = Volume(lowDose.array, spacing=lowDose.spacing, origin=(0.0, 0.0, 0.0), direction=lowDose.direction)
+    write_volume(moved, tmp_path / TRAIN_TARGET_FILE)
+    before = nodeCount(mrmlScene)
+    with pytest.raises(ValueError, match="voxel grid"):
+        PurifyLogic().importOutputs(tmp_path, lowDoseNode, normalDoseNode)
+    assert nodeCount(mrmlScene) == before
+
+
+def test_evaluation_report_becomes_a_table(mrmlScene, obliqueCt):
+    from ipv2.evaluate.report import evaluate_volumes
+
+    labels = np.where(obliqueCt.array < -500, LABEL_LUNG, 0).astype(np.uint8)
+    labels[:, :3, :] = LABEL_BACKGROUND
+    report = evaluate_volumes(obliqueCt.with_array(obliqueCt.array + 10), obliqueCt, labels)
+    table = DenoiseLogic.reportTable(report, "evaluation")
+    rows = DenoiseLogic.reportRows(report)
+    assert table.GetNumberOfRows() == len(rows) == sum(len(regions) for regions in report["fidelity"].values())
+    assert [table.GetColumnName(index) for index in range(table.GetNumberOfColumns())] == \
+        ["comparison", "region", *FIDELITY_METRICS]
+    overall = next(index for index, row in enumerate(rows) if row[1] == "overall")
+    assert float(table.GetCellText(overall, 2)) == pytest.approx(10.0, rel=1e-4)  # RMSE of a +10 HU offset
+
+
+def test_loss_is_read_from_progress_or_log():
+    assert lossOf({"stage": "train", "done": 1, "total": 5, "loss": 0.25}) == 0.25
+    assert lossOf(None, "step 10/100 loss=0.0123 lr=1e-4") == pytest.approx(0.0123)
+    assert lossOf({"stage": "train"}, "no figure here") is None
+
+
+def test_train_job_refuses_missing_pairs(tmp_path):
+    with pytest.raises(ValueError, match="at least one purified pair"):
+        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "redcnn", 10)
+    with pytest.raises(ValueError, match="no such folder"):
+        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "redcnn", 10, pairFolders=[tmp_path / "missing"])
+
+
+@pytest.mark.skipif(not backendHas("purify"), reason="`ipv2 purify` is not in this backend yet")
+def test_purify_runs_in_a_separate_process_and_imports_results(mrmlScene, pairNodes):
+    progress = []
+    result = PurifyLogic(python=sys.executable).process(
+        *pairNodes, PurifySettings(weakDenoiser="tv", simulateMode="seed"), onProgress=progress.append)
+    assert progress, "the backend reported no progress"
+    lowDose = VolumeNodeConverter.toVolume(pairNodes[0])
+    assert VolumeNodeConverter.toVolume(result.trainInputNode).same_geometry(lowDose)
+    assert result.segmentationNode.GetSegmentation().GetNumberOfSegments() == 3
+
+
+@pytest.mark.skipif(not backendHas("purify"), reason="`ipv2 purify` is not in this backend yet")
+def test_cancelled_purify_leaves_the_scene_as_it_was(mrmlScene, pairNodes):
+    before = nodeCount(mrmlScene)
+    job = PurifyLogic(python=sys.executable).createJob(*pairNodes, PurifySettings(weakDenoiser="tv"))
+    job.start()
+    workFolder = job.workFolder
+    job.cancel()
+    with pytest.raises(Exception, match="cancelled"):
+        job.run(pollSeconds=0.02)
+    assert nodeCount(mrmlScene) == before
+    assert not workFolder.exists()
