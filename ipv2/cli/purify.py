@@ -1,0 +1,94 @@
+"""`ipv2 purify`: purified training pairs and evaluation labels from uLDCT/NDCT pairs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.errors import InputError
+from ipv2.purify.options import MODES, SIMULATE_MODES, PurifyOptions
+from ipv2.weak import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
+
+DESCRIPTION = """Purifies a misaligned uLDCT/NDCT pair (IPv2). With --lq and --gt, writes to --out:
+masks.nrrd (labelmap: 0 body, 1 background, 2 lung), train_input.nrrd, train_target.nrrd,
+eval_label.nrrd and report.json. With --dataset (a folder with lq/ and gt/ PNG slices),
+writes the folders lq_bar/ (training input), gt_bar/ (training target), eval_label/ and
+report.json."""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("purify", help="purified training pairs and evaluation labels",
+                                   description=DESCRIPTION)
+    source = parser.add_argument_group("inputs (either --lq and --gt, or --dataset)")
+    source.add_argument("--lq", type=Path, metavar="ULDCT", help="ultra-low-dose CT: volume file or DICOM folder")
+    source.add_argument("--gt", type=Path, metavar="NDCT", help="normal-dose CT of the same patient, same grid")
+    source.add_argument("--dataset", type=Path, metavar="DIR", help="PNG dataset folder with lq/ and gt/")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--mode", choices=MODES, default="ipv2", help="purification strategy (default ipv2)")
+    parser.add_argument("--remove-background", action=argparse.BooleanOptionalAction, default=True,
+                        help="IPv2 Remove Background: take the background from the NDCT (default on)")
+    parser.add_argument("--add-noise", action=argparse.BooleanOptionalAction, default=True,
+                        help="IPv2 Add noise: lung of the input simulated from the NDCT (default on)")
+    parser.add_argument("--weak", choices=WEAK_DENOISERS, default=DEFAULT_WEAK_DENOISER,
+                        help=f"conventional denoiser for the label's lung (default {DEFAULT_WEAK_DENOISER})")
+    parser.add_argument("--sigma", type=float, metavar="HU", default=None,
+                        help="uLDCT noise level for the denoiser (gray levels for --dataset); measured if omitted")
+    parser.add_argument("--dose", type=float, default=0.02, help="simulated dose fraction for Add noise (default 0.02)")
+    parser.add_argument("--simulate-mode", choices=SIMULATE_MODES, default="physical",
+                        help="Add noise simulator for volumes (default physical); --dataset always uses seed")
+    add_seed_option(parser)
+    add_device_option(parser)
+    parser.add_argument("--overwrite", action="store_true", help="replace outputs already in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the stages an interrupted run on the same inputs kept in --out")
+    add_progress_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _options(args: argparse.Namespace) -> PurifyOptions:
+    return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
+                         weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
+                         device=args.device, sigma_hu=args.sigma).validated()
+
+
+def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
+    from ipv2.io import read_volume
+    from ipv2.purify import VOLUME_OUTPUTS, prepare_output_folder, purify_volumes, write_purify_outputs
+    from ipv2.purify.cache import CACHE_FOLDER_NAME, StageCache
+
+    out_dir = prepare_output_folder(args.out, VOLUME_OUTPUTS, args.overwrite)
+    lq = read_volume(args.lq)
+    gt = read_volume(args.gt)
+    cache_dir = out_dir / CACHE_FOLDER_NAME
+    with monitor_from_args(args) as monitor:
+        result = purify_volumes(lq, gt, options, monitor, cache_dir=cache_dir, resume=args.resume)
+        monitor.check()
+        paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite)
+    StageCache(cache_dir, resume=False).clear()
+    print(f"purified pair written to {out_dir}:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
+    from ipv2.purify import purify_png_dataset
+
+    if args.resume:
+        raise InputError("--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
+                         "and is simply run again")
+    with monitor_from_args(args) as monitor:
+        report = purify_png_dataset(args.dataset, args.out, options, monitor, overwrite=args.overwrite)
+    print(f"purified {report['slices']} slices written to {args.out}: lq_bar/, gt_bar/, eval_label/, report.json")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    volumes = args.lq is not None or args.gt is not None
+    if volumes and args.dataset is not None:
+        raise InputError("give either --lq and --gt (volumes) or --dataset (PNG folder), not both")
+    if args.dataset is None and (args.lq is None or args.gt is None):
+        raise InputError("give both --lq ULDCT and --gt NDCT, or --dataset DIR")
+    options = _options(args)
+    return _run_dataset(args, options) if args.dataset is not None else _run_volumes(args, options)

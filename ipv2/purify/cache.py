@@ -1,0 +1,62 @@
+"""Finished stages of a run kept on disk, so that an interrupted run can resume.
+
+Each stage result is stored under a key that hashes the input voxels, their geometry and
+every parameter the stage depends on; a changed input or parameter simply misses the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+
+from ipv2.io.atomic import atomic_output_path
+
+CACHE_FOLDER_NAME = ".ipv2-cache"
+
+
+def fingerprint(*parts) -> str:
+    """A hex digest of arrays (their bytes, type and shape) and JSON-able values."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            array = np.ascontiguousarray(part)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(memoryview(array).cast("B"))
+        else:
+            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+class StageCache:
+    """Arrays per (stage, key) in a folder; reading is only on when resuming."""
+
+    def __init__(self, folder: Path, resume: bool):
+        self.folder = Path(folder)
+        self.resume = resume
+
+    def _path(self, stage: str, key: str) -> Path:
+        return self.folder / f"{stage}-{key}.npz"
+
+    def load(self, stage: str, key: str) -> Optional[Dict[str, np.ndarray]]:
+        path = self._path(stage, key)
+        if not self.resume or not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return {name: stored[name] for name in stored.files}
+        except (OSError, ValueError):
+            return None  # a damaged entry is recomputed, not trusted
+
+    def save(self, stage: str, key: str, arrays: Dict[str, np.ndarray]) -> None:
+        with atomic_output_path(self._path(stage, key)) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,50 @@
+"""Writing a run's results into one folder, all at once and never over earlier results."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable, List, Union
+
+import numpy as np
+
+from ipv2.errors import InputError
+from ipv2.io import atomic_output_dir, write_labelmap, write_volume
+
+PathLike = Union[str, os.PathLike]
+VOLUME_OUTPUTS = ("masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
+DATASET_OUTPUTS = ("lq_bar", "gt_bar", "eval_label", "report.json")
+
+
+def prepare_output_folder(out_dir: PathLike, names: Iterable[str], overwrite: bool) -> Path:
+    """Checks, before any work, that the outputs can go to `out_dir`; creates nothing."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: the output path is a file, not a folder")
+    existing: List[str] = [name for name in names if (out_dir / name).exists()]
+    if existing and not overwrite:
+        raise InputError(f"{out_dir}: already holds {', '.join(existing)}; choose another folder "
+                         "or pass --overwrite to replace them")
+    return out_dir
+
+
+def write_json(data: dict, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False) -> List[Path]:
+    """Writes masks, training pair, label and report; they appear together or not at all.
+
+    The volumes take the uLDCT's geometry. Existing outputs are replaced only with
+    `overwrite`; other files in the folder are left alone.
+    """
+    out_dir = prepare_output_folder(out_dir, VOLUME_OUTPUTS, overwrite)
+    like = result.train_input
+    with atomic_output_dir(out_dir) as staging:
+        write_labelmap(np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / "masks.nrrd")
+        write_volume(result.train_input, staging / "train_input.nrrd")
+        write_volume(result.train_target, staging / "train_target.nrrd")
+        write_volume(result.eval_label, staging / "eval_label.nrrd")
+        write_json(result.report, staging / "report.json")
+    return [out_dir / name for name in VOLUME_OUTPUTS]
