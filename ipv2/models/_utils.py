@@ -1,0 +1,23 @@
+"""Small pieces shared by the model files."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def center_channel(x: torch.Tensor) -> torch.Tensor:
+    """The slice being denoised when neighbouring slices are stacked as channels (2.5D)."""
+    return x[:, x.shape[1] // 2: x.shape[1] // 2 + 1]
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int):
+    """Reflect-pads height and width up to a multiple; returns the padded tensor and the crop."""
+    height, width = x.shape[-2:]
+    pad_h = (-height) % multiple
+    pad_w = (-width) % multiple
+    if pad_h == 0 and pad_w == 0:
+        return x, (height, width)
+    # Reflection needs the pad to be smaller than the side; replicate covers tiny inputs.
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode), (height, width)
