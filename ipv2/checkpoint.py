@@ -1,0 +1,218 @@
+"""Model checkpoints: one file holding the weights and what is needed to use them.
+
+A model file is either safetensors (weights plus a JSON record in its metadata) or a torch
+file read with `weights_only=True`; nothing is ever unpickled beyond tensors and plain
+values. The record names the architecture and its arguments, the intensity normalisation,
+the number of neighbouring slices the model sees, the training data, steps and validation
+figures, and the package version. A training state (for `--resume`) is a torch file of the
+same kind that also carries the optimiser, schedule and random-generator states; it can be
+loaded as a model too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+import torch
+from torch import nn
+
+from ipv2 import __version__
+from ipv2.errors import CheckpointError, InputError
+from ipv2.io.atomic import atomic_output_path
+from ipv2.models.normalization import Normalization
+from ipv2.models.registry import MODEL_REGISTRY, build_model
+
+PathLike = Union[str, os.PathLike]
+FORMAT = "ipv2-model"
+TRAINING_STATE_FORMAT = "ipv2-training-state"
+FORMAT_VERSION = 1
+METADATA_KEY = "ipv2"
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference with the record that came with it."""
+
+    model: nn.Module
+    architecture: str
+    arch_args: dict
+    normalization: Normalization
+    context_slices: int = 0
+    metadata: dict = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def in_channels(self) -> int:
+        return 1 + 2 * self.context_slices
+
+
+def model_record(architecture: str, arch_args: dict, normalization: Normalization, context_slices: int,
+                 **extra) -> dict:
+    """The metadata of a checkpoint; `extra` holds training data, steps and validation figures."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": architecture,
+        "arch_args": dict(arch_args),
+        "context_slices": int(context_slices),
+        "normalization": normalization.to_dict(),
+        "ipv2_version": __version__,
+        "torch_version": torch.__version__.split("+")[0],
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **extra,
+    }
+
+
+def _cpu_state(state_dict: Dict[str, torch.Tensor], half: bool) -> Dict[str, torch.Tensor]:
+    out = {}
+    for key, tensor in state_dict.items():
+        tensor = tensor.detach().to("cpu")
+        if half and tensor.is_floating_point():
+            tensor = tensor.half()
+        out[key] = tensor.contiguous()
+    return out
+
+
+def save_checkpoint(path: PathLike, state_dict: Dict[str, torch.Tensor], record: dict,
+                    half: bool = False) -> Path:
+    """Writes weights and record atomically; `.safetensors` or any other suffix for a torch file.
+
+    `half` stores floating-point weights as float16 (half the size; loading casts back).
+    """
+    path = Path(path)
+    tensors = _cpu_state(state_dict, half)
+    with atomic_output_path(path) as tmp:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import save_file
+
+            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(record)})
+        else:
+            torch.save({"format": FORMAT, "record": json.dumps(record), "state_dict": tensors}, tmp)
+    return path
+
+
+def save_training_state(path: PathLike, model_state: Dict[str, torch.Tensor], record: dict,
+                        training: dict) -> Path:
+    """Everything `--resume` needs; `training` holds optimiser, schedule, step and RNG states."""
+    path = Path(path)
+    with atomic_output_path(path) as tmp:
+        torch.save({"format": TRAINING_STATE_FORMAT, "record": json.dumps(record),
+                    "state_dict": _cpu_state(model_state, half=False), "training": training}, tmp)
+    return path
+
+
+def _looks_like_safetensors(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(9)
+    return len(head) == 9 and head[8:9] == b"{"
+
+
+def _read_safetensors(path: Path):
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    except Exception as error:  # the safetensors reader raises its own and OS error types
+        raise CheckpointError(f"{path}: corrupt or truncated safetensors file ({error})") from None
+    if METADATA_KEY not in metadata:
+        raise CheckpointError(f"{path}: a safetensors file without an IPv2 record; not a model trained by ipv2")
+    return metadata[METADATA_KEY], tensors, None
+
+
+def _read_torch(path: Path):
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a model checkpoint (neither a safetensors nor a torch file), "
+                              "or the file is truncated")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(f"{path}: holds Python objects other than tensors and plain values; "
+                              f"refusing to unpickle it ({str(error).splitlines()[0]})") from None
+    except Exception as error:
+        raise CheckpointError(f"{path}: corrupt or truncated torch file ({error})") from None
+    if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, TRAINING_STATE_FORMAT):
+        raise CheckpointError(f"{path}: a torch file, but not an IPv2 model checkpoint")
+    state_dict = payload.get("state_dict")
+    if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise CheckpointError(f"{path}: the checkpoint holds no weights")
+    return payload.get("record"), state_dict, payload.get("training")
+
+
+def read_checkpoint(path: PathLike):
+    """The record, the weights and (for a training state) the training states of a file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    if os.path.getsize(path) == 0:
+        raise CheckpointError(f"{path}: the checkpoint file is empty")
+    reader = _read_safetensors if _looks_like_safetensors(path) else _read_torch
+    record_text, state_dict, training = reader(path)
+    try:
+        record = json.loads(record_text)
+    except (TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path}: the checkpoint record is not valid JSON") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: the checkpoint record is not an IPv2 model record")
+    if int(record.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer ipv2 (format {record.get('format_version')}); "
+                              f"this one reads format {FORMAT_VERSION}")
+    return record, state_dict, training
+
+
+def _describe_mismatch(error: RuntimeError) -> str:
+    lines = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
+    summary = "; ".join(lines[:3])
+    return summary + (f"; and {len(lines) - 3} more" if len(lines) > 3 else "")
+
+
+def model_from_record(record: dict, state_dict: Dict[str, torch.Tensor], source: str = "") -> LoadedModel:
+    architecture = record.get("architecture")
+    if architecture not in MODEL_REGISTRY:
+        raise CheckpointError(f"{source}: architecture '{architecture}' is not one of {', '.join(MODEL_REGISTRY)}")
+    try:
+        arch_args = dict(record.get("arch_args") or {})
+        context_slices = int(record.get("context_slices", 0))
+        normalization = Normalization.from_dict(record["normalization"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{source}: incomplete checkpoint record ({error})") from None
+    try:
+        model = build_model(architecture, in_channels=1 + 2 * context_slices, **arch_args)
+    except InputError as error:
+        raise CheckpointError(f"{source}: cannot rebuild the network ({error})") from None
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{source}: the weights do not match a {architecture} with arguments "
+                              f"{arch_args} ({_describe_mismatch(error)})") from None
+    model.eval()
+    return LoadedModel(model=model, architecture=architecture, arch_args=arch_args,
+                       normalization=normalization, context_slices=context_slices, metadata=record,
+                       source=source)
+
+
+def load_checkpoint(path: PathLike) -> LoadedModel:
+    """A model file (or training state) as a network on the CPU in eval mode.
+
+    Raises CheckpointError for a missing, empty, corrupt, truncated or foreign file and for
+    weights that do not fit the recorded architecture.
+    """
+    record, state_dict, _ = read_checkpoint(path)
+    return model_from_record(record, state_dict, source=str(path))
+
+
+def checkpoint_summary(path: PathLike) -> Optional[dict]:
+    """The record of a checkpoint without building its network, or None if it cannot be read."""
+    try:
+        record, _, _ = read_checkpoint(path)
+    except CheckpointError:
+        return None
+    return record
