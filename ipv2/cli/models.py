@@ -1,0 +1,56 @@
+"""`ipv2 models`: the registered denoisers, their cost, and which have bundled weights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ipv2.checkpoint import checkpoint_summary
+from ipv2.models.bundled import bundled_models_dir, bundled_weights_path
+from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "models", help="list the denoising models",
+        description="List the registered denoising models: parameters, GFLOPs per 512x512 slice, "
+                    "the default, and whether bundled weights are present.")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.set_defaults(func=run)
+
+
+def model_rows() -> list:
+    rows = []
+    for name, spec in MODEL_REGISTRY.items():
+        weights = bundled_weights_path(name)
+        record = checkpoint_summary(weights) if weights else None
+        # Figures describe what `ipv2 denoise --model NAME` runs: the bundled network when there is one.
+        arch_args = record.get("arch_args", {}) if record else {}
+        context = int(record.get("context_slices", 0)) if record else 0
+        network = spec.build(in_channels=1 + 2 * context, **arch_args)
+        rows.append({
+            "name": name,
+            "default": name == DEFAULT_MODEL,
+            "params": count_parameters(network),
+            "gflops_per_slice": round(gflops_per_slice(network), 1),
+            "bundled_weights": str(weights) if weights else None,
+            "description": spec.description,
+            "reference": spec.reference,
+        })
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = model_rows()
+    if args.json:
+        print(json.dumps({"models": rows, "weights_dir": str(bundled_models_dir())}, indent=2))
+        return 0
+    header = f"{'model':<11}{'params':>11}{'GFLOPs/slice':>14}  {'weights':<9}description"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        name = row["name"] + (" *" if row["default"] else "")
+        weights = "bundled" if row["bundled_weights"] else "-"
+        print(f"{name:<11}{row['params']:>11,}{row['gflops_per_slice']:>14.1f}  {weights:<9}{row['description']}")
+    print(f"\n* default model. GFLOPs per 512x512 slice. Bundled weights: {bundled_models_dir()}")
+    return 0

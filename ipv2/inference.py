@@ -1,0 +1,155 @@
+"""Denoising whole volumes with a trained model, slab by slab.
+
+Slices go through the network in batches sized to the device's free memory; each batch is
+normalised, denoised and written into one preallocated output, so host memory stays near
+two volumes whatever the scan size. When the GPU runs out of memory the batch is halved,
+and at one slice the work moves to the CPU with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from ipv2.checkpoint import LoadedModel, load_checkpoint
+from ipv2.device import resolve_device
+from ipv2.errors import CheckpointError, InputError
+from ipv2.models.bundled import bundled_weights_path
+from ipv2.models.normalization import Normalization
+from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
+from ipv2.progress import Monitor
+from ipv2.validate import require_ct
+from ipv2.volume import Volume
+
+log = logging.getLogger(__name__)
+
+ModelLike = Union[str, os.PathLike, LoadedModel]
+CPU_ACTIVATION_BUDGET_BYTES = 1 << 30
+GPU_MEMORY_SHARE = 0.6
+MAX_BATCH = 64
+
+
+def resolve_model(model: ModelLike = DEFAULT_MODEL) -> LoadedModel:
+    """A registered model name (its bundled weights), a checkpoint path, or a loaded model."""
+    if isinstance(model, LoadedModel):
+        return model
+    text = str(model)
+    if text.lower() in MODEL_REGISTRY:
+        path = bundled_weights_path(text)
+        if path is None:
+            raise CheckpointError(f"model '{text}' has no bundled weights; train one with "
+                                  f"`ipv2 train --model {text.lower()}` and pass the checkpoint file")
+        return load_checkpoint(path)
+    if Path(text).exists():
+        return load_checkpoint(text)
+    raise InputError(f"model '{text}' is neither a registered model ({', '.join(MODEL_REGISTRY)}) "
+                     "nor an existing checkpoint file")
+
+
+def _move(item, device: torch.device):
+    return item.to(device)
+
+
+def _widest_layer(model: nn.Module) -> int:
+    widths = [m.out_channels for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    return max(widths, default=64)
+
+
+def _cpu_batch_size(model: nn.Module, height: int, width: int) -> int:
+    # A few live feature maps of the widest layer per slice bound the activation memory.
+    per_slice = height * width * 4 * _widest_layer(model) * 4
+    return int(np.clip(CPU_ACTIVATION_BUDGET_BYTES // per_slice, 1, 8))
+
+
+def _cuda_batch_size(model: nn.Module, channels: int, height: int, width: int, device: torch.device) -> int:
+    free, _ = torch.cuda.mem_get_info(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    baseline = torch.cuda.memory_allocated(device)
+    with torch.inference_mode():
+        model(torch.zeros(1, channels, height, width, device=device))
+    per_slice = max(torch.cuda.max_memory_allocated(device) - baseline, 1)
+    return int(np.clip(GPU_MEMORY_SHARE * free // per_slice, 1, MAX_BATCH))
+
+
+def predict_slices(model: nn.Module, normalization: Normalization, array: np.ndarray, *,
+                   context_slices: int = 0, device: torch.device = torch.device("cpu"),
+                   batch_size: Optional[int] = None, slices=None, out: Optional[np.ndarray] = None,
+                   monitor: Optional[Monitor] = None, stage: str = "denoise") -> np.ndarray:
+    """Denoises the chosen slices of a (z, y, x) array; returns them as (len(slices), y, x) float32.
+
+    Values outside the normalisation window pass through unchanged: the network sees them
+    clipped, and what clipping removed is added back.
+    """
+    monitor = monitor or Monitor()
+    depth, height, width = array.shape
+    slices = np.arange(depth) if slices is None else np.asarray(slices)
+    if out is None:
+        out = np.empty((len(slices), height, width), dtype=np.float32)
+    channels = 1 + 2 * context_slices
+    model = _move(model, device).eval()
+    if batch_size is None:
+        batch_size = (_cuda_batch_size(model, channels, height, width, device) if device.type == "cuda"
+                      else _cpu_batch_size(model, height, width))
+    done = 0
+    monitor.step(stage, 0, len(slices))
+    while done < len(slices):
+        count = min(batch_size, len(slices) - done)
+        picked = slices[done:done + count]
+        neighbours = np.clip(picked[:, None] + np.arange(-context_slices, context_slices + 1)[None, :], 0, depth - 1)
+        raw = array[neighbours].astype(np.float32, copy=False)  # (count, channels, y, x)
+        try:
+            with torch.inference_mode():
+                batch = _move(torch.from_numpy(normalization.to_model(raw)), device)
+                prediction = model(batch)[:, 0].float().cpu().numpy()
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            if batch_size > 1:
+                batch_size = max(1, batch_size // 2)
+                log.info("out of GPU memory; retrying with batches of %d slices", batch_size)
+                continue
+            if device.type == "cpu":
+                raise
+            log.warning("the GPU ran out of memory even for one slice; continuing on the CPU (slower)")
+            device = torch.device("cpu")
+            model = _move(model, device)
+            batch_size = _cpu_batch_size(model, height, width)
+            continue
+        centre = raw[:, context_slices]
+        out[done:done + count] = normalization.from_model(prediction) + normalization.outside_window(centre)
+        done += count
+        monitor.step(stage, done, len(slices))
+    return out
+
+
+def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str = "auto",
+                   monitor: Optional[Monitor] = None, batch_size: Optional[int] = None,
+                   context_slices: Optional[int] = None) -> Volume:
+    """The denoised volume, on the input's grid, in HU.
+
+    `model`: a registered name (its bundled weights), a checkpoint file or a LoadedModel.
+    `context_slices`: neighbours on each side given to a 2.5D model; taken from the
+    checkpoint when None. `batch_size`: slices per forward pass; sized to memory when None.
+    """
+    require_ct(volume, "input volume")
+    if batch_size is not None and int(batch_size) < 1:
+        raise InputError(f"batch size {batch_size} must be at least 1")
+    loaded = resolve_model(model)
+    if loaded.normalization.kind != "hu":
+        raise InputError(f"model {loaded.source or loaded.architecture} was trained on 8-bit PNG slices; "
+                         "it cannot denoise a CT volume in HU")
+    if context_slices is not None and int(context_slices) != loaded.context_slices:
+        raise InputError(f"context slices {context_slices} differ from the {loaded.context_slices} "
+                         f"the model was trained with")
+    torch_device = resolve_device(device)
+    denoised = predict_slices(loaded.model, loaded.normalization, volume.array,
+                              context_slices=loaded.context_slices, device=torch_device,
+                              batch_size=batch_size, monitor=monitor)
+    result = volume.with_array(denoised)
+    result.metadata["denoised_with"] = loaded.source or loaded.architecture
+    return result
