@@ -136,7 +136,7 @@ def test_train_job_refuses_missing_pairs(tmp_path):
 def test_purify_runs_in_a_separate_process_and_imports_results(mrmlScene, pairNodes):
     progress = []
     result = PurifyLogic(python=sys.executable).process(
-        *pairNodes, PurifySettings(weakDenoiser="tv", simulateMode="seed"), onProgress=progress.append)
+        *pairNodes, PurifySettings(weakDenoiser="tv"), onProgress=progress.append)
     assert progress, "the backend reported no progress"
     lowDose = VolumeNodeConverter.toVolume(pairNodes[0])
     assert VolumeNodeConverter.toVolume(result.trainInputNode).same_geometry(lowDose)
@@ -154,3 +154,15 @@ def test_cancelled_purify_leaves_the_scene_as_it_was(mrmlScene, pairNodes):
         job.run(pollSeconds=0.02)
     assert nodeCount(mrmlScene) == before
     assert not workFolder.exists()
+
+
+@pytest.mark.skipif(not backendHas("evaluate"), reason="`ipv2 evaluate` is not in this backend yet")
+def test_evaluate_runs_in_a_separate_process_and_fills_a_table(mrmlScene, obliqueCt):
+    prediction = VolumeNodeConverter.toNewNode(obliqueCt.with_array(obliqueCt.array + 10), "prediction")
+    label = VolumeNodeConverter.toNewNode(obliqueCt, "label")
+    labels = np.where(obliqueCt.array < -500, LABEL_LUNG, 0).astype(np.uint8)
+    labels[:, :3, :] = LABEL_BACKGROUND
+    segmentation = RegionSegmentation.create(labels, label, "regions")
+    table, report, figure = DenoiseLogic(python=sys.executable).createEvaluateJob(prediction, label, segmentation).run()
+    assert table.GetNumberOfRows() == len(DenoiseLogic.reportRows(report)) > 0
+    assert figure is not None and figure[:4] == b"\x89PNG"

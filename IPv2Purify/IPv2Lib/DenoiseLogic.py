@@ -105,7 +105,7 @@ class DenoiseLogic:
 
         def arguments(workFolder):
             folders = [workFolder / "pairs" / f"scene{index}" for index in range(len(pairs))] + pairFolders
-            return ["train", "--pairs", *folders, "--model", model, "--steps", str(int(steps)), "--seed", str(int(seed)),
+            return ["train", "--data", *folders, "--model", model, "--steps", str(int(steps)), "--seed", str(int(seed)),
                     "--device", device, "--out", workFolder / f"checkpoint{extension}", "--progress", "json"]
 
         def importResults(workFolder):
@@ -136,16 +136,16 @@ class DenoiseLogic:
 
         def arguments(workFolder):
             command = ["evaluate", "--pred", workFolder / "prediction.nrrd", "--label", workFolder / "label.nrrd",
-                       "--masks", workFolder / "masks.nrrd", "--out", workFolder / "report", "--progress", "json"]
+                       "--masks", workFolder / "masks.nrrd", "--out", workFolder / "report.json",
+                       "--figure", workFolder / "figure.png", "--progress", "json"]
             if truth is not None:
                 command += ["--truth", workFolder / "truth.nrrd"]
             return command
 
         def importResults(workFolder):
-            reportFolder = workFolder / "report"
-            report = json.loads((reportFolder / "report.json").read_text())
-            figures = sorted(reportFolder.glob("*.png"))
-            figure = figures[0].read_bytes() if figures else None
+            report = json.loads((workFolder / "report.json").read_text())
+            figurePath = workFolder / "figure.png"
+            figure = figurePath.read_bytes() if figurePath.is_file() else None
             table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
             return table, report, figure
 

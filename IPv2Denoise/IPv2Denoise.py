@@ -1,0 +1,213 @@
+"""IPv2Denoise: denoise a CT volume, train on purified pairs, evaluate by region."""
+
+import logging
+from typing import Annotated, Optional
+
+import qt
+import slicer
+import vtk
+from slicer.i18n import tr as _
+from slicer.i18n import translate
+from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
+                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.util import VTKObservationMixin
+from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
+
+# IPv2Lib is installed with IPv2Purify; scripted module folders are all on sys.path.
+from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
+from IPv2Lib.Dependencies import Dependencies
+from IPv2Lib.DenoiseLogic import DEVICES, DenoiseLogic, lossOf
+
+
+def bundledModelNames():
+    try:
+        from ipv2.models import DEFAULT_MODEL, MODEL_REGISTRY
+
+        return [DEFAULT_MODEL] + sorted(name for name in MODEL_REGISTRY if name != DEFAULT_MODEL)
+    except Exception as error:  # the backend may not be installed yet: offer the default
+        logging.info(f"IPv2 model list unavailable: {error}")
+        return ["unet"]
+
+
+class IPv2Denoise(ScriptedLoadableModule):
+    def __init__(self, parent):
+        ScriptedLoadableModule.__init__(self, parent)
+        self.parent.title = _("IPv2 Denoise")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Filtering.Denoising")]
+        self.parent.dependencies = ["IPv2Purify"]
+        self.parent.contributors = ["IPv2 contributors"]
+        self.parent.helpText = _(
+            "Denoises ultra-low-dose lung CT with a bundled model or a trained checkpoint, trains a model on "
+            "purified pairs made by IPv2 Purify, and evaluates a denoised volume region by region.")
+        self.parent.acknowledgementText = _("Part of the IPv2 image purification extension.")
+
+
+@parameterNodeWrapper
+class IPv2DenoiseParameterNode:
+    # Model and paths are read from their widgets: the model list comes from the backend.
+    inputVolume: vtkMRMLScalarVolumeNode
+    device: Annotated[str, Choice(list(DEVICES))] = "auto"
+    trainInputVolume: vtkMRMLScalarVolumeNode
+    trainTargetVolume: vtkMRMLScalarVolumeNode
+    trainSteps: Annotated[int, WithinRange(1, 1000000)] = 2000
+    predictionVolume: vtkMRMLScalarVolumeNode
+    labelVolume: vtkMRMLScalarVolumeNode
+    regionSegmentation: vtkMRMLSegmentationNode
+    truthVolume: vtkMRMLScalarVolumeNode
+
+
+class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+    def __init__(self, parent=None):
+        ScriptedLoadableModuleWidget.__init__(self, parent)
+        VTKObservationMixin.__init__(self)
+        self.logic = None
+        self._parameterNode = None
+        self._parameterNodeGuiTag = None
+        self._job = None
+        self._startButton = None
+        self._timer = qt.QTimer()
+        self._timer.setInterval(100)
+        self._timer.connect("timeout()", self.onPoll)
+
+    def setup(self):
+        ScriptedLoadableModuleWidget.setup(self)
+        uiWidget = slicer.util.loadUI(self.resourcePath("UI/IPv2Denoise.ui"))
+        self.layout.addWidget(uiWidget)
+        self.ui = slicer.util.childWidgetVariables(uiWidget)
+        uiWidget.setMRMLScene(slicer.mrmlScene)
+        self.ui.modelComboBox.addItems(bundledModelNames())
+        self.ui.trainModelComboBox.addItems(bundledModelNames())
+        self.ui.progressBar.hide()
+        self.logic = IPv2DenoiseLogic()
+        self.ui.denoiseButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.denoiseButton, self.denoiseJob))
+        self.ui.trainButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.trainButton, self.trainJob))
+        self.ui.evaluateButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.evaluateButton, self.evaluateJob))
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, lambda *args: self.setParameterNode(None))
+        self.setParameterNode(self.logic.getParameterNode())
+
+    def cleanup(self):
+        if self._job is not None:
+            self._job.cancel()
+        self.removeObservers()
+
+    def setParameterNode(self, parameterNode: Optional[IPv2DenoiseParameterNode]):
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+        self._parameterNode = parameterNode
+        if self._parameterNode:
+            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+
+    def denoiseJob(self, callbacks):
+        p = self._parameterNode
+        model = self.ui.checkpointPathLineEdit.currentPath or self.ui.modelComboBox.currentText
+        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, **callbacks)
+
+    def trainJob(self, callbacks):
+        p = self._parameterNode
+        pairs = [(p.trainInputVolume, p.trainTargetVolume)] if p.trainInputVolume and p.trainTargetVolume else []
+        folder = self.ui.pairFolderPathLineEdit.currentPath
+        return self.logic.createTrainJob(self.ui.outputCheckpointPathLineEdit.currentPath,
+                                         self.ui.trainModelComboBox.currentText, p.trainSteps, pairNodes=pairs,
+                                         pairFolders=[folder] if folder else [], device=p.device, **callbacks)
+
+    def evaluateJob(self, callbacks):
+        p = self._parameterNode
+        return self.logic.createEvaluateJob(p.predictionVolume, p.labelVolume, p.regionSegmentation, p.truthVolume,
+                                            **callbacks)
+
+    def startOrCancel(self, button, makeJob):
+        if self._job is not None:
+            if button is self._startButton:
+                self._job.cancel()
+                button.enabled = False
+            return
+        with slicer.util.tryWithErrorDisplay(_("The run could not start."), waitCursor=True):
+            if not Dependencies.ensureAll():
+                return
+            callbacks = dict(onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished)
+            self._job = makeJob(callbacks)
+            self._job.start()
+            self._startButton, self._startText = button, button.text
+            button.text = _("Cancel")
+            self.ui.progressBar.setValue(0)
+            self.ui.progressBar.show()
+            self.ui.statusLabel.text = _("{title} running...").format(title=self._job.title)
+            self._timer.start()
+
+    def onPoll(self):
+        if self._job is None or self._job.poll():
+            self._timer.stop()
+
+    def onProgress(self, record):
+        self.ui.progressBar.setMaximum(max(int(record.get("total") or 1), 1))
+        self.ui.progressBar.setValue(int(record.get("done") or 0))
+        self.ui.progressBar.setFormat(f"{record.get('stage', '')}: %v/%m")
+        self._showLoss(lossOf(record))
+
+    def onLog(self, line):
+        logging.info(line)
+        self._showLoss(lossOf(None, line))
+
+    def _showLoss(self, loss):
+        if loss is not None:
+            self.ui.lossLabel.text = f"{loss:.5g}"
+
+    def onFinished(self, job):
+        self._job = None
+        self.ui.progressBar.hide()
+        self._startButton.text, self._startButton.enabled = self._startText, True
+        if job.state == CANCELLED:
+            self.ui.statusLabel.text = _("{title} cancelled; nothing was changed.").format(title=job.title)
+            return
+        if job.state != SUCCEEDED:
+            self.ui.statusLabel.text = _("{title} failed.").format(title=job.title)
+            slicer.util.errorDisplay(str(job.error))
+            return
+        self.ui.statusLabel.text = _("{title} done.").format(title=job.title)
+        if job.title == "Denoising":
+            slicer.util.setSliceViewerLayers(background=job.result, fit=True)
+        elif job.title == "Training":
+            self.ui.checkpointPathLineEdit.currentPath = str(job.result)
+        else:
+            table, report, figure = job.result
+            self.ui.metricsTableView.setMRMLTableNode(table)
+            if figure:
+                pixmap = qt.QPixmap()
+                pixmap.loadFromData(figure)
+                self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
+
+
+class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic):
+    """Module logic; the `create*Job(...).run()` calls run headless in batch mode."""
+
+    def __init__(self):
+        ScriptedLoadableModuleLogic.__init__(self)
+        DenoiseLogic.__init__(self)
+
+    def getParameterNode(self):
+        return IPv2DenoiseParameterNode(super().getParameterNode())
+
+    def process(self, inputNode, model="unet", device="auto"):
+        return self.createDenoiseJob(inputNode, model, device).run()
+
+
+class IPv2DenoiseTest(ScriptedLoadableModuleTest):
+    def setUp(self):
+        slicer.mrmlScene.Clear()
+
+    def runTest(self):
+        self.setUp()
+        self.test_IPv2Denoise_samplePair()
+
+    def test_IPv2Denoise_samplePair(self):
+        from IPv2Lib.SamplePair import SamplePair
+        from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+
+        self.delayDisplay("Generating the synthetic pair")
+        lowDose, _normalDose = SamplePair.load(size=128, slices=8)
+        self.delayDisplay("Denoising in a background process")
+        denoised = IPv2DenoiseLogic().process(lowDose, device="cpu")
+        self.assertEqual(denoised.GetName(), f"{lowDose.GetName()} denoised")
+        self.assertTrue(VolumeNodeConverter.toVolume(denoised).same_geometry(VolumeNodeConverter.toVolume(lowDose)))
+        self.delayDisplay("Test passed")

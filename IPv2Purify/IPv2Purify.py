@@ -1,0 +1,218 @@
+"""IPv2Purify: purified training pairs and region masks from a uLDCT/NDCT pair."""
+
+import logging
+import os
+from typing import Annotated, Optional
+
+import qt
+import slicer
+import vtk
+from slicer.i18n import tr as _
+from slicer.i18n import translate
+from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
+                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.util import VTKObservationMixin
+from slicer import vtkMRMLScalarVolumeNode
+
+from IPv2Lib.BackendJob import SUCCEEDED, CANCELLED
+from IPv2Lib.Dependencies import Dependencies
+from IPv2Lib.PurifyLogic import MODES, WEAK_DENOISERS, PurifyLogic, PurifySettings
+
+
+class IPv2Purify(ScriptedLoadableModule):
+    def __init__(self, parent):
+        ScriptedLoadableModule.__init__(self, parent)
+        self.parent.title = _("IPv2 Purify")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Filtering.Denoising")]
+        self.parent.dependencies = []
+        self.parent.contributors = ["IPv2 contributors"]
+        self.parent.helpText = _(
+            "Builds purified training pairs from a misaligned ultra-low-dose (uLDCT) / normal-dose (NDCT) "
+            "lung CT pair: region masks (background, lung parenchyma, body), the training input and target, "
+            "and the evaluation label. See the <a href='https://github.com/ipv2-ct/IPv2'>project page</a>.")
+        self.parent.acknowledgementText = _(
+            "Implements the image purification strategy of Gong and Yu (IPv1, IPv2) for real-world "
+            "ultra-low-dose lung CT denoising.")
+        slicer.app.connect("startupCompleted()", self.registerSampleData)
+
+    def registerSampleData(self):
+        try:
+            from IPv2Lib.SamplePair import SamplePair
+
+            SamplePair.register(os.path.join(os.path.dirname(__file__), "Resources", "Icons"))
+        except Exception as error:  # sample data is optional; never block startup
+            logging.warning(f"IPv2 sample data not registered: {error}")
+
+
+@parameterNodeWrapper
+class IPv2PurifyParameterNode:
+    lowDoseVolume: vtkMRMLScalarVolumeNode
+    normalDoseVolume: vtkMRMLScalarVolumeNode
+    mode: Annotated[str, Choice(list(MODES))] = "ipv2"
+    removeBackground: bool = True
+    addNoise: bool = True
+    dose: Annotated[float, WithinRange(0.005, 1.0)] = 0.02
+    seed: Annotated[int, WithinRange(0, 2147483647)] = 0
+    weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = "nlm"
+
+    def settings(self):
+        return PurifySettings(mode=self.mode, removeBackground=self.removeBackground, addNoise=self.addNoise,
+                              weakDenoiser=self.weakDenoiser, dose=self.dose, seed=self.seed)
+
+
+class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+    def __init__(self, parent=None):
+        ScriptedLoadableModuleWidget.__init__(self, parent)
+        VTKObservationMixin.__init__(self)
+        self.logic = None
+        self._parameterNode = None
+        self._parameterNodeGuiTag = None
+        self._job = None
+        self._timer = qt.QTimer()
+        self._timer.setInterval(100)
+        self._timer.connect("timeout()", self.onPoll)
+
+    def setup(self):
+        ScriptedLoadableModuleWidget.setup(self)
+        uiWidget = slicer.util.loadUI(self.resourcePath("UI/IPv2Purify.ui"))
+        self.layout.addWidget(uiWidget)
+        self.ui = slicer.util.childWidgetVariables(uiWidget)
+        uiWidget.setMRMLScene(slicer.mrmlScene)
+        self.ui.progressBar.hide()
+        self.logic = IPv2PurifyLogic()
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.ui.applyButton.connect("clicked(bool)", self.onApplyButton)
+        self.initializeParameterNode()
+
+    def cleanup(self):
+        if self._job is not None:
+            self._job.cancel()
+        self.removeObservers()
+
+    def enter(self):
+        self.initializeParameterNode()
+
+    def exit(self):
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._checkCanApply)
+
+    def onSceneStartClose(self, caller, event):
+        self.setParameterNode(None)
+
+    def onSceneEndClose(self, caller, event):
+        if self.parent.isEntered:
+            self.initializeParameterNode()
+
+    def initializeParameterNode(self):
+        self.setParameterNode(self.logic.getParameterNode())
+        if not self._parameterNode.lowDoseVolume:
+            firstVolume = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+            if firstVolume:
+                self._parameterNode.lowDoseVolume = firstVolume
+
+    def setParameterNode(self, inputParameterNode: Optional[IPv2PurifyParameterNode]):
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._checkCanApply)
+        self._parameterNode = inputParameterNode
+        if self._parameterNode:
+            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._checkCanApply)
+            self._checkCanApply()
+
+    def _checkCanApply(self, caller=None, event=None):
+        if self._job is not None:
+            return
+        ready = bool(self._parameterNode and self._parameterNode.lowDoseVolume and self._parameterNode.normalDoseVolume)
+        self.ui.applyButton.enabled = ready
+        self.ui.applyButton.text = _("Apply")
+        self.ui.applyButton.toolTip = _("Purify the pair") if ready else _("Select the uLDCT and the NDCT volumes")
+
+    def onApplyButton(self):
+        if self._job is not None:
+            self._job.cancel()
+            self.ui.applyButton.enabled = False
+            self.ui.statusTextEdit.appendPlainText(_("Cancelling..."))
+            return
+        with slicer.util.tryWithErrorDisplay(_("Purification could not start."), waitCursor=True):
+            if not Dependencies.ensureAll():
+                return
+            parameters = self._parameterNode
+            self.ui.statusTextEdit.clear()
+            self._job = self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
+                                             parameters.settings(), onProgress=self.onProgress,
+                                             onLog=self.ui.statusTextEdit.appendPlainText, onFinished=self.onFinished)
+            self._job.start()
+            self.ui.progressBar.setValue(0)
+            self.ui.progressBar.show()
+            self.ui.applyButton.text = _("Cancel")
+            self._timer.start()
+
+    def onPoll(self):
+        if self._job is None or self._job.poll():
+            self._timer.stop()
+
+    def onProgress(self, record):
+        total = max(int(record.get("total") or 1), 1)
+        self.ui.progressBar.setMaximum(total)
+        self.ui.progressBar.setValue(int(record.get("done") or 0))
+        self.ui.progressBar.setFormat(f"{record.get('stage', '')}: %p%")
+
+    def onFinished(self, job):
+        self._job = None
+        self.ui.progressBar.hide()
+        if job.state == SUCCEEDED:
+            result = job.result
+            self.ui.statusTextEdit.appendPlainText(_("Done."))
+            for line in PurifyLogic.reportLines(result.report):
+                self.ui.statusTextEdit.appendPlainText(line)
+            slicer.util.setSliceViewerLayers(background=self._parameterNode.lowDoseVolume, fit=True)
+            result.segmentationNode.GetDisplayNode().SetVisibility(True)
+        elif job.state == CANCELLED:
+            self.ui.statusTextEdit.appendPlainText(_("Cancelled; the scene was left as it was."))
+        else:
+            self.ui.statusTextEdit.appendPlainText(str(job.error))
+            slicer.util.errorDisplay(_("Purification failed."), detailedText=str(job.error))
+        self._checkCanApply()
+
+
+class IPv2PurifyLogic(ScriptedLoadableModuleLogic, PurifyLogic):
+    """The module logic: `process` runs headless (batch mode), `createJob` runs in the background."""
+
+    def __init__(self):
+        ScriptedLoadableModuleLogic.__init__(self)
+        PurifyLogic.__init__(self)
+
+    def getParameterNode(self):
+        return IPv2PurifyParameterNode(super().getParameterNode())
+
+
+class IPv2PurifyTest(ScriptedLoadableModuleTest):
+    def setUp(self):
+        slicer.mrmlScene.Clear()
+
+    def runTest(self):
+        self.setUp()
+        self.test_IPv2Purify_samplePair()
+
+    def test_IPv2Purify_samplePair(self):
+        from IPv2Lib.RegionSegmentation import REGION_STYLES
+        from IPv2Lib.SamplePair import SamplePair
+        from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+
+        self.delayDisplay("Generating the synthetic pair")
+        lowDose, normalDose = SamplePair.load(size=128, slices=8)
+        before = slicer.util.arrayFromVolume(lowDose).copy()
+        self.delayDisplay("Purifying in a background process")
+        result = IPv2PurifyLogic().process(lowDose, normalDose, PurifySettings(weakDenoiser="tv"))
+        names = [result.segmentationNode.GetSegmentation().GetNthSegment(i).GetName() for i in range(3)]
+        self.assertEqual(names, [style.name for style in REGION_STYLES])
+        reference = VolumeNodeConverter.toVolume(lowDose)
+        for node in (result.trainInputNode, result.trainTargetNode, result.evalLabelNode):
+            self.assertTrue(VolumeNodeConverter.toVolume(node).same_geometry(reference))
+        self.assertTrue((slicer.util.arrayFromVolume(lowDose) == before).all())
+        self.delayDisplay("Test passed")

@@ -1,0 +1,108 @@
+"""Denoise every scan of a folder in Slicer's batch mode, with the modules' own logic.
+
+    Slicer --no-splash --no-main-window --python-script Testing/batch_denoise.py \
+        --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--device auto|cpu|cuda]
+
+Each scan (a volume file or a DICOM series folder) gives `<name>_denoised.nrrd` and
+`<name>_regions.seg.nrrd` (Background, Lung parenchyma, Body of the denoised scan). The
+exit code is 0 when every scan succeeded, 1 when some failed, 2 for bad arguments.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+SCAN_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
+
+
+def moduleFoldersOnPath():
+    """Where the script runs from a source checkout, the module folders may not be on sys.path yet."""
+    repository = Path(__file__).resolve().parents[1]
+    for folder in ("IPv2Purify", "IPv2Denoise"):
+        if (repository / folder).is_dir() and str(repository / folder) not in sys.path:
+            sys.path.insert(0, str(repository / folder))
+
+
+def scansIn(folder):
+    scans = []
+    for path in sorted(Path(folder).iterdir()):
+        name = path.name.lower()
+        if path.is_file() and any(name.endswith(suffix) for suffix in SCAN_SUFFIXES):
+            scans.append(path)
+        elif path.is_dir() and any(child.is_file() for child in path.iterdir()):
+            scans.append(path)  # a DICOM series folder
+    return scans
+
+
+def scanName(path):
+    name = path.name
+    for suffix in sorted(SCAN_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def parseArguments(argv):
+    parser = argparse.ArgumentParser(description="Denoise a folder of CT scans with IPv2.")
+    parser.add_argument("--in", dest="inputFolder", required=True, help="folder of scans (files or DICOM folders)")
+    parser.add_argument("--out", dest="outputFolder", required=True, help="folder for the results")
+    parser.add_argument("--model", default="unet", help="bundled model name or checkpoint file (default unet)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    return parser.parse_args(argv)
+
+
+def denoiseScan(path, outputFolder, model, device):
+    import slicer
+    from ipv2.io import read_volume
+    from ipv2.masks import compute_region_masks
+
+    from IPv2Lib.DenoiseLogic import DenoiseLogic
+    from IPv2Lib.RegionSegmentation import RegionSegmentation
+    from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+
+    name = scanName(path)
+    scan = read_volume(path)
+    inputNode = VolumeNodeConverter.toNewNode(scan, name)
+    denoisedNode = DenoiseLogic().createDenoiseJob(inputNode, model, device).run()
+    denoised = VolumeNodeConverter.toVolume(denoisedNode)
+    # One scan has no partner: its masks come from the denoised image on both sides.
+    masks = compute_region_masks(denoised.array, denoised.array, spacing=denoised.spacing)
+    segmentationNode = RegionSegmentation.create(masks.labelmap(), denoisedNode, f"{name} regions")
+    outputs = {denoisedNode: outputFolder / f"{name}_denoised.nrrd",
+               segmentationNode: outputFolder / f"{name}_regions.seg.nrrd"}
+    for node, destination in outputs.items():
+        partial = destination.with_name(f".{destination.name}.partial{''.join(destination.suffixes)}")
+        if not slicer.util.saveNode(node, str(partial)):
+            raise RuntimeError(f"could not write {destination}")
+        os.replace(partial, destination)
+    for node in (inputNode, denoisedNode, segmentationNode):
+        slicer.mrmlScene.RemoveNode(node)
+    return list(outputs.values())
+
+
+def main(argv):
+    arguments = parseArguments(argv)
+    inputFolder, outputFolder = Path(arguments.inputFolder), Path(arguments.outputFolder)
+    if not inputFolder.is_dir():
+        print(f"--in {inputFolder}: no such folder", file=sys.stderr)
+        return 2
+    scans = scansIn(inputFolder)
+    if not scans:
+        print(f"--in {inputFolder}: no volume files or DICOM folders in it", file=sys.stderr)
+        return 2
+    outputFolder.mkdir(parents=True, exist_ok=True)
+    moduleFoldersOnPath()
+    failures = 0
+    for index, scan in enumerate(scans, start=1):
+        try:
+            written = denoiseScan(scan, outputFolder, arguments.model, arguments.device)
+            print(f"[{index}/{len(scans)}] {scan.name}: wrote {', '.join(path.name for path in written)}")
+        except Exception as error:
+            failures += 1
+            print(f"[{index}/{len(scans)}] {scan.name}: failed: {error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
