@@ -1,0 +1,192 @@
+"""Region masks of a uLDCT/NDCT volume pair in Hounsfield units.
+
+Each image is clipped, smoothed in-plane and thresholded into a dark mask; the union is cut
+into in-plane components (4-connectivity), all slices at once. A component that touches any
+border pixel of its slice is background (padding outside a circular field of view included,
+since it reads as air after clipping). Enclosed components are noise islands when small,
+background when they lie within a few mm of the outside air (table and cushion pockets),
+and lung otherwise. Slices are processed in chunks on a few threads; airways are then
+found in 3D within the lung.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ipv2.errors import InputError
+from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
+from ipv2.masks.parameters import MaskParameters
+from ipv2.masks.regions import RegionMasks
+from ipv2.masks.slicewise import border_labels, component_sizes, in_plane_cross, label_slices
+from ipv2.progress import Monitor
+from ipv2.volume import Volume
+
+GAUSSIAN_TRUNCATE = 2.0
+# Square half-width over reach for an octagon whose axis and diagonal extents are equal.
+OCTAGON_SQUARE_SHARE = float(np.sqrt(2.0) - 1.0)
+
+
+def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = None,
+                         monitor: Optional[Monitor] = None,
+                         parameters: Optional[MaskParameters] = None) -> RegionMasks:
+    """Masks of a uLDCT (`lq_hu`) and NDCT (`gt_hu`) pair of (z, y, x) HU volumes.
+
+    Either argument may be a `Volume`; `spacing` (sx, sy, sz) in mm is then taken from it
+    when not given. The inputs are only read.
+    """
+    parameters = parameters or MaskParameters()
+    monitor = monitor or Monitor()
+    lq, lq_spacing = _as_array(lq_hu, "uLDCT")
+    gt, gt_spacing = _as_array(gt_hu, "NDCT")
+    spacing = _resolve_spacing(spacing, lq_spacing or gt_spacing)
+    _check_pair(lq, gt)
+
+    depth = lq.shape[0]
+    dark_lq = np.empty(lq.shape, dtype=bool)
+    dark_gt = np.empty(lq.shape, dtype=bool)
+    background = np.empty(lq.shape, dtype=bool)
+    lung = np.empty(lq.shape, dtype=bool)
+    airway_levels = np.empty(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
+    outputs = (dark_lq, dark_gt, background, lung, airway_levels)
+
+    step = max(1, int(parameters.chunk_slices))
+    chunks = [slice(start, min(start + step, depth)) for start in range(0, depth, step)]
+    workers = max(1, min(int(parameters.workers), os.cpu_count() or 1, len(chunks)))
+
+    def run_chunk(chunk: slice) -> None:
+        monitor.check()
+        results = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
+        for output, result in zip(outputs, results):
+            output[chunk] = result
+
+    monitor.step("region masks", 0, len(chunks))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run_chunk, chunk) for chunk in chunks]
+        try:
+            for done, future in enumerate(futures, start=1):
+                future.result()
+                monitor.step("region masks", done, len(chunks))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+    monitor.step("airways", 0, 1)
+    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters)
+    monitor.step("airways", 1, 1)
+
+    info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
+            "airways": airway_info}
+    return RegionMasks(dark_lq=dark_lq, dark_gt=dark_gt, dark=background | lung,
+                       background=background, lung=lung, airways=airways, info=info)
+
+
+def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
+                   parameters: MaskParameters):
+    sx, sy, _ = spacing
+    raw_lq, _ = _dark_mask(lq, spacing, parameters)
+    raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
+    union = raw_lq | raw_gt
+
+    labels, count = label_slices(union, connectivity=1)
+    sizes = component_sizes(labels, count)
+    touches_border = np.zeros(count + 1, dtype=bool)
+    touches_border[border_labels(labels)] = True
+    is_island = (sizes < parameters.min_island_mm2 / (sx * sy)) & ~touches_border
+
+    near_outside = _near(touches_border[labels], parameters.min_wall_mm, spacing)
+    outside_patient = np.zeros(count + 1, dtype=bool)
+    outside_patient[np.unique(labels[near_outside])] = True
+
+    is_background = touches_border | (outside_patient & ~is_island)
+    is_lung = ~touches_border & ~outside_patient & ~is_island
+    is_background[0] = is_lung[0] = False
+    is_island[0] = False
+
+    island = is_island[labels]
+    airway_levels = _airway_levels(smooth_gt, parameters)
+    return (raw_lq & ~island, raw_gt & ~island, is_background[labels], is_lung[labels], airway_levels)
+
+
+def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
+    sx, sy, _ = spacing
+    low, high = parameters.clip_hu
+    clipped = np.clip(np.asarray(hu, dtype=np.float32), low, high)
+    sigma = (0.0, parameters.smooth_mm / sy, parameters.smooth_mm / sx)
+    if parameters.smooth_mm > 0:
+        smooth = ndi.gaussian_filter(clipped, sigma, truncate=GAUSSIAN_TRUNCATE, mode="nearest")
+    else:
+        smooth = clipped
+    return smooth < parameters.threshold_hu, smooth
+
+
+def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
+    """Pixels within about distance_mm of the mask in the same slice, mask excluded.
+
+    The reach is an octagon (a square, then a diamond), within 8% of the Euclidean disc and
+    far cheaper to compute on a whole stack than a distance transform.
+    """
+    sx, sy, _ = spacing
+    reach_y, reach_x = distance_mm / sy, distance_mm / sx
+    square_y = int(round(OCTAGON_SQUARE_SHARE * reach_y))
+    square_x = int(round(OCTAGON_SQUARE_SHARE * reach_x))
+    diamond = int(round((1.0 - OCTAGON_SQUARE_SHARE) * min(reach_y, reach_x)))
+    grown = mask
+    if square_x or square_y:
+        grown = ndi.maximum_filter(mask.view(np.uint8), size=(1, 2 * square_y + 1, 2 * square_x + 1),
+                                   mode="constant", cval=0).view(bool)
+    if diamond:
+        grown = ndi.binary_dilation(grown, in_plane_cross(), iterations=diamond)
+    return grown & ~mask
+
+
+def _airway_levels(smooth_gt: np.ndarray, parameters: MaskParameters) -> np.ndarray:
+    """0 above airway_hu, then one more for each stricter airway level the voxel is below."""
+    levels = (smooth_gt < parameters.airway_hu).astype(AIRWAY_LEVELS_DTYPE)
+    for level_hu in parameters.airway_steps_hu:
+        levels += smooth_gt < level_hu
+    return levels
+
+
+def _as_array(image, name: str):
+    spacing = None
+    if isinstance(image, Volume):
+        spacing = image.spacing
+        image = image.array
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"{name}: a numpy array or Volume is needed, got {type(image).__name__}")
+    if image.ndim != 3:
+        raise InputError(f"{name}: a 3D (z, y, x) volume is needed, but the image is {image.ndim}D "
+                         f"with shape {image.shape}")
+    if image.size == 0 or image.shape[1] < 8 or image.shape[2] < 8:
+        raise InputError(f"{name}: slices of shape {image.shape[1:]} are too small (at least 8x8)")
+    if not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+        raise InputError(f"{name}: voxel type {image.dtype} is not numeric")
+    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
+        raise InputError(f"{name}: {np.count_nonzero(~np.isfinite(image))} voxels are NaN or infinite")
+    return image, spacing
+
+
+def _resolve_spacing(spacing, fallback) -> Tuple[float, float, float]:
+    if spacing is None:
+        spacing = fallback
+    if spacing is None:
+        raise InputError("spacing: the voxel spacing (sx, sy, sz) in mm is needed with plain arrays")
+    try:
+        values = tuple(float(s) for s in spacing)
+    except (TypeError, ValueError):
+        raise InputError(f"spacing: three sizes in mm are needed (sx, sy, sz), got {spacing!r}") from None
+    if len(values) != 3 or not all(np.isfinite(v) and v > 0 for v in values):
+        raise InputError(f"spacing: three positive sizes in mm are needed (sx, sy, sz), got {spacing!r}")
+    return values
+
+
+def _check_pair(lq: np.ndarray, gt: np.ndarray) -> None:
+    if lq.shape != gt.shape:
+        raise InputError(f"uLDCT and NDCT differ in size: {lq.shape} against {gt.shape} (z, y, x); "
+                         "resample one onto the other's grid first")

@@ -1,0 +1,62 @@
+"""The purification regions of a uLDCT/NDCT pair and their labelmap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Sequence
+
+import numpy as np
+
+LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG = 0, 1, 2
+LABEL_NAMES = {LABEL_BODY: "body", LABEL_BACKGROUND: "background", LABEL_LUNG: "lung parenchyma"}
+
+
+@dataclass
+class RegionMasks:
+    """Boolean masks indexed like the images, (z, y, x) for volumes.
+
+    `dark` is the union of the two images' dark masks and splits into `background` (connected
+    to the image border, or outside the patient) and `lung` (air-filled regions inside the
+    patient, airways included). `airways` is the part of `lung` found to be trachea and main
+    bronchi. `body` is everything that is not dark. `info` records the parameters used.
+    """
+
+    dark_lq: np.ndarray
+    dark_gt: np.ndarray
+    dark: np.ndarray
+    background: np.ndarray
+    lung: np.ndarray
+    airways: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    @property
+    def body(self) -> np.ndarray:
+        return ~(self.background | self.lung)
+
+    @property
+    def shape(self):
+        return self.dark.shape
+
+    def labelmap(self) -> np.ndarray:
+        """uint8 labels: 0 body, 1 background, 2 lung parenchyma (airways included)."""
+        labels = np.full(self.dark.shape, LABEL_BODY, dtype=np.uint8)
+        labels[self.background] = LABEL_BACKGROUND
+        labels[self.lung] = LABEL_LUNG
+        return labels
+
+    def volumes_ml(self, spacing: Sequence[float]) -> Dict[str, float]:
+        """Volume of each region in millilitres, for voxel spacing (sx, sy, sz) in mm."""
+        spacing = tuple(float(s) for s in spacing)
+        if len(spacing) != 3 or not all(np.isfinite(s) and s > 0 for s in spacing):
+            from ipv2.errors import InputError
+
+            raise InputError(f"spacing: three positive sizes in mm are needed (sx, sy, sz), got {spacing}")
+        voxel_ml = spacing[0] * spacing[1] * spacing[2] / 1000.0
+        counts = {
+            "body": int(np.count_nonzero(self.body)),
+            "background": int(np.count_nonzero(self.background)),
+            "lung": int(np.count_nonzero(self.lung)),
+            "airways": int(np.count_nonzero(self.airways)),
+            "dark": int(np.count_nonzero(self.dark)),
+        }
+        return {name: count * voxel_ml for name, count in counts.items()}
