@@ -28,6 +28,9 @@ class DnCNN(nn.Module):
             layers.append(nn.ReLU(inplace=True))
         layers.append(nn.Conv2d(width, 1, 3, padding=1))
         self.body = nn.Sequential(*layers)
+        # Start as the identity (no noise predicted): training learns the noise from zero.
+        nn.init.zeros_(self.body[-1].weight)
+        nn.init.zeros_(self.body[-1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return center_channel(x) - self.body(x)

@@ -24,6 +24,9 @@ class REDCNN(nn.Module):
             [nn.Conv2d(in_channels if i == 0 else width, width, kernel_size) for i in range(5)])
         self.decoder = nn.ModuleList(
             [nn.ConvTranspose2d(width, 1 if i == 4 else width, kernel_size) for i in range(5)])
+        # Start as the identity: the last layer's output adds nothing to the input shortcut at first.
+        nn.init.zeros_(self.decoder[4].weight)
+        nn.init.zeros_(self.decoder[4].bias)
         self.relu = nn.ReLU(inplace=True)
         self.minimum_size = 5 * (kernel_size - 1) + 1
 

@@ -116,6 +116,8 @@ class Restormer(nn.Module):
             self.decoders.append(_stage(channels[level], heads[level], blocks[level], expansion))
         self.refinement = _stage(width, heads[0], refinement_blocks, expansion)
         self.head = nn.Conv2d(width, 1, 3, padding=1, bias=False)
+        # Start as the identity: training learns the correction from zero.
+        nn.init.zeros_(self.head.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded, (height, width) = pad_to_multiple(x, self.multiple)

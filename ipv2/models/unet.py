@@ -50,6 +50,9 @@ class ResidualUNet(nn.Module):
             self.decoders.append(_double_conv(2 * width, width))
             previous = width
         self.head = nn.Conv2d(previous, 1, 1)
+        # Start as the identity: training learns the correction from zero.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded, (height, width) = pad_to_multiple(x, self.multiple)

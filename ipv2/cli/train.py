@@ -1,0 +1,89 @@
+"""`ipv2 train`: train a denoiser on purified pairs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.errors import Cancelled, InputError
+from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
+from ipv2.training import TrainConfig, train
+
+EXIT_CANCELLED = 130
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a denoising model on purified pairs",
+        description="Train a denoiser on pairs written by `ipv2 purify` (folders holding train_input and "
+                    "train_target volumes, or INPUT,TARGET file pairs) or on the authors' PNG layout "
+                    "(lq/ and gt/). Launch with torchrun for several GPUs.")
+    parser.add_argument("--data", nargs="+", required=True, metavar="PATH", help="training pairs")
+    parser.add_argument("--val", nargs="+", default=[], metavar="PATH", help="held-out pairs for validation")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODEL_REGISTRY),
+                        help=f"architecture (default {DEFAULT_MODEL})")
+    parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an architecture argument, VALUE in JSON (e.g. widths=[8,16,32])")
+    parser.add_argument("--out", required=True, help="model checkpoint to write (.safetensors or .pt)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help=f"optimiser steps (default {TrainConfig.DEFAULT_STEPS})")
+    length.add_argument("--epochs", type=float, help="passes over the data, in patches")
+    parser.add_argument("--patch", type=int, default=96, help="patch side in pixels (default 96)")
+    parser.add_argument("--batch", type=int, default=16, help="patches per step and process (default 16)")
+    parser.add_argument("--lr", type=float, default=2e-4, help="peak learning rate of AdamW (default 2e-4)")
+    parser.add_argument("--loss", choices=("l1", "mse"), default="l1", help="loss (default l1)")
+    parser.add_argument("--context-slices", type=int, default=0,
+                        help="neighbouring slices on each side given as extra channels (2.5D; default 0)")
+    parser.add_argument("--checkpoint-every", type=int, default=500,
+                        help="save the resumable training state every N steps (default 500; 0: only at the end)")
+    parser.add_argument("--val-every", type=int, default=0, help="validate every N steps (default: at the end)")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote --out")
+    parser.add_argument("--no-amp", dest="amp", action="store_false", help="no mixed precision on CUDA")
+    parser.add_argument("--half", action="store_true", help="store the final weights as float16")
+    add_seed_option(parser)
+    add_device_option(parser)
+    add_progress_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _model_args(pairs) -> dict:
+    parsed = {}
+    for item in pairs:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--model-arg '{item}': write KEY=VALUE")
+        try:
+            parsed[key] = json.loads(value)
+        except json.JSONDecodeError:
+            raise InputError(f"--model-arg '{item}': VALUE must be JSON, e.g. 32, [8,16] or true") from None
+    return parsed
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        data=list(args.data), val=list(args.val), out=args.out, model=args.model,
+        model_args=_model_args(args.model_arg), steps=args.steps, epochs=args.epochs, patch=args.patch,
+        batch=args.batch, lr=args.lr, loss=args.loss, context_slices=args.context_slices, seed=args.seed,
+        device=args.device, amp=args.amp, checkpoint_every=args.checkpoint_every, val_every=args.val_every,
+        resume=args.resume, half_weights=args.half)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    with monitor_from_args(args) as monitor:
+        try:
+            result = train(config, monitor)
+        except Cancelled:
+            if config.state_path.is_file():
+                print(f"ipv2 train: cancelled; the training state is saved in {config.state_path}; "
+                      "run the same command with --resume to continue", file=sys.stderr)
+            else:
+                print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
+            return EXIT_CANCELLED
+    summary = {"out": result.out, "steps": result.steps,
+               "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
+               "validation": result.validation}
+    print(json.dumps(summary))
+    return 0

@@ -1,0 +1,88 @@
+"""Settings of one training run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+from ipv2.errors import InputError
+from ipv2.models.registry import DEFAULT_MODEL, model_spec
+
+LOSSES = ("l1", "mse")
+
+
+@dataclass
+class TrainConfig:
+    data: List[str]
+    out: str
+    model: str = DEFAULT_MODEL
+    model_args: dict = field(default_factory=dict)
+    val: List[str] = field(default_factory=list)
+    steps: Optional[int] = None
+    epochs: Optional[float] = None
+    patch: int = 96
+    batch: int = 16
+    lr: float = 2e-4
+    weight_decay: float = 1e-4
+    warmup_steps: int = 0
+    loss: str = "l1"
+    context_slices: int = 0
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    checkpoint_every: int = 500
+    val_every: int = 0
+    val_slices: int = 16
+    resume: bool = False
+    half_weights: bool = False
+
+    DEFAULT_STEPS = 2000
+
+    def validate(self) -> "TrainConfig":
+        model_spec(self.model)
+        self.model = self.model.lower()
+        # As the checkpoint record will hold them (JSON), so that a resumed run compares equal.
+        self.model_args = json.loads(json.dumps(dict(self.model_args)))
+        if not self.data:
+            raise InputError("training data: give at least one --data path")
+        if self.steps is not None and self.epochs is not None:
+            raise InputError("give either --steps or --epochs, not both")
+        if self.steps is not None and self.steps < 1:
+            raise InputError(f"--steps {self.steps} must be at least 1")
+        if self.epochs is not None and not self.epochs > 0:
+            raise InputError(f"--epochs {self.epochs} must be positive")
+        if self.patch < 16:
+            raise InputError(f"--patch {self.patch} is too small; use at least 16 pixels")
+        if self.batch < 1:
+            raise InputError(f"--batch {self.batch} must be at least 1")
+        if not self.lr > 0:
+            raise InputError(f"--lr {self.lr} must be positive")
+        if self.loss not in LOSSES:
+            raise InputError(f"--loss '{self.loss}' is unknown; choose one of {', '.join(LOSSES)}")
+        if self.context_slices < 0:
+            raise InputError(f"--context-slices {self.context_slices} must be 0 or more")
+        if self.checkpoint_every < 0 or self.val_every < 0:
+            raise InputError("--checkpoint-every and --val-every must be 0 (never) or more")
+        if self.warmup_steps < 0:
+            raise InputError(f"warm-up steps {self.warmup_steps} must be 0 or more")
+        if not str(self.out):
+            raise InputError("--out: give the checkpoint file to write")
+        return self
+
+    @property
+    def out_path(self) -> Path:
+        return Path(self.out)
+
+    @property
+    def state_path(self) -> Path:
+        """The resumable training state written beside the model file."""
+        return self.out_path.with_name(self.out_path.stem + ".train-state.pt")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    # Changing any of these between a run and its resumption would change the weights.
+    RESUME_KEYS = ("model", "model_args", "patch", "batch", "lr", "weight_decay", "warmup_steps", "loss",
+                   "context_slices", "seed")

@@ -1,0 +1,190 @@
+"""Training pairs and the patches drawn from them.
+
+A `--data` path is one of:
+- a folder holding `train_input.*` and `train_target.*` volumes (what `ipv2 purify` writes);
+- two volume files joined by a comma, `INPUT,TARGET`;
+- the authors' PNG layout, a folder with `lq/` (input) and `gt/` (target) slices;
+- a folder whose sub-folders are any of the above (one per scan).
+
+Patches are a pure function of (seed, step): resuming at step k draws exactly the patches
+an uninterrupted run would have drawn, whatever happened before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ipv2.errors import InputError
+from ipv2.io.png_dataset import open_png_dataset
+from ipv2.io.volumes import VOLUME_SUFFIXES, read_volume
+from ipv2.models.normalization import Normalization
+from ipv2.progress import Monitor
+from ipv2.training.augment import augment_pair
+from ipv2.validate import require_volume
+
+INPUT_STEM, TARGET_STEM = "train_input", "train_target"
+
+
+@dataclass
+class TrainingPair:
+    name: str
+    inputs: np.ndarray  # (z, y, x) float32, HU or 8-bit levels
+    target: np.ndarray
+    kind: str  # "hu" or "png8"
+
+    @property
+    def slices(self) -> int:
+        return self.inputs.shape[0]
+
+
+def _volume_file(folder: Path, stem: str) -> Optional[Path]:
+    for suffix in VOLUME_SUFFIXES:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _is_png_layout(folder: Path) -> bool:
+    return (folder / "lq").is_dir() and (folder / "gt").is_dir()
+
+
+def _volume_pair(input_path: Path, target_path: Path, name: str) -> TrainingPair:
+    inputs, target = read_volume(input_path), read_volume(target_path)
+    require_volume(inputs, str(input_path))
+    require_volume(target, str(target_path))
+    if inputs.shape != target.shape:
+        raise InputError(f"{name}: input {inputs.shape} and target {target.shape} differ in size (z, y, x)")
+    return TrainingPair(name, inputs.array.astype(np.float32, copy=False),
+                        target.array.astype(np.float32, copy=False), "hu")
+
+
+def _png_pair(folder: Path) -> TrainingPair:
+    dataset = open_png_dataset(folder)
+    inputs, targets = [], []
+    for slice_name in dataset.names:
+        lq, gt = dataset.read_pair(slice_name)
+        if lq.shape != gt.shape:
+            raise InputError(f"{folder}: slice {slice_name} is {lq.shape} in lq/ but {gt.shape} in gt/")
+        if inputs and lq.shape != inputs[0].shape:
+            raise InputError(f"{folder}: slice {slice_name} is {lq.shape}, the others {inputs[0].shape}; "
+                             "slices of one dataset must share a size")
+        inputs.append(lq)
+        targets.append(gt)
+    return TrainingPair(str(folder), np.stack(inputs).astype(np.float32), np.stack(targets).astype(np.float32),
+                        "png8")
+
+
+def _pairs_at(path_text: str) -> List[TrainingPair]:
+    if "," in path_text:
+        parts = [p.strip() for p in path_text.split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise InputError(f"{path_text}: a file pair is written INPUT,TARGET")
+        return [_volume_pair(Path(parts[0]), Path(parts[1]), path_text)]
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError(f"{path}: no such training data file or folder")
+    if path.is_file():
+        raise InputError(f"{path}: a single file; give a folder with {INPUT_STEM} and {TARGET_STEM} volumes, "
+                         "a pair INPUT,TARGET, or a PNG dataset folder")
+    if _is_png_layout(path):
+        return [_png_pair(path)]
+    input_file, target_file = _volume_file(path, INPUT_STEM), _volume_file(path, TARGET_STEM)
+    if input_file and target_file:
+        return [_volume_pair(input_file, target_file, str(path))]
+    if input_file or target_file:
+        missing = TARGET_STEM if input_file else INPUT_STEM
+        raise InputError(f"{path}: has one volume of the pair but no {missing} volume")
+    pairs = []
+    for child in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if _is_png_layout(child) or (_volume_file(child, INPUT_STEM) and _volume_file(child, TARGET_STEM)):
+            pairs.extend(_pairs_at(str(child)))
+    if not pairs:
+        raise InputError(f"{path}: found no training pairs ({INPUT_STEM}/{TARGET_STEM} volumes or lq/ and gt/ "
+                         "PNG folders) in it or its sub-folders")
+    return pairs
+
+
+def load_pairs(paths: Sequence[str], what: str = "training data",
+               monitor: Optional[Monitor] = None) -> List[TrainingPair]:
+    monitor = monitor or Monitor()
+    pairs: List[TrainingPair] = []
+    for path in monitor.track(list(paths), f"load {what}"):
+        pairs.extend(_pairs_at(str(path)))
+    kinds = sorted({pair.kind for pair in pairs})
+    if len(kinds) > 1:
+        raise InputError(f"{what}: mixes CT volumes in HU with 8-bit PNG slices; train on one kind at a time")
+    return pairs
+
+
+def data_summary(pairs: Sequence[TrainingPair]) -> dict:
+    return {
+        "kind": pairs[0].kind if pairs else None,
+        "pairs": len(pairs),
+        "slices": int(sum(pair.slices for pair in pairs)),
+        "slice_shapes": sorted({f"{p.inputs.shape[1]}x{p.inputs.shape[2]}" for p in pairs}),
+        "sources": [Path(pair.name).name or pair.name for pair in pairs],
+    }
+
+
+class PatchSampler:
+    """Random patches with flips and quarter turns, drawn as a function of (seed, step)."""
+
+    def __init__(self, pairs: Sequence[TrainingPair], patch: int, normalization: Normalization,
+                 context_slices: int = 0, seed: int = 0):
+        if not pairs:
+            raise InputError("training data: no pairs")
+        for pair in pairs:
+            _, height, width = pair.inputs.shape
+            if patch > min(height, width):
+                raise InputError(f"--patch {patch} is larger than the {height}x{width} slices of {pair.name}; "
+                                 f"use --patch {min(height, width)} or less")
+        self.pairs = list(pairs)
+        self.patch = patch
+        self.normalization = normalization
+        self.context_slices = context_slices
+        self.seed = seed
+        self._slice_starts = np.cumsum([0] + [pair.slices for pair in self.pairs])
+
+    @property
+    def total_slices(self) -> int:
+        return int(self._slice_starts[-1])
+
+    def patches_per_epoch(self) -> int:
+        """Non-overlapping patch positions over every slice: what one pass over the data means here."""
+        count = 0
+        for pair in self.pairs:
+            depth, height, width = pair.inputs.shape
+            count += depth * int(np.ceil(height / self.patch)) * int(np.ceil(width / self.patch))
+        return count
+
+    def batch(self, step: int, global_size: int, start: int = 0,
+              size: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Items [start, start + size) of the global batch of `step`: inputs (B, C, p, p), targets (B, 1, p, p)."""
+        size = global_size - start if size is None else size
+        rng = np.random.default_rng([self.seed, step])
+        slice_ids = rng.integers(0, self.total_slices, size=global_size)
+        corners = rng.random((global_size, 2))
+        rotations = rng.integers(0, 4, size=global_size)
+        flips = rng.integers(0, 2, size=global_size)
+        p, k = self.patch, self.context_slices
+        inputs = np.empty((size, 1 + 2 * k, p, p), dtype=np.float32)
+        targets = np.empty((size, 1, p, p), dtype=np.float32)
+        for out_index, item in enumerate(range(start, start + size)):
+            pair_index = int(np.searchsorted(self._slice_starts, slice_ids[item], side="right") - 1)
+            pair = self.pairs[pair_index]
+            z = int(slice_ids[item] - self._slice_starts[pair_index])
+            depth, height, width = pair.inputs.shape
+            y = int(corners[item, 0] * (height - p + 1))
+            x = int(corners[item, 1] * (width - p + 1))
+            neighbours = np.clip(np.arange(z - k, z + k + 1), 0, depth - 1)
+            patch_in = pair.inputs[neighbours, y:y + p, x:x + p]
+            patch_target = pair.target[z:z + 1, y:y + p, x:x + p]
+            patch_in, patch_target = augment_pair(patch_in, patch_target, int(rotations[item]), bool(flips[item]))
+            inputs[out_index] = self.normalization.to_model(patch_in)
+            targets[out_index] = self.normalization.to_model(patch_target)
+        return inputs, targets

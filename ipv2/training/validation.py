@@ -1,0 +1,44 @@
+"""Validation on held-out pairs: root-mean-square error against the target, in the data's units."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ipv2.inference import predict_slices
+from ipv2.models.normalization import Normalization
+from ipv2.progress import Monitor
+from ipv2.training.data import TrainingPair
+
+
+def evenly_spaced(count: int, limit: int) -> np.ndarray:
+    if limit <= 0 or limit >= count:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
+
+
+def validate_model(model: nn.Module, pairs: Sequence[TrainingPair], normalization: Normalization, *,
+                   context_slices: int, device: torch.device, max_slices: int = 16,
+                   monitor: Optional[Monitor] = None) -> dict:
+    """RMSE of the model's output and of the untouched input against the targets, over whole slices."""
+    was_training = model.training
+    squared_model = squared_input = 0.0
+    pixels = 0
+    for pair in pairs:
+        slices = evenly_spaced(pair.slices, max_slices)
+        predicted = predict_slices(model, normalization, pair.inputs, context_slices=context_slices,
+                                   device=device, slices=slices, monitor=monitor, stage="validate")
+        target = pair.target[slices].astype(np.float64)
+        squared_model += float(np.sum((predicted - target) ** 2))
+        squared_input += float(np.sum((pair.inputs[slices] - target) ** 2))
+        pixels += target.size
+    model.train(was_training)
+    return {
+        "rmse": float(np.sqrt(squared_model / pixels)),
+        "input_rmse": float(np.sqrt(squared_input / pixels)),
+        "unit": normalization.unit,
+        "pairs": len(pairs),
+    }
