@@ -297,3 +297,19 @@ def test_region_masks_dataclass_body_is_what_is_not_dark():
                         lung=np.array([[False, True, False]]), airways=np.zeros((1, 3), dtype=bool))
     np.testing.assert_array_equal(masks.body, [[False, False, True]])
     np.testing.assert_array_equal(masks.labelmap(), [[1, 2, 0]])
+
+
+def test_airway_growth_that_floods_the_lung_is_given_up():
+    scene = Scene(slices=20)
+    scene.paint(scene.ellipse(0, 0, 50, 68), TISSUE, LABEL_BODY)
+    volume = np.repeat(scene.image[None], scene.slices, axis=0)
+    for z in range(20):
+        if z >= 6:  # emphysema-like lungs as dark as air, joined to the trachea
+            for side in (-1, 1):
+                volume[z][scene.ellipse(0, side * 34, 32, 22)] = AIR
+            volume[z][scene.box(-8, 0, -20, 20)] = AIR
+        volume[z][scene.ellipse(-5, 0, 8, 8)] = AIR
+    masks = compute_region_masks(volume, volume, spacing=scene.spacing)
+    assert masks.lung[6:, 100, 100 - 42].all()
+    assert not masks.airways.any()
+    assert "leaked" in masks.info["airways"]["reason"]

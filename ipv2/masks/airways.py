@@ -43,19 +43,25 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
     if tube_mm < parameters.min_trachea_mm:
         return airways, {"found": False, "reason": f"no trachea: the air tube at either end of the lung "
                                                    f"runs {tube_mm:.1f} mm (< {parameters.min_trachea_mm:g} mm)"}
+    if tube.start == present[0] and tube.stop == present[-1] + 1:
+        return airways, {"found": False, "reason": "no trachea: every slice has a small lung area, "
+                                                   "so no slice tells a trachea from lungs"}
 
+    trachea_slices = [int(tube.start), int(tube.stop)]
     lung_voxels = int(np.count_nonzero(lung))
     levels_hu = (parameters.airway_hu,) + tuple(parameters.airway_steps_hu)
+    leaked = False
     for level, level_hu in enumerate(levels_hu, start=1):
         grown = _grow_from(lung & (airway_levels >= level), tube)
         if grown is None:
-            continue
+            break  # stricter levels hold even fewer voxels
         if np.count_nonzero(grown) <= parameters.max_airway_fraction * lung_voxels:
             airways = _with_whole_airway_components(grown, lung)
-            return airways, {"found": True, "level_hu": level_hu,
-                             "trachea_slices": [int(tube.start), int(tube.stop)]}
-    return airways, {"found": False, "reason": "airway growth leaked into the lung at every air level",
-                     "trachea_slices": [int(tube.start), int(tube.stop)]}
+            return airways, {"found": True, "level_hu": level_hu, "trachea_slices": trachea_slices}
+        leaked = True
+    reason = ("airway growth leaked into the lung at every air level" if leaked else
+              f"no air below {parameters.airway_hu:g} HU in the trachea slices of the NDCT")
+    return airways, {"found": False, "reason": reason, "trachea_slices": trachea_slices}
 
 
 def _trachea_slices(area_mm2: np.ndarray, first: int, last: int, max_area_mm2: float) -> slice:
