@@ -1,0 +1,130 @@
+"""A paired NDCT/uLDCT chest phantom with its ground truth."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ipv2.errors import InputError
+from ipv2.phantom.grid import PhantomGrid
+from ipv2.phantom.model import build_model
+from ipv2.phantom.render import block_count, render_state
+from ipv2.phantom.scanner import outside_fov, pad_outside_fov
+from ipv2.phantom.tissues import LABEL_BACKGROUND, PADDING_HU, TISSUE_TO_LABEL
+from ipv2.progress import Monitor
+from ipv2.validate import require_dose
+from ipv2.volume import Volume
+
+MIN_SIZE, MAX_SIZE = 64, 2048
+MIN_SLICES, MAX_SLICES = 4, 1024
+MAX_MOTION_MM = 30.0
+NDCT_DOSE = 1.0
+
+
+@dataclass
+class PhantomPair:
+    """Volumes on one grid. `truth` is the noise-free chest in the uLDCT's breathing state;
+    `labels` and `tissues` describe it; `deformation` (z, y, x, 3 mm, components x y z) maps a
+    uLDCT-state point p to the NDCT-state point p + D(p) showing the same tissue."""
+
+    ndct: Volume
+    uldct: Volume
+    truth: Volume
+    labels: Volume
+    deformation: Volume
+    ndct_clean: Optional[Volume] = None  # the noise-free NDCT state
+    tissues: Optional[Volume] = None  # tissue ids (`TISSUES`) of the truth
+    ndct_tissues: Optional[Volume] = None  # tissue ids of the NDCT state
+    parameters: Optional[dict] = None
+
+
+def _require_int(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name}: a whole number is needed, got {value!r}")
+    if not low <= int(value) <= high:
+        raise InputError(f"{name}: {value} is outside the supported range {low}..{high}")
+    return int(value)
+
+
+def _require_positive_mm(value, name: str) -> Optional[float]:
+    if value is None:
+        return None
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name}: {value:g} mm must be a positive length")
+    return value
+
+
+def _require_motion(motion_mm) -> float:
+    motion = float(motion_mm)
+    if not math.isfinite(motion) or not 0.0 <= motion <= MAX_MOTION_MM:
+        raise InputError(f"motion_mm: {motion:g} mm of breathing motion is outside 0..{MAX_MOTION_MM:g} mm")
+    return motion
+
+
+def _simulate(clean: np.ndarray, dose: float, seed: int, grid: PhantomGrid, electronic_noise: bool,
+              device: str, monitor: Monitor) -> np.ndarray:
+    from ipv2.simulate import simulate_low_dose
+
+    return simulate_low_dose(clean, dose=dose, mode="physical", pixel_spacing_mm=grid.pixel_mm, seed=seed,
+                             electronic_noise=electronic_noise, device=device, monitor=monitor)
+
+
+def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose: float = 0.02,
+                          motion_mm: float = 8.0, fov_padding: bool = False, monitor: Optional[Monitor] = None,
+                          *, pixel_mm: Optional[float] = None, slice_mm: Optional[float] = None,
+                          electronic_noise: bool = True, device: str = "auto", noise: bool = True) -> PhantomPair:
+    """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
+
+    The in-plane field of view is 358 mm (0.7 mm pixels at 512) and the slab 120 mm (2.5 mm
+    slices at 48) unless `pixel_mm` / `slice_mm` say otherwise. The NDCT is simulated at full
+    dose, the uLDCT at `dose`, with different noise seeds. `noise=False` returns the clean
+    states in place of the noisy scans (for tests and figures).
+    """
+    size = _require_int(size, "size", MIN_SIZE, MAX_SIZE)
+    slices = _require_int(slices, "slices", MIN_SLICES, MAX_SLICES)
+    seed = _require_int(seed, "seed", 0, 2 ** 63 - 1)
+    dose = require_dose(dose)
+    motion_mm = _require_motion(motion_mm)
+    pixel_mm = _require_positive_mm(pixel_mm, "pixel_mm")
+    slice_mm = _require_positive_mm(slice_mm, "slice_mm")
+    monitor = monitor if monitor is not None else Monitor()
+
+    grid = PhantomGrid.create(size, slices, pixel_mm=pixel_mm, slice_mm=slice_mm)
+    monitor.step("phantom anatomy", 0, 1)
+    model = build_model(grid, seed, motion_mm)
+    blocks = block_count(model)
+    ndct_state = render_state(model, deformed=False, monitor=monitor, total_steps=2 * blocks)
+    uldct_state = render_state(model, deformed=True, monitor=monitor, step_offset=blocks, total_steps=2 * blocks)
+
+    if noise:
+        ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 7]).spawn(2))
+        ndct = _simulate(ndct_state.hu, NDCT_DOSE, ndct_seed, grid, electronic_noise, device, monitor)
+        uldct = _simulate(uldct_state.hu, dose, uldct_seed, grid, electronic_noise, device, monitor)
+    else:
+        ndct, uldct = ndct_state.hu.copy(), uldct_state.hu.copy()
+    truth, ndct_clean = uldct_state.hu, ndct_state.hu
+    labels = TISSUE_TO_LABEL[uldct_state.tissue]
+    if fov_padding:
+        outside = outside_fov(grid)
+        ndct, uldct, truth, ndct_clean = (pad_outside_fov(v, outside) for v in (ndct, uldct, truth, ndct_clean))
+        labels[:, outside] = LABEL_BACKGROUND
+
+    def volume(array, **extra):
+        return Volume(np.ascontiguousarray(array), spacing=grid.spacing, origin=grid.origin,
+                      metadata={"phantom_seed": seed, **extra})
+
+    parameters = {"size": size, "slices": slices, "seed": seed, "dose": dose, "motion_mm": motion_mm,
+                  "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise),
+                  "pixel_mm": grid.spacing[0], "slice_mm": grid.spacing[2], "noise": bool(noise),
+                  "rigid_shift_mm": list(model.breathing.shift_mm),
+                  "padding_hu": PADDING_HU if fov_padding else None}
+    return PhantomPair(ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
+                       uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),
+                       truth=volume(truth), labels=volume(labels), deformation=volume(uldct_state.displacement),
+                       ndct_clean=volume(ndct_clean), tissues=volume(uldct_state.tissue),
+                       ndct_tissues=volume(ndct_state.tissue), parameters=parameters)

@@ -1,0 +1,159 @@
+"""Painting one breathing state of the phantom, block of slices by block of slices.
+
+The NDCT state evaluates the anatomy on the regular grid. The uLDCT state evaluates the same
+analytic anatomy at deformed coordinates (p + D(p)), and moves the end points of the
+rasterised tubes and nodules by the inverse map, so both states are rendered at full
+sharpness and neither is a resampled copy of the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ipv2.phantom import anatomy as shape
+from ipv2.phantom.lungs import GROUND_GLASS_TEXTURE_HU, fissure_hu, lung_distance, parenchyma_hu
+from ipv2.phantom.model import PhantomModel
+from ipv2.phantom.scanner import paint_table
+from ipv2.phantom.shapes import intersect, soft, subtract
+from ipv2.phantom.skeleton import cortex_mm, paint_ribs, paint_scapulae, paint_spine, paint_sternum
+from ipv2.phantom.texture import FINE, TISSUE
+from ipv2.phantom.tissues import TISSUE_TEXTURE_HU, TISSUES, Canvas
+from ipv2.phantom.trees import airway_wall_mm
+from ipv2.phantom.tubes import Segments, rasterize
+from ipv2.progress import Monitor
+
+VOXELS_PER_BLOCK = 2_000_000
+MEDIASTINAL_FAT_MM = 4.0
+GROUND_GLASS_HU = TISSUES["ground-glass nodule"].hu
+
+
+@dataclass
+class RenderedState:
+    hu: np.ndarray  # (z, y, x) float32, noise-free
+    tissue: np.ndarray  # (z, y, x) uint8 tissue ids
+    displacement: Optional[np.ndarray] = None  # (z, y, x, 3) mm, for the deformed state
+
+
+@dataclass
+class _StateTubes:
+    vessels: Segments
+    bronchi: Segments
+    bronchus_walls: Segments
+    central_airways: Segments
+    central_walls: Segments
+    great_vessels: Segments
+    mediastinal_clearance: Segments  # great vessels and trachea in their fat: no lung there
+    esophagus: Segments
+    solid_nodules: Segments
+    ground_glass_nodules: Segments
+
+
+def _tubes_for_state(model: PhantomModel, deformed: bool) -> _StateTubes:
+    move = model.breathing.to_uldct if deformed else (lambda points: points)
+    bronchi = model.bronchi
+    bronchus_walls = bronchi.thickened((airway_wall_mm(bronchi.r_start), airway_wall_mm(bronchi.r_end)))
+    central = model.central_airways
+    central_walls = central.thickened((airway_wall_mm(central.r_start) + 1.0, airway_wall_mm(central.r_end) + 1.0))
+    nodules = model.nodules
+    return _StateTubes(
+        vessels=model.vessels.moved(move), bronchi=bronchi.moved(move), bronchus_walls=bronchus_walls.moved(move),
+        central_airways=central.moved(move), central_walls=central_walls.moved(move),
+        great_vessels=model.great_vessels.moved(move),
+        mediastinal_clearance=model.great_vessels.concat(central_walls.thickened(-1.0)).thickened(MEDIASTINAL_FAT_MM).moved(move),
+        esophagus=model.esophagus.moved(move),
+        solid_nodules=nodules.segments(~nodules.ground_glass).moved(move),
+        ground_glass_nodules=nodules.segments(nodules.ground_glass).moved(move))
+
+
+def _paint_block(model: PhantomModel, tubes: _StateTubes, zslice: slice, X, Y, Z, Xs, Ys) -> Canvas:
+    """X, Y, Z: anatomical coordinates of the block's voxels; Xs, Ys: scanner coordinates."""
+    grid, a, edge = model.grid, model.anatomy, model.edge_mm
+    cortex = cortex_mm(grid.pixel_mm)
+    block_shape = (len(grid.axis("z")[zslice]), grid.shape[1], grid.shape[2])
+    canvas = Canvas(block_shape)
+    texture = model.textures.sample(X, Y, Z)
+
+    def tube(segments):
+        return rasterize(segments, grid, zslice, edge)
+
+    # Chest wall, outside in.
+    canvas.paint(soft(shape.body_distance(a, X, Y, Z), edge), "skin")
+    canvas.paint(soft(shape.body_distance(a, X, Y, Z, 2.0, 2.0, 2.0), edge), "fat")
+    canvas.paint(soft(shape.subcutaneous_fat_inner_distance(a, X, Y, Z), edge), "muscle")
+    paint_scapulae(canvas, a, X, Y, Z, edge)
+    paint_ribs(canvas, a, X, Y, Z, edge, cortex)
+    paint_sternum(canvas, a, X, Y, Z, edge, cortex)
+
+    # Thoracic cavity: mediastinal fat, then the upper abdomen under the diaphragm.
+    cavity = shape.cavity_distance(a, X, Y, Z)
+    canvas.paint(soft(cavity, edge), "fat")
+    below = shape.below_diaphragm_distance(a, X, Y, Z)
+    abdomen = np.maximum(cavity, below)
+    canvas.paint(soft(abdomen, edge), "spleen and stomach")
+    canvas.paint(soft(np.maximum(abdomen, shape.liver_side_distance(a, X, Y)), edge), "liver")
+    canvas.paint(soft(np.maximum(cavity, np.abs(below - 2.0) - 2.0), edge), "muscle")  # diaphragm
+
+    # Lungs with their fissures, vessels and nodules.
+    lung = subtract(soft(lung_distance(a, X, Y, Z), edge), tube(tubes.mediastinal_clearance))
+    canvas.paint(lung, "lung parenchyma", parenchyma_hu(Y, texture))
+    canvas.add(fissure_hu(a, X, Y, Z, grid.pixel_mm), "lung parenchyma")
+    canvas.paint(intersect(tube(tubes.vessels), lung), "pulmonary vessel")
+    canvas.paint(tube(tubes.solid_nodules), "solid nodule")
+    canvas.paint(tube(tubes.ground_glass_nodules), "ground-glass nodule",
+                 GROUND_GLASS_HU + GROUND_GLASS_TEXTURE_HU * texture[FINE])
+
+    # Mediastinum: heart in its fat, great vessels, oesophagus.
+    heart = np.maximum(shape.heart_distance(a, X, Y, Z), -below)
+    canvas.paint(soft(heart - 5.0, edge), "fat")
+    canvas.paint(soft(heart, edge), "myocardium")
+    canvas.paint(tube(tubes.great_vessels), "blood")
+    canvas.paint(tube(tubes.esophagus), "muscle")
+    paint_spine(canvas, a, X, Y, Z, edge, cortex)
+
+    # Airways: walls, then the air inside them.
+    walls = tube(tubes.bronchus_walls)
+    canvas.paint(intersect(walls, lung), "airway wall in lung")
+    canvas.paint(subtract(walls, lung), "airway wall")
+    canvas.paint(tube(tubes.central_walls), "airway wall")
+    canvas.paint(np.maximum(tube(tubes.central_airways), tube(tubes.bronchi)), "airway lumen")
+
+    canvas.hu += TISSUE_TEXTURE_HU[canvas.tissue] * texture[TISSUE]
+    paint_table(canvas, Xs, Ys, edge)
+    return canvas
+
+
+
+def render_state(model: PhantomModel, deformed: bool, monitor: Optional[Monitor] = None,
+                 stage: str = "phantom anatomy", step_offset: int = 0, total_steps: Optional[int] = None) -> RenderedState:
+    """The noise-free volume and tissue map of one breathing state."""
+    grid = model.grid
+    nz, ny, nx = grid.shape
+    hu = np.empty(grid.shape, dtype=np.float32)
+    tissue = np.empty(grid.shape, dtype=np.uint8)
+    displacement = np.empty(grid.shape + (3,), dtype=np.float32) if deformed else None
+    tubes = _tubes_for_state(model, deformed)
+    blocks = list(grid.chunks(max(1, VOXELS_PER_BLOCK // (ny * nx))))
+    total = total_steps if total_steps is not None else len(blocks)
+    for done, zslice in enumerate(blocks, start=1):
+        Xs, Ys, Zs = grid.regular_coordinates(zslice)
+        if deformed:
+            Xf, Yf, Zf = np.broadcast_arrays(Xs, Ys, Zs)
+            dx, dy, dz = model.breathing.displacement(Xf, Yf, Zf)
+            displacement[zslice] = np.stack([dx, dy, dz], axis=-1)
+            X, Y, Z = Xf + dx, Yf + dy, Zf + dz
+        else:
+            X, Y, Z = Xs, Ys, Zs
+        canvas = _paint_block(model, tubes, zslice, X, Y, Z, Xs, Ys)
+        hu[zslice] = canvas.hu
+        tissue[zslice] = canvas.tissue
+        if monitor is not None:
+            monitor.step(stage, step_offset + done, total)
+    return RenderedState(hu=hu, tissue=tissue, displacement=displacement)
+
+
+def block_count(model: PhantomModel) -> int:
+    nz, ny, nx = model.grid.shape
+    return len(list(model.grid.chunks(max(1, VOXELS_PER_BLOCK // (ny * nx)))))

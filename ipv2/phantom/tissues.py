@@ -1,0 +1,91 @@
+"""Tissues of the phantom: their CT numbers, texture strength and label, and the canvas
+on which the anatomy is painted one structure over the other.
+
+CT numbers are mid-range published values for non-contrast chest CT at 120 kVp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict
+
+import numpy as np
+
+LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY = 0, 1, 2, 3, 4, 5
+LABEL_NAMES = {LABEL_BODY: "body", LABEL_BACKGROUND: "background", LABEL_LUNG: "lung parenchyma",
+               LABEL_VESSEL: "vessels", LABEL_NODULE: "nodules", LABEL_AIRWAY: "airways"}
+
+PADDING_HU = -2048.0
+
+
+@dataclass(frozen=True)
+class Tissue:
+    id: int
+    name: str
+    hu: float
+    texture_hu: float  # standard deviation of the tissue's own smooth texture
+    label: int
+
+
+_TISSUE_ROWS = [
+    ("air", -1000.0, 0.0, LABEL_BACKGROUND),
+    ("table shell", 250.0, 15.0, LABEL_BACKGROUND),
+    ("table foam", -930.0, 8.0, LABEL_BACKGROUND),
+    ("skin", 35.0, 5.0, LABEL_BODY),
+    ("fat", -100.0, 8.0, LABEL_BODY),
+    ("muscle", 50.0, 6.0, LABEL_BODY),
+    ("blood", 40.0, 3.0, LABEL_BODY),
+    ("myocardium", 45.0, 4.0, LABEL_BODY),
+    ("liver", 60.0, 5.0, LABEL_BODY),
+    ("spleen and stomach", 45.0, 5.0, LABEL_BODY),
+    ("cortical bone", 1150.0, 60.0, LABEL_BODY),
+    ("cancellous bone", 230.0, 45.0, LABEL_BODY),
+    ("cartilage", 130.0, 15.0, LABEL_BODY),
+    ("intervertebral disc", 85.0, 6.0, LABEL_BODY),
+    ("cerebrospinal fluid", 10.0, 3.0, LABEL_BODY),
+    ("lung parenchyma", -850.0, 0.0, LABEL_LUNG),  # textured by the lung model itself
+    ("pulmonary vessel", 40.0, 3.0, LABEL_VESSEL),
+    ("solid nodule", 35.0, 6.0, LABEL_NODULE),
+    ("ground-glass nodule", -600.0, 0.0, LABEL_NODULE),  # textured by the nodule model
+    ("airway wall", 30.0, 6.0, LABEL_BODY),
+    ("airway lumen", -990.0, 0.0, LABEL_AIRWAY),
+    ("airway wall in lung", 0.0, 8.0, LABEL_LUNG),
+]
+
+TISSUES: Dict[str, Tissue] = {name: Tissue(i, name, hu, tex, label)
+                              for i, (name, hu, tex, label) in enumerate(_TISSUE_ROWS)}
+TISSUE_BY_ID = [TISSUES[row[0]] for row in _TISSUE_ROWS]
+TISSUE_TO_LABEL = np.array([t.label for t in TISSUE_BY_ID], dtype=np.uint8)
+TISSUE_TEXTURE_HU = np.array([t.texture_hu for t in TISSUE_BY_ID], dtype=np.float32)
+
+
+def tissue_id(name: str) -> int:
+    return TISSUES[name].id
+
+
+class Canvas:
+    """A block of slices painted structure by structure, later ones over earlier ones.
+
+    Intensities blend by occupancy (partial volume at edges); the tissue of a voxel is the
+    last structure that covers more than half of it.
+    """
+
+    def __init__(self, shape):
+        self.hu = np.full(shape, TISSUES["air"].hu, dtype=np.float32)
+        self.tissue = np.full(shape, TISSUES["air"].id, dtype=np.uint8)
+
+    def paint(self, occupancy: np.ndarray, tissue: str, hu=None) -> None:
+        """`hu` defaults to the tissue's CT number; an array gives a textured tissue."""
+        entry = TISSUES[tissue]
+        value = np.float32(entry.hu) if hu is None else hu
+        occupancy = np.broadcast_to(occupancy, self.hu.shape)
+        self.hu += occupancy * (value - self.hu)
+        self.tissue[occupancy > 0.5] = entry.id
+
+    def add(self, delta: np.ndarray, where_tissue: str) -> None:
+        """Adds an intensity pattern (e.g. fissures) to the voxels of one tissue."""
+        mask = self.tissue == TISSUES[where_tissue].id
+        self.hu[mask] += np.broadcast_to(delta, self.hu.shape)[mask]
+
+    def labels(self) -> np.ndarray:
+        return TISSUE_TO_LABEL[self.tissue]

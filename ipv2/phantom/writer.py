@@ -1,0 +1,87 @@
+"""Writing a phantom pair: volumes, preview figure and, on request, the authors' PNG layout."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Dict, Union
+
+import numpy as np
+import SimpleITK as sitk
+
+from ipv2.io import atomic_output_dir, write_labelmap, write_volume
+from ipv2.io.png_dataset import write_png_slice
+from ipv2.phantom.preview import LUNG_WINDOW, render_preview
+from ipv2.phantom.tissues import LABEL_NAMES
+from ipv2.progress import Monitor
+from ipv2.volume import Volume
+
+PathLike = Union[str, os.PathLike]
+VOLUME_FILES = ("ndct.nrrd", "uldct.nrrd", "truth.nrrd", "labels.nrrd", "deformation.nrrd")
+
+
+def to_8bit(hu: np.ndarray, window=LUNG_WINDOW) -> np.ndarray:
+    """HU to 8-bit through a window, as the authors' PNG slices are stored."""
+    low, high = window
+    scaled = (np.asarray(hu, dtype=np.float32) - low) * (255.0 / (high - low))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def _write_displacement(field: Volume, path: Path) -> None:
+    """A vector NRRD in the ITK displacement-field convention."""
+    image = sitk.GetImageFromArray(np.ascontiguousarray(field.array, dtype=np.float32), isVector=True)
+    image.SetSpacing(field.spacing)
+    image.SetOrigin(field.origin)
+    image.SetDirection(field.direction)
+    sitk.WriteImage(image, str(path), useCompression=True)
+
+
+def png_slice_name(seed: int, index: int) -> str:
+    return f"phantom{seed}_{index:03d}.png"
+
+
+def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = True,
+                  monitor: Monitor = None) -> Dict[str, Path]:
+    """Writes ndct, uldct, truth, labels and deformation NRRDs, phantom.json, preview.png and
+    with `png` the folders png/lq (uLDCT) and png/gt (NDCT). All files appear at once, when
+    everything is written."""
+    monitor = monitor if monitor is not None else Monitor()
+    out_dir = Path(out_dir)
+    steps = 6 + (1 if png else 0)
+    with atomic_output_dir(out_dir) as tmp:
+        monitor.step("writing phantom", 0, steps)
+        # Scanners store whole HU in 16 bits; the truth keeps its fractions.
+        scans = {"gt": pair.ndct.with_array(np.rint(pair.ndct.array)),
+                 "lq": pair.uldct.with_array(np.rint(pair.uldct.array))}
+        write_volume(scans["gt"], tmp / "ndct.nrrd", dtype=np.int16)
+        monitor.step("writing phantom", 1, steps)
+        write_volume(scans["lq"], tmp / "uldct.nrrd", dtype=np.int16)
+        monitor.step("writing phantom", 2, steps)
+        write_volume(pair.truth, tmp / "truth.nrrd", dtype=np.float32)
+        monitor.step("writing phantom", 3, steps)
+        write_labelmap(pair.labels.array, pair.truth, tmp / "labels.nrrd")
+        _write_displacement(pair.deformation, tmp / "deformation.nrrd")
+        monitor.step("writing phantom", 4, steps)
+        record = dict(pair.parameters or {})
+        record["labels"] = {str(k): v for k, v in LABEL_NAMES.items()}
+        record["deformation"] = ("displacement D in mm, components (x, y, z) in LPS: the uLDCT-state point p "
+                                 "shows the tissue found at p + D(p) in the NDCT")
+        (tmp / "phantom.json").write_text(json.dumps(record, indent=2) + "\n")
+        if preview:
+            render_preview(pair, tmp / "preview.png")
+        monitor.step("writing phantom", 5, steps)
+        if png:
+            seed = int((pair.parameters or {}).get("seed", 0))
+            for sub, volume in scans.items():
+                for index, hu_slice in enumerate(volume.array):
+                    write_png_slice(to_8bit(hu_slice), tmp / "png" / sub / png_slice_name(seed, index))
+            monitor.step("writing phantom", 6, steps)
+        monitor.step("writing phantom", steps, steps)
+    written = {name.split(".")[0]: out_dir / name for name in VOLUME_FILES}
+    written["parameters"] = out_dir / "phantom.json"
+    if preview:
+        written["preview"] = out_dir / "preview.png"
+    if png:
+        written["png"] = out_dir / "png"
+    return written
