@@ -112,3 +112,13 @@ def test_png_slice_rejects_colour(tmp_path):
     skio.imsave(str(tmp_path / "c.png"), rgb, check_contrast=False)
     with pytest.raises(InputError, match="colour"):
         read_png_slice(tmp_path / "c.png")
+
+
+def test_written_files_get_ordinary_permissions(tmp_path, ct_volume):
+    import os
+    mask = os.umask(0o022)
+    try:
+        path = write_volume(ct_volume, tmp_path / "perm.nrrd")
+    finally:
+        os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == 0o644

@@ -16,6 +16,12 @@ from typing import Iterator, Union
 PathLike = Union[str, os.PathLike]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output_path(destination: PathLike) -> Iterator[Path]:
     """Yields a temporary path with the destination's suffixes; renames it on success."""
@@ -28,6 +34,8 @@ def atomic_output_path(destination: PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates owner-only files; outputs get the permissions of any other new file.
+        os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, destination)
     finally:
         if tmp.exists():
@@ -45,6 +53,7 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=destination))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_current_umask())
         for item in sorted(tmp.iterdir()):
             target = destination / item.name
             if target.is_dir() and item.is_dir():
