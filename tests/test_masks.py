@@ -276,6 +276,18 @@ def test_progress_is_reported_per_stage_and_cancel_stops_the_work():
     with pytest.raises(Cancelled):
         masks_of(scene, monitor=monitor)
 
+    seen.clear()
+
+    def cancel_after_first_chunk(stage, done, total):
+        seen.append((stage, done))
+        if done == 1:
+            monitor_midway.cancel()
+
+    monitor_midway = Monitor(cancel_after_first_chunk)
+    with pytest.raises(Cancelled):
+        masks_of(scene, monitor=monitor_midway, parameters=MaskParameters(chunk_slices=2, workers=1))
+    assert ("region masks", 3) not in seen and not any(stage == "airways" for stage, _ in seen)
+
 
 @pytest.mark.parametrize("lq, gt, spacing, message", [
     (np.zeros((4, 32, 32)), np.zeros((4, 32, 30)), SPACING, "differ in size"),

@@ -99,9 +99,8 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     touches_border[border_labels(labels)] = True
     is_island = (sizes < parameters.min_island_mm2 / (sx * sy)) & ~touches_border
 
-    near_outside = _near(touches_border[labels], parameters.min_wall_mm, spacing)
-    outside_patient = np.zeros(count + 1, dtype=bool)
-    outside_patient[np.unique(labels[near_outside])] = True
+    outside_patient = _components_near_outside(labels, count, touches_border, ~touches_border & ~is_island,
+                                               parameters.min_wall_mm, spacing)
 
     is_background = touches_border | (outside_patient & ~is_island)
     is_lung = ~touches_border & ~outside_patient & ~is_island
@@ -123,6 +122,33 @@ def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
     else:
         smooth = clipped
     return smooth < parameters.threshold_hu, smooth
+
+
+def _components_near_outside(labels, count, is_outside, is_candidate, distance_mm, spacing) -> np.ndarray:
+    """Per label: whether a candidate component comes within distance_mm of an outside one.
+
+    Only the in-plane box around the candidates (plus the reach) is searched.
+    """
+    near = np.zeros(count + 1, dtype=bool)
+    is_candidate = is_candidate.copy()
+    is_candidate[0] = False
+    if not is_candidate.any():
+        return near
+    box = _in_plane_box(is_candidate[labels], distance_mm, spacing)
+    outside = is_outside[labels[box]]
+    near[np.unique(labels[box][_near(outside, distance_mm, spacing)])] = True
+    return near & is_candidate
+
+
+def _in_plane_box(mask: np.ndarray, margin_mm: float, spacing):
+    sx, sy, _ = spacing
+    rows = np.flatnonzero(mask.any(axis=(0, 2)))
+    cols = np.flatnonzero(mask.any(axis=(0, 1)))
+    margin_y = int(np.ceil(margin_mm / sy)) + 2
+    margin_x = int(np.ceil(margin_mm / sx)) + 2
+    return (slice(None),
+            slice(max(rows[0] - margin_y, 0), rows[-1] + margin_y + 1),
+            slice(max(cols[0] - margin_x, 0), cols[-1] + margin_x + 1))
 
 
 def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
