@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
@@ -85,5 +86,6 @@ def run(args: argparse.Namespace) -> int:
     summary = {"out": result.out, "steps": result.steps,
                "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
                "validation": result.validation}
-    print(json.dumps(summary))
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one summary
+        print(json.dumps(summary))
     return 0
