@@ -71,8 +71,12 @@ def _cuda_batch_size(model: nn.Module, channels: int, height: int, width: int, d
     free, _ = torch.cuda.mem_get_info(device)
     torch.cuda.reset_peak_memory_stats(device)
     baseline = torch.cuda.memory_allocated(device)
-    with torch.inference_mode():
-        model(torch.zeros(1, channels, height, width, device=device))
+    try:
+        with torch.inference_mode():
+            model(torch.zeros(1, channels, height, width, device=device))
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return 1
     per_slice = max(torch.cuda.max_memory_allocated(device) - baseline, 1)
     return int(np.clip(GPU_MEMORY_SHARE * free // per_slice, 1, MAX_BATCH))
 

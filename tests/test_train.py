@@ -194,3 +194,31 @@ def test_cli_train_reports_bad_data(tmp_path, capsys):
                  "--progress", "none"])
     assert code == 2
     assert "no such training data" in capsys.readouterr().err
+
+
+def test_cli_json_progress_carries_the_loss(pair_dir, tmp_path, capsys):
+    from ipv2.progress import parse_progress_line
+
+    code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
+                 str(tmp_path / "m.safetensors"), "--steps", "2", "--patch", "24", "--batch", "2",
+                 "--device", "cpu", "--progress", "json"])
+    assert code == 0
+    records = [parse_progress_line(line) for line in capsys.readouterr().out.splitlines()]
+    losses = [r for r in records if r and r.get("stage") == "train" and "loss" in r]
+    assert [r["done"] for r in losses] == [1, 2] and all(r["loss"] > 0 for r in losses)
+
+
+def test_cancelled_cli_run_says_how_to_resume(pair_dir, tmp_path, capsys, monkeypatch):
+    import ipv2.cli.train as train_cli
+
+    def cancel_at_step_two(config, monitor, on_step=None):
+        monitor._callback = lambda stage, done, total: monitor.cancel() if done == 2 else None
+        return train(config, monitor, on_step)
+
+    monkeypatch.setattr(train_cli, "train", cancel_at_step_two)
+    code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
+                 str(tmp_path / "m.safetensors"), "--steps", "5", "--patch", "24", "--batch", "2",
+                 "--device", "cpu", "--progress", "none"])
+    assert code == 130
+    assert "--resume" in capsys.readouterr().err
+    assert (tmp_path / "m.train-state.pt").is_file() and not (tmp_path / "m.safetensors").exists()

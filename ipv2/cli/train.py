@@ -9,6 +9,7 @@ import sys
 
 from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
 from ipv2.errors import Cancelled, InputError
+from ipv2.progress import PROGRESS_PREFIX
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.training import TrainConfig, train
 
@@ -71,11 +72,22 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         resume=args.resume, half_weights=args.half)
 
 
+def _loss_reporter(progress: str):
+    """With JSON progress, each step's loss too, as a progress record that also carries `loss`."""
+    if progress != "json":
+        return None
+
+    def report(step: int, total: int, loss: float) -> None:
+        print(PROGRESS_PREFIX + json.dumps({"stage": "train", "done": step, "total": total, "loss": loss}),
+              flush=True)
+    return report
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     with monitor_from_args(args) as monitor:
         try:
-            result = train(config, monitor)
+            result = train(config, monitor, on_step=_loss_reporter(args.progress))
         except Cancelled:
             if config.state_path.is_file():
                 print(f"ipv2 train: cancelled; the training state is saved in {config.state_path}; "

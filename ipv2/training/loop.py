@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 import torch
@@ -82,8 +82,10 @@ def _check_resumable(config: TrainConfig, record: dict, steps: int) -> None:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, context: DistributedContext, monitor: Monitor):
+    def __init__(self, config: TrainConfig, context: DistributedContext, monitor: Monitor,
+                 on_step: Optional[Callable[[int, int, float], None]] = None):
         self.config = config
+        self.on_step = on_step
         self.context = context
         self.monitor = monitor
         self.device = context.device
@@ -189,6 +191,8 @@ class Trainer:
                 self.monitor.check()
                 self.losses.append(self.train_step())
                 self.step += 1
+                if self.on_step is not None and self.context.is_main:
+                    self.on_step(self.step, self.total_steps, self.losses[-1])
                 if config.checkpoint_every and self.step % config.checkpoint_every == 0:
                     self.save_state()
                 if config.val_every and self.step % config.val_every == 0 and self.step < self.total_steps:
@@ -207,16 +211,18 @@ class Trainer:
                            validation=self.validation)
 
 
-def train(config: TrainConfig, monitor: Optional[Monitor] = None) -> TrainResult:
+def train(config: TrainConfig, monitor: Optional[Monitor] = None,
+          on_step: Optional[Callable[[int, int, float], None]] = None) -> TrainResult:
     """Trains a model as configured; writes the model file and a resumable training state.
 
     Progress goes to `monitor` (stage "train", then "validate"); cancelling it saves the
-    training state at the current step and raises Cancelled.
+    training state at the current step and raises Cancelled. `on_step(step, total, loss)`
+    receives each step's training loss.
     """
     config.validate()
     monitor = monitor or Monitor()
     context = setup_distributed(config.device)
     try:
-        return Trainer(config, context, monitor).fit()
+        return Trainer(config, context, monitor, on_step).fit()
     finally:
         teardown_distributed(context)
