@@ -7,6 +7,8 @@ from typing import Dict, Sequence
 
 import numpy as np
 
+from ipv2.errors import InputError
+
 LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG = 0, 1, 2
 LABEL_NAMES = {LABEL_BODY: "body", LABEL_BACKGROUND: "background", LABEL_LUNG: "lung parenchyma"}
 
@@ -48,8 +50,6 @@ class RegionMasks:
         """Volume of each region in millilitres, for voxel spacing (sx, sy, sz) in mm."""
         spacing = tuple(float(s) for s in spacing)
         if len(spacing) != 3 or not all(np.isfinite(s) and s > 0 for s in spacing):
-            from ipv2.errors import InputError
-
             raise InputError(f"spacing: three positive sizes in mm are needed (sx, sy, sz), got {spacing}")
         voxel_ml = spacing[0] * spacing[1] * spacing[2] / 1000.0
         counts = {
