@@ -66,6 +66,9 @@ def test_nufft_projector_matches_skimage(size, circle):
     reference = radon(image, degrees(geometry), circle=circle)
     sinogram = projector.forward(as_batch(image))[0].numpy().T
     assert relative_l2(sinogram, reference) < 0.01
+    # The image is zero outside the inscribed circle: the shorter sampling gives the same.
+    short = projector.forward(as_batch(image), zero_outside_circle=True)[0].numpy().T
+    assert relative_l2(short, sinogram) < 1e-3
 
     reconstruction = iradon(reference, degrees(geometry), output_size=size, filter_name="hann", circle=circle)
     ours = projector.fbp(as_batch(reference.T))[0].numpy()
@@ -121,17 +124,24 @@ def test_hann_ramp_filter_is_skimage_filter():
         np.testing.assert_allclose(ours, expected, atol=1e-12)
 
 
-def test_filtered_projections_are_skimage_padding_and_filter():
-    geometry = ParallelBeamGeometry.like_authors(40)
+@pytest.mark.parametrize("size, circle", [(40, True), (41, True), (64, False)])
+def test_filtered_window_is_skimage_padding_and_filter(size, circle):
+    geometry = ParallelBeamGeometry.like_authors(size, circle=circle)
     sinogram = np.random.default_rng(3).random((geometry.n_angles, geometry.detector_count))
-    filtered = filter_projections(torch.tensor(sinogram[None], dtype=torch.float64), geometry)[0].numpy()
-    assert filtered.shape == (geometry.n_angles, geometry.filter_input_count)
-    padded = np.zeros((geometry.filter_length,))
+    window = filter_projections(torch.tensor(sinogram[None], dtype=torch.float64), geometry)[0].numpy()
+    assert window.shape == (geometry.n_angles, 2 * geometry.window_radius + 1)
+    # iradon's steps: pad centred to the diagonal, then with zeros to the filter length, filter.
+    padded = np.zeros((geometry.filter_length, geometry.n_angles))
     before = geometry.filter_input_centre - geometry.detector_centre
-    padded[before: before + geometry.detector_count] = sinogram[0]
-    full = _get_fourier_filter(geometry.filter_length, "hann")[:, 0]
-    expected = np.real(np.fft.ifft(np.fft.fft(padded) * full))[: geometry.filter_input_count]
-    np.testing.assert_allclose(filtered[0], expected, atol=1e-10)
+    padded[before: before + geometry.detector_count] = sinogram.T
+    full = _get_fourier_filter(geometry.filter_length, "hann")
+    expected = np.real(np.fft.ifft(np.fft.fft(padded, axis=0) * full, axis=0))[: geometry.filter_input_count].T
+    first, last = geometry.readable_range
+    ours = window[:, first + geometry.window_radius: last + geometry.window_radius + 1]
+    theirs = expected[:, first + geometry.filter_input_centre: last + geometry.filter_input_centre + 1]
+    np.testing.assert_allclose(ours, theirs, atol=1e-10)
+    assert not window[:, : first + geometry.window_radius].any()
+    assert not window[:, last + geometry.window_radius + 1:].any()
 
 
 def test_fast_lengths_have_small_factors_only():

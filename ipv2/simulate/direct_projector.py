@@ -35,8 +35,9 @@ class DirectProjector:
         for start in range(0, self.geometry.n_angles, chunk):
             yield start, min(start + chunk, self.geometry.n_angles)
 
-    def forward(self, images: torch.Tensor, monitor: Optional[Monitor] = None) -> torch.Tensor:
-        """Sinograms (B, n_angles, detector_count) of images (B, n, n)."""
+    def forward(self, images: torch.Tensor, monitor: Optional[Monitor] = None,
+                zero_outside_circle: bool = False, worker: int = 0) -> torch.Tensor:
+        """Sinograms (B, n_angles, detector_count) of images (B, n, n); the hints change nothing here."""
         g = self.geometry
         images = images.to(self.device, torch.float32)
         batch = images.shape[0]
@@ -60,7 +61,8 @@ class DirectProjector:
                 monitor.check()
         return sinogram
 
-    def backproject_filtered(self, filtered: torch.Tensor, monitor: Optional[Monitor] = None) -> torch.Tensor:
+    def backproject_filtered(self, filtered: torch.Tensor, monitor: Optional[Monitor] = None,
+                             worker: int = 0) -> torch.Tensor:
         """Sum over angles of the linearly interpolated filtered projections, scaled like iradon."""
         g = self.geometry
         filtered = filtered.to(self.device, torch.float32)
@@ -72,12 +74,14 @@ class DirectProjector:
         for start, stop in self._angle_chunks(g.size * g.size * max(batch, 1) * 2):
             cos = torch.cos(self._angles[start:stop])[:, None, None]
             sin = torch.sin(self._angles[start:stop])[:, None, None]
-            position = (cols * cos - rows * sin + g.filter_input_centre).reshape(stop - start, -1)
+            position = (cols * cos - rows * sin + g.window_radius).reshape(stop - start, -1)
             lower = torch.floor(position)
             weight = (position - lower).to(self.device, torch.float32)
             lower = lower.to(torch.int64).to(self.device)
-            # np.interp gives zero outside the sampled range and the end value at the end point.
-            inside = (position >= 0).to(self.device) & (position <= length - 1).to(self.device)
+            # Zero beyond the window, like np.interp beyond the projection (only pixels outside
+            # the reconstruction radius, which a circle reconstruction drops, ever get there).
+            reach = g.readable_range
+            inside = ((position >= g.window_radius + reach[0]) & (position <= g.window_radius + reach[1])).to(self.device)
             lower_c = lower.clamp(0, length - 1)
             upper_c = (lower + 1).clamp(0, length - 1)
             rows_of = filtered[:, start:stop]
@@ -92,7 +96,7 @@ class DirectProjector:
             image[:, torch.as_tensor(g.outside_circle, device=self.device)] = 0.0
         return image
 
-    def fbp(self, sinogram: torch.Tensor, monitor: Optional[Monitor] = None) -> torch.Tensor:
+    def fbp(self, sinogram: torch.Tensor, monitor: Optional[Monitor] = None, worker: int = 0) -> torch.Tensor:
         """Hann-filtered back-projection (B, n, n) of sinograms (B, n_angles, detector_count)."""
         filtered = filter_projections(sinogram.to(self.device, torch.float32), self.geometry)
         return self.backproject_filtered(filtered, monitor)

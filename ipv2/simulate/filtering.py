@@ -1,23 +1,28 @@
-"""The FBP's projection filtering, exactly as scikit-image's iradon does it, in torch."""
+"""The FBP's projection filtering, with scikit-image's padding and Hann-ramp filter, in torch."""
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ipv2.simulate.geometry import ParallelBeamGeometry
 
 
 def filter_projections(sinogram: torch.Tensor, geometry: ParallelBeamGeometry) -> torch.Tensor:
-    """Hann-ramp filtered projections (B, A, filter_input_count); bin j sits at u = j - filter_input_centre.
+    """Hann-ramp filtered projections on the window the back-projection reads.
 
-    Each projection is padded, centred, to the diagonal and then with zeros to the filter
-    length; the filter is applied as a circular convolution of that length, like scikit-image.
+    Returns (B, A, 2 * window_radius + 1); bin j sits at u = j - window_radius. The values
+    are those of scikit-image's iradon (projection padded to the diagonal, then to a power of
+    two, filtered by circular convolution of that length), computed with a shorter FFT that
+    yields only the bins that are read.
     """
-    before = geometry.filter_input_centre - geometry.detector_centre
-    after = geometry.filter_length - geometry.detector_count - before
-    padded = F.pad(sinogram, (before, after))
-    response = torch.as_tensor(geometry.hann_ramp_response, dtype=sinogram.dtype, device=sinogram.device)
-    spectrum = torch.fft.rfft(padded, dim=-1) * response
-    filtered = torch.fft.irfft(spectrum, n=geometry.filter_length, dim=-1)
-    return filtered[..., : geometry.filter_input_count].contiguous()
+    length = geometry.window_fft_length
+    response = torch.as_tensor(geometry.window_filter_response, device=sinogram.device,
+                               dtype=torch.complex64 if sinogram.dtype == torch.float32 else torch.complex128)
+    spectrum = torch.fft.rfft(sinogram, n=length, dim=-1) * response
+    filtered = torch.fft.irfft(spectrum, n=length, dim=-1)[..., : 2 * geometry.window_radius + 1]
+    first, last = geometry.readable_range
+    if first > -geometry.window_radius or last < geometry.window_radius:
+        filtered = filtered.clone()
+        filtered[..., : first + geometry.window_radius] = 0.0
+        filtered[..., last + geometry.window_radius + 1:] = 0.0
+    return filtered.contiguous()

@@ -107,6 +107,44 @@ class ParallelBeamGeometry:
         """The Hann-windowed ramp filter on rfft bins 0..filter_length/2 (float64)."""
         return hann_ramp_filter(self.filter_length)
 
+    @cached_property
+    def window_radius(self) -> int:
+        """Filtered projections are needed at |u| <= this (interpolation included)."""
+        return int(math.ceil(self.reconstruction_radius)) + 1
+
+    @cached_property
+    def readable_range(self) -> tuple:
+        """Detector positions (u) iradon interpolates between; it reads zero beyond them."""
+        first = -min(self.filter_input_centre, self.window_radius)
+        last = min(self.filter_input_count - 1 - self.filter_input_centre, self.window_radius)
+        return first, last
+
+    @cached_property
+    def window_kernel_reach(self) -> int:
+        """Largest detector distance between a window bin and a projection bin."""
+        return self.window_radius + max(self.detector_centre, self.detector_count - 1 - self.detector_centre)
+
+    @cached_property
+    def window_fft_length(self) -> int:
+        """A circular convolution this long computes the window without wrap-around."""
+        return next_fast_length(2 * self.window_kernel_reach + 1)
+
+    @cached_property
+    def window_filter_response(self) -> np.ndarray:
+        """rfft of the kernel that maps a projection to its filtered window (complex128).
+
+        scikit-image convolves circularly with period `filter_length`; between a window bin
+        and a projection bin at distance k that applies the kernel's value at k mod that
+        length. Those values, laid out for the shorter FFT, give exactly the same window.
+        """
+        spatial = np.fft.irfft(self.hann_ramp_response, n=self.filter_length)
+        reach = self.window_kernel_reach
+        distances = np.arange(-reach, reach + 1)
+        kernel = np.zeros(self.window_fft_length)
+        shift = self.window_radius - self.detector_centre
+        kernel[(distances + shift) % self.window_fft_length] = spatial[distances % self.filter_length]
+        return np.fft.rfft(kernel)
+
 
 def ramp_filter_full(length: int) -> np.ndarray:
     """The ramp filter's response on all FFT bins, built from its band-limited spatial kernel.

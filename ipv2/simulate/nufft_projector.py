@@ -3,12 +3,13 @@
 Forward: the 1D Fourier transform of a projection at angle theta is the image's 2D
 transform on the line through the origin at that angle (Fourier slice theorem). A type 2
 NUFFT evaluates the image's transform at those polar points for all angles at once; an
-inverse FFT along each line gives the projections on the detector bins.
+inverse FFT along each line gives the projections on the detector bins. The pixels are seen
+through scikit-image's bilinear rotation, whose response is sinc^2 along each image axis.
 
 Back-projection: summing linearly interpolated filtered projections over angles is, in
 the Fourier domain, a sum of plane waves with polar frequencies, each weighted by the
 projection's spectrum times the triangle kernel's response sinc^2 (linear interpolation
-samples the filtered projection's spectrum and its images at +-1, +-2 ... cycles/pixel).
+passes the filtered projection's spectrum and its images at +-1, +-2 ... cycles/pixel).
 A type 1 NUFFT (the adjoint) sums those waves on the pixel grid.
 
 The radial frequencies are sampled at multiples of 1/L, where L exceeds the width over which
@@ -23,9 +24,7 @@ FBP) at about twice the cost.
 from __future__ import annotations
 
 import math
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import finufft
@@ -34,7 +33,7 @@ import torch
 
 from ipv2.progress import Monitor
 from ipv2.simulate.filtering import filter_projections
-from ipv2.simulate.geometry import ParallelBeamGeometry, linear_interpolation_response, next_fast_length
+from ipv2.simulate.geometry import ParallelBeamGeometry, linear_interpolation_response
 
 DEFAULT_TOLERANCE = 1e-4
 DEFAULT_BANDS = 1
@@ -43,8 +42,9 @@ DEFAULT_BANDS = 1
 NUFFT_OPTIONS = {"upsampfac": 1.25}
 
 
-def _thread_count() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+def _even_at_least(n: float) -> int:
+    n = int(math.ceil(n))
+    return n + (n % 2)
 
 
 class NufftProjector:
@@ -59,74 +59,74 @@ class NufftProjector:
         self.bands = bands
         self.forward_bands = bands if forward_bands is None else forward_bands
         g = geometry
-        # Projections are non-zero out to the image corners (|u| < n/sqrt(2) + 1); the
-        # detector window read back is detector_count wide.
-        support = math.ceil(math.sqrt(2.0) * (g.size / 2.0 + 1.0)) + 1
-        self.forward_length = next_fast_length(support + max(g.detector_centre, g.detector_count - g.detector_centre) + 2)
-        # Back-projection reads |u| <= reconstruction_radius (+1 for the interpolation).
-        self.window_radius = int(math.ceil(g.reconstruction_radius)) + 1
-        self.backward_length = next_fast_length(self.window_radius + int(math.ceil(g.reconstruction_radius)) + 2)
+        read_half_width = max(g.detector_centre, g.detector_count - g.detector_centre)
+        # Projections reach |u| < sqrt(2) (n/2 + 1) through the corners, or n/2 + 2 when the
+        # image is zero outside the inscribed circle; the detector window read is n_det wide.
+        corner_support = math.sqrt(2.0) * (g.size / 2.0 + 1.0) + 1.0
+        circle_support = g.size / 2.0 + 2.0
+        self.forward_lengths = {
+            False: _even_at_least(max(g.detector_count, corner_support + read_half_width + 2)),
+            True: _even_at_least(max(g.detector_count, circle_support + read_half_width + 2)),
+        }
+        # Back-projection reads |u| <= reconstruction_radius from a window one bin wider.
+        self.backward_length = _even_at_least(g.window_radius + math.ceil(g.reconstruction_radius) + 2)
+        self.options = dict(NUFFT_OPTIONS)
         self._plans = {}
         self._lock = threading.Lock()
-        self.options = dict(NUFFT_OPTIONS)
 
-    # --- polar frequency points -------------------------------------------------------
+    # --- NUFFT plans and execution ---------------------------------------------------------
     def _points(self, radial: np.ndarray):
         """Nonuniform points (row-frequency, column-frequency) in radians per pixel, angle-major."""
         angles = self.geometry.angles_rad
         rows = -2.0 * np.pi * np.sin(angles)[:, None] * radial[None, :]
         cols = 2.0 * np.pi * np.cos(angles)[:, None] * radial[None, :]
-        return rows.ravel(), cols.ravel()
+        return rows.ravel().astype(np.float32), cols.ravel().astype(np.float32)
 
-    def _plan(self, kind: int, batch: int, worker: int):
-        """A single-threaded plan per (type, batch, worker): a plan runs one transform at a time."""
-        key = (kind, batch, worker)
+    def _plan(self, kind: int, length: int, bands: int, batch: int, worker: int):
+        """A single-threaded plan per (type, radial sampling, batch, worker)."""
+        key = (kind, length, bands, batch, worker)
         plan = self._plans.get(key)
         if plan is None:
             g = self.geometry
-            radial = self._forward_radial() if kind == 2 else self._backward_radial()
             plan = finufft.Plan(kind, (g.size, g.size), n_trans=batch, eps=self.tolerance,
                                 dtype="complex64", nthreads=1, **self.options)
-            rows, cols = self._points(radial)
-            plan.setpts(rows.astype(np.float32), cols.astype(np.float32))
+            plan.setpts(*self._points(self._radial(length, bands)))
             self._plans[key] = plan
         return plan
 
-    def _execute(self, kind: int, data: np.ndarray) -> np.ndarray:
-        """Runs the transform on slices split among worker threads.
+    @staticmethod
+    def _radial(length: int, bands: int) -> np.ndarray:
+        """Radial frequencies 0, 1/L, ... up to bands/2 cycles per pixel."""
+        return np.arange(length * bands // 2 + 1) / length
 
-        One single-threaded plan per worker keeps the cores busy without OpenMP barriers,
-        which stall badly when the machine is shared (finufft's and torch's OpenMP runtimes
-        spin against each other on few cores).
+    def _execute(self, kind: int, length: int, bands: int, data: np.ndarray, worker: int) -> np.ndarray:
+        """One single-threaded transform; callers run workers in parallel, each with its own plans.
+
+        Parallel work over slices rather than finufft's OpenMP threads: OpenMP barriers stall
+        badly when the cores are shared (finufft's and torch's runtimes spin against each other).
         """
-        batch = data.shape[0]
-        workers = min(batch, _thread_count())
-        bounds = np.linspace(0, batch, workers + 1).astype(int)
-        chunks = [(worker, bounds[worker], bounds[worker + 1]) for worker in range(workers)]
         with self._lock:
-            plans = [self._plan(kind, stop - start, worker) for worker, start, stop in chunks]
-            if workers == 1:
-                return plans[0].execute(data)
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                parts = list(pool.map(lambda item: plans[item[0]].execute(data[item[1]:item[2]]), chunks))
-        return np.concatenate(parts, axis=0)
+            plan = self._plan(kind, length, bands, data.shape[0], worker)
+        return plan.execute(data)
 
-    # --- forward -----------------------------------------------------------------------
-    def _forward_radial(self) -> np.ndarray:
-        length = self.forward_length
-        top = length * self.forward_bands // 2
-        return np.arange(top + 1) / length
+    # --- forward ---------------------------------------------------------------------------
+    def forward(self, images: torch.Tensor, monitor: Optional[Monitor] = None,
+                zero_outside_circle: bool = False, worker: int = 0) -> torch.Tensor:
+        """Sinograms (B, n_angles, detector_count) of images (B, n, n), on the CPU.
 
-    def forward(self, images: torch.Tensor, monitor: Optional[Monitor] = None) -> torch.Tensor:
-        """Sinograms (B, n_angles, detector_count) of images (B, n, n), on the CPU."""
+        `zero_outside_circle`: the caller knows every image is zero outside the inscribed
+        circle, which allows a shorter radial sampling (fewer points). `worker`: calls running
+        at the same time must give different workers.
+        """
         g = self.geometry
         batch = images.shape[0]
+        length = self.forward_lengths[bool(zero_outside_circle)]
+        bands = self.forward_bands
+        radial = self._radial(length, bands)
         data = images.detach().to("cpu", torch.float32).numpy().astype(np.complex64)
-        values = self._execute(2, data.reshape(batch, g.size, g.size))
-        length = self.forward_length
-        radial = self._forward_radial()
+        values = self._execute(2, length, bands, data.reshape(batch, g.size, g.size), worker)
         values = values.reshape(batch, g.n_angles, radial.size)
-        # The 2D transform of linearly interpolated pixels seen along a line: sinc^2 per axis.
+        # The 2D transform of bilinearly interpolated pixels seen along a line: sinc^2 per axis.
         cos = np.abs(np.cos(g.angles_rad))[:, None]
         sin = np.abs(np.sin(g.angles_rad))[:, None]
         response = (np.sinc(radial[None, :] * cos) * np.sinc(radial[None, :] * sin)) ** 2
@@ -134,55 +134,49 @@ class NufftProjector:
         half = length // 2
         spectrum = weighted[..., : half + 1].copy()
         # Fold the images of the spectrum at +-1, +-2 ... cycles/pixel onto the main band.
-        for band in range(1, self.forward_bands // 2 + 1):
+        for band in range(1, bands // 2 + 1):
             above = weighted[..., band * length: band * length + half + 1]
             spectrum[..., : above.shape[-1]] += above
             below = weighted[..., band * length - half: band * length + 1][..., ::-1]
             spectrum[..., : below.shape[-1]] += np.conj(below)
         m = np.arange(half + 1)
-        shift = np.exp(-2j * np.pi * m * g.detector_centre / length).astype(np.complex64)
-        projections = np.fft.irfft(spectrum * shift, n=length, axis=-1)[..., : g.detector_count]
+        spectrum *= np.exp(-2j * np.pi * m * g.detector_centre / length).astype(np.complex64)
+        projections = np.fft.irfft(spectrum, n=length, axis=-1)[..., : g.detector_count]
         if monitor is not None:
             monitor.check()
         return torch.from_numpy(np.ascontiguousarray(projections, dtype=np.float32))
 
-    # --- back-projection -----------------------------------------------------------------
-    def _backward_radial(self) -> np.ndarray:
-        length = self.backward_length
-        top = length * self.bands // 2
-        return np.arange(top + 1) / length
-
-    def backproject_filtered(self, filtered: torch.Tensor, monitor: Optional[Monitor] = None) -> torch.Tensor:
+    # --- back-projection -------------------------------------------------------------------
+    def backproject_filtered(self, filtered: torch.Tensor, monitor: Optional[Monitor] = None,
+                             worker: int = 0) -> torch.Tensor:
+        """Sum over angles of the linearly interpolated filtered projections, scaled like iradon."""
         g = self.geometry
         filtered = filtered.detach().to("cpu", torch.float32).numpy()
-        batch, _, count = filtered.shape
-        radius = self.window_radius
+        batch = filtered.shape[0]
+        radius = g.window_radius
         length = self.backward_length
-        start = g.filter_input_centre - radius
-        window = np.zeros((batch, g.n_angles, 2 * radius + 1), dtype=np.float32)
-        lo, hi = max(start, 0), min(start + 2 * radius + 1, count)
-        window[..., lo - start: hi - start] = filtered[..., lo:hi]
+        window = filtered
         spectrum = np.fft.rfft(window, n=length, axis=-1)
         m = np.arange(spectrum.shape[-1])
-        spectrum = spectrum * np.exp(2j * np.pi * m * radius / length)
-        radial = self._backward_radial()
+        spectrum *= np.exp(2j * np.pi * m * radius / length)
+        radial = self._radial(length, self.bands)
         # The spectrum of the sampled projection repeats every 1 cycle/pixel.
         residue = np.arange(radial.size) % length
         upper = residue > length // 2
-        index = np.where(upper, length - residue, residue)
-        periodic = spectrum[..., index]
+        periodic = spectrum[..., np.where(upper, length - residue, residue)]
         periodic[..., upper] = np.conj(periodic[..., upper])
         weights = linear_interpolation_response(radial) / length
         weights[1:] *= 2.0  # the negative frequencies are the complex conjugates
-        strengths = (periodic * weights).astype(np.complex64).reshape(batch, -1)
-        image = self._execute(1, strengths).real
+        strengths = (periodic * weights.astype(np.float32)).astype(np.complex64).reshape(batch, -1)
+        image = self._execute(1, length, self.bands, strengths, worker).real
         if monitor is not None:
             monitor.check()
-        image = image * g.fbp_scale
+        image = image * np.float32(g.fbp_scale)
         if g.circle:
             image[:, g.outside_circle] = 0.0
         return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
 
-    def fbp(self, sinogram: torch.Tensor, monitor: Optional[Monitor] = None) -> torch.Tensor:
+    def fbp(self, sinogram: torch.Tensor, monitor: Optional[Monitor] = None, worker: int = 0) -> torch.Tensor:
+        """Hann-filtered back-projection (B, n, n) of sinograms (B, n_angles, detector_count)."""
         filtered = filter_projections(sinogram.detach().to("cpu", torch.float32), self.geometry)
-        return self.backproject_filtered(filtered, monitor)
+        return self.backproject_filtered(filtered, monitor, worker)
