@@ -161,14 +161,15 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
                     extra[1].axis("off")
 
     if report:
-        half = max(columns // 2, 1)
+        # A nested grid keeps the charts' axis labels from pushing the image columns apart.
+        charts = grid[rows - 1, :].subgridspec(1, 2, wspace=0.08)
         rmse_groups = {COMPARISON_NAMES.get(name, name): {region: figures.get("rmse_hu") for region, figures in regions.items()}
                        for name, regions in report.get("fidelity", {}).items()}
-        _bar_chart(figure.add_subplot(grid[rows - 1, :half]), rmse_groups, BAR_REGIONS,
+        _bar_chart(figure.add_subplot(charts[0, 0]), rmse_groups, BAR_REGIONS,
                    f"RMSE per region (HU; PSNR/SSIM range: {report.get('data_range_hu', 0):g} HU)", "RMSE (HU)")
         noise_groups = {("output" if name == "prediction" else name): figures
                         for name in NOISE_IMAGES for figures in [report.get("noise_std_hu", {}).get(name)] if figures}
-        _bar_chart(figure.add_subplot(grid[rows - 1, half:]), noise_groups, NOISE_REGIONS,
+        _bar_chart(figure.add_subplot(charts[0, 1]), noise_groups, NOISE_REGIONS,
                    "noise std in uniform regions (HU)", "std (HU)")
     if title:
         figure.suptitle(title, fontsize=11)

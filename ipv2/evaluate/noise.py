@@ -33,7 +33,9 @@ class UniformRegion:
 
 
 UNIFORM_REGIONS = (
-    UniformRegion("background", None, None),
+    # Background holds more than air (the patient table, clothing, padding outside the field
+    # of view at -1024 HU and below): keep air near -1000 HU and its calmest part.
+    UniformRegion("background", (-1100.0, -900.0), 0.5),
     UniformRegion("lung", (-1000.0, -600.0), 0.3),
     UniformRegion("soft_tissue", (-100.0, 150.0), 0.3),
 )

@@ -13,12 +13,12 @@ import numpy as np
 from ipv2.errors import InputError
 from ipv2.evaluate import metrics, noise
 from ipv2.io.atomic import atomic_output_path
+from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
 from ipv2.validate import require_volume
 from ipv2.volume import Volume
 
-# The values of the region labelmap that ipv2.masks writes (RegionMasks.labelmap()).
-REGION_LABELS = {"background": 1, "lung": 2, "body": 0}
+REGION_LABELS = {"background": LABEL_BACKGROUND, "lung": LABEL_LUNG, "body": LABEL_BODY}
 OVERALL = "overall"
 REGIONS = (OVERALL,) + tuple(REGION_LABELS)
 DATA_RANGE_CHOICES = ("fixed", "label")

@@ -1,0 +1,199 @@
+"""Ablation: which training pairs make a denoiser restore background and lung parenchyma?
+
+On built-in phantoms (training and test pairs from different seeds), each architecture is
+trained under each pairing strategy and scored on the test uLDCT against the IPv2 label and
+against the true clean volume, which phantoms have and real scans do not.
+
+Strategies: `naive` (uLDCT -> NDCT, misaligned lungs and all), `ipv1`, `ipv2_rb` (Remove
+Background only), `ipv2_an` (Add noise only) and `ipv2` (both).
+
+    python benchmarks/bench_ablation.py --quick     # CPU, small phantoms, cheap networks
+    python benchmarks/bench_ablation.py             # the full setting, for a GPU
+
+Prints a table, then as its last line one JSON object
+{architecture: {strategy: {region: rmse_hu}}} of RMSE against the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from ipv2.evaluate import evaluate_volumes
+from ipv2.inference import denoise_volume
+from ipv2.io import write_volume
+from ipv2.masks import compute_region_masks
+from ipv2.phantom import generate_phantom_pair
+from ipv2.purify import PurifyOptions, purify_volumes
+from ipv2.purify.pipeline import simulate_ndct
+from ipv2.training import TrainConfig, train
+
+STRATEGIES = ("naive", "ipv1", "ipv2_rb", "ipv2_an", "ipv2")
+REGIONS = ("background", "lung", "body")
+STRATEGY_OPTIONS = {
+    "ipv1": dict(mode="ipv1"),
+    "ipv2_rb": dict(mode="ipv2", remove_background=True, add_noise=False),
+    "ipv2_an": dict(mode="ipv2", remove_background=False, add_noise=True),
+    "ipv2": dict(mode="ipv2", remove_background=True, add_noise=True),
+}
+
+
+@dataclass
+class Setting:
+    size: int
+    train_slices: int
+    test_slices: int
+    train_seeds: List[int]
+    test_seed: int
+    steps: int
+    patch: int
+    batch: int
+    lr: float
+    architectures: Dict[str, dict] = field(default_factory=dict)
+
+
+# Narrower variants of the registered networks keep the quick run within minutes on two cores.
+QUICK = Setting(size=128, train_slices=12, test_slices=8, train_seeds=[11], test_seed=1000, steps=250,
+                patch=48, batch=8, lr=1e-3,
+                architectures={"unet": {"widths": [8, 16, 32, 64]}, "dncnn": {"depth": 8, "width": 32},
+                               "redcnn": {"width": 32}})
+FULL = Setting(size=256, train_slices=48, test_slices=24, train_seeds=[11, 12, 13], test_seed=1000, steps=4000,
+               patch=96, batch=16, lr=2e-4,
+               architectures={"unet": {}, "dncnn": {}, "redcnn": {}, "restormer": {}})
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def training_pairs(setting: Setting, strategies, device: str, work: Path) -> Dict[str, List[Path]]:
+    """Writes each training phantom's pair under each strategy; returns folders by strategy."""
+    folders: Dict[str, List[Path]] = {strategy: [] for strategy in strategies}
+    for seed in setting.train_seeds:
+        pair = generate_phantom_pair(size=setting.size, slices=setting.train_slices, seed=seed)
+        masks = compute_region_masks(pair.uldct.array, pair.ndct.array, spacing=pair.uldct.spacing)
+        simulated = None
+        if any(STRATEGY_OPTIONS.get(s, {}).get("add_noise") for s in strategies):
+            simulated = simulate_ndct(pair.ndct, PurifyOptions(seed=seed, device=device).validated(), None)
+        for strategy in strategies:
+            folder = work / "train" / strategy / f"seed{seed}"
+            if strategy == "naive":
+                inputs, target = pair.uldct, pair.ndct
+            else:
+                # The label is not needed for training pairs: skip the weak denoiser.
+                options = PurifyOptions(seed=seed, device=device, weak="none", **STRATEGY_OPTIONS[strategy])
+                result = purify_volumes(pair.uldct, pair.ndct, options, masks=masks, simulated_gt=simulated)
+                inputs, target = result.train_input, result.train_target
+            write_volume(inputs, folder / "train_input.nrrd")
+            write_volume(target, folder / "train_target.nrrd")
+            folders[strategy].append(folder)
+        log(f"training pairs of phantom seed {seed} written")
+    return folders
+
+
+def run(setting: Setting, architectures, strategies, device: str, work: Path) -> dict:
+    started = time.perf_counter()
+    test = generate_phantom_pair(size=setting.size, slices=setting.test_slices, seed=setting.test_seed)
+    purified = purify_volumes(test.uldct, test.ndct, PurifyOptions(seed=setting.test_seed, device=device))
+    labelmap = purified.masks.labelmap()
+    baseline = evaluate_volumes(test.uldct, purified.eval_label, labelmap, test.truth)
+    log(f"test pair ready ({time.perf_counter() - started:.0f} s)")
+    folders = training_pairs(setting, strategies, device, work)
+
+    results: Dict[str, Dict[str, dict]] = {"uLDCT (no denoising)": {"-": baseline}}
+    for architecture in architectures:
+        results[architecture] = {}
+        for strategy in strategies:
+            begun = time.perf_counter()
+            checkpoint = work / "models" / f"{architecture}_{strategy}.safetensors"
+            config = TrainConfig(data=[str(f) for f in folders[strategy]], out=str(checkpoint), model=architecture,
+                                 model_args=setting.architectures.get(architecture, {}), steps=setting.steps,
+                                 patch=setting.patch, batch=setting.batch, lr=setting.lr, seed=0, device=device,
+                                 checkpoint_every=0)
+            train(config)
+            denoised = denoise_volume(test.uldct, model=str(checkpoint), device=device)
+            results[architecture][strategy] = evaluate_volumes(denoised, purified.eval_label, labelmap, test.truth)
+            log(f"{architecture:<10} {strategy:<8} trained and scored in {time.perf_counter() - begun:.0f} s")
+    log(f"total {time.perf_counter() - started:.0f} s")
+    return results
+
+
+def table(results: dict) -> str:
+    head = (f"{'architecture':<22}{'strategy':<9}" + "".join(f"{'truth ' + r[:4]:>11}" for r in REGIONS)
+            + "".join(f"{'label ' + r[:4]:>11}" for r in REGIONS) + f"{'SSIM lung':>10}")
+    lines = ["RMSE in HU against the true clean volume (truth) and the IPv2 label (label); SSIM vs truth",
+             head, "-" * len(head)]
+    for architecture, by_strategy in results.items():
+        for strategy, report in by_strategy.items():
+            truth = report["fidelity"]["prediction_vs_truth"]
+            label = report["fidelity"]["prediction_vs_label"]
+            lines.append(f"{architecture:<22}{strategy:<9}" + "".join(f"{truth[r]['rmse_hu']:>11.1f}" for r in REGIONS)
+                         + "".join(f"{label[r]['rmse_hu']:>11.1f}" for r in REGIONS)
+                         + f"{truth['lung']['ssim']:>10.3f}")
+    return "\n".join(lines)
+
+
+def verdict(results: dict) -> str:
+    """Whether full IPv2 beats IPv1 against the truth in background and lung, per architecture."""
+    lines = []
+    for architecture, by_strategy in results.items():
+        if "ipv2" not in by_strategy or "ipv1" not in by_strategy:
+            continue
+        parts = []
+        for region in ("background", "lung"):
+            ipv2 = by_strategy["ipv2"]["fidelity"]["prediction_vs_truth"][region]["rmse_hu"]
+            ipv1 = by_strategy["ipv1"]["fidelity"]["prediction_vs_truth"][region]["rmse_hu"]
+            parts.append(f"{region} {'yes' if ipv2 < ipv1 else 'NO'} ({ipv2:.1f} vs {ipv1:.1f} HU)")
+        lines.append(f"IPv2 beats IPv1 for {architecture}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def rmse_json(results: dict) -> dict:
+    return {architecture: {strategy: {region: round(report["fidelity"]["prediction_vs_truth"][region]["rmse_hu"], 2)
+                                      for region in REGIONS}
+                           for strategy, report in by_strategy.items()}
+            for architecture, by_strategy in results.items() if not architecture.startswith("uLDCT")}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small phantoms and networks; minutes on a CPU")
+    parser.add_argument("--architectures", help="comma-separated registered models (default: the setting's)")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of "
+                        + ", ".join(STRATEGIES))
+    parser.add_argument("--steps", type=int, help="training steps per run (default: the setting's)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--work", help="keep pairs and models here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+
+    setting = QUICK if args.quick else FULL
+    if args.steps:
+        setting.steps = args.steps
+    architectures = args.architectures.split(",") if args.architectures else list(setting.architectures)
+    strategies = [s for s in args.strategies.split(",") if s]
+    unknown = sorted(set(strategies) - set(STRATEGIES))
+    if unknown:
+        parser.error(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}")
+    log(f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms, "
+        f"{setting.steps} steps of {setting.batch} patches of {setting.patch}^2, architectures {architectures}")
+    if args.work:
+        results = run(setting, architectures, strategies, args.device, Path(args.work))
+    else:
+        with tempfile.TemporaryDirectory(prefix="ipv2-ablation-") as work:
+            results = run(setting, architectures, strategies, args.device, Path(work))
+    print(table(results))
+    print(verdict(results))
+    print(json.dumps(rmse_json(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
