@@ -325,3 +325,27 @@ def test_airway_growth_that_floods_the_lung_is_given_up():
     assert masks.lung[6:, 100, 100 - 42].all()
     assert not masks.airways.any()
     assert "leaked" in masks.info["airways"]["reason"]
+
+
+def test_trachea_beside_the_apices_is_found_and_off_centre_gas_is_not_taken_for_it():
+    scene = Scene(slices=20)
+    scene.paint(scene.ellipse(0, 0, 50, 68), TISSUE, LABEL_BODY)
+    volume = np.repeat(scene.image[None], scene.slices, axis=0)
+    trachea_truth = np.zeros(volume.shape, dtype=bool)
+    gas_truth = np.zeros(volume.shape, dtype=bool)
+    for z in range(20):
+        apex = 10 + 1.5 * z  # lungs from small apices to full size: no slice holds the trachea alone
+        for side in (-1, 1):
+            volume[z][scene.ellipse(-5, side * 34, min(apex, 30), min(apex, 20))] = LUNG
+        if z < 8:
+            trachea_truth[z] = scene.ellipse(-15, 0, 8, 8)
+        if z >= 10:  # a longer run of stomach-like gas at the other end, left of the middle
+            gas_truth[z] = scene.ellipse(32, 25, 6, 6)
+    volume[trachea_truth | gas_truth] = AIR
+
+    masks = compute_region_masks(volume, volume, spacing=scene.spacing)
+    assert masks.info["airways"]["found"]
+    assert masks.info["airways"]["trachea_slices"][0] == 0
+    assert not (masks.airways & gas_truth).any()
+    assert dice(masks.airways, trachea_truth) > 0.9
+    assert masks.lung[gas_truth].mean() > 0.9  # gas inside the body is lung by the method's rule

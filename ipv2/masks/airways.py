@@ -1,17 +1,21 @@
 """Trachea and main bronchi inside the lung mask, by a 3D heuristic.
 
-The trachea is the only air-filled tube at one end of the lung's z-range: slices there have
-a small dark area inside the patient. Starting from those slices, the airway tree is the 3D
-component (6-connectivity) of voxels that are dark enough to be pure air on the smoothed
-NDCT (lung parenchyma, about -850 HU, is not), restricted to the lung. Growth through
-smoothing-blurred small bronchi stops by itself; if it still leaks into the parenchyma
-(emphysema, noise), which shows as an airway tree out of proportion to the lung, it is
-retried at stricter air levels and otherwise given up.
+Trachea: near one end of the lung's z-range, the lung mask of each slice holds a small
+component that is pure air on the smoothed NDCT (parenchyma, about -850 HU, is not) and lies
+near the middle of the patient from left to right: the trachea, alone above the lungs or
+beside the apices. The end with the longer unbroken run of such slices is taken; stomach or
+bowel gas at the other end is off-centre or shorter.
+
+Growth: from those components, the airway tree is the 3D component (6-connectivity) of the
+lung voxels that are pure air. Growth stops by itself where smoothing blurs small bronchi
+above the air level. A tree out of proportion to the lung means a leak into the parenchyma
+(emphysema, noise): growth is retried at stricter air levels and otherwise given up.
 """
 
 from __future__ import annotations
 
-from typing import Tuple
+import math
+from typing import Optional, Tuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -22,37 +26,36 @@ from ipv2.masks.slicewise import component_sizes, label_slices
 AIRWAY_LEVELS_DTYPE = np.uint8
 # A lung component at least this much covered by grown airways is airway as a whole.
 WHOLE_COMPONENT_SHARE = 0.5
+# A trachea cross-section is pure air over at least this share of its area; its rim is
+# blurred by smoothing and partial volume, parenchyma of normal lung has next to none.
+TRACHEA_AIR_SHARE = 0.25
 
 
-def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameters: MaskParameters
-                 ) -> Tuple[np.ndarray, dict]:
+def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameters: MaskParameters,
+                 background: Optional[np.ndarray] = None) -> Tuple[np.ndarray, dict]:
     """Boolean airway mask (a subset of `lung`) and a record of how it was found.
 
     `airway_levels` counts, per voxel, how many of the air levels (airway_hu, then each of
-    airway_steps_hu) the smoothed NDCT is below.
+    airway_steps_hu) the smoothed NDCT is below. `background` locates the patient for the
+    left-right centring test (without it, the image centre is used).
     """
-    sx, sy, sz = spacing
     airways = np.zeros(lung.shape, dtype=bool)
-    area_mm2 = lung.sum(axis=(1, 2)) * (sx * sy)
-    present = np.flatnonzero(area_mm2 > 0)
+    present = np.flatnonzero(lung.any(axis=(1, 2)))
     if present.size == 0:
         return airways, {"found": False, "reason": "no lung"}
 
-    tube = _trachea_slices(area_mm2, present[0], present[-1], parameters.max_trachea_mm2)
-    tube_mm = (tube.stop - tube.start) * sz
-    if tube_mm < parameters.min_trachea_mm:
-        return airways, {"found": False, "reason": f"no trachea: the air tube at either end of the lung "
-                                                   f"runs {tube_mm:.1f} mm (< {parameters.min_trachea_mm:g} mm)"}
-    if tube.start == present[0] and tube.stop == present[-1] + 1:
-        return airways, {"found": False, "reason": "no trachea: every slice has a small lung area, "
-                                                   "so no slice tells a trachea from lungs"}
+    seeds, trachea = _trachea(lung, airway_levels, background, present[0], present[-1], spacing, parameters)
+    trachea_mm = (trachea.stop - trachea.start) * spacing[2]
+    if trachea_mm < parameters.min_trachea_mm:
+        return airways, {"found": False, "reason": f"no trachea: the centred air tube at either end of the lung "
+                                                   f"runs {trachea_mm:.1f} mm (< {parameters.min_trachea_mm:g} mm)"}
 
-    trachea_slices = [int(tube.start), int(tube.stop)]
+    trachea_slices = [int(trachea.start), int(trachea.stop)]
     lung_voxels = int(np.count_nonzero(lung))
     levels_hu = (parameters.airway_hu,) + tuple(parameters.airway_steps_hu)
     leaked = False
     for level, level_hu in enumerate(levels_hu, start=1):
-        grown = _grow_from(lung & (airway_levels >= level), tube)
+        grown = _grow_from(lung & (airway_levels >= level), seeds)
         if grown is None:
             break  # stricter levels hold even fewer voxels
         if np.count_nonzero(grown) <= parameters.max_airway_fraction * lung_voxels:
@@ -60,23 +63,55 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
             return airways, {"found": True, "level_hu": level_hu, "trachea_slices": trachea_slices}
         leaked = True
     reason = ("airway growth leaked into the lung at every air level" if leaked else
-              f"no air below {parameters.airway_hu:g} HU in the trachea slices of the NDCT")
+              f"no air below {parameters.airway_hu:g} HU in the trachea of the NDCT")
     return airways, {"found": False, "reason": reason, "trachea_slices": trachea_slices}
 
 
-def _trachea_slices(area_mm2: np.ndarray, first: int, last: int, max_area_mm2: float) -> slice:
-    """The longer run of small-area slices at either end of the lung's z-range."""
-    small = (area_mm2 > 0) & (area_mm2 <= max_area_mm2)
+def _trachea(lung, airway_levels, background, first: int, last: int, spacing, parameters: MaskParameters):
+    """Seed voxels (full-size mask) and slice range of the longer trachea run at either end."""
+    reach = max(1, math.ceil(parameters.trachea_search_mm / spacing[2]))
+    best_seeds, best_run = None, slice(first, first)
+    for from_first in (True, False):
+        slab = slice(first, min(first + reach, last + 1)) if from_first else slice(max(last - reach + 1, first), last + 1)
+        tube = _tube_components(lung[slab], airway_levels[slab],
+                                None if background is None else background[slab], spacing, parameters)
+        in_slice = tube.any(axis=(1, 2))
+        order = np.arange(in_slice.size) if from_first else np.arange(in_slice.size)[::-1]
+        run = int(np.argmin(in_slice[order])) if not in_slice.all() else in_slice.size
+        if run > best_run.stop - best_run.start:
+            kept = order[:run]
+            best_run = slice(slab.start + int(kept.min()), slab.start + int(kept.max()) + 1)
+            best_seeds = np.zeros(lung.shape, dtype=bool)
+            best_seeds[best_run] = tube[kept.min():kept.max() + 1]
+    return best_seeds, best_run
 
-    run_up = 0
-    while first + run_up <= last and small[first + run_up]:
-        run_up += 1
-    run_down = 0
-    while last - run_down >= first and small[last - run_down]:
-        run_down += 1
-    if run_up >= run_down:
-        return slice(first, first + run_up)
-    return slice(last - run_down + 1, last + 1)
+
+def _tube_components(lung, airway_levels, background, spacing, parameters: MaskParameters) -> np.ndarray:
+    """In-plane lung components that are small, mostly pure air and centred left to right."""
+    sx, sy, _ = spacing
+    labels, count = label_slices(lung, connectivity=1)
+    sizes = component_sizes(labels, count)
+    air = np.bincount(labels[airway_levels >= 1], minlength=count + 1)
+    voxels = np.flatnonzero(labels)
+    voxel_labels = labels.ravel()[voxels]
+    plane = lung.shape[1] * lung.shape[2]
+    centre_x = np.bincount(voxel_labels, weights=voxels % lung.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
+    slice_of_label = np.zeros(count + 1, dtype=np.intp)
+    slice_of_label[voxel_labels] = voxels // plane
+
+    patient = np.ones(lung.shape, dtype=bool) if background is None else ~background
+    has_patient = patient.any(axis=1)  # (z, x)
+    width = lung.shape[2]
+    left = np.where(has_patient.any(axis=1), np.argmax(has_patient, axis=1), 0)
+    right = np.where(has_patient.any(axis=1), width - 1 - np.argmax(has_patient[:, ::-1], axis=1), width - 1)
+    middle = (left + right)[slice_of_label] / 2.0
+    tolerance = parameters.trachea_offcentre_share * (right - left)[slice_of_label]
+
+    is_tube = ((sizes * sx * sy <= parameters.max_trachea_mm2)
+               & (air >= TRACHEA_AIR_SHARE * sizes)
+               & (np.abs(centre_x - middle) <= tolerance))
+    is_tube[0] = False
+    return is_tube[labels]
 
 
 def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.ndarray:
@@ -99,14 +134,15 @@ def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.nda
     return result
 
 
-def _grow_from(candidate: np.ndarray, seed_slices: slice):
-    """The 3D component of candidate holding the most voxels within seed_slices, or None."""
+def _grow_from(candidate: np.ndarray, seeds: np.ndarray):
+    """The 3D component of candidate holding the most seed voxels, or None."""
     box = _bounding_box(candidate)
     if box is None:
         return None
     labels, count = ndi.label(candidate[box], structure=ndi.generate_binary_structure(3, 1))
-    seeds = labels[max(seed_slices.start - box[0].start, 0):max(seed_slices.stop - box[0].start, 0)]
-    seed_counts = np.bincount(seeds[seeds > 0].astype(np.intp), minlength=count + 1)
+    seeded = labels[seeds[box]]
+    seed_counts = np.bincount(seeded.astype(np.intp), minlength=count + 1)
+    seed_counts[0] = 0
     if count == 0 or seed_counts.max() == 0:
         return None
     grown = np.zeros(candidate.shape, dtype=bool)

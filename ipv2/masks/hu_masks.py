@@ -77,7 +77,7 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
             raise
 
     monitor.step("airways", 0, 1)
-    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters)
+    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, background)
     monitor.step("airways", 1, 1)
 
     info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),

@@ -26,8 +26,11 @@ class MaskParameters:
     airway_hu, airway_steps_hu: air in the trachea and bronchi reads near -1000 HU on the
         smoothed NDCT, lung parenchyma near -850; growth starts at airway_hu and, if it
         leaks into the parenchyma, is retried at each stricter level.
-    max_trachea_mm2, min_trachea_mm: slices at one end of the lung whose dark area is at
-        most max_trachea_mm2 form the trachea; it must run at least min_trachea_mm.
+    max_trachea_mm2, min_trachea_mm, trachea_search_mm, trachea_offcentre_share: the
+        trachea is sought within trachea_search_mm of each end of the lung as in-plane lung
+        components of at most max_trachea_mm2 (an adult trachea is under 500 mm^2) that are
+        mostly pure air and whose centre lies within this share of the patient's width from
+        its middle; such slices must run unbroken for at least min_trachea_mm.
     max_airway_fraction: airways larger than this share of the lung mean a leak.
     chunk_slices, workers: slices per unit of work and threads running them.
     """
@@ -41,6 +44,8 @@ class MaskParameters:
     airway_steps_hu: tuple = (-975.0, -990.0)
     max_trachea_mm2: float = 600.0
     min_trachea_mm: float = 10.0
+    trachea_search_mm: float = 80.0
+    trachea_offcentre_share: float = 0.15
     max_airway_fraction: float = 0.3
     chunk_slices: int = 16
     workers: int = 2
