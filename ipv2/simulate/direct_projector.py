@@ -28,7 +28,8 @@ class DirectProjector:
     def __init__(self, geometry: ParallelBeamGeometry, device: torch.device = torch.device("cpu")):
         self.geometry = geometry
         self.device = torch.device(device)
-        self._angles = torch.as_tensor(geometry.angles_rad, dtype=torch.float64)
+        # Coordinates in double precision on the device: float32 would move samples by ~1e-5 pixel.
+        self._angles = torch.as_tensor(geometry.angles_rad, dtype=torch.float64, device=self.device)
 
     def _angle_chunks(self, per_angle: int):
         chunk = max(1, ELEMENTS_PER_CHUNK // max(per_angle, 1))
@@ -42,7 +43,7 @@ class DirectProjector:
         images = images.to(self.device, torch.float32)
         batch = images.shape[0]
         det = g.detector_count
-        offsets = torch.arange(det, dtype=torch.float64) - g.detector_centre
+        offsets = torch.arange(det, dtype=torch.float64, device=self.device) - g.detector_centre
         out_x = offsets[None, None, :]
         out_y = offsets[None, :, None]
         sinogram = torch.empty(batch, g.n_angles, det, dtype=torch.float32, device=self.device)
@@ -53,7 +54,7 @@ class DirectProjector:
             sin = torch.sin(self._angles[start:stop])[:, None, None]
             x_in = cos * out_x + sin * out_y + g.centre
             y_in = -sin * out_x + cos * out_y + g.centre
-            grid = torch.stack((x_in * scale - 1.0, y_in * scale - 1.0), dim=-1).to(self.device, torch.float32)
+            grid = torch.stack((x_in * scale - 1.0, y_in * scale - 1.0), dim=-1).to(torch.float32)
             rotated = F.grid_sample(source.expand(stop - start, -1, -1, -1), grid, mode="bilinear",
                                     padding_mode="zeros", align_corners=True)
             sinogram[:, start:stop] = rotated.sum(dim=2).transpose(0, 1)
@@ -67,7 +68,7 @@ class DirectProjector:
         g = self.geometry
         filtered = filtered.to(self.device, torch.float32)
         batch, _, length = filtered.shape
-        offsets = torch.arange(g.size, dtype=torch.float64) - g.centre
+        offsets = torch.arange(g.size, dtype=torch.float64, device=self.device) - g.centre
         cols = offsets[None, None, :]
         rows = offsets[None, :, None]
         image = torch.zeros(batch, g.size * g.size, dtype=torch.float32, device=self.device)
@@ -76,12 +77,11 @@ class DirectProjector:
             sin = torch.sin(self._angles[start:stop])[:, None, None]
             position = (cols * cos - rows * sin + g.window_radius).reshape(stop - start, -1)
             lower = torch.floor(position)
-            weight = (position - lower).to(self.device, torch.float32)
-            lower = lower.to(torch.int64).to(self.device)
-            # Zero beyond the window, like np.interp beyond the projection (only pixels outside
-            # the reconstruction radius, which a circle reconstruction drops, ever get there).
-            reach = g.readable_range
-            inside = ((position >= g.window_radius + reach[0]) & (position <= g.window_radius + reach[1])).to(self.device)
+            weight = (position - lower).to(torch.float32)
+            lower = lower.to(torch.int64)
+            # Zero beyond the range iradon reads, like np.interp beyond the projection.
+            first, last = g.readable_range
+            inside = (position >= g.window_radius + first) & (position <= g.window_radius + last)
             lower_c = lower.clamp(0, length - 1)
             upper_c = (lower + 1).clamp(0, length - 1)
             rows_of = filtered[:, start:stop]

@@ -40,6 +40,7 @@ DEFAULT_BANDS = 1
 # A small upsampling factor makes the NUFFT's own FFT about 2.5x smaller; at single precision
 # and tolerance 1e-4 its wider spreading kernel costs less than the FFT it saves.
 NUFFT_OPTIONS = {"upsampfac": 1.25}
+MAX_PLANS = 16
 
 
 def _even_at_least(n: float) -> int:
@@ -91,6 +92,8 @@ class NufftProjector:
             plan = finufft.Plan(kind, (g.size, g.size), n_trans=batch, eps=self.tolerance,
                                 dtype="complex64", nthreads=1, **self.options)
             plan.setpts(*self._points(self._radial(length, bands)))
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.pop(next(iter(self._plans)))  # the oldest; each holds a batch of grids
             self._plans[key] = plan
         return plan
 
