@@ -29,6 +29,9 @@ WHOLE_COMPONENT_SHARE = 0.5
 # A trachea cross-section is pure air over at least this share of its area; its rim is
 # blurred by smoothing and partial volume, parenchyma of normal lung has next to none.
 TRACHEA_AIR_SHARE = 0.25
+# The trachea search walks inwards from each end in blocks of this length and stops where
+# a slice has no trachea, so that only the run itself is examined.
+TRACHEA_BLOCK_MM = 10.0
 
 
 def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameters: MaskParameters,
@@ -69,21 +72,33 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
 
 def _trachea(lung, airway_levels, background, first: int, last: int, spacing, parameters: MaskParameters):
     """Seed voxels (full-size mask) and slice range of the longer trachea run at either end."""
-    reach = max(1, math.ceil(parameters.trachea_search_mm / spacing[2]))
-    best_seeds, best_run = None, slice(first, first)
+    reach = min(max(1, math.ceil(parameters.trachea_search_mm / spacing[2])), last - first + 1)
+    block = max(1, math.ceil(TRACHEA_BLOCK_MM / spacing[2]))
+    best_run, best_sections = slice(first, first), []
     for from_first in (True, False):
-        slab = slice(first, min(first + reach, last + 1)) if from_first else slice(max(last - reach + 1, first), last + 1)
-        tube = _tube_components(lung[slab], airway_levels[slab],
-                                None if background is None else background[slab], spacing, parameters)
-        in_slice = tube.any(axis=(1, 2))
-        order = np.arange(in_slice.size) if from_first else np.arange(in_slice.size)[::-1]
-        run = int(np.argmin(in_slice[order])) if not in_slice.all() else in_slice.size
-        if run > best_run.stop - best_run.start:
-            kept = order[:run]
-            best_run = slice(slab.start + int(kept.min()), slab.start + int(kept.max()) + 1)
-            best_seeds = np.zeros(lung.shape, dtype=bool)
-            best_seeds[best_run] = tube[kept.min():kept.max() + 1]
-    return best_seeds, best_run
+        sections = []  # (z, in-plane trachea mask), walking inwards from this end
+        for offset in range(0, reach, block):
+            count = min(block, reach - offset)
+            zs = slice(first + offset, first + offset + count) if from_first else \
+                slice(last - offset - count + 1, last - offset + 1)
+            tube = _tube_components(lung[zs], airway_levels[zs],
+                                    None if background is None else background[zs], spacing, parameters)
+            steps = range(count) if from_first else range(count - 1, -1, -1)
+            broken = False
+            for step in steps:
+                if not tube[step].any():
+                    broken = True
+                    break
+                sections.append((zs.start + step, tube[step]))
+            if broken:
+                break
+        if len(sections) > best_run.stop - best_run.start:
+            ends = [z for z, _ in sections]
+            best_run, best_sections = slice(min(ends), max(ends) + 1), sections
+    seeds = np.zeros(lung.shape, dtype=bool)
+    for z, section in best_sections:
+        seeds[z] = section
+    return seeds, best_run
 
 
 def _tube_components(lung, airway_levels, background, spacing, parameters: MaskParameters) -> np.ndarray:
@@ -129,9 +144,8 @@ def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.nda
     airway_counts = np.bincount(labels[grown[span]], minlength=count + 1)
     mostly_airway = airway_counts >= WHOLE_COMPONENT_SHARE * np.maximum(sizes, 1)
     mostly_airway[0] = False
-    result = grown.copy()
-    result[span] |= mostly_airway[labels]
-    return result
+    grown[span] |= mostly_airway[labels]  # grown is this module's own array
+    return grown
 
 
 def _grow_from(candidate: np.ndarray, seeds: np.ndarray):
