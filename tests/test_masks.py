@@ -1,5 +1,6 @@
 """Region masks in HU on constructed volumes whose true regions are known."""
 
+import json
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -193,6 +194,7 @@ def test_trachea_and_main_bronchi_are_lung_and_reported_as_airways():
 
     masks = compute_region_masks(volume, volume, spacing=scene.spacing)
     assert masks.info["airways"]["found"]
+    assert json.loads(json.dumps(masks.info)) == masks.info  # the purify report stores it
     assert not (masks.airways & ~masks.lung).any()
     assert dice(masks.airways, airway_truth) > 0.85
     assert dice(masks.lung, lung_truth) > 0.95
