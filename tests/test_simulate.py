@@ -114,6 +114,7 @@ def test_seed_mode_ignores_the_input_dose(hu):
     ({"dose": 0.5, "input_dose": 0.1}, "input dose"),
     ({"projector": "magic"}, "projector"),
     ({"device": "tpu"}, "device"),
+    ({"batch_size": 0}, "batch size"),
 ])
 def test_bad_arguments_are_refused(hu, kwargs, words):
     with pytest.raises(InputError, match=words):

@@ -124,7 +124,8 @@ class _Simulator:
         self.zero_outside_circle = zero_outside_circle
 
     def _forward(self, images: torch.Tensor, worker: int) -> torch.Tensor:
-        return self.projector.forward(images, zero_outside_circle=self.zero_outside_circle, worker=worker).to(self.device)
+        sinogram = self.projector.forward(images, zero_outside_circle=self.zero_outside_circle, worker=worker)
+        return sinogram.to(self.device)
 
     def _fbp(self, sinogram: torch.Tensor, worker: int) -> torch.Tensor:
         return self.projector.fbp(sinogram, worker=worker).to(self.device)
@@ -192,8 +193,10 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
     noise-free. With an input dose only the missing noise is reconstructed and added to the
     input, whose sharpness is kept; without one the output is a full Hann-filtered
     reconstruction. The seed mode, like the authors' formula, always treats the input as
-    clean and ignores `input_dose`. The input is not modified. Same seed, same result on the same device; each
-    slice's noise depends only on the seed and its index, not on the batching.
+    clean and ignores `input_dose`. The input is not modified. Same seed, same result on the
+    same device; each slice's noise depends only on the seed and its index, not on the
+    batching. On the CPU the slices of a batch are spread over the cores, and torch's own
+    thread count is 1 for the duration of the call.
     """
     settings = _validated(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose)
     monitor = monitor if monitor is not None else Monitor()
@@ -215,8 +218,11 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
         zero_outside = bool(np.all(hu[:, outside] == hu.min(axis=(1, 2))[:, None]))
     geometry = ParallelBeamGeometry.like_authors(size, circle=circle)
     simulator = _Simulator(settings, geometry, torch_device, projector, zero_outside)
+    cores = _worker_count(torch_device)
     if batch_size is None:
-        batch_size = max(1, min(depth, SLICE_PIXELS_PER_BATCH // (size * size)))
+        batch_size = max(1, min(depth, max(cores, SLICE_PIXELS_PER_BATCH // (size * size))))
+    elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InputError(f"batch size {batch_size!r} must be a positive integer")
     output = np.empty(hu.shape, dtype=np.float32)
     run_block = _seed_block if mode == "seed" else _physical_block
 
@@ -228,7 +234,7 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
 
     stage = f"Simulating {100 * settings.dose:g}% dose ({mode})"
     monitor.step(stage, 0, depth)
-    workers = _worker_count(torch_device, batch_size)
+    workers = min(cores, batch_size)
     with _torch_threads(1 if workers > 1 else None), ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, depth, batch_size):
             stop = min(start + batch_size, depth)
@@ -243,12 +249,12 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
     return output
 
 
-def _worker_count(device: torch.device, batch_size: int) -> int:
+def _worker_count(device: torch.device) -> int:
     """CPU: one worker per core, each on part of a batch; a GPU parallelises on its own."""
     if device.type != "cpu":
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, batch_size))
+    return max(1, cores)
 
 
 @contextlib.contextmanager

@@ -40,7 +40,6 @@ DEFAULT_BANDS = 1
 # A small upsampling factor makes the NUFFT's own FFT about 2.5x smaller; at single precision
 # and tolerance 1e-4 its wider spreading kernel costs less than the FFT it saves.
 NUFFT_OPTIONS = {"upsampfac": 1.25}
-MAX_PLANS = 16
 
 
 def _even_at_least(n: float) -> int:
@@ -84,18 +83,16 @@ class NufftProjector:
         return rows.ravel().astype(np.float32), cols.ravel().astype(np.float32)
 
     def _plan(self, kind: int, length: int, bands: int, batch: int, worker: int):
-        """A single-threaded plan per (type, radial sampling, batch, worker)."""
-        key = (kind, length, bands, batch, worker)
-        plan = self._plans.get(key)
-        if plan is None:
+        """A single-threaded plan per (type, radial sampling, worker), replanned when the batch changes."""
+        key = (kind, length, bands, worker)
+        held = self._plans.get(key)
+        if held is None or held[0] != batch:
             g = self.geometry
             plan = finufft.Plan(kind, (g.size, g.size), n_trans=batch, eps=self.tolerance,
                                 dtype="complex64", nthreads=1, **self.options)
             plan.setpts(*self._points(self._radial(length, bands)))
-            if len(self._plans) >= MAX_PLANS:
-                self._plans.pop(next(iter(self._plans)))  # the oldest; each holds a batch of grids
-            self._plans[key] = plan
-        return plan
+            held = self._plans[key] = (batch, plan)
+        return held[1]
 
     @staticmethod
     def _radial(length: int, bands: int) -> np.ndarray:
