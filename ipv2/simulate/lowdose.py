@@ -29,6 +29,7 @@ from ipv2.errors import InputError
 from ipv2.progress import Monitor
 from ipv2.simulate import noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
+from ipv2.simulate.nufft_projector import NufftProjector
 from ipv2.simulate.projectors import make_projector
 from ipv2.validate import require_ct, require_dose, require_volume
 from ipv2.volume import Volume
@@ -52,6 +53,7 @@ AIR_OUTSIDE_FOV_BELOW_HU = -900.0         # what may lie outside the inscribed c
 MIN_COUNTS = 1.0                           # counts are clamped here before the log (photon starvation)
 
 SLICE_PIXELS_PER_BATCH = 2**21             # 8 slices of 512 x 512
+MEASURED_FFT_FROM_PIXELS = 2**24           # 64 slices of 512 x 512: worth a measured FFT plan
 
 
 def seed_flux_fraction(dose: float) -> float:
@@ -218,6 +220,8 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
         zero_outside = bool(np.all(hu[:, outside] == hu.min(axis=(1, 2))[:, None]))
     geometry = ParallelBeamGeometry.like_authors(size, circle=circle)
     simulator = _Simulator(settings, geometry, torch_device, projector, zero_outside)
+    if isinstance(simulator.projector, NufftProjector):
+        simulator.projector.measure_fft = depth * size * size >= MEASURED_FFT_FROM_PIXELS
     cores = _worker_count(torch_device)
     if batch_size is None:
         batch_size = max(1, min(depth, max(cores, SLICE_PIXELS_PER_BATCH // (size * size))))
