@@ -72,23 +72,19 @@ class DirectProjector:
         cols = offsets[None, None, :]
         rows = offsets[None, :, None]
         image = torch.zeros(batch, g.size * g.size, dtype=torch.float32, device=self.device)
-        for start, stop in self._angle_chunks(g.size * g.size * max(batch, 1) * 2):
+        first, last = g.readable_range
+        scale = 2.0 / (length - 1)
+        for start, stop in self._angle_chunks(g.size * g.size * max(batch, 1)):
             cos = torch.cos(self._angles[start:stop])[:, None, None]
             sin = torch.sin(self._angles[start:stop])[:, None, None]
-            position = (cols * cos - rows * sin + g.window_radius).reshape(stop - start, -1)
-            lower = torch.floor(position)
-            weight = (position - lower).to(torch.float32)
-            lower = lower.to(torch.int64)
+            position = (cols * cos - rows * sin + g.window_radius).reshape(stop - start, 1, -1)
             # Zero beyond the range iradon reads, like np.interp beyond the projection.
-            first, last = g.readable_range
             inside = (position >= g.window_radius + first) & (position <= g.window_radius + last)
-            lower_c = lower.clamp(0, length - 1)
-            upper_c = (lower + 1).clamp(0, length - 1)
-            rows_of = filtered[:, start:stop]
-            low = torch.gather(rows_of, 2, lower_c[None].expand(batch, -1, -1))
-            high = torch.gather(rows_of, 2, upper_c[None].expand(batch, -1, -1))
-            values = (low + (high - low) * weight[None]) * inside[None]
-            image += values.sum(dim=1)
+            grid = torch.stack((position * scale - 1.0, torch.zeros_like(position)), dim=-1).to(torch.float32)
+            # Each angle's filtered projections are a one-row image with the slices as channels.
+            rows_of = filtered[:, start:stop].transpose(0, 1).unsqueeze(2)
+            values = F.grid_sample(rows_of, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+            image += (values[:, :, 0] * inside.to(torch.float32)).sum(dim=0)
             if monitor is not None:
                 monitor.check()
         image = image.reshape(batch, g.size, g.size) * g.fbp_scale
