@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ipv2.testing import chest_like
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 # Inside Slicer the scripted module folders are on sys.path; the same holds here.
 for moduleFolder in ("IPv2Purify", "IPv2Denoise"):
@@ -59,21 +61,6 @@ def mrmlScene():
         slicer.modules = previousModules
 
 
-def chestLike(shape=(6, 48, 40), seed=0):
-    """A small body-in-air volume in HU: soft tissue ellipse with two dark lungs."""
-    rng = np.random.default_rng(seed)
-    depth, height, width = shape
-    yy, xx = np.mgrid[0:height, 0:width]
-    cy, cx = height / 2, width / 2
-    body = ((yy - cy) / (0.38 * height)) ** 2 + ((xx - cx) / (0.45 * width)) ** 2 <= 1
-    lungs = (((yy - cy) / (0.25 * height)) ** 2 + ((np.abs(xx - cx) - 0.2 * width) / (0.14 * width)) ** 2) <= 1
-    image = np.full((height, width), -1000.0)
-    image[body] = 40.0
-    image[lungs] = -850.0
-    volume = np.repeat(image[None], depth, axis=0)
-    return (volume + rng.normal(0, 5, volume.shape)).astype(np.float32)
-
-
 def obliqueDirection(rightHanded=True):
     """A rotation about an oblique axis with flipped axes: nothing lines up by accident.
 
@@ -91,11 +78,11 @@ def obliqueDirection(rightHanded=True):
 @pytest.fixture
 def obliqueCt():
     """A CT volume with anisotropic spacing, a non-zero origin and a non-identity direction."""
-    return Volume(chestLike(), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0), direction=obliqueDirection())
+    return Volume(chest_like((6, 48, 40)), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0), direction=obliqueDirection())
 
 
 @pytest.fixture
 def mirroredCt():
     """As obliqueCt, on a left-handed grid."""
-    return Volume(chestLike(seed=1), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0),
+    return Volume(chest_like((6, 48, 40), seed=1), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0),
                   direction=obliqueDirection(rightHanded=False))

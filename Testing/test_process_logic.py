@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import slicer
 
-from conftest import chestLike
+from ipv2.testing import chest_like
 from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, DenoiseLogic, lossOf
 from IPv2Lib.PurifyLogic import (EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE,
                                  PurifyLogic, PurifySettings)
@@ -25,7 +25,7 @@ def backendHas(command):
 @pytest.fixture
 def pairNodes(mrmlScene, obliqueCt):
     lowDose = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
-    normalDose = VolumeNodeConverter.toNewNode(obliqueCt.with_array(chestLike(obliqueCt.shape, seed=7)), "patient NDCT")
+    normalDose = VolumeNodeConverter.toNewNode(obliqueCt.with_array(chest_like(obliqueCt.shape, seed=7)), "patient NDCT")
     return lowDose, normalDose
 
 

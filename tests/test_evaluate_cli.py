@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import chest_like
+from ipv2.testing import chest_like
 from ipv2.cli.main import main
 from ipv2.io import write_labelmap, write_volume
 from ipv2.volume import Volume

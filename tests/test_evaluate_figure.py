@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import chest_like
+from ipv2.testing import chest_like
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, report_figure, save_figure
 from ipv2.evaluate.figure import default_slices, parse_slices

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import chest_like
+from ipv2.testing import chest_like
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, json_ready, write_report
 from ipv2.progress import Monitor
