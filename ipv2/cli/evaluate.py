@@ -66,8 +66,8 @@ def summary_table(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ipv2.evaluate import distribution_metrics, evaluate_volumes, json_ready, write_report
-    from ipv2.evaluate.distribution import FID_INSTALL_HINT, MissingExtra, fid_available
+    from ipv2.evaluate import evaluate_volumes, json_ready, write_report
+    from ipv2.evaluate.distribution import FID_INSTALL_HINT, MissingExtra, distribution_report, fid_available
     from ipv2.evaluate.figure import parse_slices, report_figure, save_figure
 
     if args.fid and not fid_available():
@@ -87,13 +87,11 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate_volumes(prediction, label, masks, truth, input=noisy_input,
                                   data_range=args.data_range, monitor=monitor)
         if args.fid:
-            references = [("prediction_vs_label", label)]
+            references = {"prediction_vs_label": label.array}
             if truth is not None:
-                references.append(("prediction_vs_truth", truth))
-            report["distribution"] = {
-                name: distribution_metrics(prediction.array, reference.array, seed=args.seed, device=args.device,
-                                           monitor=monitor)
-                for name, reference in references}
+                references["prediction_vs_truth"] = truth.array
+            report["distribution"] = distribution_report(prediction.array, references, seed=args.seed,
+                                                         device=args.device, monitor=monitor)
         figure = None
         if args.figure:
             figure = report_figure(prediction.array, label.array, masks.array, report,

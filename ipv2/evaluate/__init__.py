@@ -5,13 +5,14 @@ regions; `report_figure` draws them; `distribution_metrics` adds FID and KID whe
 optional extra `fid` is installed.
 """
 
-from ipv2.evaluate.distribution import FID_INSTALL_HINT, distribution_metrics, fid_available
+from ipv2.evaluate.distribution import FID_INSTALL_HINT, distribution_metrics, distribution_report, fid_available
 from ipv2.evaluate.figure import report_figure, save_figure
 from ipv2.evaluate.metrics import FIXED_DATA_RANGE_HU, psnr, rmse, ssim, ssim_map
 from ipv2.evaluate.report import REGION_LABELS, evaluate_volumes, json_ready, write_report
 
 __all__ = [
-    "FID_INSTALL_HINT", "FIXED_DATA_RANGE_HU", "REGION_LABELS", "distribution_metrics", "evaluate_volumes",
+    "FID_INSTALL_HINT", "FIXED_DATA_RANGE_HU", "REGION_LABELS", "distribution_metrics", "distribution_report",
+    "evaluate_volumes",
     "fid_available", "json_ready", "psnr", "report_figure", "rmse", "save_figure", "ssim", "ssim_map",
     "write_report",
 ]

