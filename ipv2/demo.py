@@ -84,7 +84,7 @@ def run_demo(out_dir: Union[str, os.PathLike], *, size: int = DEFAULT_SIZE, slic
     figure = report_figure(denoised.array, purified.eval_label.array, labelmap, report,
                            input=pair.uldct.array, truth=pair.truth.array, spacing=denoised.spacing,
                            title=f"IPv2 demo: phantom {size}x{size}x{slices}, seed {seed}, model "
-                                 f"{denoised.metadata.get('denoised_with', model)}")
+                                 f"{Path(str(denoised.metadata.get('denoised_with', model))).name}")
     timings["evaluate"] = time.perf_counter() - started
     report["demo"] = {"size": size, "slices": slices, "seed": seed, "model": str(model),
                       "denoised_with": str(denoised.metadata.get("denoised_with", model)),
