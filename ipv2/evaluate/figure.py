@@ -144,7 +144,8 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
                 _show(extra[0], _windowed(label[z], window), f"regions over label · z={z}", aspect,
                       cmap="gray", vmin=0, vmax=1)
                 extra[0].imshow(_region_overlay(labelmap[z]), aspect=aspect, interpolation="nearest")
-                extra[0].legend(handles=[Patch(color=colour, label=region) for region, colour in REGION_COLOURS.items()],
+                legend = [Patch(color=colour, label=region) for region, colour in REGION_COLOURS.items()]
+                extra[0].legend(handles=legend,
                                 fontsize=6, loc="lower right", frameon=False, labelcolor="white")
                 _show(extra[1], prediction[z] - label[z], f"output − label (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}",
                       aspect, **difference_style)
@@ -163,7 +164,8 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
     if report:
         # A nested grid keeps the charts' axis labels from pushing the image columns apart.
         charts = grid[rows - 1, :].subgridspec(1, 2, wspace=0.08)
-        rmse_groups = {COMPARISON_NAMES.get(name, name): {region: figures.get("rmse_hu") for region, figures in regions.items()}
+        rmse_groups = {COMPARISON_NAMES.get(name, name): {region: figures.get("rmse_hu")
+                                                          for region, figures in regions.items()}
                        for name, regions in report.get("fidelity", {}).items()}
         _bar_chart(figure.add_subplot(charts[0, 0]), rmse_groups, BAR_REGIONS,
                    f"RMSE per region (HU; PSNR/SSIM range: {report.get('data_range_hu', 0):g} HU)", "RMSE (HU)")

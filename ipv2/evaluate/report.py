@@ -55,7 +55,8 @@ def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> Dic
     found = set(np.unique(labelmap).astype(np.int64).tolist())
     known = set(REGION_LABELS.values())
     if not found <= known:
-        expected = ", ".join(f"{value} {region}" for region, value in sorted(REGION_LABELS.items(), key=lambda kv: kv[1]))
+        by_value = sorted(REGION_LABELS.items(), key=lambda item: item[1])
+        expected = ", ".join(f"{value} {region}" for region, value in by_value)
         raise InputError(f"{name}: unexpected label values {sorted(found - known)}; the region labelmap holds "
                          f"{expected} (as written by `ipv2 purify`)")
     masks = {OVERALL: np.ones(labelmap.shape, dtype=bool)}
