@@ -44,7 +44,7 @@ MODEL_REGISTRY: Dict[str, ModelSpec] = {
                   "Chen et al., IEEE TMI 2017",
                   {"width": 96}),
         ModelSpec("dncnn", dncnn,
-                  "17-layer residual denoising CNN",
+                  "plain CNN that predicts the noise and subtracts it",
                   "Zhang et al., IEEE TIP 2017",
                   {"depth": 17, "width": 64}),
         ModelSpec("restormer", restormer,
