@@ -70,3 +70,14 @@ def test_purification_masks_agree_with_the_true_labels(fov_padding):
     assert _dice(masks.background, labels == LABEL_BACKGROUND) >= 0.95
     # The method's lung mask holds the air spaces inside the patient: parenchyma and airways.
     assert _dice(masks.lung, np.isin(labels, [LABEL_LUNG, LABEL_AIRWAY])) >= 0.9
+
+
+def test_truth_is_the_noise_free_scan_so_the_uldct_differs_from_it_by_noise_alone(photon_noise_pair):
+    pair = photon_noise_pair
+    lung = pair.labels.array == 2
+    residual = (pair.uldct.array - pair.truth.array)[lung]
+    assert abs(float(residual.mean())) < 0.1 * float(residual.std())
+    # The scanner blurs the object: the noise-free scan is not the anatomy itself.
+    assert float(np.abs(pair.truth.array - pair.anatomy.array)[lung].mean()) > 1.0
+    # Its lung still reads as lung parenchyma.
+    assert -900 < float(np.median(pair.truth.array[lung])) < -700

@@ -27,8 +27,11 @@ NDCT_DOSE = 1.0
 
 @dataclass
 class PhantomPair:
-    """Volumes on one grid. `truth` is the noise-free chest in the uLDCT's breathing state;
-    `labels` and `tissues` describe it; `deformation` (z, y, x, 3 mm, components x y z) maps a
+    """Volumes on one grid. `truth` is the noise-free scan of the chest in the uLDCT's
+    breathing state: the same scanner and reconstruction as the uLDCT, without its noise, so
+    `uldct - truth` is the noise alone and a perfect denoiser would reach `truth`. `anatomy`
+    is the object itself, sharper than any reconstruction. `labels` and `tissues` describe
+    it; `deformation` (z, y, x, 3 mm, components x y z) maps a
     uLDCT-state point p to the NDCT-state point p + D(p) showing the same tissue."""
 
     ndct: Volume
@@ -36,7 +39,8 @@ class PhantomPair:
     truth: Volume
     labels: Volume
     deformation: Volume
-    ndct_clean: Optional[Volume] = None  # the noise-free NDCT state
+    ndct_clean: Optional[Volume] = None  # the noise-free scan of the NDCT state
+    anatomy: Optional[Volume] = None  # the uLDCT-state object before the scanner
     tissues: Optional[Volume] = None  # tissue ids (`TISSUES`) of the truth
     ndct_tissues: Optional[Volume] = None  # tissue ids of the NDCT state
     parameters: Optional[dict] = None
@@ -67,11 +71,12 @@ def _require_motion(motion_mm) -> float:
 
 
 def _simulate(clean: np.ndarray, dose: float, seed: int, grid: PhantomGrid, electronic_noise: bool,
-              device: str, monitor: Monitor) -> np.ndarray:
+              device: str, monitor: Monitor, noise_free: bool = False) -> np.ndarray:
     from ipv2.simulate import simulate_low_dose
 
     return simulate_low_dose(clean, dose=dose, mode="physical", pixel_spacing_mm=grid.pixel_mm, seed=seed,
-                             electronic_noise=electronic_noise, device=device, monitor=monitor)
+                             electronic_noise=electronic_noise, device=device, monitor=monitor,
+                             noise_free=noise_free)
 
 
 def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose: float = 0.02,
@@ -82,8 +87,9 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
 
     The in-plane field of view is 358 mm (0.7 mm pixels at 512) and the slab 120 mm (2.5 mm
     slices at 48) unless `pixel_mm` / `slice_mm` say otherwise. The NDCT is simulated at full
-    dose, the uLDCT at `dose`, with different noise seeds. `noise=False` returns the clean
-    states in place of the noisy scans (for tests and figures).
+    dose, the uLDCT at `dose`, with different noise seeds; `truth` and `ndct_clean` are the
+    same scans without noise. `noise=False` skips the scanner and returns the anatomy of
+    both states in place of every scan (for tests and figures).
     """
     size = _require_int(size, "size", MIN_SIZE, MAX_SIZE)
     slices = _require_int(slices, "slices", MIN_SLICES, MAX_SLICES)
@@ -105,13 +111,17 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
         ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 7]).spawn(2))
         ndct = _simulate(ndct_state.hu, NDCT_DOSE, ndct_seed, grid, electronic_noise, device, monitor)
         uldct = _simulate(uldct_state.hu, dose, uldct_seed, grid, electronic_noise, device, monitor)
+        truth = _simulate(uldct_state.hu, dose, 0, grid, electronic_noise, device, monitor, noise_free=True)
+        ndct_clean = _simulate(ndct_state.hu, NDCT_DOSE, 0, grid, electronic_noise, device, monitor, noise_free=True)
     else:
         ndct, uldct = ndct_state.hu.copy(), uldct_state.hu.copy()
-    truth, ndct_clean = uldct_state.hu, ndct_state.hu
+        truth, ndct_clean = uldct_state.hu, ndct_state.hu
+    anatomy = uldct_state.hu
     labels = TISSUE_TO_LABEL[uldct_state.tissue]
     if fov_padding:
         outside = outside_fov(grid)
-        ndct, uldct, truth, ndct_clean = (pad_outside_fov(v, outside) for v in (ndct, uldct, truth, ndct_clean))
+        ndct, uldct, truth, ndct_clean, anatomy = (pad_outside_fov(v, outside)
+                                                   for v in (ndct, uldct, truth, ndct_clean, anatomy))
         labels[:, outside] = LABEL_BACKGROUND
 
     def volume(array, **extra):
@@ -126,5 +136,5 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
     return PhantomPair(ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
                        uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),
                        truth=volume(truth), labels=volume(labels), deformation=volume(uldct_state.displacement),
-                       ndct_clean=volume(ndct_clean), tissues=volume(uldct_state.tissue),
+                       ndct_clean=volume(ndct_clean), anatomy=volume(anatomy), tissues=volume(uldct_state.tissue),
                        ndct_tissues=volume(ndct_state.tissue), parameters=parameters)

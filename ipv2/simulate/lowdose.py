@@ -69,6 +69,7 @@ class _Settings:
     seed: int
     electronic_noise: bool
     input_dose: Optional[float]
+    noise_free: bool = False
 
 
 def _require_seed(seed) -> int:
@@ -88,7 +89,7 @@ def _require_spacing(spacing) -> float:
 
 
 def _validated(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, electronic_noise: bool,
-               input_dose) -> _Settings:
+               input_dose, noise_free: bool = False) -> _Settings:
     if mode not in MODES:
         raise InputError(f"simulation mode '{mode}' is unknown; choose one of {', '.join(MODES)}")
     dose = require_dose(dose)
@@ -97,6 +98,9 @@ def _validated(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, el
         if input_dose < dose:
             raise InputError(f"input dose {input_dose:g} is below the target dose {dose:g}; "
                              "a simulation can only add noise")
+        if noise_free:
+            raise InputError("a noise-free simulation of an input that already carries noise adds nothing; "
+                             "leave input_dose unset")
     spacing = _require_spacing(pixel_spacing_mm)
     if not isinstance(hu, np.ndarray):
         raise InputError(f"{name}: a numpy array (z, y, x) is needed, not {type(hu).__name__}")
@@ -105,7 +109,7 @@ def _validated(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, el
         require_ct(volume, name)
     else:
         require_volume(volume, name)
-    return _Settings(mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose)
+    return _Settings(mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose, bool(noise_free))
 
 
 def _square_pad(height: int, width: int):
@@ -139,8 +143,11 @@ class _Simulator:
         photons = seed_flux_fraction(s.dose) * SEED_REFERENCE_PHOTONS
         line_integrals = self._forward(slices, worker) / scale
         expected = photons * torch.exp(-line_integrals)
-        spread = SEED_GAUSSIAN_FRACTION * torch.sqrt(expected) if s.electronic_noise else None
-        counts = noise.poisson_plus_gaussian(expected, spread, generators)
+        if not s.noise_free:
+            spread = SEED_GAUSSIAN_FRACTION * torch.sqrt(expected) if s.electronic_noise else None
+            counts = noise.poisson_plus_gaussian(expected, spread, generators)
+        else:
+            counts = expected
         positive = counts > 0
         noisy = torch.where(positive, -torch.log(torch.where(positive, counts, 1.0) / photons), 0.0) * scale
         return self._fbp(noisy, worker)
@@ -155,6 +162,8 @@ class _Simulator:
         line_integrals = self._forward(mu, worker) * spacing
         electronic = ELECTRONIC_NOISE_PHOTONS if s.electronic_noise else 0.0
         target_photons = s.dose * FULL_DOSE_PHOTONS_PER_RAY
+        if s.noise_free:
+            return self._fbp(line_integrals, worker) / spacing
         if s.input_dose is None:
             expected = target_photons * torch.exp(-line_integrals)
             spread = torch.full_like(expected, electronic) if electronic > 0 else None
@@ -186,7 +195,8 @@ class _Simulator:
 def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physical", pixel_spacing_mm: float = 0.7,
                       seed: int = 0, electronic_noise: bool = True, input_dose: Optional[float] = None,
                       device: str = "auto", monitor: Optional[Monitor] = None, projector: str = "auto",
-                      batch_size: Optional[int] = None, name: str = "input volume") -> np.ndarray:
+                      batch_size: Optional[int] = None, name: str = "input volume",
+                      noise_free: bool = False) -> np.ndarray:
     """A simulated low-dose scan (z, y, x) float32 in the input's units.
 
     `mode="physical"` needs HU; `mode="seed"` works on any intensities (it normalises each
@@ -197,10 +207,12 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
     reconstruction. The seed mode, like the authors' formula, always treats the input as
     clean and ignores `input_dose`. The input is not modified. Same seed, same result on the
     same device; each slice's noise depends only on the seed and its index, not on the
-    batching. On the CPU the slices of a batch are spread over the cores, and torch's own
+    batching. `noise_free=True` gives the noise-free scan: the same projection and
+    reconstruction, hence the same resolution, without photon or electronic noise (the
+    reference a perfect denoiser would reach). On the CPU the slices of a batch are spread over the cores, and torch's own
     thread count is 1 for the duration of the call.
     """
-    settings = _validated(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose)
+    settings = _validated(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free)
     monitor = monitor if monitor is not None else Monitor()
     torch_device = resolve_device(device)
     depth, height, width = hu.shape
