@@ -44,10 +44,11 @@ PHANTOM = {"size": 512, "slices": 16, "pixel_mm": 0.7, "slice_mm": 2.5, "dose": 
 LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY)
 
 # Compact widths keep the files small and CPU training to minutes; the default trains longest.
+# The short runs of the heavier models make usable starting points, not finished denoisers.
 RECIPES = {
     "unet": {"model_args": {}, "steps": 1200, "patch": 64, "batch": 8, "lr": 1e-3},
-    "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 150, "patch": 64, "batch": 8, "lr": 1e-3},
-    "redcnn": {"model_args": {"width": 24}, "steps": 100, "patch": 64, "batch": 8, "lr": 1e-3},
+    "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 500, "patch": 64, "batch": 8, "lr": 1e-3},
+    "redcnn": {"model_args": {"width": 24}, "steps": 350, "patch": 64, "batch": 8, "lr": 1e-3},
     "restormer": {"model_args": {"width": 16, "blocks": [1, 1, 2], "heads": [1, 2, 4], "refinement_blocks": 1},
                   "steps": 60, "patch": 48, "batch": 4, "lr": 1e-3},
 }
