@@ -122,6 +122,19 @@ def test_air_pocket_inside_the_table_is_not_lung(touching):
     assert_regions_match(masks, scene.labels())
 
 
+def test_air_inside_a_thick_walled_table_apart_from_the_body_is_not_lung():
+    scene = Scene().chest()
+    shell = scene.box(56.0, 76.0, -75, 75)
+    pocket = scene.box(62.0, 70.0, -69, 69)  # 6 mm walls: too thick for the wall rule alone
+    scene.paint(shell, TABLE, LABEL_BODY)
+    scene.paint(pocket, AIR, LABEL_BACKGROUND)
+    masks = masks_of(scene)
+    pocket_voxels = np.repeat(pocket[None], scene.slices, axis=0)
+    assert not masks.lung[pocket_voxels].any()
+    assert masks.background[pocket_voxels].mean() > 0.9
+    assert_regions_match(masks, scene.labels())
+
+
 @pytest.mark.parametrize("padding", [-1024.0, -2048.0, -3024.0])
 def test_circular_field_of_view_padding_is_background(padding):
     scene = Scene().chest()

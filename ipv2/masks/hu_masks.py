@@ -4,8 +4,8 @@ Each image is clipped, smoothed in-plane and thresholded into a dark mask; the u
 into in-plane components (4-connectivity), all slices at once. A component that touches any
 border pixel of its slice is background (padding outside a circular field of view included,
 since it reads as air after clipping). Enclosed components are noise islands when small,
-background when they lie within a few mm of the outside air (table and cushion pockets),
-and lung otherwise. Slices are processed in chunks on a few threads; airways are then
+background when they lie within a few mm of the outside air (table and cushion pockets)
+or outside the largest object of the slice (the patient), and lung otherwise. Slices are processed in chunks on a few threads; airways are then
 found in 3D within the lung.
 """
 
@@ -22,7 +22,7 @@ from ipv2.errors import InputError
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
-from ipv2.masks.slicewise import border_labels, component_sizes, in_plane_cross, label_slices
+from ipv2.masks.slicewise import border_labels, component_sizes, in_plane_cross, label_slices, largest_per_slice
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -108,8 +108,14 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_island[0] = False
 
     island = is_island[labels]
+    background, lung = is_background[labels], is_lung[labels]
+    # Lungs lie inside the patient, the largest object of the slice; air enclosed by anything
+    # else (a table or cushion standing apart from the body, whatever its wall) is outside.
+    patient = largest_per_slice(~background)
+    background |= lung & ~patient
+    lung &= patient
     airway_levels = _airway_levels(smooth_gt, parameters)
-    return (raw_lq & ~island, raw_gt & ~island, is_background[labels], is_lung[labels], airway_levels)
+    return (raw_lq & ~island, raw_gt & ~island, background, lung, airway_levels)
 
 
 def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):

@@ -39,3 +39,20 @@ def border_labels(labels: np.ndarray) -> np.ndarray:
 
 def component_sizes(labels: np.ndarray, count: int) -> np.ndarray:
     return np.bincount(labels.ravel(), minlength=count + 1)
+
+
+def largest_per_slice(mask: np.ndarray, connectivity: int = 2) -> np.ndarray:
+    """The largest in-plane component of each slice of a boolean (z, y, x) stack."""
+    labels, count = label_slices(mask, connectivity)
+    if count == 0:
+        return np.zeros(mask.shape, dtype=bool)
+    sizes = component_sizes(labels, count)
+    # Labels grow slice by slice, so each slice owns a contiguous run of them.
+    slice_of_label = np.zeros(count + 1, dtype=np.intp)
+    slice_of_label[labels.ravel()] = np.repeat(np.arange(mask.shape[0]), mask.shape[1] * mask.shape[2])
+    order = np.lexsort((-sizes[1:], slice_of_label[1:])) + 1
+    first_in_slice = np.ones(order.size, dtype=bool)
+    first_in_slice[1:] = slice_of_label[order[1:]] != slice_of_label[order[:-1]]
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[order[first_in_slice]] = True
+    return keep[labels]
