@@ -1,0 +1,83 @@
+"""Consistency of the scripted modules' files, checked without the Slicer application.
+
+The panels themselves run only inside Slicer (their self-tests cover them there); what can
+break silently outside it is checked here: the Python compiles, every widget the code
+reaches through `self.ui` exists in the `.ui` file, every `SlicerParameterName` names a
+field of the module's parameter node, and every file the module needs is listed for the
+CMake build (a file left out is missing from the installed extension).
+"""
+
+import ast
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+MODULES = ("IPv2Purify", "IPv2Denoise")
+
+
+def _ui_tree(module: str) -> ElementTree.Element:
+    return ElementTree.parse(REPOSITORY / module / "Resources" / "UI" / f"{module}.ui").getroot()
+
+
+def _widget_names(root: ElementTree.Element) -> set:
+    return {widget.get("name") for widget in root.iter("widget")}
+
+
+def _parameter_names(root: ElementTree.Element) -> set:
+    names = set()
+    for prop in root.iter("property"):
+        if prop.get("name") == "SlicerParameterName":
+            names.add(prop.findtext("string"))
+    return names
+
+
+def _parameter_node_fields(module: str) -> set:
+    tree = ast.parse((REPOSITORY / module / f"{module}.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == f"{module}ParameterNode":
+            return {item.target.id for item in node.body if isinstance(item, ast.AnnAssign)}
+    raise AssertionError(f"{module}.py defines no {module}ParameterNode")
+
+
+def _cmake_listed_files(module: str) -> set:
+    text = (REPOSITORY / module / "CMakeLists.txt").read_text().replace("${MODULE_NAME}", module)
+    return set(re.findall(r"^\s+([\w/.]+\.(?:py|ui|png|txt))\s*$", text, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_python_compiles(module):
+    for path in sorted((REPOSITORY / module).rglob("*.py")):
+        compile(path.read_text(), str(path), "exec")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_widget_the_code_uses_is_in_the_ui_file(module):
+    used = set(re.findall(r"self\.ui\.(\w+)", (REPOSITORY / module / f"{module}.py").read_text()))
+    missing = used - _widget_names(_ui_tree(module))
+    assert used and not missing, f"{module}.ui lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ui_parameters_bind_to_parameter_node_fields(module):
+    bound = _parameter_names(_ui_tree(module))
+    unknown = bound - _parameter_node_fields(module)
+    assert bound and not unknown, f"{module}.ui binds unknown parameters {sorted(unknown)}"
+
+
+def test_every_shared_library_file_is_installed():
+    library = REPOSITORY / "IPv2Purify" / "IPv2Lib"
+    shipped = {f"IPv2Lib/{path.name}" for path in library.glob("*.py")}
+    missing = shipped - _cmake_listed_files("IPv2Purify")
+    assert not missing, f"IPv2Purify/CMakeLists.txt does not install {sorted(missing)}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_resources_exist_and_are_listed(module):
+    listed = _cmake_listed_files(module)
+    for name in (f"{module}.py", f"Resources/UI/{module}.ui", f"Resources/Icons/{module}.png"):
+        assert name in listed, f"{module}/CMakeLists.txt does not list {name}"
+    for name in listed:
+        assert (REPOSITORY / module / name).is_file(), f"{module}/CMakeLists.txt lists missing {name}"
