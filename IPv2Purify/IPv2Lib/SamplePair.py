@@ -24,9 +24,8 @@ class SamplePair:
         pair = generate_phantom_pair(size=size, slices=slices, seed=seed)
         lowDose = VolumeNodeConverter.toNewNode(pair.uldct, "IPv2 synthetic uLDCT")
         normalDose = VolumeNodeConverter.toNewNode(pair.ndct, "IPv2 synthetic NDCT")
-        if withTruthMasks and getattr(pair, "labels", None) is not None:
-            labels = pair.labels.array if hasattr(pair.labels, "array") else pair.labels
-            RegionSegmentation.create(labels, lowDose, "IPv2 synthetic regions (truth)")
+        if withTruthMasks:
+            RegionSegmentation.create(pair.region_labels(), lowDose, "IPv2 synthetic regions (truth)")
         return lowDose, normalDose
 
     @staticmethod

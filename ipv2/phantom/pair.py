@@ -14,7 +14,8 @@ from ipv2.phantom.grid import PhantomGrid
 from ipv2.phantom.model import build_model
 from ipv2.phantom.render import block_count, render_state
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
-from ipv2.phantom.tissues import LABEL_BACKGROUND, PADDING_HU, TISSUE_TO_LABEL
+from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NODULE,
+                                  LABEL_VESSEL, PADDING_HU, TISSUE_TO_LABEL)
 from ipv2.progress import Monitor
 from ipv2.validate import require_dose
 from ipv2.volume import Volume
@@ -44,6 +45,16 @@ class PhantomPair:
     tissues: Optional[Volume] = None  # tissue ids (`TISSUES`) of the truth
     ndct_tissues: Optional[Volume] = None  # tissue ids of the NDCT state
     parameters: Optional[dict] = None
+
+    def region_labels(self) -> np.ndarray:
+        """The true labels as the purification's regions (0 body, 1 background, 2 lung).
+
+        Airways join the lung, as in the method's lung mask; vessels and nodules, which are
+        not dark, join the body.
+        """
+        labels = self.labels.array
+        regions = np.where(labels == LABEL_AIRWAY, LABEL_LUNG, labels)
+        return np.where(np.isin(regions, (LABEL_VESSEL, LABEL_NODULE)), LABEL_BODY, regions).astype(np.uint8)
 
 
 def _require_int(value, name: str, low: int, high: int) -> int:
