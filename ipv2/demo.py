@@ -28,6 +28,7 @@ MIN_SIZE = 64
 FIGURE_NAME = "demo_report.png"
 REPORT_NAME = "demo_report.json"
 VOLUME_NAMES = ("uldct", "ndct", "truth", "denoised", "eval_label")
+OUTPUT_FILES = (FIGURE_NAME, REPORT_NAME, "masks.nrrd") + tuple(f"{name}.nrrd" for name in VOLUME_NAMES)
 
 
 @dataclass

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from pathlib import Path
+
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
+                             monitor_from_args, require_new_outputs)
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
 
@@ -24,6 +27,7 @@ def register(subparsers) -> None:
                         help="a registered model with bundled weights or a checkpoint (default: the default model)")
     add_seed_option(parser)
     add_device_option(parser)
+    add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -41,8 +45,10 @@ def _summary(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ipv2.demo import run_demo
+    from ipv2.demo import OUTPUT_FILES, run_demo
     from ipv2.models.registry import DEFAULT_MODEL
+
+    require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
 
     with monitor_from_args(args) as monitor:
         result = run_demo(args.out, size=args.size, slices=args.slices, seed=args.seed,

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
+                             monitor_from_args, require_new_outputs)
 from ipv2.errors import InputError
 from ipv2.io import read_volume
 
@@ -44,6 +45,7 @@ def register(subparsers) -> None:
                         help="add FID and KID of the slices (needs the optional extra 'fid')")
     add_device_option(parser)
     add_seed_option(parser)
+    add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -77,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         target = getattr(args, name)
         if target and Path(target).is_dir():
             raise InputError(f"--{name}: {target} is a folder; give a file name")
+    require_new_outputs([args.out, args.figure], [args.pred, args.label, args.masks, args.truth, args.input],
+                        args.overwrite)
     prediction = read_volume(args.pred)
     label = read_volume(args.label)
     masks = read_volume(args.masks)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from pathlib import Path
+
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
+                             monitor_from_args, require_new_outputs)
 
 
 def register(subparsers) -> None:
@@ -12,7 +15,7 @@ def register(subparsers) -> None:
         "phantom", help="generate a misaligned NDCT/uLDCT chest CT pair with known truth",
         description="Renders an anthropomorphic chest in two breathing states, adds normal-dose noise to one "
                     "and ultra-low-dose noise to the other, and writes ndct.nrrd, uldct.nrrd, truth.nrrd (the "
-                    "clean uLDCT state), labels.nrrd (0 body, 1 background, 2 lung, 3 vessels, 4 nodules, "
+                    "noise-free scan of the uLDCT state), labels.nrrd (0 body, 1 background, 2 lung, 3 vessels, 4 nodules, "
                     "5 airways), deformation.nrrd, phantom.json and preview.png.")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
     parser.add_argument("--size", type=int, default=512, help="pixels per side of each slice (default 512, at least 64)")
@@ -29,12 +32,18 @@ def register(subparsers) -> None:
     parser.add_argument("--no-electronic-noise", dest="electronic_noise", action="store_false",
                         help="simulate photon noise only")
     add_device_option(parser)
+    add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ipv2.phantom import generate_phantom_pair, write_phantom
+    from ipv2.phantom.writer import OUTPUT_FILES
+
+    out = Path(args.out)
+    require_new_outputs([out / name for name in OUTPUT_FILES] + ([out / "png"] if args.png else []),
+                        overwrite=args.overwrite)
 
     with monitor_from_args(args) as monitor:
         pair = generate_phantom_pair(size=args.size, slices=args.slices, seed=args.seed, dose=args.dose,

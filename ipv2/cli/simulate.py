@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
+                             monitor_from_args, require_new_outputs)
 from ipv2.errors import InputError
 from ipv2.io import read_volume, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
@@ -35,6 +36,7 @@ def register(subparsers) -> None:
                         help="leave out the Gaussian (electronic) noise term")
     add_seed_option(parser)
     add_device_option(parser)
+    add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.name.lower().endswith(VOLUME_SUFFIXES):
         raise InputError(f"--out {out}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
+    require_new_outputs([out], [args.input], args.overwrite)
     require_dose(args.dose)
     volume = read_volume(args.input)
     require_ct(volume, f"--in {args.input}")

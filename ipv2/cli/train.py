@@ -7,7 +7,8 @@ import json
 import os
 import sys
 
-from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
+                             monitor_from_args, require_new_outputs)
 from ipv2.errors import Cancelled, InputError
 from ipv2.progress import PROGRESS_PREFIX
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
@@ -46,6 +47,7 @@ def register(subparsers) -> None:
     parser.add_argument("--half", action="store_true", help="store the final weights as float16")
     add_seed_option(parser)
     add_device_option(parser)
+    add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -84,6 +86,8 @@ def _loss_reporter(progress: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    # A resumed run replaces the model file of the run it continues.
+    require_new_outputs([args.out], list(args.data) + list(args.val), overwrite=args.overwrite or args.resume)
     config = config_from_args(args)
     with monitor_from_args(args) as monitor:
         try:

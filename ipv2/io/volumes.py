@@ -77,7 +77,9 @@ def read_volume(path: PathLike) -> Volume:
     return image_to_volume(image, source=str(path))
 
 
-def _check_writable_suffix(path: Path) -> None:
+def require_volume_suffix(path: PathLike) -> None:
+    """A path whose suffix names a volume format that can be written."""
+    path = Path(path)
     if _full_suffix(path) not in VOLUME_SUFFIXES:
         raise InputError(f"{path}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
 
@@ -85,7 +87,7 @@ def _check_writable_suffix(path: Path) -> None:
 def write_volume(volume: Volume, path: PathLike, dtype=np.float32, compress: bool = True) -> Path:
     """Writes atomically: the destination is replaced only by a complete file."""
     path = Path(path)
-    _check_writable_suffix(path)
+    require_volume_suffix(path)
     image = volume_to_image(volume, dtype=dtype)
     with atomic_output_path(path) as tmp:
         sitk.WriteImage(image, str(tmp), useCompression=compress)

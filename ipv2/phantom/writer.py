@@ -19,6 +19,7 @@ from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike]
 VOLUME_FILES = ("ndct.nrrd", "uldct.nrrd", "truth.nrrd", "labels.nrrd", "deformation.nrrd")
+OUTPUT_FILES = VOLUME_FILES + ("phantom.json", "preview.png")
 
 
 def to_8bit(hu: np.ndarray, window=LUNG_WINDOW) -> np.ndarray:
