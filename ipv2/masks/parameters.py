@@ -22,7 +22,7 @@ class MaskParameters:
         as body.
     min_wall_mm: an enclosed dark region closer than this to the outside air (in-plane,
         nearly Euclidean) is not inside the patient: the air and foam pockets of the table
-        and of cushions have walls of 1 to 3 mm, the chest wall is over 10 mm even in thin
+        and of cushions have walls of 1 to 2 mm, the chest wall is over 10 mm even in thin
         patients.
     airway_hu, airway_steps_hu: air in the trachea and bronchi reads near -1000 HU on the
         smoothed NDCT, lung parenchyma near -850; growth starts at airway_hu and, if it
@@ -40,7 +40,7 @@ class MaskParameters:
     clip_hu: tuple = (-1024.0, 200.0)
     smooth_mm: float = 1.0
     min_island_mm2: float = 15.0
-    min_wall_mm: float = 4.0
+    min_wall_mm: float = 2.5
     airway_hu: float = -950.0
     airway_steps_hu: tuple = (-975.0, -990.0)
     max_trachea_mm2: float = 600.0

@@ -11,7 +11,7 @@ from ipv2.phantom.tissues import PADDING_HU, Canvas
 
 TABLE_GAP_MM = 2.0
 TABLE_CURVE_PER_MM2 = 0.0006  # the couch top is a shallow trough
-TABLE_SHELL_MM = 2.5
+TABLE_SHELL_MM = 1.5
 TABLE_CORE_MM = 30.0
 TABLE_HALF_WIDTH_MM = 165.0
 
