@@ -9,7 +9,7 @@ from ipv2.progress import Monitor
 from ipv2.purify import PurifyOptions, purify_volumes, write_purify_outputs
 from ipv2.purify.cache import CACHE_FOLDER_NAME
 from ipv2.volume import Volume
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 from tests.test_pairs import hand_masks
 
 

@@ -9,7 +9,7 @@ from ipv2.cli.main import main
 from ipv2.io import write_volume
 from ipv2.io.png_dataset import read_png_slice, write_png_slice
 from ipv2.volume import Volume
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 
 HAS_SIMULATOR = hasattr(ipv2.simulate, "simulate_low_dose") and hasattr(ipv2.simulate, "simulate_seed_u8")
 needs_simulator = pytest.mark.skipif(not HAS_SIMULATOR, reason="the low-dose simulator is not available")

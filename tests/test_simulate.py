@@ -10,7 +10,7 @@ from ipv2.errors import Cancelled, InputError
 from ipv2.progress import Monitor
 from ipv2.simulate import simulate_low_dose, simulate_seed_u8
 from ipv2.simulate.geometry import ParallelBeamGeometry
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from ipv2.cli.main import main
 from ipv2.io import read_volume, write_volume
 from ipv2.volume import Volume
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 
 
 @pytest.fixture

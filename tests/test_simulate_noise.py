@@ -9,7 +9,7 @@ from ipv2.simulate import FULL_DOSE_PHOTONS_PER_RAY, MU_WATER_PER_MM, simulate_l
 from ipv2.simulate.geometry import ParallelBeamGeometry
 from ipv2.simulate.lowdose import ELECTRONIC_NOISE_PHOTONS
 from ipv2.simulate.reference import authors_seed_slice
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 
 SIZE = 64
 SPACING_MM = 2.0

@@ -5,7 +5,7 @@ from skimage.restoration import estimate_sigma
 
 from ipv2.errors import InputError
 from ipv2.weak import WEAK_DENOISERS, estimate_noise_sigma, nlm_parameters, weak_denoise
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 
 
 def correlated_noise(shape, sigma, correlation_px, seed):
