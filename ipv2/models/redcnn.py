@@ -24,6 +24,13 @@ class REDCNN(nn.Module):
             [nn.Conv2d(in_channels if i == 0 else width, width, kernel_size) for i in range(5)])
         self.decoder = nn.ModuleList(
             [nn.ConvTranspose2d(width, 1 if i == 4 else width, kernel_size) for i in range(5)])
+        # He initialisation keeps the signal's scale through the ten plain ReLU layers; with
+        # PyTorch's default (variance 1/(3 fan-in)) the features reaching the last layer shrink
+        # to little more than their biases, so their gradients sit near Adam's epsilon and the
+        # network does not move from its starting point.
+        for layer in list(self.encoder) + list(self.decoder[:4]):
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
         # Start as the identity: the last layer's output adds nothing to the input shortcut at first.
         nn.init.zeros_(self.decoder[4].weight)
         nn.init.zeros_(self.decoder[4].bias)
