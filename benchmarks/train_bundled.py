@@ -169,8 +169,9 @@ def bundled_table(out: Path) -> str:
         figures = loaded.metadata.get("phantom_evaluation")
         if not figures or "lung_rmse_hu" not in figures:
             continue
-        label = f"`{name}`" + (" (default)" if name == DEFAULT_MODEL else "")
-        rows.append(f"| {label} `{json.dumps(loaded.arch_args)}` | {loaded.metadata['training']['steps']} steps, "
+        size = ", ".join(f"{key} {value}" for key, value in loaded.arch_args.items()) or "registered size"
+        label = f"`{name}`" + (" (default)" if name == DEFAULT_MODEL else "") + f" ({size})"
+        rows.append(f"| {label} | {loaded.metadata['training']['steps']} steps, "
                     f"{figures['training_minutes']:g} min | {figures['lung_input_rmse_hu']} -> "
                     f"{figures['lung_rmse_hu']} | {figures['body_input_rmse_hu']} -> {figures['body_rmse_hu']} |")
     return "\n".join(rows)
