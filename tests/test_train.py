@@ -14,7 +14,7 @@ from ipv2.progress import Monitor
 from ipv2.training import PatchSampler, TrainConfig, load_pairs, train
 from ipv2.training.augment import augment_pair
 from ipv2.volume import Volume
-from tests.conftest import chest_like
+from ipv2.testing import chest_like
 
 TINY = {"widths": [4, 8]}
 
