@@ -58,13 +58,21 @@ def require_pair(lq: Volume, gt: Volume, lq_name: str = "uLDCT", gt_name: str = 
     """Both CT volumes, on the same voxel grid (their origins may differ: two scans)."""
     require_ct(lq, lq_name)
     require_ct(gt, gt_name)
-    if lq.shape != gt.shape:
-        raise InputError(f"{lq_name} and {gt_name} differ in size: {lq.shape} against {gt.shape} (z, y, x); "
+    require_same_grid(lq, gt, lq_name, gt_name)
+
+
+def require_same_grid(volume: Volume, other: Volume, name: str, other_name: str) -> None:
+    """Same size, spacing and orientation, so that voxel (k, j, i) of one is voxel (k, j, i) of
+    the other; origins may differ (two scans of one patient)."""
+    if volume.shape != other.shape:
+        raise InputError(f"{name} and {other_name} differ in size: {volume.shape} against {other.shape} (z, y, x); "
                          "resample one onto the other's grid first")
-    if not np.allclose(lq.spacing, gt.spacing, rtol=1e-3):
-        raise InputError(f"{lq_name} and {gt_name} differ in voxel spacing: {lq.spacing} against {gt.spacing} mm")
-    if not np.allclose(lq.direction, gt.direction, atol=1e-4):
-        raise InputError(f"{lq_name} and {gt_name} differ in orientation: direction {lq.direction} against {gt.direction}")
+    if not np.allclose(volume.spacing, other.spacing, rtol=1e-3):
+        raise InputError(f"{name} and {other_name} differ in voxel spacing: {volume.spacing} against "
+                         f"{other.spacing} mm")
+    if not np.allclose(volume.direction, other.direction, atol=1e-4):
+        raise InputError(f"{name} and {other_name} differ in orientation: direction {volume.direction} against "
+                         f"{other.direction}")
 
 
 def require_dose(dose: float) -> float:

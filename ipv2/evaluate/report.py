@@ -15,7 +15,7 @@ from ipv2.evaluate import metrics, noise
 from ipv2.io.atomic import atomic_output_path
 from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
-from ipv2.validate import require_volume
+from ipv2.validate import require_same_grid, require_volume
 from ipv2.volume import Volume
 
 REGION_LABELS = {"background": LABEL_BACKGROUND, "lung": LABEL_LUNG, "body": LABEL_BODY}
@@ -30,16 +30,6 @@ def _as_volume(image: ImageLike, spacing: Optional[Sequence[float]]) -> Volume:
     if isinstance(image, Volume):
         return image
     return Volume(np.asarray(image), spacing=tuple(spacing) if spacing is not None else (1.0, 1.0, 1.0))
-
-
-def _require_same_grid(volume: Volume, like: Volume, name: str, like_name: str) -> None:
-    if volume.shape != like.shape:
-        raise InputError(f"{name}: shape {volume.shape} (z, y, x) differs from the {like_name}'s {like.shape}; "
-                         "evaluate images on the same voxel grid")
-    if not np.allclose(volume.spacing, like.spacing, rtol=1e-3):
-        raise InputError(f"{name}: voxel spacing {volume.spacing} mm differs from the {like_name}'s {like.spacing} mm")
-    if not np.allclose(volume.direction, like.direction, atol=1e-4):
-        raise InputError(f"{name}: orientation {volume.direction} differs from the {like_name}'s {like.direction}")
 
 
 def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> Dict[str, np.ndarray]:
@@ -109,13 +99,13 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     label_volume = _as_volume(label, spacing if spacing is not None else pred_volume.spacing)
     require_volume(pred_volume, "prediction")
     require_volume(label_volume, "label")
-    _require_same_grid(label_volume, pred_volume, "label", "prediction")
+    require_same_grid(label_volume, pred_volume, "label", "prediction")
     others = {}
     for name, image in (("truth", truth), ("input", input)):
         if image is not None:
             volume = _as_volume(image, pred_volume.spacing)
             require_volume(volume, name)
-            _require_same_grid(volume, pred_volume, name, "prediction")
+            require_same_grid(volume, pred_volume, name, "prediction")
             others[name] = volume.array
     labelmap = masks_labelmap.array if isinstance(masks_labelmap, Volume) else np.asarray(masks_labelmap)
     if labelmap.shape != pred_volume.shape:
