@@ -72,3 +72,25 @@ def test_gflops_scale_with_slice_area():
 
 def test_parameter_counts_grow_with_width():
     assert count_parameters(build_model("redcnn", width=16)) > count_parameters(build_model("redcnn", width=8))
+
+
+def test_redcnn_features_reach_its_last_layer_at_the_input_scale():
+    # Ten plain ReLU layers: with PyTorch's default initialisation the features entering the
+    # zero-initialised last layer shrink to a few percent of the input's spread and training
+    # stalls at the identity; He initialisation keeps them near the input's scale.
+    from ipv2.models.redcnn import REDCNN
+
+    torch.manual_seed(0)
+    net = REDCNN(width=24)
+    patches = torch.rand(2, 1, 48, 48)
+    seen = {}
+
+    def keep_input(module, inputs, output):
+        seen["features"] = inputs[0].detach()
+
+    handle = net.decoder[4].register_forward_hook(keep_input)
+    with torch.no_grad():
+        net(patches)
+    handle.remove()
+    spread = seen["features"].std(dim=(2, 3)).mean() / patches.std()
+    assert float(spread) > 0.3
