@@ -1,7 +1,6 @@
 """Volume nodes to backend volumes and back, on real MRML."""
 
 import numpy as np
-import pytest
 import slicer
 import vtk
 

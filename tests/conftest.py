@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from ipv2.testing import chest_like

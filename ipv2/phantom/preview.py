@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-LUNG_WINDOW = (-1350.0, 150.0)  # level -600, width 1500
-MEDIASTINAL_WINDOW = (-160.0, 240.0)  # level 40, width 400
+from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW
+
 LABEL_COLOURS = np.array([[0.55, 0.45, 0.40], [0.0, 0.0, 0.0], [0.35, 0.6, 0.95], [0.9, 0.2, 0.2],
                           [1.0, 0.85, 0.1], [0.2, 0.85, 0.4]])
 
@@ -29,11 +29,11 @@ def render_preview(pair, path, count: int = 3, dpi: int = 72) -> None:
     figure = Figure(figsize=(panel * (len(columns) + 1), panel * len(rows) + 0.5), facecolor="black")
     axes = figure.subplots(len(rows), len(columns) + 1, squeeze=False)
     for r, index in enumerate(rows):
-        for c, (title, array, (low, high)) in enumerate(columns):
-            axes[r, c].imshow(array[index], cmap="gray", vmin=low, vmax=high, interpolation="nearest")
+        for c, (title, array, window) in enumerate(columns):
+            axes[r, c].imshow(array[index], cmap="gray", vmin=window.low, vmax=window.high,
+                              interpolation="nearest")
             if r == 0:
-                window = "lung" if (low, high) == LUNG_WINDOW else "mediastinal"
-                axes[r, c].set_title(f"{title}, {window}", color="white", fontsize=9)
+                axes[r, c].set_title(f"{title}, {window.name}", color="white", fontsize=9)
         axes[r, -1].imshow(LABEL_COLOURS[pair.labels.array[index].astype(int)], interpolation="nearest")
         if r == 0:
             axes[r, -1].set_title("labels", color="white", fontsize=9)

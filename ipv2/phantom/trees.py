@@ -83,7 +83,7 @@ def grow_tree(rng: np.random.Generator, roots: Sequence[Tuple[Sequence[float], S
         grows = (parent_end_radius * small >= min_radius) & ((depth >= 0.0) | (generation == 0))
         if not grows.any():
             break
-        s, d, r, o, e = start[grows], direction[grows], parent_end_radius[grows], origin[grows], end[grows]
+        d, r, o, e = direction[grows], parent_end_radius[grows], origin[grows], end[grows]
         big, small = big[grows], small[grows]
         side = _perpendicular(d, rng)
         outward = _unit(e - o + 1e-6)

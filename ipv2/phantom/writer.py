@@ -12,7 +12,8 @@ import SimpleITK as sitk
 
 from ipv2.io import atomic_output_dir, write_labelmap, write_volume
 from ipv2.io.png_dataset import write_png_slice
-from ipv2.phantom.preview import LUNG_WINDOW, render_preview
+from ipv2.display import LUNG_WINDOW, Window
+from ipv2.phantom.preview import render_preview
 from ipv2.phantom.tissues import LABEL_NAMES
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
@@ -22,11 +23,9 @@ VOLUME_FILES = ("ndct.nrrd", "uldct.nrrd", "truth.nrrd", "labels.nrrd", "deforma
 OUTPUT_FILES = VOLUME_FILES + ("phantom.json", "preview.png")
 
 
-def to_8bit(hu: np.ndarray, window=LUNG_WINDOW) -> np.ndarray:
+def to_8bit(hu: np.ndarray, window: Window = LUNG_WINDOW) -> np.ndarray:
     """HU to 8-bit through a window, as the authors' PNG slices are stored."""
-    low, high = window
-    scaled = (np.asarray(hu, dtype=np.float32) - low) * (255.0 / (high - low))
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return np.rint(window.normalised(hu) * 255.0).astype(np.uint8)
 
 
 def _write_displacement(field: Volume, path: Path) -> None:
