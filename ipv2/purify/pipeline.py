@@ -75,11 +75,9 @@ def measure_noise(image: np.ndarray, region: Optional[np.ndarray] = None) -> Opt
         return None
 
 
-def weak_sigma_for(lq: np.ndarray, region: np.ndarray) -> float:
-    """The uLDCT noise level in the lung, where the denoiser works; the whole image as fallback."""
-    sigma = measure_noise(lq, region) if region.any() else None
-    if sigma is None:
-        sigma = measure_noise(lq)
+def weak_sigma_for(lung_sigma: Optional[float], whole_sigma: Optional[float]) -> float:
+    """The uLDCT noise level in the lung, where the denoiser works; the whole image's as fallback."""
+    sigma = lung_sigma if lung_sigma is not None else whole_sigma
     if sigma is None:
         raise InputError("uLDCT: no flat region is large enough to measure its noise level; give it with --sigma")
     return sigma
@@ -137,6 +135,9 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
         simulated = stage("simulate", sim_parameters,
                           lambda: {"sim_gt": simulate_ndct(gt, options, monitor)})["sim_gt"]
 
+    # Measured once: the weak denoiser and the report both use the uLDCT's noise levels.
+    lq_sigma = measure_noise(lq.array)
+    lq_lung_sigma = measure_noise(lq.array, region) if region.any() else None
     weak_sigma = None
     if options.mode == "ipv1":
         train_input, train_target = ipv1_pair(lq.array, gt.array, masks)
@@ -146,7 +147,8 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
                                               add_noise=options.add_noise, simulated_gt=simulated)
         denoised = lq.array
         if options.weak != "none":
-            weak_sigma = options.sigma_hu if options.sigma_hu is not None else weak_sigma_for(lq.array, region)
+            weak_sigma = (options.sigma_hu if options.sigma_hu is not None
+                          else weak_sigma_for(lq_lung_sigma, lq_sigma))
             weak_parameters = {"weak": options.weak, "sigma": weak_sigma, "region": options.remove_background}
             denoised = stage("remove noise", weak_parameters, lambda: {"weak_lq": weak_denoise(
                 lq.array, options.weak, sigma_hu=weak_sigma, mask=region, monitor=monitor)})["weak_lq"]
@@ -158,9 +160,9 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
                           eval_label=lq.with_array(np.asarray(label, dtype=np.float32)))
     noise_started = time.perf_counter()
     noise = {
-        "lq_sigma_hu": measure_noise(lq.array),
+        "lq_sigma_hu": lq_sigma,
         "gt_sigma_hu": measure_noise(gt.array),
-        "lq_lung_sigma_hu": measure_noise(lq.array, region) if region.any() else None,
+        "lq_lung_sigma_hu": lq_lung_sigma,
         "label_lung_sigma_hu": measure_noise(result.eval_label.array, region) if region.any() else None,
         "sim_gt_lung_sigma_hu": (measure_noise(simulated, region) if simulated is not None and region.any()
                                  else None),
