@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
-from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Iterator
 
-from ipv2.errors import InputError
 from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress
-
-PathLike = Union[str, os.PathLike]
 
 
 def add_progress_option(parser: argparse.ArgumentParser) -> None:
@@ -53,17 +48,3 @@ def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that already exist (an input is never replaced)")
-
-
-def require_new_outputs(outputs: Iterable[Optional[PathLike]], inputs: Iterable[Optional[PathLike]] = (),
-                        overwrite: bool = False) -> None:
-    """Refuses, before any work, an output that is one of the inputs or that already exists."""
-    input_paths = {Path(path).resolve() for path in inputs if path}
-    for output in outputs:
-        if not output:
-            continue
-        path = Path(output).resolve()
-        if path in input_paths:
-            raise InputError(f"{output}: the output would replace an input; choose another output path")
-        if path.exists() and not overwrite:
-            raise InputError(f"{output}: already exists; give --overwrite to replace it")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, monitor_from_args,
-                             require_new_outputs)
+from ipv2.cli.common import add_device_option, add_overwrite_option, add_progress_option, monitor_from_args
 from ipv2.inference import denoise_volume
-from ipv2.io import read_volume, write_volume
+from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import require_volume_suffix
 from ipv2.models.registry import DEFAULT_MODEL
 

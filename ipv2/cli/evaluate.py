@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args, require_new_outputs)
+                             monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.io import read_volume
+from ipv2.io import read_volume, require_new_outputs
 
 HELP = "score a denoised volume against the IPv2 label (and a true clean volume) per region"
 

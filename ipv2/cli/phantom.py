@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args, require_new_outputs)
+                             monitor_from_args)
+from ipv2.io import require_new_outputs
 
 
 def register(subparsers) -> None:

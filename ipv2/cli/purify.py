@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ipv2.cli.common import add_device_option, add_progress_option, add_seed_option, monitor_from_args
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
+                             monitor_from_args)
 from ipv2.errors import InputError
 from ipv2.purify.options import MODES, SIMULATE_MODES, PurifyOptions
 from ipv2.weak import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
@@ -39,7 +40,7 @@ def register(subparsers) -> None:
                         help="Add noise simulator for volumes (default physical); --dataset always uses seed")
     add_seed_option(parser)
     add_device_option(parser)
-    parser.add_argument("--overwrite", action="store_true", help="replace outputs already in --out")
+    add_overwrite_option(parser)
     parser.add_argument("--resume", action="store_true",
                         help="reuse the stages an interrupted run on the same inputs kept in --out")
     add_progress_option(parser)
@@ -57,7 +58,7 @@ def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
     from ipv2.purify import VOLUME_OUTPUTS, prepare_output_folder, purify_volumes, write_purify_outputs
     from ipv2.purify.cache import CACHE_FOLDER_NAME, StageCache
 
-    out_dir = prepare_output_folder(args.out, VOLUME_OUTPUTS, args.overwrite)
+    out_dir = prepare_output_folder(args.out, VOLUME_OUTPUTS, args.overwrite, inputs=[args.lq, args.gt])
     lq = read_volume(args.lq)
     gt = read_volume(args.gt)
     cache_dir = out_dir / CACHE_FOLDER_NAME

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args, require_new_outputs)
+                             monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.io import read_volume, write_volume
+from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
 from ipv2.simulate import MODES, simulate_low_dose
 from ipv2.validate import require_ct, require_dose

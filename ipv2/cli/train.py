@@ -8,7 +8,8 @@ import os
 import sys
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args, require_new_outputs)
+                             monitor_from_args)
+from ipv2.io import require_new_outputs
 from ipv2.errors import Cancelled, InputError
 from ipv2.progress import PROGRESS_PREFIX
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY

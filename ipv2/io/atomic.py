@@ -11,7 +11,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterable, Iterator, Optional, Union
+
+from ipv2.errors import InputError
 
 PathLike = Union[str, os.PathLike]
 
@@ -61,3 +63,17 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
             os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def require_new_outputs(outputs: Iterable[Optional[PathLike]], inputs: Iterable[Optional[PathLike]] = (),
+                        overwrite: bool = False) -> None:
+    """Refuses, before any work, an output that is one of the inputs or that already exists."""
+    input_paths = {Path(path).resolve() for path in inputs if path}
+    for output in outputs:
+        if not output:
+            continue
+        path = Path(output).resolve()
+        if path in input_paths:
+            raise InputError(f"{output}: the output would replace an input; choose another output path")
+        if path.exists() and not overwrite:
+            raise InputError(f"{output}: already exists; give --overwrite to replace it")

@@ -5,27 +5,25 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterable, List, Union
+from typing import Iterable, List, Optional, Union
 
 import numpy as np
 
 from ipv2.errors import InputError
-from ipv2.io import atomic_output_dir, write_labelmap, write_volume
+from ipv2.io import atomic_output_dir, require_new_outputs, write_labelmap, write_volume
 
 PathLike = Union[str, os.PathLike]
 VOLUME_OUTPUTS = ("masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
 DATASET_OUTPUTS = ("lq_bar", "gt_bar", "eval_label", "report.json")
 
 
-def prepare_output_folder(out_dir: PathLike, names: Iterable[str], overwrite: bool) -> Path:
+def prepare_output_folder(out_dir: PathLike, names: Iterable[str], overwrite: bool,
+                          inputs: Iterable[Optional[PathLike]] = ()) -> Path:
     """Checks, before any work, that the outputs can go to `out_dir`; creates nothing."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: the output path is a file, not a folder")
-    existing: List[str] = [name for name in names if (out_dir / name).exists()]
-    if existing and not overwrite:
-        raise InputError(f"{out_dir}: already holds {', '.join(existing)}; choose another folder "
-                         "or pass --overwrite to replace them")
+    require_new_outputs([out_dir / name for name in names], inputs, overwrite)
     return out_dir
 
 
