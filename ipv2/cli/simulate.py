@@ -14,6 +14,7 @@ from ipv2.errors import InputError
 from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
 from ipv2.simulate import MODES, simulate_low_dose
+from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
 from ipv2.validate import require_ct, require_dose
 
 
@@ -32,6 +33,9 @@ def register(subparsers) -> None:
     parser.add_argument("--input-dose", type=float, default=None, metavar="D",
                         help="physical mode: the input's own dose (1 for a normal-dose scan) so that only the "
                              "missing noise is added; by default the input is taken as noise-free")
+    parser.add_argument("--kernel", choices=KERNELS, default=DEFAULT_KERNEL,
+                        help="reconstruction kernel of the simulated scan, smooth to sharp "
+                             f"(default {DEFAULT_KERNEL}, the authors' Hann filter)")
     parser.add_argument("--no-electronic-noise", action="store_true",
                         help="leave out the Gaussian (electronic) noise term")
     add_seed_option(parser)
@@ -54,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
         noisy = simulate_low_dose(volume.array, dose=args.dose, mode=args.mode,
                                   pixel_spacing_mm=volume.pixel_spacing_mm, seed=args.seed,
                                   electronic_noise=not args.no_electronic_noise, input_dose=args.input_dose,
-                                  device=args.device, monitor=monitor, name=f"--in {args.input}")
+                                  device=args.device, monitor=monitor, name=f"--in {args.input}",
+                                  kernel=args.kernel)
     write_volume(volume.with_array(noisy), out)
-    summary = {"output": str(out), "mode": args.mode, "dose": args.dose, "seed": args.seed,
+    summary = {"output": str(out), "mode": args.mode, "dose": args.dose, "kernel": args.kernel, "seed": args.seed,
                "slices": int(noisy.shape[0]), "seconds": round(time.perf_counter() - started, 3)}
     print(json.dumps(summary), file=sys.stderr if args.progress == "json" else sys.stdout)
     return 0

@@ -19,6 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ipv2.simulate.kernels import DEFAULT_KERNEL, kernel_window
+
 
 def next_fast_length(n: int) -> int:
     """The smallest m >= n whose prime factors are 2, 3 and 5 (fast FFT sizes)."""
@@ -40,11 +42,12 @@ class ParallelBeamGeometry:
     size: int
     n_angles: int
     circle: bool = True
+    kernel: str = DEFAULT_KERNEL
 
     @classmethod
-    def like_authors(cls, size: int, circle: bool = True) -> "ParallelBeamGeometry":
+    def like_authors(cls, size: int, circle: bool = True, kernel: str = DEFAULT_KERNEL) -> "ParallelBeamGeometry":
         """max(H, W) angles, as the authors' simulator uses."""
-        return cls(size=size, n_angles=size, circle=circle)
+        return cls(size=size, n_angles=size, circle=circle, kernel=kernel)
 
     @cached_property
     def angles_rad(self) -> np.ndarray:
@@ -103,9 +106,9 @@ class ParallelBeamGeometry:
         return (offsets[:, None] ** 2 + offsets[None, :] ** 2) > radius**2
 
     @cached_property
-    def hann_ramp_response(self) -> np.ndarray:
-        """The Hann-windowed ramp filter on rfft bins 0..filter_length/2 (float64)."""
-        return hann_ramp_filter(self.filter_length)
+    def ramp_response(self) -> np.ndarray:
+        """The kernel's windowed ramp filter on rfft bins 0..filter_length/2 (float64)."""
+        return windowed_ramp_filter(self.filter_length, self.kernel)
 
     @cached_property
     def window_radius(self) -> int:
@@ -137,13 +140,13 @@ class ParallelBeamGeometry:
         and a projection bin at distance k that applies the kernel's value at k mod that
         length. Those values, laid out for the shorter FFT, give exactly the same window.
         """
-        spatial = np.fft.irfft(self.hann_ramp_response, n=self.filter_length)
+        spatial = np.fft.irfft(self.ramp_response, n=self.filter_length)
         reach = self.window_kernel_reach
         distances = np.arange(-reach, reach + 1)
-        kernel = np.zeros(self.window_fft_length)
+        taps = np.zeros(self.window_fft_length)
         shift = self.window_radius - self.detector_centre
-        kernel[(distances + shift) % self.window_fft_length] = spatial[distances % self.filter_length]
-        return np.fft.rfft(kernel)
+        taps[(distances + shift) % self.window_fft_length] = spatial[distances % self.filter_length]
+        return np.fft.rfft(taps)
 
 
 def ramp_filter_full(length: int) -> np.ndarray:
@@ -168,12 +171,24 @@ def hann_ramp_filter(length: int) -> np.ndarray:
 
     The window, a length-`length` Hann sequence moved so that its middle lands on bin 0, is
     one bin off symmetric; the real part of the filtered projection only sees its even part,
-    so that is what is returned.
+    so that is what is returned. This is scikit-image's `filter_name="hann"` exactly.
     """
     window = np.fft.fftshift(np.hanning(length))
     response = ramp_filter_full(length) * window
     even = 0.5 * (response + np.roll(response[::-1], 1))
     return even[: length // 2 + 1]
+
+
+def windowed_ramp_filter(length: int, kernel: str = DEFAULT_KERNEL) -> np.ndarray:
+    """The band-limited ramp times the kernel's window (`ipv2.simulate.kernels`), on rfft bins.
+
+    `standard` is scikit-image's Hann filter bit for bit; the others sample their window at
+    the bin frequencies k / length cycles per pixel.
+    """
+    if kernel == "standard":
+        return hann_ramp_filter(length)
+    frequency = np.arange(length // 2 + 1) / length
+    return ramp_filter_full(length)[: length // 2 + 1] * kernel_window(frequency, kernel)
 
 
 def linear_interpolation_response(frequency: np.ndarray) -> np.ndarray:

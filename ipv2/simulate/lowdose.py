@@ -9,7 +9,9 @@ Two modes:
   integrals (0 where counts <= 0) * 500, Hann FBP, then the slice's min-max undone.
 * `physical`, in HU: attenuation mu = mu_water * (1 + HU / 1000), line integrals in mm,
   `dose * FULL_DOSE_PHOTONS_PER_RAY` photons per ray, Poisson plus electronic noise, log,
-  Hann FBP, back to HU. FOV padding (below -1024 HU) is air for the scan and is restored.
+  FBP with the chosen reconstruction kernel (`ipv2.simulate.kernels`; Hann, the authors'
+  filter, by default), back to HU. FOV padding (below -1024 HU) is air for the scan and is
+  restored.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ipv2.errors import InputError
 from ipv2.progress import Monitor
 from ipv2.simulate import noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
+from ipv2.simulate.kernels import DEFAULT_KERNEL, require_kernel
 from ipv2.simulate.nufft_projector import NufftProjector
 from ipv2.simulate.projectors import make_projector
 from ipv2.validate import require_ct, require_dose, require_volume
@@ -70,6 +73,7 @@ class _Settings:
     electronic_noise: bool
     input_dose: Optional[float]
     noise_free: bool = False
+    kernel: str = DEFAULT_KERNEL
 
 
 def _require_seed(seed) -> int:
@@ -89,9 +93,10 @@ def _require_spacing(spacing) -> float:
 
 
 def _validated(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, electronic_noise: bool,
-               input_dose, noise_free: bool = False) -> _Settings:
+               input_dose, noise_free: bool = False, kernel: str = DEFAULT_KERNEL) -> _Settings:
     if mode not in MODES:
         raise InputError(f"simulation mode '{mode}' is unknown; choose one of {', '.join(MODES)}")
+    require_kernel(kernel)
     dose = require_dose(dose)
     if input_dose is not None:
         input_dose = require_dose(input_dose)
@@ -109,7 +114,8 @@ def _validated(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, el
         require_ct(volume, name)
     else:
         require_volume(volume, name)
-    return _Settings(mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose, bool(noise_free))
+    return _Settings(mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose, bool(noise_free),
+                     kernel)
 
 
 def _square_pad(height: int, width: int):
@@ -196,7 +202,7 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
                       seed: int = 0, electronic_noise: bool = True, input_dose: Optional[float] = None,
                       device: str = "auto", monitor: Optional[Monitor] = None, projector: str = "auto",
                       batch_size: Optional[int] = None, name: str = "input volume",
-                      noise_free: bool = False) -> np.ndarray:
+                      noise_free: bool = False, kernel: str = DEFAULT_KERNEL) -> np.ndarray:
     """A simulated low-dose scan (z, y, x) float32 in the input's units.
 
     `mode="physical"` needs HU; `mode="seed"` works on any intensities (it normalises each
@@ -209,10 +215,14 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
     same device; each slice's noise depends only on the seed and its index, not on the
     batching. `noise_free=True` gives the noise-free scan: the same projection and
     reconstruction, hence the same resolution, without photon or electronic noise (the
-    reference a perfect denoiser would reach). On the CPU the slices of a batch are spread over the cores, and torch's own
-    thread count is 1 for the duration of the call.
+    reference a perfect denoiser would reach). `kernel`: the reconstruction kernel of the
+    simulated scan (`ipv2.simulate.kernels.KERNELS`; `standard` is the authors' Hann filter).
+    With an input dose the added noise is reconstructed with it, so the result carries that
+    kernel's noise texture on the input's own anatomy. On the CPU the slices of a batch are
+    spread over the cores, and torch's own thread count is 1 for the duration of the call.
     """
-    settings = _validated(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free)
+    settings = _validated(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free,
+                          kernel)
     monitor = monitor if monitor is not None else Monitor()
     torch_device = resolve_device(device)
     depth, height, width = hu.shape
@@ -230,7 +240,7 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
         padding = None
         circle = True
         zero_outside = bool(np.all(hu[:, outside] == hu.min(axis=(1, 2))[:, None]))
-    geometry = ParallelBeamGeometry.like_authors(size, circle=circle)
+    geometry = ParallelBeamGeometry.like_authors(size, circle=circle, kernel=settings.kernel)
     simulator = _Simulator(settings, geometry, torch_device, projector, zero_outside)
     if isinstance(simulator.projector, NufftProjector):
         simulator.projector.measure_fft = depth * size * size >= MEASURED_FFT_FROM_PIXELS
