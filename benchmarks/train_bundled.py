@@ -1,17 +1,22 @@
-"""Regenerates the bundled weights in Resources/Models from the built-in phantom.
+"""Regenerates the bundled weights in Resources/Models from real anatomy and the phantom.
 
-1. Phantom pairs (misaligned NDCT/uLDCT with known truth): two for training, one held out.
-2. `ipv2 purify` (IPv2: Remove Background + Add noise) turns each training pair into a
-   purified pair. The held-out uLDCT is validated against the phantom's truth: the noise-free
-   scan of the same chest (same projection and reconstruction, no noise), so `uldct - truth`
-   is the noise alone and a perfect denoiser would reach the truth.
-3. Each registered model is trained on the purified pairs (seeded, CPU) and stored as
-   float16 safetensors with its record; its model card is written beside it with the RMSE
-   against the truth in the lung and the body of the held-out phantom, and the table of all
-   bundled models in docs/models.md is rewritten between its markers.
+1. Training pairs from real normal-dose CT (`--realct`, the folder described in its own
+   README; train volumes only, the validation chest is never trained on): each pair is one
+   slice under a randomly drawn acquisition (`ipv2.training.acquisitions`: dose 1% to 50%
+   and full dose, four reconstruction kernels, pixel spacing 0.5 to 1.0 mm, electronic noise
+   on or off), written once to --work.
+2. Each registered model is trained on them, noise-conditioned (one network for every dose,
+   with a strength control) with the L1-plus-gradient loss, seeded, on the CPU, and stored
+   as float16 safetensors with its record.
+3. Validation during training: pairs drawn the same way from the held-out real chest.
+   Model card: RMSE against the truth on a held-out phantom (the noise-free scan of the
+   same chest, so `uldct - truth` is the noise alone), and the table of all bundled models
+   in docs/models.md is rewritten between its markers. `benchmarks/bench_quality.py` gives
+   the full validation on the held-out real chest.
 
-Run from the repository root: `python benchmarks/train_bundled.py [--models unet dncnn]`.
-The phantom and purified pairs are kept in --work so that a rerun only trains.
+Run from the repository root:
+`python benchmarks/train_bundled.py --realct PATH/TO/realct [--models unet dncnn]`.
+Pairs and the phantom are kept in --work so that a rerun only trains.
 """
 
 from __future__ import annotations
@@ -32,10 +37,23 @@ from ipv2.models.bundled import bundled_models_dir
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
 from ipv2.phantom import LABEL_AIRWAY, LABEL_BODY, LABEL_LUNG, LABEL_NODULE, LABEL_VESSEL, generate_phantom_pair
 from ipv2.progress import Monitor, TqdmProgress
-from ipv2.purify import PurifyOptions, purify_volumes
 from ipv2.training import TrainConfig, train
+from ipv2.training.acquisitions import acquired_pairs
+from ipv2.volume import Volume
 
-TRAIN_SEEDS = (11, 12)
+TRAIN_VOLUMES = ("chest_ricord_1", "abdomen_pancreatic_001")
+VALIDATION_VOLUME = "chest_ricord_2"
+SOURCES = {
+    "chest_ricord_1": "TCIA MIDRC-RICORD-1A, patient 419639-001012, whole chest, 512x512x248, 0.703 mm; "
+                      "licence not stated by the copy it came from (TCIA collection: cite it, research use)",
+    "abdomen_pancreatic_001": "TCIA Pancreatic-CT-CBCT-SEG, patient 001, abdomen with the lung bases, 512x512x134, "
+                              "1.074 mm; CC BY 4.0, stated with the data",
+    "chest_ricord_2": "TCIA MIDRC-RICORD-1A, patient 419639-000082, whole chest (validation only, never trained on); "
+                      "licence as chest_ricord_1",
+}
+ATTRIBUTION = ("Contains data from The Cancer Imaging Archive (TCIA): MIDRC-RICORD-1A and Pancreatic-CT-CBCT-SEG "
+               "collections.")
+TRAIN_PAIRS, VALIDATION_PAIRS, PAIR_SEED, VALIDATION_SEED_PAIRS = 480, 24, 1, 2
 VALIDATION_SEED = 13
 PHANTOM = {"size": 512, "slices": 16, "pixel_mm": 0.7, "slice_mm": 2.5, "dose": 0.02}
 LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY)
@@ -44,38 +62,57 @@ LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY)
 # RED-CNN, ten plain ReLU layers without normalisation, diverges into dead units at lr 1e-3
 # (Adam moves every weight by about lr per step whatever its gradient); 3e-4 learns steadily.
 RECIPES = {
-    "unet": {"model_args": {}, "steps": 5000, "patch": 64, "batch": 16, "lr": 1e-3},
-    "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 1500, "patch": 64, "batch": 8, "lr": 1e-3},
-    "redcnn": {"model_args": {"width": 24}, "steps": 1500, "patch": 64, "batch": 8, "lr": 3e-4},
+    "unet": {"model_args": {}, "steps": 4000, "patch": 64, "batch": 16, "lr": 1e-3},
+    "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 1200, "patch": 64, "batch": 8, "lr": 1e-3},
+    "redcnn": {"model_args": {"width": 24}, "steps": 1200, "patch": 64, "batch": 8, "lr": 3e-4},
     "restormer": {"model_args": {"width": 16, "blocks": [1, 1, 2], "heads": [1, 2, 4], "refinement_blocks": 1},
-                  "steps": 1500, "patch": 48, "batch": 8, "lr": 5e-4},
+                  "steps": 1200, "patch": 48, "batch": 8, "lr": 5e-4},
 }
-SETTINGS = {"loss": "mse", "seed": 0, "device": "cpu", "checkpoint_every": 100, "half_weights": True}
+SETTINGS = {"loss": "l1_grad", "noise_conditioning": True, "seed": 0, "device": "cpu", "checkpoint_every": 100,
+            "half_weights": True, "warmup_steps": 100}
 
 
-def prepare_data(work: Path) -> dict:
-    """Purified training pairs and the held-out phantom, made once and kept in `work`."""
-    monitor = Monitor(TqdmProgress())
-    train_dirs = []
-    for seed in TRAIN_SEEDS:
-        folder = work / f"purified_{seed}"
-        train_dirs.append(str(folder))
-        if (folder / "train_target.nrrd").is_file():
-            continue
-        pair = generate_phantom_pair(seed=seed, device="cpu", monitor=monitor, **PHANTOM)
-        result = purify_volumes(pair.uldct, pair.ndct, PurifyOptions(seed=seed, device="cpu"), monitor)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_volume(result.train_input, folder / "train_input.nrrd")
-        write_volume(result.train_target, folder / "train_target.nrrd")
+def _read_real(folder: Path, name: str):
+    path = folder / f"{name}.nrrd"
+    if not path.is_file():
+        raise SystemExit(f"--realct {folder}: {path.name} is missing (see the data README for the three volumes)")
+    volume = read_volume(path)
+    return name, volume.array, volume.pixel_spacing_mm
+
+
+def _write_pairs(volumes, count: int, seed: int, folder: Path) -> list:
+    """The acquired pairs of `volumes`, one sub-folder per pixel spacing; returns the folders."""
+    if (folder / "done.json").is_file():
+        return json.loads((folder / "done.json").read_text())["folders"]
+    folders = []
+    for group in acquired_pairs(volumes, count, seed, Monitor(TqdmProgress())):
+        sub = folder / f"{group.volume}_{group.spacing_mm:.1f}mm"
+        sub.mkdir(parents=True, exist_ok=True)
+        spacing = (group.spacing_mm, group.spacing_mm, 1.0)
+        write_volume(Volume(group.inputs, spacing=spacing), sub / "train_input.nrrd", compress=False)
+        write_volume(Volume(group.targets, spacing=spacing), sub / "train_target.nrrd", compress=False)
+        (sub / "acquisitions.json").write_text(json.dumps(
+            [{"source": source, **a.to_dict()} for source, a in zip(group.sources, group.acquisitions)], indent=1))
+        folders.append(str(sub))
+    (folder / "done.json").write_text(json.dumps({"folders": folders}))
+    return folders
+
+
+def prepare_data(work: Path, realct: Path) -> dict:
+    """Real-anatomy training and validation pairs and the held-out phantom, made once in `work`."""
+    train_volumes = [_read_real(realct, name) for name in TRAIN_VOLUMES]
+    train_dirs = _write_pairs(train_volumes, TRAIN_PAIRS, PAIR_SEED, work / "real_train")
+    del train_volumes
+    val_dirs = _write_pairs([_read_real(realct, VALIDATION_VOLUME)], VALIDATION_PAIRS, VALIDATION_SEED_PAIRS,
+                            work / "real_validation")
     held_out = work / f"heldout_{VALIDATION_SEED}"
     if not (held_out / "labels.nrrd").is_file():
-        pair = generate_phantom_pair(seed=VALIDATION_SEED, device="cpu", monitor=monitor, **PHANTOM)
+        pair = generate_phantom_pair(seed=VALIDATION_SEED, device="cpu", monitor=Monitor(TqdmProgress()), **PHANTOM)
         held_out.mkdir(parents=True, exist_ok=True)
-        # Written as an input/target pair so that training's own validation reports against the truth.
         write_volume(pair.uldct, held_out / "train_input.nrrd")
         write_volume(pair.truth, held_out / "train_target.nrrd")
         write_volume(pair.labels, held_out / "labels.nrrd", dtype=np.uint8)
-    return {"train": train_dirs, "validation": str(held_out)}
+    return {"train": train_dirs, "validation": val_dirs, "phantom": str(held_out)}
 
 
 def region_rmse(result: np.ndarray, truth: np.ndarray, region: np.ndarray) -> float:
@@ -101,35 +138,49 @@ def evaluate_on_phantom(checkpoint: Path, held_out: Path) -> dict:
 CARD = """# {name}: {description}
 
 Architecture: {reference}; arguments `{arch_args}`; {params:,} parameters;
-{gflops:.1f} GFLOPs per 512x512 slice. Weights stored as float16 safetensors.
+{gflops:.1f} GFLOPs per 512x512 slice; noise-conditioned (channel 0 is the input's measured
+noise level over {noise_scale:g} HU, `ipv2 denoise --strength` scales it). Weights stored as
+float16 safetensors.
 
-**Trained on synthetic data only, for research use only.** Not a medical device; not
-validated on patient scans.
+**For research use only.** Not a medical device. Trained on simulated low-dose versions of
+two real normal-dose scans; validated on a third, held-out real scan with simulated noise
+and on a held-out phantom, not on real low-dose acquisitions.
 
 ## Data
-Built-in chest phantom (`ipv2.phantom`), {size}x{size}x{slices} voxels of {pixel_mm} x {pixel_mm} x
-{slice_mm} mm, uLDCT simulated at {dose_percent:g}% dose with the physical simulator. Training:
-phantom seeds {train_seeds} purified with IPv2 (`ipv2 purify`: Remove Background, Add noise),
-{slices_total} slices. Validation: phantom seed {val_seed} (held out), its uLDCT against its
-noise-free truth.
+{attribution}
+
+| volume | use | source and licence |
+|---|---|---|
+{source_rows}
+
+{pairs} training pairs, each one normal-dose slice under a randomly drawn acquisition
+(`ipv2.training.acquisitions`): dose log-uniform from 1% to 50% of the source's, 15% of
+the pairs at full dose (input = target, so clean scans come back unchanged); kernel smooth,
+standard, sharp or lung (plain ramp); pixel spacing 0.5 to 1.0 mm; electronic noise on or
+off. Standard-kernel pairs insert the missing noise into the slice (target: the slice);
+other kernels take the full low-dose reconstruction as input and its noise-free twin as
+target. Regenerate with `python benchmarks/train_bundled.py --realct DIR --models {name}`.
 
 ## Settings
 `ipv2 train` with {steps} steps, patches {patch}x{patch}, batch {batch}, AdamW (lr {lr:g},
-cosine schedule), {loss} loss, seed {seed}, on the CPU; normalisation: HU clipped to
-[{low:g}, {high:g}] and scaled to [0, 1]. Regenerate with `python benchmarks/train_bundled.py
---models {name}`.
+{warmup} warm-up steps, cosine schedule), {loss} loss, seed {seed}, on the CPU;
+normalisation: HU clipped to [{low:g}, {high:g}] and scaled to [0, 1]. Training took
+{minutes:g} min.
 
-## Validation (held-out phantom, RMSE in HU)
-Against the phantom's truth: the noise-free scan of the same chest (same projection and
-reconstruction, without noise), so the uLDCT's error is its noise alone and a perfect
-denoiser would reach zero.
+## Validation
+Held-out real chest ({validation_volume}), {val_pairs} pairs drawn like the training
+pairs: RMSE {val_input_rmse:.1f} HU at the input, {val_rmse:.1f} HU denoised (whole slices).
+`python benchmarks/bench_quality.py --realct DIR` gives the full table per dose and kernel
+(README, "Denoising quality on a real chest").
+
+Held-out phantom (seed {val_seed}, 2% dose, standard kernel), RMSE in HU against its truth
+(the noise-free scan of the same chest, so the uLDCT's error is its noise alone):
 
 | region | uLDCT input | denoised |
 |---|---|---|
 | lung (parenchyma, vessels, nodules, airways) | {lung_input_rmse_hu} | {lung_rmse_hu} |
 | body (chest wall, mediastinum, bone) | {body_input_rmse_hu} | {body_rmse_hu} |
 
-Training took {minutes:g} min on one CPU thread.
 CPU time while validating: {cpu_seconds_per_slice} s per slice.
 """
 
@@ -138,17 +189,22 @@ def write_card(name: str, checkpoint: Path, figures: dict, minutes: float) -> Pa
     loaded = load_checkpoint(checkpoint)
     record = loaded.metadata
     training = record["training"]
+    config = training["config"]
+    validation = record.get("validation") or {}
     spec = MODEL_REGISTRY[name]
+    rows = [f"| {volume} | {'validation' if volume == VALIDATION_VOLUME else 'training'} | {text} |"
+            for volume, text in SOURCES.items()]
     text = CARD.format(
         name=name, description=spec.description, reference=spec.reference,
         arch_args=json.dumps(loaded.arch_args), params=count_parameters(loaded.model),
-        gflops=gflops_per_slice(loaded.model), size=PHANTOM["size"], slices=PHANTOM["slices"],
-        pixel_mm=PHANTOM["pixel_mm"], slice_mm=PHANTOM["slice_mm"], dose_percent=100 * PHANTOM["dose"],
-        train_seeds=", ".join(map(str, TRAIN_SEEDS)), val_seed=VALIDATION_SEED,
-        slices_total=record["data"]["slices"], steps=training["steps"], patch=training["config"]["patch"],
-        batch=training["config"]["batch"], lr=training["config"]["lr"], loss=training["config"]["loss"].upper(),
-        seed=training["config"]["seed"], low=loaded.normalization.low, high=loaded.normalization.high,
-        minutes=minutes, **figures)
+        gflops=gflops_per_slice(loaded.model, in_channels=loaded.in_channels),
+        noise_scale=loaded.noise_scale_hu or 0, attribution=ATTRIBUTION, source_rows="\n".join(rows),
+        pairs=record["data"]["slices"], steps=training["steps"], patch=config["patch"], batch=config["batch"],
+        lr=config["lr"], warmup=config["warmup_steps"], loss=config["loss"].upper().replace("_GRAD", "+gradient"),
+        seed=config["seed"], low=loaded.normalization.low, high=loaded.normalization.high, minutes=minutes,
+        validation_volume=VALIDATION_VOLUME, val_pairs=VALIDATION_PAIRS,
+        val_input_rmse=validation.get("input_rmse", float("nan")), val_rmse=validation.get("rmse", float("nan")),
+        val_seed=VALIDATION_SEED, **figures)
     path = checkpoint.with_suffix(".md")
     path.write_text(text)
     return path
@@ -159,8 +215,9 @@ TABLE_START, TABLE_END = "<!-- bundled table start -->", "<!-- bundled table end
 
 def bundled_table(out: Path) -> str:
     """The docs table of every bundled model, from the figures stored in each file's record."""
-    rows = ["| model (bundled size) | training (CPU, one thread) | lung RMSE, input -> denoised | body |",
-            "|---|---|---|---|"]
+    rows = ["| model (bundled size) | training (CPU) | real chest RMSE, input -> denoised "
+            "| phantom lung RMSE, input -> denoised | phantom body |",
+            "|---|---|---|---|---|"]
     for name in RECIPES:
         path = out / f"{name}.safetensors"
         if not path.is_file():
@@ -171,8 +228,10 @@ def bundled_table(out: Path) -> str:
             continue
         size = ", ".join(f"{key} {value}" for key, value in loaded.arch_args.items()) or "registered size"
         label = f"`{name}`" + (" (default)" if name == DEFAULT_MODEL else "") + f" ({size})"
+        validation = loaded.metadata.get("validation") or {}
         rows.append(f"| {label} | {loaded.metadata['training']['steps']} steps, "
-                    f"{figures['training_minutes']:g} min | {figures['lung_input_rmse_hu']} -> "
+                    f"{figures['training_minutes']:g} min | {validation.get('input_rmse', float('nan')):.1f} -> "
+                    f"{validation.get('rmse', float('nan')):.1f} | {figures['lung_input_rmse_hu']} -> "
                     f"{figures['lung_rmse_hu']} | {figures['body_input_rmse_hu']} -> {figures['body_rmse_hu']} |")
     return "\n".join(rows)
 
@@ -191,8 +250,11 @@ def update_docs_table(docs: Path, table: str) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--realct", required=True, type=Path,
+                        help="folder of the real normal-dose volumes (chest_ricord_1, chest_ricord_2, "
+                             "abdomen_pancreatic_001 .nrrd)")
     parser.add_argument("--models", nargs="+", default=list(RECIPES), choices=list(RECIPES))
-    parser.add_argument("--work", default="build/bundled-training", help="folder for phantoms and purified pairs")
+    parser.add_argument("--work", default="build/bundled-training", help="folder for the pairs and the phantom")
     parser.add_argument("--out", default=str(bundled_models_dir()), help="folder of the bundled weights")
     parser.add_argument("--docs", default="docs/models.md", help="documentation whose bundled table is rewritten")
     parser.add_argument("--retrain", action="store_true", help="train again models already trained in --work")
@@ -200,16 +262,18 @@ def main(argv=None) -> int:
     # Small batches gain little from a second thread, and on a shared machine two threads
     # spin-waiting for each other run many times slower than one.
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training and validation")
+    parser.add_argument("--validation-slices", type=int, default=VALIDATION_PAIRS,
+                        help="validation pairs scored during training")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     work, out = Path(args.work), Path(args.out)
-    data = prepare_data(work)
+    data = prepare_data(work, args.realct)
     for name in args.models:
         recipe = dict(RECIPES[name])
         recipe["steps"] = max(1, int(recipe["steps"] * args.steps_scale))
         checkpoint = out / f"{name}.safetensors"
-        config = TrainConfig(data=data["train"], val=[data["validation"]], out=str(work / f"{name}.safetensors"),
-                             model=name, **recipe, **SETTINGS)
+        config = TrainConfig(data=data["train"], val=data["validation"], out=str(work / f"{name}.safetensors"),
+                             model=name, val_slices=args.validation_slices, **recipe, **SETTINGS)
         # An interrupted regeneration continues where it stopped, with identical results.
         config.resume = config.state_path.is_file() and not Path(config.out).is_file()
         started = time.perf_counter()
@@ -219,7 +283,7 @@ def main(argv=None) -> int:
             Path(config.out).with_suffix(".minutes").write_text(f"{minutes}\n")
         minutes_file = Path(config.out).with_suffix(".minutes")
         minutes = float(minutes_file.read_text()) if minutes_file.is_file() else 0.0
-        figures = evaluate_on_phantom(Path(config.out), Path(data["validation"]))
+        figures = evaluate_on_phantom(Path(config.out), Path(data["phantom"]))
         loaded = load_checkpoint(config.out)
         record = {**loaded.metadata, "phantom_evaluation": {**figures, "training_minutes": minutes}}
         save_checkpoint(checkpoint, loaded.model.state_dict(), record, half=True)

@@ -47,15 +47,25 @@ class LoadedModel:
     context_slices: int = 0
     metadata: dict = field(default_factory=dict)
     source: str = ""
+    noise_scale_hu: Optional[float] = None  # set for noise-conditioned models (`ipv2.models.conditioning`)
 
     @property
     def in_channels(self) -> int:
-        return 1 + 2 * self.context_slices
+        return in_channels(self.context_slices, self.noise_scale_hu)
+
+
+def in_channels(context_slices: int, noise_scale_hu: Optional[float]) -> int:
+    """The noise map (when conditioned) and the 2k + 1 slices a network reads."""
+    return (1 if noise_scale_hu else 0) + 1 + 2 * int(context_slices)
 
 
 def model_record(architecture: str, arch_args: dict, normalization: Normalization, context_slices: int,
-                 **extra) -> dict:
-    """The metadata of a checkpoint; `extra` holds training data, steps and validation figures."""
+                 noise_scale_hu: Optional[float] = None, **extra) -> dict:
+    """The metadata of a checkpoint; `extra` holds training data, steps and validation figures.
+
+    `noise_conditioning` is null, or {"scale_hu": s} for a network that reads its input's
+    noise level over s HU as channel 0.
+    """
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -63,6 +73,7 @@ def model_record(architecture: str, arch_args: dict, normalization: Normalizatio
         "arch_args": dict(arch_args),
         "context_slices": int(context_slices),
         "normalization": normalization.to_dict(),
+        "noise_conditioning": {"scale_hu": float(noise_scale_hu)} if noise_scale_hu else None,
         "ipv2_version": __version__,
         "torch_version": torch.__version__.split("+")[0],
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -182,10 +193,11 @@ def model_from_record(record: dict, state_dict: Dict[str, torch.Tensor], source:
         arch_args = dict(record.get("arch_args") or {})
         context_slices = int(record.get("context_slices", 0))
         normalization = Normalization.from_dict(record["normalization"])
+        noise_scale_hu = _noise_scale(record.get("noise_conditioning"))
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{source}: incomplete checkpoint record ({error})") from None
     try:
-        model = build_model(architecture, in_channels=1 + 2 * context_slices, **arch_args)
+        model = build_model(architecture, in_channels=in_channels(context_slices, noise_scale_hu), **arch_args)
     except InputError as error:
         raise CheckpointError(f"{source}: cannot rebuild the network ({error})") from None
     try:
@@ -196,7 +208,18 @@ def model_from_record(record: dict, state_dict: Dict[str, torch.Tensor], source:
     model.eval()
     return LoadedModel(model=model, architecture=architecture, arch_args=arch_args,
                        normalization=normalization, context_slices=context_slices, metadata=record,
-                       source=source)
+                       source=source, noise_scale_hu=noise_scale_hu)
+
+
+def _noise_scale(conditioning) -> Optional[float]:
+    if conditioning is None:
+        return None
+    if not isinstance(conditioning, dict):
+        raise ValueError("noise_conditioning must be null or an object")
+    scale = float(conditioning["scale_hu"])
+    if not (scale > 0 and scale < float("inf")):
+        raise ValueError(f"noise_conditioning scale {scale} must be a positive number")
+    return scale
 
 
 def load_checkpoint(path: PathLike) -> LoadedModel:

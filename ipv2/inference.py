@@ -4,6 +4,9 @@ Slices go through the network in batches sized to the device's free memory; each
 normalised, denoised and written into one preallocated output, so host memory stays near
 two volumes whatever the scan size. When the GPU runs out of memory the batch is halved,
 and at one slice the work moves to the CPU with a warning.
+
+A noise-conditioned model (`ipv2.models.conditioning`) is given each slice's measured noise
+level times the strength the user chose; the median level measured is reported.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ipv2.checkpoint import LoadedModel, load_checkpoint
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
 from ipv2.models.bundled import bundled_weights_path
+from ipv2.models.conditioning import DEFAULT_STRENGTH, noise_map, slice_noise_levels, strength_factor
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.progress import Monitor
@@ -53,6 +57,7 @@ def resolve_model(model: ModelLike = DEFAULT_MODEL) -> LoadedModel:
 
 
 def _move(item, device: torch.device):
+    """Where tensors and networks go to a device: one place, so tests can pretend a GPU."""
     return item.to(device)
 
 
@@ -84,18 +89,23 @@ def _cuda_batch_size(model: nn.Module, channels: int, height: int, width: int, d
 def predict_slices(model: nn.Module, normalization: Normalization, array: np.ndarray, *,
                    context_slices: int = 0, device: torch.device = torch.device("cpu"),
                    batch_size: Optional[int] = None, slices=None, out: Optional[np.ndarray] = None,
-                   monitor: Optional[Monitor] = None, stage: str = "denoise") -> np.ndarray:
+                   monitor: Optional[Monitor] = None, stage: str = "denoise",
+                   noise_levels: Optional[np.ndarray] = None, noise_scale_hu: Optional[float] = None) -> np.ndarray:
     """Denoises the chosen slices of a (z, y, x) array; returns them as (len(slices), y, x) float32.
 
     Values outside the normalisation window pass through unchanged: the network sees them
-    clipped, and what clipping removed is added back.
+    clipped, and what clipping removed is added back. A noise-conditioned network takes
+    `noise_levels` (HU, one per slice of `array`) over `noise_scale_hu` as channel 0.
     """
     monitor = monitor or Monitor()
     depth, height, width = array.shape
     slices = np.arange(depth) if slices is None else np.asarray(slices)
     if out is None:
         out = np.empty((len(slices), height, width), dtype=np.float32)
-    channels = 1 + 2 * context_slices
+    conditioned = noise_scale_hu is not None
+    if conditioned and (noise_levels is None or len(noise_levels) != depth):
+        raise InputError("a noise-conditioned model needs one noise level per slice")
+    channels = int(conditioned) + 1 + 2 * context_slices
     model = _move(model, device).eval()
     if batch_size is None:
         batch_size = (_cuda_batch_size(model, channels, height, width, device) if device.type == "cuda"
@@ -106,10 +116,14 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
         count = min(batch_size, len(slices) - done)
         picked = slices[done:done + count]
         neighbours = np.clip(picked[:, None] + np.arange(-context_slices, context_slices + 1)[None, :], 0, depth - 1)
-        raw = array[neighbours].astype(np.float32, copy=False)  # (count, channels, y, x)
+        raw = array[neighbours].astype(np.float32, copy=False)  # (count, 2k + 1, y, x)
+        network_input = normalization.to_model(raw)
+        if conditioned:
+            levels = noise_map(np.asarray(noise_levels)[picked], height, width, noise_scale_hu)
+            network_input = np.concatenate([levels, network_input], axis=1)
         try:
             with torch.inference_mode():
-                batch = _move(torch.from_numpy(normalization.to_model(raw)), device)
+                batch = _move(torch.from_numpy(network_input), device)
                 prediction = model(batch)[:, 0].float().cpu().numpy()
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
@@ -133,14 +147,18 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
 
 def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str = "auto",
                    monitor: Optional[Monitor] = None, batch_size: Optional[int] = None,
-                   context_slices: Optional[int] = None) -> Volume:
+                   context_slices: Optional[int] = None, strength=DEFAULT_STRENGTH) -> Volume:
     """The denoised volume, on the input's grid, in HU.
 
     `model`: a registered name (its bundled weights), a checkpoint file or a LoadedModel.
     `context_slices`: neighbours on each side given to a 2.5D model; taken from the
     checkpoint when None. `batch_size`: slices per forward pass; sized to memory when None.
+    `strength`: `low`, `medium`, `high` or a factor (`ipv2.models.conditioning`) on the
+    measured noise level a noise-conditioned model is given; other models take `medium`
+    only. The result's metadata holds `measured_noise_hu` (median over the slices).
     """
     require_ct(volume, "input volume")
+    factor = strength_factor(strength)
     if batch_size is not None and int(batch_size) < 1:
         raise InputError(f"batch size {batch_size} must be at least 1")
     loaded = resolve_model(model)
@@ -150,10 +168,25 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     if context_slices is not None and int(context_slices) != loaded.context_slices:
         raise InputError(f"context slices {context_slices} differ from the {loaded.context_slices} "
                          f"the model was trained with")
+    if loaded.noise_scale_hu is None and factor != strength_factor(DEFAULT_STRENGTH):
+        raise InputError(f"model {loaded.source or loaded.architecture} is not noise-conditioned, so its strength "
+                         f"is fixed; use strength {DEFAULT_STRENGTH} or a noise-conditioned model "
+                         "(such as the bundled default)")
     torch_device = resolve_device(device)
+    monitor = monitor or Monitor()
+    levels = None
+    if loaded.noise_scale_hu is not None:
+        monitor.step("measure noise", 0, 1)
+        measured = slice_noise_levels(volume.array)
+        monitor.step("measure noise", 1, 1)
+        levels = measured * np.float32(factor)
     denoised = predict_slices(loaded.model, loaded.normalization, volume.array,
                               context_slices=loaded.context_slices, device=torch_device,
-                              batch_size=batch_size, monitor=monitor)
+                              batch_size=batch_size, monitor=monitor, noise_levels=levels,
+                              noise_scale_hu=loaded.noise_scale_hu)
     result = volume.with_array(denoised)
     result.metadata["denoised_with"] = loaded.source or loaded.architecture
+    if levels is not None:
+        result.metadata["measured_noise_hu"] = round(float(np.median(measured)), 2)
+        result.metadata["strength"] = factor
     return result

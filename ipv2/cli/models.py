@@ -27,7 +27,8 @@ def model_rows() -> list:
         # Figures describe what `ipv2 denoise --model NAME` runs: the bundled network when there is one.
         arch_args = record.get("arch_args", {}) if record else {}
         context = int(record.get("context_slices", 0)) if record else 0
-        network = spec.build(in_channels=1 + 2 * context, **arch_args)
+        conditioned = bool(record and record.get("noise_conditioning"))
+        network = spec.build(in_channels=int(conditioned) + 1 + 2 * context, **arch_args)
         rows.append({
             "name": name,
             "default": name == DEFAULT_MODEL,

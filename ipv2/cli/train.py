@@ -14,6 +14,7 @@ from ipv2.errors import Cancelled, InputError
 from ipv2.progress import PROGRESS_PREFIX
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.training import TrainConfig, train
+from ipv2.training.losses import LOSSES
 
 EXIT_CANCELLED = 130
 
@@ -37,7 +38,11 @@ def register(subparsers) -> None:
     parser.add_argument("--patch", type=int, default=96, help="patch side in pixels (default 96)")
     parser.add_argument("--batch", type=int, default=16, help="patches per step and process (default 16)")
     parser.add_argument("--lr", type=float, default=2e-4, help="peak learning rate of AdamW (default 2e-4)")
-    parser.add_argument("--loss", choices=("l1", "mse"), default="l1", help="loss (default l1)")
+    parser.add_argument("--loss", choices=LOSSES, default="l1",
+                        help="loss: l1, mse, or l1_grad (L1 plus L1 of the image gradients, keeps edges; default l1)")
+    parser.add_argument("--noise-conditioning", action="store_true",
+                        help="give the network each slice's measured noise level (one model for every dose, "
+                             "with a strength control at denoising)")
     parser.add_argument("--context-slices", type=int, default=0,
                         help="neighbouring slices on each side given as extra channels (2.5D; default 0)")
     parser.add_argument("--checkpoint-every", type=int, default=500,
@@ -72,7 +77,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         model_args=_model_args(args.model_arg), steps=args.steps, epochs=args.epochs, patch=args.patch,
         batch=args.batch, lr=args.lr, loss=args.loss, context_slices=args.context_slices, seed=args.seed,
         device=args.device, amp=args.amp, checkpoint_every=args.checkpoint_every, val_every=args.val_every,
-        resume=args.resume, half_weights=args.half)
+        resume=args.resume, half_weights=args.half, noise_conditioning=args.noise_conditioning)
 
 
 def _loss_reporter(progress: str):

@@ -9,8 +9,7 @@ from typing import List, Optional
 
 from ipv2.errors import InputError
 from ipv2.models.registry import DEFAULT_MODEL, model_spec
-
-LOSSES = ("l1", "mse")
+from ipv2.training.losses import LOSSES
 
 
 @dataclass
@@ -37,6 +36,7 @@ class TrainConfig:
     val_slices: int = 16
     resume: bool = False
     half_weights: bool = False
+    noise_conditioning: bool = False
 
     DEFAULT_STEPS = 2000
 
@@ -85,4 +85,4 @@ class TrainConfig:
 
     # Changing any of these between a run and its resumption would change the weights.
     RESUME_KEYS = ("model", "model_args", "patch", "batch", "lr", "weight_decay", "warmup_steps", "loss",
-                   "context_slices", "seed")
+                   "context_slices", "seed", "noise_conditioning")

@@ -21,6 +21,7 @@ import numpy as np
 from ipv2.errors import InputError
 from ipv2.io.png_dataset import open_png_dataset
 from ipv2.io.volumes import VOLUME_SUFFIXES, read_volume
+from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
 from ipv2.training.augment import augment_pair
@@ -35,6 +36,13 @@ class TrainingPair:
     inputs: np.ndarray  # (z, y, x) float32, HU or 8-bit levels
     target: np.ndarray
     kind: str  # "hu" or "png8"
+    noise_hu: Optional[np.ndarray] = None  # per input slice, for noise-conditioned models
+
+    def noise_levels(self) -> np.ndarray:
+        """The input slices' noise levels in HU (`ipv2.models.conditioning`), measured once."""
+        if self.noise_hu is None:
+            self.noise_hu = slice_noise_levels(self.inputs)
+        return self.noise_hu
 
     @property
     def slices(self) -> int:
@@ -132,10 +140,14 @@ def data_summary(pairs: Sequence[TrainingPair]) -> dict:
 
 
 class PatchSampler:
-    """Random patches with flips and quarter turns, drawn as a function of (seed, step)."""
+    """Random patches with flips and quarter turns, drawn as a function of (seed, step).
+
+    With `noise_conditioning` each input patch gains channel 0, its slice's noise level over
+    NOISE_SCALE_HU (`ipv2.models.conditioning`).
+    """
 
     def __init__(self, pairs: Sequence[TrainingPair], patch: int, normalization: Normalization,
-                 context_slices: int = 0, seed: int = 0):
+                 context_slices: int = 0, seed: int = 0, noise_conditioning: bool = False):
         if not pairs:
             raise InputError("training data: no pairs")
         for pair in pairs:
@@ -148,6 +160,10 @@ class PatchSampler:
         self.normalization = normalization
         self.context_slices = context_slices
         self.seed = seed
+        self.noise_conditioning = noise_conditioning
+        if noise_conditioning:
+            for pair in self.pairs:
+                pair.noise_levels()
         self._slice_starts = np.cumsum([0] + [pair.slices for pair in self.pairs])
 
     @property
@@ -172,7 +188,8 @@ class PatchSampler:
         rotations = rng.integers(0, 4, size=global_size)
         flips = rng.integers(0, 2, size=global_size)
         p, k = self.patch, self.context_slices
-        inputs = np.empty((size, 1 + 2 * k, p, p), dtype=np.float32)
+        extra = 1 if self.noise_conditioning else 0
+        inputs = np.empty((size, extra + 1 + 2 * k, p, p), dtype=np.float32)
         targets = np.empty((size, 1, p, p), dtype=np.float32)
         for out_index, item in enumerate(range(start, start + size)):
             pair_index = int(np.searchsorted(self._slice_starts, slice_ids[item], side="right") - 1)
@@ -185,6 +202,8 @@ class PatchSampler:
             patch_in = pair.inputs[neighbours, y:y + p, x:x + p]
             patch_target = pair.target[z:z + 1, y:y + p, x:x + p]
             patch_in, patch_target = augment_pair(patch_in, patch_target, int(rotations[item]), bool(flips[item]))
-            inputs[out_index] = self.normalization.to_model(patch_in)
+            inputs[out_index, extra:] = self.normalization.to_model(patch_in)
+            if extra:
+                inputs[out_index, 0] = pair.noise_levels()[z] / NOISE_SCALE_HU
             targets[out_index] = self.normalization.to_model(patch_target)
         return inputs, targets

@@ -9,16 +9,17 @@ from typing import Callable, List, Optional
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ipv2.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
 from ipv2.errors import Cancelled, InputError
+from ipv2.models.conditioning import NOISE_SCALE_HU
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import build_model
 from ipv2.progress import Monitor
 from ipv2.training.config import TrainConfig
 from ipv2.training.data import PatchSampler, data_summary, load_pairs
+from ipv2.training.losses import make_loss
 from ipv2.training.distributed import DistributedContext, barrier, setup_distributed, teardown_distributed
 from ipv2.training.validation import validate_model
 
@@ -96,10 +97,11 @@ class Trainer:
             raise InputError("validation data: not the same kind (HU volumes or 8-bit PNG) as the training data")
         self.normalization = Normalization.for_kind(kind)
         self.sampler = PatchSampler(self.pairs, config.patch, self.normalization, config.context_slices,
-                                    config.seed)
+                                    config.seed, noise_conditioning=config.noise_conditioning)
+        self.noise_scale_hu = NOISE_SCALE_HU if config.noise_conditioning else None
         self.total_steps = total_steps(config, self.sampler, context.world_size)
         torch.manual_seed(config.seed)
-        self.model = build_model(config.model, in_channels=1 + 2 * config.context_slices,
+        self.model = build_model(config.model, in_channels=int(config.noise_conditioning) + 1 + 2 * config.context_slices,
                                  **config.model_args).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -107,7 +109,7 @@ class Trainer:
             self.optimizer, cosine_with_warmup(self.total_steps, config.warmup_steps))
         self.amp_dtype = _amp_dtype(self.device, config.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.loss_fn = nn.L1Loss() if config.loss == "l1" else nn.MSELoss()
+        self.loss_fn = make_loss(config.loss)
         self.step = 0
         self.losses: List[float] = []
         self.validation: Optional[dict] = None
@@ -117,9 +119,6 @@ class Trainer:
                                                 if self.device.type == "cuda" else None)
                         if context.distributed else self.model)
 
-    def _arch_args(self) -> dict:
-        return dict(self.config.model_args)
-
     def _record(self) -> dict:
         config = self.config
         training = {
@@ -128,8 +127,9 @@ class Trainer:
             "device": self.device.type, "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else None,
             "recent_loss": float(np.mean(self.losses[-LOSS_WINDOW:])) if self.losses else None,
         }
-        return model_record(config.model, self._arch_args(), self.normalization, config.context_slices,
-                            data=data_summary(self.pairs), training=training, validation=self.validation)
+        return model_record(config.model, dict(config.model_args), self.normalization, config.context_slices,
+                            noise_scale_hu=self.noise_scale_hu, data=data_summary(self.pairs), training=training,
+                            validation=self.validation)
 
     def _resume(self) -> None:
         path = self.config.state_path
@@ -178,7 +178,7 @@ class Trainer:
         if self.val_pairs and self.context.is_main:
             self.validation = {"step": self.step, **validate_model(
                 self.model, self.val_pairs, self.normalization, context_slices=self.config.context_slices,
-                device=self.device, max_slices=self.config.val_slices)}
+                device=self.device, max_slices=self.config.val_slices, noise_scale_hu=self.noise_scale_hu)}
             log.info("validation at step %d: %s", self.step, self.validation)
         barrier(self.context)
 

@@ -22,7 +22,7 @@ def evenly_spaced(count: int, limit: int) -> np.ndarray:
 
 def validate_model(model: nn.Module, pairs: Sequence[TrainingPair], normalization: Normalization, *,
                    context_slices: int, device: torch.device, max_slices: int = 16,
-                   monitor: Optional[Monitor] = None) -> dict:
+                   monitor: Optional[Monitor] = None, noise_scale_hu: Optional[float] = None) -> dict:
     """RMSE of the model's output and of the untouched input against the targets, over whole slices."""
     was_training = model.training
     squared_model = squared_input = 0.0
@@ -30,7 +30,9 @@ def validate_model(model: nn.Module, pairs: Sequence[TrainingPair], normalizatio
     for pair in pairs:
         slices = evenly_spaced(pair.slices, max_slices)
         predicted = predict_slices(model, normalization, pair.inputs, context_slices=context_slices,
-                                   device=device, slices=slices, monitor=monitor, stage="validate")
+                                   device=device, slices=slices, monitor=monitor, stage="validate",
+                                   noise_levels=pair.noise_levels() if noise_scale_hu else None,
+                                   noise_scale_hu=noise_scale_hu)
         target = pair.target[slices].astype(np.float64)
         squared_model += float(np.sum((predicted - target) ** 2))
         squared_input += float(np.sum((pair.inputs[slices] - target) ** 2))

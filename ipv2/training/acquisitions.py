@@ -1,0 +1,146 @@
+"""Training pairs from real normal-dose anatomy under varied simulated acquisitions.
+
+A denoiser meets scans of every dose, kernel and pixel size; trained on one, it fails on
+the others. Each pair here is one normal-dose slice seen through a randomly drawn
+`Acquisition`:
+
+1. resampled in-plane to the acquisition's pixel spacing (linear interpolation; air and
+   scanner padding below -1024 HU are set to -1024 first, so the padding edge does not
+   smear into the image);
+2. dose 1 (identity): input = target = the resampled slice, so a clean scan learns to come
+   back unchanged;
+3. `standard` kernel (that of the source scans): noise insertion, input = slice + the noise
+   missing between full dose and the acquisition's dose (`simulate_low_dose` with
+   `input_dose=1`), target = the slice itself;
+4. another kernel: input = the full low-dose reconstruction with that kernel, target = its
+   noise-free reconstruction (same projection and filter, no noise), so the network learns
+   to remove noise, not to change the kernel.
+
+Doses are drawn log-uniformly in DOSE_RANGE, a fraction IDENTITY_FRACTION of the pairs at
+full dose; kernels uniformly from KERNELS; spacing uniformly from SPACINGS_MM; electronic
+noise on or off with equal chance. Everything is a pure function of the seed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import List, Sequence, Tuple
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ipv2.errors import InputError
+from ipv2.progress import Monitor
+from ipv2.simulate import simulate_low_dose
+from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
+
+DOSE_RANGE = (0.01, 0.5)
+IDENTITY_FRACTION = 0.15
+SPACINGS_MM = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+AIR_HU = -1024.0
+# Slices with less body than this (HU above -500) hold too little anatomy to learn from.
+MIN_BODY_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    dose: float  # fraction of the source's dose; 1 is the source itself
+    kernel: str
+    spacing_mm: float
+    electronic_noise: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def draw_acquisitions(count: int, seed: int, identity_fraction: float = IDENTITY_FRACTION,
+                      dose_range: Tuple[float, float] = DOSE_RANGE,
+                      spacings_mm: Sequence[float] = SPACINGS_MM) -> List[Acquisition]:
+    """`count` acquisitions drawn as the module docstring states."""
+    if count < 1:
+        raise InputError(f"acquisition count {count} must be at least 1")
+    low, high = dose_range
+    if not (0 < low <= high <= 1):
+        raise InputError(f"dose range {dose_range} must lie in (0, 1]")
+    rng = np.random.default_rng([seed, 0xAC9])
+    draws = []
+    for _ in range(count):
+        identity = rng.random() < identity_fraction
+        dose = 1.0 if identity else float(math.exp(rng.uniform(math.log(low), math.log(high))))
+        kernel = KERNELS[int(rng.integers(len(KERNELS)))]
+        spacing = float(spacings_mm[int(rng.integers(len(spacings_mm)))])
+        draws.append(Acquisition(round(dose, 4), kernel, spacing, bool(rng.random() < 0.5)))
+    return draws
+
+
+def body_slices(hu: np.ndarray) -> np.ndarray:
+    """Indices of the slices of a (z, y, x) volume that hold enough of the body."""
+    fraction = np.mean(hu > -500, axis=(1, 2))
+    return np.flatnonzero(fraction >= MIN_BODY_FRACTION)
+
+
+def resample_in_plane(hu: np.ndarray, spacing_mm: float, target_mm: float) -> np.ndarray:
+    """(z, y, x) slices resampled from one square pixel spacing to another, air-floored."""
+    floored = np.maximum(hu.astype(np.float32, copy=False), AIR_HU)
+    factor = spacing_mm / target_mm
+    if abs(factor - 1.0) < 1e-3:
+        return floored.copy()
+    return ndi.zoom(floored, (1.0, factor, factor), order=1, mode="nearest", grid_mode=True).astype(np.float32)
+
+
+def acquire(slices_hu: np.ndarray, spacing_mm: float, acquisition: Acquisition,
+            seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(input, target) float32 (z, y', x') of normal-dose slices under one acquisition."""
+    resampled = resample_in_plane(slices_hu, spacing_mm, acquisition.spacing_mm)
+    if acquisition.dose >= 1.0:
+        return resampled, resampled.copy()
+    common = dict(dose=acquisition.dose, pixel_spacing_mm=acquisition.spacing_mm, seed=seed, device="cpu",
+                  electronic_noise=acquisition.electronic_noise, kernel=acquisition.kernel)
+    if acquisition.kernel == DEFAULT_KERNEL:
+        return simulate_low_dose(resampled, input_dose=1.0, **common), resampled
+    noisy = simulate_low_dose(resampled, **common)
+    clean = simulate_low_dose(resampled, noise_free=True, **common)
+    return noisy, clean
+
+
+@dataclass
+class AcquiredSlices:
+    """Pairs of one source volume and spacing: inputs and targets (z, y, x), each slice's acquisition."""
+
+    volume: str
+    spacing_mm: float
+    inputs: np.ndarray
+    targets: np.ndarray
+    acquisitions: List[Acquisition]
+    sources: List[str]
+
+
+def acquired_pairs(volumes: Sequence[Tuple[str, np.ndarray, float]], count: int, seed: int,
+                   monitor: Monitor = None) -> List[AcquiredSlices]:
+    """`count` pairs from (name, (z, y, x) HU, pixel spacing mm) volumes, grouped by volume and spacing.
+
+    Slice, volume and acquisition of pair i are drawn from (seed, i); each group holds the
+    pairs of one volume at one spacing in the order drawn, so groups can be written as volumes.
+    """
+    monitor = monitor or Monitor()
+    candidates = [(name, hu, spacing, body_slices(hu)) for name, hu, spacing in volumes]
+    candidates = [item for item in candidates if item[3].size]
+    if not candidates:
+        raise InputError("no volume holds a slice with enough body to train on")
+    acquisitions = draw_acquisitions(count, seed)
+    rng = np.random.default_rng([seed, 0x51CE])
+    groups = {}
+    monitor.step("acquire", 0, count)
+    for index, acquisition in enumerate(acquisitions):
+        name, hu, spacing, usable = candidates[int(rng.integers(len(candidates)))]
+        z = int(usable[int(rng.integers(usable.size))])
+        noisy, clean = acquire(hu[z:z + 1], spacing, acquisition, seed=seed * 100003 + index)
+        group = groups.setdefault((name, acquisition.spacing_mm), ([], [], [], []))
+        group[0].append(noisy[0])
+        group[1].append(clean[0])
+        group[2].append(acquisition)
+        group[3].append(f"{name}:{z}")
+        monitor.step("acquire", index + 1, count)
+    return [AcquiredSlices(name, spacing, np.stack(i), np.stack(t), a, s)
+            for (name, spacing), (i, t, a, s) in sorted(groups.items())]

@@ -1,0 +1,91 @@
+"""Training pairs from normal-dose slices under drawn acquisitions."""
+
+import numpy as np
+import pytest
+
+from ipv2.errors import InputError
+from ipv2.simulate import simulate_low_dose
+from ipv2.simulate.kernels import KERNELS
+from ipv2.testing import chest_like
+from ipv2.training.acquisitions import (DOSE_RANGE, IDENTITY_FRACTION, SPACINGS_MM, Acquisition, acquire,
+                                        acquired_pairs, body_slices, draw_acquisitions, resample_in_plane)
+
+
+def test_draws_are_seeded_and_cover_the_ranges():
+    draws = draw_acquisitions(2000, seed=4)
+    assert draws == draw_acquisitions(2000, seed=4)
+    assert draws != draw_acquisitions(2000, seed=5)
+    identity = [d for d in draws if d.dose == 1.0]
+    assert len(identity) / len(draws) == pytest.approx(IDENTITY_FRACTION, abs=0.03)
+    doses = np.array([d.dose for d in draws if d.dose < 1.0])
+    assert DOSE_RANGE[0] * 0.999 <= doses.min() and doses.max() <= DOSE_RANGE[1] * 1.001
+    # Log-uniform: as many doses below the geometric middle of the range as above it.
+    middle = np.sqrt(DOSE_RANGE[0] * DOSE_RANGE[1])
+    assert np.mean(doses < middle) == pytest.approx(0.5, abs=0.05)
+    assert {d.kernel for d in draws} == set(KERNELS)
+    assert {d.spacing_mm for d in draws} == set(SPACINGS_MM)
+    assert 0.4 < np.mean([d.electronic_noise for d in draws]) < 0.6
+
+
+def test_bad_draw_settings_are_refused():
+    with pytest.raises(InputError):
+        draw_acquisitions(0, seed=0)
+    with pytest.raises(InputError):
+        draw_acquisitions(5, seed=0, dose_range=(0.5, 0.1))
+
+
+def test_resampling_changes_the_grid_and_floors_padding():
+    hu = chest_like((1, 64, 64))
+    hu[0, :2] = -3024.0
+    finer = resample_in_plane(hu, 0.8, 0.5)
+    assert finer.shape == (1, 102, 102)
+    assert finer.min() >= -1024.0
+    assert resample_in_plane(hu, 0.7, 0.7).shape == hu.shape
+
+
+def test_full_dose_is_the_identity():
+    hu = chest_like((1, 64, 64))
+    noisy, clean = acquire(hu, 0.7, Acquisition(1.0, "lung", 0.7, True), seed=0)
+    np.testing.assert_array_equal(noisy, clean)
+    np.testing.assert_array_equal(clean, np.maximum(hu, -1024.0))
+
+
+def test_standard_kernel_inserts_noise_into_the_slice_itself():
+    hu = chest_like((1, 64, 64))
+    low = acquire(hu, 0.7, Acquisition(0.02, "standard", 0.7, False), seed=1)
+    high = acquire(hu, 0.7, Acquisition(0.3, "standard", 0.7, False), seed=1)
+    np.testing.assert_array_equal(low[1], np.maximum(hu, -1024.0))
+    body = hu[0] > -500
+    assert (low[0] - low[1])[0][body].std() > 2 * (high[0] - high[1])[0][body].std() > 0
+
+
+def test_other_kernels_pair_the_reconstruction_with_its_noise_free_twin():
+    hu = chest_like((1, 64, 64))
+    acquisition = Acquisition(0.05, "sharp", 0.7, True)
+    noisy, clean = acquire(hu, 0.7, acquisition, seed=2)
+    expected_clean = simulate_low_dose(np.maximum(hu, -1024.0), dose=0.05, pixel_spacing_mm=0.7, seed=2,
+                                       kernel="sharp", noise_free=True, device="cpu")
+    np.testing.assert_allclose(clean, expected_clean, atol=1e-3)
+    assert np.abs(noisy - clean).mean() > 5.0
+
+
+def test_pairs_are_grouped_by_volume_and_spacing_and_seeded():
+    volumes = [("a", chest_like((3, 48, 48), seed=1), 0.7), ("b", chest_like((2, 40, 40), seed=2), 1.0)]
+    groups = acquired_pairs(volumes, 10, seed=3)
+    assert sum(len(g.acquisitions) for g in groups) == 10
+    for group in groups:
+        assert group.inputs.shape == group.targets.shape
+        assert len(group.sources) == group.inputs.shape[0]
+        assert all(source.startswith(group.volume + ":") for source in group.sources)
+        assert all(a.spacing_mm == group.spacing_mm for a in group.acquisitions)
+    again = acquired_pairs(volumes, 10, seed=3)
+    for first, second in zip(groups, again):
+        np.testing.assert_array_equal(first.inputs, second.inputs)
+
+
+def test_slices_without_body_are_not_used():
+    hu = chest_like((3, 32, 32))
+    hu[1] = -1000.0
+    assert list(body_slices(hu)) == [0, 2]
+    with pytest.raises(InputError, match="enough body"):
+        acquired_pairs([("air", np.full((2, 32, 32), -1000.0, np.float32), 0.7)], 3, seed=0)
