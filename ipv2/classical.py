@@ -22,6 +22,14 @@ from ipv2.weak import estimate_noise_sigma, require_sigma, weak_denoise
 
 CLASSICAL_DENOISERS = ("bm3d", "nlm")
 
+# Scanners pad outside the reconstruction circle far below air (-2048 or -3024 HU). Filtered
+# as it is, the step of 2000 HU at the circle's edge would spread into both sides, so the
+# denoiser sees such voxels as plain air and they are put back afterwards. Air's noise
+# reaches below -1024 HU at low dose and must stay in (clipped noise would bias the air
+# upwards), hence a threshold well below air: 500 HU is 2.5 sigma of the noisiest scans.
+PADDING_BELOW_HU = -1500.0
+AIR_HU = -1000.0
+
 # CT noise is tens of HU at normal dose and a few hundred at the lowest; a standard deviation
 # of 1000 HU, the whole air-to-tissue contrast, is a unit mistake rather than a noise level.
 MAX_SIGMA_HU = 1000.0
@@ -84,7 +92,9 @@ def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[flo
     when None. Every slice is denoised whole, one after another, reporting
     ("denoise (<method>)", done, total) to `monitor`, which raises `Cancelled` between slices
     once cancel is requested. The result's metadata records `denoised_with` (the method) and
-    `noise_sigma_hu` (the level used). `volume` is not modified.
+    `noise_sigma_hu` (the level used). Voxels below `PADDING_BELOW_HU` (padding outside the
+    field of view) are denoised as air (`AIR_HU`) and come out unchanged. `volume` is not
+    modified.
     """
     method = require_classical_denoiser(method)
     sigma = require_sigma_hu(sigma_hu) if sigma_hu is not None else None
@@ -96,7 +106,11 @@ def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[flo
     stage = f"denoise ({method})"
     relabelled = Monitor(lambda _stage, done, total: monitor.step(stage, done, total),
                          cancel_event=monitor.cancel_event)
-    denoised = weak_denoise(np.asarray(volume.array), method, sigma_hu=sigma, monitor=relabelled)
+    array = np.asarray(volume.array)
+    padding = array < PADDING_BELOW_HU
+    denoised = weak_denoise(np.where(padding, np.float32(AIR_HU), array), method, sigma_hu=sigma,
+                            monitor=relabelled)
+    denoised[padding] = array[padding]
     result = volume.with_array(denoised)
     result.metadata["denoised_with"] = method
     result.metadata["noise_sigma_hu"] = float(sigma)

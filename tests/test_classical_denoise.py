@@ -67,6 +67,20 @@ def test_nlm_lowers_the_noise_and_records_the_level_it_used():
     np.testing.assert_array_equal(volume.array, original)
 
 
+@pytest.mark.parametrize("method", CLASSICAL_DENOISERS)
+def test_padding_outside_the_field_of_view_is_kept_and_does_not_bleed_into_it(method):
+    volume, clean = noisy_scan()
+    yy, xx = np.mgrid[0:64, 0:64]
+    radius = np.hypot(yy - 31.5, xx - 31.5)
+    outside = np.broadcast_to(radius > 30.0, volume.shape)
+    padded = np.where(outside, np.float32(-3024.0), volume.array)
+    result = denoise_volume_classical(volume.with_array(padded), method, sigma_hu=NOISE_HU)
+    np.testing.assert_array_equal(result.array[outside], -3024.0)
+    # The air just inside the circle keeps its level: nothing of the -3024 HU leaked in.
+    rim = np.broadcast_to((radius > 27.0) & (radius <= 30.0), volume.shape)
+    assert abs(float(np.mean(result.array[rim] - clean[rim]))) < 10.0
+
+
 def test_measured_level_is_the_noise_put_in_and_is_the_one_used():
     volume, _ = noisy_scan(sigma=NOISE_HU)
     measured = measure_sigma_hu(volume)
