@@ -16,6 +16,7 @@ def scan(tmp_path):
 @pytest.mark.parametrize("command", [
     ["simulate", "--in", "{scan}", "--out", "{out}"],
     ["denoise", "--in", "{scan}", "--out", "{out}"],
+    ["denoise", "--model", "nlm", "--in", "{scan}", "--out", "{out}"],
 ])
 def test_output_that_is_the_input_is_refused_and_the_input_kept(scan, command, capsys):
     before = scan.read_bytes()
@@ -28,6 +29,7 @@ def test_output_that_is_the_input_is_refused_and_the_input_kept(scan, command, c
 @pytest.mark.parametrize("command", [
     ["simulate", "--in", "{scan}", "--out", "{out}"],
     ["denoise", "--in", "{scan}", "--out", "{out}"],
+    ["denoise", "--model", "nlm", "--in", "{scan}", "--out", "{out}"],
 ])
 def test_existing_output_is_kept_unless_overwrite(scan, tmp_path, command, capsys):
     out = tmp_path / "result.nrrd"

@@ -1,4 +1,5 @@
-"""`ipv2 models`: the registered denoisers, their cost, and which have bundled weights."""
+"""`ipv2 models`: the registered denoisers, their cost, which have bundled weights, and the
+classical methods `ipv2 denoise --model` also takes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 
 from ipv2.checkpoint import checkpoint_summary
+from ipv2.classical import CLASSICAL_SPECS
 from ipv2.models.bundled import bundled_models_dir, bundled_weights_path
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
 
@@ -14,7 +16,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "models", help="list the denoising models",
         description="List the registered denoising models: parameters, GFLOPs per 512x512 slice, "
-                    "the default, and whether bundled weights are present.")
+                    "the default, and whether bundled weights are present; then the classical methods, "
+                    "which need no weights.")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(func=run)
 
@@ -31,6 +34,7 @@ def model_rows() -> list:
         network = spec.build(in_channels=int(conditioned) + 1 + 2 * context, **arch_args)
         rows.append({
             "name": name,
+            "kind": "network",
             "default": name == DEFAULT_MODEL,
             "params": count_parameters(network),
             "gflops_per_slice": round(gflops_per_slice(network), 1),
@@ -38,7 +42,20 @@ def model_rows() -> list:
             "description": spec.description,
             "reference": spec.reference,
         })
+    for name, classical in CLASSICAL_SPECS.items():
+        # Not a network: no parameters or GFLOPs to count, and nothing to load.
+        rows.append({"name": name, "kind": "classical", "default": False, "params": None,
+                     "gflops_per_slice": None, "bundled_weights": None,
+                     "description": classical.description, "reference": classical.reference})
     return rows
+
+
+def _table_line(row: dict) -> str:
+    name = row["name"] + (" *" if row["default"] else "")
+    if row["kind"] == "classical":
+        return f"{name:<11}{'-':>11}{'-':>14}  {'classical':<10}{row['description']}"
+    weights = "bundled" if row["bundled_weights"] else "-"
+    return f"{name:<11}{row['params']:>11,}{row['gflops_per_slice']:>14.1f}  {weights:<10}{row['description']}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,12 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"models": rows, "weights_dir": str(bundled_models_dir())}, indent=2))
         return 0
-    header = f"{'model':<11}{'params':>11}{'GFLOPs/slice':>14}  {'weights':<9}description"
+    header = f"{'model':<11}{'params':>11}{'GFLOPs/slice':>14}  {'weights':<10}description"
     print(header)
     print("-" * len(header))
     for row in rows:
-        name = row["name"] + (" *" if row["default"] else "")
-        weights = "bundled" if row["bundled_weights"] else "-"
-        print(f"{name:<11}{row['params']:>11,}{row['gflops_per_slice']:>14.1f}  {weights:<9}{row['description']}")
+        print(_table_line(row))
     print(f"\n* default model. GFLOPs per 512x512 slice. Bundled weights: {bundled_models_dir()}")
     return 0
