@@ -128,3 +128,15 @@ def test_gradient_loss_penalises_a_blurred_edge_more_than_l1_alone():
     assert L1WithGradient()(blurred, target).item() > plain + 0.05
     with pytest.raises(ValueError):
         make_loss("huber")
+
+
+def test_cli_strength_is_validated_before_any_work(tmp_path, capsys):
+    from ipv2.cli.main import main
+    from ipv2.io import write_volume
+
+    source = write_volume(Volume(chest_like((2, 32, 32)), spacing=(0.7, 0.7, 2.0)), tmp_path / "in.nrrd")
+    out = tmp_path / "out.nrrd"
+    assert main(["denoise", "--in", str(source), "--out", str(out), "--strength", "extreme"]) == 2
+    assert main(["denoise", "--model", "bm3d", "--in", str(source), "--out", str(out), "--strength", "high"]) == 2
+    assert "strength" in capsys.readouterr().err
+    assert not out.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ipv2.models.conditioning import DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS, strength_factor
 from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
 from ipv2.cli.common import add_device_option, add_overwrite_option, add_progress_option, monitor_from_args
 from ipv2.errors import InputError
@@ -31,6 +32,10 @@ def register(subparsers) -> None:
     parser.add_argument("--sigma", type=float, metavar="HU", default=None,
                         help="noise standard deviation in HU for a classical method (default: measured in the "
                              "volume's flat regions); networks measure the noise themselves")
+    parser.add_argument("--strength", default=DEFAULT_STRENGTH, metavar="LEVEL",
+                        help=f"how hard a noise-conditioned network denoises: {', '.join(STRENGTHS)} or a factor "
+                             f"from {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g} on the measured noise level "
+                             f"(default {DEFAULT_STRENGTH})")
     parser.add_argument("--batch", type=int, default=None,
                         help="slices per forward pass of a network (default: sized to the device's memory)")
     add_device_option(parser)
@@ -49,9 +54,13 @@ def _require_options(args: argparse.Namespace) -> None:
             require_sigma_hu(args.sigma)
         if args.batch is not None:
             raise InputError(f"--batch sets a network's forward pass; {args.model} denoises one slice at a time")
-    elif args.sigma is not None:
-        raise InputError(f"--sigma applies to the classical methods ({', '.join(CLASSICAL_DENOISERS)}); "
-                         f"model {args.model} is a network and takes the noise level from the image itself")
+        if strength_factor(args.strength) != strength_factor(DEFAULT_STRENGTH):
+            raise InputError(f"--strength applies to noise-conditioned networks; {args.model} takes --sigma")
+    else:
+        strength_factor(args.strength)
+        if args.sigma is not None:
+            raise InputError(f"--sigma applies to the classical methods ({', '.join(CLASSICAL_DENOISERS)}); "
+                             f"model {args.model} is a network and takes the noise level from the image itself")
 
 
 def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
@@ -77,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
             denoised = denoise_volume_classical(volume, args.model, sigma_hu=sigma, monitor=monitor)
         else:
             denoised = denoise_volume(volume, model=args.model, device=args.device, monitor=monitor,
-                                      batch_size=args.batch)
+                                      batch_size=args.batch, strength=args.strength)
+    if "measured_noise_hu" in denoised.metadata:
+        _report_sigma(args, denoised.metadata["measured_noise_hu"], "measured")
     write_volume(denoised, args.out)
     if args.progress != "json":
         print(f"denoised volume written to {args.out}")

@@ -1,0 +1,161 @@
+"""Denoising quality on material no model or rule was built on: a held-out real chest and phantoms.
+
+Cases (each scored against its own clean reference):
+- `chest_<dose>_<kernel>`: the held-out real normal-dose chest (`chest_ricord_2` in
+  --realct) under a simulated acquisition (`ipv2.training.acquisitions.acquire`): 2%, 10%
+  and 25% dose, standard and sharp kernels. Reference: the normal-dose slice (standard) or
+  its noise-free reconstruction with the same kernel (sharp).
+- `chest_full_dose`: the same chest untouched (identity: a clean scan must come back
+  unchanged; the reference is the input itself).
+- `phantom_2pct`: a held-out built-in phantom at 2% dose; reference its noise-free truth.
+
+Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium) and the
+classical BM3D and NLM (noise measured in flat regions), on the same slices.
+
+Figures per method and case: RMSE in HU in the body (outside the lung field) and in the
+lung field; SSIM in the lung window inside the lung field and in the soft-tissue window
+inside the body; small-structure contrast retention of lung vessels (1 = all the
+reference's contrast kept); seconds per slice. Prints a table and, as its LAST line, one JSON
+object {method: {case: {"rmse_body", "rmse_lung", "ssim_lung", "ssim_soft",
+"vessel_contrast", "soft_contrast", "s_per_slice"}}}.
+
+    python benchmarks/bench_quality.py --realct PATH/TO/realct            # 4 slices per case
+    python benchmarks/bench_quality.py --realct PATH --slices 8 --methods unet bm3d
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical
+from ipv2.evaluate import contrast_retention, windowed_ssim
+from ipv2.inference import denoise_volume
+from ipv2.io import read_volume
+from ipv2.masks import compute_region_masks
+from ipv2.models.bundled import bundled_weights_path
+from ipv2.models.registry import MODEL_REGISTRY
+from ipv2.phantom import LABEL_AIRWAY, LABEL_BODY, LABEL_LUNG, LABEL_NODULE, LABEL_VESSEL, generate_phantom_pair
+from ipv2.training.acquisitions import Acquisition, acquire
+from ipv2.volume import Volume
+
+VALIDATION_VOLUME = "chest_ricord_2"
+DOSES = (0.02, 0.10, 0.25)
+KERNELS = ("standard", "sharp")
+PHANTOM_SEED = 21  # never used by training (bundled validation uses 13, training the real scans)
+CASE_SEED = 7
+
+
+def _rmse(a, b, region) -> float:
+    return float(np.sqrt(np.mean((a[region].astype(np.float64) - b[region]) ** 2))) if region.any() else None
+
+
+def lung_field(lung: np.ndarray) -> np.ndarray:
+    """The lung with what it encloses (vessels, nodules) filled, slice by slice."""
+    return np.stack([ndi.binary_fill_holes(plane) for plane in lung])
+
+
+def chest_cases(realct: Path, slices: int):
+    volume = read_volume(realct / f"{VALIDATION_VOLUME}.nrrd")
+    lung_fraction = np.mean((volume.array > -950) & (volume.array < -500), axis=(1, 2))
+    # Slices spread over the part of the chest where the lungs are widest.
+    candidates = np.flatnonzero(lung_fraction >= 0.5 * lung_fraction.max())
+    picked = candidates[np.linspace(0, candidates.size - 1, slices).round().astype(int)]
+    hu = volume.array[picked].astype(np.float32)
+    spacing = volume.pixel_spacing_mm
+    grid = (spacing, spacing, volume.spacing[2])
+    for dose in DOSES:
+        for kernel in KERNELS:
+            noisy, reference = acquire(hu, spacing, Acquisition(dose, kernel, spacing, True), seed=CASE_SEED)
+            yield f"chest_{round(dose * 100)}pct_{kernel}", noisy, reference, grid, None
+    floored = np.maximum(hu, -1024.0)
+    yield "chest_full_dose", floored, floored.copy(), grid, None
+
+
+def phantom_case(slices: int):
+    pair = generate_phantom_pair(seed=PHANTOM_SEED, size=512, slices=slices, pixel_mm=0.7, slice_mm=2.5,
+                                 dose=0.02, device="cpu")
+    labels = pair.labels.array
+    regions = {"lung": np.isin(labels, (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY)),
+               "body": labels == LABEL_BODY}
+    return "phantom_2pct", pair.uldct.array, pair.truth.array, pair.uldct.spacing, regions
+
+
+def regions_of(reference: np.ndarray, grid) -> dict:
+    masks = compute_region_masks(reference, reference, spacing=(grid[0], grid[1], grid[2]))
+    field = getattr(masks, "lung_field", None)
+    lung = field if field is not None else lung_field(masks.lung)
+    return {"lung": lung, "body": masks.body & ~lung}
+
+
+def run_method(method: str, noisy: np.ndarray, grid) -> tuple:
+    volume = Volume(noisy, spacing=(grid[0], grid[1], grid[2]))
+    started = time.perf_counter()
+    if method in CLASSICAL_DENOISERS:
+        result = denoise_volume_classical(volume, method)
+    else:
+        result = denoise_volume(volume, model=method, device="cpu")
+    return result.array, (time.perf_counter() - started) / noisy.shape[0]
+
+
+def score(result, reference, regions, grid) -> dict:
+    spacing_zyx = (grid[2], grid[1], grid[0])
+    return {
+        "rmse_body": _rmse(result, reference, regions["body"]),
+        "rmse_lung": _rmse(result, reference, regions["lung"]),
+        "ssim_lung": windowed_ssim(result, reference, regions["lung"], "lung"),
+        "ssim_soft": windowed_ssim(result, reference, regions["body"], "soft"),
+        "vessel_contrast": contrast_retention(result, reference, regions["lung"], spacing_zyx, "lung_vessels"),
+        "soft_contrast": contrast_retention(result, reference, regions["body"], spacing_zyx, "soft_tissue"),
+    }
+
+
+def _rounded(figures: dict) -> dict:
+    return {key: (None if value is None else round(float(value), 4)) for key, value in figures.items()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--realct", required=True, type=Path, help=f"folder holding {VALIDATION_VOLUME}.nrrd")
+    parser.add_argument("--slices", type=int, default=4, help="slices per case (default 4)")
+    bundled = [name for name in MODEL_REGISTRY if bundled_weights_path(name)]
+    parser.add_argument("--methods", nargs="+", default=bundled + list(CLASSICAL_DENOISERS),
+                        choices=list(MODEL_REGISTRY) + list(CLASSICAL_DENOISERS))
+    args = parser.parse_args(argv)
+    if not (args.realct / f"{VALIDATION_VOLUME}.nrrd").is_file():
+        parser.error(f"--realct {args.realct}: no {VALIDATION_VOLUME}.nrrd there")
+    if args.slices < 1:
+        parser.error("--slices must be at least 1")
+    results = {"input": {}}
+    results.update({method: {} for method in args.methods})
+    cases = list(chest_cases(args.realct, args.slices)) + [phantom_case(args.slices)]
+    for name, noisy, reference, grid, regions in cases:
+        regions = regions or regions_of(reference, grid)
+        results["input"][name] = _rounded({**score(noisy, reference, regions, grid), "s_per_slice": 0.0})
+        for method in args.methods:
+            output, seconds = run_method(method, noisy, grid)
+            results[method][name] = _rounded({**score(output, reference, regions, grid), "s_per_slice": seconds})
+            print(f"{name:<26}{method:<11}" + "  ".join(f"{k} {v}" for k, v in results[method][name].items()),
+                  file=sys.stderr, flush=True)
+    columns = ("rmse_body", "rmse_lung", "ssim_lung", "ssim_soft", "vessel_contrast", "soft_contrast",
+               "s_per_slice")
+    header = f"{'case':<24}{'method':<11}" + "".join(f"{c:>16}" for c in columns)
+    print(header)
+    print("-" * len(header))
+    for name, *_ in cases:
+        for method in results:
+            row = results[method][name]
+            cells = "".join(f"{'-' if row[c] is None else format(row[c], '.3f'):>16}" for c in columns)
+            print(f"{name:<24}{method:<11}{cells}")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
