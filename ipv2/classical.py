@@ -91,9 +91,7 @@ def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[flo
     sigma, non-local means' patch size and h = 0.8 sigma); measured with `measure_sigma_hu`
     when None. Every slice is denoised whole, one after another, reporting
     ("denoise (<method>)", done, total) to `monitor`, which raises `Cancelled` between slices
-    once cancel is requested (a BM3D slice runs in compiled code to its end, seconds for
-    512x512; running it in a worker thread would answer sooner, but a process that exits
-    while the library is still at work aborts instead of exiting cleanly). The result's metadata records `denoised_with` (the method) and
+    once cancel is requested. The result's metadata records `denoised_with` (the method) and
     `noise_sigma_hu` (the level used). Voxels below `PADDING_BELOW_HU` (padding outside the
     field of view) are denoised as air (`AIR_HU`) and come out unchanged. `volume` is not
     modified.
@@ -104,6 +102,9 @@ def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[flo
     if sigma is None:
         sigma = measure_sigma_hu(volume)
     monitor = monitor or Monitor()
+    # A BM3D slice runs in compiled code to its end (seconds for 512x512), so a cancel waits for
+    # it. Waiting in a worker thread would answer sooner, but a process that exits while the
+    # library is still at work aborts instead of exiting cleanly.
     # weak_denoise names its stage after IPv2's Remove noise module; here it is a denoise.
     stage = f"denoise ({method})"
     relabelled = Monitor(lambda _stage, done, total: monitor.step(stage, done, total),
