@@ -102,6 +102,9 @@ def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[flo
     if sigma is None:
         sigma = measure_sigma_hu(volume)
     monitor = monitor or Monitor()
+    # A BM3D slice runs in compiled code to its end (seconds for 512x512), so a cancel waits for
+    # it. Waiting in a worker thread would answer sooner, but a process that exits while the
+    # library is still at work aborts instead of exiting cleanly.
     # weak_denoise names its stage after IPv2's Remove noise module; here it is a denoise.
     stage = f"denoise ({method})"
     relabelled = Monitor(lambda _stage, done, total: monitor.step(stage, done, total),
