@@ -126,7 +126,9 @@ def main(argv=None) -> int:
     parser.add_argument("--slices", type=int, default=4, help="slices per case (default 4)")
     bundled = [name for name in MODEL_REGISTRY if bundled_weights_path(name)]
     parser.add_argument("--methods", nargs="+", default=bundled + list(CLASSICAL_DENOISERS),
-                        choices=list(MODEL_REGISTRY) + list(CLASSICAL_DENOISERS))
+                        help="bundled model names, checkpoint files, bm3d, nlm (default: every bundled model, "
+                             "bm3d and nlm)")
+    parser.add_argument("--cases", nargs="+", default=None, help="only these cases (default: all)")
     args = parser.parse_args(argv)
     if not (args.realct / f"{VALIDATION_VOLUME}.nrrd").is_file():
         parser.error(f"--realct {args.realct}: no {VALIDATION_VOLUME}.nrrd there")
@@ -135,6 +137,11 @@ def main(argv=None) -> int:
     results = {"input": {}}
     results.update({method: {} for method in args.methods})
     cases = list(chest_cases(args.realct, args.slices)) + [phantom_case(args.slices)]
+    if args.cases:
+        unknown = set(args.cases) - {case[0] for case in cases}
+        if unknown:
+            parser.error(f"--cases: unknown {', '.join(sorted(unknown))}")
+        cases = [case for case in cases if case[0] in args.cases]
     for name, noisy, reference, grid, regions in cases:
         regions = regions or regions_of(reference, grid)
         results["input"][name] = _rounded({**score(noisy, reference, regions, grid), "s_per_slice": 0.0})
