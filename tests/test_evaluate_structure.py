@@ -42,10 +42,9 @@ def test_retention_is_the_share_of_the_discs_contrast_kept(kind, background_hu, 
     assert contrast_retention(noisy, reference, region, SPACING, kind) == pytest.approx(1.0, abs=0.1)
     blurred = ndimage.gaussian_filter(reference, sigma=(0, 2.0, 2.0))
     assert contrast_retention(blurred, reference, region, SPACING, kind) < 0.7
-    # Every disc pixel is found, and nothing beyond the one-pixel rim that the smoothing blurs.
+    # Every disc pixel is found, and not the rim that the smoothing blurs around it.
     selection = select_structures(reference, region, SPACING, kind)
-    assert (selection.structure & discs).sum() == discs.sum()
-    assert not (selection.structure & ~_grown(discs)).any()
+    np.testing.assert_array_equal(selection.structure, discs)
 
 
 def test_a_noisy_reference_still_finds_its_structures():
@@ -55,7 +54,8 @@ def test_a_noisy_reference_still_finds_its_structures():
     selection = select_structures(noisy_reference, region, SPACING, "lung_vessels")
     assert (selection.structure & discs).sum() > 0.8 * discs.sum()
     assert (selection.structure & ~_grown(discs)).sum() < 0.01 * discs.sum()
-    assert contrast_retention(reference, noisy_reference, region, SPACING, "lung_vessels") == pytest.approx(1.0, abs=0.1)
+    retention = contrast_retention(reference, noisy_reference, region, SPACING, "lung_vessels")
+    assert retention == pytest.approx(1.0, abs=0.1)
 
 
 def test_vessels_are_found_in_the_holes_of_a_lung_mask_thresholded_on_air():

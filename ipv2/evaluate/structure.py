@@ -11,7 +11,11 @@ sizes in mm converted by the pixel spacing:
                                                                   brighter than its
                                                                   surroundings and narrower
                                                                   than the disc)
-    S   = {T > threshold_hu} inside the structure region          (structure pixels)
+    S   = {T > threshold_hu and T >= max(T over the disc) / 2}
+          inside the structure region                             (structure pixels: the
+                                                                  structures' full width at
+                                                                  half maximum, without the
+                                                                  rim the smoothing blurs)
     B   = the background region minus {T > threshold_hu} grown by one pixel
                                                                   (background pixels, off
                                                                   the structures' edges)
@@ -122,6 +126,7 @@ def select_structures(reference: np.ndarray, region: np.ndarray, spacing: Sequen
     smoothed = ndimage.gaussian_filter(reference, sigma=(0.0, spec.detect_sigma_mm / dy, spec.detect_sigma_mm / dx))
     top_hat = smoothed - ndimage.grey_opening(smoothed, footprint=footprint, mode="reflect")
     bright = top_hat > spec.threshold_hu
+    half_maximum = top_hat >= 0.5 * ndimage.grey_dilation(top_hat, footprint=footprint, mode="reflect")
     reach = spec.radius_mm + spec.ring_mm
     if spec.window is None:
         closed = ndimage.binary_closing(region, structure=footprint, border_value=0) | region
@@ -133,7 +138,8 @@ def select_structures(reference: np.ndarray, region: np.ndarray, spacing: Sequen
         structure_region = background_region = region & calm_surroundings
     edge = ndimage.binary_dilation(bright, structure=np.ones((1, 3, 3), dtype=bool))
     box = (1, 2 * int(np.ceil(reach / dy)) + 1, 2 * int(np.ceil(reach / dx)) + 1)
-    return StructureSelection(structure=bright & structure_region, background=background_region & ~edge, box=box)
+    return StructureSelection(structure=bright & half_maximum & structure_region,
+                              background=background_region & ~edge, box=box)
 
 
 def local_contrast(image: np.ndarray, selection: StructureSelection) -> Optional[float]:
