@@ -1,4 +1,5 @@
-"""`ipv2 evaluate`: fidelity per region and noise of a denoised volume, as JSON and a figure."""
+"""`ipv2 evaluate`: fidelity per region, what a reader sees, and noise of a denoised volume,
+as JSON and a figure."""
 
 from __future__ import annotations
 
@@ -50,8 +51,13 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _number(value, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
 def summary_table(report: dict) -> str:
-    """A plain-text table of RMSE / PSNR / SSIM per region and comparison."""
+    """Plain-text tables of RMSE / PSNR / SSIM per region and comparison, noise, the reader
+    figures (contrast kept, windowed SSIM) and the NPS figures."""
     lines = [f"{'comparison':<22}{'region':<12}{'RMSE HU':>9}{'PSNR dB':>9}{'SSIM':>8}"]
     for comparison, regions in report["fidelity"].items():
         for region, figures in regions.items():
@@ -62,6 +68,21 @@ def summary_table(report: dict) -> str:
     lines.append(f"{'noise std (HU)':<22}" + "".join(f"{region:>13}" for region in noise_regions))
     for image, figures in report["noise_std_hu"].items():
         lines.append(f"{image:<22}" + "".join(f"{figures[region]:>13.1f}" for region in noise_regions))
+    lines.append(f"{'reader figures':<22}{'vessels kept':>13}{'soft kept':>13}{'SSIM lung W':>13}{'SSIM soft W':>13}")
+    for comparison in report["fidelity"]:
+        kept = report.get("structure_contrast", {}).get(comparison, {})
+        windowed = report.get("ssim_windowed", {}).get(comparison, {})
+        values = (kept.get("lung_vessels"), kept.get("soft_tissue"), windowed.get("lung"), windowed.get("soft"))
+        lines.append(f"{comparison:<22}" + "".join(f"{_number(value, '.3f'):>13}" for value in values))
+    lines.append(f"{'NPS (flat ROIs)':<22}{'region':<12}{'variance HU2':>13}{'peak c/mm':>11}{'mean c/mm':>11}"
+                 f"{'low/mid/high':>16}")
+    for image, regions in report.get("nps", {}).items():
+        for region, figures in regions.items():
+            if figures is None:
+                continue
+            bands = "/".join(f"{figures['band_power'][band]:.2f}" for band in ("low", "mid", "high"))
+            lines.append(f"{image:<22}{region:<12}{figures['variance_hu2']:>13.0f}"
+                         f"{figures['peak_cycles_per_mm']:>11.3f}{figures['mean_cycles_per_mm']:>11.3f}{bands:>16}")
     for comparison, figures in report.get("distribution", {}).items():
         lines.append(f"{comparison:<22}FID {figures['fid']:.2f}  "
                      f"KID {figures['kid_mean']:.4f} ± {figures['kid_std']:.4f}")

@@ -1,6 +1,7 @@
 """The visual report: chosen slices in lung and mediastinal windows, the regions, the
-differences, and bar charts of the region figures. Drawn with matplotlib's Agg canvas
-(no display needed)."""
+differences, bar charts of the region figures and of what a reader sees (small-structure
+contrast kept, SSIM in the display windows), and the noise power spectra. Drawn with
+matplotlib's Agg canvas (no display needed)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ COMPARISON_NAMES = {
 }
 NOISE_IMAGES = ("input", "prediction", "label", "truth")
 NOISE_REGIONS = ("background", "lung", "soft_tissue")
+READER_FIGURES = (  # (report section, key, bar label)
+    ("structure_contrast", "lung_vessels", "lung vessel\ncontrast kept"),
+    ("structure_contrast", "soft_tissue", "soft-tissue\ncontrast kept"),
+    ("ssim_windowed", "lung", "SSIM in\nlung window"),
+    ("ssim_windowed", "soft", "SSIM in\nsoft window"),
+)
+NPS_REGION_STYLES = {"soft_tissue": "-", "lung": "--"}
 PANEL_INCHES = 2.7
 
 
@@ -79,7 +87,7 @@ def _region_overlay(labels: np.ndarray) -> np.ndarray:
 
 
 def _bar_chart(axis, groups: Dict[str, Dict[str, Optional[float]]], categories: Sequence[str],
-               title: str, ylabel: str) -> None:
+               title: str, ylabel: str, value_format: str = "%.0f") -> None:
     names = [name for name in groups if any(groups[name].get(c) is not None for c in categories)]
     width = 0.8 / max(len(names), 1)
     positions = np.arange(len(categories))
@@ -87,13 +95,48 @@ def _bar_chart(axis, groups: Dict[str, Dict[str, Optional[float]]], categories: 
         values = [groups[name].get(category) for category in categories]
         heights = [np.nan if value is None or not np.isfinite(value) else value for value in values]
         bars = axis.bar(positions + (offset - (len(names) - 1) / 2) * width, heights, width, label=name)
-        axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+        axis.bar_label(bars, fmt=value_format, fontsize=6, padding=1)
     axis.set_xticks(positions, [category.replace("_", " ") for category in categories], fontsize=8)
     axis.set_ylabel(ylabel, fontsize=8)
     axis.set_title(title, fontsize=9)
     axis.tick_params(axis="y", labelsize=7)
     if names:
         axis.legend(fontsize=7, frameon=False)
+
+
+def _reader_groups(report: dict) -> Dict[str, Dict[str, Optional[float]]]:
+    groups = {}
+    for comparison in report.get("fidelity", {}):
+        groups[COMPARISON_NAMES.get(comparison, comparison)] = {
+            label: report.get(section, {}).get(comparison, {}).get(key) for section, key, label in READER_FIGURES}
+    return groups
+
+
+def _nps_chart(axis, spectra: Dict[str, Dict[str, Optional[dict]]]) -> None:
+    """1D NPS curves (log scale, zero frequency left out), one colour per image, one line
+    style per flat region; the legend gives each curve's mean frequency."""
+    present = [name for name in NOISE_IMAGES if spectra.get(name)]
+    drawn = 0
+    for colour, name in enumerate(present):
+        for region, style in NPS_REGION_STYLES.items():
+            figures = spectra[name].get(region)
+            if not figures:
+                continue
+            frequencies = np.asarray(figures["frequencies_cycles_per_mm"])[1:]
+            power = np.asarray(figures["nps"])[1:]
+            shown = "output" if name == "prediction" else name
+            axis.semilogy(frequencies, np.maximum(power, 1e-6), style, color=f"C{colour}", linewidth=1.2,
+                          label=f"{shown} · {region.replace('_', ' ')} · mean {figures['mean_cycles_per_mm']:.2f}")
+            drawn += 1
+    axis.set_title("noise power spectrum in flat regions", fontsize=9)
+    axis.set_xlabel("spatial frequency (cycles/mm)", fontsize=8)
+    axis.set_ylabel("NPS (HU² mm²)", fontsize=8)
+    axis.tick_params(labelsize=7)
+    if drawn:
+        axis.legend(fontsize=6, frameon=False)
+    else:
+        axis.text(0.5, 0.5, "no flat ROI in the label", ha="center", va="center", fontsize=8,
+                  transform=axis.transAxes)
 
 
 def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.ndarray,
@@ -106,7 +149,8 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
     given), then the regions over the label and the output minus the label (lung row), and
     the input minus the output and the output minus the truth (mediastinal row), where the
     needed images exist. The charts show RMSE per region and noise per uniform region from
-    `report` (as made by `evaluate_volumes`).
+    `report` (as made by `evaluate_volumes`), and, where the report has them, a second row:
+    small-structure contrast kept and windowed SSIM per comparison, and the NPS curves.
     """
     prediction = np.asarray(prediction)
     label = np.asarray(label)
@@ -116,7 +160,9 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
     images = [(name, image) for name, image in (("input", input), ("output", prediction), ("label", label),
                                                  ("truth", truth)) if image is not None]
     columns = len(images) + 2
-    rows = 2 * len(slices) + (1 if report else 0)
+    reader_row = bool(report) and any(key in report for key in ("structure_contrast", "ssim_windowed", "nps"))
+    chart_rows = (1 if report else 0) + (1 if reader_row else 0)
+    rows = 2 * len(slices) + chart_rows
     aspect = float(spacing[1]) / float(spacing[0])
     figure = Figure(figsize=(PANEL_INCHES * columns, PANEL_INCHES * rows), dpi=110, layout="constrained")
     grid = figure.add_gridspec(rows, columns)
@@ -152,7 +198,7 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
 
     if report:
         # A nested grid keeps the charts' axis labels from pushing the image columns apart.
-        charts = grid[rows - 1, :].subgridspec(1, 2, wspace=0.08)
+        charts = grid[2 * len(slices), :].subgridspec(1, 2, wspace=0.08)
         rmse_groups = {COMPARISON_NAMES.get(name, name): {region: figures.get("rmse_hu")
                                                           for region, figures in regions.items()}
                        for name, regions in report.get("fidelity", {}).items()}
@@ -162,6 +208,14 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
                         for name in NOISE_IMAGES for figures in [report.get("noise_std_hu", {}).get(name)] if figures}
         _bar_chart(figure.add_subplot(charts[0, 1]), noise_groups, NOISE_REGIONS,
                    "noise std in uniform regions (HU)", "std (HU)")
+    if reader_row:
+        reader_charts = grid[rows - 1, :].subgridspec(1, 2, wspace=0.08)
+        reader_axis = figure.add_subplot(reader_charts[0, 0])
+        _bar_chart(reader_axis, _reader_groups(report), [label for _, _, label in READER_FIGURES],
+                   "what a reader sees: small-structure contrast kept, SSIM in the display windows",
+                   "fraction", value_format="%.2f")
+        reader_axis.axhline(1.0, color="0.5", linewidth=0.8, linestyle=":")
+        _nps_chart(figure.add_subplot(reader_charts[0, 1]), report.get("nps", {}))
     if title:
         figure.suptitle(title, fontsize=11)
     return figure

@@ -1,4 +1,5 @@
-"""The evaluation report: fidelity per region against the label (and the truth), and noise."""
+"""The evaluation report: fidelity per region against the label (and the truth), what a reader
+sees (small-structure contrast, SSIM in the display windows), and noise and its spectrum."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ipv2.errors import InputError
-from ipv2.evaluate import metrics, noise
+from ipv2.evaluate import metrics, noise, nps, structure, windowed
 from ipv2.io.atomic import atomic_output_path
 from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
@@ -84,6 +85,34 @@ def fidelity(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np.ndarr
     return figures
 
 
+def reader_figures(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np.ndarray],
+                   selections: Dict[str, structure.StructureSelection],
+                   reference_contrast: Dict[str, Optional[float]]) -> dict:
+    """SSIM in the lung and soft-tissue windows and small-structure contrast retention of one
+    image against one reference, whose structures (`selections`) are found already."""
+    retention = {}
+    for kind, selection in selections.items():
+        contrast = structure.local_contrast(image, selection) if reference_contrast[kind] else None
+        retention[kind] = None if contrast is None else contrast / reference_contrast[kind]
+    return {
+        "ssim_windowed": {"lung": windowed.windowed_ssim(image, reference, masks["lung"], "lung"),
+                          "soft": windowed.windowed_ssim(image, reference, masks["body"], "soft")},
+        "structure_contrast": retention,
+    }
+
+
+def structures_of(reference: np.ndarray, masks: Dict[str, np.ndarray], spacing_zyx: Sequence[float]):
+    """Structure selections by kind on one reference, and the reference's own contrast (HU)."""
+    regions = {"lung_vessels": masks["lung"], "soft_tissue": masks["body"]}
+    selections = {kind: structure.select_structures(reference, regions[kind], spacing_zyx, kind)
+                  for kind in structure.STRUCTURE_KINDS}
+    contrast = {}
+    for kind, selection in selections.items():
+        value = structure.local_contrast(reference, selection)
+        contrast[kind] = value if value is not None and value > 0 else None
+    return selections, contrast
+
+
 def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Union[np.ndarray, Volume],
                      truth: Optional[ImageLike] = None, spacing: Optional[Sequence[float]] = None, *,
                      input: Optional[ImageLike] = None, data_range: Union[str, float] = "fixed",
@@ -93,6 +122,13 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     prediction, label, truth and input are (z, y, x) HU arrays or Volumes on one voxel grid;
     masks_labelmap holds the regions (0 body, 1 background, 2 lung). `spacing` (x, y, z) mm
     is used for plain arrays. Region figures use only the voxels of their region.
+
+    Besides fidelity and noise: per comparison, `ssim_windowed` {lung, soft} (SSIM in the
+    lung window inside the lung, in the mediastinal window inside the body) and
+    `structure_contrast` {lung_vessels, soft_tissue} (the share of the reference's
+    small-structure contrast kept; see `structure`); per reference (label, truth),
+    `structure` {kind: {pixels, contrast_hu}}; per image, `nps` {region: the figures of
+    `nps.noise_power_spectrum` in ROIs flat in the label, or None}.
     """
     monitor = monitor or Monitor()
     pred_volume = _as_volume(prediction, spacing)
@@ -126,7 +162,7 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
         if "truth" in others:
             comparisons.append(("input_vs_truth", others["input"], others["truth"]))
     images = {"prediction": pred, "label": label_array, **others}
-    total = len(comparisons) + len(images) + 1
+    total = len(comparisons) + len(images) + 2
     done = 0
     monitor.step("evaluate", done, total)
 
@@ -141,9 +177,24 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
                              **({"label_value": int(REGION_LABELS[region])} if region in REGION_LABELS else {})}
                     for region, mask in masks.items()},
         "fidelity": {},
+        "ssim_windowed": {},
+        "structure_contrast": {},
+        "structure": {},
     }
+    # Volume spacing is (x, y, z); the structure and NPS functions take (z, y, x) like the arrays.
+    spacing_zyx = tuple(reversed(pred_volume.spacing))
+    references = {"label": label_array, **({"truth": others["truth"]} if "truth" in others else {})}
+    structures = {name: structures_of(reference, masks, spacing_zyx) for name, reference in references.items()}
+    for name, (selections, contrast) in structures.items():
+        report["structure"][name] = {kind: {"pixels": selections[kind].pixels, "contrast_hu": contrast[kind]}
+                                     for kind in selections}
+    done += 1
+    monitor.step("evaluate", done, total)
     for name, image, reference in comparisons:
         report["fidelity"][name] = fidelity(image, reference, masks, range_hu)
+        reader = reader_figures(image, reference, masks, *structures[name.rsplit("_vs_", 1)[1]])
+        report["ssim_windowed"][name] = reader["ssim_windowed"]
+        report["structure_contrast"][name] = reader["structure_contrast"]
         done += 1
         monitor.step("evaluate", done, total)
 
@@ -152,9 +203,14 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     monitor.step("evaluate", done, total)
     report["noise_uniform_voxels"] = {region: int(np.count_nonzero(mask)) for region, mask in flat.items()}
     report["noise_std_hu"] = {}
+    nps_flat = nps.nps_flat_masks(label_array, masks)
+    report["nps_roi_pixels"] = nps.DEFAULT_ROI
+    report["nps"] = {}
     for name, image in images.items():
         variance = noise.local_variance(image)
         report["noise_std_hu"][name] = {region: noise.noise_std(image, mask, variance) for region, mask in flat.items()}
+        report["nps"][name] = {region: nps.noise_power_spectrum(image, mask, spacing_zyx)
+                               for region, mask in nps_flat.items()}
         done += 1
         monitor.step("evaluate", done, total)
     return report
