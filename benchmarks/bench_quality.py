@@ -50,6 +50,7 @@ DOSES = (0.02, 0.10, 0.25)
 KERNELS = ("standard", "sharp")
 PHANTOM_SEED = 21  # never used by training (bundled validation uses 13, training the real scans)
 CASE_SEED = 7
+PHANTOM_CASE = "phantom_2pct"
 
 
 def _rmse(a, b, region) -> float:
@@ -84,7 +85,7 @@ def phantom_case(slices: int):
     labels = pair.labels.array
     regions = {"lung": np.isin(labels, (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY)),
                "body": labels == LABEL_BODY}
-    return "phantom_2pct", pair.uldct.array, pair.truth.array, pair.uldct.spacing, regions
+    return PHANTOM_CASE, pair.uldct.array, pair.truth.array, pair.uldct.spacing, regions
 
 
 def regions_of(reference: np.ndarray, grid) -> dict:
@@ -136,11 +137,13 @@ def main(argv=None) -> int:
         parser.error("--slices must be at least 1")
     results = {"input": {}}
     results.update({method: {} for method in args.methods})
-    cases = list(chest_cases(args.realct, args.slices)) + [phantom_case(args.slices)]
+    cases = list(chest_cases(args.realct, args.slices))
+    known = [case[0] for case in cases] + [PHANTOM_CASE]
+    if args.cases and set(args.cases) - set(known):
+        parser.error(f"--cases: unknown {', '.join(sorted(set(args.cases) - set(known)))}; known: {', '.join(known)}")
+    if not args.cases or PHANTOM_CASE in args.cases:
+        cases.append(phantom_case(args.slices))
     if args.cases:
-        unknown = set(args.cases) - {case[0] for case in cases}
-        if unknown:
-            parser.error(f"--cases: unknown {', '.join(sorted(unknown))}")
         cases = [case for case in cases if case[0] in args.cases]
     for name, noisy, reference, grid, regions in cases:
         regions = regions or regions_of(reference, grid)
