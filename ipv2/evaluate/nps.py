@@ -104,6 +104,8 @@ def noise_power_spectrum(image: np.ndarray, flat_mask: np.ndarray, spacing: Sequ
         raise InputError(f"NPS: the flat mask's shape {flat_mask.shape} differs from the image's {image.shape}")
     if isinstance(roi, bool) or not isinstance(roi, (int, np.integer)) or roi < MIN_ROI:
         raise InputError(f"NPS: the ROI size must be a whole number of at least {MIN_ROI} pixels, got {roi!r}")
+    if not np.all(np.isfinite(image)):
+        raise InputError("NPS: the image holds NaN or infinite values")
     dy, dx = _in_plane_spacing(spacing)
     corners = roi_corners(flat_mask, int(roi))
     if len(corners) == 0:
