@@ -102,3 +102,5 @@ def test_bad_arguments_are_refused():
         noise_power_spectrum(image, flat[:, :16], SPACING)
     with pytest.raises(InputError, match="volume"):
         noise_power_spectrum(image[0], flat[0], SPACING)
+    with pytest.raises(InputError, match="NaN"):
+        noise_power_spectrum(np.full(image.shape, np.inf), flat, SPACING)

@@ -11,25 +11,25 @@ from ipv2.volume import Volume
 SPACING_XYZ = (0.7, 0.7, 2.0)
 
 
-def _chest(shape=(3, 160, 128), seed=0):
+def _chest(shape=(3, 192, 128), seed=0):
     """Air above a body; two lungs with vessels (discs 600 HU above the parenchyma), small
-    soft-tissue structures (80 HU above fat) in fat below the lungs, and flat muscle."""
+    soft-tissue structures (60 HU above fat) in fat below the lungs, and flat muscle."""
     depth, rows, columns = shape
     yy, xx = np.mgrid[0:rows, 0:columns]
     image = np.full((rows, columns), -1000.0)
-    image[48:] = 40.0
-    lungs = (yy >= 64) & (yy < 124) & (((xx >= 8) & (xx < 56)) | ((xx >= 72) & (xx < 120)))
+    image[64:] = 40.0
+    lungs = (yy >= 80) & (yy < 140) & (((xx >= 8) & (xx < 56)) | ((xx >= 72) & (xx < 120)))
     image[lungs] = -850.0
-    for cy in range(72, 120, 12):
+    for cy in range(88, 136, 12):
         for cx in list(range(14, 56, 12)) + list(range(78, 120, 12)):
             image[(yy - cy) ** 2 + (xx - cx) ** 2 <= 4] = -250.0
-    image[(yy >= 124) & (xx < 40)] = -100.0
-    for cx in (8, 20, 32):
-        image[(yy - 142) ** 2 + (xx - cx) ** 2 <= 6] = -20.0
+    image[(yy >= 140) & (xx < 40)] = -80.0
+    for cy in (152, 164, 176):
+        for cx in (8, 20, 32):
+            image[(yy - cy) ** 2 + (xx - cx) ** 2 <= 6] = 0.0
     labels = np.zeros((rows, columns), dtype=np.uint8)
-    labels[:48] = 1
-    labels[image < -500] = 2
-    labels[:48] = 1
+    labels[image < -500] = 2  # the lung mask, with holes at the vessels
+    labels[:64] = 1
     clean = np.repeat(image[None], depth, axis=0)
     noise = np.random.default_rng(seed).normal(0, 5, clean.shape)
     return clean + noise, np.repeat(labels[None], depth, axis=0)
@@ -53,11 +53,12 @@ def test_reader_figures_score_a_copy_perfectly_and_see_blur_and_noise(tmp_path):
         # The truth here is the label itself: its own retention is 1, noise keeps it, blur loses it.
         assert report["structure_contrast"]["input_vs_truth"][kind] == pytest.approx(1.0, abs=0.1)
         assert report["structure_contrast"]["prediction_vs_label"][kind] < 0.8
-    assert report["structure"]["label"]["lung_vessels"]["contrast_hu"] == pytest.approx(600.0, rel=0.35)
+    assert report["structure"]["label"]["lung_vessels"]["contrast_hu"] == pytest.approx(600.0, rel=0.05)
     for window in ("lung", "soft"):
         assert report["ssim_windowed"]["input_vs_label"][window] < 0.95
         assert report["ssim_windowed"]["prediction_vs_label"][window] < 1.0
 
+    assert report["nps_rois_flat_in"] == "truth"
     assert set(report["nps"]) == {"prediction", "label", "truth", "input"}
     for image in report["nps"].values():
         assert set(image) == {"background", "lung", "soft_tissue"}
@@ -96,6 +97,7 @@ def test_without_structures_or_flat_regions_the_figures_are_null():
     flat = np.where(labels == 2, -850.0, np.where(labels == 1, -1000.0, 40.0))
     flat = flat + np.random.default_rng(2).normal(0, 5, flat.shape)
     report = evaluate_volumes(flat, flat, labels)
+    assert report["nps_rois_flat_in"] == "label"
     assert report["structure_contrast"]["prediction_vs_label"] == {"lung_vessels": None, "soft_tissue": None}
     assert report["structure"]["label"]["lung_vessels"] == {"pixels": 0, "contrast_hu": None}
     assert report["nps"]["prediction"]["lung"] is None  # no 32 x 32 flat patch of lung in 64 x 64

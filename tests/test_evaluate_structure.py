@@ -96,3 +96,5 @@ def test_bad_arguments_are_refused():
         contrast_retention(reference[:, :-1], reference, region, SPACING, "lung_vessels")
     with pytest.raises(InputError, match="region"):
         contrast_retention(reference, reference, region[:1], SPACING, "lung_vessels")
+    with pytest.raises(InputError, match="NaN"):
+        contrast_retention(np.where(region, np.nan, reference), reference, region, SPACING, "lung_vessels")

@@ -61,5 +61,7 @@ def test_empty_region_gives_none_and_bad_arguments_are_refused():
         windowed_ssim(image[:, :-1], image, None, "lung")
     with pytest.raises(InputError, match="region"):
         windowed_ssim(image, image, np.ones((3, 48, 40), dtype=bool), "lung")
+    with pytest.raises(InputError, match="NaN"):
+        windowed_ssim(np.full(image.shape, np.nan), image, None, "lung")
     with pytest.raises(InputError, match="11x11"):
         windowed_ssim(image[:, :8, :8], image[:, :8, :8], None, "soft")

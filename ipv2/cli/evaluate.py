@@ -28,7 +28,10 @@ def data_range_argument(text: str):
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help=HELP, description=HELP + ". Regions come from the masks labelmap written by "
-        "`ipv2 purify` (0 body, 1 background, 2 lung); region figures use only their region's voxels.")
+        "`ipv2 purify` (0 body, 1 background, 2 lung); region figures use only their region's voxels. "
+        "Besides RMSE, PSNR, SSIM and noise it reports the share of small-structure contrast kept (lung "
+        "vessels, soft tissue), SSIM in the lung and soft-tissue windows, and the noise power spectrum of "
+        "flat regions.")
     parser.add_argument("--pred", required=True, metavar="FILE", help="the denoised volume (HU)")
     parser.add_argument("--label", required=True, metavar="FILE",
                         help="the evaluation label, e.g. eval_label.nrrd from `ipv2 purify`")

@@ -128,7 +128,8 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     `structure_contrast` {lung_vessels, soft_tissue} (the share of the reference's
     small-structure contrast kept; see `structure`); per reference (label, truth),
     `structure` {kind: {pixels, contrast_hu}}; per image, `nps` {region: the figures of
-    `nps.noise_power_spectrum` in ROIs flat in the label, or None}.
+    `nps.noise_power_spectrum` in ROIs flat in the truth, or in the label without one, or
+    None}.
     """
     monitor = monitor or Monitor()
     pred_volume = _as_volume(prediction, spacing)
@@ -203,8 +204,12 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     monitor.step("evaluate", done, total)
     report["noise_uniform_voxels"] = {region: int(np.count_nonzero(mask)) for region, mask in flat.items()}
     report["noise_std_hu"] = {}
-    nps_flat = nps.nps_flat_masks(label_array, masks)
+    # ROIs flat in the truth where there is one: the label's body is the NDCT, whose anatomy
+    # breathing has moved, so some ROIs flat in it lie across edges of the prediction's.
+    nps_reference = "truth" if "truth" in others else "label"
+    nps_flat = nps.nps_flat_masks(images[nps_reference], masks)
     report["nps_roi_pixels"] = nps.DEFAULT_ROI
+    report["nps_rois_flat_in"] = nps_reference
     report["nps"] = {}
     for name, image in images.items():
         variance = noise.local_variance(image)

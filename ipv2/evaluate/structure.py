@@ -163,6 +163,9 @@ def _check_arrays(reference: np.ndarray, others: dict) -> None:
     for name, array in others.items():
         if np.shape(array) != shape:
             raise InputError(f"structure contrast: the {name} has shape {np.shape(array)}, not the reference's {shape}")
+    for name, array in (("reference", reference), ("prediction", others["prediction"])):
+        if not np.all(np.isfinite(array)):
+            raise InputError(f"structure contrast: the {name} holds NaN or infinite values")
 
 
 def contrast_retention(prediction: np.ndarray, reference: np.ndarray, region: np.ndarray,

@@ -48,6 +48,9 @@ def windowed_ssim(prediction: np.ndarray, reference: np.ndarray, region: Optiona
     if np.ndim(reference) not in (2, 3) or min(np.shape(reference)[-2:]) < metrics.SSIM_MIN_SIDE:
         raise InputError(f"windowed SSIM: (z, y, x) volumes with slices of at least {metrics.SSIM_MIN_SIDE}x"
                          f"{metrics.SSIM_MIN_SIDE} pixels are needed, got shape {np.shape(reference)}")
+    for name, image in (("prediction", prediction), ("reference", reference)):
+        if not np.all(np.isfinite(image)):
+            raise InputError(f"windowed SSIM: the {name} holds NaN or infinite values")
     if region is not None and not np.any(region):
         return None
     return metrics.masked_mean(windowed_ssim_map(prediction, reference, window), region)
