@@ -203,6 +203,7 @@ class IPv2DenoiseTest(ScriptedLoadableModuleTest):
         from IPv2Lib.SamplePair import SamplePair
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
+        self.assertTrue(Dependencies.ensureAll(installInTesting=True), "the backend's packages are missing")
         self.delayDisplay("Generating the synthetic pair")
         lowDose, _normalDose = SamplePair.load(size=128, slices=8)
         self.delayDisplay("Denoising in a background process")

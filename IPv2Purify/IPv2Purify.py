@@ -204,6 +204,7 @@ class IPv2PurifyTest(ScriptedLoadableModuleTest):
         from IPv2Lib.SamplePair import SamplePair
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
+        self.assertTrue(Dependencies.ensureAll(installInTesting=True), "the backend's packages are missing")
         self.delayDisplay("Generating the synthetic pair")
         lowDose, normalDose = SamplePair.load(size=128, slices=8)
         before = slicer.util.arrayFromVolume(lowDose).copy()
