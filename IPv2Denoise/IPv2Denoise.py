@@ -17,6 +17,7 @@ from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.DenoiseLogic import DEVICES, DenoiseLogic, lossOf
+from IPv2Lib.JobSlot import JobSlot
 
 
 def bundledModelNames():
@@ -63,11 +64,10 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._job = None
-        self._startButton = None
         self._timer = qt.QTimer()
         self._timer.setInterval(100)
-        self._timer.connect("timeout()", self.onPoll)
+        self.jobs = JobSlot(onFinished=self.onFinished, timer=self._timer)
+        self._timer.connect("timeout()", self.jobs.poll)
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -86,8 +86,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.setParameterNode(self.logic.getParameterNode())
 
     def cleanup(self):
-        if self._job is not None:
-            self._job.cancel()
+        self.jobs.cancel()
         self.removeObservers()
 
     def setParameterNode(self, parameterNode: Optional[IPv2DenoiseParameterNode]):
@@ -116,27 +115,22 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                             **callbacks)
 
     def startOrCancel(self, button, makeJob):
-        if self._job is not None:
-            if button is self._startButton:
-                self._job.cancel()
+        if self.jobs.busy:
+            if button is self.jobs.owner[0]:
+                self.jobs.cancel()
                 button.enabled = False
+            else:
+                self.ui.statusLabel.text = _("{title} is running; cancel it first.").format(title=self.jobs.job.title)
             return
         with slicer.util.tryWithErrorDisplay(_("The run could not start."), waitCursor=True):
             if not Dependencies.ensureAll():
                 return
-            callbacks = dict(onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished)
-            self._job = makeJob(callbacks)
-            self._job.start()
-            self._startButton, self._startText = button, button.text
+            # The owner keeps the button and its text, to be put back when the job ends.
+            job = self.jobs.start(makeJob(dict(onProgress=self.onProgress, onLog=self.onLog)), owner=(button, button.text))
             button.text = _("Cancel")
             self.ui.progressBar.setValue(0)
             self.ui.progressBar.show()
-            self.ui.statusLabel.text = _("{title} running...").format(title=self._job.title)
-            self._timer.start()
-
-    def onPoll(self):
-        if self._job is None or self._job.poll():
-            self._timer.stop()
+            self.ui.statusLabel.text = _("{title} running...").format(title=job.title)
 
     def onProgress(self, record):
         self.ui.progressBar.setMaximum(max(int(record.get("total") or 1), 1))
@@ -152,10 +146,10 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if loss is not None:
             self.ui.lossLabel.text = f"{loss:.5g}"
 
-    def onFinished(self, job):
-        self._job = None
+    def onFinished(self, job, owner):
+        button, startText = owner
         self.ui.progressBar.hide()
-        self._startButton.text, self._startButton.enabled = self._startText, True
+        button.text, button.enabled = startText, True
         if job.state == CANCELLED:
             self.ui.statusLabel.text = _("{title} cancelled; nothing was changed.").format(title=job.title)
             return

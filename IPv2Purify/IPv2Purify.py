@@ -17,6 +17,7 @@ from slicer import vtkMRMLScalarVolumeNode
 
 from IPv2Lib.BackendJob import SUCCEEDED, CANCELLED
 from IPv2Lib.Dependencies import Dependencies
+from IPv2Lib.JobSlot import JobSlot
 from IPv2Lib.PurifyLogic import MODES, WEAK_DENOISERS, PurifyLogic, PurifySettings
 
 
@@ -68,10 +69,10 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._job = None
         self._timer = qt.QTimer()
         self._timer.setInterval(100)
-        self._timer.connect("timeout()", self.onPoll)
+        self.jobs = JobSlot(onFinished=self.onFinished, timer=self._timer)
+        self._timer.connect("timeout()", self.jobs.poll)
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -87,8 +88,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
-        if self._job is not None:
-            self._job.cancel()
+        self.jobs.cancel()
         self.removeObservers()
 
     def enter(self):
@@ -125,7 +125,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._checkCanApply()
 
     def _checkCanApply(self, caller=None, event=None):
-        if self._job is not None:
+        if self.jobs.busy:
             return
         ready = bool(self._parameterNode and self._parameterNode.lowDoseVolume and self._parameterNode.normalDoseVolume)
         self.ui.applyButton.enabled = ready
@@ -133,8 +133,8 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.toolTip = _("Purify the pair") if ready else _("Select the uLDCT and the NDCT volumes")
 
     def onApplyButton(self):
-        if self._job is not None:
-            self._job.cancel()
+        if self.jobs.busy:
+            self.jobs.cancel()
             self.ui.applyButton.enabled = False
             self.ui.statusTextEdit.appendPlainText(_("Cancelling..."))
             return
@@ -143,18 +143,12 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 return
             parameters = self._parameterNode
             self.ui.statusTextEdit.clear()
-            self._job = self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
-                                             parameters.settings(), onProgress=self.onProgress,
-                                             onLog=self.ui.statusTextEdit.appendPlainText, onFinished=self.onFinished)
-            self._job.start()
+            self.jobs.start(self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
+                                                 parameters.settings(), onProgress=self.onProgress,
+                                                 onLog=self.ui.statusTextEdit.appendPlainText))
             self.ui.progressBar.setValue(0)
             self.ui.progressBar.show()
             self.ui.applyButton.text = _("Cancel")
-            self._timer.start()
-
-    def onPoll(self):
-        if self._job is None or self._job.poll():
-            self._timer.stop()
 
     def onProgress(self, record):
         total = max(int(record.get("total") or 1), 1)
@@ -162,8 +156,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.progressBar.setValue(int(record.get("done") or 0))
         self.ui.progressBar.setFormat(f"{record.get('stage', '')}: %p%")
 
-    def onFinished(self, job):
-        self._job = None
+    def onFinished(self, job, owner=None):
         self.ui.progressBar.hide()
         if job.state == SUCCEEDED:
             result = job.result
