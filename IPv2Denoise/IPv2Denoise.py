@@ -82,7 +82,13 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.denoiseButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.denoiseButton, self.denoiseJob))
         self.ui.trainButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.trainButton, self.trainJob))
         self.ui.evaluateButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.evaluateButton, self.evaluateJob))
+        # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, lambda *args: self.setParameterNode(None))
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.setParameterNode(self.logic.getParameterNode())
+
+    def onSceneEndClose(self, caller=None, event=None):
+        """The closed scene took the parameter node with it: a new one for the new scene."""
         self.setParameterNode(self.logic.getParameterNode())
 
     def cleanup(self):

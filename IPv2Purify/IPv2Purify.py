@@ -101,6 +101,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._checkCanApply)
 
     def onSceneStartClose(self, caller, event):
+        # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
         self.setParameterNode(None)
 
     def onSceneEndClose(self, caller, event):
@@ -163,7 +164,9 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.statusTextEdit.appendPlainText(_("Done."))
             for line in PurifyLogic.reportLines(result.report):
                 self.ui.statusTextEdit.appendPlainText(line)
-            slicer.util.setSliceViewerLayers(background=self._parameterNode.lowDoseVolume, fit=True)
+            lowDose = self._parameterNode.lowDoseVolume if self._parameterNode else None
+            if lowDose is not None:
+                slicer.util.setSliceViewerLayers(background=lowDose, fit=True)
             result.segmentationNode.GetDisplayNode().SetVisibility(True)
         elif job.state == CANCELLED:
             self.ui.statusTextEdit.appendPlainText(_("Cancelled; the scene was left as it was."))

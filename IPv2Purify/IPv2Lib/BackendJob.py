@@ -4,6 +4,10 @@ The job owns a temporary work folder: inputs are written there, the backend writ
 outputs there, and `importResults(workFolder)` turns them into scene nodes only after the
 backend exited successfully. Cancel or failure removes the folder, so the scene and the
 disk are left as they were.
+
+`resultsWanted()`, when given, is asked at every poll: once it says False (the scene that
+held the inputs was closed), the run is cancelled and nothing is imported, even when the
+backend had already finished.
 """
 
 import shutil
@@ -26,7 +30,8 @@ class BackendJobCancelled(BackendJobError):
 
 class BackendJob:
     def __init__(self, title, prepareInputs, buildArguments, importResults, onProgress=None, onLog=None,
-                 onFinished=None, python=None, environment=None, workFolder=None, processOptions=None):
+                 onFinished=None, python=None, environment=None, workFolder=None, processOptions=None,
+                 resultsWanted=None):
         """
         prepareInputs(workFolder): writes the input files (runs in `start`, before the process).
         buildArguments(workFolder) -> list: the `ipv2` command line after `python -m ipv2`.
@@ -40,6 +45,7 @@ class BackendJob:
         self.onProgress = onProgress
         self.onLog = onLog
         self.onFinished = onFinished
+        self.resultsWanted = resultsWanted
         self.python = python
         self.environment = environment
         self._workFolderParent = workFolder
@@ -74,6 +80,8 @@ class BackendJob:
         """Advances the job; returns True once it finished (see `state`, `result`, `error`)."""
         if self.state != RUNNING:
             return self.finished
+        if self.resultsWanted is not None and not self.process.cancelRequested and not self.resultsWanted():
+            self.process.cancel()
         returnCode = self.process.poll()
         if returnCode is None:
             return False

@@ -13,6 +13,7 @@ from ipv2.io import read_volume, write_labelmap, write_volume
 
 from IPv2Lib.BackendJob import BackendJob
 from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -39,9 +40,10 @@ class DenoiseLogic:
         self.python = python
         self.environment = environment
 
-    def _job(self, title, prepare, arguments, importResults, **callbacks):
+    def _job(self, title, prepare, arguments, importResults, inputNodes=(), **callbacks):
+        """A backend job that is cancelled if `inputNodes` leave the scene (it was closed) before it ends."""
         return BackendJob(title, prepare, arguments, importResults, python=self.python,
-                          environment=self.environment, **callbacks)
+                          environment=self.environment, resultsWanted=inputsInScene(*inputNodes), **callbacks)
 
     # Denoise ---------------------------------------------------------------------------
 
@@ -67,7 +69,7 @@ class DenoiseLogic:
             "Denoising", lambda folder: write_volume(volume, folder / "input.nrrd"),
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
                             folder / "denoised.nrrd", "--device", device, "--progress", "json"],
-            importResults, **callbacks)
+            importResults, inputNodes=[inputNode], **callbacks)
 
     # Train -----------------------------------------------------------------------------
 
@@ -149,7 +151,8 @@ class DenoiseLogic:
             table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
             return table, report, figure
 
-        return self._job("Evaluation", prepare, arguments, importResults, **callbacks)
+        return self._job("Evaluation", prepare, arguments, importResults,
+                         inputNodes=[predictionNode, labelNode, segmentationNode, truthNode], **callbacks)
 
     @staticmethod
     def reportRows(report):

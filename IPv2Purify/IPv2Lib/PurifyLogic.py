@@ -10,6 +10,7 @@ from ipv2.validate import require_dose, require_pair
 
 from IPv2Lib.BackendJob import BackendJob
 from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
 MODES = ("ipv1", "ipv2")
@@ -93,7 +94,8 @@ class PurifyLogic:
             return self.importOutputs(workFolder / "out", lowDoseNode, normalDoseNode, lowDose)
 
         return BackendJob("Purification", prepareInputs, buildArguments, importResults, onProgress=onProgress,
-                          onLog=onLog, onFinished=onFinished, python=self.python, environment=self.environment)
+                          onLog=onLog, onFinished=onFinished, python=self.python, environment=self.environment,
+                          resultsWanted=inputsInScene(lowDoseNode, normalDoseNode))
 
     def importOutputs(self, outputFolder, lowDoseNode, normalDoseNode, lowDose=None):
         """New nodes from the files of `ipv2 purify --out`, checked against the uLDCT's grid."""
