@@ -1,6 +1,7 @@
 """IPv2Denoise: denoise a CT volume, train on purified pairs, evaluate by region."""
 
 import logging
+import os
 from typing import Annotated, Optional
 
 import qt
@@ -92,7 +93,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.setParameterNode(self.logic.getParameterNode())
 
     def cleanup(self):
-        self.jobs.cancel()
+        self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
         self.removeObservers()
 
     def setParameterNode(self, parameterNode: Optional[IPv2DenoiseParameterNode]):
@@ -111,9 +112,13 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         pairs = [(p.trainInputVolume, p.trainTargetVolume)] if p.trainInputVolume and p.trainTargetVolume else []
         folder = self.ui.pairFolderPathLineEdit.currentPath
-        return self.logic.createTrainJob(self.ui.outputCheckpointPathLineEdit.currentPath,
-                                         self.ui.trainModelComboBox.currentText, p.trainSteps, pairNodes=pairs,
-                                         pairFolders=[folder] if folder else [], device=p.device, **callbacks)
+        checkpoint = self.ui.outputCheckpointPathLineEdit.currentPath
+        # A path typed in the field was never confirmed by the save dialog: ask here.
+        overwrite = bool(checkpoint) and os.path.isfile(checkpoint) and slicer.util.confirmOkCancelDisplay(
+            _("{path} already exists. Replace it when training completes?").format(path=checkpoint))
+        return self.logic.createTrainJob(checkpoint, self.ui.trainModelComboBox.currentText, p.trainSteps,
+                                         pairNodes=pairs, pairFolders=[folder] if folder else [], device=p.device,
+                                         overwrite=overwrite, **callbacks)
 
     def evaluateJob(self, callbacks):
         p = self._parameterNode

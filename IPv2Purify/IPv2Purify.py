@@ -88,7 +88,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
-        self.jobs.cancel()
+        self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
         self.removeObservers()
 
     def enter(self):

@@ -82,3 +82,14 @@ def test_the_finish_handler_may_start_the_next_job(tmp_path):
     slot.start(jobs[0])
     waitUntil(lambda: not slot.poll())
     assert [job.state for job in jobs] == [SUCCEEDED, SUCCEEDED]
+
+
+def test_closing_the_module_ends_the_run_and_removes_its_work_folder(tmp_path):
+    finished = []
+    slot = JobSlot(onFinished=lambda job, owner: finished.append(job.state))
+    job, progress = harnessJob(tmp_path / "results", "--steps", "1000", "--step-seconds", "0.05")
+    slot.start(job)
+    waitUntil(lambda: slot.poll() and len(progress) >= 2)
+    assert slot.cancelAndWait(timeoutSeconds=20)
+    assert finished == [CANCELLED] and not slot.busy
+    assert not job.workFolder.exists() and not job.process.running

@@ -9,7 +9,7 @@ import pytest
 import slicer
 
 from ipv2.testing import chest_like
-from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, DenoiseLogic, lossOf
+from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, MISSING_FIGURE, DenoiseLogic, freeFileName, lossOf
 from IPv2Lib.PurifyLogic import (EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE,
                                  PurifyLogic, PurifySettings)
 from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG, RegionSegmentation
@@ -117,6 +117,52 @@ def test_evaluation_report_becomes_a_table(mrmlScene, obliqueCt):
         ["comparison", "region", *FIDELITY_METRICS]
     overall = next(index for index, row in enumerate(rows) if row[1] == "overall")
     assert float(table.GetCellText(overall, 2)) == pytest.approx(10.0, rel=1e-4)  # RMSE of a +10 HU offset
+
+
+def test_a_figure_the_report_lacks_shows_as_a_dash_not_zero(mrmlScene):
+    report = {"fidelity": {"ipv2_label": {"lung": {"rmse_hu": 12.5, "mae_hu": 0.0, "psnr_db": None},
+                                          "overall": {"rmse_hu": 3.0, "mae_hu": 2.0, "psnr_db": 40.0, "ssim": 0.9}}}}
+    table = DenoiseLogic.reportTable(report, "evaluation")
+    lung = [table.GetCellText(0, column) for column in range(table.GetNumberOfColumns())]
+    assert lung == ["ipv2_label", "lung", "12.5", "0", MISSING_FIGURE, MISSING_FIGURE]
+    assert table.GetCellText(1, 5) == "0.9"
+
+
+def test_train_job_refuses_an_existing_checkpoint_unless_told(tmp_path):
+    existing = tmp_path / "model.pt"
+    existing.write_bytes(b"an earlier model")
+    with pytest.raises(ValueError, match="already exists"):
+        DenoiseLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path])
+    with pytest.raises(ValueError, match="is a folder"):
+        DenoiseLogic().createTrainJob(tmp_path, "redcnn", 10, pairFolders=[tmp_path])
+    job = DenoiseLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path], overwrite=True)
+    assert job.state == "pending"
+    assert existing.read_bytes() == b"an earlier model"
+
+
+def test_a_checkpoint_that_appeared_during_training_is_kept(tmp_path):
+    destination = tmp_path / "model.safetensors"
+    job = DenoiseLogic().createTrainJob(destination, "unet", 10, pairFolders=[tmp_path])
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "checkpoint.safetensors").write_bytes(b"new weights")
+    destination.write_bytes(b"written meanwhile")
+    (tmp_path / "model-1.safetensors").write_bytes(b"another")
+    assert job.importResults(work) == tmp_path / "model-2.safetensors"
+    assert destination.read_bytes() == b"written meanwhile"
+    assert (tmp_path / "model-2.safetensors").read_bytes() == b"new weights"
+
+
+def test_free_file_name_keeps_every_suffix(tmp_path):
+    assert freeFileName(tmp_path / "a.seg.nrrd") == tmp_path / "a.seg.nrrd"
+    (tmp_path / "a.seg.nrrd").write_text("x")
+    assert freeFileName(tmp_path / "a.seg.nrrd") == tmp_path / "a-1.seg.nrrd"
+
+
+def test_work_folders_go_to_the_system_temp_folder_outside_slicer():
+    from IPv2Lib.BackendJob import defaultWorkFolderParent
+
+    assert defaultWorkFolderParent() is None  # no slicer.app here; inside Slicer, its temporary folder
 
 
 def test_loss_is_read_from_progress_or_log():

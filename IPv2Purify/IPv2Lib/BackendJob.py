@@ -20,6 +20,16 @@ from IPv2Lib.BackendProcess import EXIT_CANCELLED, BackendProcess
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
 
 
+def defaultWorkFolderParent():
+    """Slicer's temporary folder (its IPv2 subfolder) inside Slicer; None elsewhere (the system's)."""
+    try:
+        import slicer
+
+        return slicer.util.tempDirectory("IPv2", includeDateTime=False)
+    except Exception:  # no Slicer application (PythonSlicer, pytest): no qt, no slicer.app
+        return None
+
+
 class BackendJobError(RuntimeError):
     """The backend failed; the message is the backend's own."""
 
@@ -63,7 +73,8 @@ class BackendJob:
     def start(self):
         if self.state != PENDING:
             raise RuntimeError(f"{self.title} was already started")
-        self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=self._workFolderParent))
+        parent = self._workFolderParent if self._workFolderParent is not None else defaultWorkFolderParent()
+        self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=parent))
         try:
             self.prepareInputs(self.workFolder)
             self.process = BackendProcess(self.buildArguments(self.workFolder), onProgress=self.onProgress,

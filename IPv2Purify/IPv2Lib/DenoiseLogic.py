@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import slicer
-import vtk
 
 from ipv2.io import read_volume, write_labelmap, write_volume
 
@@ -19,6 +18,7 @@ from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 DEVICES = ("auto", "cpu", "cuda")
 LOSS_PATTERN = re.compile(r"\bloss[=:\s]+([-+0-9.eE]+)")
 FIDELITY_METRICS = ("rmse_hu", "mae_hu", "psnr_db", "ssim")
+MISSING_FIGURE = "-"
 
 
 def lossOf(progressRecord=None, logLine=None):
@@ -33,6 +33,19 @@ def lossOf(progressRecord=None, logLine=None):
             except ValueError:
                 return None
     return None
+
+
+def freeFileName(path):
+    """`path` when no file has that name, else the first free "<stem>-<n><suffixes>" beside it."""
+    path = Path(path)
+    if not path.exists():
+        return path
+    suffixes = "".join(path.suffixes)
+    stem = path.name[:len(path.name) - len(suffixes)] if suffixes else path.name
+    number = 1
+    while (path.parent / f"{stem}-{number}{suffixes}").exists():
+        number += 1
+    return path.parent / f"{stem}-{number}{suffixes}"
 
 
 class DenoiseLogic:
@@ -74,14 +87,21 @@ class DenoiseLogic:
     # Train -----------------------------------------------------------------------------
 
     def createTrainJob(self, outputCheckpoint, model, steps, pairNodes=(), pairFolders=(), device="auto",
-                       seed=0, **callbacks):
+                       seed=0, overwrite=False, **callbacks):
         """Trains on purified pairs ((input node, target node) and/or `ipv2 purify` output folders).
 
         The backend writes the checkpoint in the work folder; it is moved to `outputCheckpoint`
-        only when training completed, so a cancelled run leaves no file behind.
+        only when training completed, so a cancelled run leaves no file behind. An existing
+        `outputCheckpoint` is refused unless `overwrite`; one that appeared during training is
+        kept, and the new checkpoint takes the first free name "<stem>-1<suffix>", "-2", ...
+        (the job's result is the path written).
         """
         if not outputCheckpoint:
             raise ValueError("choose where to save the trained checkpoint")
+        if Path(outputCheckpoint).is_dir():
+            raise ValueError(f"checkpoint {outputCheckpoint} is a folder; choose a file name")
+        if Path(outputCheckpoint).exists() and not overwrite:
+            raise ValueError(f"checkpoint {outputCheckpoint} already exists; choose another name or allow replacing it")
         pairNodes = [(inputNode, targetNode) for inputNode, targetNode in pairNodes if inputNode and targetNode]
         pairFolders = [Path(folder) for folder in pairFolders if folder]
         if not pairNodes and not pairFolders:
@@ -111,7 +131,7 @@ class DenoiseLogic:
                     "--device", device, "--out", workFolder / f"checkpoint{extension}", "--progress", "json"]
 
         def importResults(workFolder):
-            destination = Path(outputCheckpoint)
+            destination = Path(outputCheckpoint) if overwrite else freeFileName(Path(outputCheckpoint))
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(workFolder / f"checkpoint{extension}"), str(destination))
             return destination
@@ -165,18 +185,17 @@ class DenoiseLogic:
 
     @staticmethod
     def reportTable(report, name):
-        """A new table node with one row per comparison and region."""
+        """A new table node with one row per comparison and region; a figure the report lacks shows as "-".
+
+        The columns hold text: a number column would show a missing figure as 0.
+        """
         table = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLTableNode", slicer.mrmlScene.GenerateUniqueName(name))
-        for column in ("comparison", "region"):
+        for column in ("comparison", "region", *FIDELITY_METRICS):
             table.AddColumn().SetName(column)
-        for metric in FIDELITY_METRICS:
-            array = vtk.vtkDoubleArray()
-            array.SetName(metric)
-            table.AddColumn(array)
         for row in DenoiseLogic.reportRows(report):
             index = table.AddEmptyRow()
             table.SetCellText(index, 0, row[0])
             table.SetCellText(index, 1, row[1])
             for offset, value in enumerate(row[2:], start=2):
-                table.SetCellText(index, offset, "" if value is None else f"{value:.6g}")
+                table.SetCellText(index, offset, MISSING_FIGURE if not isinstance(value, (int, float)) else f"{value:.6g}")
         return table

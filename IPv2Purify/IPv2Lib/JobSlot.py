@@ -13,6 +13,8 @@ Qt-free: the panel passes its QTimer as `timer` (anything with start() and stop(
 connects the timer's timeout to `poll`.
 """
 
+import time
+
 
 class JobSlot:
     def __init__(self, onFinished=None, timer=None):
@@ -53,6 +55,19 @@ class JobSlot:
         """Asks the running job to stop; it ends (as cancelled) through `poll`."""
         if self.job is not None:
             self.job.cancel()
+
+    def cancelAndWait(self, timeoutSeconds=10.0, pollSeconds=0.05):
+        """Cancels and polls the job to its end (the module is closing: no later poll would come).
+
+        Returns True once the slot is empty; its work folder is then removed.
+        """
+        self.cancel()
+        deadline = time.monotonic() + timeoutSeconds
+        while self.poll():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pollSeconds)
+        return True
 
     def _stopTimer(self):
         if self.timer is not None:
