@@ -14,21 +14,14 @@ from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrappe
 from slicer.util import VTKObservationMixin
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 
+# Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
+
 # IPv2Lib is installed with IPv2Purify; scripted module folders are all on sys.path.
 from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.Dependencies import Dependencies
-from IPv2Lib.DenoiseLogic import DEVICES, DenoiseLogic, lossOf
+from IPv2Lib.DenoiseLogic import DenoiseLogic, lossOf
 from IPv2Lib.JobSlot import JobSlot
-
-
-def bundledModelNames():
-    try:
-        from ipv2.models import DEFAULT_MODEL, MODEL_REGISTRY
-
-        return [DEFAULT_MODEL] + sorted(name for name in MODEL_REGISTRY if name != DEFAULT_MODEL)
-    except Exception as error:  # the backend may not be installed yet: offer the default
-        logging.info(f"IPv2 model list unavailable: {error}")
-        return ["unet"]
 
 
 class IPv2Denoise(ScriptedLoadableModule):
@@ -46,9 +39,12 @@ class IPv2Denoise(ScriptedLoadableModule):
 
 @parameterNodeWrapper
 class IPv2DenoiseParameterNode:
-    # Model and paths are read from their widgets: the model list comes from the backend.
+    # Paths are read from their widgets.
     inputVolume: vtkMRMLScalarVolumeNode
+    model: Annotated[str, Choice(list(DENOISERS))] = DEFAULT_MODEL
+    strength: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
     device: Annotated[str, Choice(list(DEVICES))] = "auto"
+    trainModel: Annotated[str, Choice(list(NETWORKS))] = DEFAULT_MODEL
     trainInputVolume: vtkMRMLScalarVolumeNode
     trainTargetVolume: vtkMRMLScalarVolumeNode
     trainSteps: Annotated[int, WithinRange(1, 1000000)] = 2000
@@ -76,8 +72,6 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.layout.addWidget(uiWidget)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.ui.modelComboBox.addItems(bundledModelNames())
-        self.ui.trainModelComboBox.addItems(bundledModelNames())
         self.ui.progressBar.hide()
         self.logic = IPv2DenoiseLogic()
         self.ui.denoiseButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.denoiseButton, self.denoiseJob))
@@ -105,8 +99,8 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def denoiseJob(self, callbacks):
         p = self._parameterNode
-        model = self.ui.checkpointPathLineEdit.currentPath or self.ui.modelComboBox.currentText
-        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, **callbacks)
+        model = self.ui.checkpointPathLineEdit.currentPath or p.model
+        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, p.strength, **callbacks)
 
     def trainJob(self, callbacks):
         p = self._parameterNode
@@ -116,7 +110,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         # A path typed in the field was never confirmed by the save dialog: ask here.
         overwrite = bool(checkpoint) and os.path.isfile(checkpoint) and slicer.util.confirmOkCancelDisplay(
             _("{path} already exists. Replace it when training completes?").format(path=checkpoint))
-        return self.logic.createTrainJob(checkpoint, self.ui.trainModelComboBox.currentText, p.trainSteps,
+        return self.logic.createTrainJob(checkpoint, p.trainModel, p.trainSteps,
                                          pairNodes=pairs, pairFolders=[folder] if folder else [], device=p.device,
                                          overwrite=overwrite, **callbacks)
 
@@ -192,8 +186,8 @@ class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic):
     def getParameterNode(self):
         return IPv2DenoiseParameterNode(super().getParameterNode())
 
-    def process(self, inputNode, model="unet", device="auto"):
-        return self.createDenoiseJob(inputNode, model, device).run()
+    def process(self, inputNode, model=DEFAULT_MODEL, device="auto", strength=DEFAULT_STRENGTH):
+        return self.createDenoiseJob(inputNode, model, device, strength).run()
 
 
 class IPv2DenoiseTest(ScriptedLoadableModuleTest):

@@ -15,10 +15,12 @@ from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrappe
 from slicer.util import VTKObservationMixin
 from slicer import vtkMRMLScalarVolumeNode
 
+from ipv2.contract import DEFAULT_MODE, DEFAULT_WEAK_DENOISER, MODES, WEAK_DENOISERS
+
 from IPv2Lib.BackendJob import SUCCEEDED, CANCELLED
 from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.JobSlot import JobSlot
-from IPv2Lib.PurifyLogic import MODES, WEAK_DENOISERS, PurifyLogic, PurifySettings
+from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
 
 
 class IPv2Purify(ScriptedLoadableModule):
@@ -50,12 +52,12 @@ class IPv2Purify(ScriptedLoadableModule):
 class IPv2PurifyParameterNode:
     lowDoseVolume: vtkMRMLScalarVolumeNode
     normalDoseVolume: vtkMRMLScalarVolumeNode
-    mode: Annotated[str, Choice(list(MODES))] = "ipv2"
+    mode: Annotated[str, Choice(list(MODES))] = DEFAULT_MODE
     removeBackground: bool = True
     addNoise: bool = True
     dose: Annotated[float, WithinRange(0.005, 1.0)] = 0.02
     seed: Annotated[int, WithinRange(0, 2147483647)] = 0
-    weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = "nlm"
+    weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = DEFAULT_WEAK_DENOISER
 
     def settings(self):
         return PurifySettings(mode=self.mode, removeBackground=self.removeBackground, addNoise=self.addNoise,

@@ -1,7 +1,8 @@
 """Denoise every scan of a folder in Slicer's batch mode, with the modules' own logic.
 
     Slicer --no-splash --no-main-window --python-script Testing/batch_denoise.py \
-        --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--device auto|cpu|cuda]
+        --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--strength low|medium|high] \
+        [--device auto|cpu|cuda]
 
 Each scan (a volume file or a DICOM series folder) gives `<name>_denoised.nrrd` and
 `<name>_regions.seg.nrrd` (Background, Lung parenchyma, Body of the denoised scan). The
@@ -12,6 +13,8 @@ import argparse
 import os
 import sys
 from pathlib import Path
+
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
 
 SCAN_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 
@@ -47,12 +50,14 @@ def parseArguments(argv):
     parser = argparse.ArgumentParser(description="Denoise a folder of CT scans with IPv2.")
     parser.add_argument("--in", dest="inputFolder", required=True, help="folder of scans (files or DICOM folders)")
     parser.add_argument("--out", dest="outputFolder", required=True, help="folder for the results")
-    parser.add_argument("--model", default="unet", help="bundled model name or checkpoint file (default unet)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})")
+    parser.add_argument("--strength", default=DEFAULT_STRENGTH, choices=STRENGTHS)
+    parser.add_argument("--device", default="auto", choices=DEVICES)
     return parser.parse_args(argv)
 
 
-def denoiseScan(path, outputFolder, model, device):
+def denoiseScan(path, outputFolder, model, device, strength=DEFAULT_STRENGTH):
     import slicer
     from ipv2.io import read_volume
     from ipv2.masks import compute_region_masks
@@ -64,7 +69,7 @@ def denoiseScan(path, outputFolder, model, device):
     name = scanName(path)
     scan = read_volume(path)
     inputNode = VolumeNodeConverter.toNewNode(scan, name)
-    denoisedNode = DenoiseLogic().createDenoiseJob(inputNode, model, device).run()
+    denoisedNode = DenoiseLogic().createDenoiseJob(inputNode, model, device, strength).run()
     denoised = VolumeNodeConverter.toVolume(denoisedNode)
     # One scan has no partner: its masks come from the denoised image on both sides.
     masks = compute_region_masks(denoised.array, denoised.array, spacing=denoised.spacing)
@@ -96,7 +101,7 @@ def main(argv):
     failures = 0
     for index, scan in enumerate(scans, start=1):
         try:
-            written = denoiseScan(scan, outputFolder, arguments.model, arguments.device)
+            written = denoiseScan(scan, outputFolder, arguments.model, arguments.device, arguments.strength)
             print(f"[{index}/{len(scans)}] {scan.name}: wrote {', '.join(path.name for path in written)}")
         except Exception as error:
             failures += 1

@@ -165,6 +165,39 @@ def test_work_folders_go_to_the_system_temp_folder_outside_slicer():
     assert defaultWorkFolderParent() is None  # no slicer.app here; inside Slicer, its temporary folder
 
 
+@pytest.mark.parametrize("model", ["unet", "restormer", "bm3d", "nlm"])
+def test_denoise_job_runs_a_named_method_at_the_chosen_strength(mrmlScene, obliqueCt, tmp_path, model):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    job = DenoiseLogic().createDenoiseJob(node, model, "cpu", "high")
+    arguments = [str(argument) for argument in job.buildArguments(tmp_path)]
+    assert arguments[:3] == ["denoise", "--model", model]
+    assert arguments[arguments.index("--strength") + 1] == "high"
+    assert arguments[arguments.index("--device") + 1] == "cpu"
+
+
+def test_denoise_job_takes_a_checkpoint_path_in_either_slash_style(mrmlScene, obliqueCt, tmp_path):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    checkpoint = tmp_path / "trained" / "model.safetensors"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"weights")
+    job = DenoiseLogic().createDenoiseJob(node, checkpoint.as_posix())
+    assert str(job.buildArguments(tmp_path)[2]) == checkpoint.as_posix()
+
+
+@pytest.mark.parametrize("model, strength, message", [
+    ("unet2", "medium", "neither a bundled model"), ("missing/model.pt", "medium", "neither a bundled model"),
+    ("unet", "maximum", "strength 'maximum'")])
+def test_denoise_job_refuses_an_unknown_method_or_strength(mrmlScene, obliqueCt, model, strength, message):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    with pytest.raises(ValueError, match=message):
+        DenoiseLogic().createDenoiseJob(node, model, "auto", strength)
+
+
+def test_a_classical_method_cannot_be_trained(tmp_path):
+    with pytest.raises(ValueError, match="cannot be trained"):
+        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "bm3d", 10, pairFolders=[tmp_path])
+
+
 def test_loss_is_read_from_progress_or_log():
     assert lossOf({"stage": "train", "done": 1, "total": 5, "loss": 0.25}) == 0.25
     assert lossOf(None, "step 10/100 loss=0.0123 lr=1e-4") == pytest.approx(0.0123)

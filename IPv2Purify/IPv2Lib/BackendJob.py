@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from IPv2Lib.BackendProcess import EXIT_CANCELLED, BackendProcess
+from ipv2.contract import EXIT_CANCELLED
+
+from IPv2Lib.BackendProcess import BackendProcess
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
 

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 
+from ipv2.contract import EXIT_CANCELLED
 from ipv2.progress import parse_progress_line
 
 from IPv2Lib.ProcessTree import ProcessTree
@@ -28,7 +29,6 @@ from IPv2Lib.ProcessTree import ProcessTree
 # The backend turns SIGTERM into a clean cancel (exit 130, nothing written); a tree that has
 # not ended after this many seconds is killed, every process of it.
 CANCEL_GRACE_SECONDS = 5.0
-EXIT_CANCELLED = 130
 
 
 def slicerPython():

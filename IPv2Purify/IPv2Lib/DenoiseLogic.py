@@ -1,13 +1,13 @@
 """Denoising, training and evaluation from the scene, each through the backend in a separate process."""
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 import slicer
 
+from ipv2.contract import DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
 from ipv2.io import read_volume, write_labelmap, write_volume
 
 from IPv2Lib.BackendJob import BackendJob
@@ -15,7 +15,6 @@ from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-DEVICES = ("auto", "cpu", "cuda")
 LOSS_PATTERN = re.compile(r"\bloss[=:\s]+([-+0-9.eE]+)")
 FIDELITY_METRICS = ("rmse_hu", "mae_hu", "psnr_db", "ssim")
 MISSING_FIGURE = "-"
@@ -60,16 +59,24 @@ class DenoiseLogic:
 
     # Denoise ---------------------------------------------------------------------------
 
-    def createDenoiseJob(self, inputNode, model, device="auto", **callbacks):
-        """Denoises `inputNode` with a bundled model name or a checkpoint path into a new node."""
+    def createDenoiseJob(self, inputNode, model, device="auto", strength=DEFAULT_STRENGTH, **callbacks):
+        """Denoises `inputNode` into a new node.
+
+        `model`: a network with bundled weights or a classical method (`ipv2.contract.DENOISERS`),
+        else the path of a checkpoint file written by `ipv2 train`. `strength`: one of
+        `STRENGTHS`, passed to `ipv2 denoise --strength`.
+        """
         if inputNode is None:
             raise ValueError("select the volume to denoise")
         if not model:
-            raise ValueError("choose a bundled model or a checkpoint file")
+            raise ValueError("choose a bundled model, a classical method or a checkpoint file")
         if device not in DEVICES:
             raise ValueError(f"device '{device}' is not one of {', '.join(DEVICES)}")
-        if os.path.sep in str(model) and not Path(model).is_file():
-            raise ValueError(f"checkpoint {model}: no such file")
+        if strength not in STRENGTHS:
+            raise ValueError(f"strength '{strength}' is not one of {', '.join(STRENGTHS)}")
+        if model not in DENOISERS and not Path(model).is_file():
+            raise ValueError(f"'{model}' is neither a bundled model or method ({', '.join(DENOISERS)}) "
+                             "nor an existing checkpoint file")
         volume = VolumeNodeConverter.toVolume(inputNode)
 
         def importResults(workFolder):
@@ -81,7 +88,8 @@ class DenoiseLogic:
         return self._job(
             "Denoising", lambda folder: write_volume(volume, folder / "input.nrrd"),
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
-                            folder / "denoised.nrrd", "--device", device, "--progress", "json"],
+                            folder / "denoised.nrrd", "--device", device, "--strength", strength,
+                            "--progress", "json"],
             importResults, inputNodes=[inputNode], **callbacks)
 
     # Train -----------------------------------------------------------------------------
@@ -109,6 +117,8 @@ class DenoiseLogic:
         for folder in pairFolders:
             if not folder.is_dir():
                 raise ValueError(f"training pairs {folder}: no such folder")
+        if model not in NETWORKS:
+            raise ValueError(f"model '{model}' cannot be trained; choose one of {', '.join(NETWORKS)}")
         if int(steps) < 1:
             raise ValueError(f"training steps {steps} must be at least 1")
         pairs = []

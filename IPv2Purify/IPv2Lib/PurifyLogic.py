@@ -4,6 +4,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ipv2.contract import (DEFAULT_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE, MASKS_FILE, MODES, REPORT_FILE,
+                           TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
 from ipv2.io import read_volume, write_volume
 from ipv2.io.volumes import read_labelmap
 from ipv2.validate import require_dose, require_pair
@@ -13,19 +15,14 @@ from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-MODES = ("ipv1", "ipv2")
-WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
-# File names of `ipv2 purify --out DIR`.
-MASKS_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, EVAL_LABEL_FILE, REPORT_FILE = (
-    "masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
 
 
 @dataclass
 class PurifySettings:
-    mode: str = "ipv2"
+    mode: str = DEFAULT_MODE
     removeBackground: bool = True
     addNoise: bool = True
-    weakDenoiser: str = "nlm"
+    weakDenoiser: str = DEFAULT_WEAK_DENOISER
     dose: float = 0.02
     seed: int = 0
     simulateMode: str = "physical"
