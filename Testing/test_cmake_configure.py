@@ -8,6 +8,7 @@ a listed file that does not exist) and a file left out of the install; it is no 
 for building against a Slicer build.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,7 +63,7 @@ def test_extension_configures_and_installs_every_runtime_file(tmp_path):
 
 def test_description_generated_by_cmake_matches_the_s4ext_file(tmp_path):
     configureAndInstall(tmp_path / "build")
-    generated = dict(line.split(" ", 1) for line in (tmp_path / "build" / "IPv2.s4ext").read_text().splitlines())
+    generated = generatedDescription(tmp_path / "build")
     stored = {}
     for line in (REPOSITORY / "IPv2.s4ext").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
@@ -79,3 +80,23 @@ def test_extension_configures_with_slicers_own_macros(tmp_path):
                                     f"-DIPV2_CTK_SOURCE_DIR={os.environ['IPV2_CTK_SOURCE_DIR']}", build=True)
     missing = expectedInstalledFiles() - installedFiles(installed)
     assert not missing, f"not installed: {sorted(missing)}"
+
+
+def generatedDescription(buildFolder):
+    return dict(line.split(" ", 1) for line in (buildFolder / "IPv2.s4ext").read_text().splitlines())
+
+
+def test_every_url_is_the_one_cmake_sets_and_every_image_exists(tmp_path):
+    configureAndInstall(tmp_path / "build")
+    description = generatedDescription(tmp_path / "build")
+    homepage = description["homepage"]
+    filesUrl = homepage.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/"
+    for key in ("iconurl", "screenshoturls"):
+        for url in description[key].split():
+            assert url.startswith(filesUrl), f"{key} {url} is not in the repository"
+            assert (REPOSITORY / url[len(filesUrl):]).is_file(), f"{key} {url} names no file of the repository"
+    catalogEntry = json.loads((REPOSITORY / "ExtensionsIndex" / "IPv2.json").read_text())
+    assert catalogEntry["scm_url"] == homepage + ".git"
+    assert catalogEntry["category"] == description["category"]
+    assert catalogEntry["build_dependencies"] == description["depends"].split()
+    assert f"href='{homepage}'" in (REPOSITORY / "IPv2Purify" / "IPv2Purify.py").read_text()
