@@ -175,6 +175,19 @@ def test_denoise_job_runs_a_named_method_at_the_chosen_strength(mrmlScene, obliq
     assert arguments[arguments.index("--device") + 1] == "cpu"
 
 
+def test_inputs_are_written_uncompressed_and_exactly(mrmlScene, obliqueCt, tmp_path):
+    """Inputs are written on Slicer's main thread: raw, since gzip there freezes the application."""
+    from ipv2.io import read_volume
+
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    DenoiseLogic().createDenoiseJob(node, "unet").prepareInputs(tmp_path)
+    header = (tmp_path / "input.nrrd").read_bytes().split(b"\n\n", 1)[0].decode()
+    assert "encoding: raw" in header
+    written = read_volume(tmp_path / "input.nrrd")
+    assert written.same_geometry(obliqueCt)
+    np.testing.assert_array_equal(written.array, obliqueCt.array.astype(np.float32))
+
+
 def test_denoise_job_takes_a_checkpoint_path_in_either_slash_style(mrmlScene, obliqueCt, tmp_path):
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     checkpoint = tmp_path / "trained" / "model.safetensors"

@@ -15,11 +15,25 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ipv2.contract import EXIT_CANCELLED
+from ipv2.io import write_volume
 
 from IPv2Lib.BackendProcess import BackendProcess
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
+
+
+def writeInputVolume(volume, path, dtype=np.float32):
+    """Writes a job input uncompressed: inputs are written on Slicer's main thread, where gzip
+    costs about 12 times as long (2.2 s against 0.18 s for 512 x 512 x 64 voxels)."""
+    return write_volume(volume, path, dtype=dtype, compress=False)
+
+
+def writeInputLabels(labels, like, path):
+    """A labelmap input on the grid of `like`, uncompressed (see `writeInputVolume`)."""
+    return writeInputVolume(like.with_array(np.asarray(labels)), path, dtype=np.uint8)
 
 
 def defaultWorkFolderParent():

@@ -8,9 +8,9 @@ from pathlib import Path
 import slicer
 
 from ipv2.contract import DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
-from ipv2.io import read_volume, write_labelmap, write_volume
+from ipv2.io import read_volume
 
-from IPv2Lib.BackendJob import BackendJob
+from IPv2Lib.BackendJob import BackendJob, writeInputLabels, writeInputVolume
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -86,7 +86,7 @@ class DenoiseLogic:
             return VolumeNodeConverter.toNewNode(denoised, f"{inputNode.GetName()} denoised", like=inputNode)
 
         return self._job(
-            "Denoising", lambda folder: write_volume(volume, folder / "input.nrrd"),
+            "Denoising", lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
                             folder / "denoised.nrrd", "--device", device, "--strength", strength,
                             "--progress", "json"],
@@ -132,8 +132,8 @@ class DenoiseLogic:
 
         def prepare(workFolder):
             for index, (inputVolume, targetVolume) in enumerate(pairs):
-                write_volume(inputVolume, workFolder / "pairs" / f"scene{index}" / "train_input.nrrd")
-                write_volume(targetVolume, workFolder / "pairs" / f"scene{index}" / "train_target.nrrd")
+                writeInputVolume(inputVolume, workFolder / "pairs" / f"scene{index}" / "train_input.nrrd")
+                writeInputVolume(targetVolume, workFolder / "pairs" / f"scene{index}" / "train_target.nrrd")
 
         def arguments(workFolder):
             folders = [workFolder / "pairs" / f"scene{index}" for index in range(len(pairs))] + pairFolders
@@ -160,11 +160,11 @@ class DenoiseLogic:
         labels = RegionSegmentation.toLabels(segmentationNode, predictionNode)
 
         def prepare(workFolder):
-            write_volume(prediction, workFolder / "prediction.nrrd")
-            write_volume(label, workFolder / "label.nrrd")
-            write_labelmap(labels, prediction, workFolder / "masks.nrrd")
+            writeInputVolume(prediction, workFolder / "prediction.nrrd")
+            writeInputVolume(label, workFolder / "label.nrrd")
+            writeInputLabels(labels, prediction, workFolder / "masks.nrrd")
             if truth is not None:
-                write_volume(truth, workFolder / "truth.nrrd")
+                writeInputVolume(truth, workFolder / "truth.nrrd")
 
         def arguments(workFolder):
             command = ["evaluate", "--pred", workFolder / "prediction.nrrd", "--label", workFolder / "label.nrrd",

@@ -6,11 +6,11 @@ from typing import Optional
 
 from ipv2.contract import (DEFAULT_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE, MASKS_FILE, MODES, REPORT_FILE,
                            TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
-from ipv2.io import read_volume, write_volume
+from ipv2.io import read_volume
 from ipv2.io.volumes import read_labelmap
 from ipv2.validate import require_dose, require_pair
 
-from IPv2Lib.BackendJob import BackendJob
+from IPv2Lib.BackendJob import BackendJob, writeInputVolume
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -80,8 +80,8 @@ class PurifyLogic:
         lowDose, normalDose = self.checkInputs(lowDoseNode, normalDoseNode, settings)
 
         def prepareInputs(workFolder):
-            write_volume(lowDose, workFolder / "uldct.nrrd")
-            write_volume(normalDose, workFolder / "ndct.nrrd")
+            writeInputVolume(lowDose, workFolder / "uldct.nrrd")
+            writeInputVolume(normalDose, workFolder / "ndct.nrrd")
 
         def buildArguments(workFolder):
             return ["purify", "--lq", workFolder / "uldct.nrrd", "--gt", workFolder / "ndct.nrrd",
