@@ -203,8 +203,8 @@ class IPv2DenoiseTest(ScriptedLoadableModuleTest):
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
         self.assertTrue(Dependencies.ensureAll(installInTesting=True), "the backend's packages are missing")
-        self.delayDisplay("Generating the synthetic pair")
-        lowDose, _normalDose = SamplePair.load(size=128, slices=8)
+        self.delayDisplay("Loading the sample pair")
+        lowDose, _normalDose = SamplePair.load()
         self.delayDisplay("Denoising in a background process")
         denoised = IPv2DenoiseLogic().process(lowDose, device="cpu")
         self.assertEqual(denoised.GetName(), f"{lowDose.GetName()} denoised")

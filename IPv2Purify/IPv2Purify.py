@@ -198,13 +198,14 @@ class IPv2PurifyTest(ScriptedLoadableModuleTest):
         self.test_IPv2Purify_samplePair()
 
     def test_IPv2Purify_samplePair(self):
+        import SampleData
         from IPv2Lib.RegionSegmentation import REGION_STYLES
-        from IPv2Lib.SamplePair import SamplePair
+        from IPv2Lib.SamplePair import SAMPLE_NAME
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
         self.assertTrue(Dependencies.ensureAll(installInTesting=True), "the backend's packages are missing")
-        self.delayDisplay("Generating the synthetic pair")
-        lowDose, normalDose = SamplePair.load(size=128, slices=8)
+        self.delayDisplay("Loading the sample pair through Sample Data")
+        lowDose, normalDose = SampleData.SampleDataLogic().downloadSamples(SAMPLE_NAME)
         before = slicer.util.arrayFromVolume(lowDose).copy()
         self.delayDisplay("Purifying in a background process")
         result = IPv2PurifyLogic().process(lowDose, normalDose, PurifySettings(weakDenoiser="tv"))

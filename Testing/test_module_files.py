@@ -44,7 +44,7 @@ def _parameter_node_fields(module: str) -> set:
 
 def _cmake_listed_files(module: str) -> set:
     text = (REPOSITORY / module / "CMakeLists.txt").read_text().replace("${MODULE_NAME}", module)
-    return set(re.findall(r"^\s+([\w/.]+\.(?:py|ui|png|txt))\s*$", text, flags=re.MULTILINE))
+    return set(re.findall(r"^\s+([\w/.]+\.(?:py|ui|png|txt|nrrd))\s*$", text, flags=re.MULTILINE))
 
 
 @pytest.mark.parametrize("module", MODULES)
