@@ -40,7 +40,7 @@ def configureAndInstall(buildFolder, *options, build=False):
 
 def expectedInstalledFiles():
     """What the modules open at run time, relative to the scripted-modules folder."""
-    files = {"IPv2Purify.py", "IPv2Denoise.py", "Resources/requirements.txt"}
+    files = {"IPv2Purify.py", "IPv2Denoise.py", "Scripts/IPv2BatchDenoise.py", "Resources/requirements.txt"}
     files |= {f"Resources/SampleData/{path.name}" for path in (REPOSITORY / "IPv2Purify" / "Resources" / "SampleData").glob("*.nrrd")}
     for module in ("IPv2Purify", "IPv2Denoise"):
         files |= {f"Resources/UI/{module}.ui", f"Resources/Icons/{module}.png"}

@@ -66,6 +66,12 @@ class Dependencies:
     """Checks that Slicer's Python can run the backend; offers to install what is missing."""
 
     @staticmethod
+    def missing():
+        """What keeps the backend from running: the torch problem and the unmet requirements."""
+        problem = torchProblem(installedVersion("torch"))
+        return ([problem] if problem else []) + unmetRequirements(requirementLines())
+
+    @staticmethod
     def ensureTorch(askConfirmation=True):
         """Installs or upgrades torch through the PyTorch extension; True once it satisfies the requirement."""
         problem = torchProblem(installedVersion("torch"))
