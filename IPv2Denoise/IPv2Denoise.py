@@ -133,7 +133,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             # The owner keeps the button and its text, to be put back when the job ends.
             job = self.jobs.start(makeJob(dict(onProgress=self.onProgress, onLog=self.onLog)), owner=(button, button.text))
             button.text = _("Cancel")
-            self.ui.progressBar.setValue(0)
+            self.ui.progressBar.setRange(0, 0)  # busy until the backend reports its first stage
             self.ui.progressBar.show()
             self.ui.statusLabel.text = _("{title} running...").format(title=job.title)
 

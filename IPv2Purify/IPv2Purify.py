@@ -149,7 +149,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.jobs.start(self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
                                                  parameters.settings(), onProgress=self.onProgress,
                                                  onLog=self.ui.statusTextEdit.appendPlainText))
-            self.ui.progressBar.setValue(0)
+            self.ui.progressBar.setRange(0, 0)  # busy until the backend reports its first stage
             self.ui.progressBar.show()
             self.ui.applyButton.text = _("Cancel")
 
