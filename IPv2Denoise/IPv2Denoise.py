@@ -1,6 +1,7 @@
 """IPv2Denoise: denoise a CT volume, train on purified pairs, evaluate by region."""
 
 import logging
+import os
 from typing import Annotated, Optional
 
 import qt
@@ -13,20 +14,14 @@ from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrappe
 from slicer.util import VTKObservationMixin
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 
+# Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
+
 # IPv2Lib is installed with IPv2Purify; scripted module folders are all on sys.path.
 from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.Dependencies import Dependencies
-from IPv2Lib.DenoiseLogic import DEVICES, DenoiseLogic, lossOf
-
-
-def bundledModelNames():
-    try:
-        from ipv2.models import DEFAULT_MODEL, MODEL_REGISTRY
-
-        return [DEFAULT_MODEL] + sorted(name for name in MODEL_REGISTRY if name != DEFAULT_MODEL)
-    except Exception as error:  # the backend may not be installed yet: offer the default
-        logging.info(f"IPv2 model list unavailable: {error}")
-        return ["unet"]
+from IPv2Lib.DenoiseLogic import DenoiseLogic, lossOf
+from IPv2Lib.JobSlot import JobSlot
 
 
 class IPv2Denoise(ScriptedLoadableModule):
@@ -44,9 +39,12 @@ class IPv2Denoise(ScriptedLoadableModule):
 
 @parameterNodeWrapper
 class IPv2DenoiseParameterNode:
-    # Model and paths are read from their widgets: the model list comes from the backend.
+    # Paths are read from their widgets.
     inputVolume: vtkMRMLScalarVolumeNode
+    model: Annotated[str, Choice(list(DENOISERS))] = DEFAULT_MODEL
+    strength: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
     device: Annotated[str, Choice(list(DEVICES))] = "auto"
+    trainModel: Annotated[str, Choice(list(NETWORKS))] = DEFAULT_MODEL
     trainInputVolume: vtkMRMLScalarVolumeNode
     trainTargetVolume: vtkMRMLScalarVolumeNode
     trainSteps: Annotated[int, WithinRange(1, 1000000)] = 2000
@@ -63,11 +61,10 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._job = None
-        self._startButton = None
         self._timer = qt.QTimer()
         self._timer.setInterval(100)
-        self._timer.connect("timeout()", self.onPoll)
+        self.jobs = JobSlot(onFinished=self.onFinished, timer=self._timer)
+        self._timer.connect("timeout()", self.jobs.poll)
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -75,19 +72,22 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.layout.addWidget(uiWidget)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.ui.modelComboBox.addItems(bundledModelNames())
-        self.ui.trainModelComboBox.addItems(bundledModelNames())
         self.ui.progressBar.hide()
         self.logic = IPv2DenoiseLogic()
         self.ui.denoiseButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.denoiseButton, self.denoiseJob))
         self.ui.trainButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.trainButton, self.trainJob))
         self.ui.evaluateButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.evaluateButton, self.evaluateJob))
+        # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, lambda *args: self.setParameterNode(None))
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.setParameterNode(self.logic.getParameterNode())
+
+    def onSceneEndClose(self, caller=None, event=None):
+        """The closed scene took the parameter node with it: a new one for the new scene."""
         self.setParameterNode(self.logic.getParameterNode())
 
     def cleanup(self):
-        if self._job is not None:
-            self._job.cancel()
+        self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
         self.removeObservers()
 
     def setParameterNode(self, parameterNode: Optional[IPv2DenoiseParameterNode]):
@@ -99,16 +99,20 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def denoiseJob(self, callbacks):
         p = self._parameterNode
-        model = self.ui.checkpointPathLineEdit.currentPath or self.ui.modelComboBox.currentText
-        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, **callbacks)
+        model = self.ui.checkpointPathLineEdit.currentPath or p.model
+        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, p.strength, **callbacks)
 
     def trainJob(self, callbacks):
         p = self._parameterNode
         pairs = [(p.trainInputVolume, p.trainTargetVolume)] if p.trainInputVolume and p.trainTargetVolume else []
         folder = self.ui.pairFolderPathLineEdit.currentPath
-        return self.logic.createTrainJob(self.ui.outputCheckpointPathLineEdit.currentPath,
-                                         self.ui.trainModelComboBox.currentText, p.trainSteps, pairNodes=pairs,
-                                         pairFolders=[folder] if folder else [], device=p.device, **callbacks)
+        checkpoint = self.ui.outputCheckpointPathLineEdit.currentPath
+        # A path typed in the field was never confirmed by the save dialog: ask here.
+        overwrite = bool(checkpoint) and os.path.isfile(checkpoint) and slicer.util.confirmOkCancelDisplay(
+            _("{path} already exists. Replace it when training completes?").format(path=checkpoint))
+        return self.logic.createTrainJob(checkpoint, p.trainModel, p.trainSteps,
+                                         pairNodes=pairs, pairFolders=[folder] if folder else [], device=p.device,
+                                         overwrite=overwrite, **callbacks)
 
     def evaluateJob(self, callbacks):
         p = self._parameterNode
@@ -116,27 +120,22 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                             **callbacks)
 
     def startOrCancel(self, button, makeJob):
-        if self._job is not None:
-            if button is self._startButton:
-                self._job.cancel()
+        if self.jobs.busy:
+            if button is self.jobs.owner[0]:
+                self.jobs.cancel()
                 button.enabled = False
+            else:
+                self.ui.statusLabel.text = _("{title} is running; cancel it first.").format(title=self.jobs.job.title)
             return
         with slicer.util.tryWithErrorDisplay(_("The run could not start."), waitCursor=True):
             if not Dependencies.ensureAll():
                 return
-            callbacks = dict(onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished)
-            self._job = makeJob(callbacks)
-            self._job.start()
-            self._startButton, self._startText = button, button.text
+            # The owner keeps the button and its text, to be put back when the job ends.
+            job = self.jobs.start(makeJob(dict(onProgress=self.onProgress, onLog=self.onLog)), owner=(button, button.text))
             button.text = _("Cancel")
-            self.ui.progressBar.setValue(0)
+            self.ui.progressBar.setRange(0, 0)  # busy until the backend reports its first stage
             self.ui.progressBar.show()
-            self.ui.statusLabel.text = _("{title} running...").format(title=self._job.title)
-            self._timer.start()
-
-    def onPoll(self):
-        if self._job is None or self._job.poll():
-            self._timer.stop()
+            self.ui.statusLabel.text = _("{title} running...").format(title=job.title)
 
     def onProgress(self, record):
         self.ui.progressBar.setMaximum(max(int(record.get("total") or 1), 1))
@@ -152,10 +151,10 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if loss is not None:
             self.ui.lossLabel.text = f"{loss:.5g}"
 
-    def onFinished(self, job):
-        self._job = None
+    def onFinished(self, job, owner):
+        button, startText = owner
         self.ui.progressBar.hide()
-        self._startButton.text, self._startButton.enabled = self._startText, True
+        button.text, button.enabled = startText, True
         if job.state == CANCELLED:
             self.ui.statusLabel.text = _("{title} cancelled; nothing was changed.").format(title=job.title)
             return
@@ -187,8 +186,8 @@ class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic):
     def getParameterNode(self):
         return IPv2DenoiseParameterNode(super().getParameterNode())
 
-    def process(self, inputNode, model="unet", device="auto"):
-        return self.createDenoiseJob(inputNode, model, device).run()
+    def process(self, inputNode, model=DEFAULT_MODEL, device="auto", strength=DEFAULT_STRENGTH):
+        return self.createDenoiseJob(inputNode, model, device, strength).run()
 
 
 class IPv2DenoiseTest(ScriptedLoadableModuleTest):
@@ -203,8 +202,9 @@ class IPv2DenoiseTest(ScriptedLoadableModuleTest):
         from IPv2Lib.SamplePair import SamplePair
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-        self.delayDisplay("Generating the synthetic pair")
-        lowDose, _normalDose = SamplePair.load(size=128, slices=8)
+        self.assertTrue(Dependencies.ensureAll(installInTesting=True), "the backend's packages are missing")
+        self.delayDisplay("Loading the sample pair")
+        lowDose, _normalDose = SamplePair.load()
         self.delayDisplay("Denoising in a background process")
         denoised = IPv2DenoiseLogic().process(lowDose, device="cpu")
         self.assertEqual(denoised.GetName(), f"{lowDose.GetName()} denoised")

@@ -15,9 +15,12 @@ from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrappe
 from slicer.util import VTKObservationMixin
 from slicer import vtkMRMLScalarVolumeNode
 
+from ipv2.contract import DEFAULT_MODE, DEFAULT_WEAK_DENOISER, MODES, WEAK_DENOISERS
+
 from IPv2Lib.BackendJob import SUCCEEDED, CANCELLED
 from IPv2Lib.Dependencies import Dependencies
-from IPv2Lib.PurifyLogic import MODES, WEAK_DENOISERS, PurifyLogic, PurifySettings
+from IPv2Lib.JobSlot import JobSlot
+from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
 
 
 class IPv2Purify(ScriptedLoadableModule):
@@ -49,12 +52,12 @@ class IPv2Purify(ScriptedLoadableModule):
 class IPv2PurifyParameterNode:
     lowDoseVolume: vtkMRMLScalarVolumeNode
     normalDoseVolume: vtkMRMLScalarVolumeNode
-    mode: Annotated[str, Choice(list(MODES))] = "ipv2"
+    mode: Annotated[str, Choice(list(MODES))] = DEFAULT_MODE
     removeBackground: bool = True
     addNoise: bool = True
     dose: Annotated[float, WithinRange(0.005, 1.0)] = 0.02
     seed: Annotated[int, WithinRange(0, 2147483647)] = 0
-    weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = "nlm"
+    weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = DEFAULT_WEAK_DENOISER
 
     def settings(self):
         return PurifySettings(mode=self.mode, removeBackground=self.removeBackground, addNoise=self.addNoise,
@@ -68,10 +71,10 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._job = None
         self._timer = qt.QTimer()
         self._timer.setInterval(100)
-        self._timer.connect("timeout()", self.onPoll)
+        self.jobs = JobSlot(onFinished=self.onFinished, timer=self._timer)
+        self._timer.connect("timeout()", self.jobs.poll)
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -87,8 +90,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self):
-        if self._job is not None:
-            self._job.cancel()
+        self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
         self.removeObservers()
 
     def enter(self):
@@ -101,6 +103,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._checkCanApply)
 
     def onSceneStartClose(self, caller, event):
+        # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
         self.setParameterNode(None)
 
     def onSceneEndClose(self, caller, event):
@@ -125,7 +128,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._checkCanApply()
 
     def _checkCanApply(self, caller=None, event=None):
-        if self._job is not None:
+        if self.jobs.busy:
             return
         ready = bool(self._parameterNode and self._parameterNode.lowDoseVolume and self._parameterNode.normalDoseVolume)
         self.ui.applyButton.enabled = ready
@@ -133,8 +136,8 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.toolTip = _("Purify the pair") if ready else _("Select the uLDCT and the NDCT volumes")
 
     def onApplyButton(self):
-        if self._job is not None:
-            self._job.cancel()
+        if self.jobs.busy:
+            self.jobs.cancel()
             self.ui.applyButton.enabled = False
             self.ui.statusTextEdit.appendPlainText(_("Cancelling..."))
             return
@@ -143,18 +146,12 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 return
             parameters = self._parameterNode
             self.ui.statusTextEdit.clear()
-            self._job = self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
-                                             parameters.settings(), onProgress=self.onProgress,
-                                             onLog=self.ui.statusTextEdit.appendPlainText, onFinished=self.onFinished)
-            self._job.start()
-            self.ui.progressBar.setValue(0)
+            self.jobs.start(self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
+                                                 parameters.settings(), onProgress=self.onProgress,
+                                                 onLog=self.ui.statusTextEdit.appendPlainText))
+            self.ui.progressBar.setRange(0, 0)  # busy until the backend reports its first stage
             self.ui.progressBar.show()
             self.ui.applyButton.text = _("Cancel")
-            self._timer.start()
-
-    def onPoll(self):
-        if self._job is None or self._job.poll():
-            self._timer.stop()
 
     def onProgress(self, record):
         total = max(int(record.get("total") or 1), 1)
@@ -162,15 +159,16 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.progressBar.setValue(int(record.get("done") or 0))
         self.ui.progressBar.setFormat(f"{record.get('stage', '')}: %p%")
 
-    def onFinished(self, job):
-        self._job = None
+    def onFinished(self, job, owner=None):
         self.ui.progressBar.hide()
         if job.state == SUCCEEDED:
             result = job.result
             self.ui.statusTextEdit.appendPlainText(_("Done."))
             for line in PurifyLogic.reportLines(result.report):
                 self.ui.statusTextEdit.appendPlainText(line)
-            slicer.util.setSliceViewerLayers(background=self._parameterNode.lowDoseVolume, fit=True)
+            lowDose = self._parameterNode.lowDoseVolume if self._parameterNode else None
+            if lowDose is not None:
+                slicer.util.setSliceViewerLayers(background=lowDose, fit=True)
             result.segmentationNode.GetDisplayNode().SetVisibility(True)
         elif job.state == CANCELLED:
             self.ui.statusTextEdit.appendPlainText(_("Cancelled; the scene was left as it was."))
@@ -200,12 +198,14 @@ class IPv2PurifyTest(ScriptedLoadableModuleTest):
         self.test_IPv2Purify_samplePair()
 
     def test_IPv2Purify_samplePair(self):
+        import SampleData
         from IPv2Lib.RegionSegmentation import REGION_STYLES
-        from IPv2Lib.SamplePair import SamplePair
+        from IPv2Lib.SamplePair import SAMPLE_NAME
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-        self.delayDisplay("Generating the synthetic pair")
-        lowDose, normalDose = SamplePair.load(size=128, slices=8)
+        self.assertTrue(Dependencies.ensureAll(installInTesting=True), "the backend's packages are missing")
+        self.delayDisplay("Loading the sample pair through Sample Data")
+        lowDose, normalDose = SampleData.SampleDataLogic().downloadSamples(SAMPLE_NAME)
         before = slicer.util.arrayFromVolume(lowDose).copy()
         self.delayDisplay("Purifying in a background process")
         result = IPv2PurifyLogic().process(lowDose, normalDose, PurifySettings(weakDenoiser="tv"))

@@ -44,7 +44,7 @@ def _parameter_node_fields(module: str) -> set:
 
 def _cmake_listed_files(module: str) -> set:
     text = (REPOSITORY / module / "CMakeLists.txt").read_text().replace("${MODULE_NAME}", module)
-    return set(re.findall(r"^\s+([\w/.]+\.(?:py|ui|png|txt))\s*$", text, flags=re.MULTILINE))
+    return set(re.findall(r"^\s+([\w/.]+\.(?:py|ui|png|txt|nrrd))\s*$", text, flags=re.MULTILINE))
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -81,3 +81,14 @@ def test_module_resources_exist_and_are_listed(module):
         assert name in listed, f"{module}/CMakeLists.txt does not list {name}"
     for name in listed:
         assert (REPOSITORY / module / name).is_file(), f"{module}/CMakeLists.txt lists missing {name}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_widgets_take_a_new_parameter_node_after_close_scene(module):
+    """File > Close Scene removes the parameter node; a widget that does not take a new one stops working."""
+    tree = ast.parse((REPOSITORY / module / f"{module}.py").read_text())
+    widget = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == f"{module}Widget")
+    methods = {node.name: ast.unparse(node) for node in widget.body if isinstance(node, ast.FunctionDef)}
+    observed = re.findall(r"EndCloseEvent, self\.(\w+)", methods["setup"])
+    assert observed, f"{module}Widget does not observe the end of Close Scene"
+    assert "getParameterNode()" in methods[observed[0]] or "initializeParameterNode()" in methods[observed[0]]

@@ -9,7 +9,7 @@ import pytest
 import slicer
 
 from ipv2.testing import chest_like
-from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, DenoiseLogic, lossOf
+from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, MISSING_FIGURE, DenoiseLogic, freeFileName, lossOf
 from IPv2Lib.PurifyLogic import (EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE,
                                  PurifyLogic, PurifySettings)
 from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG, RegionSegmentation
@@ -117,6 +117,98 @@ def test_evaluation_report_becomes_a_table(mrmlScene, obliqueCt):
         ["comparison", "region", *FIDELITY_METRICS]
     overall = next(index for index, row in enumerate(rows) if row[1] == "overall")
     assert float(table.GetCellText(overall, 2)) == pytest.approx(10.0, rel=1e-4)  # RMSE of a +10 HU offset
+
+
+def test_a_figure_the_report_lacks_shows_as_a_dash_not_zero(mrmlScene):
+    report = {"fidelity": {"ipv2_label": {"lung": {"rmse_hu": 12.5, "mae_hu": 0.0, "psnr_db": None},
+                                          "overall": {"rmse_hu": 3.0, "mae_hu": 2.0, "psnr_db": 40.0, "ssim": 0.9}}}}
+    table = DenoiseLogic.reportTable(report, "evaluation")
+    lung = [table.GetCellText(0, column) for column in range(table.GetNumberOfColumns())]
+    assert lung == ["ipv2_label", "lung", "12.5", "0", MISSING_FIGURE, MISSING_FIGURE]
+    assert table.GetCellText(1, 5) == "0.9"
+
+
+def test_train_job_refuses_an_existing_checkpoint_unless_told(tmp_path):
+    existing = tmp_path / "model.pt"
+    existing.write_bytes(b"an earlier model")
+    with pytest.raises(ValueError, match="already exists"):
+        DenoiseLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path])
+    with pytest.raises(ValueError, match="is a folder"):
+        DenoiseLogic().createTrainJob(tmp_path, "redcnn", 10, pairFolders=[tmp_path])
+    job = DenoiseLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path], overwrite=True)
+    assert job.state == "pending"
+    assert existing.read_bytes() == b"an earlier model"
+
+
+def test_a_checkpoint_that_appeared_during_training_is_kept(tmp_path):
+    destination = tmp_path / "model.safetensors"
+    job = DenoiseLogic().createTrainJob(destination, "unet", 10, pairFolders=[tmp_path])
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "checkpoint.safetensors").write_bytes(b"new weights")
+    destination.write_bytes(b"written meanwhile")
+    (tmp_path / "model-1.safetensors").write_bytes(b"another")
+    assert job.importResults(work) == tmp_path / "model-2.safetensors"
+    assert destination.read_bytes() == b"written meanwhile"
+    assert (tmp_path / "model-2.safetensors").read_bytes() == b"new weights"
+
+
+def test_free_file_name_keeps_every_suffix(tmp_path):
+    assert freeFileName(tmp_path / "a.seg.nrrd") == tmp_path / "a.seg.nrrd"
+    (tmp_path / "a.seg.nrrd").write_text("x")
+    assert freeFileName(tmp_path / "a.seg.nrrd") == tmp_path / "a-1.seg.nrrd"
+
+
+def test_work_folders_go_to_the_system_temp_folder_outside_slicer():
+    from IPv2Lib.BackendJob import defaultWorkFolderParent
+
+    assert defaultWorkFolderParent() is None  # no slicer.app here; inside Slicer, its temporary folder
+
+
+@pytest.mark.parametrize("model", ["unet", "restormer", "bm3d", "nlm"])
+def test_denoise_job_runs_a_named_method_at_the_chosen_strength(mrmlScene, obliqueCt, tmp_path, model):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    job = DenoiseLogic().createDenoiseJob(node, model, "cpu", "high")
+    arguments = [str(argument) for argument in job.buildArguments(tmp_path)]
+    assert arguments[:3] == ["denoise", "--model", model]
+    assert arguments[arguments.index("--strength") + 1] == "high"
+    assert arguments[arguments.index("--device") + 1] == "cpu"
+
+
+def test_inputs_are_written_uncompressed_and_exactly(mrmlScene, obliqueCt, tmp_path):
+    """Inputs are written on Slicer's main thread: raw, since gzip there freezes the application."""
+    from ipv2.io import read_volume
+
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    DenoiseLogic().createDenoiseJob(node, "unet").prepareInputs(tmp_path)
+    header = (tmp_path / "input.nrrd").read_bytes().split(b"\n\n", 1)[0].decode()
+    assert "encoding: raw" in header
+    written = read_volume(tmp_path / "input.nrrd")
+    assert written.same_geometry(obliqueCt)
+    np.testing.assert_array_equal(written.array, obliqueCt.array.astype(np.float32))
+
+
+def test_denoise_job_takes_a_checkpoint_path_in_either_slash_style(mrmlScene, obliqueCt, tmp_path):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    checkpoint = tmp_path / "trained" / "model.safetensors"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"weights")
+    job = DenoiseLogic().createDenoiseJob(node, checkpoint.as_posix())
+    assert str(job.buildArguments(tmp_path)[2]) == checkpoint.as_posix()
+
+
+@pytest.mark.parametrize("model, strength, message", [
+    ("unet2", "medium", "neither a bundled model"), ("missing/model.pt", "medium", "neither a bundled model"),
+    ("unet", "maximum", "strength 'maximum'")])
+def test_denoise_job_refuses_an_unknown_method_or_strength(mrmlScene, obliqueCt, model, strength, message):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    with pytest.raises(ValueError, match=message):
+        DenoiseLogic().createDenoiseJob(node, model, "auto", strength)
+
+
+def test_a_classical_method_cannot_be_trained(tmp_path):
+    with pytest.raises(ValueError, match="cannot be trained"):
+        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "bm3d", 10, pairFolders=[tmp_path])
 
 
 def test_loss_is_read_from_progress_or_log():

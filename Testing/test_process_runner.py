@@ -20,8 +20,11 @@ def harnessEnvironment():
     return environment
 
 
-def harnessJob(destination, *extra, importResults=None, **options):
-    """A job running the slow writer into its work folder, then moving the result to `destination`."""
+def harnessJob(destination, *extra, importResults=None, launcher=(), workFolder=None, **options):
+    """A job running the slow writer into its work folder, then moving the result to `destination`.
+
+    `launcher`: the options of launcher_like_wrapper, to run the slow writer as its child.
+    """
     progress = []
 
     def importInto(workFolder):
@@ -32,9 +35,11 @@ def harnessJob(destination, *extra, importResults=None, **options):
 
     job = BackendJob(
         "slow writer", prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
-        buildArguments=lambda folder: ["--out", folder / "out", "--progress", "json", *extra],
+        buildArguments=lambda folder: [*launcher, *([HARNESS] if launcher else []), "--out", folder / "out",
+                                       "--progress", "json", *extra],
         importResults=importResults or importInto, onProgress=progress.append, python=sys.executable,
-        environment=harnessEnvironment(), processOptions={"module": HARNESS, **options})
+        environment=harnessEnvironment(), workFolder=workFolder,
+        processOptions={"module": "launcher_like_wrapper" if launcher else HARNESS, **options})
     return job, progress
 
 
@@ -139,3 +144,64 @@ def test_runs_the_real_backend_command_line():
     import ipv2
 
     assert lines == [f"ipv2 {ipv2.__version__}"]
+
+
+# Slicer's launcher -------------------------------------------------------------------
+
+
+def workerPid(pidFile, job):
+    waitUntil(lambda: pidFile.is_file() and pidFile.read_text().strip(), job=job)
+    return int(pidFile.read_text())
+
+
+def finishedWhile(job, *pids):
+    """Polls the job to its end; returns which of `pids` were alive at the moment it ended."""
+    waitUntil(job.poll, timeoutSeconds=30)
+    return [pid for pid in pids if processAlive(pid)]
+
+
+def test_launcher_runs_the_backend_as_its_child_to_success(tmp_path):
+    destination = tmp_path / "results"
+    job, progress = harnessJob(destination, "--steps", "3", launcher=["--worker-pid-file", tmp_path / "worker.pid"])
+    assert job.run(pollSeconds=0.02) == ["part0.txt", "part1.txt", "part2.txt", "result.txt"]
+    assert [record["done"] for record in progress] == [0, 1, 2, 3]
+    assert (destination / "imported.txt").is_file()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGTERM and process groups are POSIX")
+@pytest.mark.parametrize("ownGroup", [False, True], ids=["worker in the launcher's group", "worker in its own group"])
+def test_cancel_ends_the_launchers_child_before_the_work_folder_goes(tmp_path, ownGroup):
+    destination, work = tmp_path / "results", tmp_path / "work"
+    work.mkdir()
+    pidFile = tmp_path / "worker.pid"
+    launcher = ["--worker-pid-file", pidFile] + (["--worker-own-group"] if ownGroup else [])
+    job, progress = harnessJob(destination, "--steps", "1000", "--step-seconds", "0.05", launcher=launcher,
+                               workFolder=work)
+    job.start()
+    worker = workerPid(pidFile, job)
+    waitUntil(lambda: len(progress) >= 2, job=job)
+    job.cancel()
+    assert finishedWhile(job, job.process.pid, worker) == []
+    assert job.state == CANCELLED
+    assert progress[-1]["done"] < 1000
+    assert not destination.exists()
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGTERM and process groups are POSIX")
+def test_a_child_that_ignores_cancel_is_killed_with_its_own_child_after_the_launcher_died(tmp_path):
+    destination, work = tmp_path / "results", tmp_path / "work"
+    work.mkdir()
+    workerFile, grandchildFile = tmp_path / "worker.pid", tmp_path / "grandchild.pid"
+    job, progress = harnessJob(destination, "--steps", "1000", "--ignore-terminate", "--child-pid-file", grandchildFile,
+                               launcher=["--worker-pid-file", workerFile], workFolder=work, cancelGraceSeconds=0.5)
+    job.start()
+    worker = workerPid(workerFile, job)
+    waitUntil(lambda: len(progress) >= 2, job=job)
+    grandchild = int(grandchildFile.read_text())
+    job.cancel()
+    assert finishedWhile(job, job.process.pid, worker, grandchild) == []
+    assert job.state == CANCELLED
+    assert job.process.poll() < 0  # the launcher was ended by the signal, as PythonSlicer is
+    assert not destination.exists()
+    assert list(work.iterdir()) == []

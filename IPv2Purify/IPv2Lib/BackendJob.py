@@ -4,6 +4,10 @@ The job owns a temporary work folder: inputs are written there, the backend writ
 outputs there, and `importResults(workFolder)` turns them into scene nodes only after the
 backend exited successfully. Cancel or failure removes the folder, so the scene and the
 disk are left as they were.
+
+`resultsWanted()`, when given, is asked at every poll: once it says False (the scene that
+held the inputs was closed), the run is cancelled and nothing is imported, even when the
+backend had already finished.
 """
 
 import shutil
@@ -11,9 +15,35 @@ import tempfile
 import time
 from pathlib import Path
 
-from IPv2Lib.BackendProcess import EXIT_CANCELLED, BackendProcess
+import numpy as np
+
+from ipv2.contract import EXIT_CANCELLED
+from ipv2.io import write_volume
+
+from IPv2Lib.BackendProcess import BackendProcess
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
+
+
+def writeInputVolume(volume, path, dtype=np.float32):
+    """Writes a job input uncompressed: inputs are written on Slicer's main thread, where gzip
+    costs about 12 times as long (2.2 s against 0.18 s for 512 x 512 x 64 voxels)."""
+    return write_volume(volume, path, dtype=dtype, compress=False)
+
+
+def writeInputLabels(labels, like, path):
+    """A labelmap input on the grid of `like`, uncompressed (see `writeInputVolume`)."""
+    return writeInputVolume(like.with_array(np.asarray(labels)), path, dtype=np.uint8)
+
+
+def defaultWorkFolderParent():
+    """Slicer's temporary folder (its IPv2 subfolder) inside Slicer; None elsewhere (the system's)."""
+    try:
+        import slicer
+
+        return slicer.util.tempDirectory("IPv2", includeDateTime=False)
+    except Exception:  # no Slicer application (PythonSlicer, pytest): no qt, no slicer.app
+        return None
 
 
 class BackendJobError(RuntimeError):
@@ -26,7 +56,8 @@ class BackendJobCancelled(BackendJobError):
 
 class BackendJob:
     def __init__(self, title, prepareInputs, buildArguments, importResults, onProgress=None, onLog=None,
-                 onFinished=None, python=None, environment=None, workFolder=None, processOptions=None):
+                 onFinished=None, python=None, environment=None, workFolder=None, processOptions=None,
+                 resultsWanted=None):
         """
         prepareInputs(workFolder): writes the input files (runs in `start`, before the process).
         buildArguments(workFolder) -> list: the `ipv2` command line after `python -m ipv2`.
@@ -40,6 +71,7 @@ class BackendJob:
         self.onProgress = onProgress
         self.onLog = onLog
         self.onFinished = onFinished
+        self.resultsWanted = resultsWanted
         self.python = python
         self.environment = environment
         self._workFolderParent = workFolder
@@ -57,7 +89,8 @@ class BackendJob:
     def start(self):
         if self.state != PENDING:
             raise RuntimeError(f"{self.title} was already started")
-        self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=self._workFolderParent))
+        parent = self._workFolderParent if self._workFolderParent is not None else defaultWorkFolderParent()
+        self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=parent))
         try:
             self.prepareInputs(self.workFolder)
             self.process = BackendProcess(self.buildArguments(self.workFolder), onProgress=self.onProgress,
@@ -74,6 +107,8 @@ class BackendJob:
         """Advances the job; returns True once it finished (see `state`, `result`, `error`)."""
         if self.state != RUNNING:
             return self.finished
+        if self.resultsWanted is not None and not self.process.cancelRequested and not self.resultsWanted():
+            self.process.cancel()
         returnCode = self.process.poll()
         if returnCode is None:
             return False

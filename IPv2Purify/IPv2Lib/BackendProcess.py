@@ -2,25 +2,33 @@
 
 Qt-free on purpose: the widget polls `poll()` from a QTimer so that Slicer's event loop
 keeps running, batch mode calls `wait()`, and pytest drives it directly. A reader thread
-moves output lines into a queue; callbacks run only in the thread that polls.
+moves output lines into a queue; callbacks run only in the thread that polls, and `poll()`
+never blocks.
+
+The process started is usually Slicer's launcher, whose child runs the backend (see
+`ProcessTree`). The run has ended only when the launcher has exited and its output is
+closed, which happens once every process holding it (the launcher's child) has ended too;
+after a cancel, also only once no process of its tree is alive. So the work folder is never
+removed while the backend may still write into it.
 """
 
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
 
+from ipv2.contract import EXIT_CANCELLED
 from ipv2.progress import parse_progress_line
 
-# The backend turns SIGTERM into a clean cancel (exit 130, nothing written); a process that
-# has not stopped after this many seconds is killed with its children.
+from IPv2Lib.ProcessTree import ProcessTree
+
+# The backend turns SIGTERM into a clean cancel (exit 130, nothing written); a tree that has
+# not ended after this many seconds is killed, every process of it.
 CANCEL_GRACE_SECONDS = 5.0
-EXIT_CANCELLED = 130
 
 
 def slicerPython():
@@ -46,13 +54,13 @@ class BackendProcess:
         self.python = python or slicerPython()
         self.environment = environment
         self.workingFolder = workingFolder
-        self.lastProgress = None
         self.outputTail = deque(maxlen=200)
         self.cancelRequested = False
         self._process = None
         self._lines = queue.Queue()
         self._reader = None
         self._killDeadline = None
+        self._tree = None
 
     @property
     def commandLine(self):
@@ -65,13 +73,14 @@ class BackendProcess:
         if os.name == "nt":
             options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "CREATE_NO_WINDOW", 0)
         else:
-            options["start_new_session"] = True  # its own process group: cancel reaches its children too
+            options["start_new_session"] = True  # its own session and process group, which its children inherit
         environment = dict(os.environ if self.environment is None else self.environment)
         environment["PYTHONUNBUFFERED"] = "1"
         self._process = subprocess.Popen(
             self.commandLine, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             text=True, encoding="utf-8", errors="replace", bufsize=1, cwd=self.workingFolder, env=environment,
             **options)
+        self._tree = ProcessTree(self._process.pid)
         self._reader = threading.Thread(target=self._readOutput, name="ipv2-backend-output", daemon=True)
         self._reader.start()
         return self
@@ -90,12 +99,18 @@ class BackendProcess:
         if self._process is None:
             raise RuntimeError("the backend process was not started")
         self._drainOutput()
-        if self._killDeadline is not None and self.running and time.monotonic() > self._killDeadline:
-            self._signalProcessTree(kill=True)
+        if self._killDeadline is not None and time.monotonic() > self._killDeadline:
+            self._tree.kill()
+            if os.name == "nt":
+                self._killDeadline = None  # taskkill walks the whole tree once
         returnCode = self._process.poll()
         if returnCode is None:
             return None
-        self._reader.join(timeout=5.0)
+        if self._reader.is_alive():
+            return None  # a process of the tree (the launcher's child) still holds the output open
+        if self.cancelRequested and self._tree.alive():
+            return None  # one left the output but still runs: it is being ended
+        self._reader.join()
         self._drainOutput()
         return returnCode
 
@@ -116,26 +131,13 @@ class BackendProcess:
             time.sleep(pollSeconds)
 
     def cancel(self):
-        """Asks the backend to stop; it is killed with its children if it does not stop in time."""
-        self.cancelRequested = True
-        if not self.running:
+        """Asks the backend's whole process tree to stop; what has not stopped in time is killed."""
+        if self._process is None or self.cancelRequested:
+            self.cancelRequested = True
             return
-        self._signalProcessTree(kill=False)
+        self.cancelRequested = True
+        self._tree.terminate()
         self._killDeadline = time.monotonic() + self.cancelGraceSeconds
-
-    def _signalProcessTree(self, kill):
-        process = self._process
-        try:
-            if os.name == "nt":
-                if kill:
-                    subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-                else:
-                    process.send_signal(signal.CTRL_BREAK_EVENT)
-            else:
-                os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-        except (ProcessLookupError, PermissionError, OSError):
-            pass  # already gone
 
     def _drainOutput(self):
         while True:
@@ -145,7 +147,6 @@ class BackendProcess:
                 return
             record = parse_progress_line(line)
             if record is not None:
-                self.lastProgress = record
                 if self.onProgress is not None:
                     self.onProgress(record)
                 continue

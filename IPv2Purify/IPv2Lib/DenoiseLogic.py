@@ -1,23 +1,23 @@
 """Denoising, training and evaluation from the scene, each through the backend in a separate process."""
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 import slicer
-import vtk
 
-from ipv2.io import read_volume, write_labelmap, write_volume
+from ipv2.contract import DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
+from ipv2.io import read_volume
 
-from IPv2Lib.BackendJob import BackendJob
+from IPv2Lib.BackendJob import BackendJob, writeInputLabels, writeInputVolume
 from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-DEVICES = ("auto", "cpu", "cuda")
 LOSS_PATTERN = re.compile(r"\bloss[=:\s]+([-+0-9.eE]+)")
 FIDELITY_METRICS = ("rmse_hu", "mae_hu", "psnr_db", "ssim")
+MISSING_FIGURE = "-"
 
 
 def lossOf(progressRecord=None, logLine=None):
@@ -34,27 +34,49 @@ def lossOf(progressRecord=None, logLine=None):
     return None
 
 
+def freeFileName(path):
+    """`path` when no file has that name, else the first free "<stem>-<n><suffixes>" beside it."""
+    path = Path(path)
+    if not path.exists():
+        return path
+    suffixes = "".join(path.suffixes)
+    stem = path.name[:len(path.name) - len(suffixes)] if suffixes else path.name
+    number = 1
+    while (path.parent / f"{stem}-{number}{suffixes}").exists():
+        number += 1
+    return path.parent / f"{stem}-{number}{suffixes}"
+
+
 class DenoiseLogic:
     def __init__(self, python=None, environment=None):
         self.python = python
         self.environment = environment
 
-    def _job(self, title, prepare, arguments, importResults, **callbacks):
+    def _job(self, title, prepare, arguments, importResults, inputNodes=(), **callbacks):
+        """A backend job that is cancelled if `inputNodes` leave the scene (it was closed) before it ends."""
         return BackendJob(title, prepare, arguments, importResults, python=self.python,
-                          environment=self.environment, **callbacks)
+                          environment=self.environment, resultsWanted=inputsInScene(*inputNodes), **callbacks)
 
     # Denoise ---------------------------------------------------------------------------
 
-    def createDenoiseJob(self, inputNode, model, device="auto", **callbacks):
-        """Denoises `inputNode` with a bundled model name or a checkpoint path into a new node."""
+    def createDenoiseJob(self, inputNode, model, device="auto", strength=DEFAULT_STRENGTH, **callbacks):
+        """Denoises `inputNode` into a new node.
+
+        `model`: a network with bundled weights or a classical method (`ipv2.contract.DENOISERS`),
+        else the path of a checkpoint file written by `ipv2 train`. `strength`: one of
+        `STRENGTHS`, passed to `ipv2 denoise --strength`.
+        """
         if inputNode is None:
             raise ValueError("select the volume to denoise")
         if not model:
-            raise ValueError("choose a bundled model or a checkpoint file")
+            raise ValueError("choose a bundled model, a classical method or a checkpoint file")
         if device not in DEVICES:
             raise ValueError(f"device '{device}' is not one of {', '.join(DEVICES)}")
-        if os.path.sep in str(model) and not Path(model).is_file():
-            raise ValueError(f"checkpoint {model}: no such file")
+        if strength not in STRENGTHS:
+            raise ValueError(f"strength '{strength}' is not one of {', '.join(STRENGTHS)}")
+        if model not in DENOISERS and not Path(model).is_file():
+            raise ValueError(f"'{model}' is neither a bundled model or method ({', '.join(DENOISERS)}) "
+                             "nor an existing checkpoint file")
         volume = VolumeNodeConverter.toVolume(inputNode)
 
         def importResults(workFolder):
@@ -64,22 +86,30 @@ class DenoiseLogic:
             return VolumeNodeConverter.toNewNode(denoised, f"{inputNode.GetName()} denoised", like=inputNode)
 
         return self._job(
-            "Denoising", lambda folder: write_volume(volume, folder / "input.nrrd"),
+            "Denoising", lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
-                            folder / "denoised.nrrd", "--device", device, "--progress", "json"],
-            importResults, **callbacks)
+                            folder / "denoised.nrrd", "--device", device, "--strength", strength,
+                            "--progress", "json"],
+            importResults, inputNodes=[inputNode], **callbacks)
 
     # Train -----------------------------------------------------------------------------
 
     def createTrainJob(self, outputCheckpoint, model, steps, pairNodes=(), pairFolders=(), device="auto",
-                       seed=0, **callbacks):
+                       seed=0, overwrite=False, **callbacks):
         """Trains on purified pairs ((input node, target node) and/or `ipv2 purify` output folders).
 
         The backend writes the checkpoint in the work folder; it is moved to `outputCheckpoint`
-        only when training completed, so a cancelled run leaves no file behind.
+        only when training completed, so a cancelled run leaves no file behind. An existing
+        `outputCheckpoint` is refused unless `overwrite`; one that appeared during training is
+        kept, and the new checkpoint takes the first free name "<stem>-1<suffix>", "-2", ...
+        (the job's result is the path written).
         """
         if not outputCheckpoint:
             raise ValueError("choose where to save the trained checkpoint")
+        if Path(outputCheckpoint).is_dir():
+            raise ValueError(f"checkpoint {outputCheckpoint} is a folder; choose a file name")
+        if Path(outputCheckpoint).exists() and not overwrite:
+            raise ValueError(f"checkpoint {outputCheckpoint} already exists; choose another name or allow replacing it")
         pairNodes = [(inputNode, targetNode) for inputNode, targetNode in pairNodes if inputNode and targetNode]
         pairFolders = [Path(folder) for folder in pairFolders if folder]
         if not pairNodes and not pairFolders:
@@ -87,6 +117,8 @@ class DenoiseLogic:
         for folder in pairFolders:
             if not folder.is_dir():
                 raise ValueError(f"training pairs {folder}: no such folder")
+        if model not in NETWORKS:
+            raise ValueError(f"model '{model}' cannot be trained; choose one of {', '.join(NETWORKS)}")
         if int(steps) < 1:
             raise ValueError(f"training steps {steps} must be at least 1")
         pairs = []
@@ -100,8 +132,8 @@ class DenoiseLogic:
 
         def prepare(workFolder):
             for index, (inputVolume, targetVolume) in enumerate(pairs):
-                write_volume(inputVolume, workFolder / "pairs" / f"scene{index}" / "train_input.nrrd")
-                write_volume(targetVolume, workFolder / "pairs" / f"scene{index}" / "train_target.nrrd")
+                writeInputVolume(inputVolume, workFolder / "pairs" / f"scene{index}" / "train_input.nrrd")
+                writeInputVolume(targetVolume, workFolder / "pairs" / f"scene{index}" / "train_target.nrrd")
 
         def arguments(workFolder):
             folders = [workFolder / "pairs" / f"scene{index}" for index in range(len(pairs))] + pairFolders
@@ -109,7 +141,7 @@ class DenoiseLogic:
                     "--device", device, "--out", workFolder / f"checkpoint{extension}", "--progress", "json"]
 
         def importResults(workFolder):
-            destination = Path(outputCheckpoint)
+            destination = Path(outputCheckpoint) if overwrite else freeFileName(Path(outputCheckpoint))
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(workFolder / f"checkpoint{extension}"), str(destination))
             return destination
@@ -128,11 +160,11 @@ class DenoiseLogic:
         labels = RegionSegmentation.toLabels(segmentationNode, predictionNode)
 
         def prepare(workFolder):
-            write_volume(prediction, workFolder / "prediction.nrrd")
-            write_volume(label, workFolder / "label.nrrd")
-            write_labelmap(labels, prediction, workFolder / "masks.nrrd")
+            writeInputVolume(prediction, workFolder / "prediction.nrrd")
+            writeInputVolume(label, workFolder / "label.nrrd")
+            writeInputLabels(labels, prediction, workFolder / "masks.nrrd")
             if truth is not None:
-                write_volume(truth, workFolder / "truth.nrrd")
+                writeInputVolume(truth, workFolder / "truth.nrrd")
 
         def arguments(workFolder):
             command = ["evaluate", "--pred", workFolder / "prediction.nrrd", "--label", workFolder / "label.nrrd",
@@ -149,7 +181,8 @@ class DenoiseLogic:
             table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
             return table, report, figure
 
-        return self._job("Evaluation", prepare, arguments, importResults, **callbacks)
+        return self._job("Evaluation", prepare, arguments, importResults,
+                         inputNodes=[predictionNode, labelNode, segmentationNode, truthNode], **callbacks)
 
     @staticmethod
     def reportRows(report):
@@ -162,18 +195,17 @@ class DenoiseLogic:
 
     @staticmethod
     def reportTable(report, name):
-        """A new table node with one row per comparison and region."""
+        """A new table node with one row per comparison and region; a figure the report lacks shows as "-".
+
+        The columns hold text: a number column would show a missing figure as 0.
+        """
         table = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLTableNode", slicer.mrmlScene.GenerateUniqueName(name))
-        for column in ("comparison", "region"):
+        for column in ("comparison", "region", *FIDELITY_METRICS):
             table.AddColumn().SetName(column)
-        for metric in FIDELITY_METRICS:
-            array = vtk.vtkDoubleArray()
-            array.SetName(metric)
-            table.AddColumn(array)
         for row in DenoiseLogic.reportRows(report):
             index = table.AddEmptyRow()
             table.SetCellText(index, 0, row[0])
             table.SetCellText(index, 1, row[1])
             for offset, value in enumerate(row[2:], start=2):
-                table.SetCellText(index, offset, "" if value is None else f"{value:.6g}")
+                table.SetCellText(index, offset, MISSING_FIGURE if not isinstance(value, (int, float)) else f"{value:.6g}")
         return table

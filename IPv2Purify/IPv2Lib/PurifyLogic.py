@@ -4,27 +4,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ipv2.io import read_volume, write_volume
+from ipv2.contract import (DEFAULT_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE, MASKS_FILE, MODES, REPORT_FILE,
+                           TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
+from ipv2.io import read_volume
 from ipv2.io.volumes import read_labelmap
 from ipv2.validate import require_dose, require_pair
 
-from IPv2Lib.BackendJob import BackendJob
+from IPv2Lib.BackendJob import BackendJob, writeInputVolume
 from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-MODES = ("ipv1", "ipv2")
-WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
-# File names of `ipv2 purify --out DIR`.
-MASKS_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, EVAL_LABEL_FILE, REPORT_FILE = (
-    "masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
 
 
 @dataclass
 class PurifySettings:
-    mode: str = "ipv2"
+    mode: str = DEFAULT_MODE
     removeBackground: bool = True
     addNoise: bool = True
-    weakDenoiser: str = "nlm"
+    weakDenoiser: str = DEFAULT_WEAK_DENOISER
     dose: float = 0.02
     seed: int = 0
     simulateMode: str = "physical"
@@ -82,8 +80,8 @@ class PurifyLogic:
         lowDose, normalDose = self.checkInputs(lowDoseNode, normalDoseNode, settings)
 
         def prepareInputs(workFolder):
-            write_volume(lowDose, workFolder / "uldct.nrrd")
-            write_volume(normalDose, workFolder / "ndct.nrrd")
+            writeInputVolume(lowDose, workFolder / "uldct.nrrd")
+            writeInputVolume(normalDose, workFolder / "ndct.nrrd")
 
         def buildArguments(workFolder):
             return ["purify", "--lq", workFolder / "uldct.nrrd", "--gt", workFolder / "ndct.nrrd",
@@ -93,7 +91,8 @@ class PurifyLogic:
             return self.importOutputs(workFolder / "out", lowDoseNode, normalDoseNode, lowDose)
 
         return BackendJob("Purification", prepareInputs, buildArguments, importResults, onProgress=onProgress,
-                          onLog=onLog, onFinished=onFinished, python=self.python, environment=self.environment)
+                          onLog=onLog, onFinished=onFinished, python=self.python, environment=self.environment,
+                          resultsWanted=inputsInScene(lowDoseNode, normalDoseNode))
 
     def importOutputs(self, outputFolder, lowDoseNode, normalDoseNode, lowDose=None):
         """New nodes from the files of `ipv2 purify --out`, checked against the uLDCT's grid."""

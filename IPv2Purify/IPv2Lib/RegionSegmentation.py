@@ -6,11 +6,9 @@ import numpy as np
 import slicer
 import vtk
 
-from IPv2Lib.SubjectHierarchy import SubjectHierarchy
+from ipv2.contract import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 
-# Label values of the backend's masks labelmap (ipv2.masks: LABEL_BODY, LABEL_BACKGROUND,
-# LABEL_LUNG); repeated here so that reading a labelmap needs no backend import.
-LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG = 0, 1, 2
+from IPv2Lib.SubjectHierarchy import SubjectHierarchy
 
 TERMINOLOGY_CONTEXT = "Segmentation category and type - DICOM master list"
 ANATOMIC_CONTEXT = "Anatomic codes - DICOM master list"

@@ -1,11 +1,16 @@
 """Denoise every scan of a folder in Slicer's batch mode, with the modules' own logic.
 
-    Slicer --no-splash --no-main-window --python-script Testing/batch_denoise.py \
-        --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--device auto|cpu|cuda]
+    Slicer --no-splash --no-main-window --python-script SCRIPT \
+        --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--strength low|medium|high] \
+        [--device auto|cpu|cuda] [--install-dependencies]
 
+SCRIPT is this file: `Scripts/IPv2BatchDenoise.py` in the extension's qt-scripted-modules
+folder once installed, `IPv2Denoise/Scripts/IPv2BatchDenoise.py` in a source checkout.
 Each scan (a volume file or a DICOM series folder) gives `<name>_denoised.nrrd` and
-`<name>_regions.seg.nrrd` (Background, Lung parenchyma, Body of the denoised scan). The
-exit code is 0 when every scan succeeded, 1 when some failed, 2 for bad arguments.
+`<name>_regions.seg.nrrd` (Background, Lung parenchyma, Body of the denoised scan). Nothing
+is installed without `--install-dependencies`: missing packages are listed and the script
+exits. The exit code is 0 when every scan succeeded, 1 when some failed, 2 for bad
+arguments or missing packages.
 """
 
 import argparse
@@ -13,15 +18,20 @@ import os
 import sys
 from pathlib import Path
 
-SCAN_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
-
 
 def moduleFoldersOnPath():
-    """Where the script runs from a source checkout, the module folders may not be on sys.path yet."""
-    repository = Path(__file__).resolve().parents[1]
-    for folder in ("IPv2Purify", "IPv2Denoise"):
-        if (repository / folder).is_dir() and str(repository / folder) not in sys.path:
-            sys.path.insert(0, str(repository / folder))
+    """The folder of IPv2Lib on sys.path: the scripted-modules folder once installed, IPv2Purify in a checkout."""
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent, here.parents[1] / "IPv2Purify"):
+        if (folder / "IPv2Lib").is_dir() and str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+
+
+moduleFoldersOnPath()
+
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS  # noqa: E402
+
+SCAN_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 
 
 def scansIn(folder):
@@ -47,12 +57,30 @@ def parseArguments(argv):
     parser = argparse.ArgumentParser(description="Denoise a folder of CT scans with IPv2.")
     parser.add_argument("--in", dest="inputFolder", required=True, help="folder of scans (files or DICOM folders)")
     parser.add_argument("--out", dest="outputFolder", required=True, help="folder for the results")
-    parser.add_argument("--model", default="unet", help="bundled model name or checkpoint file (default unet)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})")
+    parser.add_argument("--strength", default=DEFAULT_STRENGTH, choices=STRENGTHS)
+    parser.add_argument("--device", default="auto", choices=DEVICES)
+    parser.add_argument("--install-dependencies", action="store_true",
+                        help="install torch (through the PyTorch extension) and the packages IPv2 needs, without asking")
     return parser.parse_args(argv)
 
 
-def denoiseScan(path, outputFolder, model, device):
+def dependenciesReady(install):
+    """True when the backend can run; lists what is missing unless asked to install it."""
+    from IPv2Lib.Dependencies import Dependencies
+
+    if install:
+        return Dependencies.ensureAll(askConfirmation=False, installInTesting=True)
+    missing = Dependencies.missing()
+    for problem in missing:
+        print(f"missing: {problem}", file=sys.stderr)
+    if missing:
+        print("run again with --install-dependencies to install them", file=sys.stderr)
+    return not missing
+
+
+def denoiseScan(path, outputFolder, model, device, strength=DEFAULT_STRENGTH):
     import slicer
     from ipv2.io import read_volume
     from ipv2.masks import compute_region_masks
@@ -64,7 +92,7 @@ def denoiseScan(path, outputFolder, model, device):
     name = scanName(path)
     scan = read_volume(path)
     inputNode = VolumeNodeConverter.toNewNode(scan, name)
-    denoisedNode = DenoiseLogic().createDenoiseJob(inputNode, model, device).run()
+    denoisedNode = DenoiseLogic().createDenoiseJob(inputNode, model, device, strength).run()
     denoised = VolumeNodeConverter.toVolume(denoisedNode)
     # One scan has no partner: its masks come from the denoised image on both sides.
     masks = compute_region_masks(denoised.array, denoised.array, spacing=denoised.spacing)
@@ -91,12 +119,13 @@ def main(argv):
     if not scans:
         print(f"--in {inputFolder}: no volume files or DICOM folders in it", file=sys.stderr)
         return 2
+    if not dependenciesReady(arguments.install_dependencies):
+        return 2
     outputFolder.mkdir(parents=True, exist_ok=True)
-    moduleFoldersOnPath()
     failures = 0
     for index, scan in enumerate(scans, start=1):
         try:
-            written = denoiseScan(scan, outputFolder, arguments.model, arguments.device)
+            written = denoiseScan(scan, outputFolder, arguments.model, arguments.device, arguments.strength)
             print(f"[{index}/{len(scans)}] {scan.name}: wrote {', '.join(path.name for path in written)}")
         except Exception as error:
             failures += 1

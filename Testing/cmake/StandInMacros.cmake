@@ -1,0 +1,35 @@
+# Stand-ins for the two module macros an extension calls, written from their documented
+# interface (Slicer's CMake/SlicerMacroBuildScriptedModule.cmake and
+# CMake/SlicerMacroPythonTesting.cmake): the same keywords, the same refusals (an unknown
+# keyword, no NAME, a listed file that does not exist), and the same result for the
+# installed tree (scripts and resources keep their paths relative to the module folder,
+# under the scripted-modules folder). Byte-compiling and ctest registration are left out.
+
+macro(slicerMacroBuildScriptedModule)
+  cmake_parse_arguments(MY_SLICER "WITH_GENERIC_TESTS;WITH_SUBDIR;VERBOSE" "NAME" "SCRIPTS;RESOURCES" ${ARGN})
+  if(MY_SLICER_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "Unknown keywords given to slicerMacroBuildScriptedModule(): \"${MY_SLICER_UNPARSED_ARGUMENTS}\"")
+  endif()
+  if(NOT DEFINED MY_SLICER_NAME)
+    message(FATAL_ERROR "NAME is mandatory")
+  endif()
+  foreach(listed_file IN LISTS MY_SLICER_SCRIPTS MY_SLICER_RESOURCES)
+    if(NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${listed_file}" AND NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${listed_file}.py")
+      message(FATAL_ERROR "slicerMacroBuildScriptedModule given nonexistent file '${listed_file}'")
+    endif()
+    set(source "${CMAKE_CURRENT_SOURCE_DIR}/${listed_file}")
+    if(NOT EXISTS "${source}")
+      set(source "${source}.py")
+    endif()
+    get_filename_component(relative_dir "${listed_file}" DIRECTORY)
+    install(FILES "${source}" DESTINATION "${Slicer_INSTALL_QTSCRIPTEDMODULES_LIB_DIR}/${relative_dir}")
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY IPV2_SCRIPTED_MODULES ${MY_SLICER_NAME})
+endmacro()
+
+function(slicer_add_python_unittest)
+  cmake_parse_arguments(MY "" "SCRIPT;TESTNAME_PREFIX" "SLICER_ARGS" ${ARGN})
+  if(MY_UNPARSED_ARGUMENTS OR NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${MY_SCRIPT}")
+    message(FATAL_ERROR "slicer_add_python_unittest: no script '${MY_SCRIPT}' (${MY_UNPARSED_ARGUMENTS})")
+  endif()
+endfunction()

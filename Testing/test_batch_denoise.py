@@ -1,0 +1,47 @@
+"""The batch script's checks before any work, run as a plain interpreter runs it (no Slicer)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SCRIPT = REPOSITORY / "IPv2Denoise" / "Scripts" / "IPv2BatchDenoise.py"
+
+
+def runScript(*arguments):
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, arguments)], capture_output=True, text=True,
+                          cwd=REPOSITORY)
+
+
+def test_a_missing_input_folder_is_refused_with_exit_2(tmp_path):
+    completed = runScript("--in", tmp_path / "missing", "--out", tmp_path / "out")
+    assert completed.returncode == 2 and "no such folder" in completed.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_without_scans_is_refused_with_exit_2(tmp_path):
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "notes.txt").write_text("no scan here")
+    completed = runScript("--in", tmp_path / "scans", "--out", tmp_path / "out")
+    assert completed.returncode == 2 and "no volume files or DICOM folders" in completed.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_strength_is_refused_by_the_parser(tmp_path):
+    completed = runScript("--in", tmp_path, "--out", tmp_path / "out", "--strength", "maximum")
+    assert completed.returncode == 2 and "invalid choice" in completed.stderr
+
+
+def test_scans_are_volume_files_and_dicom_folders(tmp_path):
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import IPv2BatchDenoise
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    for name in ("b.nii.gz", "a.nrrd", "notes.txt"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "IM0001").write_text("")
+    (tmp_path / "empty").mkdir()
+    assert [path.name for path in IPv2BatchDenoise.scansIn(tmp_path)] == ["a.nrrd", "b.nii.gz", "series"]
+    assert IPv2BatchDenoise.scanName(tmp_path / "b.nii.gz") == "b"

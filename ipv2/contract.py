@@ -1,0 +1,43 @@
+"""The names the command line and the Slicer panels agree on, and nothing else.
+
+Constants only, and no imports: the panels import this module on Slicer's main thread to
+fill their lists and check their inputs, where importing the backend's packages (torch,
+scipy, scikit-image) would freeze the application. Each value restates one the backend
+defines where it is used; Testing/test_contract.py checks that they agree.
+
+Output files of `ipv2 purify --out DIR`: the masks labelmap (LABEL_* values), the training
+input and target, the evaluation label and the JSON report.
+"""
+
+# ipv2 purify ---------------------------------------------------------------------------
+MODES = ("ipv1", "ipv2")
+DEFAULT_MODE = "ipv2"
+WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
+DEFAULT_WEAK_DENOISER = "nlm"
+SIMULATE_MODES = ("physical", "seed")
+
+MASKS_FILE = "masks.nrrd"
+TRAIN_INPUT_FILE = "train_input.nrrd"
+TRAIN_TARGET_FILE = "train_target.nrrd"
+EVAL_LABEL_FILE = "eval_label.nrrd"
+REPORT_FILE = "report.json"
+PURIFY_OUTPUT_FILES = (MASKS_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, EVAL_LABEL_FILE, REPORT_FILE)
+
+# Labels of the masks labelmap.
+LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG = 0, 1, 2
+
+# ipv2 denoise and ipv2 train -----------------------------------------------------------
+NETWORKS = ("unet", "redcnn", "dncnn", "restormer")  # the registered models, each with bundled weights
+DEFAULT_MODEL = "unet"
+CLASSICAL_DENOISERS = ("bm3d", "nlm")  # `ipv2 denoise --model bm3d|nlm`: no network, no torch
+DENOISERS = NETWORKS + CLASSICAL_DENOISERS  # what `ipv2 denoise --model` takes besides a checkpoint file
+STRENGTHS = ("low", "medium", "high")  # `ipv2 denoise --strength`
+DEFAULT_STRENGTH = "medium"
+
+# Every command -------------------------------------------------------------------------
+DEVICES = ("auto", "cpu", "cuda")  # `--device`; "cuda:N" picks one GPU
+
+# Exit codes of `python -m ipv2`.
+EXIT_OK = 0
+EXIT_USER_ERROR = 2  # an input was refused before any work (ipv2.errors.InputError)
+EXIT_CANCELLED = 130  # SIGTERM or Ctrl+C turned into a clean cancel: nothing was written
