@@ -12,7 +12,7 @@ from IPv2Lib.BackendJob import BackendJob
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-MODES = ("ipv1", "ipv2")
+MODES = ("ipv1", "ipv2", "ipv2m")
 WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
 # File names of `ipv2 purify --out DIR`.
 MASKS_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, EVAL_LABEL_FILE, REPORT_FILE = (
@@ -34,7 +34,7 @@ class PurifySettings:
         """The options of `ipv2 purify` for these settings."""
         arguments = ["--mode", self.mode, "--weak", self.weakDenoiser, "--dose", repr(float(self.dose)),
                      "--seed", str(int(self.seed)), "--simulate-mode", self.simulateMode, "--device", self.device]
-        if self.mode == "ipv2":
+        if self.mode in ("ipv2", "ipv2m"):
             arguments.append("--remove-background" if self.removeBackground else "--no-remove-background")
             arguments.append("--add-noise" if self.addNoise else "--no-add-noise")
         return arguments
