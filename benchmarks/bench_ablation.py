@@ -290,8 +290,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     unknown = sorted(set(strategies) - set(STRATEGIES))
     if unknown:
         parser.error(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}")
-    log(f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms at dose {setting.dose:g}, "
-        f"{setting.steps} steps of {setting.batch} patches of {setting.patch}^2, {setting.loss} loss, lr {setting.lr}, "
+    log(f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms at dose "
+        f"{setting.dose:g}, {setting.steps} steps of {setting.batch} patches of {setting.patch}^2, {setting.loss} loss, lr {setting.lr}, "
         f"{torch.get_num_threads()} threads, architectures {architectures}")
     matched = noise_match(setting, args.device)
     log(matched)

@@ -96,7 +96,8 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
 
             def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
                 with times.measure("remove noise"):
-                    return _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask, contrast=GRAY_LEVELS.contrast))
+                    return _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask,
+                                               contrast=GRAY_LEVELS.contrast))
 
             purified = purify_arrays(lq, gt, masks, options, simulated=simulated, denoise=denoise,
                                      units=GRAY_LEVELS, where=names[0], times=times)
