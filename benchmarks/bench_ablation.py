@@ -17,8 +17,10 @@ uLDCT's noise in soft tissue and lung is that of the default 512x512 pair at 2% 
     python benchmarks/bench_ablation.py --quick --steps 20 --strategies ipv1,ipv2m --architectures unet  # smoke
     python benchmarks/bench_ablation.py             # the full setting (the default 512x512 pair), for a GPU
 
-Prints a table, the background and lung split near and far from their borders, a verdict
-per architecture, then as its last line one JSON object
+Prints the uLDCT noise against the default pair's, how far each strategy's training target
+lies from the noise-free scene its input shows (which is what a network learns to paint),
+a table, the background and lung split near and far from their borders, verdicts per
+architecture, then as its last line one JSON object
 {architecture: {strategy: {region: rmse_hu}}} of RMSE against the truth.
 """
 
@@ -41,6 +43,7 @@ from ipv2.evaluate import evaluate_volumes
 from ipv2.inference import denoise_volume
 from ipv2.io import write_volume
 from ipv2.masks import compute_region_masks
+from ipv2.pairs import disagreement_band, lung_field, purification_region, stitch_weights
 from ipv2.phantom import TISSUES, generate_phantom_pair
 from ipv2.purify import PurifyOptions, purify_volumes
 from ipv2.purify.pipeline import simulate_ndct
@@ -150,9 +153,54 @@ def band_rmse(prediction, truth, bands: Dict[str, np.ndarray]) -> Dict[str, floa
             for name, mask in bands.items()}
 
 
-def training_pairs(setting: Setting, strategies, device: str, work: Path) -> Dict[str, List[Path]]:
-    """Writes each training phantom's pair under each strategy; returns folders by strategy."""
+PAIR_REGIONS = ("band", "field holes", "body near field", "all")
+NEAR_FIELD_PX = 3
+
+
+def simulated_share(options: Optional[PurifyOptions], masks) -> np.ndarray:
+    """`w`, the share of sim(gt) in each voxel of the strategy's training input."""
+    if options is None or not options.add_noise:
+        return np.zeros(masks.shape, dtype=np.float32)
+    rules = options.motion_rules
+    region = purification_region(masks, options.remove_background, bool(rules and rules.lung_field))
+    return stitch_weights(region, masks.background, rules.stitch_blend_px if rules else 0)
+
+
+def pair_consistency(pair, masks, options: Optional[PurifyOptions], target) -> Dict[str, float]:
+    """RMSE of the training target against the noise-free scene its input shows, by region.
+
+    The input shows the uLDCT's breathing state where it is the uLDCT and the NDCT's where it
+    is sim(gt): the scene is `w*ndct_clean + (1-w)*truth`. What is left is the target's noise
+    plus whatever it takes from the other breathing state, which a network learns to paint.
+    Regions: the background band the scans disagree on, the lung field's holes (vessels,
+    nodules), the body within NEAR_FIELD_PX pixels of the lung field, and everything.
+    """
+    share = simulated_share(options, masks)
+    scene = share * pair.ndct_clean.array + (1.0 - share) * pair.truth.array
+    error = np.asarray(target.array, dtype=np.float64) - scene
+    field = lung_field(masks)
+    near = np.ones((1, 2 * NEAR_FIELD_PX + 1, 2 * NEAR_FIELD_PX + 1), dtype=bool)
+    regions = {"band": disagreement_band(masks), "field holes": field & ~masks.lung,
+               "body near field": ndimage.binary_dilation(field, structure=near) & ~field & ~masks.background,
+               "all": np.ones(masks.shape, dtype=bool)}
+    return {name: float(np.sqrt(np.mean(error[mask] ** 2))) if mask.any() else float("nan")
+            for name, mask in regions.items()}
+
+
+def consistency_table(consistency: Dict[str, Dict[str, float]], seed: int) -> str:
+    head = f"{'strategy':<18}" + "".join(f"{name:>17}" for name in PAIR_REGIONS)
+    lines = [f"Training target against the noise-free scene its input shows, RMSE in HU (phantom seed {seed})",
+             head, "-" * len(head)]
+    for strategy, by_region in consistency.items():
+        lines.append(f"{strategy:<18}" + "".join(f"{by_region[name]:>17.1f}" for name in PAIR_REGIONS))
+    return "\n".join(lines)
+
+
+def training_pairs(setting: Setting, strategies, device: str, work: Path):
+    """Writes each training phantom's pair under each strategy; returns folders by strategy and
+    the first phantom's `pair_consistency` by strategy."""
     folders: Dict[str, List[Path]] = {strategy: [] for strategy in strategies}
+    consistency: Dict[str, Dict[str, float]] = {}
     for seed in setting.train_seeds:
         pair = generate_phantom_pair(size=setting.size, slices=setting.train_slices, seed=seed, dose=setting.dose)
         masks = compute_region_masks(pair.uldct.array, pair.ndct.array, spacing=pair.uldct.spacing)
@@ -164,6 +212,7 @@ def training_pairs(setting: Setting, strategies, device: str, work: Path) -> Dic
                                       None)
         for strategy in strategies:
             folder = work / "train" / strategy / f"seed{seed}"
+            options = None
             if strategy == "naive":
                 inputs, target = pair.uldct, pair.ndct
             else:
@@ -177,8 +226,10 @@ def training_pairs(setting: Setting, strategies, device: str, work: Path) -> Dic
             write_volume(inputs, folder / "train_input.nrrd")
             write_volume(target, folder / "train_target.nrrd")
             folders[strategy].append(folder)
+            if seed == setting.train_seeds[0]:
+                consistency[strategy] = pair_consistency(pair, masks, options, target)
         log(f"training pairs of phantom seed {seed} written")
-    return folders
+    return folders, consistency
 
 
 def run(setting: Setting, architectures, strategies, device: str, work: Path) -> dict:
@@ -192,7 +243,8 @@ def run(setting: Setting, architectures, strategies, device: str, work: Path) ->
     bands = edge_bands(purified.masks)
     baseline["bands"] = band_rmse(test.uldct, test.truth, bands)
     log(f"test pair ready ({time.perf_counter() - started:.0f} s)")
-    folders = training_pairs(setting, strategies, device, work)
+    folders, consistency = training_pairs(setting, strategies, device, work)
+    log(consistency_table(consistency, setting.train_seeds[0]))
 
     results: Dict[str, Dict[str, dict]] = {"uLDCT (no denoising)": {"-": baseline}}
     for architecture in architectures:
@@ -211,7 +263,7 @@ def run(setting: Setting, architectures, strategies, device: str, work: Path) ->
             log(f"{architecture:<10} {strategy:<16} trained and scored in {time.perf_counter() - begun:.0f} s")
     # CPU time too: wall time on a shared machine says little about the benchmark itself.
     log(f"total {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu_started:.0f} s CPU")
-    return results
+    return results, consistency_table(consistency, setting.train_seeds[0])
 
 
 def table(results: dict) -> str:
@@ -296,11 +348,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     matched = noise_match(setting, args.device)
     log(matched)
     if args.work:
-        results = run(setting, architectures, strategies, args.device, Path(args.work))
+        results, consistency = run(setting, architectures, strategies, args.device, Path(args.work))
     else:
         with tempfile.TemporaryDirectory(prefix="ipv2-ablation-") as work:
-            results = run(setting, architectures, strategies, args.device, Path(work))
+            results, consistency = run(setting, architectures, strategies, args.device, Path(work))
     print(matched)
+    print(consistency)
     print(table(results))
     print(band_table(results))
     print(verdict(results))
