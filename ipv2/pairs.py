@@ -10,14 +10,27 @@ Which region each mode uses (see docs/purify.md):
 - Add noise replaces the region of the input by `sim(gt)` and takes `gt` as the target:
   there the pair is aligned by construction. Without it the region of the target is the
   uLDCT itself, as in IPv1.
+
+The motion-aware mode (IPv2m, `MotionRules`) adds three rules against breathing and patient
+shift between the scans, each of which can be switched off:
+- agreed background: the target takes the NDCT's background only where both scans are
+  dark; in the band `B` where one scan shows body and the other air, it follows the uLDCT
+  (its weak denoising), so no outline of the other breathing state is painted in;
+- lung field: the region of Add noise and Remove noise is the lung field `L` (the lung
+  with the vessels, nodules and tumours it encloses), so a vessel never comes from one
+  breathing state while the parenchyma around it comes from the other;
+- stitch blend: the input crosses from `sim(gt)` to `lq` over a few pixels of body
+  instead of at once.
 Inputs are never modified; results are new arrays.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
+from scipy import ndimage
 
 from ipv2.errors import InputError
 
@@ -77,3 +90,114 @@ def evaluation_label(gt: np.ndarray, masks, weak_lq: np.ndarray, *, remove_backg
     conventional denoiser, whose lungs are where the input's lungs are.
     """
     return compose(training_region(masks, remove_background), weak_lq, gt)
+
+
+@dataclass(frozen=True)
+class MotionRules:
+    """The rules of IPv2m; all off is the paper's IPv2."""
+
+    agreed_background: bool = True
+    lung_field: bool = True
+    stitch_blend_px: int = 0
+
+
+def lung_field(masks) -> np.ndarray:
+    """`L`: the lung mask with everything it encloses in its slice (vessels, nodules, tumours).
+
+    The masks' own lung field when they carry one; otherwise the holes of `M_lung` are
+    filled slice by slice (a hole in 3D would need closing in z too, which breathing breaks).
+    """
+    field = getattr(masks, "lung_field", None)
+    if field is not None:
+        return np.asarray(field, dtype=bool)
+    lung = np.asarray(masks.lung, dtype=bool)
+    if lung.ndim == 2:
+        return ndimage.binary_fill_holes(lung)
+    return np.stack([ndimage.binary_fill_holes(plane) for plane in lung]) if lung.size else lung.copy()
+
+
+def purification_region(masks, remove_background: bool, use_lung_field: bool) -> np.ndarray:
+    """`R`, the region of Add noise and Remove noise.
+
+    `M_lung` with Remove Background, `M_dark` without (the paper); with the lung field `L`
+    in place of `M_lung`: `R = L`, or `M_dark OR L` without Remove Background.
+    """
+    region = training_region(masks, remove_background)
+    if not use_lung_field:
+        return region
+    field = lung_field(masks)
+    return field if remove_background else field | region
+
+
+def disagreement_band(masks) -> np.ndarray:
+    """`B = M_background AND NOT (D_lq AND D_gt)`: background of the pair that one scan shows as body.
+
+    `D_lq`, `D_gt` are each scan's dark mask; the pair's background is dark in at least one.
+    """
+    return np.asarray(masks.background, dtype=bool) & ~(np.asarray(masks.dark_lq, dtype=bool)
+                                                         & np.asarray(masks.dark_gt, dtype=bool))
+
+
+def stitch_weights(region: np.ndarray, background: np.ndarray, blend_px: int) -> np.ndarray:
+    """The weight `w` of `sim(gt)` in the input: 1 in `R`, `1 - d/(b+1)` in the body, 0 in the background.
+
+    `d` is the in-plane chessboard distance in pixels from `R` (8-neighbour steps), `b` the
+    blend width: the body within `b` pixels of the region ramps down to the uLDCT. `b = 0`
+    gives the hard stitch `w = R`.
+    """
+    region = np.asarray(region, dtype=bool)
+    weights = region.astype(np.float32)
+    body = ~region & ~np.asarray(background, dtype=bool)
+    square = np.ones((3, 3), dtype=bool) if region.ndim == 2 else np.ones((1, 3, 3), dtype=bool)
+    reached = region
+    for distance in range(1, int(blend_px) + 1):
+        grown = ndimage.binary_dilation(reached, structure=square)
+        ring = grown & ~reached & body
+        weights[ring] = np.float32(1.0 - distance / (blend_px + 1.0))
+        reached = grown
+    return weights
+
+
+def _motion_band(masks, rules: MotionRules, remove_background: bool) -> np.ndarray:
+    # Without Remove Background the background is inside R and the band rule has nothing to act on.
+    if rules.agreed_background and remove_background:
+        return disagreement_band(masks)
+    return np.zeros(np.shape(masks.dark), dtype=bool)
+
+
+def ipv2m_pair(lq: np.ndarray, gt: np.ndarray, masks, rules: MotionRules, weak_lq: np.ndarray, *,
+               remove_background: bool = True, add_noise: bool = True,
+               simulated_gt: Optional[np.ndarray] = None) -> Pair:
+    """The IPv2m pair: IPv2 with `R` from `purification_region` and the rules' band and blend.
+
+    With Add noise: input `w*sim(gt) + (1-w)*lq` (`w` from `stitch_weights`), target
+    `B*weak(lq) + (1-B)*gt`. Without: input `lq`, target `R*lq + B*weak(lq) + (1-R-B)*gt`.
+    `B` is `disagreement_band` with the agreed-background rule and Remove Background, else
+    empty; `R` and `B` never overlap. `weak_lq` is the uLDCT after the label's denoiser.
+    """
+    region = purification_region(masks, remove_background, rules.lung_field)
+    band = _motion_band(masks, rules, remove_background)
+    _check_shapes(region, lq=np.asarray(lq), gt=np.asarray(gt), weak_lq=np.asarray(weak_lq))
+    if not add_noise:
+        return np.array(lq, copy=True), compose(region, lq, compose(band, weak_lq, gt))
+    if simulated_gt is None:
+        raise InputError("Add noise needs the simulated low-dose scan of the NDCT (simulated_gt)")
+    target = compose(band, weak_lq, gt)
+    if rules.stitch_blend_px <= 0:
+        return compose(region, simulated_gt, lq), target
+    _check_shapes(region, simulated_gt=np.asarray(simulated_gt))
+    weights = stitch_weights(region, masks.background, rules.stitch_blend_px)
+    simulated, low = np.asarray(simulated_gt, dtype=np.float32), np.asarray(lq, dtype=np.float32)
+    return (weights * simulated + (1.0 - weights) * low).astype(np.float32), target
+
+
+def ipv2m_label_region(masks, rules: MotionRules, remove_background: bool = True) -> np.ndarray:
+    """`R OR B`: where the IPv2m label is the denoised uLDCT."""
+    return purification_region(masks, remove_background, rules.lung_field) | _motion_band(
+        masks, rules, remove_background)
+
+
+def ipv2m_label(gt: np.ndarray, masks, weak_lq: np.ndarray, rules: MotionRules, *,
+                remove_background: bool = True) -> np.ndarray:
+    """The IPv2m label `(R OR B)*weak(lq) + (1 - (R OR B))*gt`."""
+    return compose(ipv2m_label_region(masks, rules, remove_background), weak_lq, gt)

@@ -69,9 +69,10 @@ def test_report_has_volumes_noise_parameters_version_and_timings():
     assert set(report["volumes_ml"]) >= {"body", "background", "lung", "airways"}
     noise = report["noise"]
     assert noise["weak_sigma_source"] == "measured"
-    assert noise["weak_sigma_hu"] == pytest.approx(60.0, rel=0.25)
-    assert noise["label_lung_sigma_hu"] < noise["lq_lung_sigma_hu"]
-    assert noise["gt_sigma_hu"] < noise["lq_sigma_hu"]
+    assert noise["units"] == "HU"
+    assert noise["weak_sigma"] == pytest.approx(60.0, rel=0.25)
+    assert noise["label_lung_sigma"] < noise["lq_lung_sigma"]
+    assert noise["gt_sigma"] < noise["lq_sigma"]
     assert report["parameters"]["dose"] == 0.02 and report["ipv2_version"]
     assert "remove noise" in report["timings_s"] and report["timings_s"]["total"] >= 0
 

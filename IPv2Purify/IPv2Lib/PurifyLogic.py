@@ -32,7 +32,7 @@ class PurifySettings:
         """The options of `ipv2 purify` for these settings."""
         arguments = ["--mode", self.mode, "--weak", self.weakDenoiser, "--dose", repr(float(self.dose)),
                      "--seed", str(int(self.seed)), "--simulate-mode", self.simulateMode, "--device", self.device]
-        if self.mode == "ipv2":
+        if self.mode in ("ipv2", "ipv2m"):
             arguments.append("--remove-background" if self.removeBackground else "--no-remove-background")
             arguments.append("--add-noise" if self.addNoise else "--no-add-noise")
         return arguments

@@ -8,7 +8,8 @@ from pathlib import Path
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.purify.options import MODES, SIMULATE_MODES, PurifyOptions
+from ipv2.purify.options import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES,
+                                 PurifyOptions)
 from ipv2.weak import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
 
 DESCRIPTION = """Purifies a misaligned uLDCT/NDCT pair (IPv2). With --lq and --gt, writes to --out:
@@ -26,11 +27,23 @@ def register(subparsers) -> None:
     source.add_argument("--gt", type=Path, metavar="NDCT", help="normal-dose CT of the same patient, same grid")
     source.add_argument("--dataset", type=Path, metavar="DIR", help="PNG dataset folder with lq/ and gt/")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--mode", choices=MODES, default="ipv2", help="purification strategy (default ipv2)")
+    parser.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
+                        help=f"purification strategy: ipv1, the paper's ipv2, or ipv2m, IPv2 with the motion rules "
+                             f"below (default {DEFAULT_MODE})")
     parser.add_argument("--remove-background", action=argparse.BooleanOptionalAction, default=True,
                         help="IPv2 Remove Background: take the background from the NDCT (default on)")
     parser.add_argument("--add-noise", action=argparse.BooleanOptionalAction, default=True,
                         help="IPv2 Add noise: lung of the input simulated from the NDCT (default on)")
+    motion = parser.add_argument_group("motion rules (--mode ipv2m only)")
+    motion.add_argument("--agreed-background", action=argparse.BooleanOptionalAction, default=True,
+                        help="take the NDCT's background only where both scans show background; where they "
+                             "disagree the target follows the uLDCT (default on)")
+    motion.add_argument("--lung-field", action=argparse.BooleanOptionalAction, default=True,
+                        help="Add noise and Remove noise over the lung field, vessels and nodules inside "
+                             "(default on)")
+    motion.add_argument("--stitch-blend", type=int, metavar="PX", default=DEFAULT_STITCH_BLEND_PX,
+                        help=f"blend the input from sim(gt) to the uLDCT over PX pixels of body, 0.."
+                             f"{MAX_STITCH_BLEND_PX} (default {DEFAULT_STITCH_BLEND_PX}; 0 stitches at once)")
     parser.add_argument("--weak", choices=WEAK_DENOISERS, default=DEFAULT_WEAK_DENOISER,
                         help=f"conventional denoiser for the label's lung (default {DEFAULT_WEAK_DENOISER})")
     parser.add_argument("--sigma", type=float, metavar="HU", default=None,
@@ -50,7 +63,8 @@ def register(subparsers) -> None:
 def _options(args: argparse.Namespace) -> PurifyOptions:
     return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
                          weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
-                         device=args.device, sigma_hu=args.sigma).validated()
+                         device=args.device, sigma_hu=args.sigma, agreed_background=args.agreed_background,
+                         lung_field=args.lung_field, stitch_blend_px=args.stitch_blend).validated()
 
 
 def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:

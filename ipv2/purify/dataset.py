@@ -14,21 +14,19 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 
-from ipv2 import __version__
 from ipv2.errors import InputError
 from ipv2.io import atomic_output_dir
 from ipv2.io.png_dataset import open_png_dataset, write_png_slice
-from ipv2.pairs import evaluation_label, ipv1_label, ipv1_pair, ipv2_pair, training_region
 from ipv2.progress import Monitor
-from ipv2.purify.outputs import DATASET_OUTPUTS, prepare_output_folder, write_json
+from ipv2.purify.core import GRAY_LEVELS, StageTimes, purify_arrays
 from ipv2.purify.options import PurifyOptions
-from ipv2.purify.pipeline import measure_noise
+from ipv2.purify.outputs import DATASET_OUTPUTS, prepare_output_folder, write_json
+from ipv2.purify.report import add_counts, median_noise, purify_report, region_counts
 from ipv2.weak import weak_denoise
 
 PathLike = Union[str, os.PathLike]
 # Slices simulated and denoised together; fixed so that results do not depend on memory.
 CHUNK_SLICES = 8
-GRAY_LEVELS = 255.0
 
 
 def _chunk_seed(seed: int, first_slice: int) -> int:
@@ -62,7 +60,9 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
                        monitor: Optional[Monitor] = None, overwrite: bool = False) -> Dict:
     """Purifies every slice pair of the dataset at `root` into `out_dir`; returns the report.
 
-    `options.sigma_hu` is, here, the noise level in 8-bit gray levels.
+    `options.sigma_hu` is, here, the noise level in 8-bit gray levels. Chunks of slices go
+    through the same core as volumes; the report has the volumes' schema, with each noise
+    figure the median over chunks.
     """
     from ipv2.masks import compute_png_region_masks
 
@@ -71,9 +71,9 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
     out_dir = prepare_output_folder(out_dir, DATASET_OUTPUTS, overwrite)
     monitor = monitor or Monitor()
     started = time.perf_counter()
-    seconds = {"masks": 0.0, "simulate": 0.0, "remove noise": 0.0, "write": 0.0}
-    counts = {"body": 0, "background": 0, "lung": 0, "airways": 0, "pixels": 0}
-    sigmas: List[float] = []
+    times = StageTimes()
+    counts: Dict[str, int] = {}
+    noise_per_chunk: List[Dict] = []
     done = 0
     total = len(dataset.names)
     with atomic_output_dir(out_dir) as staging:
@@ -85,61 +85,33 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
             names = [item[0] for item in chunk]
             lq = np.stack([item[1] for item in chunk])
             gt = np.stack([item[2] for item in chunk])
-            clock = time.perf_counter()
-            masks = compute_png_region_masks(lq, gt)
-            seconds["masks"] += time.perf_counter() - clock
-            region = training_region(masks, options.remove_background)
+            with times.measure("masks"):
+                masks = compute_png_region_masks(lq, gt)
             simulated = None
             if options.add_noise:
                 from ipv2.simulate import simulate_seed_u8
 
-                clock = time.perf_counter()
-                simulated = simulate_seed_u8(gt, seed=_chunk_seed(options.seed, done), device=options.device)
-                seconds["simulate"] += time.perf_counter() - clock
-            if options.mode == "ipv1":
-                train_input, train_target = ipv1_pair(lq, gt, masks)
-                label = ipv1_label(lq, gt, masks)
-            else:
-                train_input, train_target = ipv2_pair(lq, gt, masks, remove_background=options.remove_background,
-                                                      add_noise=options.add_noise, simulated_gt=simulated)
-                clock = time.perf_counter()
-                sigma = options.sigma_hu
-                if options.weak != "none" and sigma is None:
-                    sigma = (measure_noise(lq, region) if region.any() else None) or measure_noise(lq)
-                    if sigma is None:
-                        raise InputError(f"{names[0]}: no flat region is large enough to measure the noise; "
-                                         "give it with --sigma (in gray levels)")
-                if sigma is not None and options.weak != "none":
-                    sigmas.append(float(sigma))
-                denoised = _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=region, contrast=GRAY_LEVELS))
-                label = evaluation_label(gt, masks, denoised, remove_background=options.remove_background)
-                seconds["remove noise"] += time.perf_counter() - clock
-            clock = time.perf_counter()
-            for index, name in enumerate(names):
-                write_png_slice(_to_u8(train_input[index]), folders["lq_bar"] / name)
-                write_png_slice(_to_u8(train_target[index]), folders["gt_bar"] / name)
-                write_png_slice(_to_u8(label[index]), folders["eval_label"] / name)
-            seconds["write"] += time.perf_counter() - clock
-            for key in ("body", "background", "lung", "airways"):
-                counts[key] += int(np.count_nonzero(getattr(masks, key)))
-            counts["pixels"] += lq.size
+                with times.measure("simulate"):
+                    simulated = simulate_seed_u8(gt, seed=_chunk_seed(options.seed, done), device=options.device)
+
+            def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
+                with times.measure("remove noise"):
+                    return _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask,
+                                               contrast=GRAY_LEVELS.contrast))
+
+            purified = purify_arrays(lq, gt, masks, options, simulated=simulated, denoise=denoise,
+                                     units=GRAY_LEVELS, where=names[0], times=times)
+            with times.measure("write"):
+                for index, name in enumerate(names):
+                    write_png_slice(_to_u8(purified.train_input[index]), folders["lq_bar"] / name)
+                    write_png_slice(_to_u8(purified.train_target[index]), folders["gt_bar"] / name)
+                    write_png_slice(_to_u8(purified.eval_label[index]), folders["eval_label"] / name)
+            counts = add_counts(counts, region_counts(masks, purified))
+            noise_per_chunk.append(purified.noise)
             done += len(names)
             monitor.step("purify slices", done, total)
-        report = {
-            "ipv2_version": __version__,
-            "mode": options.mode,
-            "source": "png dataset",
-            "dataset": str(Path(root)),
-            "slices": total,
-            "parameters": options.as_dict(),
-            "region": "lung" if options.remove_background else "dark",
-            "masks": {f"{key}_fraction": round(counts[key] / max(counts["pixels"], 1), 6)
-                      for key in ("body", "background", "lung", "airways")},
-            "noise": {"weak_sigma_gray_levels_median": round(float(np.median(sigmas)), 3) if sigmas else None,
-                      "weak_sigma_source": None if not sigmas else
-                      ("given" if options.sigma_hu is not None else "measured per chunk")},
-            "timings": {"stages": {key: {"seconds": round(value, 3)} for key, value in seconds.items()},
-                        "total_seconds": round(time.perf_counter() - started, 3)},
-        }
+        report = purify_report(options, source="png dataset", slices=total, counts=counts,
+                               noise=median_noise(noise_per_chunk), units=GRAY_LEVELS, times=times,
+                               total_seconds=time.perf_counter() - started, dataset=str(Path(root)))
         write_json(report, staging / "report.json")
     return report

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Optional
 
 from ipv2.errors import InputError
+from ipv2.pairs import MotionRules
 from ipv2.validate import require_dose
 from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoiser
 
-MODES = ("ipv1", "ipv2")
+MODES = ("ipv1", "ipv2", "ipv2m")
+# The mode `ipv2 purify` and `PurifyOptions` use unless told otherwise: the paper's IPv2
+# until the ablation against the truth says which mode to prefer.
+DEFAULT_MODE = "ipv2"
 SIMULATE_MODES = ("physical", "seed")
 DEVICES = ("auto", "cpu", "cuda")
+DEFAULT_STITCH_BLEND_PX = 3
+MAX_STITCH_BLEND_PX = 32
 
 
 @dataclass(frozen=True)
@@ -20,11 +27,13 @@ class PurifyOptions:
     """IPv2 by default: Remove Background, Add noise and a non-local means label.
 
     `mode="ipv1"` is the predecessor: the dark mask, no simulation and the noisy uLDCT as
-    the label in the dark region; the IPv2 switches then do not apply. `sigma_hu` is the
+    the label in the dark region; the IPv2 switches then do not apply. `mode="ipv2m"` is
+    IPv2 with the motion rules `agreed_background`, `lung_field` and `stitch_blend_px`
+    (see `ipv2.pairs.MotionRules`); in the other modes they are off. `sigma_hu` is the
     uLDCT noise level for the weak denoiser; None measures it.
     """
 
-    mode: str = "ipv2"
+    mode: str = DEFAULT_MODE
     remove_background: bool = True
     add_noise: bool = True
     weak: str = DEFAULT_WEAK_DENOISER
@@ -33,6 +42,9 @@ class PurifyOptions:
     simulate_mode: str = "physical"
     device: str = "auto"
     sigma_hu: Optional[float] = None
+    agreed_background: bool = True
+    lung_field: bool = True
+    stitch_blend_px: int = DEFAULT_STITCH_BLEND_PX
 
     def validated(self) -> "PurifyOptions":
         """The same options checked and normalised; in IPv1 mode the IPv2 modules are off."""
@@ -47,15 +59,31 @@ class PurifyOptions:
             raise InputError(f"device '{self.device}' is unknown; choose one of {', '.join(DEVICES)}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"seed {self.seed!r} must be a non-negative integer")
+        blend = self.stitch_blend_px
+        if (isinstance(blend, bool) or not isinstance(blend, numbers.Integral)
+                or not 0 <= int(blend) <= MAX_STITCH_BLEND_PX):
+            raise InputError(f"stitch blend {blend!r} must be a whole number of pixels in 0..{MAX_STITCH_BLEND_PX}")
         weak = require_weak_denoiser(self.weak)
         sigma = None if self.sigma_hu is None else require_sigma(self.sigma_hu)
         dose = require_dose(self.dose)
+        common = dict(mode=mode, dose=dose, simulate_mode=simulate_mode, device=device)
+        no_motion_rules = dict(agreed_background=False, lung_field=False, stitch_blend_px=0)
         if mode == "ipv1":
-            return dataclasses.replace(self, mode=mode, remove_background=False, add_noise=False, weak="none",
-                                       dose=dose, simulate_mode=simulate_mode, device=device, sigma_hu=None)
-        return dataclasses.replace(self, mode=mode, remove_background=bool(self.remove_background),
-                                   add_noise=bool(self.add_noise), weak=weak, dose=dose,
-                                   simulate_mode=simulate_mode, device=device, sigma_hu=sigma)
+            return dataclasses.replace(self, **common, **no_motion_rules, remove_background=False,
+                                       add_noise=False, weak="none", sigma_hu=None)
+        motion = no_motion_rules if mode == "ipv2" else dict(
+            agreed_background=bool(self.agreed_background), lung_field=bool(self.lung_field),
+            stitch_blend_px=int(blend))
+        return dataclasses.replace(self, **common, **motion, remove_background=bool(self.remove_background),
+                                   add_noise=bool(self.add_noise), weak=weak, sigma_hu=sigma)
+
+    @property
+    def motion_rules(self) -> Optional[MotionRules]:
+        """The IPv2m rules, or None in the paper's modes."""
+        if str(self.mode).lower() != "ipv2m":
+            return None
+        return MotionRules(agreed_background=bool(self.agreed_background), lung_field=bool(self.lung_field),
+                           stitch_blend_px=int(self.stitch_blend_px))
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

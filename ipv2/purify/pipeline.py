@@ -1,4 +1,4 @@
-"""Purification of one uLDCT/NDCT volume pair: masks, Add noise, Remove noise, pairs, label."""
+"""Purification of one uLDCT/NDCT volume pair: masks and sim(gt) as cached stages, then the core."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 
-from ipv2 import __version__
 from ipv2.errors import InputError
-from ipv2.pairs import evaluation_label, ipv1_label, ipv1_pair, ipv2_pair, training_region
 from ipv2.progress import Monitor
 from ipv2.purify.cache import StageCache, fingerprint
+from ipv2.purify.core import HU, StageTimes, purify_arrays
 from ipv2.purify.options import PurifyOptions
+from ipv2.purify.report import purify_report, region_counts
 from ipv2.validate import require_pair
 from ipv2.volume import Volume
-from ipv2.weak import estimate_noise_sigma, weak_denoise
+from ipv2.weak import weak_denoise
 
 
 @dataclass
@@ -67,22 +67,6 @@ def simulate_ndct(gt: Volume, options: PurifyOptions, monitor: Monitor) -> np.nd
     return np.asarray(simulate_low_dose(gt.array, **kwargs), dtype=np.float32)
 
 
-def measure_noise(image: np.ndarray, region: Optional[np.ndarray] = None) -> Optional[float]:
-    """The noise level in `region`, or None where no flat part is large enough to tell."""
-    try:
-        return round(estimate_noise_sigma(image, mask=region), 3)
-    except InputError:
-        return None
-
-
-def weak_sigma_for(lung_sigma: Optional[float], whole_sigma: Optional[float]) -> float:
-    """The uLDCT noise level in the lung, where the denoiser works; the whole image's as fallback."""
-    sigma = lung_sigma if lung_sigma is not None else whole_sigma
-    if sigma is None:
-        raise InputError("uLDCT: no flat region is large enough to measure its noise level; give it with --sigma")
-    return sigma
-
-
 def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = None,
                    monitor: Optional[Monitor] = None, *, masks=None, simulated_gt: Optional[np.ndarray] = None,
                    cache_dir: Optional[Path] = None, resume: bool = False) -> PurifyResult:
@@ -99,21 +83,21 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
     monitor = monitor or Monitor()
     started = time.perf_counter()
     cache = StageCache(cache_dir, resume) if cache_dir is not None else None
-    timings: Dict[str, Dict[str, Any]] = {}
+    times = StageTimes()
     inputs_key = fingerprint(lq.array, gt.array, lq.spacing) if cache is not None else ""
 
     def stage(name: str, parameters: dict, compute: Callable[[], Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
         monitor.check()
-        begun = time.perf_counter()
-        key = fingerprint(inputs_key, parameters) if cache is not None else ""
-        stored = cache.load(name, key) if cache is not None else None
-        cached = stored is not None
-        if not cached:
-            stored = compute()
-            if cache is not None:
-                monitor.check()
-                cache.save(name, key, stored)
-        timings[name] = {"seconds": round(time.perf_counter() - begun, 3), "cached": cached}
+        with times.measure(name):
+            key = fingerprint(inputs_key, parameters) if cache is not None else ""
+            stored = cache.load(name, key) if cache is not None else None
+            if stored is not None:
+                times.cached.add(name)
+            else:
+                stored = compute()
+                if cache is not None:
+                    monitor.check()
+                    cache.save(name, key, stored)
         return stored
 
     if masks is None:
@@ -123,7 +107,6 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
             compute_region_masks(lq.array, gt.array, spacing=lq.spacing, monitor=monitor))))
     elif np.shape(masks.dark) != lq.shape:
         raise InputError(f"masks: shape {np.shape(masks.dark)} differs from the uLDCT's {lq.shape}")
-    region = training_region(masks, options.remove_background)
 
     simulated = None
     if options.add_noise and simulated_gt is not None:
@@ -135,57 +118,23 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
         simulated = stage("simulate", sim_parameters,
                           lambda: {"sim_gt": simulate_ndct(gt, options, monitor)})["sim_gt"]
 
-    # Measured once: the weak denoiser and the report both use the uLDCT's noise levels.
-    lq_sigma = measure_noise(lq.array)
-    lq_lung_sigma = measure_noise(lq.array, region) if region.any() else None
-    weak_sigma = None
-    if options.mode == "ipv1":
-        train_input, train_target = ipv1_pair(lq.array, gt.array, masks)
-        label = ipv1_label(lq.array, gt.array, masks)
-    else:
-        train_input, train_target = ipv2_pair(lq.array, gt.array, masks, remove_background=options.remove_background,
-                                              add_noise=options.add_noise, simulated_gt=simulated)
-        denoised = lq.array
-        if options.weak != "none":
-            weak_sigma = (options.sigma_hu if options.sigma_hu is not None
-                          else weak_sigma_for(lq_lung_sigma, lq_sigma))
-            weak_parameters = {"weak": options.weak, "sigma": weak_sigma, "region": options.remove_background}
-            denoised = stage("remove noise", weak_parameters, lambda: {"weak_lq": weak_denoise(
-                lq.array, options.weak, sigma_hu=weak_sigma, mask=region, monitor=monitor)})["weak_lq"]
-        label = evaluation_label(gt.array, masks, denoised, remove_background=options.remove_background)
+    def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
+        parameters = {"weak": options.weak, "sigma": sigma, "mask": fingerprint(mask)}
+        return stage("remove noise", parameters, lambda: {"weak_lq": weak_denoise(
+            lq.array, options.weak, sigma_hu=sigma, mask=mask, monitor=monitor)})["weak_lq"]
+
     monitor.check()
-
-    result = PurifyResult(masks=masks, train_input=lq.with_array(np.asarray(train_input, dtype=np.float32)),
-                          train_target=lq.with_array(np.asarray(train_target, dtype=np.float32)),
-                          eval_label=lq.with_array(np.asarray(label, dtype=np.float32)))
-    noise_started = time.perf_counter()
-    noise = {
-        "lq_sigma_hu": lq_sigma,
-        "gt_sigma_hu": measure_noise(gt.array),
-        "lq_lung_sigma_hu": lq_lung_sigma,
-        "label_lung_sigma_hu": measure_noise(result.eval_label.array, region) if region.any() else None,
-        "sim_gt_lung_sigma_hu": (measure_noise(simulated, region) if simulated is not None and region.any()
-                                 else None),
-        "weak_sigma_hu": None if weak_sigma is None else round(float(weak_sigma), 3),
-        "weak_sigma_source": None if weak_sigma is None else ("given" if options.sigma_hu is not None else "measured"),
-    }
-    timings["noise figures"] = {"seconds": round(time.perf_counter() - noise_started, 3), "cached": False}
-    result.report = build_report(lq, masks, options, noise, timings, time.perf_counter() - started)
-    return result
-
-
-def build_report(lq: Volume, masks, options: PurifyOptions, noise: dict, timings: dict,
-                 total_seconds: float) -> Dict[str, Any]:
+    purified = purify_arrays(lq.array, gt.array, masks, options, simulated=simulated, denoise=denoise,
+                             units=HU, times=times)
+    monitor.check()
+    result = PurifyResult(masks=masks, train_input=lq.with_array(np.asarray(purified.train_input, dtype=np.float32)),
+                          train_target=lq.with_array(np.asarray(purified.train_target, dtype=np.float32)),
+                          eval_label=lq.with_array(np.asarray(purified.eval_label, dtype=np.float32)))
     volumes = {name: round(float(value), 3) for name, value in masks.volumes_ml(lq.spacing).items()}
-    return {
-        "ipv2_version": __version__,
-        "mode": options.mode,
-        "parameters": options.as_dict(),
-        "region": "lung" if options.remove_background else "dark",
-        "grid": {"shape_zyx": list(lq.shape), "spacing_mm": list(lq.spacing), "origin_mm": list(lq.origin),
-                 "direction": list(lq.direction)},
-        "volumes_ml": volumes,
-        "noise": noise,
-        "timings_s": {**{name: entry["seconds"] for name, entry in timings.items()}, "total": round(total_seconds, 3)},
-        "cached_stages": sorted(name for name, entry in timings.items() if entry["cached"]),
-    }
+    grid = {"shape_zyx": list(lq.shape), "spacing_mm": list(lq.spacing), "origin_mm": list(lq.origin),
+            "direction": list(lq.direction)}
+    result.report = purify_report(options, source="volumes", slices=lq.shape[0],
+                                  counts=region_counts(masks, purified), noise=purified.noise, units=HU,
+                                  times=times, total_seconds=time.perf_counter() - started, grid=grid,
+                                  volumes_ml=volumes)
+    return result
