@@ -20,15 +20,26 @@ from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
+from ipv2.masks.enclosed import KIND_DTYPE, classify_enclosed, section_kinds, tells_gas
+from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
-from ipv2.masks.slicewise import border_labels, component_sizes, in_plane_cross, label_slices, largest_per_slice
+from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, in_plane_cross, label_slices,
+                                  largest_per_slice, thin_sections)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
 GAUSSIAN_TRUNCATE = 2.0
 # Square half-width over reach for an octagon whose axis and diagonal extents are equal.
 OCTAGON_SQUARE_SHARE = float(np.sqrt(2.0) - 1.0)
+# The smoothed NDCT is kept for the 3D rules in whole HU: it lies within clip_hu.
+SMOOTH_DTYPE = np.int16
+# Fewer outside-air voxels than this (a body filling the image) give no air level to trust.
+MIN_AIR_VOXELS = 1000
+NOISE_BINS = 2048
+NORMAL_QUARTILE_Z = 0.674
+NOISY_AIR_WARNING = ("the NDCT's outside air is too noisy, or too little of it is seen, to tell gas in the body "
+                     "from lung: all gas enclosed by the body is counted as lung")
 
 
 def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = None,
@@ -50,40 +61,88 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     dark_lq = np.empty(lq.shape, dtype=bool)
     dark_gt = np.empty(lq.shape, dtype=bool)
     background = np.empty(lq.shape, dtype=bool)
-    lung = np.empty(lq.shape, dtype=bool)
-    airway_levels = np.empty(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
-    outputs = (dark_lq, dark_gt, background, lung, airway_levels)
+    enclosed = np.empty(lq.shape, dtype=bool)
+    cut = np.empty(lq.shape, dtype=bool)
+    pad_layers = np.empty(lq.shape, dtype=bool)
+    smooth_gt = np.empty(lq.shape, dtype=SMOOTH_DTYPE)
+    outputs = (dark_lq, dark_gt, background, enclosed, cut, pad_layers, smooth_gt)
+    level_histogram = np.zeros(_air_bins(parameters), dtype=np.int64)
+    step_histogram = np.zeros(NOISE_BINS, dtype=np.int64)
 
     step = max(1, int(parameters.chunk_slices))
     chunks = [slice(start, min(start + step, depth)) for start in range(0, depth, step)]
     workers = max(1, min(int(parameters.workers), os.cpu_count() or 1, len(chunks)))
 
-    def run_chunk(chunk: slice) -> None:
+    def run_chunk(chunk: slice):
         monitor.check()
-        results = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
+        *results, histograms = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
         for output, result in zip(outputs, results):
             output[chunk] = result
+        return histograms
 
     monitor.step("region masks", 0, len(chunks))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(run_chunk, chunk) for chunk in chunks]
         try:
             for done, future in enumerate(futures, start=1):
-                future.result()
+                levels, steps = future.result()
+                level_histogram += levels
+                step_histogram += steps
                 monitor.step("region masks", done, len(chunks))
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
 
+    monitor.check()
+    air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
+    gas_told = tells_gas(air_noise, parameters)
+    kinds = np.empty(lq.shape, dtype=KIND_DTYPE)
+
+    def kinds_of_chunk(chunk: slice) -> None:
+        monitor.check()
+        kinds[chunk] = section_kinds(enclosed[chunk], cut[chunk], pad_layers[chunk], smooth_gt[chunk],
+                                     air_level, gas_told, spacing, parameters)
+
+    _run_chunks(kinds_of_chunk, chunks, workers)
+    del cut, pad_layers
+    monitor.check()
+    regions = classify_enclosed(kinds, spacing, parameters)
+    del kinds
+    warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + regions.warnings
+    lung, other_gas = regions.lung, regions.other_gas
+    background &= ~regions.cut_lung
+    background |= regions.thin_gas
+    for dark in (dark_lq, dark_gt):
+        dark &= ~other_gas
+
     monitor.step("airways", 0, 1)
-    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, background)
+    levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
+    airway_levels = _airway_levels(smooth_gt, lung, levels_hu)
+    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, levels_hu, background)
     monitor.step("airways", 1, 1)
+    monitor.check()
+    field = lung_field(lung, background, spacing, parameters)
 
     info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
-            "airways": airway_info}
+            "air_level_hu": round(float(air_level), 1), "air_level_source": air_source,
+            "air_noise_hu": None if air_noise is None else round(float(air_noise), 1),
+            "gas_told": gas_told, "enclosed": regions.info, "airways": airway_info, "warnings": warnings}
     return RegionMasks(dark_lq=dark_lq, dark_gt=dark_gt, dark=background | lung,
-                       background=background, lung=lung, airways=airways, info=info)
+                       background=background, lung=lung, airways=airways, other_gas=other_gas,
+                       lung_field=field, info=info)
+
+
+def _run_chunks(work, chunks, workers: int) -> None:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
@@ -106,6 +165,8 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_lung = ~touches_border & ~outside_patient & ~is_island
     is_background[0] = is_lung[0] = False
     is_island[0] = False
+    is_cut = touches_border & ~is_island & (_enclosed_share(union, labels, count) >= parameters.min_enclosed_share)
+    is_cut[0] = False
 
     island = is_island[labels]
     background, lung = is_background[labels], is_lung[labels]
@@ -114,8 +175,29 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     patient = largest_per_slice(~background)
     background |= lung & ~patient
     lung &= patient
-    airway_levels = _airway_levels(smooth_gt, parameters)
-    return (raw_lq & ~island, raw_gt & ~island, background, lung, airway_levels)
+    cut = is_cut[labels]
+    is_thin = np.zeros(count + 1, dtype=bool)
+    is_thin[labels[thin_sections(lung, parameters.thin_gas_mm, spacing)]] = True
+    is_thin[0] = False
+    pad_layers = lung & _components_near_outside(labels, count, touches_border, is_thin,
+                                                 parameters.pad_reach_mm, spacing)[labels]
+    histograms = _air_histograms(smooth_gt, gt, background & (gt > parameters.clip_hu[0]), parameters)
+    return (raw_lq & ~island, raw_gt & ~island, background, lung, cut, pad_layers,
+            smooth_gt.astype(SMOOTH_DTYPE), histograms)
+
+
+def _enclosed_share(union: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Per label: the share of its outline that is body rather than the image border.
+
+    Outline pixels are those with a non-dark 4-neighbour in the image (body) and those on
+    the image border; a pixel may count for both.
+    """
+    inner = union & ~ndi.binary_erosion(union, in_plane_cross(), border_value=1)
+    body = np.bincount(labels[inner], minlength=count + 1)
+    edges = np.concatenate([labels[:, 0, :].ravel(), labels[:, -1, :].ravel(),
+                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
+    border = np.bincount(edges, minlength=count + 1)
+    return body / np.maximum(body + border, 1)
 
 
 def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
@@ -177,12 +259,54 @@ def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
     return grown & ~mask
 
 
-def _airway_levels(smooth_gt: np.ndarray, parameters: MaskParameters) -> np.ndarray:
-    """0 above airway_hu, then one more for each stricter airway level the voxel is below."""
-    levels = (smooth_gt < parameters.airway_hu).astype(AIRWAY_LEVELS_DTYPE)
-    for level_hu in parameters.airway_steps_hu:
-        levels += smooth_gt < level_hu
+def _airway_levels(smooth_gt: np.ndarray, lung: np.ndarray, levels_hu) -> np.ndarray:
+    """Within the lung: how many of the air levels (loosest first) the voxel is below; 0 elsewhere."""
+    levels = np.zeros(lung.shape, dtype=AIRWAY_LEVELS_DTYPE)
+    box = bounding_box(lung)
+    if box is None:
+        return levels
+    smooth = smooth_gt[box]
+    inside = lung[box]
+    for level_hu in levels_hu:
+        levels[box] += inside & (smooth < level_hu)
     return levels
+
+
+def _air_bins(parameters: MaskParameters) -> int:
+    low, _ = parameters.clip_hu
+    return int(np.floor(parameters.threshold_hu - low)) + 1
+
+
+def _air_histograms(smooth: np.ndarray, gt: np.ndarray, outside: np.ndarray, parameters: MaskParameters):
+    """Counts, in 1 HU bins, of the smoothed HU of outside air (clip_hu[0] up to
+    threshold_hu) and of the absolute difference of raw NDCT neighbours in it (x direction)."""
+    low, _ = parameters.clip_hu
+    levels = smooth[outside & (smooth < parameters.threshold_hu)]
+    level_bins = np.clip(np.floor(levels - low).astype(np.intp), 0, _air_bins(parameters) - 1)
+    pairs = outside[:, :, 1:] & outside[:, :, :-1]
+    steps = np.abs(gt[:, :, 1:][pairs].astype(np.float32) - gt[:, :, :-1][pairs])
+    step_bins = np.minimum(steps.astype(np.intp), NOISE_BINS - 1)
+    return (np.bincount(level_bins, minlength=_air_bins(parameters)),
+            np.bincount(step_bins, minlength=NOISE_BINS))
+
+
+def _air_level(level_histogram: np.ndarray, step_histogram: np.ndarray, parameters: MaskParameters):
+    """Median HU of the outside air, the NDCT's noise there (HU, or None) and the source.
+
+    The noise comes from neighbour differences, which no slow change of the air level
+    (scatter, the edge of the field of view) affects: for a normal law,
+    sigma = median |difference| / (0.674 * sqrt 2).
+    """
+    total = int(level_histogram.sum())
+    if total < MIN_AIR_VOXELS:
+        return float(parameters.air_hu), None, "default"
+    median_bin = int(np.searchsorted(np.cumsum(level_histogram), total / 2.0))
+    steps = int(step_histogram.sum())
+    noise = None
+    if steps >= MIN_AIR_VOXELS:
+        median_step = int(np.searchsorted(np.cumsum(step_histogram), steps / 2.0)) + 0.5
+        noise = median_step / (NORMAL_QUARTILE_Z * np.sqrt(2.0))
+    return float(parameters.clip_hu[0] + median_bin + 0.5), noise, "measured"
 
 
 def _as_array(image, name: str):

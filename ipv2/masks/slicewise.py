@@ -56,3 +56,33 @@ def largest_per_slice(mask: np.ndarray, connectivity: int = 2) -> np.ndarray:
     keep = np.zeros(count + 1, dtype=bool)
     keep[order[first_in_slice]] = True
     return keep[labels]
+
+
+def bounding_box(mask: np.ndarray):
+    """Slices of the smallest box holding every set voxel, or None for an empty mask."""
+    box = []
+    for axis in range(mask.ndim):
+        others = tuple(a for a in range(mask.ndim) if a != axis)
+        present = np.flatnonzero(mask.any(axis=others))
+        if present.size == 0:
+            return None
+        box.append(slice(int(present[0]), int(present[-1]) + 1))
+    return tuple(box)
+
+
+def thin_sections(mask: np.ndarray, thickness_mm: float, spacing) -> np.ndarray:
+    """Sections of `mask` of which nothing survives an in-plane square erosion wide enough
+    to remove layers thinner than thickness_mm."""
+    if thickness_mm <= 0 or not mask.any():
+        return np.zeros(mask.shape, dtype=bool)
+    sx, sy, _ = spacing
+    # A layer t pixels thick survives a square erosion of half-width k when t >= 2k + 1.
+    half_y = max(0, int(np.ceil((thickness_mm / sy - 1.0) / 2.0)))
+    half_x = max(0, int(np.ceil((thickness_mm / sx - 1.0) / 2.0)))
+    core = ndi.minimum_filter(mask.view(np.uint8), size=(1, 2 * half_y + 1, 2 * half_x + 1),
+                              mode="constant", cval=0).view(bool)
+    sections, count = label_slices(mask, connectivity=1)
+    survives = np.zeros(count + 1, dtype=bool)
+    survives[sections[core]] = True
+    survives[0] = True
+    return ~survives[sections]
