@@ -4,54 +4,64 @@ Sections are the in-plane components of the dark regions inside the patient. A s
 gas section when at least `gas_section_share` of it is pure air (below the scan's air level
 plus `gas_margin_hu` on the smoothed NDCT), a parenchyma section otherwise: aerated lung
 reads 80 to 200 HU above air, the gas of the stomach, the bowel and the airways reads air.
-Sections of each kind are grouped in 3D (6-connectivity) apart from the other kind, so that
-the stomach under the dome, which overlaps the lung base from one slice to the next, stays
-apart from it.
+Sections of each kind are grouped in 3D apart from the other kind (two sections of adjacent
+slices join when they share a pixel, which is 6-connectivity), so that the stomach under the
+dome, which overlaps the lung base from one slice to the next, stays apart from it.
 
-- A parenchyma group is lung when it holds at least `lung_share` of the volume of the
-  largest group (a lung, or both lungs joined through the airways), or when it holds at
-  least `min_lung_piece_ml` and fewer than `max_parenchyma_air_share` of its voxels are pure
-  air (a piece of lung cut off by the end of the scan; gas mixed with stool holds bubbles of
-  pure air). Largest is measured among the groups with an enclosed section, so that a scan
-  with only the lung bases works like a full chest.
-- A gas group is lung (airways) when it touches a lung group and none of its sections is
-  larger than `max_airway_section_mm2`: the trachea, the larynx and main bronchi are narrow,
-  the stomach under the dome is not. A gas group at least as large as the largest
-  parenchyma group (and of at least `min_dark_lung_ml`) is lung too: lung as dark as air
-  (emphysema) outweighs any stomach.
+- A parenchyma group is lung when its enclosed part holds at least `lung_share` of that of
+  the largest group (a lung, or both lungs joined through the airways), or at least
+  `min_lung_piece_ml` with a share of pure-air voxels below `max_parenchyma_air_share`
+  and below twice that of the largest group plus 0.5% (a piece of lung cut off by the end
+  of the scan reads like the lung; gas mixed with stool holds bubbles of pure air). Largest is measured among the groups of the scan, so a scan with only the lung bases
+  works like a full chest.
+- Airways: the sections not yet lung and at most `max_airway_section_mm2` (gas, or
+  parenchyma outside the lung groups: the trachea's air reads above the pure-air level
+  where the shoulders darken the image) are joined across slices whatever their kind; such
+  a tube is lung when it touches a lung group, its voxels lie on average within
+  `trachea_offcentre_share` of the patient's width from the patient's middle, and it is
+  as a whole at least `gas_section_share` pure air. The trachea, larynx and main bronchi
+  qualify; the stomach's narrow top under the dome lies to the left, and bowel gas mixed
+  with stool that touches a lung base is mostly not pure air.
+- A gas group at least as large as the largest parenchyma group (and of at least
+  `min_dark_lung_ml`) is lung too: lung as dark as air (emphysema) outweighs any stomach.
 - Everything else enclosed is other gas and counts as body, except gas sections thinner
   than `thin_gas_mm` within `pad_reach_mm` of the outside air: an air layer of a pad or
   table, background.
 
-Sections that touch the image border but are mostly enclosed by body (`cut` below) are
-considered too: one that is parenchyma and whose group holds an enclosed section is lung
-cut by the field of view; it is otherwise left background, and a warning names the slices
-of those of at least `min_cut_lung_mm2`.
+Sections that touch the image border but are mostly enclosed by body (`cut`) take part too:
+one of parenchyma whose group is lung by its enclosed part is lung cut by the field of view;
+otherwise it stays background, and a warning names the slices of those of at least
+`min_cut_lung_mm2`.
+
+The work is split as the masks are: `section_table` labels the sections of a chunk of
+slices and measures them; `classify_sections` builds the groups from the table and the
+section labels of the whole volume and answers per section.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
-from scipy import ndimage as ndi
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.slicewise import bounding_box, component_sizes, label_slices
 
-SIX_CONNECTED = ndi.generate_binary_structure(3, 1)
-
-
-# Bit flags of `section_kinds`, one uint8 per voxel.
-PARENCHYMA, GAS, CUT, WIDE, PURE_AIR, THIN, LARGE_CUT = 1, 2, 4, 8, 16, 32, 64
-KIND_DTYPE = np.uint8
+SECTION_DTYPE = np.int32
+# Kinds of section.
+PARENCHYMA, GAS, CUT, THIN = 1, 2, 3, 4
+PIECE_AIR_SLACK = 0.005
+# What each section is in the end.
+NOTHING, LUNG, OTHER_GAS, THIN_GAS, CUT_LUNG = 0, 1, 2, 3, 4
 
 
 @dataclass
 class EnclosedRegions:
-    """Full-size boolean masks: `lung` (airways included), `other_gas` (body), `thin_gas`
-    (background), `cut_lung` (lung recovered at the image border, part of `lung`)."""
+    """Full-size boolean masks: `lung` (airways and cut lung included), `other_gas` (body),
+    `thin_gas` (background), `cut_lung` (lung recovered at the image border)."""
 
     lung: np.ndarray
     other_gas: np.ndarray
@@ -68,149 +78,181 @@ def tells_gas(air_noise: Optional[float], parameters: MaskParameters) -> bool:
     return bool(air_noise is not None and air_noise <= parameters.max_gas_noise_hu)
 
 
-def section_kinds(enclosed: np.ndarray, cut: np.ndarray, pad_layers: np.ndarray, smooth_gt: np.ndarray,
-                  air_level: float, gas_told: bool, spacing, parameters: MaskParameters) -> np.ndarray:
-    """Per voxel of a stack of slices, the bit flags of its section.
+def section_bound(shape, spacing, parameters: MaskParameters) -> int:
+    """More sections than a slice can hold: each covers at least min_island_mm2."""
+    sx, sy, _ = spacing
+    least = max(1, int(np.floor(parameters.min_island_mm2 / (sx * sy))))
+    return shape[1] * shape[2] // least + 1
 
-    PARENCHYMA / GAS: an enclosed section, by its share of pure air; CUT: a border section
-    of parenchyma mostly enclosed by body (LARGE_CUT when at least min_cut_lung_mm2); WIDE: a
-    gas section larger than max_airway_section_mm2; THIN: a gas section among `pad_layers`
-    (thinner than thin_gas_mm and near the outside air); PURE_AIR: a pure-air voxel of a parenchyma or cut section. Without
-    `gas_told`, every enclosed section is parenchyma and no cut section is kept.
+
+def section_table(enclosed: np.ndarray, cut: np.ndarray, pad_layers: np.ndarray, smooth_gt: np.ndarray,
+                  first_slice: int, bound: int, air_level: float, gas_told: bool, spacing,
+                  parameters: MaskParameters):
+    """Section labels of a chunk of slices, unique in the volume, and their table.
+
+    Labels are first_slice * bound + local label, so chunks never share one. The table maps
+    names to one value per section: id, z (slice), voxels, pure_air (voxels), kind, wide
+    (larger than max_airway_section_mm2), large (at least min_cut_lung_mm2). Without
+    `gas_told` every enclosed section is parenchyma and no cut section is kept.
     """
     sx, sy, _ = spacing
-    kinds = np.zeros(enclosed.shape, dtype=KIND_DTYPE)
     candidates = enclosed | cut if gas_told else enclosed
-    if not candidates.any():
-        return kinds
-    pure_air = smooth_gt < air_level + parameters.gas_margin_hu
     sections, count = label_slices(candidates, connectivity=1)
     sizes = component_sizes(sections, count)
     is_cut = np.zeros(count + 1, dtype=bool)
+    is_gas = np.zeros(count + 1, dtype=bool)
+    pure_air = smooth_gt < air_level + parameters.gas_margin_hu
+    air = np.bincount(sections[pure_air], minlength=count + 1)
     if gas_told:
         is_cut[sections[cut]] = True
-        air = np.bincount(sections[pure_air], minlength=count + 1)
         is_gas = air >= parameters.gas_section_share * np.maximum(sizes, 1)
-    else:
-        is_gas = np.zeros(count + 1, dtype=bool)
-    is_gas[0] = is_cut[0] = False
-    is_parenchyma = ~is_gas & ~is_cut
-    is_parenchyma[0] = False
-    is_cut_parenchyma = is_cut & ~is_gas  # outside air reaching the border is pure air: background
-    is_gas_enclosed = is_gas & ~is_cut
-    is_wide = is_gas_enclosed & (sizes * sx * sy > parameters.max_airway_section_mm2)
-    is_large_cut = is_cut_parenchyma & (sizes * sx * sy >= parameters.min_cut_lung_mm2)
+    is_pad = np.zeros(count + 1, dtype=bool)
+    is_pad[sections[pad_layers]] = True
 
-    table = (is_parenchyma * PARENCHYMA + is_gas_enclosed * GAS + is_cut_parenchyma * CUT + is_wide * WIDE
-             + is_large_cut * LARGE_CUT).astype(KIND_DTYPE)
-    kinds = table[sections]
-    kinds[pad_layers & ((kinds & GAS) > 0)] |= THIN
-    kinds[pure_air & ((kinds & (PARENCHYMA | CUT)) > 0)] |= PURE_AIR
-    return kinds
+    kind = np.full(count + 1, PARENCHYMA, dtype=np.int8)
+    kind[is_gas] = GAS
+    kind[is_gas & is_pad] = THIN
+    kind[is_cut] = CUT
+    keep = ~(is_cut & is_gas)  # outside air reaching the border is pure air: it stays background
+    keep[0] = False
+    z = np.zeros(count + 1, dtype=np.int64)
+    voxels = np.flatnonzero(sections)
+    owners = sections.ravel()[voxels]
+    z[owners] = voxels // (enclosed.shape[1] * enclosed.shape[2])
+    x = np.bincount(owners, weights=voxels % enclosed.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
+
+    offset = first_slice * bound
+    dropped = np.flatnonzero(~keep)
+    sections = sections.astype(SECTION_DTYPE)
+    if dropped.size > 1:
+        drop = np.zeros(count + 1, dtype=bool)
+        drop[dropped] = True
+        sections[drop[sections]] = 0
+    np.add(sections, offset, out=sections, where=sections > 0)
+    area = sizes * sx * sy
+    table = {"id": np.flatnonzero(keep) + offset, "z": z[keep] + first_slice, "x": x[keep], "voxels": sizes[keep],
+             "pure_air": air[keep], "kind": kind[keep],
+             "wide": (area > parameters.max_airway_section_mm2)[keep],
+             "large": (area >= parameters.min_cut_lung_mm2)[keep]}
+    return sections, table
 
 
-def classify_enclosed(kinds: np.ndarray, spacing, parameters: MaskParameters) -> EnclosedRegions:
-    """Lung, other gas, thin gas and cut lung in 3D from the section kinds of the volume."""
-    shape = kinds.shape
-    regions = EnclosedRegions(lung=np.zeros(shape, dtype=bool), other_gas=np.zeros(shape, dtype=bool),
-                              thin_gas=(kinds & THIN) > 0, cut_lung=np.zeros(shape, dtype=bool))
-    box = bounding_box(kinds > 0)
-    if box is None:
+def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]], patient_span: np.ndarray,
+                      gas_told: bool, spacing, parameters: MaskParameters) -> EnclosedRegions:
+    """Lung, other gas, thin gas and cut lung from the section labels of the whole volume.
+
+    `patient_span` holds, per slice, the patient's left-right middle and width in pixels.
+
+    Without `gas_told` (pure air not told from parenchyma) every enclosed section is lung.
+    """
+    shape = sections.shape
+    empty = np.zeros(shape, dtype=bool)
+    regions = EnclosedRegions(lung=empty, other_gas=empty.copy(), thin_gas=empty.copy(), cut_lung=empty.copy())
+    table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]} if tables else {}
+    if not table or table["id"].size == 0:
         return regions
     sx, sy, sz = spacing
     voxel_ml = sx * sy * sz / 1000.0
-    kinds = kinds[box]
-    parenchyma = (kinds & PARENCHYMA) > 0
-    cut = (kinds & CUT) > 0
-    gas = ((kinds & GAS) > 0) & ((kinds & THIN) == 0)
+    count = table["id"].size
+    node = np.zeros(int(table["id"].max()) + 1, dtype=np.int64)  # section label -> table row
+    node[table["id"]] = np.arange(count)
+    kind = table["kind"]
+    is_parenchyma, is_cut, is_gas = kind == PARENCHYMA, kind == CUT, kind == GAS
+    tissue = is_parenchyma | is_cut
 
-    groups, group_count = ndi.label(parenchyma | cut, structure=SIX_CONNECTED)
-    volumes = _counts(groups, None, group_count)
-    group_air = _counts(groups, (kinds & PURE_AIR) > 0, group_count)
-    # Groups are judged by their enclosed part: outside air or a border piece joined to an
-    # enclosed pocket must not count by its own size.
-    group_enclosed = _counts(groups, parenchyma, group_count)
-    reference = int(group_enclosed.max()) if group_count else 0
-    is_lung_group = (group_enclosed > 0) & (
-        (group_enclosed >= parameters.lung_share * reference)
-        | ((group_enclosed * voxel_ml >= parameters.min_lung_piece_ml)
-           & (group_air < parameters.max_parenchyma_air_share * volumes)))
-    is_lung_group[0] = False
-    lung = is_lung_group[groups]
+    upper, lower = _links(sections, node)
+    same = (tissue[upper] & tissue[lower]) | (is_gas[upper] & is_gas[lower])
+    group = _groups(upper[same], lower[same], count)
+    groups = int(group.max()) + 1
+    voxels = table["voxels"].astype(np.float64)
 
-    airway_groups, dark_lung_groups = _gas_groups_of_lung(gas, lung, (kinds & WIDE) > 0, voxel_ml, reference,
-                                                          parameters)
-    lung |= airway_groups | dark_lung_groups
-    other_gas = (parenchyma | gas) & ~lung
-    cut_lung = cut & lung
-    missed = cut & ~lung & ((kinds & LARGE_CUT) > 0)
-    regions.warnings = _cut_warnings(missed, box[0].start)
-    for name, part in (("lung", lung), ("other_gas", other_gas), ("cut_lung", cut_lung)):
-        getattr(regions, name)[box] = part
-    regions.info = {"lung_groups": int(np.count_nonzero(is_lung_group)),
-                    "airways_joined": bool(airway_groups.any()), "dark_lung": bool(dark_lung_groups.any()),
-                    "cut_lung_slices": _slice_ranges(np.flatnonzero(cut_lung.any(axis=(1, 2))) + box[0].start)}
+    enclosed = np.bincount(group, weights=voxels * is_parenchyma, minlength=groups)
+    volume = np.bincount(group, weights=voxels * tissue, minlength=groups)
+    pure = np.bincount(group, weights=table["pure_air"] * tissue, minlength=groups)
+    largest = int(np.argmax(enclosed))
+    reference = float(enclosed[largest])
+    # A piece of lung reads like the lung it was cut from: its share of pure air is at
+    # most twice the largest group's (plus half a percent), and never above the limit.
+    piece_air_share = min(parameters.max_parenchyma_air_share,
+                          2.0 * pure[largest] / max(volume[largest], 1.0) + PIECE_AIR_SLACK)
+    lung_group = (enclosed > 0) & (
+        (enclosed >= parameters.lung_share * reference)
+        | ((enclosed * voxel_ml >= parameters.min_lung_piece_ml) & (pure < piece_air_share * volume)))
+    if not gas_told:
+        lung_group = enclosed > 0
+    is_lung = tissue & lung_group[group]
+
+    # Airways: narrow sections of either kind that are not lung yet (the trachea's air reads
+    # above the pure-air level where the shoulders darken the image), joined across slices
+    # into groups that touch the lung and lie in the middle of the patient.
+    narrow = ~table["wide"] & (is_gas | (is_parenchyma & ~is_lung))
+    joined = narrow[upper] & narrow[lower]
+    tube = _groups(upper[joined], lower[joined], count)
+    tubes = int(tube.max()) + 1
+    touches = np.zeros(tubes, dtype=bool)
+    for tube_end, other_end in ((upper, lower), (lower, upper)):
+        meets = narrow[tube_end] & is_lung[other_end]
+        touches[tube[tube_end[meets]]] = True
+    middle, width = patient_span[table["z"], 0], patient_span[table["z"], 1]
+    offset = np.bincount(tube, weights=voxels * narrow * (table["x"] - middle) / np.maximum(width, 1), minlength=tubes)
+    tube_voxels = np.bincount(tube, weights=voxels * narrow, minlength=tubes)
+    centred = np.abs(offset) <= parameters.trachea_offcentre_share * np.maximum(tube_voxels, 1)
+    tube_air = np.bincount(tube, weights=table["pure_air"] * narrow, minlength=tubes)
+    airway_tube = touches & centred & (tube_air >= parameters.gas_section_share * tube_voxels)
+    airway = narrow & airway_tube[tube]
+
+    # Lungs as dark as air (emphysema): gas groups larger than any parenchyma group.
+    gas_volume = np.bincount(group, weights=voxels * is_gas, minlength=groups)
+    dark_lung_group = (gas_volume >= reference) & (gas_volume * voxel_ml >= parameters.min_dark_lung_ml)
+    is_lung |= airway | (is_gas & dark_lung_group[group])
+
+    outcome = np.full(count, NOTHING, dtype=np.uint8)
+    outcome[(is_parenchyma | is_gas) & ~is_lung] = OTHER_GAS
+    outcome[is_lung] = LUNG
+    outcome[is_cut & is_lung] = CUT_LUNG
+    outcome[kind == THIN] = THIN_GAS
+    missed = is_cut & ~is_lung & table["large"]
+    regions.warnings = _cut_warnings(np.unique(table["z"][missed]))
+
+    box = bounding_box(sections > 0)
+    by_label = np.zeros(node.size, dtype=np.uint8)
+    by_label[table["id"]] = outcome
+    answer = by_label[sections[box]]
+    regions.lung[box] = (answer == LUNG) | (answer == CUT_LUNG)
+    regions.other_gas[box] = answer == OTHER_GAS
+    regions.thin_gas[box] = answer == THIN_GAS
+    regions.cut_lung[box] = answer == CUT_LUNG
+    regions.info = {"lung_groups": int(np.count_nonzero(lung_group)),
+                    "airways_joined": bool(np.any(airway)),
+                    "dark_lung": bool(np.any(dark_lung_group)),
+                    "cut_lung_slices": _slice_ranges(np.unique(table["z"][is_cut & is_lung]))}
     return regions
 
 
-def _counts(labels: np.ndarray, mask: Optional[np.ndarray], count: int) -> np.ndarray:
-    """Voxels of each label (within `mask` if given); label 0 counts nothing."""
-    values = labels[labels > 0] if mask is None else labels[mask & (labels > 0)]
-    return np.bincount(values, minlength=count + 1)
+def _links(sections: np.ndarray, node: np.ndarray):
+    """Table rows of the section pairs that share a pixel in adjacent slices."""
+    box = bounding_box(sections > 0)
+    if box is None or box[0].stop - box[0].start < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    inner = sections[box]
+    above, below = inner[:-1], inner[1:]
+    shared = (above > 0) & (below > 0)
+    upper, lower = above[shared], below[shared]
+    # Neighbouring pixels of a row mostly repeat the previous pair: drop the repeats first.
+    fresh = np.ones(upper.size, dtype=bool)
+    fresh[1:] = (upper[1:] != upper[:-1]) | (lower[1:] != lower[:-1])
+    pairs = np.unique(upper[fresh].astype(np.int64) * node.size + lower[fresh])
+    return node[pairs // node.size], node[pairs % node.size]
 
 
-def _gas_groups_of_lung(gas: np.ndarray, lung: np.ndarray, wide: np.ndarray, voxel_ml: float, reference: int,
-                        parameters: MaskParameters):
-    """Gas groups that are lung: airways (touching the lung, 6-connected, and narrow in
-    every slice) and lungs as dark as air (at least as large as the largest parenchyma
-    group and min_dark_lung_ml: emphysema, or parenchyma that reads air)."""
-    none = np.zeros(gas.shape, dtype=bool)
-    box = bounding_box(gas)
-    if box is None:
-        return none, none.copy()
-    gas_box, lung_box = gas[box], lung[box]
-    groups, count = ndi.label(gas_box, structure=SIX_CONNECTED)
-    touching = np.zeros(count + 1, dtype=bool)
-    for axis in range(3):
-        for shift in (1, -1):
-            ahead = [slice(None)] * 3
-            behind = [slice(None)] * 3
-            ahead[axis] = slice(shift, None) if shift > 0 else slice(None, shift)
-            behind[axis] = slice(None, -shift) if shift > 0 else slice(-shift, None)
-            meets = lung_box[tuple(ahead)] & gas_box[tuple(behind)]
-            touching[groups[tuple(behind)][meets]] = True
-    # Gas touching the lung across the box edge: the box holds all gas, and lung outside
-    # it is reached only through its faces, which the shifts above do not see.
-    touching |= _touching_across_box(groups, lung, box, count)
-    is_wide = _counts(groups, wide[box], count) > 0
-    is_airway = touching & ~is_wide
-    volumes = _counts(groups, None, count)
-    is_dark_lung = (volumes >= reference) & (volumes * voxel_ml >= parameters.min_dark_lung_ml) & ~is_airway
-    is_airway[0] = is_dark_lung[0] = False
-    airways, dark = none, none.copy()
-    airways[box] = is_airway[groups]
-    dark[box] = is_dark_lung[groups]
-    return airways, dark
+def _groups(upper: np.ndarray, lower: np.ndarray, count: int) -> np.ndarray:
+    """Connected component of each of `count` nodes joined by the given links."""
+    graph = coo_matrix((np.ones(upper.size, dtype=np.int8), (upper, lower)), shape=(count, count))
+    _, group = connected_components(graph, directed=False)
+    return group
 
 
-def _touching_across_box(groups: np.ndarray, lung: np.ndarray, box, count: int) -> np.ndarray:
-    touching = np.zeros(count + 1, dtype=bool)
-    for axis in range(3):
-        span = box[axis]
-        for inner, outer in ((span.start, span.start - 1), (span.stop - 1, span.stop)):
-            if outer < 0 or outer >= lung.shape[axis]:
-                continue
-            face = [box[0], box[1], box[2]]
-            face[axis] = outer
-            beyond = lung[tuple(face)]
-            index = [slice(None)] * 3
-            index[axis] = inner - span.start
-            touching[groups[tuple(index)][beyond]] = True
-    return touching
-
-
-def _cut_warnings(missed: np.ndarray, first_slice: int) -> List[str]:
-    slices = np.flatnonzero(missed.any(axis=(1, 2))) + first_slice
+def _cut_warnings(slices: np.ndarray) -> List[str]:
     if slices.size == 0:
         return []
     return [f"lung cut by the field of view could not be told from outside air in slices "
@@ -225,4 +267,3 @@ def _slice_ranges(slices: np.ndarray) -> str:
     starts = np.concatenate([[slices[0]], slices[breaks + 1]])
     stops = np.concatenate([slices[breaks], [slices[-1]]])
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in zip(starts.tolist(), stops.tolist()))
-

@@ -20,7 +20,7 @@ from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
-from ipv2.masks.enclosed import KIND_DTYPE, classify_enclosed, section_kinds, tells_gas
+from ipv2.masks.enclosed import SECTION_DTYPE, classify_sections, section_bound, section_table, tells_gas
 from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
@@ -73,9 +73,11 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     chunks = [slice(start, min(start + step, depth)) for start in range(0, depth, step)]
     workers = max(1, min(int(parameters.workers), os.cpu_count() or 1, len(chunks)))
 
+    patient_span = np.empty((depth, 2), dtype=np.float64)
+
     def run_chunk(chunk: slice):
         monitor.check()
-        *results, histograms = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
+        *results, (histograms, patient_span[chunk]) = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
         for output, result in zip(outputs, results):
             output[chunk] = result
         return histograms
@@ -97,18 +99,22 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     monitor.check()
     air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
     gas_told = tells_gas(air_noise, parameters)
-    kinds = np.empty(lq.shape, dtype=KIND_DTYPE)
+    sections = np.empty(lq.shape, dtype=SECTION_DTYPE)
+    tables = [None] * len(chunks)
+    bound = section_bound(lq.shape, spacing, parameters)
 
-    def kinds_of_chunk(chunk: slice) -> None:
+    def sections_of_chunk(index: int) -> None:
         monitor.check()
-        kinds[chunk] = section_kinds(enclosed[chunk], cut[chunk], pad_layers[chunk], smooth_gt[chunk],
-                                     air_level, gas_told, spacing, parameters)
+        chunk = chunks[index]
+        sections[chunk], tables[index] = section_table(enclosed[chunk], cut[chunk], pad_layers[chunk],
+                                                       smooth_gt[chunk], chunk.start, bound, air_level, gas_told,
+                                                       spacing, parameters)
 
-    _run_chunks(kinds_of_chunk, chunks, workers)
-    del cut, pad_layers
+    _run_chunks(sections_of_chunk, range(len(chunks)), workers)
+    del enclosed, cut, pad_layers
     monitor.check()
-    regions = classify_enclosed(kinds, spacing, parameters)
-    del kinds
+    regions = classify_sections(sections, tables, patient_span, gas_told, spacing, parameters)
+    del sections
     warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + regions.warnings
     lung, other_gas = regions.lung, regions.other_gas
     background &= ~regions.cut_lung
@@ -183,7 +189,17 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
                                                  parameters.pad_reach_mm, spacing)[labels]
     histograms = _air_histograms(smooth_gt, gt, background & (gt > parameters.clip_hu[0]), parameters)
     return (raw_lq & ~island, raw_gt & ~island, background, lung, cut, pad_layers,
-            smooth_gt.astype(SMOOTH_DTYPE), histograms)
+            smooth_gt.astype(SMOOTH_DTYPE), (histograms, _patient_span(patient)))
+
+
+def _patient_span(patient: np.ndarray) -> np.ndarray:
+    """Per slice, the patient's left-right middle and width in pixels (the image's if none)."""
+    columns = patient.any(axis=1)
+    width = patient.shape[2]
+    present = columns.any(axis=1)
+    left = np.where(present, np.argmax(columns, axis=1), 0)
+    right = np.where(present, width - 1 - np.argmax(columns[:, ::-1], axis=1), width - 1)
+    return np.stack([(left + right) / 2.0, (right - left + 1).astype(np.float64)], axis=1)
 
 
 def _enclosed_share(union: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:

@@ -79,7 +79,7 @@ class MaskParameters:
     air_hu: float = -1000.0
     gas_margin_hu: float = 40.0
     max_gas_noise_hu: float = 100.0
-    gas_section_share: float = 0.5
+    gas_section_share: float = 0.3
     lung_share: float = 0.05
     max_parenchyma_air_share: float = 0.05
     min_lung_piece_ml: float = 5.0
