@@ -22,8 +22,9 @@ dome, which overlaps the lung base from one slice to the next, stays apart from 
   as a whole at least `gas_section_share` pure air. The trachea, larynx and main bronchi
   qualify; the stomach's narrow top under the dome lies to the left, and bowel gas mixed
   with stool that touches a lung base is mostly not pure air.
-- A gas group at least as large as the largest parenchyma group (and of at least
-  `min_dark_lung_ml`) is lung too: lung as dark as air (emphysema) outweighs any stomach.
+- A gas group at least ten times as large as the largest parenchyma group (and of at
+  least `min_dark_lung_ml`) is lung too: lung as dark as air (emphysema) outweighs the
+  stomach, which beside even small lung bases is not that much larger.
 - Everything else enclosed is other gas and counts as body, except gas sections thinner
   than `thin_gas_mm` within `pad_reach_mm` of the outside air: an air layer of a pad or
   table, background.
@@ -33,9 +34,10 @@ one of parenchyma whose group is lung by its enclosed part is lung cut by the fi
 otherwise it stays background, and a warning names the slices of those of at least
 `min_cut_lung_mm2`.
 
-The work is split as the masks are: `section_table` labels the sections of a chunk of
-slices and measures them; `classify_sections` builds the groups from the table and the
-section labels of the whole volume and answers per section.
+The work is split as the masks are: each chunk of slices labels and measures its sections,
+`section_table` tells their kind once the scan's air level is known, and
+`classify_sections` builds the groups from the tables and the section labels of the whole
+volume and answers per section.
 """
 
 from __future__ import annotations
@@ -48,12 +50,15 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ipv2.masks.parameters import MaskParameters
-from ipv2.masks.slicewise import bounding_box, component_sizes, label_slices
+from ipv2.masks.slicewise import bounding_box
 
 SECTION_DTYPE = np.int32
 # Kinds of section.
 PARENCHYMA, GAS, CUT, THIN = 1, 2, 3, 4
 PIECE_AIR_SLACK = 0.005
+# A gas group this many times larger than the largest parenchyma group is lung that reads
+# air; a stomach, even beside small lung bases, is not that much larger.
+DARK_LUNG_RATIO = 10.0
 # What each section is in the end.
 NOTHING, LUNG, OTHER_GAS, THIN_GAS, CUT_LUNG = 0, 1, 2, 3, 4
 
@@ -85,56 +90,42 @@ def section_bound(shape, spacing, parameters: MaskParameters) -> int:
     return shape[1] * shape[2] // least + 1
 
 
-def section_table(enclosed: np.ndarray, cut: np.ndarray, pad_layers: np.ndarray, smooth_gt: np.ndarray,
-                  first_slice: int, bound: int, air_level: float, gas_told: bool, spacing,
-                  parameters: MaskParameters):
-    """Section labels of a chunk of slices, unique in the volume, and their table.
+def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, first_slice: int, bound: int,
+                  air_level: float, gas_told: bool, spacing, parameters: MaskParameters) -> Dict[str, np.ndarray]:
+    """The table of a chunk's sections; relabels `sections` in place to be unique in the volume.
 
-    Labels are first_slice * bound + local label, so chunks never share one. The table maps
-    names to one value per section: id, z (slice), voxels, pure_air (voxels), kind, wide
-    (larger than max_airway_section_mm2), large (at least min_cut_lung_mm2). Without
+    `sections` holds the chunk's own labels (0 elsewhere) and `measures` their voxels, z, x
+    and kept, cut and pad flags. Labels become first_slice * bound + own label, so chunks never
+    share one; cut sections of pure air (outside air) are dropped. The table maps names to
+    one value per section: id, z (slice), x (mean column), voxels, pure_air (voxels), kind,
+    wide (larger than max_airway_section_mm2), large (at least min_cut_lung_mm2). Without
     `gas_told` every enclosed section is parenchyma and no cut section is kept.
     """
     sx, sy, _ = spacing
-    candidates = enclosed | cut if gas_told else enclosed
-    sections, count = label_slices(candidates, connectivity=1)
-    sizes = component_sizes(sections, count)
-    is_cut = np.zeros(count + 1, dtype=bool)
-    is_gas = np.zeros(count + 1, dtype=bool)
+    count, sizes = measures["count"], measures["voxels"]
+    present = measures["kept"]
     pure_air = smooth_gt < air_level + parameters.gas_margin_hu
-    air = np.bincount(sections[pure_air], minlength=count + 1)
-    if gas_told:
-        is_cut[sections[cut]] = True
-        is_gas = air >= parameters.gas_section_share * np.maximum(sizes, 1)
-    is_pad = np.zeros(count + 1, dtype=bool)
-    is_pad[sections[pad_layers]] = True
+    air = np.bincount(sections[pure_air & (sections > 0)], minlength=count + 1)
+    is_cut = measures["cut"] & gas_told
+    is_gas = (air >= parameters.gas_section_share * np.maximum(sizes, 1)) & gas_told
 
     kind = np.full(count + 1, PARENCHYMA, dtype=np.int8)
     kind[is_gas] = GAS
-    kind[is_gas & is_pad] = THIN
+    kind[is_gas & measures["pad"]] = THIN
     kind[is_cut] = CUT
-    keep = ~(is_cut & is_gas)  # outside air reaching the border is pure air: it stays background
+    keep = present & ~(is_cut & is_gas) & (~measures["cut"] | gas_told)
     keep[0] = False
-    z = np.zeros(count + 1, dtype=np.int64)
-    voxels = np.flatnonzero(sections)
-    owners = sections.ravel()[voxels]
-    z[owners] = voxels // (enclosed.shape[1] * enclosed.shape[2])
-    x = np.bincount(owners, weights=voxels % enclosed.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
-
-    offset = first_slice * bound
-    dropped = np.flatnonzero(~keep)
-    sections = sections.astype(SECTION_DTYPE)
-    if dropped.size > 1:
-        drop = np.zeros(count + 1, dtype=bool)
-        drop[dropped] = True
+    drop = present & ~keep
+    drop[0] = False
+    if drop.any():
         sections[drop[sections]] = 0
+    offset = first_slice * bound
     np.add(sections, offset, out=sections, where=sections > 0)
     area = sizes * sx * sy
-    table = {"id": np.flatnonzero(keep) + offset, "z": z[keep] + first_slice, "x": x[keep], "voxels": sizes[keep],
-             "pure_air": air[keep], "kind": kind[keep],
-             "wide": (area > parameters.max_airway_section_mm2)[keep],
-             "large": (area >= parameters.min_cut_lung_mm2)[keep]}
-    return sections, table
+    return {"id": np.flatnonzero(keep) + offset, "z": measures["z"][keep] + first_slice, "x": measures["x"][keep],
+            "voxels": sizes[keep], "pure_air": air[keep], "kind": kind[keep],
+            "wide": (area > parameters.max_airway_section_mm2)[keep],
+            "large": (area >= parameters.min_cut_lung_mm2)[keep]}
 
 
 def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]], patient_span: np.ndarray,
@@ -160,7 +151,8 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     is_parenchyma, is_cut, is_gas = kind == PARENCHYMA, kind == CUT, kind == GAS
     tissue = is_parenchyma | is_cut
 
-    upper, lower = _links(sections, node)
+    box = bounding_box(sections > 0)
+    upper, lower = _links(sections[box], node)
     same = (tissue[upper] & tissue[lower]) | (is_gas[upper] & is_gas[lower])
     group = _groups(upper[same], lower[same], count)
     groups = int(group.max()) + 1
@@ -201,9 +193,10 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     airway_tube = touches & centred & (tube_air >= parameters.gas_section_share * tube_voxels)
     airway = narrow & airway_tube[tube]
 
-    # Lungs as dark as air (emphysema): gas groups larger than any parenchyma group.
+    # Lungs as dark as air (emphysema): gas groups far larger than any parenchyma group.
     gas_volume = np.bincount(group, weights=voxels * is_gas, minlength=groups)
-    dark_lung_group = (gas_volume >= reference) & (gas_volume * voxel_ml >= parameters.min_dark_lung_ml)
+    dark_lung_group = ((gas_volume >= DARK_LUNG_RATIO * reference)
+                       & (gas_volume * voxel_ml >= parameters.min_dark_lung_ml))
     is_lung |= airway | (is_gas & dark_lung_group[group])
 
     outcome = np.full(count, NOTHING, dtype=np.uint8)
@@ -214,7 +207,6 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     missed = is_cut & ~is_lung & table["large"]
     regions.warnings = _cut_warnings(np.unique(table["z"][missed]))
 
-    box = bounding_box(sections > 0)
     by_label = np.zeros(node.size, dtype=np.uint8)
     by_label[table["id"]] = outcome
     answer = by_label[sections[box]]
@@ -231,11 +223,9 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
 
 def _links(sections: np.ndarray, node: np.ndarray):
     """Table rows of the section pairs that share a pixel in adjacent slices."""
-    box = bounding_box(sections > 0)
-    if box is None or box[0].stop - box[0].start < 2:
+    if sections.shape[0] < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    inner = sections[box]
-    above, below = inner[:-1], inner[1:]
+    above, below = sections[:-1], sections[1:]
     shared = (above > 0) & (below > 0)
     upper, lower = above[shared], below[shared]
     # Neighbouring pixels of a row mostly repeat the previous pair: drop the repeats first.

@@ -25,7 +25,7 @@ from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
 from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, in_plane_cross, label_slices,
-                                  largest_per_slice, thin_sections)
+                                  largest_per_slice)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -61,11 +61,9 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     dark_lq = np.empty(lq.shape, dtype=bool)
     dark_gt = np.empty(lq.shape, dtype=bool)
     background = np.empty(lq.shape, dtype=bool)
-    enclosed = np.empty(lq.shape, dtype=bool)
-    cut = np.empty(lq.shape, dtype=bool)
-    pad_layers = np.empty(lq.shape, dtype=bool)
+    sections = np.empty(lq.shape, dtype=SECTION_DTYPE)
     smooth_gt = np.empty(lq.shape, dtype=SMOOTH_DTYPE)
-    outputs = (dark_lq, dark_gt, background, enclosed, cut, pad_layers, smooth_gt)
+    outputs = (dark_lq, dark_gt, background, sections, smooth_gt)
     level_histogram = np.zeros(_air_bins(parameters), dtype=np.int64)
     step_histogram = np.zeros(NOISE_BINS, dtype=np.int64)
 
@@ -74,10 +72,12 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     workers = max(1, min(int(parameters.workers), os.cpu_count() or 1, len(chunks)))
 
     patient_span = np.empty((depth, 2), dtype=np.float64)
+    measures = {}
 
     def run_chunk(chunk: slice):
         monitor.check()
-        *results, (histograms, patient_span[chunk]) = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
+        *results, (histograms, patient_span[chunk], measures[chunk.start]) = _chunk_regions(
+            lq[chunk], gt[chunk], spacing, parameters)
         for output, result in zip(outputs, results):
             output[chunk] = result
         return histograms
@@ -99,19 +99,17 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     monitor.check()
     air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
     gas_told = tells_gas(air_noise, parameters)
-    sections = np.empty(lq.shape, dtype=SECTION_DTYPE)
     tables = [None] * len(chunks)
     bound = section_bound(lq.shape, spacing, parameters)
 
     def sections_of_chunk(index: int) -> None:
         monitor.check()
         chunk = chunks[index]
-        sections[chunk], tables[index] = section_table(enclosed[chunk], cut[chunk], pad_layers[chunk],
-                                                       smooth_gt[chunk], chunk.start, bound, air_level, gas_told,
-                                                       spacing, parameters)
+        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], chunk.start, bound,
+                                      air_level, gas_told, spacing, parameters)
 
     _run_chunks(sections_of_chunk, range(len(chunks)), workers)
-    del enclosed, cut, pad_layers
+    del measures
     monitor.check()
     regions = classify_sections(sections, tables, patient_span, gas_told, spacing, parameters)
     del sections
@@ -171,7 +169,9 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_lung = ~touches_border & ~outside_patient & ~is_island
     is_background[0] = is_lung[0] = False
     is_island[0] = False
-    is_cut = touches_border & ~is_island & (_enclosed_share(union, labels, count) >= parameters.min_enclosed_share)
+    body_contact, border_contact = _outline_counts(union, labels, count)
+    is_cut = (touches_border & ~is_island
+              & (body_contact >= parameters.min_enclosed_share * np.maximum(body_contact + border_contact, 1)))
     is_cut[0] = False
 
     island = is_island[labels]
@@ -181,15 +181,53 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     patient = largest_per_slice(~background)
     background |= lung & ~patient
     lung &= patient
-    cut = is_cut[labels]
-    is_thin = np.zeros(count + 1, dtype=bool)
-    is_thin[labels[thin_sections(lung, parameters.thin_gas_mm, spacing)]] = True
-    is_thin[0] = False
-    pad_layers = lung & _components_near_outside(labels, count, touches_border, is_thin,
-                                                 parameters.pad_reach_mm, spacing)[labels]
+    is_enclosed = np.zeros(count + 1, dtype=bool)
+    is_enclosed[labels[lung]] = True
+    is_enclosed[0] = False
+    # A layer t pixels thick has about 2 outline pixels per t of area: thin below thin_gas_mm.
+    pixel_mm = float(np.sqrt(sx * sy))
+    is_thin = is_enclosed & (sizes * 2.0 * pixel_mm < parameters.thin_gas_mm * np.maximum(body_contact, 1))
+    is_pad = _components_near_outside(labels, count, touches_border, is_thin, parameters.pad_reach_mm, spacing)
+
+    keep = is_enclosed | is_cut
+    sections = np.where(keep[labels], labels, 0).astype(SECTION_DTYPE)
+    measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
+                                 sizes * sx * sy <= parameters.max_airway_section_mm2)
     histograms = _air_histograms(smooth_gt, gt, background & (gt > parameters.clip_hu[0]), parameters)
-    return (raw_lq & ~island, raw_gt & ~island, background, lung, cut, pad_layers,
-            smooth_gt.astype(SMOOTH_DTYPE), (histograms, _patient_span(patient)))
+    return (raw_lq & ~island, raw_gt & ~island, background, sections, smooth_gt.astype(SMOOTH_DTYPE),
+            (histograms, _patient_span(patient), measures))
+
+
+def _section_measures(labels: np.ndarray, count: int, sizes: np.ndarray, kept: np.ndarray, is_cut: np.ndarray,
+                      is_pad: np.ndarray, narrow: np.ndarray) -> dict:
+    """Per label of the chunk: voxels, slice (z), mean column (x, of the narrow ones only:
+    the airway test needs no other), kept, cut and pad flags."""
+    # Labels grow slice by slice, so each slice owns the labels up to its largest one.
+    last_of_slice = np.maximum.accumulate(labels.reshape(labels.shape[0], -1).max(axis=1))
+    z = np.searchsorted(last_of_slice, np.arange(count + 1), side="left")
+    x = np.zeros(count + 1, dtype=np.float64)
+    small = kept & narrow
+    small[0] = False
+    if small.any():
+        voxels = np.flatnonzero(small[labels])
+        owners = labels.ravel()[voxels]
+        x = np.bincount(owners, weights=voxels % labels.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
+    return {"count": count, "voxels": sizes, "z": z, "x": x, "kept": kept, "cut": is_cut, "pad": is_pad}
+
+
+def _outline_counts(union: np.ndarray, labels: np.ndarray, count: int):
+    """Per label: outline pixels next to body (a non-dark 4-neighbour in the slice), and
+    pixels on the image border."""
+    body = ~union
+    next_to_body = np.zeros(union.shape, dtype=bool)
+    next_to_body[:, 1:, :] |= body[:, :-1, :]
+    next_to_body[:, :-1, :] |= body[:, 1:, :]
+    next_to_body[:, :, 1:] |= body[:, :, :-1]
+    next_to_body[:, :, :-1] |= body[:, :, 1:]
+    body_contact = np.bincount(labels[union & next_to_body], minlength=count + 1)
+    edges = np.concatenate([labels[:, 0, :].ravel(), labels[:, -1, :].ravel(),
+                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
+    return body_contact, np.bincount(edges, minlength=count + 1)
 
 
 def _patient_span(patient: np.ndarray) -> np.ndarray:
@@ -200,20 +238,6 @@ def _patient_span(patient: np.ndarray) -> np.ndarray:
     left = np.where(present, np.argmax(columns, axis=1), 0)
     right = np.where(present, width - 1 - np.argmax(columns[:, ::-1], axis=1), width - 1)
     return np.stack([(left + right) / 2.0, (right - left + 1).astype(np.float64)], axis=1)
-
-
-def _enclosed_share(union: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    """Per label: the share of its outline that is body rather than the image border.
-
-    Outline pixels are those with a non-dark 4-neighbour in the image (body) and those on
-    the image border; a pixel may count for both.
-    """
-    inner = union & ~ndi.binary_erosion(union, in_plane_cross(), border_value=1)
-    body = np.bincount(labels[inner], minlength=count + 1)
-    edges = np.concatenate([labels[:, 0, :].ravel(), labels[:, -1, :].ravel(),
-                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
-    border = np.bincount(edges, minlength=count + 1)
-    return body / np.maximum(body + border, 1)
 
 
 def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):

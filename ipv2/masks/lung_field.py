@@ -20,7 +20,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.masks.parameters import MaskParameters
-from ipv2.masks.slicewise import bounding_box, component_sizes, in_plane_cross, label_slices
+from ipv2.masks.slicewise import border_labels, bounding_box, component_sizes, label_slices
 
 
 def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters) -> np.ndarray:
@@ -36,10 +36,10 @@ def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: Ma
     box = (box[0], _grown(box[1], half_y + 1, lung.shape[1]), _grown(box[2], half_x + 1, lung.shape[2]))
     inner = lung[box]
 
-    filled = ndi.binary_fill_holes(inner, structure=in_plane_cross())
-    holes = filled & ~inner
-    sections, count = label_slices(holes, connectivity=1)
+    # Holes: in-plane components of what is not lung that do not reach the box's edge.
+    sections, count = label_slices(~inner, connectivity=1)
     small = component_sizes(sections, count) * sx * sy <= parameters.lung_field_hole_mm2
+    small[border_labels(sections)] = False
     small[0] = False
     grown = inner | small[sections]
 

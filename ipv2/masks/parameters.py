@@ -43,7 +43,7 @@ class MaskParameters:
     max_airway_section_mm2: a 3D group of gas sections touching the lung is airway (and
         lung) when none of its sections is larger than this; the larynx reaches about
         800 mm^2, the stomach under the dome thousands.
-    min_dark_lung_ml: a gas group at least as large as the largest parenchyma group and
+    min_dark_lung_ml: a gas group ten times as large as the largest parenchyma group and
         at least this large is lung whose parenchyma reads air (severe emphysema); below it,
         gas in a scan without lung (the pelvis) stays gas.
     thin_gas_mm, pad_reach_mm: an enclosed gas section thinner than thin_gas_mm that comes
