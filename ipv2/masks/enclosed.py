@@ -25,9 +25,10 @@ dome, which overlaps the lung base from one slice to the next, stays apart from 
 - A gas group at least ten times as large as the largest parenchyma group (and of at
   least `min_dark_lung_ml`) is lung too: lung as dark as air (emphysema) outweighs the
   stomach, which beside even small lung bases is not that much larger.
-- Everything else enclosed is other gas and counts as body, except gas sections thinner
-  than `thin_gas_mm` within `pad_reach_mm` of the outside air: an air layer of a pad or
-  table, background.
+- Everything else enclosed is other gas and counts as body.
+- Enclosed sections thinner than `thin_gas_mm` within `pad_reach_mm` of the outside air
+  are air layers of a pad or table, whatever they read (smoothing lifts a 2 mm layer far
+  above air): background. The chest wall is over 10 mm thick, so no lung is that close.
 
 Sections that touch the image border but are mostly enclosed by body (`cut`) take part too:
 one of parenchyma whose group is lung by its enclosed part is lung cut by the field of view;
@@ -111,7 +112,7 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, f
 
     kind = np.full(count + 1, PARENCHYMA, dtype=np.int8)
     kind[is_gas] = GAS
-    kind[is_gas & measures["pad"]] = THIN
+    kind[measures["pad"]] = THIN
     kind[is_cut] = CUT
     keep = present & ~(is_cut & is_gas) & (~measures["cut"] | gas_told)
     keep[0] = False

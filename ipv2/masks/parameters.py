@@ -46,9 +46,10 @@ class MaskParameters:
     min_dark_lung_ml: a gas group ten times as large as the largest parenchyma group and
         at least this large is lung whose parenchyma reads air (severe emphysema); below it,
         gas in a scan without lung (the pelvis) stays gas.
-    thin_gas_mm, pad_reach_mm: an enclosed gas section thinner than thin_gas_mm that comes
+    thin_gas_mm, pad_reach_mm: an enclosed section thinner than thin_gas_mm that comes
         within pad_reach_mm of the outside air is an air layer of a pad or table (which the
-        body touches), hence background; deeper thin gas is bowel gas, body.
+        body touches), hence background; the chest wall is over 10 mm thick, and deeper thin
+        gas is bowel gas, body.
     min_enclosed_share, min_cut_lung_mm2: a dark section touching the image border is a lung
         cut by the field of view when at least min_enclosed_share of its outline is body,
         it is parenchyma (not pure air) and it joins the enclosed lung in 3D; such sections
