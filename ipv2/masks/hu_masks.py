@@ -1,12 +1,19 @@
 """Region masks of a uLDCT/NDCT volume pair in Hounsfield units.
 
-Each image is clipped, smoothed in-plane and thresholded into a dark mask; the union is cut
-into in-plane components (4-connectivity), all slices at once. A component that touches any
-border pixel of its slice is background (padding outside a circular field of view included,
-since it reads as air after clipping). Enclosed components are noise islands when small,
-background when they lie within a few mm of the outside air (table and cushion pockets)
-or outside the largest object of the slice (the patient), and lung otherwise. Slices are processed in chunks on a few threads; airways are then
-found in 3D within the lung.
+First pass, in chunks of slices on a few threads: each image is clipped, smoothed in-plane
+and thresholded into a dark mask; the union is cut into in-plane components (sections,
+4-connectivity), all slices of the chunk at once. A section that touches any border pixel
+of its slice is background (padding outside a circular field of view included, since it
+reads as air after clipping), unless body makes up most of its outline: it may then be lung
+cut by the field of view. Enclosed sections are noise islands when small, background when
+they lie within a few mm of the outside air (table and cushion pockets) or outside the
+largest object of the slice (the patient), and candidates for lung otherwise. The outside
+air's level and noise are measured on the way.
+
+Then, with the scan's air level known, each candidate section is gas or parenchyma and the
+sections are grouped in 3D (`ipv2.masks.enclosed`): lung, airways and lung cut by the field
+of view on one side, other gas (body) and pad layers (background) on the other. Airways are
+then found in 3D within the lung, and the lung field drawn around it.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, 
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
+# Raised whenever the masks of the same inputs change, so that stored masks are not reused.
+HU_MASKS_REVISION = 2
 GAUSSIAN_TRUNCATE = 2.0
 # Square half-width over reach for an octagon whose axis and diagonal extents are equal.
 OCTAGON_SQUARE_SHARE = float(np.sqrt(2.0) - 1.0)

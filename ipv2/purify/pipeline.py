@@ -117,9 +117,10 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
         return stored
 
     if masks is None:
-        from ipv2.masks import compute_region_masks
+        from ipv2.masks import HU_MASKS_REVISION, compute_region_masks
 
-        masks = _masks_from_arrays(stage("masks", {}, lambda: _masks_to_arrays(
+        # Masks kept by an earlier revision of the method lack its newer regions: a miss.
+        masks = _masks_from_arrays(stage("masks", {"revision": HU_MASKS_REVISION}, lambda: _masks_to_arrays(
             compute_region_masks(lq.array, gt.array, spacing=lq.spacing, monitor=monitor))))
     elif np.shape(masks.dark) != lq.shape:
         raise InputError(f"masks: shape {np.shape(masks.dark)} differs from the uLDCT's {lq.shape}")
@@ -185,6 +186,7 @@ def build_report(lq: Volume, masks, options: PurifyOptions, noise: dict, timings
         "grid": {"shape_zyx": list(lq.shape), "spacing_mm": list(lq.spacing), "origin_mm": list(lq.origin),
                  "direction": list(lq.direction)},
         "volumes_ml": volumes,
+        "masks": masks.stats(lq.spacing) if hasattr(masks, "stats") else {},
         "noise": noise,
         "timings_s": {**{name: entry["seconds"] for name, entry in timings.items()}, "total": round(total_seconds, 3)},
         "cached_stages": sorted(name for name, entry in timings.items() if entry["cached"]),
