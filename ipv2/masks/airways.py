@@ -32,6 +32,9 @@ WHOLE_COMPONENT_SHARE = 0.5
 # A trachea cross-section is pure air over at least this share of its area; its rim is
 # blurred by smoothing and partial volume, parenchyma of normal lung has next to none.
 TRACHEA_AIR_SHARE = 0.25
+# The trachea search walks inwards from each end in blocks of this length and stops once a
+# long enough run has ended, so that little beyond the run itself is examined.
+TRACHEA_BLOCK_MM = 10.0
 
 
 def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameters: MaskParameters,
@@ -73,12 +76,30 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
 def _trachea(lung, airway_levels, background, first: int, last: int, spacing, parameters: MaskParameters):
     """Seed voxels (full-size mask) and slice range of the longer trachea run at either end."""
     reach = min(max(1, math.ceil(parameters.trachea_search_mm / spacing[2])), last - first + 1)
+    block = max(1, math.ceil(TRACHEA_BLOCK_MM / spacing[2]))
+    enough = max(1, math.ceil(parameters.min_trachea_mm / spacing[2]))
     best_run = slice(first, first)
     best_tube, best_start = None, first
-    for window in (slice(first, first + reach), slice(last - reach + 1, last + 1)):
-        tube = _tube_components(lung[window], airway_levels[window],
-                                None if background is None else background[window], spacing, parameters)
-        run = _longest_run(tube.any(axis=(1, 2)))
+    for from_first in (True, False):
+        window = slice(first, first + reach) if from_first else slice(last - reach + 1, last + 1)
+        tube = np.zeros((reach,) + lung.shape[1:], dtype=bool)
+        done = 0  # slices examined, walking inwards from this end
+        while done < reach:
+            count = min(block, reach - done)
+            local = slice(done, done + count) if from_first else slice(reach - done - count, reach - done)
+            zs = slice(window.start + local.start, window.start + local.stop)
+            tube[local] = _tube_components(lung[zs], airway_levels[zs],
+                                           None if background is None else background[zs], spacing, parameters)
+            done += count
+            seen = tube[:done] if from_first else tube[reach - done:]
+            flags = seen.any(axis=(1, 2))
+            if not from_first:
+                flags = flags[::-1]
+            # A run long enough that has ended needs no further search inwards.
+            if _longest_closed_run(flags) >= enough:
+                break
+        flags = tube.any(axis=(1, 2))
+        run = _longest_run(flags)
         if run.stop - run.start > best_run.stop - best_run.start:
             best_run = slice(window.start + run.start, window.start + run.stop)
             best_tube, best_start = tube[run], window.start + run.start
@@ -86,6 +107,15 @@ def _trachea(lung, airway_levels, background, first: int, last: int, spacing, pa
     if best_tube is not None:
         seeds[best_start:best_start + best_tube.shape[0]] = best_tube
     return seeds, best_run
+
+
+def _longest_closed_run(flags: np.ndarray) -> int:
+    """Length of the longest run of True values followed by a False one."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, stops = edges[0::2], edges[1::2]
+    closed = stops < flags.size
+    return int((stops - starts)[closed].max()) if closed.any() else 0
 
 
 def _longest_run(flags: np.ndarray) -> slice:

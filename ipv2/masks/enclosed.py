@@ -105,8 +105,10 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, f
     sx, sy, _ = spacing
     count, sizes = measures["count"], measures["voxels"]
     present = measures["kept"]
-    pure_air = smooth_gt < air_level + parameters.gas_margin_hu
-    air = np.bincount(sections[pure_air & (sections > 0)], minlength=count + 1)
+    inside = np.flatnonzero(sections)
+    owners = sections.ravel()[inside]
+    pure = smooth_gt.ravel()[inside] < air_level + parameters.gas_margin_hu
+    air = np.bincount(owners[pure], minlength=count + 1)
     is_cut = measures["cut"] & gas_told
     is_gas = (air >= parameters.gas_section_share * np.maximum(sizes, 1)) & gas_told
 
@@ -118,10 +120,9 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, f
     keep[0] = False
     drop = present & ~keep
     drop[0] = False
-    if drop.any():
-        sections[drop[sections]] = 0
     offset = first_slice * bound
-    np.add(sections, offset, out=sections, where=sections > 0)
+    relabelled = np.where(drop[owners], 0, owners + offset).astype(SECTION_DTYPE)
+    np.put(sections, inside, relabelled)  # in place, whatever the memory layout
     area = sizes * sx * sy
     return {"id": np.flatnonzero(keep) + offset, "z": measures["z"][keep] + first_slice, "x": measures["x"][keep],
             "voxels": sizes[keep], "pure_air": air[keep], "kind": kind[keep],
@@ -213,8 +214,10 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     answer = by_label[sections[box]]
     regions.lung[box] = (answer == LUNG) | (answer == CUT_LUNG)
     regions.other_gas[box] = answer == OTHER_GAS
-    regions.thin_gas[box] = answer == THIN_GAS
-    regions.cut_lung[box] = answer == CUT_LUNG
+    if np.any(outcome == THIN_GAS):
+        regions.thin_gas[box] = answer == THIN_GAS
+    if np.any(outcome == CUT_LUNG):
+        regions.cut_lung[box] = answer == CUT_LUNG
     regions.info = {"lung_groups": int(np.count_nonzero(lung_group)),
                     "airways_joined": bool(np.any(airway)),
                     "dark_lung": bool(np.any(dark_lung_group)),
