@@ -84,20 +84,14 @@ def tells_gas(air_noise: Optional[float], parameters: MaskParameters) -> bool:
     return bool(air_noise is not None and air_noise <= parameters.max_gas_noise_hu)
 
 
-def section_bound(shape, spacing, parameters: MaskParameters) -> int:
-    """More sections than a slice can hold: each covers at least min_island_mm2."""
-    sx, sy, _ = spacing
-    least = max(1, int(np.floor(parameters.min_island_mm2 / (sx * sy))))
-    return shape[1] * shape[2] // least + 1
-
-
-def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, first_slice: int, bound: int,
+def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, first_slice: int, offset: int,
                   air_level: float, gas_told: bool, spacing, parameters: MaskParameters) -> Dict[str, np.ndarray]:
     """The table of a chunk's sections; relabels `sections` in place to be unique in the volume.
 
     `sections` holds the chunk's own labels (0 elsewhere) and `measures` their voxels, z, x
-    and kept, cut and pad flags. Labels become first_slice * bound + own label, so chunks never
-    share one; cut sections of pure air (outside air) are dropped. The table maps names to
+    and kept, cut and pad flags. Labels become offset + own label, the offset counting the
+    labels of the chunks before, so chunks never share one; cut sections of pure air (outside
+    air) are dropped. The table maps names to
     one value per section: id, z (slice), x (mean column), voxels, pure_air (voxels), kind,
     wide (larger than max_airway_section_mm2), large (at least min_cut_lung_mm2). Without
     `gas_told` every enclosed section is parenchyma and no cut section is kept.
@@ -120,7 +114,6 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, f
     keep[0] = False
     drop = present & ~keep
     drop[0] = False
-    offset = first_slice * bound
     relabelled = np.where(drop[owners], 0, owners + offset).astype(SECTION_DTYPE)
     np.put(sections, inside, relabelled)  # in place, whatever the memory layout
     area = sizes * sx * sy

@@ -27,7 +27,7 @@ from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
-from ipv2.masks.enclosed import SECTION_DTYPE, classify_sections, section_bound, section_table, tells_gas
+from ipv2.masks.enclosed import SECTION_DTYPE, classify_sections, section_table, tells_gas
 from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
@@ -109,19 +109,17 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
     gas_told = tells_gas(air_noise, parameters)
     tables = [None] * len(chunks)
-    bound = section_bound(lq.shape, spacing, parameters)
+    offsets = np.cumsum([0] + [measures[chunk.start]["count"] for chunk in chunks])
 
     def sections_of_chunk(index: int) -> None:
         monitor.check()
         chunk = chunks[index]
-        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], chunk.start, bound,
-                                      air_level, gas_told, spacing, parameters)
+        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], chunk.start,
+                                      int(offsets[index]), air_level, gas_told, spacing, parameters)
 
     _run_chunks(sections_of_chunk, range(len(chunks)), workers)
-    del measures
     monitor.check()
     regions = classify_sections(sections, tables, patient_span, gas_told, spacing, parameters)
-    del sections
     warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + regions.warnings
     lung, other_gas = regions.lung, regions.other_gas
     background &= ~regions.cut_lung

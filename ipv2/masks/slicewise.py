@@ -68,21 +68,3 @@ def bounding_box(mask: np.ndarray):
             return None
         box.append(slice(int(present[0]), int(present[-1]) + 1))
     return tuple(box)
-
-
-def thin_sections(mask: np.ndarray, thickness_mm: float, spacing) -> np.ndarray:
-    """Sections of `mask` of which nothing survives an in-plane square erosion wide enough
-    to remove layers thinner than thickness_mm."""
-    if thickness_mm <= 0 or not mask.any():
-        return np.zeros(mask.shape, dtype=bool)
-    sx, sy, _ = spacing
-    # A layer t pixels thick survives a square erosion of half-width k when t >= 2k + 1.
-    half_y = max(0, int(np.ceil((thickness_mm / sy - 1.0) / 2.0)))
-    half_x = max(0, int(np.ceil((thickness_mm / sx - 1.0) / 2.0)))
-    core = ndi.minimum_filter(mask.view(np.uint8), size=(1, 2 * half_y + 1, 2 * half_x + 1),
-                              mode="constant", cval=0).view(bool)
-    sections, count = label_slices(mask, connectivity=1)
-    survives = np.zeros(count + 1, dtype=bool)
-    survives[sections[core]] = True
-    survives[0] = True
-    return ~survives[sections]
