@@ -132,8 +132,7 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     Without `gas_told` (pure air not told from parenchyma) every enclosed section is lung.
     """
     shape = sections.shape
-    empty = np.zeros(shape, dtype=bool)
-    regions = EnclosedRegions(lung=empty, other_gas=empty.copy(), thin_gas=empty.copy(), cut_lung=empty.copy())
+    regions = EnclosedRegions(*(np.zeros(shape, dtype=bool) for _ in range(4)))
     table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]} if tables else {}
     if not table or table["id"].size == 0:
         return regions

@@ -180,6 +180,12 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_cut = (touches_border & ~is_island
               & (body_contact >= parameters.min_enclosed_share * np.maximum(body_contact + border_contact, 1)))
     is_cut[0] = False
+    if is_cut.any():
+        # Air is never read below clip_hu[0], so whatever is gas at that air level is gas at
+        # the scan's own: outside air of such scans is dropped here rather than carried on.
+        surely_air = np.bincount(labels[smooth_gt < parameters.clip_hu[0] + parameters.gas_margin_hu],
+                                 minlength=count + 1)
+        is_cut &= surely_air < parameters.gas_section_share * np.maximum(sizes, 1)
 
     island = is_island[labels]
     background, lung = is_background[labels], is_lung[labels]

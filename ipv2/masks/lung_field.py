@@ -25,10 +25,9 @@ from ipv2.masks.slicewise import border_labels, bounding_box, component_sizes, l
 
 def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters) -> np.ndarray:
     """Boolean (z, y, x) lung field, a superset of `lung` disjoint from `background`."""
-    field = lung.copy()
     box = bounding_box(lung)
     if box is None:
-        return field
+        return lung.copy()
     sx, sy, _ = spacing
     half_y = max(0, int(round(parameters.lung_field_closing_mm / sy)))
     half_x = max(0, int(round(parameters.lung_field_closing_mm / sx)))
@@ -48,8 +47,8 @@ def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: Ma
         dilated = ndi.maximum_filter(inner.view(np.uint8), size=size, mode="constant", cval=0)
         closed = ndi.minimum_filter(dilated, size=size, mode="constant", cval=1).view(bool)
         grown |= closed
-    field[box] = grown & ~background[box]
-    field |= lung
+    field = np.zeros(lung.shape, dtype=bool)
+    field[box] = (grown & ~background[box]) | inner
     return field
 
 
