@@ -26,23 +26,26 @@ class MaskParameters:
         patients.
     air_hu: the air level used where a scan shows too little outside air to measure its
         own (the median of the smoothed NDCT over the background, padding excluded).
-        Scanners differ: air reads from about -1000 down to -960 HU on real scans.
+        Scanners differ: air reads from about -1000 up to -950 HU on real scans.
     gas_margin_hu: pure air is below the measured air level plus this margin on the
         smoothed NDCT; aerated lung parenchyma lies 80 to 200 HU above air.
     max_gas_noise_hu: gas is told from lung only when the NDCT's noise in outside air (from
         neighbour differences) is at most this: normal-dose scans have 10 to 30 HU, and
         above about 100 HU the smoothed air spreads over the parenchyma's levels.
     gas_section_share: an enclosed in-plane section at least this share pure air is a gas
-        section (stomach, bowel, trachea), otherwise a parenchyma section.
+        section (stomach, bowel, trachea), otherwise a parenchyma section; well under half,
+        since smoothing and partial volume lift the rim of a trachea above the level.
+        Airway tubes must be this share pure air as a whole.
     lung_share, max_parenchyma_air_share, min_lung_piece_ml: a 3D group of parenchyma
-        sections is lung when it holds at least lung_share of the largest group's volume (a
-        lung, or both lungs joined through the airways), or when it holds at least
-        min_lung_piece_ml and fewer than max_parenchyma_air_share of its voxels are pure air
-        (lung cut off by the scan's end; gas mixed with stool always holds pure-air bubbles,
-        and bubbles too small to read pure air are also too small to count).
-    max_airway_section_mm2: a 3D group of gas sections touching the lung is airway (and
-        lung) when none of its sections is larger than this; the larynx reaches about
-        800 mm^2, the stomach under the dome thousands.
+        sections is lung when its enclosed part holds at least lung_share of the largest
+        group's (a lung, or both lungs joined through the airways), or at least
+        min_lung_piece_ml with a share of pure-air voxels below max_parenchyma_air_share and
+        below twice the largest group's plus 0.5% (lung cut off by the scan's end reads like
+        the lung; gas mixed with stool holds pure-air bubbles).
+    max_airway_section_mm2: sections not yet lung and at most this large, joined across
+        slices, form tubes; a tube that touches the lung, is centred (trachea_offcentre_share)
+        and mostly pure air is airway, hence lung. The larynx reaches about 800 mm^2, the
+        stomach under the dome thousands.
     min_dark_lung_ml: a gas group ten times as large as the largest parenchyma group and
         at least this large is lung whose parenchyma reads air (severe emphysema); below it,
         gas in a scan without lung (the pelvis) stays gas.
@@ -57,7 +60,7 @@ class MaskParameters:
     lung_field_hole_mm2, lung_field_closing_mm: the lung field fills holes of the lung of
         up to lung_field_hole_mm2 in each slice (tumours, consolidation; the mediastinum,
         when the lungs ring it, is larger) and closes concavities at the pleura with an
-        in-plane closing of this radius, inside the body.
+        in-plane closing by a square of this half-width, inside the body.
     airway_margins_hu: air in the trachea and bronchi reads near the air level on the
         smoothed NDCT, lung parenchyma 80 HU or more above it; growth starts at the air
         level plus the first margin and, if it leaks into the parenchyma, is retried at
