@@ -45,6 +45,7 @@ OCTAGON_SQUARE_SHARE = float(np.sqrt(2.0) - 1.0)
 SMOOTH_DTYPE = np.int16
 # Fewer outside-air voxels than this (a body filling the image) give no air level to trust.
 MIN_AIR_VOXELS = 1000
+AIR_SAMPLE_EVERY = 4
 NOISE_BINS = 2048
 NORMAL_QUARTILE_Z = 0.674
 NOISY_AIR_WARNING = ("the NDCT's outside air is too noisy, or too little of it is seen, to tell gas in the body "
@@ -86,7 +87,7 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     def run_chunk(chunk: slice):
         monitor.check()
         *results, (histograms, patient_span[chunk], measures[chunk.start]) = _chunk_regions(
-            lq[chunk], gt[chunk], spacing, parameters)
+            lq[chunk], gt[chunk], spacing, parameters, chunk.start)
         for output, result in zip(outputs, results):
             output[chunk] = result
         return histograms
@@ -132,8 +133,13 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     airway_levels = _airway_levels(smooth_gt, lung, levels_hu)
     airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, levels_hu, background)
     monitor.step("airways", 1, 1)
-    monitor.check()
-    field = lung_field(lung, background, spacing, parameters)
+    field = np.empty(lq.shape, dtype=bool)
+
+    def field_of_chunk(chunk: slice) -> None:  # in-plane only, so chunks are independent
+        monitor.check()
+        field[chunk] = lung_field(lung[chunk], background[chunk], spacing, parameters)
+
+    _run_chunks(field_of_chunk, chunks, workers)
 
     info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
             "air_level_hu": round(float(air_level), 1), "air_level_source": air_source,
@@ -157,7 +163,7 @@ def _run_chunks(work, chunks, workers: int) -> None:
 
 
 def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
-                   parameters: MaskParameters):
+                   parameters: MaskParameters, first_slice: int = 0):
     sx, sy, _ = spacing
     raw_lq, _ = _dark_mask(lq, spacing, parameters)
     raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
@@ -206,7 +212,11 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     sections = np.where(keep[labels], labels, 0).astype(SECTION_DTYPE)
     measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
                                  sizes * sx * sy <= parameters.max_airway_section_mm2)
-    histograms = _air_histograms(smooth_gt, gt, background & (gt > parameters.clip_hu[0]), parameters)
+    # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
+    # and noise of air do not need every slice.
+    sampled = slice((-first_slice) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
+    histograms = _air_histograms(smooth_gt[sampled], gt[sampled],
+                                 background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters)
     return (raw_lq & ~island, raw_gt & ~island, background, sections, smooth_gt.astype(SMOOTH_DTYPE),
             (histograms, _patient_span(patient), measures))
 
