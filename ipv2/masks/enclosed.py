@@ -36,9 +36,9 @@ otherwise it stays background, and a warning names the slices of those of at lea
 `min_cut_lung_mm2`.
 
 The work is split as the masks are: each chunk of slices labels and measures its sections,
-`section_table` tells their kind once the scan's air level is known, and
-`classify_sections` builds the groups from the tables and the section labels of the whole
-volume and answers per section.
+`section_table` tells their kind once the scan's air level is known and `section_links`
+finds which share a pixel across slices; `classify_sections` builds the groups from the
+tables and links alone, and `regions_of` turns its answer into masks chunk by chunk.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ipv2.masks.parameters import MaskParameters
-from ipv2.masks.slicewise import bounding_box
 
 SECTION_DTYPE = np.int32
 # Kinds of section.
@@ -65,14 +64,11 @@ NOTHING, LUNG, OTHER_GAS, THIN_GAS, CUT_LUNG = 0, 1, 2, 3, 4
 
 
 @dataclass
-class EnclosedRegions:
-    """Full-size boolean masks: `lung` (airways and cut lung included), `other_gas` (body),
-    `thin_gas` (background), `cut_lung` (lung recovered at the image border)."""
+class Classification:
+    """`by_label[label]`: what the section of that label is (NOTHING, LUNG, OTHER_GAS,
+    THIN_GAS or CUT_LUNG); the warnings and a record for `info`."""
 
-    lung: np.ndarray
-    other_gas: np.ndarray
-    thin_gas: np.ndarray
-    cut_lung: np.ndarray
+    by_label: np.ndarray
     warnings: List[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
@@ -123,19 +119,17 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, f
             "large": (area >= parameters.min_cut_lung_mm2)[keep]}
 
 
-def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]], patient_span: np.ndarray,
-                      gas_told: bool, spacing, parameters: MaskParameters) -> EnclosedRegions:
-    """Lung, other gas, thin gas and cut lung from the section labels of the whole volume.
+def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarray], patient_span: np.ndarray,
+                      gas_told: bool, spacing, parameters: MaskParameters) -> Classification:
+    """What each section is, from the chunks' tables and the links between sections
+    (`section_links`, label pairs), as a table from label to outcome.
 
     `patient_span` holds, per slice, the patient's left-right middle and width in pixels.
-
     Without `gas_told` (pure air not told from parenchyma) every enclosed section is lung.
     """
-    shape = sections.shape
-    regions = EnclosedRegions(*(np.zeros(shape, dtype=bool) for _ in range(4)))
     table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]} if tables else {}
     if not table or table["id"].size == 0:
-        return regions
+        return Classification(by_label=np.zeros(1, dtype=np.uint8))
     sx, sy, sz = spacing
     voxel_ml = sx * sy * sz / 1000.0
     count = table["id"].size
@@ -145,8 +139,8 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     is_parenchyma, is_cut, is_gas = kind == PARENCHYMA, kind == CUT, kind == GAS
     tissue = is_parenchyma | is_cut
 
-    box = bounding_box(sections > 0)
-    upper, lower = _links(sections[box], node)
+    pairs = np.concatenate(links, axis=1) if links else np.zeros((2, 0), dtype=np.int64)
+    upper, lower = node[pairs[0]], node[pairs[1]]
     same = (tissue[upper] & tissue[lower]) | (is_gas[upper] & is_gas[lower])
     group = _groups(upper[same], lower[same], count)
     groups = int(group.max()) + 1
@@ -199,36 +193,36 @@ def classify_sections(sections: np.ndarray, tables: List[Dict[str, np.ndarray]],
     outcome[is_cut & is_lung] = CUT_LUNG
     outcome[kind == THIN] = THIN_GAS
     missed = is_cut & ~is_lung & table["large"]
-    regions.warnings = _cut_warnings(np.unique(table["z"][missed]))
-
     by_label = np.zeros(node.size, dtype=np.uint8)
     by_label[table["id"]] = outcome
-    answer = by_label[sections[box]]
-    regions.lung[box] = (answer == LUNG) | (answer == CUT_LUNG)
-    regions.other_gas[box] = answer == OTHER_GAS
-    if np.any(outcome == THIN_GAS):
-        regions.thin_gas[box] = answer == THIN_GAS
-    if np.any(outcome == CUT_LUNG):
-        regions.cut_lung[box] = answer == CUT_LUNG
-    regions.info = {"lung_groups": int(np.count_nonzero(lung_group)),
-                    "airways_joined": bool(np.any(airway)),
-                    "dark_lung": bool(np.any(dark_lung_group)),
-                    "cut_lung_slices": _slice_ranges(np.unique(table["z"][is_cut & is_lung]))}
-    return regions
+    info = {"lung_groups": int(np.count_nonzero(lung_group)), "airways_joined": bool(np.any(airway)),
+            "dark_lung": bool(np.any(dark_lung_group)),
+            "cut_lung_slices": _slice_ranges(np.unique(table["z"][is_cut & is_lung]))}
+    return Classification(by_label=by_label, warnings=_cut_warnings(np.unique(table["z"][missed])), info=info)
 
 
-def _links(sections: np.ndarray, node: np.ndarray):
-    """Table rows of the section pairs that share a pixel in adjacent slices."""
+def regions_of(sections: np.ndarray, classification: Classification):
+    """Boolean lung (airways and cut lung included), other gas, thin gas and cut lung masks
+    of a stack of slices whose section labels are `sections`."""
+    answer = classification.by_label[sections]
+    lung = (answer == LUNG) | (answer == CUT_LUNG)
+    return lung, answer == OTHER_GAS, answer == THIN_GAS, answer == CUT_LUNG
+
+
+def section_links(sections: np.ndarray) -> np.ndarray:
+    """(2, n) label pairs of the sections that share a pixel in adjacent slices."""
     if sections.shape[0] < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.zeros((2, 0), dtype=np.int64)
     above, below = sections[:-1], sections[1:]
     shared = (above > 0) & (below > 0)
     upper, lower = above[shared], below[shared]
     # Neighbouring pixels of a row mostly repeat the previous pair: drop the repeats first.
     fresh = np.ones(upper.size, dtype=bool)
     fresh[1:] = (upper[1:] != upper[:-1]) | (lower[1:] != lower[:-1])
-    pairs = np.unique(upper[fresh].astype(np.int64) * node.size + lower[fresh])
-    return node[pairs // node.size], node[pairs % node.size]
+    upper, lower = upper[fresh].astype(np.int64), lower[fresh].astype(np.int64)
+    base = int(max(upper.max(initial=0), lower.max(initial=0))) + 1
+    pairs = np.unique(upper * base + lower)
+    return np.stack([pairs // base, pairs % base])
 
 
 def _groups(upper: np.ndarray, lower: np.ndarray, count: int) -> np.ndarray:

@@ -27,7 +27,8 @@ from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
-from ipv2.masks.enclosed import SECTION_DTYPE, classify_sections, section_table, tells_gas
+from ipv2.masks.enclosed import (SECTION_DTYPE, classify_sections, regions_of, section_links, section_table,
+                                 tells_gas)
 from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
@@ -110,6 +111,7 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
     gas_told = tells_gas(air_noise, parameters)
     tables = [None] * len(chunks)
+    links = [None] * len(chunks)
     offsets = np.cumsum([0] + [measures[chunk.start]["count"] for chunk in chunks])
 
     def sections_of_chunk(index: int) -> None:
@@ -117,16 +119,24 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
         chunk = chunks[index]
         tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], chunk.start,
                                       int(offsets[index]), air_level, gas_told, spacing, parameters)
+        links[index] = section_links(sections[chunk])
 
     _run_chunks(sections_of_chunk, range(len(chunks)), workers)
+    links += [section_links(sections[chunk.start - 1:chunk.start + 1]) for chunk in chunks[1:]]
     monitor.check()
-    regions = classify_sections(sections, tables, patient_span, gas_told, spacing, parameters)
-    warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + regions.warnings
-    lung, other_gas = regions.lung, regions.other_gas
-    background &= ~regions.cut_lung
-    background |= regions.thin_gas
-    for dark in (dark_lq, dark_gt):
-        dark &= ~other_gas
+    classification = classify_sections(tables, links, patient_span, gas_told, spacing, parameters)
+    lung = np.empty(lq.shape, dtype=bool)
+    other_gas = np.empty(lq.shape, dtype=bool)
+
+    def regions_of_chunk(chunk: slice) -> None:
+        monitor.check()
+        lung[chunk], other_gas[chunk], thin, cut_lung = regions_of(sections[chunk], classification)
+        background[chunk] = (background[chunk] & ~cut_lung) | thin
+        dark_lq[chunk] &= ~other_gas[chunk]
+        dark_gt[chunk] &= ~other_gas[chunk]
+
+    _run_chunks(regions_of_chunk, chunks, workers)
+    warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + classification.warnings
 
     monitor.step("airways", 0, 1)
     levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
@@ -144,7 +154,7 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
             "air_level_hu": round(float(air_level), 1), "air_level_source": air_source,
             "air_noise_hu": None if air_noise is None else round(float(air_noise), 1),
-            "gas_told": gas_told, "enclosed": regions.info, "airways": airway_info, "warnings": warnings}
+            "gas_told": gas_told, "enclosed": classification.info, "airways": airway_info, "warnings": warnings}
     return RegionMasks(dark_lq=dark_lq, dark_gt=dark_gt, dark=background | lung,
                        background=background, lung=lung, airways=airways, other_gas=other_gas,
                        lung_field=field, info=info)
