@@ -18,7 +18,7 @@ class RegionMasks:
     """Boolean masks indexed like the images, (z, y, x) for volumes.
 
     `dark` is the union of the two images' dark masks and splits into `background` (connected
-    to the image border, or outside the patient) and `lung` (air-filled regions inside the
+    to the image border, or outside the patient) and `lung` (the air-filled lungs inside the
     patient, airways included). `airways` is the part of `lung` found to be trachea and main
     bronchi. `body` is everything that is not dark. `info` records the parameters used.
 
