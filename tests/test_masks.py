@@ -78,7 +78,7 @@ def test_body_in_air_gives_true_regions():
 def test_masks_are_consistent_and_labels_have_the_agreed_values():
     scene = Scene().chest()
     lq = scene.volume()
-    lq[:, 58:66, 96:104] = AIR  # dark only in the uLDCT: the union must hold it
+    lq[:, 96:104, 160:168] = AIR  # dark only in the uLDCT, at the lung's edge: the union must hold it
     masks = masks_of(scene, lq=lq)
     labels = masks.labelmap()
     assert (LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG) == (0, 1, 2)
@@ -89,8 +89,8 @@ def test_masks_are_consistent_and_labels_have_the_agreed_values():
     np.testing.assert_array_equal(masks.body, ~masks.dark)
     np.testing.assert_array_equal(labels == LABEL_LUNG, masks.lung)
     np.testing.assert_array_equal(labels == LABEL_BACKGROUND, masks.background)
-    assert masks.dark_lq[:, 62, 100].all() and not masks.dark_gt[:, 62, 100].any()
-    assert masks.lung[:, 62, 100].all()
+    assert masks.dark_lq[:, 100, 165].all() and not masks.dark_gt[:, 100, 165].any()
+    assert masks.lung[:, 100, 165].all()
 
 
 def test_volumes_in_millilitres_follow_the_spacing():
@@ -163,11 +163,13 @@ def test_small_noise_islands_are_body_and_the_size_limit_is_in_mm2():
     assert not masks.dark_lq[:, speck].any() and not masks.dark_gt[:, speck].any()
     assert_regions_match(masks, scene.labels(), min_dice=0.98)
 
-    coarse = Scene(spacing=(2.0, 2.0, 2.5)).chest()  # the same pixels now cover 48 mm^2: a region
+    assert not masks.other_gas[:, speck].any()
+
+    coarse = Scene(spacing=(2.0, 2.0, 2.5)).chest()  # the same pixels now cover 48 mm^2: a gas pocket
     rows, cols = np.nonzero(speck)
     coarse.image[:] = scene.image
     masks = compute_region_masks(coarse.volume(), coarse.volume(), spacing=coarse.spacing)
-    assert masks.lung[:, rows, cols].all()
+    assert masks.other_gas[:, rows, cols].all() and not masks.lung[:, rows, cols].any()
 
 
 def test_trachea_and_main_bronchi_are_lung_and_reported_as_airways():
@@ -343,6 +345,8 @@ def test_trachea_beside_the_apices_is_found_and_off_centre_gas_is_not_taken_for_
             volume[z][scene.ellipse(-5, side * 34, min(apex, 30), min(apex, 20))] = LUNG
         if z < 8:
             trachea_truth[z] = scene.ellipse(-15, 0, 8, 8)
+        elif z < 10:  # main bronchi into each lung
+            trachea_truth[z] = scene.box(-19, -11, -20, 20)
         if z >= 10:  # a longer run of stomach-like gas at the other end, left of the middle
             gas_truth[z] = scene.ellipse(32, 25, 6, 6)
     volume[trachea_truth | gas_truth] = AIR
@@ -352,4 +356,5 @@ def test_trachea_beside_the_apices_is_found_and_off_centre_gas_is_not_taken_for_
     assert masks.info["airways"]["trachea_slices"][0] == 0
     assert not (masks.airways & gas_truth).any()
     assert dice(masks.airways, trachea_truth) > 0.9
-    assert masks.lung[gas_truth].mean() > 0.9  # gas inside the body is lung by the method's rule
+    assert masks.other_gas[gas_truth].mean() > 0.9  # gas apart from the lung is body
+    assert not masks.lung[gas_truth].any()

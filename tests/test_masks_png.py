@@ -48,6 +48,7 @@ def test_corner_flood_makes_only_the_corner_component_background():
 def test_hu_mode_floods_from_every_border_pixel_where_the_png_mode_does_not():
     image = split_by_body()
     hu = np.where(image == DARK, -1000.0, 40.0).astype(np.float32)[None].repeat(3, axis=0)
+    hu[:, 14:22, 10:18] = -850.0  # the block reads as lung parenchyma; pure air there would be other gas
     hu_masks = compute_region_masks(hu, hu, spacing=(5.0, 5.0, 5.0))
     assert hu_masks.background[:, 33:].all()
     assert hu_masks.lung[:, 15:21, 11:17].all()

@@ -1,10 +1,13 @@
 """Trachea and main bronchi inside the lung mask, by a 3D heuristic.
 
 Trachea: near one end of the lung's z-range, the lung mask of each slice holds a small
-component that is pure air on the smoothed NDCT (parenchyma, about -850 HU, is not) and lies
-near the middle of the patient from left to right: the trachea, alone above the lungs or
-beside the apices. The end with the longer unbroken run of such slices is taken; stomach or
-bowel gas at the other end is off-centre or shorter.
+component that is pure air on the smoothed NDCT (parenchyma, 80 HU or more above air, is
+not) and lies near the middle of the patient from left to right: the trachea, alone above
+the lungs or beside the apices. Within trachea_search_mm of each end, the longest unbroken
+run of such slices counts (it need not reach the end slice: the larynx above the trachea is
+wider than a trachea), and the end with the longer run is taken. Air levels are the scan's
+measured air level plus margins, since air reads from -1000 to about -960 HU on real
+scanners.
 
 Growth: from those components, the airway tree is the 3D component (6-connectivity) of the
 lung voxels that are pure air. Growth stops by itself where smoothing blurs small bronchi
@@ -15,13 +18,13 @@ above the air level. A tree out of proportion to the lung means a leak into the 
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.masks.parameters import MaskParameters
-from ipv2.masks.slicewise import component_sizes, label_slices
+from ipv2.masks.slicewise import bounding_box, component_sizes, label_slices
 
 AIRWAY_LEVELS_DTYPE = np.uint8
 # A lung component at least this much covered by grown airways is airway as a whole.
@@ -29,18 +32,19 @@ WHOLE_COMPONENT_SHARE = 0.5
 # A trachea cross-section is pure air over at least this share of its area; its rim is
 # blurred by smoothing and partial volume, parenchyma of normal lung has next to none.
 TRACHEA_AIR_SHARE = 0.25
-# The trachea search walks inwards from each end in blocks of this length and stops where
-# a slice has no trachea, so that only the run itself is examined.
+# The trachea search walks inwards from each end in blocks of this length and stops once a
+# long enough run has ended, so that little beyond the run itself is examined.
 TRACHEA_BLOCK_MM = 10.0
 
 
 def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameters: MaskParameters,
-                 background: Optional[np.ndarray] = None) -> Tuple[np.ndarray, dict]:
+                 levels_hu: Sequence[float], background: Optional[np.ndarray] = None) -> Tuple[np.ndarray, dict]:
     """Boolean airway mask (a subset of `lung`) and a record of how it was found.
 
-    `airway_levels` counts, per voxel, how many of the air levels (airway_hu, then each of
-    airway_steps_hu) the smoothed NDCT is below. `background` locates the patient for the
-    left-right centring test (without it, the image centre is used).
+    `airway_levels` counts, per voxel, how many of the air levels `levels_hu` (the scan's
+    air level plus each of airway_margins_hu, strictest last) the smoothed NDCT is below.
+    `background` locates the patient for the left-right centring test (without it, the
+    image centre is used).
     """
     airways = np.zeros(lung.shape, dtype=bool)
     present = np.flatnonzero(lung.any(axis=(1, 2)))
@@ -55,7 +59,6 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
 
     trachea_slices = [int(trachea.start), int(trachea.stop)]
     lung_voxels = int(np.count_nonzero(lung))
-    levels_hu = (parameters.airway_hu,) + tuple(parameters.airway_steps_hu)
     leaked = False
     for level, level_hu in enumerate(levels_hu, start=1):
         grown = _grow_from(lung & (airway_levels >= level), seeds)
@@ -63,10 +66,10 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
             break  # stricter levels hold even fewer voxels
         if np.count_nonzero(grown) <= parameters.max_airway_fraction * lung_voxels:
             airways = _with_whole_airway_components(grown, lung)
-            return airways, {"found": True, "level_hu": level_hu, "trachea_slices": trachea_slices}
+            return airways, {"found": True, "level_hu": round(float(level_hu), 1), "trachea_slices": trachea_slices}
         leaked = True
     reason = ("airway growth leaked into the lung at every air level" if leaked else
-              f"no air below {parameters.airway_hu:g} HU in the trachea of the NDCT")
+              f"no air below {levels_hu[0]:.0f} HU in the trachea of the NDCT")
     return airways, {"found": False, "reason": reason, "trachea_slices": trachea_slices}
 
 
@@ -74,31 +77,56 @@ def _trachea(lung, airway_levels, background, first: int, last: int, spacing, pa
     """Seed voxels (full-size mask) and slice range of the longer trachea run at either end."""
     reach = min(max(1, math.ceil(parameters.trachea_search_mm / spacing[2])), last - first + 1)
     block = max(1, math.ceil(TRACHEA_BLOCK_MM / spacing[2]))
-    best_run, best_sections = slice(first, first), []
+    enough = max(1, math.ceil(parameters.min_trachea_mm / spacing[2]))
+    best_run = slice(first, first)
+    best_tube, best_start = None, first
     for from_first in (True, False):
-        sections = []  # (z, in-plane trachea mask), walking inwards from this end
-        for offset in range(0, reach, block):
-            count = min(block, reach - offset)
-            zs = slice(first + offset, first + offset + count) if from_first else \
-                slice(last - offset - count + 1, last - offset + 1)
-            tube = _tube_components(lung[zs], airway_levels[zs],
-                                    None if background is None else background[zs], spacing, parameters)
-            steps = range(count) if from_first else range(count - 1, -1, -1)
-            broken = False
-            for step in steps:
-                if not tube[step].any():
-                    broken = True
-                    break
-                sections.append((zs.start + step, tube[step]))
-            if broken:
+        window = slice(first, first + reach) if from_first else slice(last - reach + 1, last + 1)
+        tube = np.zeros((reach,) + lung.shape[1:], dtype=bool)
+        done = 0  # slices examined, walking inwards from this end
+        while done < reach:
+            count = min(block, reach - done)
+            local = slice(done, done + count) if from_first else slice(reach - done - count, reach - done)
+            zs = slice(window.start + local.start, window.start + local.stop)
+            tube[local] = _tube_components(lung[zs], airway_levels[zs],
+                                           None if background is None else background[zs], spacing, parameters)
+            done += count
+            seen = tube[:done] if from_first else tube[reach - done:]
+            flags = seen.any(axis=(1, 2))
+            if not from_first:
+                flags = flags[::-1]
+            # A run long enough that has ended needs no further search inwards.
+            if _longest_closed_run(flags) >= enough:
                 break
-        if len(sections) > best_run.stop - best_run.start:
-            ends = [z for z, _ in sections]
-            best_run, best_sections = slice(min(ends), max(ends) + 1), sections
+        flags = tube.any(axis=(1, 2))
+        run = _longest_run(flags)
+        if run.stop - run.start > best_run.stop - best_run.start:
+            best_run = slice(window.start + run.start, window.start + run.stop)
+            best_tube, best_start = tube[run], window.start + run.start
     seeds = np.zeros(lung.shape, dtype=bool)
-    for z, section in best_sections:
-        seeds[z] = section
+    if best_tube is not None:
+        seeds[best_start:best_start + best_tube.shape[0]] = best_tube
     return seeds, best_run
+
+
+def _longest_closed_run(flags: np.ndarray) -> int:
+    """Length of the longest run of True values followed by a False one."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, stops = edges[0::2], edges[1::2]
+    closed = stops < flags.size
+    return int((stops - starts)[closed].max()) if closed.any() else 0
+
+
+def _longest_run(flags: np.ndarray) -> slice:
+    """The longest run of consecutive True values (the first of equal ones)."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    if edges.size == 0:
+        return slice(0, 0)
+    starts, stops = edges[0::2], edges[1::2]
+    longest = int(np.argmax(stops - starts))
+    return slice(int(starts[longest]), int(stops[longest]))
 
 
 def _tube_components(lung, airway_levels, background, spacing, parameters: MaskParameters) -> np.ndarray:
@@ -150,7 +178,7 @@ def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.nda
 
 def _grow_from(candidate: np.ndarray, seeds: np.ndarray):
     """The 3D component of candidate holding the most seed voxels, or None."""
-    box = _bounding_box(candidate)
+    box = bounding_box(candidate)
     if box is None:
         return None
     labels, count = ndi.label(candidate[box], structure=ndi.generate_binary_structure(3, 1))
@@ -163,14 +191,3 @@ def _grow_from(candidate: np.ndarray, seeds: np.ndarray):
     grown[box] = labels == int(np.argmax(seed_counts))
     return grown
 
-
-def _bounding_box(mask: np.ndarray):
-    """Slices of the smallest box holding every set voxel, or None for an empty mask."""
-    box = []
-    for axis in range(mask.ndim):
-        others = tuple(a for a in range(mask.ndim) if a != axis)
-        present = np.flatnonzero(mask.any(axis=others))
-        if present.size == 0:
-            return None
-        box.append(slice(int(present[0]), int(present[-1]) + 1))
-    return tuple(box)

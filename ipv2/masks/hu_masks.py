@@ -1,12 +1,19 @@
 """Region masks of a uLDCT/NDCT volume pair in Hounsfield units.
 
-Each image is clipped, smoothed in-plane and thresholded into a dark mask; the union is cut
-into in-plane components (4-connectivity), all slices at once. A component that touches any
-border pixel of its slice is background (padding outside a circular field of view included,
-since it reads as air after clipping). Enclosed components are noise islands when small,
-background when they lie within a few mm of the outside air (table and cushion pockets)
-or outside the largest object of the slice (the patient), and lung otherwise. Slices are processed in chunks on a few threads; airways are then
-found in 3D within the lung.
+First pass, in chunks of slices on a few threads: each image is clipped, smoothed in-plane
+and thresholded into a dark mask; the union is cut into in-plane components (sections,
+4-connectivity), all slices of the chunk at once. A section that touches any border pixel
+of its slice is background (padding outside a circular field of view included, since it
+reads as air after clipping), unless body makes up most of its outline: it may then be lung
+cut by the field of view. Enclosed sections are noise islands when small, background when
+they lie within a few mm of the outside air (table and cushion pockets) or outside the
+largest object of the slice (the patient), and candidates for lung otherwise. The outside
+air's level and noise are measured on the way.
+
+Then, with the scan's air level known, each candidate section is gas or parenchyma and the
+sections are grouped in 3D (`ipv2.masks.enclosed`): lung, airways and lung cut by the field
+of view on one side, other gas (body) and pad layers (background) on the other. Airways are
+then found in 3D within the lung, and the lung field drawn around it.
 """
 
 from __future__ import annotations
@@ -20,15 +27,30 @@ from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
+from ipv2.masks.enclosed import (SECTION_DTYPE, classify_sections, regions_of, section_links, section_table,
+                                 tells_gas)
+from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
-from ipv2.masks.slicewise import border_labels, component_sizes, in_plane_cross, label_slices, largest_per_slice
+from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, in_plane_cross, label_slices,
+                                  largest_per_slice)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
+# Raised whenever the masks of the same inputs change, so that stored masks are not reused.
+HU_MASKS_REVISION = 2
 GAUSSIAN_TRUNCATE = 2.0
 # Square half-width over reach for an octagon whose axis and diagonal extents are equal.
 OCTAGON_SQUARE_SHARE = float(np.sqrt(2.0) - 1.0)
+# The smoothed NDCT is kept for the 3D rules in whole HU: it lies within clip_hu.
+SMOOTH_DTYPE = np.int16
+# Fewer outside-air voxels than this (a body filling the image) give no air level to trust.
+MIN_AIR_VOXELS = 1000
+AIR_SAMPLE_EVERY = 4
+NOISE_BINS = 2048
+NORMAL_QUARTILE_Z = 0.674
+NOISY_AIR_WARNING = ("the NDCT's outside air is too noisy, or too little of it is seen, to tell gas in the body "
+                     "from lung: all gas enclosed by the body is counted as lung")
 
 
 def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = None,
@@ -50,44 +72,108 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     dark_lq = np.empty(lq.shape, dtype=bool)
     dark_gt = np.empty(lq.shape, dtype=bool)
     background = np.empty(lq.shape, dtype=bool)
-    lung = np.empty(lq.shape, dtype=bool)
-    airway_levels = np.empty(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
-    outputs = (dark_lq, dark_gt, background, lung, airway_levels)
+    sections = np.empty(lq.shape, dtype=SECTION_DTYPE)
+    smooth_gt = np.empty(lq.shape, dtype=SMOOTH_DTYPE)
+    outputs = (dark_lq, dark_gt, background, sections, smooth_gt)
+    level_histogram = np.zeros(_air_bins(parameters), dtype=np.int64)
+    step_histogram = np.zeros(NOISE_BINS, dtype=np.int64)
 
     step = max(1, int(parameters.chunk_slices))
     chunks = [slice(start, min(start + step, depth)) for start in range(0, depth, step)]
     workers = max(1, min(int(parameters.workers), os.cpu_count() or 1, len(chunks)))
 
-    def run_chunk(chunk: slice) -> None:
+    patient_span = np.empty((depth, 2), dtype=np.float64)
+    measures = {}
+
+    def run_chunk(chunk: slice):
         monitor.check()
-        results = _chunk_regions(lq[chunk], gt[chunk], spacing, parameters)
+        *results, (histograms, patient_span[chunk], measures[chunk.start]) = _chunk_regions(
+            lq[chunk], gt[chunk], spacing, parameters, chunk.start)
         for output, result in zip(outputs, results):
             output[chunk] = result
+        return histograms
 
     monitor.step("region masks", 0, len(chunks))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(run_chunk, chunk) for chunk in chunks]
         try:
             for done, future in enumerate(futures, start=1):
-                future.result()
+                levels, steps = future.result()
+                level_histogram += levels
+                step_histogram += steps
                 monitor.step("region masks", done, len(chunks))
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
 
+    monitor.check()
+    air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
+    gas_told = tells_gas(air_noise, parameters)
+    tables = [None] * len(chunks)
+    links = [None] * len(chunks)
+    offsets = np.cumsum([0] + [measures[chunk.start]["count"] for chunk in chunks])
+
+    def sections_of_chunk(index: int) -> None:
+        monitor.check()
+        chunk = chunks[index]
+        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], chunk.start,
+                                      int(offsets[index]), air_level, gas_told, spacing, parameters)
+        links[index] = section_links(sections[chunk])
+
+    _run_chunks(sections_of_chunk, range(len(chunks)), workers)
+    links += [section_links(sections[chunk.start - 1:chunk.start + 1]) for chunk in chunks[1:]]
+    monitor.check()
+    classification = classify_sections(tables, links, patient_span, gas_told, spacing, parameters)
+    lung = np.empty(lq.shape, dtype=bool)
+    other_gas = np.empty(lq.shape, dtype=bool)
+
+    def regions_of_chunk(chunk: slice) -> None:
+        monitor.check()
+        lung[chunk], other_gas[chunk], thin, cut_lung = regions_of(sections[chunk], classification)
+        background[chunk] = (background[chunk] & ~cut_lung) | thin
+        dark_lq[chunk] &= ~other_gas[chunk]
+        dark_gt[chunk] &= ~other_gas[chunk]
+
+    _run_chunks(regions_of_chunk, chunks, workers)
+    warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + classification.warnings
+
     monitor.step("airways", 0, 1)
-    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, background)
+    levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
+    airway_levels = _airway_levels(smooth_gt, lung, levels_hu)
+    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, levels_hu, background)
     monitor.step("airways", 1, 1)
+    field = np.empty(lq.shape, dtype=bool)
+
+    def field_of_chunk(chunk: slice) -> None:  # in-plane only, so chunks are independent
+        monitor.check()
+        field[chunk] = lung_field(lung[chunk], background[chunk], spacing, parameters)
+
+    _run_chunks(field_of_chunk, chunks, workers)
 
     info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
-            "airways": airway_info}
+            "air_level_hu": round(float(air_level), 1), "air_level_source": air_source,
+            "air_noise_hu": None if air_noise is None else round(float(air_noise), 1),
+            "gas_told": gas_told, "enclosed": classification.info, "airways": airway_info, "warnings": warnings}
     return RegionMasks(dark_lq=dark_lq, dark_gt=dark_gt, dark=background | lung,
-                       background=background, lung=lung, airways=airways, info=info)
+                       background=background, lung=lung, airways=airways, other_gas=other_gas,
+                       lung_field=field, info=info)
+
+
+def _run_chunks(work, chunks, workers: int) -> None:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
-                   parameters: MaskParameters):
+                   parameters: MaskParameters, first_slice: int = 0):
     sx, sy, _ = spacing
     raw_lq, _ = _dark_mask(lq, spacing, parameters)
     raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
@@ -106,6 +192,16 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_lung = ~touches_border & ~outside_patient & ~is_island
     is_background[0] = is_lung[0] = False
     is_island[0] = False
+    body_contact, border_contact = _outline_counts(union, labels, count)
+    is_cut = (touches_border & ~is_island
+              & (body_contact >= parameters.min_enclosed_share * np.maximum(body_contact + border_contact, 1)))
+    is_cut[0] = False
+    if is_cut.any():
+        # Air is never read below clip_hu[0], so whatever is gas at that air level is gas at
+        # the scan's own: outside air of such scans is dropped here rather than carried on.
+        surely_air = np.bincount(labels[smooth_gt < parameters.clip_hu[0] + parameters.gas_margin_hu],
+                                 minlength=count + 1)
+        is_cut &= surely_air < parameters.gas_section_share * np.maximum(sizes, 1)
 
     island = is_island[labels]
     background, lung = is_background[labels], is_lung[labels]
@@ -114,8 +210,67 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     patient = largest_per_slice(~background)
     background |= lung & ~patient
     lung &= patient
-    airway_levels = _airway_levels(smooth_gt, parameters)
-    return (raw_lq & ~island, raw_gt & ~island, background, lung, airway_levels)
+    is_enclosed = np.zeros(count + 1, dtype=bool)
+    is_enclosed[labels[lung]] = True
+    is_enclosed[0] = False
+    # A layer t pixels thick has about 2 outline pixels per t of area: thin below thin_gas_mm.
+    pixel_mm = float(np.sqrt(sx * sy))
+    is_thin = is_enclosed & (sizes * 2.0 * pixel_mm < parameters.thin_gas_mm * np.maximum(body_contact, 1))
+    is_pad = _components_near_outside(labels, count, touches_border, is_thin, parameters.pad_reach_mm, spacing)
+
+    keep = is_enclosed | is_cut
+    sections = np.where(keep[labels], labels, 0).astype(SECTION_DTYPE)
+    measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
+                                 sizes * sx * sy <= parameters.max_airway_section_mm2)
+    # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
+    # and noise of air do not need every slice.
+    sampled = slice((-first_slice) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
+    histograms = _air_histograms(smooth_gt[sampled], gt[sampled],
+                                 background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters)
+    return (raw_lq & ~island, raw_gt & ~island, background, sections, smooth_gt.astype(SMOOTH_DTYPE),
+            (histograms, _patient_span(patient), measures))
+
+
+def _section_measures(labels: np.ndarray, count: int, sizes: np.ndarray, kept: np.ndarray, is_cut: np.ndarray,
+                      is_pad: np.ndarray, narrow: np.ndarray) -> dict:
+    """Per label of the chunk: voxels, slice (z), mean column (x, of the narrow ones only:
+    the airway test needs no other), kept, cut and pad flags."""
+    # Labels grow slice by slice, so each slice owns the labels up to its largest one.
+    last_of_slice = np.maximum.accumulate(labels.reshape(labels.shape[0], -1).max(axis=1))
+    z = np.searchsorted(last_of_slice, np.arange(count + 1), side="left")
+    x = np.zeros(count + 1, dtype=np.float64)
+    small = kept & narrow
+    small[0] = False
+    if small.any():
+        voxels = np.flatnonzero(small[labels])
+        owners = labels.ravel()[voxels]
+        x = np.bincount(owners, weights=voxels % labels.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
+    return {"count": count, "voxels": sizes, "z": z, "x": x, "kept": kept, "cut": is_cut, "pad": is_pad}
+
+
+def _outline_counts(union: np.ndarray, labels: np.ndarray, count: int):
+    """Per label: outline pixels next to body (a non-dark 4-neighbour in the slice), and
+    pixels on the image border."""
+    body = ~union
+    next_to_body = np.zeros(union.shape, dtype=bool)
+    next_to_body[:, 1:, :] |= body[:, :-1, :]
+    next_to_body[:, :-1, :] |= body[:, 1:, :]
+    next_to_body[:, :, 1:] |= body[:, :, :-1]
+    next_to_body[:, :, :-1] |= body[:, :, 1:]
+    body_contact = np.bincount(labels[union & next_to_body], minlength=count + 1)
+    edges = np.concatenate([labels[:, 0, :].ravel(), labels[:, -1, :].ravel(),
+                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
+    return body_contact, np.bincount(edges, minlength=count + 1)
+
+
+def _patient_span(patient: np.ndarray) -> np.ndarray:
+    """Per slice, the patient's left-right middle and width in pixels (the image's if none)."""
+    columns = patient.any(axis=1)
+    width = patient.shape[2]
+    present = columns.any(axis=1)
+    left = np.where(present, np.argmax(columns, axis=1), 0)
+    right = np.where(present, width - 1 - np.argmax(columns[:, ::-1], axis=1), width - 1)
+    return np.stack([(left + right) / 2.0, (right - left + 1).astype(np.float64)], axis=1)
 
 
 def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
@@ -177,12 +332,54 @@ def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
     return grown & ~mask
 
 
-def _airway_levels(smooth_gt: np.ndarray, parameters: MaskParameters) -> np.ndarray:
-    """0 above airway_hu, then one more for each stricter airway level the voxel is below."""
-    levels = (smooth_gt < parameters.airway_hu).astype(AIRWAY_LEVELS_DTYPE)
-    for level_hu in parameters.airway_steps_hu:
-        levels += smooth_gt < level_hu
+def _airway_levels(smooth_gt: np.ndarray, lung: np.ndarray, levels_hu) -> np.ndarray:
+    """Within the lung: how many of the air levels (loosest first) the voxel is below; 0 elsewhere."""
+    levels = np.zeros(lung.shape, dtype=AIRWAY_LEVELS_DTYPE)
+    box = bounding_box(lung)
+    if box is None:
+        return levels
+    smooth = smooth_gt[box]
+    inside = lung[box]
+    for level_hu in levels_hu:
+        levels[box] += inside & (smooth < level_hu)
     return levels
+
+
+def _air_bins(parameters: MaskParameters) -> int:
+    low, _ = parameters.clip_hu
+    return int(np.floor(parameters.threshold_hu - low)) + 1
+
+
+def _air_histograms(smooth: np.ndarray, gt: np.ndarray, outside: np.ndarray, parameters: MaskParameters):
+    """Counts, in 1 HU bins, of the smoothed HU of outside air (clip_hu[0] up to
+    threshold_hu) and of the absolute difference of raw NDCT neighbours in it (x direction)."""
+    low, _ = parameters.clip_hu
+    levels = smooth[outside & (smooth < parameters.threshold_hu)]
+    level_bins = np.clip(np.floor(levels - low).astype(np.intp), 0, _air_bins(parameters) - 1)
+    pairs = outside[:, :, 1:] & outside[:, :, :-1]
+    steps = np.abs(gt[:, :, 1:][pairs].astype(np.float32) - gt[:, :, :-1][pairs])
+    step_bins = np.minimum(steps.astype(np.intp), NOISE_BINS - 1)
+    return (np.bincount(level_bins, minlength=_air_bins(parameters)),
+            np.bincount(step_bins, minlength=NOISE_BINS))
+
+
+def _air_level(level_histogram: np.ndarray, step_histogram: np.ndarray, parameters: MaskParameters):
+    """Median HU of the outside air, the NDCT's noise there (HU, or None) and the source.
+
+    The noise comes from neighbour differences, which no slow change of the air level
+    (scatter, the edge of the field of view) affects: for a normal law,
+    sigma = median |difference| / (0.674 * sqrt 2).
+    """
+    total = int(level_histogram.sum())
+    if total < MIN_AIR_VOXELS:
+        return float(parameters.air_hu), None, "default"
+    median_bin = int(np.searchsorted(np.cumsum(level_histogram), total / 2.0))
+    steps = int(step_histogram.sum())
+    noise = None
+    if steps >= MIN_AIR_VOXELS:
+        median_step = int(np.searchsorted(np.cumsum(step_histogram), steps / 2.0)) + 0.5
+        noise = median_step / (NORMAL_QUARTILE_Z * np.sqrt(2.0))
+    return float(parameters.clip_hu[0] + median_bin + 0.5), noise, "measured"
 
 
 def _as_array(image, name: str):

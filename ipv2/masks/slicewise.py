@@ -56,3 +56,15 @@ def largest_per_slice(mask: np.ndarray, connectivity: int = 2) -> np.ndarray:
     keep = np.zeros(count + 1, dtype=bool)
     keep[order[first_in_slice]] = True
     return keep[labels]
+
+
+def bounding_box(mask: np.ndarray):
+    """Slices of the smallest box holding every set voxel, or None for an empty mask."""
+    box = []
+    for axis in range(mask.ndim):
+        others = tuple(a for a in range(mask.ndim) if a != axis)
+        present = np.flatnonzero(mask.any(axis=others))
+        if present.size == 0:
+            return None
+        box.append(slice(int(present[0]), int(present[-1]) + 1))
+    return tuple(box)

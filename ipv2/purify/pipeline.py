@@ -101,9 +101,10 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
         return stored
 
     if masks is None:
-        from ipv2.masks import compute_region_masks
+        from ipv2.masks import HU_MASKS_REVISION, compute_region_masks
 
-        masks = _masks_from_arrays(stage("masks", {}, lambda: _masks_to_arrays(
+        # Masks kept by an earlier revision of the method lack its newer regions: a miss.
+        masks = _masks_from_arrays(stage("masks", {"revision": HU_MASKS_REVISION}, lambda: _masks_to_arrays(
             compute_region_masks(lq.array, gt.array, spacing=lq.spacing, monitor=monitor))))
     elif np.shape(masks.dark) != lq.shape:
         raise InputError(f"masks: shape {np.shape(masks.dark)} differs from the uLDCT's {lq.shape}")
@@ -136,5 +137,5 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
     result.report = purify_report(options, source="volumes", slices=lq.shape[0],
                                   counts=region_counts(masks, purified), noise=purified.noise, units=HU,
                                   times=times, total_seconds=time.perf_counter() - started, grid=grid,
-                                  volumes_ml=volumes)
+                                  volumes_ml=volumes, mask_stats=masks.stats(lq.spacing))
     return result

@@ -54,7 +54,7 @@ def median_noise(figures: Iterable[Dict[str, Optional[float]]]) -> Dict[str, Opt
 def purify_report(options: PurifyOptions, *, source: str, slices: int, counts: Dict[str, int],
                   noise: Dict[str, Optional[float]], units: Units, times: StageTimes, total_seconds: float,
                   dataset: Optional[str] = None, grid: Optional[dict] = None,
-                  volumes_ml: Optional[Dict[str, float]] = None) -> dict:
+                  volumes_ml: Optional[Dict[str, float]] = None, mask_stats: Optional[dict] = None) -> dict:
     pixels = max(counts.get("pixels", 0), 1)
     source_of_sigma = None
     if noise.get("weak_sigma") is not None:
@@ -71,6 +71,8 @@ def purify_report(options: PurifyOptions, *, source: str, slices: int, counts: D
         "grid": grid,
         "masks": {f"{name}_fraction": round(counts.get(name, 0) / pixels, 6) for name in MASK_REGIONS},
         "volumes_ml": volumes_ml,
+        # Volumes in mL, other gas and airways, the measured air level and the masks' warnings.
+        "mask_stats": mask_stats,
         "noise": {"units": units.name, **{name: noise.get(name) for name in NOISE_FIGURES},
                   "weak_sigma_source": source_of_sigma},
         "timings_s": {**{name: round(seconds, 3) for name, seconds in times.seconds.items()},

@@ -1,0 +1,56 @@
+"""The lung field: the lung with what lies within it, whatever its density.
+
+Tumours, ground-glass, consolidation and dependent opacities read above -500 HU, so the dark
+lung mask has holes or bites where they are. The lung field is, in each slice,
+
+    field = (lung ∪ small holes of lung ∪ closing(lung)) \\ background,
+
+- small holes: the in-plane holes of the lung of at most lung_field_hole_mm2 (the
+  mediastinum, when the lungs ring it, is larger and stays out);
+- closing: dilation then erosion by a square of half-width lung_field_closing_mm, which
+  fills bites narrower than about twice that at the pleura and between lobes;
+- background removed, so that the field stays inside the patient.
+
+It contains the lung and is written beside it; the labelmap itself is unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ipv2.masks.parameters import MaskParameters
+from ipv2.masks.slicewise import border_labels, bounding_box, component_sizes, label_slices
+
+
+def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters) -> np.ndarray:
+    """Boolean (z, y, x) lung field, a superset of `lung` disjoint from `background`."""
+    box = bounding_box(lung)
+    if box is None:
+        return lung.copy()
+    sx, sy, _ = spacing
+    half_y = max(0, int(round(parameters.lung_field_closing_mm / sy)))
+    half_x = max(0, int(round(parameters.lung_field_closing_mm / sx)))
+    # A margin keeps the closing and the holes independent of the box edge.
+    box = (box[0], _grown(box[1], half_y + 1, lung.shape[1]), _grown(box[2], half_x + 1, lung.shape[2]))
+    inner = lung[box]
+
+    # Holes: in-plane components of what is not lung that do not reach the box's edge.
+    sections, count = label_slices(~inner, connectivity=1)
+    small = component_sizes(sections, count) * sx * sy <= parameters.lung_field_hole_mm2
+    small[border_labels(sections)] = False
+    small[0] = False
+    grown = inner | small[sections]
+
+    if half_y or half_x:
+        size = (1, 2 * half_y + 1, 2 * half_x + 1)
+        dilated = ndi.maximum_filter(inner.view(np.uint8), size=size, mode="constant", cval=0)
+        closed = ndi.minimum_filter(dilated, size=size, mode="constant", cval=1).view(bool)
+        grown |= closed
+    field = np.zeros(lung.shape, dtype=bool)
+    field[box] = (grown & ~background[box]) | inner
+    return field
+
+
+def _grown(span: slice, margin: int, length: int) -> slice:
+    return slice(max(span.start - margin, 0), min(span.stop + margin, length))
