@@ -92,9 +92,10 @@ def _loss_reporter(progress: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    # A resumed run replaces the model file of the run it continues.
-    require_new_outputs([args.out], list(args.data) + list(args.val), overwrite=args.overwrite or args.resume)
     config = config_from_args(args)
+    config.require_outputs_apart_from_data()
+    # A resumed run replaces the model file of the run it continues.
+    require_new_outputs([args.out], overwrite=args.overwrite or args.resume)
     with monitor_from_args(args) as monitor:
         try:
             result = train(config, monitor, on_step=_loss_reporter(args.progress))

@@ -71,6 +71,23 @@ class TrainConfig:
             raise InputError("--out: give the checkpoint file to write")
         return self
 
+    def require_outputs_apart_from_data(self) -> None:
+        """Refuses an --out whose model file or training state is one of the files training reads.
+
+        Compared with the files `--data` and `--val` resolve to (the train_input and
+        train_target inside a folder, both halves of a pair), not with the strings given.
+        """
+        from ipv2.io.atomic import is_same_file
+        from ipv2.training.data import training_files
+
+        outputs = (self.out_path, self.state_path)
+        for source in training_files(list(self.data) + list(self.val)):
+            for output in outputs:
+                if is_same_file(output, source):
+                    what = "" if output == self.out_path else f" (its training state {output})"
+                    raise InputError(f"--out {self.out}{what} would replace the training data file {source}; "
+                                     "choose another --out")
+
     @property
     def out_path(self) -> Path:
         return Path(self.out)

@@ -220,6 +220,7 @@ def train(config: TrainConfig, monitor: Optional[Monitor] = None,
     receives each step's training loss.
     """
     config.validate()
+    config.require_outputs_apart_from_data()
     monitor = monitor or Monitor()
     context = setup_distributed(config.device)
     try:
