@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 from typing import Iterator
 
-from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress
+from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
 
 
 def add_progress_option(parser: argparse.ArgumentParser) -> None:
@@ -28,21 +27,17 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
-    """A monitor that shows progress as asked and turns SIGTERM into a clean cancel."""
+    """A monitor that shows progress as asked and turns Ctrl-C and SIGTERM into a clean cancel."""
     kind = getattr(args, "progress", "bar")
     reporter = {"bar": TqdmProgress, "json": JsonLinesProgress}.get(kind)
     sink = reporter() if reporter else None
     monitor = Monitor(sink)
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = signal.signal(signal.SIGTERM, lambda *_: monitor.cancel())
     try:
-        yield monitor
+        with cancel_on_signals(monitor):
+            yield monitor
     finally:
         if sink is not None:
             sink.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:

@@ -91,6 +91,16 @@ def _loss_reporter(progress: str):
     return report
 
 
+def _report_cancel(config: TrainConfig) -> None:
+    """Says what a cancelled run kept: the training state and how to resume from it, or nothing."""
+    state = config.state_path
+    if state.is_file():
+        print(f"ipv2 train: cancelled; the training state is saved in {state} ({state.stat().st_size:,} bytes); "
+              "run the same command with --resume to continue", file=sys.stderr)
+    else:
+        print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     config.require_outputs_apart_from_data()
@@ -99,12 +109,8 @@ def run(args: argparse.Namespace) -> int:
     with monitor_from_args(args) as monitor:
         try:
             result = train(config, monitor, on_step=_loss_reporter(args.progress))
-        except Cancelled:
-            if config.state_path.is_file():
-                print(f"ipv2 train: cancelled; the training state is saved in {config.state_path}; "
-                      "run the same command with --resume to continue", file=sys.stderr)
-            else:
-                print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
+        except (Cancelled, KeyboardInterrupt):
+            _report_cancel(config)
             return EXIT_CANCELLED
     summary = {"out": result.out, "steps": result.steps,
                "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),

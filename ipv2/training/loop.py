@@ -111,6 +111,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.loss_fn = make_loss(config.loss)
         self.step = 0
+        self.updating = False  # within optimiser, scaler and schedule updates: weights half-changed
         self.losses: List[float] = []
         self.validation: Optional[dict] = None
         if config.resume:
@@ -169,9 +170,11 @@ class Trainer:
             loss = self.loss_fn(self.network(inputs).float(), targets)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        self.updating = True
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
+        self.updating = False
         return float(loss.detach())
 
     def run_validation(self) -> None:
@@ -202,6 +205,14 @@ class Trainer:
             # Keep what was learned: `--resume` continues from this very step.
             self.save_state()
             raise
+        except KeyboardInterrupt:
+            # A cancel too. Outside the weight update the weights are those after self.step steps
+            # and saving them resumes exactly; within it they are half-changed, so the last
+            # periodic state is the one to resume from.
+            if self.updating:
+                raise Cancelled(f"interrupted within step {self.step + 1}") from None
+            self.save_state()
+            raise Cancelled(f"interrupted after step {self.step}") from None
         self.run_validation()
         self.save_state()
         if self.context.is_main:
@@ -215,8 +226,9 @@ def train(config: TrainConfig, monitor: Optional[Monitor] = None,
           on_step: Optional[Callable[[int, int, float], None]] = None) -> TrainResult:
     """Trains a model as configured; writes the model file and a resumable training state.
 
-    Progress goes to `monitor` (stage "train", then "validate"); cancelling it saves the
-    training state at the current step and raises Cancelled. `on_step(step, total, loss)`
+    Progress goes to `monitor` (stage "train", then "validate"); cancelling it, or
+    KeyboardInterrupt between weight updates, saves the training state at the current step
+    and raises Cancelled. `on_step(step, total, loss)`
     receives each step's training loss.
     """
     config.validate()
