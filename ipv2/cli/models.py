@@ -27,6 +27,9 @@ def model_rows() -> list:
     for name, spec in MODEL_REGISTRY.items():
         weights = bundled_weights_path(name)
         record = checkpoint_summary(weights) if weights else None
+        if record is None or record.get("architecture") != name:
+            # A file that does not read as this model's checkpoint is not bundled weights.
+            weights, record = None, None
         # Figures describe what `ipv2 denoise --model NAME` runs: the bundled network when there is one.
         arch_args = record.get("arch_args", {}) if record else {}
         context = int(record.get("context_slices", 0)) if record else 0

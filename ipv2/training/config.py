@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import List, Optional
 
 from ipv2.errors import InputError
-from ipv2.models.registry import DEFAULT_MODEL, model_spec
+from ipv2.models.registry import DEFAULT_MODEL, build_model, model_spec
 from ipv2.training.losses import LOSSES
+from ipv2.validate import require_arch_args, require_context_slices
 
 
 @dataclass
@@ -61,8 +62,8 @@ class TrainConfig:
             raise InputError(f"--lr {self.lr} must be positive")
         if self.loss not in LOSSES:
             raise InputError(f"--loss '{self.loss}' is unknown; choose one of {', '.join(LOSSES)}")
-        if self.context_slices < 0:
-            raise InputError(f"--context-slices {self.context_slices} must be 0 or more")
+        require_context_slices(self.context_slices)
+        self._require_buildable_model()
         if self.checkpoint_every < 0 or self.val_every < 0:
             raise InputError("--checkpoint-every and --val-every must be 0 (never) or more")
         if self.warmup_steps < 0:
@@ -70,6 +71,19 @@ class TrainConfig:
         if not str(self.out):
             raise InputError("--out: give the checkpoint file to write")
         return self
+
+    def _require_buildable_model(self) -> None:
+        """The architecture arguments checked, then the network built on the meta device
+        (shapes only, no memory) so that inconsistent ones fail here, before any work."""
+        import torch
+
+        require_arch_args(self.model, self.model_args)
+        try:
+            with torch.device("meta"):
+                build_model(self.model, in_channels=int(self.noise_conditioning) + 1 + 2 * self.context_slices,
+                            **self.model_args)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"--model-arg: {self.model} cannot be built with {self.model_args} ({error})") from None
 
     def require_outputs_apart_from_data(self) -> None:
         """Refuses an --out whose model file or training state is one of the files training reads.
