@@ -15,8 +15,22 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
                              "for programs such as the Slicer module, or nothing")
 
 
+SEED_RANGE = (0, 2 ** 32 - 1)  # what numpy's and torch's generators all take
+
+
+def seed_value(text: str) -> int:
+    """An argparse type: an integer seed within SEED_RANGE, refused with exit 2 otherwise."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"{seed} must be from {SEED_RANGE[0]} to {SEED_RANGE[1]}")
+    return seed
+
+
 def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
-    parser.add_argument("--seed", type=int, default=default,
+    parser.add_argument("--seed", type=seed_value, default=default,
                         help=f"random seed; the same seed gives the same result (default {default})")
 
 

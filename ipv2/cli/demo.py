@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              monitor_from_args)
-from ipv2.io import require_new_outputs
+from ipv2.io import require_new_outputs, require_writable_output
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
 
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ipv2.demo import OUTPUT_FILES, run_demo
     from ipv2.models.registry import DEFAULT_MODEL
 
+    require_writable_output(args.out, folder=True)
     require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
 
     with monitor_from_args(args) as monitor:

@@ -10,7 +10,7 @@ from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measur
 from ipv2.cli.common import add_device_option, add_overwrite_option, add_progress_option, monitor_from_args
 from ipv2.errors import InputError
 from ipv2.inference import denoise_volume
-from ipv2.io import read_volume, require_new_outputs, write_volume
+from ipv2.io import read_volume, require_new_outputs, require_writable_output, write_volume
 from ipv2.io.volumes import require_volume_suffix
 from ipv2.models.registry import DEFAULT_MODEL
 from ipv2.progress import PROGRESS_PREFIX
@@ -58,6 +58,8 @@ def _require_options(args: argparse.Namespace) -> None:
             raise InputError(f"--strength applies to noise-conditioned networks; {args.model} takes --sigma")
     else:
         strength_factor(args.strength)
+        if args.batch is not None and args.batch < 1:
+            raise InputError(f"--batch {args.batch} must be at least 1")
         if args.sigma is not None:
             raise InputError(f"--sigma applies to the classical methods ({', '.join(CLASSICAL_DENOISERS)}); "
                              f"model {args.model} is a network and takes the noise level from the image itself")
@@ -75,6 +77,7 @@ def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _require_options(args)
+    require_writable_output(args.out)
     require_volume_suffix(args.out)
     require_new_outputs([args.out], [args.input], args.overwrite)
     volume = read_volume(args.input)

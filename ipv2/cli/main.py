@@ -46,7 +46,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             parser = build_parser()
             args = parser.parse_args(argv)
             command = args.command
-            return _run(args)
+            code = _run(args)
+            sys.stdout.flush()  # here, so that a reader that has gone is met within this handler
+            return code
     except KeyboardInterrupt:
         print(f"ipv2 {command}: interrupted; nothing was written" if command
               else "ipv2: interrupted while starting; nothing was written", file=sys.stderr)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              monitor_from_args)
-from ipv2.io import require_new_outputs
+from ipv2.io import require_new_outputs, require_writable_output
 
 
 def register(subparsers) -> None:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ipv2.phantom import generate_phantom_pair, write_phantom
     from ipv2.phantom.writer import OUTPUT_FILES
 
-    out = Path(args.out)
+    out = require_writable_output(args.out, folder=True)
     require_new_outputs([out / name for name in OUTPUT_FILES] + ([out / "png"] if args.png else []),
                         overwrite=args.overwrite)
 

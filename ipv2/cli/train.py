@@ -9,7 +9,7 @@ import sys
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              monitor_from_args)
-from ipv2.io import require_new_outputs
+from ipv2.io import require_new_outputs, require_writable_output
 from ipv2.errors import Cancelled, InputError
 from ipv2.progress import PROGRESS_PREFIX
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
@@ -103,6 +103,7 @@ def _report_cancel(config: TrainConfig) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    require_writable_output(args.out)
     config.require_outputs_apart_from_data()
     # A resumed run replaces the model file of the run it continues.
     require_new_outputs([args.out], overwrite=args.overwrite or args.resume)

@@ -54,6 +54,8 @@ class TrainConfig:
             raise InputError(f"--steps {self.steps} must be at least 1")
         if self.epochs is not None and not self.epochs > 0:
             raise InputError(f"--epochs {self.epochs} must be positive")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2 ** 32:
+            raise InputError(f"--seed {self.seed} must be an integer from 0 to {2 ** 32 - 1}")
         if self.patch < 16:
             raise InputError(f"--patch {self.patch} is too small; use at least 16 pixels")
         if self.batch < 1:
