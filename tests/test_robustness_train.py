@@ -62,3 +62,55 @@ def test_out_reaching_the_data_through_a_link_or_the_validation_set_is_refused(p
 def test_an_out_beside_the_data_is_accepted(pair_dir, capsys):
     assert main(["train", "--data", str(pair_dir), "--out", str(pair_dir / "model.safetensors")] + TINY_ARGS) == 0
     assert (pair_dir / "model.safetensors").is_file()
+
+
+def _nan_after(steps):
+    """A loss that is L1 for `steps` calls, then NaN: a run that diverges at step steps + 1."""
+    calls = []
+
+    def loss(prediction, target):
+        calls.append(1)
+        value = (prediction - target).abs().mean()
+        return value * float("nan") if len(calls) > steps else value
+    return loss
+
+
+def test_diverged_training_stops_with_a_clear_error_and_saves_no_nan_model(pair_dir, tmp_path, monkeypatch,
+                                                                           capsys):
+    import ipv2.training.loop as loop
+    from ipv2.checkpoint import read_checkpoint
+    import torch
+
+    monkeypatch.setattr(loop, "make_loss", lambda name: _nan_after(2))
+    out = tmp_path / "m.safetensors"
+    code = main(["train", "--data", str(pair_dir), "--out", str(out), "--checkpoint-every", "1"]
+                + [a if a != "2" else "6" for a in TINY_ARGS])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "training diverged at step 3: the loss is nan; no model was saved" in err and "--lr" in err
+    assert not out.exists()
+    record, state, training = read_checkpoint(tmp_path / "m.train-state.pt")
+    assert training["step"] == 2  # the last finite state, not the diverged one
+    assert all(bool(torch.isfinite(t).all()) for t in state.values() if t.is_floating_point())
+
+
+def test_nan_weights_are_never_saved(pair_dir, tmp_path, monkeypatch):
+    import torch
+    import ipv2.training.loop as loop
+    from ipv2.errors import TrainingDiverged
+    from ipv2.training import TrainConfig, train
+
+    original = loop.Trainer.train_step
+
+    def poisoned(self):
+        loss = original(self)
+        with torch.no_grad():
+            next(self.model.parameters()).fill_(float("inf"))  # as an overflow in the update would
+        return loss
+
+    monkeypatch.setattr(loop.Trainer, "train_step", poisoned)
+    config = TrainConfig(data=[str(pair_dir)], out=str(tmp_path / "m.pt"), model_args={"widths": [4, 8]}, steps=1,
+                         patch=24, batch=2, device="cpu", checkpoint_every=0)
+    with pytest.raises(TrainingDiverged, match="weight tensors hold NaN or infinite"):
+        train(config)
+    assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m.train-state.pt").exists()

@@ -12,7 +12,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from ipv2.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
-from ipv2.errors import Cancelled, InputError
+from ipv2.errors import Cancelled, InputError, TrainingDiverged
 from ipv2.models.conditioning import NOISE_SCALE_HU
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import build_model
@@ -150,9 +150,21 @@ class Trainer:
         self.validation = record.get("validation")
         log.info("resuming %s at step %d of %d", path, self.step, self.total_steps)
 
+    def diverged(self, what: str) -> TrainingDiverged:
+        return TrainingDiverged(f"training diverged at step {self.step}: {what}; no model was saved. Start again "
+                                f"with a lower --lr (now {self.config.lr:g}), or --loss l1")
+
+    def require_finite_weights(self) -> None:
+        """Nothing non-finite is ever saved: a NaN model would denoise to NaN."""
+        bad = [name for name, tensor in self.model.state_dict().items()
+               if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        if bad:
+            raise self.diverged(f"{len(bad)} weight tensors hold NaN or infinite values")
+
     def save_state(self) -> None:
         if not self.context.is_main:
             return
+        self.require_finite_weights()
         save_training_state(self.config.state_path, self.model.state_dict(), self._record(), {
             "step": self.step, "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
@@ -174,7 +186,6 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
-        self.updating = False
         return float(loss.detach())
 
     def run_validation(self) -> None:
@@ -192,8 +203,14 @@ class Trainer:
         try:
             while self.step < self.total_steps:
                 self.monitor.check()
-                self.losses.append(self.train_step())
+                loss = self.train_step()
                 self.step += 1
+                self.updating = False  # the step is complete and counted
+                # With float16 the gradient scaler skips steps whose loss overflowed; otherwise
+                # a non-finite loss has already reached the weights.
+                if not math.isfinite(loss) and not self.scaler.is_enabled():
+                    raise self.diverged(f"the loss is {loss}")
+                self.losses.append(loss)
                 if self.on_step is not None and self.context.is_main:
                     self.on_step(self.step, self.total_steps, self.losses[-1])
                 if config.checkpoint_every and self.step % config.checkpoint_every == 0:
@@ -216,6 +233,7 @@ class Trainer:
         self.run_validation()
         self.save_state()
         if self.context.is_main:
+            self.require_finite_weights()
             save_checkpoint(config.out_path, self.model.state_dict(), self._record(), half=config.half_weights)
         barrier(self.context)
         return TrainResult(out=str(config.out_path), steps=self.step, losses=list(self.losses),
