@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from typing import Iterator
+import functools
+import os
+from typing import Callable, Iterator
 
+from ipv2.io.lock import output_lock
+from ipv2.io.outputs import require_writable_output
 from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
 
 
@@ -57,3 +61,20 @@ def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that already exist (an input is never replaced)")
+
+
+def holds_output_lock(folder: bool = False) -> Callable:
+    """Decorates a command's `run(args)`: first `args.out` is checked to be a writable file (or
+    with `folder` a folder) output, then the run holds its exclusive lock (`ipv2.io.lock`), so a
+    second run on the same output is refused at the start. Under torchrun rank 0 holds it."""
+
+    def decorate(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        @functools.wraps(run)
+        def locked(args: argparse.Namespace) -> int:
+            require_writable_output(args.out, folder=folder)
+            if int(os.environ.get("RANK", "0")) != 0:
+                return run(args)
+            with output_lock(args.out):
+                return run(args)
+        return locked
+    return decorate

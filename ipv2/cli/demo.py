@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
-from ipv2.io import require_new_outputs, require_writable_output
+                             holds_output_lock, monitor_from_args)
+from ipv2.io import require_new_outputs
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
 
@@ -45,11 +45,11 @@ def _summary(report: dict) -> str:
     return "\n".join(lines)
 
 
+@holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.demo import OUTPUT_FILES, run_demo
     from ipv2.models.registry import DEFAULT_MODEL
 
-    require_writable_output(args.out, folder=True)
     require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
 
     with monitor_from_args(args) as monitor:

@@ -7,10 +7,11 @@ import json
 
 from ipv2.models.conditioning import DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS, strength_factor
 from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
-from ipv2.cli.common import add_device_option, add_overwrite_option, add_progress_option, monitor_from_args
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, holds_output_lock,
+                             monitor_from_args)
 from ipv2.errors import InputError
 from ipv2.inference import denoise_volume
-from ipv2.io import read_volume, require_new_outputs, require_writable_output, write_volume
+from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import require_volume_suffix
 from ipv2.models.registry import DEFAULT_MODEL
 from ipv2.progress import PROGRESS_PREFIX
@@ -75,9 +76,9 @@ def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
         print(f"noise level {sigma:.1f} HU ({how})", flush=True)
 
 
+@holds_output_lock()
 def run(args: argparse.Namespace) -> int:
     _require_options(args)
-    require_writable_output(args.out)
     require_volume_suffix(args.out)
     require_new_outputs([args.out], [args.input], args.overwrite)
     volume = read_volume(args.input)

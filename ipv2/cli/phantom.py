@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
-from ipv2.io import require_new_outputs, require_writable_output
+                             holds_output_lock, monitor_from_args)
+from ipv2.io import require_new_outputs
 
 
 def register(subparsers) -> None:
@@ -38,11 +38,12 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+@holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.phantom import generate_phantom_pair, write_phantom
     from ipv2.phantom.writer import OUTPUT_FILES
 
-    out = require_writable_output(args.out, folder=True)
+    out = Path(args.out)
     require_new_outputs([out / name for name in OUTPUT_FILES] + ([out / "png"] if args.png else []),
                         overwrite=args.overwrite)
 

@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.io.outputs import require_writable_output
 from ipv2.purify.options import MODES, SIMULATE_MODES, PurifyOptions
 from ipv2.weak import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
 
@@ -86,6 +85,7 @@ def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
     return 0
 
 
+@holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     volumes = args.lq is not None or args.gt is not None
     if volumes and args.dataset is not None:
@@ -93,5 +93,4 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset is None and (args.lq is None or args.gt is None):
         raise InputError("give both --lq ULDCT and --gt NDCT, or --dataset DIR")
     options = _options(args)
-    require_writable_output(args.out, folder=True)
     return _run_dataset(args, options) if args.dataset is not None else _run_volumes(args, options)

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.io import read_volume, require_new_outputs, require_writable_output, write_volume
+from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
 from ipv2.simulate import MODES, simulate_low_dose
 from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
@@ -45,8 +45,9 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+@holds_output_lock()
 def run(args: argparse.Namespace) -> int:
-    out = require_writable_output(args.out)
+    out = Path(args.out)
     if not out.name.lower().endswith(VOLUME_SUFFIXES):
         raise InputError(f"--out {out}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
     require_new_outputs([out], [args.input], args.overwrite)

@@ -8,8 +8,8 @@ import os
 import sys
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
-from ipv2.io import require_new_outputs, require_writable_output
+                             holds_output_lock, monitor_from_args)
+from ipv2.io import require_new_outputs
 from ipv2.errors import Cancelled, InputError
 from ipv2.progress import PROGRESS_PREFIX
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
@@ -101,9 +101,9 @@ def _report_cancel(config: TrainConfig) -> None:
         print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
 
 
+@holds_output_lock()
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    require_writable_output(args.out)
     config.require_outputs_apart_from_data()
     # A resumed run replaces the model file of the run it continues.
     require_new_outputs([args.out], overwrite=args.overwrite or args.resume)
