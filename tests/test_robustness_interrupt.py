@@ -109,14 +109,14 @@ def test_keyboard_interrupt_within_a_weight_update_keeps_the_last_periodic_state
 
 
 def test_cli_reports_the_kept_state_after_a_keyboard_interrupt(pair_dir, tmp_path, capsys, monkeypatch):
-    import ipv2.cli.train as train_cli
+    import ipv2.training as training_package
 
     def interrupt_at_step_two(config, monitor, on_step=None):
         monitor._callback = lambda stage, done, total: (_ for _ in ()).throw(KeyboardInterrupt) \
             if stage == "train" and done == 2 else None
         return train(config, monitor, on_step)
 
-    monkeypatch.setattr(train_cli, "train", interrupt_at_step_two)
+    monkeypatch.setattr(training_package, "train", interrupt_at_step_two)
     code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
                  str(tmp_path / "m.safetensors"), "--steps", "5", "--patch", "24", "--batch", "2",
                  "--device", "cpu", "--progress", "none", "--checkpoint-every", "0"])

@@ -8,14 +8,13 @@ from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
+from ipv2.cli.choices import DEMO_SIZE as DEFAULT_SIZE, DEMO_SLICES as DEFAULT_SLICES
 from ipv2.io import require_new_outputs
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
 
 
 def register(subparsers) -> None:
-    from ipv2.demo import DEFAULT_SIZE, DEFAULT_SLICES
-
     parser = subparsers.add_parser(
         "demo", help=HELP, description=HELP + ": make a uLDCT/NDCT phantom pair, purify it, denoise the uLDCT "
         "with the default bundled model, and score it against the IPv2 label and the true clean image.")
