@@ -77,10 +77,11 @@ def require_same_grid(volume: Volume, other: Volume, name: str, other_name: str)
                          f"{other.direction}")
 
 
-def require_dose(dose: float) -> float:
+def require_dose(dose: float, name: str = "dose fraction") -> float:
+    """A dose as a fraction of the normal dose, in (0, 1]; `name` is how the message calls it."""
     dose = float(dose)
     if not np.isfinite(dose) or not 0.0 < dose <= 1.0:
-        raise InputError(f"dose fraction {dose:g} must be in (0, 1], e.g. 0.02 for 2% of the normal dose")
+        raise InputError(f"{name} {dose:g} must be in (0, 1], e.g. 0.02 for 2% of the normal dose")
     return dose
 
 

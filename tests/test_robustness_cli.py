@@ -164,3 +164,27 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(command):
     assert "Traceback" not in err and "Error" not in err
     if command != ["--help"]:
         assert process.returncode == EXIT_BROKEN_PIPE
+
+
+def test_simulate_dose_flags_are_named_and_input_dose_needs_the_physical_mode(scan, tmp_path, no_work, capsys):
+    out = str(tmp_path / "sim.nrrd")
+    assert main(["simulate", "--in", str(scan), "--out", out, "--input-dose", "0", "--progress", "none"]) == 2
+    assert "--input-dose: dose fraction 0 must be in (0, 1]" in capsys.readouterr().err
+    assert main(["simulate", "--in", str(scan), "--out", out, "--dose", "2", "--progress", "none"]) == 2
+    assert "--dose: dose fraction 2 must be in (0, 1]" in capsys.readouterr().err
+    assert main(["simulate", "--in", str(scan), "--out", out, "--mode", "seed", "--input-dose", "1",
+                 "--progress", "none"]) == 2
+    assert "--input-dose applies to --mode physical" in capsys.readouterr().err
+
+
+def test_demo_with_a_missing_model_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import ipv2.demo
+
+    def never(*args, **kwargs):
+        raise AssertionError("the demo started")
+    monkeypatch.setattr(ipv2.demo, "run_demo", never)
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--model", str(tmp_path / "nonexistent.safetensors"),
+                 "--progress", "none"]) == 2
+    assert "nonexistent.safetensors" in capsys.readouterr().err
+    assert not out.exists()

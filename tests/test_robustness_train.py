@@ -114,3 +114,17 @@ def test_nan_weights_are_never_saved(pair_dir, tmp_path, monkeypatch):
     with pytest.raises(TrainingDiverged, match="weight tensors hold NaN or infinite"):
         train(config)
     assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m.train-state.pt").exists()
+
+
+def test_pairs_on_different_grids_or_not_in_hu_are_refused(tmp_path, capsys):
+    clean = chest_like((4, 48, 48), seed=0)
+    folder = tmp_path / "spacing"
+    write_volume(Volume(clean, spacing=(0.7, 0.7, 2.5)), folder / "train_input.nrrd")
+    write_volume(Volume(clean, spacing=(0.9, 0.9, 2.5)), folder / "train_target.nrrd")
+    assert main(["train", "--data", str(folder), "--out", str(tmp_path / "m.pt")] + TINY_ARGS) == 2
+    assert "differ in voxel spacing" in capsys.readouterr().err
+    folder = tmp_path / "gray"
+    write_volume(Volume((clean + 1024) / 16, spacing=(0.7, 0.7, 2.5)), folder / "train_input.nrrd")  # 0..255
+    write_volume(Volume(clean, spacing=(0.7, 0.7, 2.5)), folder / "train_target.nrrd")
+    assert main(["train", "--data", str(folder), "--out", str(tmp_path / "m.pt")] + TINY_ARGS) == 2
+    assert "Hounsfield units" in capsys.readouterr().err

@@ -47,7 +47,10 @@ def _summary(report: dict) -> str:
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.demo import OUTPUT_FILES, run_demo
+    from ipv2.inference import resolve_model
     from ipv2.models.registry import DEFAULT_MODEL
+
+    resolve_model(args.model or DEFAULT_MODEL)  # a missing or broken model is refused before any work
 
     require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
 

@@ -52,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
     if not out.name.lower().endswith(VOLUME_SUFFIXES):
         raise InputError(f"--out {out}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
     require_new_outputs([out], [args.input], args.overwrite)
-    require_dose(args.dose)
+    require_dose(args.dose, "--dose: dose fraction")
+    if args.input_dose is not None:
+        if args.mode != "physical":
+            raise InputError(f"--input-dose applies to --mode physical; --mode {args.mode} takes the input as it is")
+        require_dose(args.input_dose, "--input-dose: dose fraction")
     volume = read_volume(args.input)
     require_ct(volume, f"--in {args.input}")
     started = time.perf_counter()

@@ -25,7 +25,7 @@ from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
 from ipv2.training.augment import augment_pair
-from ipv2.validate import require_volume
+from ipv2.validate import require_ct, require_same_grid
 
 INPUT_STEM, TARGET_STEM = "train_input", "train_target"
 
@@ -87,10 +87,10 @@ class PairSource:
 
 def _volume_pair(input_path: Path, target_path: Path, name: str) -> TrainingPair:
     inputs, target = read_volume(input_path), read_volume(target_path)
-    require_volume(inputs, str(input_path))
-    require_volume(target, str(target_path))
-    if inputs.shape != target.shape:
-        raise InputError(f"{name}: input {inputs.shape} and target {target.shape} differ in size (z, y, x)")
+    require_ct(inputs, str(input_path))
+    require_ct(target, str(target_path))
+    # Voxel (k, j, i) of the input must be voxel (k, j, i) of the target: same size, spacing, orientation.
+    require_same_grid(inputs, target, f"{name}: input", "target")
     return TrainingPair(name, inputs.array.astype(np.float32, copy=False),
                         target.array.astype(np.float32, copy=False), "hu")
 
