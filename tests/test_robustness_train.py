@@ -1,5 +1,10 @@
 """`ipv2 train` under hostile or careless use: outputs over its own data, interrupts, divergence."""
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -128,3 +133,34 @@ def test_pairs_on_different_grids_or_not_in_hu_are_refused(tmp_path, capsys):
     write_volume(Volume(clean, spacing=(0.7, 0.7, 2.5)), folder / "train_target.nrrd")
     assert main(["train", "--data", str(folder), "--out", str(tmp_path / "m.pt")] + TINY_ARGS) == 2
     assert "Hounsfield units" in capsys.readouterr().err
+
+
+DIVERGING_RANK = """
+import os, sys
+import ipv2.training.loop as loop
+from ipv2.cli.main import main
+
+original = loop.make_loss
+def make_loss(name):
+    loss = original(name)
+    if os.environ["RANK"] == "1":  # only one process sees the NaN
+        return lambda prediction, target: loss(prediction, target) * float("nan")
+    return loss
+loop.make_loss = make_loss
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not on the PATH")
+def test_a_run_diverging_in_one_process_stops_every_process(pair_dir, tmp_path):
+    script = tmp_path / "diverge.py"
+    script.write_text(DIVERGING_RANK)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    argv = ["train", "--data", str(pair_dir), "--out", str(tmp_path / "m.safetensors"), "--model-arg", "widths=[4,8]",
+            "--steps", "50", "--patch", "24", "--batch", "2", "--device", "cpu", "--progress", "none"]
+    result = subprocess.run(["torchrun", "--standalone", "--nproc_per_node", "2", str(script), *argv],
+                            env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode != 0
+    assert result.stderr.count("training diverged at step 1") == 2  # both processes, neither left waiting
+    assert not (tmp_path / "m.safetensors").exists()

@@ -20,7 +20,8 @@ from ipv2.progress import Monitor
 from ipv2.training.config import TrainConfig
 from ipv2.training.data import PatchSampler, data_summary, load_pairs
 from ipv2.training.losses import make_loss
-from ipv2.training.distributed import DistributedContext, barrier, setup_distributed, teardown_distributed
+from ipv2.training.distributed import (DistributedContext, all_finite, barrier, setup_distributed,
+                                       teardown_distributed)
 from ipv2.training.validation import validate_model
 
 log = logging.getLogger(__name__)
@@ -155,16 +156,17 @@ class Trainer:
                                 f"with a lower --lr (now {self.config.lr:g}), or --loss l1")
 
     def require_finite_weights(self) -> None:
-        """Nothing non-finite is ever saved: a NaN model would denoise to NaN."""
+        """Nothing non-finite is ever saved: a NaN model would denoise to NaN. Every process
+        checks (their weights are equal), so that all stop together."""
         bad = [name for name, tensor in self.model.state_dict().items()
                if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
         if bad:
             raise self.diverged(f"{len(bad)} weight tensors hold NaN or infinite values")
 
     def save_state(self) -> None:
+        self.require_finite_weights()
         if not self.context.is_main:
             return
-        self.require_finite_weights()
         save_training_state(self.config.state_path, self.model.state_dict(), self._record(), {
             "step": self.step, "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
@@ -208,7 +210,7 @@ class Trainer:
                 self.updating = False  # the step is complete and counted
                 # With float16 the gradient scaler skips steps whose loss overflowed; otherwise
                 # a non-finite loss has already reached the weights.
-                if not math.isfinite(loss) and not self.scaler.is_enabled():
+                if not self.scaler.is_enabled() and not all_finite(self.context, loss):
                     raise self.diverged(f"the loss is {loss}")
                 self.losses.append(loss)
                 if self.on_step is not None and self.context.is_main:
@@ -232,8 +234,8 @@ class Trainer:
             raise Cancelled(f"interrupted after step {self.step}") from None
         self.run_validation()
         self.save_state()
+        self.require_finite_weights()
         if self.context.is_main:
-            self.require_finite_weights()
             save_checkpoint(config.out_path, self.model.state_dict(), self._record(), half=config.half_weights)
         barrier(self.context)
         return TrainResult(out=str(config.out_path), steps=self.step, losses=list(self.losses),
