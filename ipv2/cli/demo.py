@@ -44,12 +44,24 @@ def _summary(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _require_phantom_sizes(args: argparse.Namespace) -> None:
+    """The phantom's own bounds, stated once: the demo makes its phantom with them."""
+    from ipv2.errors import InputError
+    from ipv2.phantom.pair import MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES
+
+    if not MIN_SIZE <= args.size <= MAX_SIZE:
+        raise InputError(f"--size {args.size} must be from {MIN_SIZE} to {MAX_SIZE} pixels a side")
+    if not MIN_SLICES <= args.slices <= MAX_SLICES:
+        raise InputError(f"--slices {args.slices} must be from {MIN_SLICES} to {MAX_SLICES}")
+
+
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.demo import OUTPUT_FILES, run_demo
     from ipv2.inference import resolve_model
     from ipv2.models.registry import DEFAULT_MODEL
 
+    _require_phantom_sizes(args)
     resolve_model(args.model or DEFAULT_MODEL)  # a missing or broken model is refused before any work
 
     require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
