@@ -74,3 +74,11 @@ def test_honest_files_still_read(tmp_path, name, compress):
     image = sitk.GetImageFromArray(array)
     sitk.WriteImage(image, str(tmp_path / name), useCompression=compress)
     np.testing.assert_array_equal(read_volume(tmp_path / name).array, array)
+
+
+def test_folder_without_dicom_is_refused_without_itk_noise(tmp_path, capfd):
+    (tmp_path / "notes.txt").write_text("not a scan")
+    with pytest.raises(InputError, match="holds no DICOM series"):
+        read_volume(tmp_path)
+    err = capfd.readouterr().err
+    assert "WARNING" not in err and "itk" not in err.lower()

@@ -164,3 +164,15 @@ def test_a_run_diverging_in_one_process_stops_every_process(pair_dir, tmp_path):
     assert result.returncode != 0
     assert result.stderr.count("training diverged at step 1") == 2  # both processes, neither left waiting
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_missing_half_of_a_file_pair_is_named_before_the_other_is_read(pair_dir, tmp_path, monkeypatch, capsys):
+    import ipv2.io.volumes as volumes
+
+    def refuse(path):
+        raise AssertionError(f"read {path} before refusing")
+    monkeypatch.setattr(volumes, "_read_file", refuse)
+    code = main(["train", "--data", f"{pair_dir / 'train_input.nrrd'},{tmp_path / 'nope.nrrd'}",
+                 "--out", str(tmp_path / "m.pt")] + TINY_ARGS)
+    assert code == 2
+    assert f"no such file {tmp_path / 'nope.nrrd'}" in capsys.readouterr().err

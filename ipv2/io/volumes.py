@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Optional, Union
@@ -26,9 +27,22 @@ def _full_suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
+@contextlib.contextmanager
+def _itk_warnings_off():
+    """ITK prints its warnings with the path of its own build; where one is replaced by a clear
+    refusal of ours, it is only noise."""
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
+
+
 def _read_dicom_series(folder: Path) -> sitk.Image:
     reader = sitk.ImageSeriesReader()
-    series = reader.GetGDCMSeriesIDs(str(folder))
+    with _itk_warnings_off():
+        series = reader.GetGDCMSeriesIDs(str(folder))
     if not series:
         raise InputError(f"{folder}: the folder holds no DICOM series")
     if len(series) > 1:

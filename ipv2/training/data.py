@@ -117,6 +117,9 @@ def find_pair_sources(path_text: str) -> List[PairSource]:
         parts = [p.strip() for p in path_text.split(",")]
         if len(parts) != 2 or not all(parts):
             raise InputError(f"{path_text}: a file pair is written INPUT,TARGET")
+        missing = [part for part in parts if not Path(part).exists()]
+        if missing:
+            raise InputError(f"{path_text}: no such file {missing[0]}")
         return [PairSource(path_text, "volumes", Path(parts[0]), Path(parts[1]))]
     path = Path(path_text)
     if not path.exists():
