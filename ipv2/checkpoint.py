@@ -245,7 +245,8 @@ def _require_matching_tensors(settings: _Settings, state_dict: Dict[str, torch.T
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected ({_listing(unexpected)})")
         if reshaped:
-            parts.append(f"{len(reshaped)} of another shape ({_listing(f'{k} {stored[k]} not {expected[k]}' for k in reshaped)})")
+            shapes = _listing(f"{key} {stored[key]} not {expected[key]}" for key in reshaped)
+            parts.append(f"{len(reshaped)} of another shape ({shapes})")
         raise CheckpointError(f"{source}: the weights do not match a {settings.architecture} with arguments "
                               f"{settings.arch_args}: " + "; ".join(parts))
     bad = [key for key, tensor in state_dict.items()

@@ -13,7 +13,7 @@ from ipv2.checkpoint import LoadedModel, load_checkpoint, model_record, save_che
 from ipv2.cli.main import main
 from ipv2.errors import CheckpointError
 from ipv2.inference import denoise_volume
-from ipv2.io import read_volume, write_volume
+from ipv2.io import write_volume
 from ipv2.models import build_model
 from ipv2.models.normalization import Normalization
 from ipv2.testing import chest_like

@@ -1,6 +1,5 @@
 """Ctrl-C and SIGTERM end every command the same clean way; training keeps its state."""
 
-import json
 import os
 import signal
 import subprocess

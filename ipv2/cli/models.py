@@ -7,7 +7,6 @@ import argparse
 import json
 
 
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "models", help="list the denoising models",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
 from ipv2.cli.choices import (DEFAULT_WEAK_DENOISER, PURIFY_MODES as MODES, PURIFY_SIMULATE_MODES as SIMULATE_MODES,
                               WEAK_DENOISERS)
+
+if TYPE_CHECKING:  # the parser is built without the backend (ipv2.cli.choices)
+    from ipv2.purify.options import PurifyOptions
 
 DESCRIPTION = """Purifies a misaligned uLDCT/NDCT pair (IPv2). With --lq and --gt, writes to --out:
 masks.nrrd (labelmap: 0 body, 1 background, 2 lung), train_input.nrrd, train_target.nrrd,
@@ -47,7 +51,7 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace) -> "PurifyOptions":
+def _options(args: argparse.Namespace) -> PurifyOptions:
     from ipv2.purify.options import PurifyOptions
 
     return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
@@ -55,7 +59,7 @@ def _options(args: argparse.Namespace) -> "PurifyOptions":
                          device=args.device, sigma_hu=args.sigma).validated()
 
 
-def _run_volumes(args: argparse.Namespace, options: "PurifyOptions") -> int:
+def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
     from ipv2.io import read_volume
     from ipv2.purify import VOLUME_OUTPUTS, prepare_output_folder, purify_volumes, write_purify_outputs
     from ipv2.purify.cache import CACHE_FOLDER_NAME, StageCache
@@ -75,7 +79,7 @@ def _run_volumes(args: argparse.Namespace, options: "PurifyOptions") -> int:
     return 0
 
 
-def _run_dataset(args: argparse.Namespace, options: "PurifyOptions") -> int:
+def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
     from ipv2.purify import purify_png_dataset
 
     if args.resume:

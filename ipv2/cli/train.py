@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
@@ -13,6 +14,9 @@ from ipv2.cli.choices import DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES, MODEL_N
 from ipv2.errors import Cancelled, InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
+
+if TYPE_CHECKING:  # the parser is built without the backend (ipv2.cli.choices)
+    from ipv2.training import TrainConfig
 
 EXIT_CANCELLED = 130
 
@@ -69,7 +73,7 @@ def _model_args(pairs) -> dict:
     return parsed
 
 
-def config_from_args(args: argparse.Namespace) -> "TrainConfig":
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from ipv2.training import TrainConfig
 
     return TrainConfig(
@@ -91,7 +95,7 @@ def _loss_reporter(progress: str):
     return report
 
 
-def _report_cancel(config: "TrainConfig") -> None:
+def _report_cancel(config: TrainConfig) -> None:
     """Says what a cancelled run kept: the training state and how to resume from it, or nothing."""
     state = config.state_path
     if state.is_file():
