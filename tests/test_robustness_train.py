@@ -176,3 +176,29 @@ def test_a_missing_half_of_a_file_pair_is_named_before_the_other_is_read(pair_di
                  "--out", str(tmp_path / "m.pt")] + TINY_ARGS)
     assert code == 2
     assert f"no such file {tmp_path / 'nope.nrrd'}" in capsys.readouterr().err
+
+
+def test_a_new_run_does_not_replace_the_state_of_an_interrupted_one_unasked(pair_dir, tmp_path, capsys):
+    state = tmp_path / "m.train-state.pt"
+    state.write_bytes(b"hours of training")
+    argv = ["train", "--data", str(pair_dir), "--out", str(tmp_path / "m.safetensors")] + TINY_ARGS
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert str(state) in err and "--resume" in err and "--overwrite" in err
+    assert state.read_bytes() == b"hours of training"
+    assert main(argv + ["--overwrite"]) == 0
+
+
+def test_a_cancel_before_the_first_new_step_saves_nothing(pair_dir, tmp_path, capsys):
+    from ipv2.errors import Cancelled
+    from ipv2.progress import Monitor
+    from ipv2.training import TrainConfig, train
+
+    monitor = Monitor()
+    # As Ctrl-C once the network is built, before its first step.
+    monitor._callback = lambda stage, done, total: monitor.cancel() if stage == "train" else None
+    config = TrainConfig(data=[str(pair_dir)], out=str(tmp_path / "m.pt"), model_args={"widths": [4, 8]}, steps=2,
+                         patch=24, batch=2, device="cpu")
+    with pytest.raises(Cancelled):
+        train(config, monitor)
+    assert list(tmp_path.iterdir()) == [pair_dir]

@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
     config.require_outputs_apart_from_data()
     # A resumed run replaces the model file of the run it continues.
     require_new_outputs([args.out], overwrite=args.overwrite or args.resume)
+    if config.state_path.exists() and not (args.resume or args.overwrite):
+        raise InputError(f"--out {args.out}: the training state {config.state_path} of an earlier run exists; "
+                         "continue that run with --resume, or give --overwrite to start again")
     with monitor_from_args(args) as monitor:
         try:
             result = train(config, monitor, on_step=_loss_reporter(args.progress))

@@ -117,6 +117,7 @@ class Trainer:
         self.validation: Optional[dict] = None
         if config.resume:
             self._resume()
+        self.start_step = self.step  # a cancel before any new step has nothing new to save
         self.network = (DistributedDataParallel(self.model, device_ids=[self.device.index]
                                                 if self.device.type == "cuda" else None)
                         if context.distributed else self.model)
@@ -222,7 +223,8 @@ class Trainer:
                 report("train", self.step, self.total_steps)
         except Cancelled:
             # Keep what was learned: `--resume` continues from this very step.
-            self.save_state()
+            if self.step > self.start_step:
+                self.save_state()
             raise
         except KeyboardInterrupt:
             # A cancel too. Outside the weight update the weights are those after self.step steps
@@ -230,7 +232,8 @@ class Trainer:
             # periodic state is the one to resume from.
             if self.updating:
                 raise Cancelled(f"interrupted within step {self.step + 1}") from None
-            self.save_state()
+            if self.step > self.start_step:
+                self.save_state()
             raise Cancelled(f"interrupted after step {self.step}") from None
         self.run_validation()
         self.save_state()
