@@ -200,3 +200,13 @@ def test_demo_sizes_are_the_phantoms_bounds_checked_first(tmp_path, monkeypatch,
     monkeypatch.setattr(ipv2.demo, "run_demo", never)
     assert main(["demo", "--out", str(tmp_path / "demo"), flag, value, "--progress", "none"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_purify_refuses_one_scan_given_as_both_halves(scan, tmp_path, no_work, capsys):
+    link = tmp_path / "also-scan.nrrd"
+    link.symlink_to(scan)
+    for gt in (scan, link):
+        assert main(["purify", "--lq", str(scan), "--gt", str(gt), "--out", str(tmp_path / "p"),
+                     "--progress", "none"]) == 2
+        assert "--lq and --gt name the same scan" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

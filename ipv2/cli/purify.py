@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
+from ipv2.io.atomic import is_same_file
 from ipv2.cli.choices import (DEFAULT_WEAK_DENOISER, PURIFY_MODES as MODES, PURIFY_SIMULATE_MODES as SIMULATE_MODES,
                               WEAK_DENOISERS)
 
@@ -98,5 +99,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either --lq and --gt (volumes) or --dataset (PNG folder), not both")
     if args.dataset is None and (args.lq is None or args.gt is None):
         raise InputError("give both --lq ULDCT and --gt NDCT, or --dataset DIR")
+    if volumes and is_same_file(args.lq, args.gt):
+        raise InputError(f"--lq and --gt name the same scan ({args.lq}); give the ultra-low-dose and the "
+                         "normal-dose scan of the patient")
     options = _options(args)
     return _run_dataset(args, options) if args.dataset is not None else _run_volumes(args, options)
