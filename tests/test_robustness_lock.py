@@ -107,4 +107,16 @@ def test_two_runs_started_together_cannot_both_write(tmp_path):
     assert codes == [0, 2], results
     refused = next(err for code, err in results if code == 2)
     assert "is writing it" in refused or "already exists" in refused
-    assert not lock_path(out).exists()
+    assert not lock_path(out, folder=True).exists() and (out / "uldct.nrrd").is_file()
+
+
+def test_a_folder_output_is_locked_from_inside(tmp_path, capsys):
+    out = tmp_path / "phantom"
+    argv = ["phantom", "--out", str(out), "--size", "64", "--slices", "4", "--device", "cpu", "--progress", "none"]
+    with output_lock(out, folder=True) as lock:
+        assert lock == out / ".ipv2-lock"
+        assert main(argv) == 2
+        assert "is writing it" in capsys.readouterr().err
+    assert not out.exists()  # made only to hold the lock, removed with it
+    assert main(argv + ["--slices", "2"]) == 2  # refused after the lock was taken: nothing left behind
+    assert not out.exists()

@@ -74,7 +74,7 @@ def holds_output_lock(folder: bool = False) -> Callable:
             require_writable_output(args.out, folder=folder)
             if int(os.environ.get("RANK", "0")) != 0:
                 return run(args)
-            with output_lock(args.out):
+            with output_lock(args.out, folder=folder):
                 return run(args)
         return locked
     return decorate

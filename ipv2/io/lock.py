@@ -1,9 +1,11 @@
 """One run at a time on an output: an exclusive lock file beside it, taken at the start.
 
 Two runs on one `--out` used to check that the output was free, work, and both write, the
-later silently replacing the earlier. Now a run first creates `.NAME.ipv2-lock` beside the
-output with O_CREAT | O_EXCL (atomic: of two runs exactly one succeeds), holding its PID and
-host, and removes it at the end, whatever the outcome. The second run is refused at once.
+later silently replacing the earlier. Now a run first creates its lock file with
+O_CREAT | O_EXCL (atomic: of two runs exactly one succeeds), holding its PID and host, and
+removes it at the end, whatever the outcome. The second run is refused at once. The lock of a
+file output is `.NAME.ipv2-lock` beside it; that of a folder output is `.ipv2-lock` inside it
+(where the run must be able to write anyway; the folder's parent may not be writable).
 
 A lock left by a run that was killed is stale, and the next run takes it over, when
 
@@ -39,9 +41,9 @@ LOCK_SUFFIX = ".ipv2-lock"
 EMPTY_LOCK_GRACE_S = 30.0
 
 
-def lock_path(output: PathLike) -> Path:
+def lock_path(output: PathLike, folder: bool = False) -> Path:
     output = Path(output).absolute()
-    return output.parent / f".{output.name}{LOCK_SUFFIX}"
+    return output / LOCK_SUFFIX if folder else output.parent / f".{output.name}{LOCK_SUFFIX}"
 
 
 def _flock(fd: int) -> bool:
@@ -124,22 +126,25 @@ def _missing_parents(folder: Path) -> List[Path]:
 
 
 @contextlib.contextmanager
-def output_lock(output: PathLike, flag: str = "--out") -> Iterator[Path]:
-    """Holds the exclusive lock of `output` for the block; refuses with InputError, naming
-    `flag`, while another run holds it. Folders created for the lock and left empty are removed."""
+def output_lock(output: PathLike, flag: str = "--out", folder: bool = False) -> Iterator[Path]:
+    """Holds the exclusive lock of the file (or with `folder` the folder) `output` for the block;
+    refuses with InputError, naming `flag`, while another run holds it. Folders created for the
+    lock and left empty are removed."""
     output = Path(output)
-    lock = lock_path(output)
+    lock = lock_path(output, folder)
     created = _missing_parents(lock.parent)
-    lock.parent.mkdir(parents=True, exist_ok=True)
     fd = None
     try:
         for _ in range(2):
             try:
+                lock.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
                 break
             except FileExistsError:
                 if not _take_over_if_stale(lock):
                     raise _refusal(flag, output, lock) from None
+            except OSError as error:
+                raise InputError(f"{flag} {output}: cannot create the lock file {lock} ({error.strerror})") from None
         if fd is None:
             raise _refusal(flag, output, lock)
         _flock(fd)
