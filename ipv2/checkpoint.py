@@ -28,6 +28,7 @@ from ipv2.errors import CheckpointError, InputError
 from ipv2.io.atomic import atomic_output_path
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import MODEL_REGISTRY, build_model
+from ipv2.validate import require_arch_args, require_context_slices
 
 PathLike = Union[str, os.PathLike]
 FORMAT = "ipv2-model"
@@ -145,9 +146,10 @@ def _read_torch(path: Path):
                               "or the file is truncated")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
+    except pickle.UnpicklingError:
+        # torch's own text advises turning the safe loader off: not advice to pass on.
         raise CheckpointError(f"{path}: holds Python objects other than tensors and plain values; "
-                              f"refusing to unpickle it ({str(error).splitlines()[0]})") from None
+                              "refusing to unpickle it") from None
     except Exception as error:
         raise CheckpointError(f"{path}: corrupt or truncated torch file ({error})") from None
     if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, TRAINING_STATE_FORMAT):
@@ -161,6 +163,8 @@ def _read_torch(path: Path):
 def read_checkpoint(path: PathLike):
     """The record, the weights and (for a training state) the training states of a file."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: a folder; give a checkpoint file (.safetensors or .pt)")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     if os.path.getsize(path) == 0:
@@ -173,42 +177,100 @@ def read_checkpoint(path: PathLike):
         raise CheckpointError(f"{path}: the checkpoint record is not valid JSON") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{path}: the checkpoint record is not an IPv2 model record")
-    if int(record.get("format_version", 0)) > FORMAT_VERSION:
-        raise CheckpointError(f"{path}: written by a newer ipv2 (format {record.get('format_version')}); "
+    version = record.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{path}: format_version {json.dumps(version)[:20]} of the checkpoint record is not "
+                              "a positive integer")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer ipv2 (format {version}); "
                               f"this one reads format {FORMAT_VERSION}")
     return record, state_dict, training
 
 
-def _describe_mismatch(error: RuntimeError) -> str:
-    lines = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
-    summary = "; ".join(lines[:3])
-    return summary + (f"; and {len(lines) - 3} more" if len(lines) > 3 else "")
+def _listing(items, limit: int = 3) -> str:
+    items = list(items)
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What a record says about rebuilding its network, each value checked."""
+
+    architecture: str
+    arch_args: dict
+    context_slices: int
+    normalization: Normalization
+    noise_scale_hu: Optional[float]
+
+
+def _settings(record: dict, source: str) -> _Settings:
+    architecture = record.get("architecture")
+    if not isinstance(architecture, str) or architecture not in MODEL_REGISTRY:
+        raise CheckpointError(f"{source}: architecture '{str(architecture)[:40]}' is not one of "
+                              f"{', '.join(MODEL_REGISTRY)}")
+    try:
+        arch_args = require_arch_args(architecture, record.get("arch_args") or {}, "arch_args")
+        context_slices = require_context_slices(record.get("context_slices", 0), "context_slices")
+        normalization = Normalization.from_dict(record["normalization"])
+        noise_scale_hu = _noise_scale(record.get("noise_conditioning"))
+    except InputError as error:
+        raise CheckpointError(f"{source}: the checkpoint record is invalid ({error})") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{source}: incomplete checkpoint record ({error})") from None
+    return _Settings(architecture, arch_args, context_slices, normalization, noise_scale_hu)
+
+
+def _build(settings: _Settings, source: str) -> nn.Module:
+    try:
+        return build_model(settings.architecture,
+                           in_channels=in_channels(settings.context_slices, settings.noise_scale_hu),
+                           **settings.arch_args)
+    except (InputError, ValueError, TypeError) as error:
+        raise CheckpointError(f"{source}: cannot rebuild the network ({error})") from None
+
+
+def _require_matching_tensors(settings: _Settings, state_dict: Dict[str, torch.Tensor], source: str) -> None:
+    """The stored tensors against the shapes the recorded network needs, computed on the meta
+    device (shapes only, no memory), and every stored value finite."""
+    with torch.device("meta"):
+        expected = {key: tuple(t.shape) for key, t in _build(settings, source).state_dict().items()}
+    stored = {key: tuple(t.shape) for key, t in state_dict.items()}
+    missing = sorted(set(expected) - set(stored))
+    unexpected = sorted(set(stored) - set(expected))
+    reshaped = sorted(key for key in set(expected) & set(stored) if expected[key] != stored[key])
+    if missing or unexpected or reshaped:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing ({_listing(missing)})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected ({_listing(unexpected)})")
+        if reshaped:
+            shapes = _listing(f"{key} {stored[key]} not {expected[key]}" for key in reshaped)
+            parts.append(f"{len(reshaped)} of another shape ({shapes})")
+        raise CheckpointError(f"{source}: the weights do not match a {settings.architecture} with arguments "
+                              f"{settings.arch_args}: " + "; ".join(parts))
+    bad = [key for key, tensor in state_dict.items()
+           if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if bad:
+        raise CheckpointError(f"{source}: {len(bad)} weight tensors hold NaN or infinite values "
+                              f"({_listing(bad)}); the model is corrupt or its training diverged")
 
 
 def model_from_record(record: dict, state_dict: Dict[str, torch.Tensor], source: str = "") -> LoadedModel:
-    architecture = record.get("architecture")
-    if architecture not in MODEL_REGISTRY:
-        raise CheckpointError(f"{source}: architecture '{architecture}' is not one of {', '.join(MODEL_REGISTRY)}")
-    try:
-        arch_args = dict(record.get("arch_args") or {})
-        context_slices = int(record.get("context_slices", 0))
-        normalization = Normalization.from_dict(record["normalization"])
-        noise_scale_hu = _noise_scale(record.get("noise_conditioning"))
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{source}: incomplete checkpoint record ({error})") from None
-    try:
-        model = build_model(architecture, in_channels=in_channels(context_slices, noise_scale_hu), **arch_args)
-    except InputError as error:
-        raise CheckpointError(f"{source}: cannot rebuild the network ({error})") from None
+    """The network a record describes, with its weights; every record value and tensor shape is
+    checked before the network is built."""
+    settings = _settings(record, source)
+    _require_matching_tensors(settings, state_dict, source)
+    model = _build(settings, source)
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        raise CheckpointError(f"{source}: the weights do not match a {architecture} with arguments "
-                              f"{arch_args} ({_describe_mismatch(error)})") from None
+        raise CheckpointError(f"{source}: the weights do not match a {settings.architecture} with arguments "
+                              f"{settings.arch_args} ({str(error).splitlines()[0][:200]})") from None
     model.eval()
-    return LoadedModel(model=model, architecture=architecture, arch_args=arch_args,
-                       normalization=normalization, context_slices=context_slices, metadata=record,
-                       source=source, noise_scale_hu=noise_scale_hu)
+    return LoadedModel(model=model, architecture=settings.architecture, arch_args=settings.arch_args,
+                       normalization=settings.normalization, context_slices=settings.context_slices,
+                       metadata=record, source=source, noise_scale_hu=settings.noise_scale_hu)
 
 
 def _noise_scale(conditioning) -> Optional[float]:
@@ -233,9 +295,11 @@ def load_checkpoint(path: PathLike) -> LoadedModel:
 
 
 def checkpoint_summary(path: PathLike) -> Optional[dict]:
-    """The record of a checkpoint without building its network, or None if it cannot be read."""
+    """The record of a checkpoint whose record and tensor shapes check out, without building
+    its network; None if it cannot be read or does not check out."""
     try:
-        record, _, _ = read_checkpoint(path)
+        record, state_dict, _ = read_checkpoint(path)
+        _require_matching_tensors(_settings(record, str(path)), state_dict, str(path))
     except CheckpointError:
         return None
     return record

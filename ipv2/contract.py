@@ -15,6 +15,8 @@ DEFAULT_MODE = "ipv2"
 WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
 DEFAULT_WEAK_DENOISER = "nlm"
 SIMULATE_MODES = ("physical", "seed")
+DEFAULT_STITCH_BLEND_PX = 3  # ipv2m: pixels of body over which the input goes from sim(NDCT) to the uLDCT
+MAX_STITCH_BLEND_PX = 32
 
 MASKS_FILE = "masks.nrrd"
 TRAIN_INPUT_FILE = "train_input.nrrd"
@@ -33,6 +35,15 @@ CLASSICAL_DENOISERS = ("bm3d", "nlm")  # `ipv2 denoise --model bm3d|nlm`: no net
 DENOISERS = NETWORKS + CLASSICAL_DENOISERS  # what `ipv2 denoise --model` takes besides a checkpoint file
 STRENGTHS = ("low", "medium", "high")  # `ipv2 denoise --strength`
 DEFAULT_STRENGTH = "medium"
+STRENGTH_RANGE = (0.25, 3.0)  # a number instead of a name: the factor on the measured noise level
+LOSSES = ("l1", "mse", "l1_grad")  # `ipv2 train --loss`
+DEFAULT_TRAIN_STEPS = 2000
+
+# ipv2 simulate and ipv2 demo -----------------------------------------------------------
+KERNELS = ("smooth", "standard", "sharp", "lung")  # reconstruction kernels, smooth to sharp
+DEFAULT_KERNEL = "standard"
+DEMO_SIZE = 512
+DEMO_SLICES = 8
 
 # Every command -------------------------------------------------------------------------
 DEVICES = ("auto", "cpu", "cuda")  # `--device`; "cuda:N" picks one GPU

@@ -13,5 +13,9 @@ class CheckpointError(IPv2Error):
     """A model checkpoint is missing, corrupt, truncated or does not match the model."""
 
 
+class TrainingDiverged(IPv2Error):
+    """The training loss or the weights became NaN or infinite; no model was saved."""
+
+
 class Cancelled(IPv2Error):
     """The user cancelled a long operation; nothing partial was written."""

@@ -96,6 +96,7 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
     Values outside the normalisation window pass through unchanged: the network sees them
     clipped, and what clipping removed is added back. A noise-conditioned network takes
     `noise_levels` (HU, one per slice of `array`) over `noise_scale_hu` as channel 0.
+    A NaN or infinite prediction raises CheckpointError.
     """
     monitor = monitor or Monitor()
     depth, height, width = array.shape
@@ -138,6 +139,10 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
             model = _move(model, device)
             batch_size = _cpu_batch_size(model, height, width)
             continue
+        if not np.isfinite(prediction).all():
+            # Nothing is written: the caller writes only a complete, finite result.
+            raise CheckpointError(f"the model gave NaN or infinite values for slices {int(picked[0])}.."
+                                  f"{int(picked[-1])}; its weights are corrupt or its training diverged")
         centre = raw[:, context_slices]
         out[done:done + count] = normalization.from_model(prediction) + normalization.outside_window(centre)
         done += count

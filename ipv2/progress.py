@@ -7,7 +7,9 @@ command line, JSON lines read by the Slicer module, a Python callback) and raise
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 import threading
 from typing import Callable, Iterable, Iterator, Optional, TypeVar
@@ -54,6 +56,52 @@ class Monitor:
 
 def silent() -> Monitor:
     return Monitor()
+
+
+# Ctrl-C and the SIGTERM a job runner (or the Slicer module) sends end work the same way.
+CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def cancel_on_signals(monitor: Monitor) -> Iterator[Monitor]:
+    """Within the block, SIGINT and SIGTERM cancel `monitor`: the work stops at its next check.
+
+    A second signal raises KeyboardInterrupt at once, for work that has stopped checking.
+    Signal handlers belong to the main thread; elsewhere signals are left alone.
+    """
+
+    def request_cancel(signum, frame) -> None:
+        if monitor.cancelled:
+            raise KeyboardInterrupt
+        monitor.cancel()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in CANCEL_SIGNALS:
+            previous[number] = signal.signal(number, request_cancel)
+    try:
+        yield monitor
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Within the block SIGTERM raises KeyboardInterrupt, as Ctrl-C does, instead of killing the
+    process mid-write: the same clean end for both wherever no monitor listens."""
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 class TqdmProgress:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ipv2.errors import InputError
@@ -75,8 +77,90 @@ def require_same_grid(volume: Volume, other: Volume, name: str, other_name: str)
                          f"{other.direction}")
 
 
-def require_dose(dose: float) -> float:
+def require_dose(dose: float, name: str = "dose fraction") -> float:
+    """A dose as a fraction of the normal dose, in (0, 1]; `name` is how the message calls it."""
     dose = float(dose)
     if not np.isfinite(dose) or not 0.0 < dose <= 1.0:
-        raise InputError(f"dose fraction {dose:g} must be in (0, 1], e.g. 0.02 for 2% of the normal dose")
+        raise InputError(f"{name} {dose:g} must be in (0, 1], e.g. 0.02 for 2% of the normal dose")
     return dose
+
+
+# The arguments each architecture takes, and the values a user or a checkpoint may give them:
+# (type, lowest, highest) and for lists their length range. The bounds keep a network within a
+# few hundred million parameters whatever a file claims; a checkpoint must also match its tensors.
+MAX_WIDTH = 1024
+ARCH_ARGS = {
+    "unet": ("widths",),
+    "redcnn": ("width", "kernel_size"),
+    "dncnn": ("depth", "width", "batch_norm"),
+    "restormer": ("width", "blocks", "heads", "refinement_blocks", "expansion"),
+}
+ARG_RULES = {
+    "widths": ("ints", 1, MAX_WIDTH, (2, 6)),
+    "width": ("int", 1, MAX_WIDTH, None),
+    "depth": ("int", 3, 100, None),
+    "kernel_size": ("int", 1, 15, None),
+    "batch_norm": ("bool", None, None, None),
+    "blocks": ("ints", 1, 32, (2, 6)),
+    "heads": ("ints", 1, 64, (2, 6)),
+    "refinement_blocks": ("int", 0, 32, None),
+    "expansion": ("number", 0.25, 8.0, None),
+}
+MAX_CONTEXT_SLICES = 16
+
+
+def _brief(value) -> str:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_arg(name: str, key: str, value, what: str) -> None:
+    kind, low, high, lengths = ARG_RULES[key]
+    shown = _brief(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise InputError(f"{what}: {key}={shown} for {name} must be true or false")
+        return
+    if kind == "ints":
+        if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
+            raise InputError(f"{what}: {key}={shown} for {name} must be a list of integers, e.g. [8,16,32]")
+        if not lengths[0] <= len(value) <= lengths[1]:
+            raise InputError(f"{what}: {key} for {name} lists {len(value)} values; give {lengths[0]} to {lengths[1]}")
+        items = value
+    elif kind == "int":
+        if not _is_int(value):
+            raise InputError(f"{what}: {key}={shown} for {name} must be an integer")
+        items = [value]
+    else:
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)):
+            raise InputError(f"{what}: {key}={shown} for {name} must be a number")
+        items = [value]
+    if any(not low <= v <= high for v in items):
+        raise InputError(f"{what}: {key}={shown} for {name} must be from {low:g} to {high:g}")
+
+
+def require_arch_args(name: str, arch_args, what: str = "--model-arg") -> dict:
+    """Architecture arguments of known names, types and ranges (ARG_RULES), checked before
+    any network is built: a huge width would allocate gigabytes."""
+    if not isinstance(arch_args, dict):
+        raise InputError(f"{what}: the arguments of {name} must be an object of KEY: VALUE")
+    accepted = ARCH_ARGS.get(name, ())
+    for key, value in arch_args.items():
+        if key not in accepted:
+            raise InputError(f"{what}: {name} takes no argument '{str(key)[:40]}'; it takes "
+                             f"{', '.join(accepted) or 'none'}")
+        _require_arg(name, key, value, what)
+    return dict(arch_args)
+
+
+def require_context_slices(value, what: str = "--context-slices") -> int:
+    if not _is_int(value) or not 0 <= value <= MAX_CONTEXT_SLICES:
+        raise InputError(f"{what} {_brief(value)} must be an integer from 0 to {MAX_CONTEXT_SLICES}")
+    return value

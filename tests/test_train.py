@@ -209,13 +209,13 @@ def test_cli_json_progress_carries_the_loss(pair_dir, tmp_path, capsys):
 
 
 def test_cancelled_cli_run_says_how_to_resume(pair_dir, tmp_path, capsys, monkeypatch):
-    import ipv2.cli.train as train_cli
+    import ipv2.training as training_package
 
     def cancel_at_step_two(config, monitor, on_step=None):
         monitor._callback = lambda stage, done, total: monitor.cancel() if done == 2 else None
         return train(config, monitor, on_step)
 
-    monkeypatch.setattr(train_cli, "train", cancel_at_step_two)
+    monkeypatch.setattr(training_package, "train", cancel_at_step_two)
     code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
                  str(tmp_path / "m.safetensors"), "--steps", "5", "--patch", "24", "--batch", "2",
                  "--device", "cpu", "--progress", "none"])

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
-from typing import Iterator
+import functools
+import os
+from typing import Callable, Iterator
 
-from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress
+from ipv2.io.lock import output_lock
+from ipv2.io.outputs import require_writable_output
+from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
 
 
 def add_progress_option(parser: argparse.ArgumentParser) -> None:
@@ -16,8 +19,22 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
                              "for programs such as the Slicer module, or nothing")
 
 
+SEED_RANGE = (0, 2 ** 32 - 1)  # what numpy's and torch's generators all take
+
+
+def seed_value(text: str) -> int:
+    """An argparse type: an integer seed within SEED_RANGE, refused with exit 2 otherwise."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"{seed} must be from {SEED_RANGE[0]} to {SEED_RANGE[1]}")
+    return seed
+
+
 def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
-    parser.add_argument("--seed", type=int, default=default,
+    parser.add_argument("--seed", type=seed_value, default=default,
                         help=f"random seed; the same seed gives the same result (default {default})")
 
 
@@ -28,23 +45,36 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
-    """A monitor that shows progress as asked and turns SIGTERM into a clean cancel."""
+    """A monitor that shows progress as asked and turns Ctrl-C and SIGTERM into a clean cancel."""
     kind = getattr(args, "progress", "bar")
     reporter = {"bar": TqdmProgress, "json": JsonLinesProgress}.get(kind)
     sink = reporter() if reporter else None
     monitor = Monitor(sink)
-    previous = None
-    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-        previous = signal.signal(signal.SIGTERM, lambda *_: monitor.cancel())
     try:
-        yield monitor
+        with cancel_on_signals(monitor):
+            yield monitor
     finally:
         if sink is not None:
             sink.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that already exist (an input is never replaced)")
+
+
+def holds_output_lock(folder: bool = False) -> Callable:
+    """Decorates a command's `run(args)`: first `args.out` is checked to be a writable file (or
+    with `folder` a folder) output, then the run holds its exclusive lock (`ipv2.io.lock`), so a
+    second run on the same output is refused at the start. Under torchrun rank 0 holds it."""
+
+    def decorate(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        @functools.wraps(run)
+        def locked(args: argparse.Namespace) -> int:
+            require_writable_output(args.out, folder=folder)
+            if int(os.environ.get("RANK", "0")) != 0:
+                return run(args)
+            with output_lock(args.out, folder=folder):
+                return run(args)
+        return locked
+    return decorate

@@ -7,15 +7,14 @@ import argparse
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             holds_output_lock, monitor_from_args)
+from ipv2.contract import DEMO_SIZE as DEFAULT_SIZE, DEMO_SLICES as DEFAULT_SLICES
 from ipv2.io import require_new_outputs
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
 
 
 def register(subparsers) -> None:
-    from ipv2.demo import DEFAULT_SIZE, DEFAULT_SLICES
-
     parser = subparsers.add_parser(
         "demo", help=HELP, description=HELP + ": make a uLDCT/NDCT phantom pair, purify it, denoise the uLDCT "
         "with the default bundled model, and score it against the IPv2 label and the true clean image.")
@@ -45,9 +44,25 @@ def _summary(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _require_phantom_sizes(args: argparse.Namespace) -> None:
+    """The phantom's own bounds, stated once: the demo makes its phantom with them."""
+    from ipv2.errors import InputError
+    from ipv2.phantom.pair import MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES
+
+    if not MIN_SIZE <= args.size <= MAX_SIZE:
+        raise InputError(f"--size {args.size} must be from {MIN_SIZE} to {MAX_SIZE} pixels a side")
+    if not MIN_SLICES <= args.slices <= MAX_SLICES:
+        raise InputError(f"--slices {args.slices} must be from {MIN_SLICES} to {MAX_SLICES}")
+
+
+@holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.demo import OUTPUT_FILES, run_demo
+    from ipv2.inference import resolve_model
     from ipv2.models.registry import DEFAULT_MODEL
+
+    _require_phantom_sizes(args)
+    resolve_model(args.model or DEFAULT_MODEL)  # a missing or broken model is refused before any work
 
     require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
 

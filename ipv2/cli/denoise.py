@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from ipv2.models.conditioning import DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS, strength_factor
-from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
-from ipv2.cli.common import add_device_option, add_overwrite_option, add_progress_option, monitor_from_args
+from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, holds_output_lock,
+                             monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.inference import denoise_volume
-from ipv2.io import read_volume, require_new_outputs, write_volume
-from ipv2.io.volumes import require_volume_suffix
-from ipv2.models.registry import DEFAULT_MODEL
+from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
 
 NOISE_STAGE = "measure noise"
@@ -49,6 +46,9 @@ def _is_classical(model: str) -> bool:
 
 
 def _require_options(args: argparse.Namespace) -> None:
+    from ipv2.classical import require_sigma_hu
+    from ipv2.models.conditioning import strength_factor
+
     if _is_classical(args.model):
         if args.sigma is not None:
             require_sigma_hu(args.sigma)
@@ -58,6 +58,8 @@ def _require_options(args: argparse.Namespace) -> None:
             raise InputError(f"--strength applies to noise-conditioned networks; {args.model} takes --sigma")
     else:
         strength_factor(args.strength)
+        if args.batch is not None and args.batch < 1:
+            raise InputError(f"--batch {args.batch} must be at least 1")
         if args.sigma is not None:
             raise InputError(f"--sigma applies to the classical methods ({', '.join(CLASSICAL_DENOISERS)}); "
                              f"model {args.model} is a network and takes the noise level from the image itself")
@@ -73,7 +75,12 @@ def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
         print(f"noise level {sigma:.1f} HU ({how})", flush=True)
 
 
+@holds_output_lock()
 def run(args: argparse.Namespace) -> int:
+    from ipv2.classical import denoise_volume_classical, measure_sigma_hu
+    from ipv2.inference import denoise_volume
+    from ipv2.io.volumes import read_volume, require_volume_suffix, write_volume
+
     _require_options(args)
     require_volume_suffix(args.out)
     require_new_outputs([args.out], [args.input], args.overwrite)

@@ -6,17 +6,21 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 from typing import List, Optional
 
 from ipv2 import __version__
 from ipv2.errors import Cancelled, IPv2Error
+from ipv2.progress import interrupt_on_sigterm
 
 # Each module registers one subcommand through `register(subparsers)`.
 COMMAND_MODULES = ("purify", "simulate", "phantom", "models", "train", "denoise", "evaluate", "demo")
 
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
+# What a shell reports for a program ended by SIGPIPE: the reader (e.g. `head`) stopped reading.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,8 +39,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Runs one command; Ctrl-C or SIGTERM at any point, start-up included, ends it with exit 130."""
+    command = None
+    try:
+        with interrupt_on_sigterm():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            command = args.command
+            code = _run(args)
+            sys.stdout.flush()  # here, so that a reader that has gone is met within this handler
+            return code
+    except KeyboardInterrupt:
+        print(f"ipv2 {command}: interrupted; nothing was written" if command
+              else "ipv2: interrupted while starting; nothing was written", file=sys.stderr)
+        return EXIT_CANCELLED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -44,13 +66,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Cancelled as error:
         print(f"ipv2 {args.command}: {error}; nothing was written", file=sys.stderr)
         return EXIT_CANCELLED
-    except KeyboardInterrupt:
-        print(f"ipv2 {args.command}: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_CANCELLED
     except IPv2Error as error:
         print(f"ipv2 {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     return int(result or 0)
+
+
+def _silence_stdout() -> None:
+    """Points stdout at the null device, so that the interpreter's final flush of what the
+    closed pipe did not take raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+        pass
 
 
 if __name__ == "__main__":

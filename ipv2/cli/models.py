@@ -6,11 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ipv2.checkpoint import checkpoint_summary
-from ipv2.classical import CLASSICAL_SPECS
-from ipv2.models.bundled import bundled_models_dir, bundled_weights_path
-from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -23,10 +18,18 @@ def register(subparsers) -> None:
 
 
 def model_rows() -> list:
+    from ipv2.checkpoint import checkpoint_summary
+    from ipv2.classical import CLASSICAL_SPECS
+    from ipv2.models.bundled import bundled_weights_path
+    from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
+
     rows = []
     for name, spec in MODEL_REGISTRY.items():
         weights = bundled_weights_path(name)
         record = checkpoint_summary(weights) if weights else None
+        if record is None or record.get("architecture") != name:
+            # A file that does not read as this model's checkpoint is not bundled weights.
+            weights, record = None, None
         # Figures describe what `ipv2 denoise --model NAME` runs: the bundled network when there is one.
         arch_args = record.get("arch_args", {}) if record else {}
         context = int(record.get("context_slices", 0)) if record else 0
@@ -59,6 +62,8 @@ def _table_line(row: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ipv2.models.bundled import bundled_models_dir
+
     rows = model_rows()
     if args.json:
         print(json.dumps({"models": rows, "weights_dir": str(bundled_models_dir())}, indent=2))

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             holds_output_lock, monitor_from_args)
 from ipv2.io import require_new_outputs
 
 
@@ -38,6 +38,7 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+@holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.phantom import generate_phantom_pair, write_phantom
     from ipv2.phantom.writer import OUTPUT_FILES

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
-from ipv2.purify.options import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES,
-                                 PurifyOptions)
-from ipv2.weak import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
+from ipv2.io.atomic import is_same_file
+from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, MAX_STITCH_BLEND_PX, MODES,
+                           SIMULATE_MODES, WEAK_DENOISERS)
+
+if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
+    from ipv2.purify.options import PurifyOptions
 
 DESCRIPTION = """Purifies a misaligned uLDCT/NDCT pair (IPv2). With --lq and --gt, writes to --out:
 masks.nrrd (labelmap: 0 body, 1 background, 2 lung), train_input.nrrd, train_target.nrrd,
@@ -61,6 +65,8 @@ def register(subparsers) -> None:
 
 
 def _options(args: argparse.Namespace) -> PurifyOptions:
+    from ipv2.purify.options import PurifyOptions
+
     return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
                          weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
                          device=args.device, sigma_hu=args.sigma, agreed_background=args.agreed_background,
@@ -99,11 +105,15 @@ def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
     return 0
 
 
+@holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     volumes = args.lq is not None or args.gt is not None
     if volumes and args.dataset is not None:
         raise InputError("give either --lq and --gt (volumes) or --dataset (PNG folder), not both")
     if args.dataset is None and (args.lq is None or args.gt is None):
         raise InputError("give both --lq ULDCT and --gt NDCT, or --dataset DIR")
+    if volumes and is_same_file(args.lq, args.gt):
+        raise InputError(f"--lq and --gt name the same scan ({args.lq}); give the ultra-low-dose and the "
+                         "normal-dose scan of the patient")
     options = _options(args)
     return _run_dataset(args, options) if args.dataset is not None else _run_volumes(args, options)

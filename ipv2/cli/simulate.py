@@ -8,13 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from ipv2.contract import DEFAULT_KERNEL, KERNELS, SIMULATE_MODES
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
 from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
-from ipv2.simulate import MODES, simulate_low_dose
-from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
 from ipv2.validate import require_ct, require_dose
 
 
@@ -28,7 +27,7 @@ def register(subparsers) -> None:
                         help="where to write the simulated volume (" + ", ".join(VOLUME_SUFFIXES) + ")")
     parser.add_argument("--dose", type=float, default=0.02,
                         help="dose as a fraction of the input's, in (0, 1] (default 0.02)")
-    parser.add_argument("--mode", choices=MODES, default="physical",
+    parser.add_argument("--mode", choices=SIMULATE_MODES, default="physical",
                         help="physical: photon statistics in HU (default); seed: the authors' normalised formula")
     parser.add_argument("--input-dose", type=float, default=None, metavar="D",
                         help="physical mode: the input's own dose (1 for a normal-dose scan) so that only the "
@@ -45,12 +44,19 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+@holds_output_lock()
 def run(args: argparse.Namespace) -> int:
+    from ipv2.simulate import simulate_low_dose
+
     out = Path(args.out)
     if not out.name.lower().endswith(VOLUME_SUFFIXES):
         raise InputError(f"--out {out}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
     require_new_outputs([out], [args.input], args.overwrite)
-    require_dose(args.dose)
+    require_dose(args.dose, "--dose: dose fraction")
+    if args.input_dose is not None:
+        if args.mode != "physical":
+            raise InputError(f"--input-dose applies to --mode physical; --mode {args.mode} takes the input as it is")
+        require_dose(args.input_dose, "--input-dose: dose fraction")
     volume = read_volume(args.input)
     require_ct(volume, f"--in {args.input}")
     started = time.perf_counter()

@@ -6,15 +6,17 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
-from ipv2.io import require_new_outputs
+                             holds_output_lock, monitor_from_args)
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES, NETWORKS as MODEL_NAMES
 from ipv2.errors import Cancelled, InputError
+from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
-from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
-from ipv2.training import TrainConfig, train
-from ipv2.training.losses import LOSSES
+
+if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
+    from ipv2.training import TrainConfig
 
 EXIT_CANCELLED = 130
 
@@ -27,13 +29,13 @@ def register(subparsers) -> None:
                     "(lq/ and gt/). Launch with torchrun for several GPUs.")
     parser.add_argument("--data", nargs="+", required=True, metavar="PATH", help="training pairs")
     parser.add_argument("--val", nargs="+", default=[], metavar="PATH", help="held-out pairs for validation")
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODEL_REGISTRY),
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODEL_NAMES),
                         help=f"architecture (default {DEFAULT_MODEL})")
     parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="override an architecture argument, VALUE in JSON (e.g. widths=[8,16,32])")
     parser.add_argument("--out", required=True, help="model checkpoint to write (.safetensors or .pt)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help=f"optimiser steps (default {TrainConfig.DEFAULT_STEPS})")
+    length.add_argument("--steps", type=int, help=f"optimiser steps (default {DEFAULT_TRAIN_STEPS})")
     length.add_argument("--epochs", type=float, help="passes over the data, in patches")
     parser.add_argument("--patch", type=int, default=96, help="patch side in pixels (default 96)")
     parser.add_argument("--batch", type=int, default=16, help="patches per step and process (default 16)")
@@ -72,6 +74,8 @@ def _model_args(pairs) -> dict:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    from ipv2.training import TrainConfig
+
     return TrainConfig(
         data=list(args.data), val=list(args.val), out=args.out, model=args.model,
         model_args=_model_args(args.model_arg), steps=args.steps, epochs=args.epochs, patch=args.patch,
@@ -91,19 +95,32 @@ def _loss_reporter(progress: str):
     return report
 
 
+def _report_cancel(config: TrainConfig) -> None:
+    """Says what a cancelled run kept: the training state and how to resume from it, or nothing."""
+    state = config.state_path
+    if state.is_file():
+        print(f"ipv2 train: cancelled; the training state is saved in {state} ({state.stat().st_size:,} bytes); "
+              "run the same command with --resume to continue", file=sys.stderr)
+    else:
+        print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
+
+
+@holds_output_lock()
 def run(args: argparse.Namespace) -> int:
-    # A resumed run replaces the model file of the run it continues.
-    require_new_outputs([args.out], list(args.data) + list(args.val), overwrite=args.overwrite or args.resume)
+    from ipv2.training import train
+
     config = config_from_args(args)
+    config.require_outputs_apart_from_data()
+    # A resumed run replaces the model file of the run it continues.
+    require_new_outputs([args.out], overwrite=args.overwrite or args.resume)
+    if config.state_path.exists() and not (args.resume or args.overwrite):
+        raise InputError(f"--out {args.out}: the training state {config.state_path} of an earlier run exists; "
+                         "continue that run with --resume, or give --overwrite to start again")
     with monitor_from_args(args) as monitor:
         try:
             result = train(config, monitor, on_step=_loss_reporter(args.progress))
-        except Cancelled:
-            if config.state_path.is_file():
-                print(f"ipv2 train: cancelled; the training state is saved in {config.state_path}; "
-                      "run the same command with --resume to continue", file=sys.stderr)
-            else:
-                print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
+        except (Cancelled, KeyboardInterrupt):
+            _report_cancel(config)
             return EXIT_CANCELLED
     summary = {"out": result.out, "steps": result.steps,
                "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),

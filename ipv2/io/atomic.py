@@ -65,15 +65,26 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def is_same_file(path: PathLike, other: PathLike) -> bool:
+    """Whether two paths name one file: equal once links are resolved, or one inode (a hard link)."""
+    path, other = Path(path), Path(other)
+    if path.resolve() == other.resolve():
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
 def require_new_outputs(outputs: Iterable[Optional[PathLike]], inputs: Iterable[Optional[PathLike]] = (),
                         overwrite: bool = False) -> None:
     """Refuses, before any work, an output that is one of the inputs or that already exists."""
-    input_paths = {Path(path).resolve() for path in inputs if path}
+    input_paths = [Path(path) for path in inputs if path]
     for output in outputs:
         if not output:
             continue
-        path = Path(output).resolve()
-        if path in input_paths:
+        path = Path(output)
+        if any(is_same_file(path, source) for source in input_paths):
             raise InputError(f"{output}: the output would replace an input; choose another output path")
         if path.exists() and not overwrite:
             raise InputError(f"{output}: already exists; give --overwrite to replace it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Optional, Union
@@ -11,6 +12,7 @@ import SimpleITK as sitk
 
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
+from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header
 from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike]
@@ -25,15 +27,35 @@ def _full_suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
+@contextlib.contextmanager
+def _itk_warnings_off():
+    """ITK prints its warnings with the path of its own build; where one is replaced by a clear
+    refusal of ours, it is only noise."""
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
+
+
 def _read_dicom_series(folder: Path) -> sitk.Image:
     reader = sitk.ImageSeriesReader()
-    series = reader.GetGDCMSeriesIDs(str(folder))
+    with _itk_warnings_off():
+        series = reader.GetGDCMSeriesIDs(str(folder))
     if not series:
         raise InputError(f"{folder}: the folder holds no DICOM series")
     if len(series) > 1:
         raise InputError(f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
                          "put each series in a folder of its own")
     files = reader.GetGDCMSeriesFileNames(str(folder), series[0])
+    first = sitk.ImageFileReader()
+    first.SetFileName(files[0])
+    first.ReadImageInformation()
+    columns, rows = first.GetSize()[:2]
+    if columns * rows * len(files) > MAX_COMPRESSED_VOXELS:
+        raise InputError(f"{folder}: {len(files)} slices of {columns}x{rows} are more than the "
+                         f"{MAX_COMPRESSED_VOXELS:,} voxels a DICOM series may hold here")
     reader.SetFileNames(files)
     # GDCM applies each slice's rescale slope and intercept, so the voxels come out in HU.
     return reader.Execute()
@@ -59,6 +81,15 @@ def volume_to_image(volume: Volume, dtype=np.float32) -> sitk.Image:
     return image
 
 
+def _read_file(path: Path) -> sitk.Image:
+    """The header first, checked against the file's size, then the voxels."""
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    reader.ReadImageInformation()
+    require_plausible_header(path, reader)
+    return reader.Execute()
+
+
 def read_volume(path: PathLike) -> Volume:
     """A volume file or a DICOM series folder, as float32 HU with its geometry."""
     path = Path(path)
@@ -68,7 +99,7 @@ def read_volume(path: PathLike) -> Volume:
         if path.is_dir():
             image = _read_dicom_series(path)
         else:
-            image = sitk.ReadImage(str(path))
+            image = _read_file(path)
     except InputError:
         raise
     except RuntimeError as error:

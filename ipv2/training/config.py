@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import List, Optional
 
 from ipv2.errors import InputError
-from ipv2.models.registry import DEFAULT_MODEL, model_spec
+from ipv2.models.registry import DEFAULT_MODEL, build_model, model_spec
 from ipv2.training.losses import LOSSES
+from ipv2.validate import require_arch_args, require_context_slices
 
 
 @dataclass
@@ -53,6 +54,8 @@ class TrainConfig:
             raise InputError(f"--steps {self.steps} must be at least 1")
         if self.epochs is not None and not self.epochs > 0:
             raise InputError(f"--epochs {self.epochs} must be positive")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2 ** 32:
+            raise InputError(f"--seed {self.seed} must be an integer from 0 to {2 ** 32 - 1}")
         if self.patch < 16:
             raise InputError(f"--patch {self.patch} is too small; use at least 16 pixels")
         if self.batch < 1:
@@ -61,8 +64,8 @@ class TrainConfig:
             raise InputError(f"--lr {self.lr} must be positive")
         if self.loss not in LOSSES:
             raise InputError(f"--loss '{self.loss}' is unknown; choose one of {', '.join(LOSSES)}")
-        if self.context_slices < 0:
-            raise InputError(f"--context-slices {self.context_slices} must be 0 or more")
+        require_context_slices(self.context_slices)
+        self._require_buildable_model()
         if self.checkpoint_every < 0 or self.val_every < 0:
             raise InputError("--checkpoint-every and --val-every must be 0 (never) or more")
         if self.warmup_steps < 0:
@@ -70,6 +73,36 @@ class TrainConfig:
         if not str(self.out):
             raise InputError("--out: give the checkpoint file to write")
         return self
+
+    def _require_buildable_model(self) -> None:
+        """The architecture arguments checked, then the network built on the meta device
+        (shapes only, no memory) so that inconsistent ones fail here, before any work."""
+        import torch
+
+        require_arch_args(self.model, self.model_args)
+        try:
+            with torch.device("meta"):
+                build_model(self.model, in_channels=int(self.noise_conditioning) + 1 + 2 * self.context_slices,
+                            **self.model_args)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"--model-arg: {self.model} cannot be built with {self.model_args} ({error})") from None
+
+    def require_outputs_apart_from_data(self) -> None:
+        """Refuses an --out whose model file or training state is one of the files training reads.
+
+        Compared with the files `--data` and `--val` resolve to (the train_input and
+        train_target inside a folder, both halves of a pair), not with the strings given.
+        """
+        from ipv2.io.atomic import is_same_file
+        from ipv2.training.data import training_files
+
+        outputs = (self.out_path, self.state_path)
+        for source in training_files(list(self.data) + list(self.val)):
+            for output in outputs:
+                if is_same_file(output, source):
+                    what = "" if output == self.out_path else f" (its training state {output})"
+                    raise InputError(f"--out {self.out}{what} would replace the training data file {source}; "
+                                     "choose another --out")
 
     @property
     def out_path(self) -> Path:

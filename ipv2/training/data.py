@@ -25,7 +25,7 @@ from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
 from ipv2.training.augment import augment_pair
-from ipv2.validate import require_volume
+from ipv2.validate import require_ct, require_same_grid
 
 INPUT_STEM, TARGET_STEM = "train_input", "train_target"
 
@@ -61,12 +61,36 @@ def _is_png_layout(folder: Path) -> bool:
     return (folder / "lq").is_dir() and (folder / "gt").is_dir()
 
 
+@dataclass(frozen=True)
+class PairSource:
+    """Where one training pair is read from, found without reading a voxel.
+
+    `kind` "volumes": `input` and `target` are volume files (or DICOM folders); "png":
+    `input` is a dataset folder with lq/ and gt/.
+    """
+
+    name: str
+    kind: str
+    input: Path
+    target: Optional[Path] = None
+
+    def files(self) -> List[Path]:
+        """Every file (or DICOM folder) that loading this pair reads."""
+        if self.kind == "png":
+            dataset = open_png_dataset(self.input)
+            return [dataset.lq_dir / n for n in dataset.names] + [dataset.gt_dir / n for n in dataset.names]
+        return [self.input, self.target]
+
+    def load(self) -> TrainingPair:
+        return _png_pair(self.input) if self.kind == "png" else _volume_pair(self.input, self.target, self.name)
+
+
 def _volume_pair(input_path: Path, target_path: Path, name: str) -> TrainingPair:
     inputs, target = read_volume(input_path), read_volume(target_path)
-    require_volume(inputs, str(input_path))
-    require_volume(target, str(target_path))
-    if inputs.shape != target.shape:
-        raise InputError(f"{name}: input {inputs.shape} and target {target.shape} differ in size (z, y, x)")
+    require_ct(inputs, str(input_path))
+    require_ct(target, str(target_path))
+    # Voxel (k, j, i) of the input must be voxel (k, j, i) of the target: same size, spacing, orientation.
+    require_same_grid(inputs, target, f"{name}: input", "target")
     return TrainingPair(name, inputs.array.astype(np.float32, copy=False),
                         target.array.astype(np.float32, copy=False), "hu")
 
@@ -87,12 +111,16 @@ def _png_pair(folder: Path) -> TrainingPair:
                         "png8")
 
 
-def _pairs_at(path_text: str) -> List[TrainingPair]:
+def find_pair_sources(path_text: str) -> List[PairSource]:
+    """The pairs a `--data` path names (see the module docstring), without reading them."""
     if "," in path_text:
         parts = [p.strip() for p in path_text.split(",")]
         if len(parts) != 2 or not all(parts):
             raise InputError(f"{path_text}: a file pair is written INPUT,TARGET")
-        return [_volume_pair(Path(parts[0]), Path(parts[1]), path_text)]
+        missing = [part for part in parts if not Path(part).exists()]
+        if missing:
+            raise InputError(f"{path_text}: no such file {missing[0]}")
+        return [PairSource(path_text, "volumes", Path(parts[0]), Path(parts[1]))]
     path = Path(path_text)
     if not path.exists():
         raise InputError(f"{path}: no such training data file or folder")
@@ -100,29 +128,33 @@ def _pairs_at(path_text: str) -> List[TrainingPair]:
         raise InputError(f"{path}: a single file; give a folder with {INPUT_STEM} and {TARGET_STEM} volumes, "
                          "a pair INPUT,TARGET, or a PNG dataset folder")
     if _is_png_layout(path):
-        return [_png_pair(path)]
+        return [PairSource(str(path), "png", path)]
     input_file, target_file = _volume_file(path, INPUT_STEM), _volume_file(path, TARGET_STEM)
     if input_file and target_file:
-        return [_volume_pair(input_file, target_file, str(path))]
+        return [PairSource(str(path), "volumes", input_file, target_file)]
     if input_file or target_file:
         missing = TARGET_STEM if input_file else INPUT_STEM
         raise InputError(f"{path}: has one volume of the pair but no {missing} volume")
-    pairs = []
+    sources = []
     for child in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if _is_png_layout(child) or (_volume_file(child, INPUT_STEM) and _volume_file(child, TARGET_STEM)):
-            pairs.extend(_pairs_at(str(child)))
-    if not pairs:
+            sources.extend(find_pair_sources(str(child)))
+    if not sources:
         raise InputError(f"{path}: found no training pairs ({INPUT_STEM}/{TARGET_STEM} volumes or lq/ and gt/ "
                          "PNG folders) in it or its sub-folders")
-    return pairs
+    return sources
+
+
+def training_files(paths: Sequence[str]) -> List[Path]:
+    """Every file that training on `paths` reads: what no output of the run may replace."""
+    return [file for path in paths for source in find_pair_sources(str(path)) for file in source.files()]
 
 
 def load_pairs(paths: Sequence[str], what: str = "training data",
                monitor: Optional[Monitor] = None) -> List[TrainingPair]:
     monitor = monitor or Monitor()
-    pairs: List[TrainingPair] = []
-    for path in monitor.track(list(paths), f"load {what}"):
-        pairs.extend(_pairs_at(str(path)))
+    sources = [source for path in paths for source in find_pair_sources(str(path))]
+    pairs = [source.load() for source in monitor.track(sources, f"load {what}")]
     kinds = sorted({pair.kind for pair in pairs})
     if len(kinds) > 1:
         raise InputError(f"{what}: mixes CT volumes in HU with 8-bit PNG slices; train on one kind at a time")

@@ -55,3 +55,14 @@ def teardown_distributed(context: DistributedContext) -> None:
 def barrier(context: DistributedContext) -> None:
     if context.distributed:
         dist.barrier()
+
+
+def all_finite(context: DistributedContext, value: float) -> bool:
+    """Whether `value` is finite in every process: all of them then stop together, none left
+    waiting in the next gradient exchange for one that stopped."""
+    finite = bool(torch.isfinite(torch.tensor(value)))
+    if not context.distributed:
+        return finite
+    flag = torch.tensor([0.0 if finite else 1.0], device=context.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item() == 0.0)

@@ -12,7 +12,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from ipv2.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
-from ipv2.errors import Cancelled, InputError
+from ipv2.errors import Cancelled, InputError, TrainingDiverged
 from ipv2.models.conditioning import NOISE_SCALE_HU
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import build_model
@@ -20,7 +20,8 @@ from ipv2.progress import Monitor
 from ipv2.training.config import TrainConfig
 from ipv2.training.data import PatchSampler, data_summary, load_pairs
 from ipv2.training.losses import make_loss
-from ipv2.training.distributed import DistributedContext, barrier, setup_distributed, teardown_distributed
+from ipv2.training.distributed import (DistributedContext, all_finite, barrier, setup_distributed,
+                                       teardown_distributed)
 from ipv2.training.validation import validate_model
 
 log = logging.getLogger(__name__)
@@ -111,10 +112,12 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.loss_fn = make_loss(config.loss)
         self.step = 0
+        self.updating = False  # within optimiser, scaler and schedule updates: weights half-changed
         self.losses: List[float] = []
         self.validation: Optional[dict] = None
         if config.resume:
             self._resume()
+        self.start_step = self.step  # a cancel before any new step has nothing new to save
         self.network = (DistributedDataParallel(self.model, device_ids=[self.device.index]
                                                 if self.device.type == "cuda" else None)
                         if context.distributed else self.model)
@@ -149,7 +152,20 @@ class Trainer:
         self.validation = record.get("validation")
         log.info("resuming %s at step %d of %d", path, self.step, self.total_steps)
 
+    def diverged(self, what: str) -> TrainingDiverged:
+        return TrainingDiverged(f"training diverged at step {self.step}: {what}; no model was saved. Start again "
+                                f"with a lower --lr (now {self.config.lr:g}), or --loss l1")
+
+    def require_finite_weights(self) -> None:
+        """Nothing non-finite is ever saved: a NaN model would denoise to NaN. Every process
+        checks (their weights are equal), so that all stop together."""
+        bad = [name for name, tensor in self.model.state_dict().items()
+               if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        if bad:
+            raise self.diverged(f"{len(bad)} weight tensors hold NaN or infinite values")
+
     def save_state(self) -> None:
+        self.require_finite_weights()
         if not self.context.is_main:
             return
         save_training_state(self.config.state_path, self.model.state_dict(), self._record(), {
@@ -169,6 +185,7 @@ class Trainer:
             loss = self.loss_fn(self.network(inputs).float(), targets)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        self.updating = True
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
@@ -189,8 +206,14 @@ class Trainer:
         try:
             while self.step < self.total_steps:
                 self.monitor.check()
-                self.losses.append(self.train_step())
+                loss = self.train_step()
                 self.step += 1
+                self.updating = False  # the step is complete and counted
+                # With float16 the gradient scaler skips steps whose loss overflowed; otherwise
+                # a non-finite loss has already reached the weights.
+                if not self.scaler.is_enabled() and not all_finite(self.context, loss):
+                    raise self.diverged(f"the loss is {loss}")
+                self.losses.append(loss)
                 if self.on_step is not None and self.context.is_main:
                     self.on_step(self.step, self.total_steps, self.losses[-1])
                 if config.checkpoint_every and self.step % config.checkpoint_every == 0:
@@ -200,10 +223,21 @@ class Trainer:
                 report("train", self.step, self.total_steps)
         except Cancelled:
             # Keep what was learned: `--resume` continues from this very step.
-            self.save_state()
+            if self.step > self.start_step:
+                self.save_state()
             raise
+        except KeyboardInterrupt:
+            # A cancel too. Outside the weight update the weights are those after self.step steps
+            # and saving them resumes exactly; within it they are half-changed, so the last
+            # periodic state is the one to resume from.
+            if self.updating:
+                raise Cancelled(f"interrupted within step {self.step + 1}") from None
+            if self.step > self.start_step:
+                self.save_state()
+            raise Cancelled(f"interrupted after step {self.step}") from None
         self.run_validation()
         self.save_state()
+        self.require_finite_weights()
         if self.context.is_main:
             save_checkpoint(config.out_path, self.model.state_dict(), self._record(), half=config.half_weights)
         barrier(self.context)
@@ -215,11 +249,13 @@ def train(config: TrainConfig, monitor: Optional[Monitor] = None,
           on_step: Optional[Callable[[int, int, float], None]] = None) -> TrainResult:
     """Trains a model as configured; writes the model file and a resumable training state.
 
-    Progress goes to `monitor` (stage "train", then "validate"); cancelling it saves the
-    training state at the current step and raises Cancelled. `on_step(step, total, loss)`
+    Progress goes to `monitor` (stage "train", then "validate"); cancelling it, or
+    KeyboardInterrupt between weight updates, saves the training state at the current step
+    and raises Cancelled. `on_step(step, total, loss)`
     receives each step's training loss.
     """
     config.validate()
+    config.require_outputs_apart_from_data()
     monitor = monitor or Monitor()
     context = setup_distributed(config.device)
     try:

@@ -1,0 +1,50 @@
+"""Output paths checked before any work: a run that would fail to write its result after an
+hour of computing is refused at the start instead."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Union
+
+from ipv2.errors import InputError
+
+PathLike = Union[str, os.PathLike]
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _require_writable_folder(folder: Path, flag: str, output: Path) -> None:
+    """Creating (and removing) a file is the only test that also holds for root, read-only
+    file systems and network shares, where permission bits say too little."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ipv2-write-test-", dir=folder)
+    except OSError as error:
+        raise InputError(f"{flag} {output}: cannot write in the folder {folder} ({error.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def require_writable_output(path: PathLike, flag: str = "--out", folder: bool = False) -> Path:
+    """A file output (or with `folder` a folder output) that can be created or replaced.
+
+    Refuses: a file output that names a folder, a folder output that names a file, a path
+    under a regular file, and a nearest existing folder where no file can be created.
+    """
+    path = Path(path)
+    if not str(path):
+        raise InputError(f"{flag}: give a path")
+    if folder and path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: an existing file; give a folder to write into")
+    if not folder and path.is_dir():
+        raise InputError(f"{flag} {path}: a folder; give the file to write, e.g. {path / 'result.nrrd'}")
+    existing = _nearest_existing(path if folder else path.absolute().parent)
+    if not existing.is_dir():
+        raise InputError(f"{flag} {path}: {existing} is a file, so nothing can be written under it")
+    _require_writable_folder(existing, flag, path)
+    return path
