@@ -51,6 +51,7 @@ KERNELS = ("standard", "sharp")
 PHANTOM_SEED = 21  # never used by training (bundled validation uses 13, training the real scans)
 CASE_SEED = 7
 PHANTOM_CASE = "phantom_2pct"
+MIN_PHANTOM_SLICES = 4
 
 
 def _rmse(a, b, region) -> float:
@@ -80,12 +81,13 @@ def chest_cases(realct: Path, slices: int):
 
 
 def phantom_case(slices: int):
-    pair = generate_phantom_pair(seed=PHANTOM_SEED, size=512, slices=slices, pixel_mm=0.7, slice_mm=2.5,
-                                 dose=0.02, device="cpu")
-    labels = pair.labels.array
+    # The phantom has a minimum depth; the first `slices` of a deeper one are scored.
+    pair = generate_phantom_pair(seed=PHANTOM_SEED, size=512, slices=max(slices, MIN_PHANTOM_SLICES), pixel_mm=0.7,
+                                 slice_mm=2.5, dose=0.02, device="cpu")
+    labels = pair.labels.array[:slices]
     regions = {"lung": np.isin(labels, (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY)),
                "body": labels == LABEL_BODY}
-    return PHANTOM_CASE, pair.uldct.array, pair.truth.array, pair.uldct.spacing, regions
+    return PHANTOM_CASE, pair.uldct.array[:slices], pair.truth.array[:slices], pair.uldct.spacing, regions
 
 
 def regions_of(reference: np.ndarray, grid) -> dict:
