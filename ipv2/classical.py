@@ -18,7 +18,8 @@ from ipv2.errors import InputError
 from ipv2.progress import Monitor
 from ipv2.validate import require_ct
 from ipv2.volume import Volume
-from ipv2.weak import estimate_noise_sigma, require_sigma, weak_denoise
+from ipv2.weak import require_sigma, weak_denoise
+from ipv2.weak.noise import slice_noise_levels
 
 CLASSICAL_DENOISERS = ("bm3d", "nlm")
 
@@ -33,6 +34,7 @@ AIR_HU = -1000.0
 # CT noise is tens of HU at normal dose and a few hundred at the lowest; a standard deviation
 # of 1000 HU, the whole air-to-tissue contrast, is a unit mistake rather than a noise level.
 MAX_SIGMA_HU = 1000.0
+MEASURED_SLICES = 16
 
 
 @dataclass(frozen=True)
@@ -66,17 +68,22 @@ def require_sigma_hu(sigma_hu: float) -> float:
 
 
 def measure_sigma_hu(volume: Volume) -> float:
-    """The volume's noise standard deviation in HU, measured in its flattest windows.
+    """The volume's noise standard deviation in HU: the median over up to MEASURED_SLICES
+    evenly spaced slices of the level in their flat soft tissue (`slice_noise_levels`, the
+    figure the noise-conditioned networks read).
+
+    Soft tissue, not the flattest windows anywhere: outside the body the rays cross little
+    but air, so the noise there is a fraction of the body's and a denoiser set from it
+    leaves most of the body's noise in place.
 
     Raises `InputError` when there is no flat region to measure in, or when the flat regions
     have no noise at all (a synthetic or already smoothed volume): then there is no level to
     set the denoiser from, and it has to be given.
     """
     require_ct(volume, "input volume")
-    try:
-        sigma = estimate_noise_sigma(volume.array)
-    except InputError as error:
-        raise InputError(f"input volume: {error}") from None
+    depth = volume.shape[0]
+    picked = np.unique(np.linspace(0, depth - 1, min(depth, MEASURED_SLICES)).round().astype(int))
+    sigma = float(np.median(slice_noise_levels(np.asarray(volume.array)[picked])))
     if not sigma > 0:
         raise InputError("input volume: its flat regions have no noise (measured level 0 HU); "
                          "give the noise level explicitly")

@@ -3,7 +3,7 @@
 One network serves every dose when it sees the noise level beside the image (as FFDNet,
 Zhang et al. 2018, does): a constant channel `sigma * strength / scale_hu` where `sigma` is
 the slice's noise standard deviation in HU, measured in its flat soft tissue
-(`slice_noise_levels`), and `strength` the user's choice. Trained on pairs whose noise runs
+(`ipv2.weak.noise.slice_noise_levels`, which the classical denoisers use too), and `strength` the user's choice. Trained on pairs whose noise runs
 from full dose to 1%, the network learns what to remove at each level; at inference a
 larger strength asks for the result of a noisier input (smoother), a smaller one for less.
 
@@ -17,18 +17,17 @@ inference both call it, so a network always sees the figure it was trained with.
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Union
 
 import numpy as np
-from scipy import ndimage as ndi
 
-from ipv2.errors import InputError, IPv2Error
-from ipv2.weak.noise import estimate_noise_sigma
+from ipv2.errors import InputError
+from ipv2.weak.noise import slice_noise_levels
+
+__all__ = ["DEFAULT_STRENGTH", "NOISE_SCALE_HU", "STRENGTHS", "STRENGTH_RANGE", "noise_map", "slice_noise_levels",
+           "strength_factor"]
 
 NOISE_SCALE_HU = 100.0
-# Soft tissue: where a radiologist judges noise, and where FBP noise is least structured.
-SOFT_TISSUE_HU = (-150.0, 250.0)
-SMOOTHING_PIXELS = 2.0
 STRENGTHS = {"low": 0.6, "medium": 1.0, "high": 1.5}
 STRENGTH_RANGE = (0.25, 3.0)
 DEFAULT_STRENGTH = "medium"
@@ -51,30 +50,6 @@ def strength_factor(strength: Union[str, float, None]) -> float:
     if not (STRENGTH_RANGE[0] <= value <= STRENGTH_RANGE[1]):
         raise InputError(f"strength {value:g} is outside {STRENGTH_RANGE[0]:g}..{STRENGTH_RANGE[1]:g}")
     return value
-
-
-def _one_slice_noise(image: np.ndarray) -> Optional[float]:
-    smooth = ndi.gaussian_filter(image, SMOOTHING_PIXELS)
-    soft = (smooth > SOFT_TISSUE_HU[0]) & (smooth < SOFT_TISSUE_HU[1])
-    for region in (soft, None):
-        try:
-            return estimate_noise_sigma(image, mask=region if region is None or region.any() else None)
-        except IPv2Error:
-            continue
-    return None
-
-
-def slice_noise_levels(array: np.ndarray) -> np.ndarray:
-    """Noise standard deviation (HU) of each slice of a (z, y, x) array, float32.
-
-    Measured in flat soft tissue, else in the flattest part of the slice; a slice with no
-    measurable region takes the median of the others (0 if none has one).
-    """
-    values = np.array([np.nan if (level := _one_slice_noise(np.asarray(plane, dtype=np.float32))) is None
-                       else level for plane in array], dtype=np.float32)
-    known = np.isfinite(values)
-    values[~known] = float(np.median(values[known])) if known.any() else 0.0
-    return values
 
 
 def noise_map(levels_hu: np.ndarray, height: int, width: int, scale_hu: float = NOISE_SCALE_HU) -> np.ndarray:

@@ -29,6 +29,10 @@ MIN_INDEPENDENT_WINDOWS = 4
 FLAT_FRACTION = 0.1
 # Enough slices for a stable figure; a whole scan would only cost time.
 MAX_SLICES = 16
+# Soft tissue: where a radiologist judges noise, and where the body's photon statistics set it
+# (outside the body the rays cross little but air and the noise is a fraction of the body's).
+SOFT_TISSUE_HU = (-150.0, 250.0)
+SMOOTHING_PIXELS = 2.0
 
 
 def _as_stack(image: np.ndarray, name: str) -> np.ndarray:
@@ -98,3 +102,27 @@ def estimate_noise_sigma(hu: np.ndarray, mask: Optional[np.ndarray] = None) -> f
     raise InputError("no flat region is large enough to measure the noise level "
                      f"(at least {MIN_INDEPENDENT_WINDOWS} windows of {WINDOW_SIZES[-1]}x{WINDOW_SIZES[-1]} "
                      "pixels); give the noise level explicitly")
+
+
+def _one_slice_noise(image: np.ndarray) -> Optional[float]:
+    smooth = ndi.gaussian_filter(image, SMOOTHING_PIXELS)
+    soft = (smooth > SOFT_TISSUE_HU[0]) & (smooth < SOFT_TISSUE_HU[1])
+    for region in ((soft, None) if soft.any() else (None,)):
+        try:
+            return estimate_noise_sigma(image, mask=region)
+        except InputError:
+            continue
+    return None
+
+
+def slice_noise_levels(array: np.ndarray) -> np.ndarray:
+    """Noise standard deviation (HU) of each slice of a (z, y, x) array, float32.
+
+    Measured in flat soft tissue, else in the flattest part of the slice; a slice with no
+    measurable region takes the median of the others (0 if none has one).
+    """
+    values = np.array([np.nan if (level := _one_slice_noise(np.asarray(plane, dtype=np.float32))) is None
+                       else level for plane in array], dtype=np.float32)
+    known = np.isfinite(values)
+    values[~known] = float(np.median(values[known])) if known.any() else 0.0
+    return values
