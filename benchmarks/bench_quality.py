@@ -9,8 +9,9 @@ Cases (each scored against its own clean reference):
   unchanged; the reference is the input itself).
 - `phantom_2pct`: a held-out built-in phantom at 2% dose; reference its noise-free truth.
 
-Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium) and the
-classical BM3D and NLM (noise measured in flat regions), on the same slices.
+Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium; `NAME@low`
+for another strength) and the classical BM3D and NLM (noise measured in flat soft tissue),
+on the same slices.
 
 Figures per method and case: RMSE in HU in the body (outside the lung field) and in the
 lung field; SSIM in the lung window inside the lung field and in the soft-tissue window
@@ -98,12 +99,14 @@ def regions_of(reference: np.ndarray, grid) -> dict:
 
 
 def run_method(method: str, noisy: np.ndarray, grid) -> tuple:
+    """`method`: bm3d, nlm, or a network (bundled name or checkpoint) with an optional `@strength`."""
     volume = Volume(noisy, spacing=(grid[0], grid[1], grid[2]))
     started = time.perf_counter()
     if method in CLASSICAL_DENOISERS:
         result = denoise_volume_classical(volume, method)
     else:
-        result = denoise_volume(volume, model=method, device="cpu")
+        model, _, strength = method.partition("@")
+        result = denoise_volume(volume, model=model, device="cpu", strength=strength or "medium")
     return result.array, (time.perf_counter() - started) / noisy.shape[0]
 
 
@@ -129,8 +132,8 @@ def main(argv=None) -> int:
     parser.add_argument("--slices", type=int, default=4, help="slices per case (default 4)")
     bundled = [name for name in MODEL_REGISTRY if bundled_weights_path(name)]
     parser.add_argument("--methods", nargs="+", default=bundled + list(CLASSICAL_DENOISERS),
-                        help="bundled model names, checkpoint files, bm3d, nlm (default: every bundled model, "
-                             "bm3d and nlm)")
+                        help="bundled model names or checkpoint files, each with an optional @low, @high or "
+                             "@FACTOR strength, and bm3d, nlm (default: every bundled model, bm3d and nlm)")
     parser.add_argument("--cases", nargs="+", default=None, help="only these cases (default: all)")
     args = parser.parse_args(argv)
     if not (args.realct / f"{VALIDATION_VOLUME}.nrrd").is_file():
