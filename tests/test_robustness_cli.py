@@ -6,7 +6,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ipv2.cli.main import EXIT_BROKEN_PIPE, main
@@ -30,16 +29,6 @@ def _sys_is_read_only() -> bool:
 @pytest.fixture
 def scan(tmp_path):
     return write_volume(Volume(chest_like((4, 48, 48)), spacing=(0.7, 0.7, 2.5)), tmp_path / "scan.nrrd")
-
-
-@pytest.fixture
-def pair_dir(tmp_path):
-    folder = tmp_path / "pair"
-    clean = chest_like((4, 48, 48), seed=0)
-    noisy = clean + np.random.default_rng(1).normal(0, 120, clean.shape).astype(np.float32)
-    write_volume(Volume(noisy, spacing=(0.7, 0.7, 2.5)), folder / "train_input.nrrd")
-    write_volume(Volume(clean, spacing=(0.7, 0.7, 2.5)), folder / "train_target.nrrd")
-    return folder
 
 
 def _file_commands(scan, pair_dir, out):

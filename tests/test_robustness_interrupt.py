@@ -6,31 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from ipv2.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.cli.main import EXIT_CANCELLED, main
 from ipv2.errors import Cancelled
-from ipv2.io import write_volume
 from ipv2.progress import Monitor, cancel_on_signals, parse_progress_line
-from ipv2.testing import chest_like
 from ipv2.training import TrainConfig, train
 from ipv2.training.loop import Trainer
-from ipv2.volume import Volume
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def pair_dir(tmp_path):
-    folder = tmp_path / "scan"
-    clean = chest_like((4, 48, 48), seed=0)
-    noisy = clean + np.random.default_rng(1).normal(0, 120, clean.shape).astype(np.float32)
-    write_volume(Volume(noisy, spacing=(0.7, 0.7, 2.5)), folder / "train_input.nrrd")
-    write_volume(Volume(clean, spacing=(0.7, 0.7, 2.5)), folder / "train_target.nrrd")
-    return folder
 
 
 def _config(pair_dir, out, **overrides):

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ipv2.cli.main import main
@@ -15,16 +14,6 @@ from ipv2.volume import Volume
 
 TINY_ARGS = ["--model-arg", "widths=[4,8]", "--steps", "2", "--patch", "24", "--batch", "2",
              "--device", "cpu", "--progress", "none"]
-
-
-@pytest.fixture
-def pair_dir(tmp_path):
-    folder = tmp_path / "scan"
-    clean = chest_like((4, 48, 48), seed=0)
-    noisy = clean + np.random.default_rng(1).normal(0, 120, clean.shape).astype(np.float32)
-    write_volume(Volume(noisy, spacing=(0.7, 0.7, 2.5)), folder / "train_input.nrrd")
-    write_volume(Volume(clean, spacing=(0.7, 0.7, 2.5)), folder / "train_target.nrrd")
-    return folder
 
 
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
