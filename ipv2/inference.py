@@ -37,6 +37,8 @@ ModelLike = Union[str, os.PathLike, LoadedModel]
 CPU_ACTIVATION_BUDGET_BYTES = 1 << 30
 GPU_MEMORY_SHARE = 0.6
 MAX_BATCH = 64
+# Noise levels measured on this many slices at most, the rest interpolated along z.
+MEASURED_NOISE_SLICES = 64
 
 
 def resolve_model(model: ModelLike = DEFAULT_MODEL) -> LoadedModel:
@@ -182,7 +184,7 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     levels = None
     if loaded.noise_scale_hu is not None:
         monitor.step("measure noise", 0, 1)
-        measured = slice_noise_levels(volume.array)
+        measured = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES)
         monitor.step("measure noise", 1, 1)
         levels = measured * np.float32(factor)
     denoised = predict_slices(loaded.model, loaded.normalization, volume.array,

@@ -140,3 +140,13 @@ def test_cli_strength_is_validated_before_any_work(tmp_path, capsys):
     assert main(["denoise", "--model", "bm3d", "--in", str(source), "--out", str(out), "--strength", "high"]) == 2
     assert "strength" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_noise_levels_of_unmeasured_slices_are_interpolated_along_z():
+    levels = np.linspace(10.0, 50.0, 9)
+    volume = _flat_slices(levels, shape=(64, 64))
+    every = slice_noise_levels(volume)
+    sparse = slice_noise_levels(volume, max_measured=3)  # slices 0, 4 and 8
+    np.testing.assert_array_equal(sparse[[0, 4, 8]], every[[0, 4, 8]])
+    np.testing.assert_allclose(sparse[2], 0.5 * (every[0] + every[4]), rtol=1e-5)
+    assert np.all(np.diff(sparse) > 0)
