@@ -7,8 +7,8 @@ from ipv2.errors import InputError
 from ipv2.simulate import simulate_low_dose
 from ipv2.simulate.kernels import KERNELS
 from ipv2.testing import chest_like
-from ipv2.training.acquisitions import (DOSE_RANGE, IDENTITY_FRACTION, SPACINGS_MM, Acquisition, acquire,
-                                        acquired_pairs, body_slices, draw_acquisitions, resample_in_plane)
+from ipv2.training.acquisitions import (DOSE_RANGE, IDENTITY_FRACTION, SCANNER_RANGE_HU, SPACINGS_MM, Acquisition,
+                                        acquire, acquired_pairs, body_slices, draw_acquisitions, resample_in_plane)
 
 
 def test_draws_are_seeded_and_cover_the_ranges():
@@ -65,7 +65,7 @@ def test_other_kernels_pair_the_reconstruction_with_its_noise_free_twin():
     noisy, clean = acquire(hu, 0.7, acquisition, seed=2)
     expected_clean = simulate_low_dose(np.maximum(hu, -1024.0), dose=0.05, pixel_spacing_mm=0.7, seed=2,
                                        kernel="sharp", noise_free=True, device="cpu")
-    np.testing.assert_allclose(clean, expected_clean, atol=1e-3)
+    np.testing.assert_allclose(clean, np.clip(expected_clean, *SCANNER_RANGE_HU), atol=1e-3)
     assert np.abs(noisy - clean).mean() > 5.0
 
 
@@ -89,3 +89,13 @@ def test_slices_without_body_are_not_used():
     assert list(body_slices(hu)) == [0, 2]
     with pytest.raises(InputError, match="enough body"):
         acquired_pairs([("air", np.full((2, 32, 32), -1000.0, np.float32), 0.7)], 3, seed=0)
+
+
+def test_pairs_stay_in_the_range_scanners_store():
+    hu = chest_like((1, 64, 64))
+    hu[0, 20:30, 20:30] = 3000.0  # dense bone or metal
+    noisy, clean = acquire(hu, 0.7, Acquisition(0.01, "lung", 0.7, True), seed=4)
+    for image in (noisy, clean):
+        assert image.min() >= SCANNER_RANGE_HU[0] and image.max() <= SCANNER_RANGE_HU[1]
+    # Photon starvation would reach far below air without the clip.
+    assert np.mean(noisy <= SCANNER_RANGE_HU[0]) > 0

@@ -16,6 +16,10 @@ the others. Each pair here is one normal-dose slice seen through a randomly draw
    noise-free reconstruction (same projection and filter, no noise), so the network learns
    to remove noise, not to change the kernel.
 
+Both are clipped to SCANNER_RANGE_HU, the range scanners store (12 bits from -1024 HU): at 1%
+dose with a sharp kernel photon starvation swings the reconstruction thousands of HU below
+air, which no scan on disk holds.
+
 Doses are drawn log-uniformly in DOSE_RANGE, a fraction IDENTITY_FRACTION of the pairs at
 full dose; kernels uniformly from KERNELS; spacing uniformly from SPACINGS_MM; electronic
 noise on or off with equal chance. Everything is a pure function of the seed.
@@ -39,6 +43,7 @@ DOSE_RANGE = (0.01, 0.5)
 IDENTITY_FRACTION = 0.15
 SPACINGS_MM = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 AIR_HU = -1024.0
+SCANNER_RANGE_HU = (-1024.0, 3071.0)
 # Slices with less body than this (HU above -500) hold too little anatomy to learn from.
 MIN_BODY_FRACTION = 0.1
 
@@ -92,16 +97,17 @@ def resample_in_plane(hu: np.ndarray, spacing_mm: float, target_mm: float) -> np
 def acquire(slices_hu: np.ndarray, spacing_mm: float, acquisition: Acquisition,
             seed: int) -> Tuple[np.ndarray, np.ndarray]:
     """(input, target) float32 (z, y', x') of normal-dose slices under one acquisition."""
-    resampled = resample_in_plane(slices_hu, spacing_mm, acquisition.spacing_mm)
+    resampled = np.clip(resample_in_plane(slices_hu, spacing_mm, acquisition.spacing_mm), *SCANNER_RANGE_HU)
     if acquisition.dose >= 1.0:
         return resampled, resampled.copy()
     common = dict(dose=acquisition.dose, pixel_spacing_mm=acquisition.spacing_mm, seed=seed, device="cpu",
                   electronic_noise=acquisition.electronic_noise, kernel=acquisition.kernel)
     if acquisition.kernel == DEFAULT_KERNEL:
-        return simulate_low_dose(resampled, input_dose=1.0, **common), resampled
-    noisy = simulate_low_dose(resampled, **common)
-    clean = simulate_low_dose(resampled, noise_free=True, **common)
-    return noisy, clean
+        noisy, clean = simulate_low_dose(resampled, input_dose=1.0, **common), resampled
+    else:
+        noisy = simulate_low_dose(resampled, **common)
+        clean = simulate_low_dose(resampled, noise_free=True, **common)
+    return np.clip(noisy, *SCANNER_RANGE_HU), np.clip(clean, *SCANNER_RANGE_HU)
 
 
 @dataclass
