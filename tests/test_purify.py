@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from ipv2.purify.options import DEFAULT_MODE
 from ipv2.errors import Cancelled, InputError
 from ipv2.progress import Monitor
 from ipv2.purify import PurifyOptions, purify_volumes, write_purify_outputs
@@ -35,7 +36,7 @@ def test_full_ipv2_follows_the_method_voxel_by_voxel():
     masks = masks_for(lq.shape)
     simulated = gt.array + np.float32(123.0)
     lq_before, gt_before = lq.array.copy(), gt.array.copy()
-    result = purify_volumes(lq, gt, PurifyOptions(weak="tv", sigma_hu=60.0), masks=masks, simulated_gt=simulated)
+    result = purify_volumes(lq, gt, PurifyOptions(mode="ipv2", weak="tv", sigma_hu=60.0), masks=masks, simulated_gt=simulated)
     np.testing.assert_array_equal(result.train_input.array, np.where(masks.lung, simulated, lq.array))
     np.testing.assert_array_equal(result.train_target.array, gt.array)
     label = result.eval_label.array
@@ -130,7 +131,7 @@ def test_outputs_are_written_with_the_uldct_geometry_and_never_over_earlier_ones
     image = sitk.ReadImage(str(out / "eval_label.nrrd"))
     assert image.GetOrigin() == pytest.approx(lq.origin) and image.GetSpacing() == pytest.approx(lq.spacing)
     np.testing.assert_array_equal(sitk.GetArrayFromImage(image), result.eval_label.array)
-    assert json.loads((out / "report.json").read_text())["mode"] == "ipv2"
+    assert json.loads((out / "report.json").read_text())["mode"] == DEFAULT_MODE
     stamp = (out / "train_input.nrrd").stat().st_mtime_ns
     with pytest.raises(InputError, match="--overwrite"):
         write_purify_outputs(result, out)

@@ -5,6 +5,7 @@ import pytest
 import SimpleITK as sitk
 
 import ipv2.simulate
+from ipv2.purify.options import DEFAULT_MODE
 from ipv2.cli.main import main
 from ipv2.io import write_volume
 from ipv2.io.png_dataset import read_png_slice, write_png_slice
@@ -98,7 +99,7 @@ def test_cli_keeps_existing_outputs_unless_told_to_overwrite(tmp_path, capsys):
     assert (out / "report.json").read_text() == "earlier"
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]
     assert purify("--lq", lq_path, "--gt", gt_path, "--out", out, "--no-add-noise", "--overwrite") == 0
-    assert json.loads((out / "report.json").read_text())["mode"] == "ipv2"
+    assert json.loads((out / "report.json").read_text())["mode"] == DEFAULT_MODE
 
 
 def test_cli_needs_one_kind_of_input(tmp_path, capsys):
