@@ -46,8 +46,11 @@ def purify(*args):
     return main(["purify", *map(str, args), "--progress", "none"])
 
 
-def test_default_mode_is_one_constant_and_still_the_papers():
-    assert DEFAULT_MODE == "ipv2" and PurifyOptions().validated().mode == DEFAULT_MODE
+def test_default_mode_is_the_motion_aware_one_with_every_rule_on():
+    options = PurifyOptions().validated()
+    assert DEFAULT_MODE == "ipv2m" and options.mode == DEFAULT_MODE
+    rules = options.motion_rules
+    assert rules.agreed_background and rules.lung_field and rules.stitch_blend_px > 0
 
 
 def test_paper_modes_record_the_motion_rules_off():
