@@ -122,7 +122,22 @@ def score(result, reference, regions, grid) -> dict:
     }
 
 
-def _rounded(figures: dict) -> dict:
+COLUMNS = ("rmse_body", "rmse_lung", "ssim_lung", "ssim_soft", "vessel_contrast", "soft_contrast")
+
+
+def print_table(results: dict, cases, columns, label: str = "method") -> None:
+    """One row per case and method of {method: {case: figures}}."""
+    header = f"{'case':<24}{label:<11}" + "".join(f"{c:>16}" for c in columns)
+    print(header)
+    print("-" * len(header))
+    for name in cases:
+        for method in results:
+            row = results[method][name]
+            cells = "".join(f"{'-' if row[c] is None else format(row[c], '.3f'):>16}" for c in columns)
+            print(f"{name:<24}{method:<11}{cells}")
+
+
+def rounded_figures(figures: dict) -> dict:
     return {key: (None if value is None else round(float(value), 4)) for key, value in figures.items()}
 
 
@@ -152,22 +167,13 @@ def main(argv=None) -> int:
         cases = [case for case in cases if case[0] in args.cases]
     for name, noisy, reference, grid, regions in cases:
         regions = regions or regions_of(reference, grid)
-        results["input"][name] = _rounded({**score(noisy, reference, regions, grid), "s_per_slice": 0.0})
+        results["input"][name] = rounded_figures({**score(noisy, reference, regions, grid), "s_per_slice": 0.0})
         for method in args.methods:
             output, seconds = run_method(method, noisy, grid)
-            results[method][name] = _rounded({**score(output, reference, regions, grid), "s_per_slice": seconds})
+            results[method][name] = rounded_figures({**score(output, reference, regions, grid), "s_per_slice": seconds})
             print(f"{name:<26}{method:<11}" + "  ".join(f"{k} {v}" for k, v in results[method][name].items()),
                   file=sys.stderr, flush=True)
-    columns = ("rmse_body", "rmse_lung", "ssim_lung", "ssim_soft", "vessel_contrast", "soft_contrast",
-               "s_per_slice")
-    header = f"{'case':<24}{'method':<11}" + "".join(f"{c:>16}" for c in columns)
-    print(header)
-    print("-" * len(header))
-    for name, *_ in cases:
-        for method in results:
-            row = results[method][name]
-            cells = "".join(f"{'-' if row[c] is None else format(row[c], '.3f'):>16}" for c in columns)
-            print(f"{name:<24}{method:<11}{cells}")
+    print_table(results, [case[0] for case in cases], COLUMNS + ("s_per_slice",))
     print(json.dumps(results))
     return 0
 

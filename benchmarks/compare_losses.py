@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from bench_quality import chest_cases, regions_of, run_method, score
+from bench_quality import COLUMNS, rounded_figures, chest_cases, print_table, regions_of, run_method, score
 from ipv2.training import TrainConfig, train
 from ipv2.training.losses import LOSSES
 from train_bundled import RECIPES, SETTINGS, prepare_data
@@ -47,19 +47,10 @@ def main(argv=None) -> int:
             train(TrainConfig(data=data["train"], out=str(out), model="unet", **recipe, **settings))
         results[loss] = {}
         for name, noisy, reference, grid, _ in cases:
-            output, seconds = run_method(str(out), noisy, grid)
+            output, _ = run_method(str(out), noisy, grid)
             figures = score(output, reference, regions_of(reference, grid), grid)
-            results[loss][name] = {key: None if value is None else round(float(value), 4)
-                                   for key, value in figures.items()}
-    columns = ("rmse_body", "rmse_lung", "ssim_lung", "ssim_soft", "vessel_contrast", "soft_contrast")
-    header = f"{'case':<22}{'loss':<10}" + "".join(f"{c:>16}" for c in columns)
-    print(header)
-    print("-" * len(header))
-    for name, *_ in cases:
-        for loss in LOSSES:
-            row = results[loss][name]
-            print(f"{name:<22}{loss:<10}" + "".join(f"{'-' if row[c] is None else format(row[c], '.3f'):>16}"
-                                                    for c in columns))
+            results[loss][name] = rounded_figures(figures)
+    print_table(results, [case[0] for case in cases], COLUMNS, label="loss")
     print(json.dumps(results))
     return 0
 
