@@ -183,9 +183,7 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     monitor = monitor or Monitor()
     levels = None
     if loaded.noise_scale_hu is not None:
-        monitor.step("measure noise", 0, 1)
-        measured = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES)
-        monitor.step("measure noise", 1, 1)
+        measured = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES, monitor=monitor)
         levels = measured * np.float32(factor)
     denoised = predict_slices(loaded.model, loaded.normalization, volume.array,
                               context_slices=loaded.context_slices, device=torch_device,

@@ -150,3 +150,17 @@ def test_noise_levels_of_unmeasured_slices_are_interpolated_along_z():
     np.testing.assert_array_equal(sparse[[0, 4, 8]], every[[0, 4, 8]])
     np.testing.assert_allclose(sparse[2], 0.5 * (every[0] + every[4]), rtol=1e-5)
     assert np.all(np.diff(sparse) > 0)
+
+
+def test_measuring_the_noise_reports_progress_and_can_be_cancelled():
+    from ipv2.errors import Cancelled
+    from ipv2.progress import Monitor
+
+    seen = []
+    volume = _flat_slices([20.0] * 4, shape=(64, 64))
+    slice_noise_levels(volume, monitor=Monitor(lambda stage, done, total: seen.append((stage, done, total))))
+    assert seen[0] == ("measure noise", 0, 4) and seen[-1] == ("measure noise", 4, 4)
+    monitor = Monitor()
+    monitor.cancel()
+    with pytest.raises(Cancelled):
+        slice_noise_levels(volume, monitor=monitor)

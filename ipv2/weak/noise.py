@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
+from ipv2.progress import Monitor
 
 # Tried from the largest down: a wide window averages over the noise correlation, so the
 # spread inside it is close to the full noise level; small windows serve small regions.
@@ -33,6 +34,7 @@ MAX_SLICES = 16
 # (outside the body the rays cross little but air and the noise is a fraction of the body's).
 SOFT_TISSUE_HU = (-150.0, 250.0)
 SMOOTHING_PIXELS = 2.0
+NOISE_STAGE = "measure noise"
 
 
 def _as_stack(image: np.ndarray, name: str) -> np.ndarray:
@@ -115,7 +117,8 @@ def _one_slice_noise(image: np.ndarray) -> Optional[float]:
     return None
 
 
-def slice_noise_levels(array: np.ndarray, max_measured: Optional[int] = None) -> np.ndarray:
+def slice_noise_levels(array: np.ndarray, max_measured: Optional[int] = None,
+                       monitor: Optional[Monitor] = None) -> np.ndarray:
     """Noise standard deviation (HU) of each slice of a (z, y, x) array, float32.
 
     Measured in flat soft tissue, else in the flattest part of the slice; a slice with no
@@ -123,13 +126,20 @@ def slice_noise_levels(array: np.ndarray, max_measured: Optional[int] = None) ->
     `max_measured`, at most that many evenly spaced slices are measured and the others
     interpolated linearly along z: the noise follows the tube current, which scanners
     modulate smoothly along the patient, and a slice costs about 0.1 s to measure.
+    `monitor` gets ("measure noise", done, total) per measured slice, and can cancel.
     """
     depth = len(array)
     measured = np.arange(depth)
     if max_measured is not None and depth > max_measured:
         measured = np.unique(np.linspace(0, depth - 1, max(2, int(max_measured))).round().astype(int))
-    values = np.array([np.nan if (level := _one_slice_noise(np.asarray(array[z], dtype=np.float32))) is None
-                       else level for z in measured], dtype=np.float32)
+    monitor = monitor or Monitor()
+    values = np.full(measured.size, np.nan, dtype=np.float32)
+    for done, z in enumerate(measured):
+        monitor.step(NOISE_STAGE, done, measured.size)
+        level = _one_slice_noise(np.asarray(array[z], dtype=np.float32))
+        if level is not None:
+            values[done] = level
+    monitor.step(NOISE_STAGE, measured.size, measured.size)
     known = np.isfinite(values)
     values[~known] = float(np.median(values[known])) if known.any() else 0.0
     if measured.size == depth:
