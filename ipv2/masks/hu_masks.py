@@ -33,7 +33,7 @@ from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
 from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, in_plane_cross, label_slices,
-                                  largest_per_slice)
+                                  largest_per_slice, slice_of_labels)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -235,9 +235,7 @@ def _section_measures(labels: np.ndarray, count: int, sizes: np.ndarray, kept: n
                       is_pad: np.ndarray, narrow: np.ndarray) -> dict:
     """Per label of the chunk: voxels, slice (z), mean column (x, of the narrow ones only:
     the airway test needs no other), kept, cut and pad flags."""
-    # Labels grow slice by slice, so each slice owns the labels up to its largest one.
-    last_of_slice = np.maximum.accumulate(labels.reshape(labels.shape[0], -1).max(axis=1))
-    z = np.searchsorted(last_of_slice, np.arange(count + 1), side="left")
+    z = slice_of_labels(labels, count)
     x = np.zeros(count + 1, dtype=np.float64)
     small = kept & narrow
     small[0] = False

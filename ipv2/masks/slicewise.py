@@ -47,15 +47,23 @@ def largest_per_slice(mask: np.ndarray, connectivity: int = 2) -> np.ndarray:
     if count == 0:
         return np.zeros(mask.shape, dtype=bool)
     sizes = component_sizes(labels, count)
-    # Labels grow slice by slice, so each slice owns a contiguous run of them.
-    slice_of_label = np.zeros(count + 1, dtype=np.intp)
-    slice_of_label[labels.ravel()] = np.repeat(np.arange(mask.shape[0]), mask.shape[1] * mask.shape[2])
+    slice_of_label = slice_of_labels(labels, count)
     order = np.lexsort((-sizes[1:], slice_of_label[1:])) + 1
     first_in_slice = np.ones(order.size, dtype=bool)
     first_in_slice[1:] = slice_of_label[order[1:]] != slice_of_label[order[:-1]]
     keep = np.zeros(count + 1, dtype=bool)
     keep[order[first_in_slice]] = True
     return keep[labels]
+
+
+def slice_of_labels(labels: np.ndarray, count: int) -> np.ndarray:
+    """The slice (z) of each in-plane label 0..count (label 0, the unlabelled, gets slice 0).
+
+    `ndi.label` numbers components in raster order, so each slice owns a contiguous run of
+    labels ending at its largest one; a search in the running maximum finds the owner.
+    """
+    last_of_slice = np.maximum.accumulate(labels.reshape(labels.shape[0], -1).max(axis=1))
+    return np.searchsorted(last_of_slice, np.arange(count + 1), side="left")
 
 
 def bounding_box(mask: np.ndarray):
