@@ -7,12 +7,13 @@ rest follow (alone, `size` keeps the 358.4-mm field of view, `pixel_mm` and `fov
 
 Slices lie `slice_mm` apart. With `thickness_mm = None` each slice samples the anatomy in
 its centre plane, as thin sections do. With a thickness t the slice profile is a box of
-width t: the slice is the mean of the anatomy over [z - t/2, z + t/2], by the midpoint rule
-on n planes at z + (j + 1/2) t/n - t/2, j = 0..n-1, n the smallest odd number with
-t/n <= SUB_SLICE_MM (odd, so that one plane is the centre plane). t may exceed the spacing
-(overlapping slices) or fall short of it (gaps). A thicker slice collects more photons: the
-simulated noise, calibrated for REFERENCE_THICKNESS_MM, is scaled by
-sqrt(REFERENCE_THICKNESS_MM / t) (variance inversely proportional to thickness).
+width t: the slice is the mean of the anatomy over [z - t/2, z + t/2], integrated over
+planes a step d = slice_mm / m apart that include every slice centre (m the smallest whole
+number with d <= min(SUB_SLICE_MM, t)), each plane standing for the d mm around it
+(`ipv2.phantom.thickness`). t may exceed the spacing (overlapping slices) or fall short of
+it (gaps). A thicker slice collects more photons: the simulated noise, calibrated for
+REFERENCE_THICKNESS_MM, is scaled by sqrt(REFERENCE_THICKNESS_MM / t) (variance inversely
+proportional to thickness).
 
 `crop_fov_mm` reconstructs a smaller display field of view from the full measurement: the
 whole slice is simulated, so projections and noise are those of the whole object, and only
@@ -26,8 +27,6 @@ import math
 import numbers
 from dataclasses import dataclass
 from typing import Optional
-
-import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.phantom.grid import DEFAULT_FOV_MM, REFERENCE_SCAN_MM, PhantomGrid
@@ -68,19 +67,15 @@ class Acquisition:
         return self.size if self.crop_size is None else self.crop_size
 
     @property
-    def sub_slices(self) -> int:
+    def planes_per_slice(self) -> int:
+        """m: planes rendered per slice spacing (1 for centre-plane slices)."""
         if self.thickness_mm is None:
             return 1
-        n = math.ceil(self.thickness_mm / SUB_SLICE_MM - 1e-9)
-        return n if n % 2 else n + 1
+        return max(1, math.ceil(self.slice_mm / min(SUB_SLICE_MM, self.thickness_mm) - 1e-9))
 
-    def plane_offsets_mm(self) -> np.ndarray:
-        """z offsets of the planes averaged into each slice, the centre plane (0) first."""
-        n = self.sub_slices
-        if n == 1:
-            return np.zeros(1)
-        offsets = (np.arange(n) + 0.5) * (self.thickness_mm / n) - self.thickness_mm / 2.0
-        return offsets[np.argsort(np.abs(offsets), kind="stable")]
+    @property
+    def plane_step_mm(self) -> float:
+        return self.slice_mm / self.planes_per_slice
 
     @property
     def noise_scale(self) -> float:
@@ -93,7 +88,7 @@ class Acquisition:
     def record(self) -> dict:
         """The acquisition as phantom.json keeps it."""
         profile = ("centre plane" if self.thickness_mm is None
-                   else f"box {self.thickness_mm:g} mm, mean of {self.sub_slices} planes")
+                   else f"box {self.thickness_mm:g} mm, integrated over planes {self.plane_step_mm:.3g} mm apart")
         return {"size": self.size, "slices": self.slices, "pixel_mm": self.pixel_mm, "fov_mm": self.fov_mm,
                 "slice_mm": self.slice_mm, "thickness_mm": self.thickness_mm, "slice_profile": profile,
                 "thickness_noise_scale": self.noise_scale, "kernel": self.kernel,

@@ -117,7 +117,7 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
     grid = acquisition.grid()
     monitor.step("phantom anatomy", 0, 1)
     model = build_model(grid, seed, motion_mm)
-    ndct_state, uldct_state = render_states(model, acquisition.plane_offsets_mm(), monitor)
+    ndct_state, uldct_state = render_states(model, acquisition, monitor)
 
     if noise:
         ndct, uldct, truth, ndct_clean = _scans(ndct_state.hu, uldct_state.hu, dose, seed, acquisition,
