@@ -2,7 +2,11 @@
 display field of view, named variants, the stored deformation and the command line."""
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -256,6 +260,14 @@ def test_cli_refuses_bad_acquisitions_naming_the_flag(tmp_path, capsys, options,
     assert code == 2
     assert f"{flag}:" in capsys.readouterr().err
     assert not (tmp_path / "x" / "ndct.nrrd").exists()
+
+
+def test_cli_help_imports_no_torch():
+    probe = ("import sys\nfrom ipv2.cli.main import main\ntry:\n    main(['phantom', '--help'])\n"
+             "except SystemExit:\n    pass\nprint('torch' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "False"
 
 
 def test_cli_refuses_an_unknown_kernel(tmp_path, capsys):

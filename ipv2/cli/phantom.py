@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
+from ipv2.contract import DEFAULT_KERNEL, KERNELS
 from ipv2.errors import InputError
 from ipv2.io import require_new_outputs
-from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
 
 # generate_phantom_pair's parameters as the command line spells them, for its messages.
 FLAGS = {"size": "--size", "slices": "--slices", "motion_mm": "--motion-mm", "pixel_mm": "--pixel-mm",
