@@ -127,8 +127,8 @@ def _matrix(size, pixel_mm, fov_mm):
                                  f"outside the supported {MIN_SIZE}..{MAX_SIZE}")
             return derived, pixel_mm
         if abs(size * pixel_mm - fov_mm) > pixel_mm / 2.0:
-            raise InputError(f"fov_mm: {size} pixels of {pixel_mm:g} mm cover {size * pixel_mm:g} mm, not {fov_mm:g} mm; "
-                             "give at most two of size, pixel_mm and fov_mm")
+            raise InputError(f"fov_mm: {size} pixels of {pixel_mm:g} mm cover {size * pixel_mm:g} mm, "
+                             f"not {fov_mm:g} mm; give at most two of size, pixel_mm and fov_mm")
         return size, pixel_mm
     size = DEFAULT_SIZE if size is None else size
     if fov_mm is not None:

@@ -26,7 +26,8 @@ def acquisition_caption(parameters: dict) -> str:
     if "dose" in p:
         parts.append(f"uLDCT {100 * p['dose']:g}% dose" if p.get("noise", True) else "no noise")
     if "pixel_mm" in p and "size" in p:
-        parts.append(f"{p['size']} x {p['size']} of {p['pixel_mm']:.2f} mm, FOV {p.get('fov_mm', p['size'] * p['pixel_mm']):.0f} mm")
+        fov = p.get("fov_mm", p["size"] * p["pixel_mm"])
+        parts.append(f"{p['size']} x {p['size']} of {p['pixel_mm']:.2f} mm, FOV {fov:.0f} mm")
     if p.get("crop_fov_mm"):
         matrix = p.get("matrix", [0, 0, 0])
         parts.append(f"cropped to {p['crop_fov_mm']:.0f} mm ({matrix[2]} x {matrix[1]})")
