@@ -30,7 +30,7 @@ from typing import Optional
 
 from ipv2.errors import InputError
 from ipv2.phantom.grid import DEFAULT_FOV_MM, REFERENCE_SCAN_MM, PhantomGrid
-from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
+from ipv2.contract import DEFAULT_KERNEL, KERNELS  # the simulator's, without importing torch
 
 MIN_SIZE, MAX_SIZE = 64, 2048
 MIN_SLICES, MAX_SLICES = 4, 1024

@@ -8,6 +8,7 @@ from typing import Optional
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
 from ipv2.phantom.acquisition import (MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES,  # noqa: F401 (the demo's bounds)
                                       Acquisition, require_whole, resolve_acquisition)
@@ -91,7 +92,7 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
                           motion_mm: float = 8.0, fov_padding: bool = False, monitor: Optional[Monitor] = None,
                           *, pixel_mm: Optional[float] = None, fov_mm: Optional[float] = None,
                           slice_mm: Optional[float] = None, thickness_mm: Optional[float] = None,
-                          kernel: str = "standard", crop_fov_mm: Optional[float] = None,
+                          kernel: str = DEFAULT_KERNEL, crop_fov_mm: Optional[float] = None,
                           electronic_noise: bool = True, device: str = "auto", noise: bool = True) -> PhantomPair:
     """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
 
