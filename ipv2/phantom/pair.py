@@ -32,7 +32,9 @@ class PhantomPair:
     `uldct - truth` is the noise alone and a perfect denoiser would reach `truth`. `anatomy`
     is the object itself, sharper than any reconstruction. `labels` and `tissues` describe
     it; `deformation` (z, y, x, 3 mm, components x y z) maps a
-    uLDCT-state point p to the NDCT-state point p + D(p) showing the same tissue."""
+    uLDCT-state point p to the NDCT-state point p + D(p) showing the same tissue (at full
+    resolution here; deformation.nrrd holds it on a coarser grid, `ipv2.phantom.deformation`).
+    With a cropped display field of view every volume is the centre of the full one."""
 
     ndct: Volume
     uldct: Volume
@@ -146,7 +148,7 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
         return Volume(np.ascontiguousarray(array), spacing=grid.spacing, origin=grid.origin,
                       metadata={"phantom_seed": seed, **extra})
 
-    parameters = {**acquisition.record(), "seed": seed, "dose": dose, "motion_mm": motion_mm,
+    parameters = {**acquisition.record(), "seed": seed, "dose": dose, "ndct_dose": NDCT_DOSE, "motion_mm": motion_mm,
                   "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise), "noise": bool(noise),
                   "rigid_shift_mm": list(model.breathing.shift_mm),
                   "padding_hu": PADDING_HU if fov_padding else None}

@@ -33,7 +33,8 @@ def slice_weights(slice_z_mm: np.ndarray, plane_z_mm: np.ndarray, thickness_mm: 
     step = float(plane_z_mm[1] - plane_z_mm[0]) if len(plane_z_mm) > 1 else thickness_mm
     z, p = np.asarray(slice_z_mm, float)[:, None], np.asarray(plane_z_mm, float)[None, :]
     overlap = np.minimum(p + step / 2, z + thickness_mm / 2) - np.maximum(p - step / 2, z - thickness_mm / 2)
-    return np.clip(overlap, 0.0, None) / thickness_mm
+    overlap[overlap < 1e-6 * step] = 0.0  # planes that only touch the box, to rounding
+    return overlap / thickness_mm
 
 
 def plane_grid(grid: PhantomGrid, acquisition: Acquisition) -> Tuple[PhantomGrid, np.ndarray]:

@@ -35,7 +35,8 @@ def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = Tr
                   monitor: Monitor = None) -> Dict[str, Path]:
     """Writes ndct, uldct, truth, labels and deformation NRRDs, phantom.json, preview.png and
     with `png` the folders png/lq (uLDCT) and png/gt (NDCT). All files appear at once, when
-    everything is written."""
+    everything is written. The deformation is written on its own coarse grid
+    (`ipv2.phantom.deformation`), which phantom.json's "deformation_grid" describes."""
     monitor = monitor if monitor is not None else Monitor()
     out_dir = Path(out_dir)
     steps = 6 + (1 if png else 0)
