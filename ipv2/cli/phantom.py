@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
-
+import re
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
+from ipv2.contract import DEFAULT_KERNEL, KERNELS
+from ipv2.errors import InputError
 from ipv2.io import require_new_outputs
+
+# generate_phantom_pair's parameters as the command line spells them, for its messages.
+FLAGS = {"size": "--size", "slices": "--slices", "motion_mm": "--motion-mm", "pixel_mm": "--pixel-mm",
+         "fov_mm": "--fov-mm", "slice_mm": "--slice-mm", "thickness_mm": "--thickness-mm",
+         "crop_fov_mm": "--crop-fov-mm", "kernel": "--kernel"}
 
 
 def register(subparsers) -> None:
@@ -17,10 +24,26 @@ def register(subparsers) -> None:
         description="Renders an anthropomorphic chest in two breathing states, adds normal-dose noise to one "
                     "and ultra-low-dose noise to the other, and writes ndct.nrrd, uldct.nrrd, truth.nrrd (the "
                     "noise-free scan of the uLDCT state), labels.nrrd (0 body, 1 background, 2 lung, 3 vessels, 4 nodules, "
-                    "5 airways), deformation.nrrd, phantom.json and preview.png.")
+                    "5 airways), deformation.nrrd, phantom.json and preview.png. The options below choose the "
+                    "acquisition (kernel, pixel and field of view, slices and their thickness, dose, padding, "
+                    "a cropped display field of view); phantom.json records it.")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
-    parser.add_argument("--size", type=int, default=512, help="pixels per side of each slice (default 512, at least 64)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="pixels per side of each simulated slice (default 512, or the field of view over the "
+                             "pixel size; at least 64)")
+    parser.add_argument("--pixel-mm", type=float, default=None,
+                        help="pixel size, mm (default: the field of view over the matrix, 0.7 mm at 512)")
+    parser.add_argument("--fov-mm", type=float, default=None,
+                        help="reconstruction field of view, mm (default 358.4; give at most two of --size, "
+                             "--pixel-mm and --fov-mm)")
     parser.add_argument("--slices", type=int, default=48, help="number of slices (default 48, at least 4)")
+    parser.add_argument("--slice-mm", type=float, default=None,
+                        help="distance between slices, mm (default 120 mm over --slices: 2.5 mm at 48)")
+    parser.add_argument("--thickness-mm", type=float, default=None,
+                        help="slice thickness, mm: each slice is the mean of the anatomy over it (default: "
+                             "each slice samples its centre plane); may exceed --slice-mm (overlapping slices)")
+    parser.add_argument("--kernel", choices=KERNELS, default=DEFAULT_KERNEL,
+                        help=f"reconstruction kernel, smooth to sharp (default {DEFAULT_KERNEL})")
     add_seed_option(parser)
     parser.add_argument("--dose", type=float, default=0.02,
                         help="dose of the uLDCT as a fraction of the NDCT's (default 0.02)")
@@ -28,6 +51,9 @@ def register(subparsers) -> None:
                         help="breathing motion of the lung bases between the two scans, mm (default 8)")
     parser.add_argument("--fov-padding", action="store_true",
                         help="pad outside the circular reconstruction field of view with -2048 HU")
+    parser.add_argument("--crop-fov-mm", type=float, default=None,
+                        help="keep only the central display field of view of this size, mm, of the full "
+                             "reconstruction (noise of the whole object; e.g. 220 for lungs touching the border)")
     parser.add_argument("--png", action="store_true",
                         help="also write the authors' layout png/lq/ and png/gt/ (8-bit, lung window)")
     parser.add_argument("--no-electronic-noise", dest="electronic_noise", action="store_false",
@@ -36,6 +62,12 @@ def register(subparsers) -> None:
     add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
+
+
+def flag_message(message: str) -> str:
+    """A message that starts with a parameter's name ("crop_fov_mm: ...") starts with its
+    option instead ("--crop-fov-mm: ...")."""
+    return re.sub(r"^([a-z_]+):", lambda m: f"{FLAGS.get(m.group(1), m.group(1))}:", message)
 
 
 @holds_output_lock(folder=True)
@@ -48,9 +80,15 @@ def run(args: argparse.Namespace) -> int:
                         overwrite=args.overwrite)
 
     with monitor_from_args(args) as monitor:
-        pair = generate_phantom_pair(size=args.size, slices=args.slices, seed=args.seed, dose=args.dose,
-                                     motion_mm=args.motion_mm, fov_padding=args.fov_padding, monitor=monitor,
-                                     electronic_noise=args.electronic_noise, device=args.device)
+        try:
+            pair = generate_phantom_pair(size=args.size, slices=args.slices, seed=args.seed, dose=args.dose,
+                                         motion_mm=args.motion_mm, fov_padding=args.fov_padding, monitor=monitor,
+                                         pixel_mm=args.pixel_mm, fov_mm=args.fov_mm, slice_mm=args.slice_mm,
+                                         thickness_mm=args.thickness_mm, kernel=args.kernel,
+                                         crop_fov_mm=args.crop_fov_mm, electronic_noise=args.electronic_noise,
+                                         device=args.device)
+        except InputError as error:
+            raise InputError(flag_message(str(error))) from None
         written = write_phantom(pair, args.out, png=args.png, monitor=monitor)
     print(f"phantom written to {args.out}: " + ", ".join(path.name for path in written.values()))
     return 0

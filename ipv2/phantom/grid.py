@@ -32,10 +32,13 @@ def z_from_u(u):
 
 @dataclass(frozen=True)
 class PhantomGrid:
-    """`shape` is (z, y, x); `spacing` is (x, y, z) in mm, as in `Volume`."""
+    """`shape` is (z, y, x); `spacing` is (x, y, z) in mm, as in `Volume`. `z_offset_mm`
+    moves every slice along z: the planes of a thick slice's profile lie at its centre plus
+    an offset (`ipv2.phantom.thickness`)."""
 
     shape: Tuple[int, int, int]
     spacing: Tuple[float, float, float]
+    z_offset_mm: float = 0.0
 
     @classmethod
     def create(cls, size: int, slices: int, pixel_mm=None, slice_mm=None) -> "PhantomGrid":
@@ -47,7 +50,25 @@ class PhantomGrid:
     def origin(self) -> Tuple[float, float, float]:
         nz, ny, nx = self.shape
         sx, sy, sz = self.spacing
-        return (-(nx - 1) / 2.0 * sx, -(ny - 1) / 2.0 * sy, -(nz - 1) / 2.0 * sz)
+        return (-(nx - 1) / 2.0 * sx, -(ny - 1) / 2.0 * sy, -(nz - 1) / 2.0 * sz + self.z_offset_mm)
+
+    def shifted(self, z_offset_mm: float) -> "PhantomGrid":
+        """The same grid with every slice `z_offset_mm` further towards the head."""
+        return PhantomGrid(self.shape, self.spacing, self.z_offset_mm + float(z_offset_mm))
+
+    def cropped(self, size: int) -> "PhantomGrid":
+        """The central `size` x `size` pixels of each slice (same centre, same spacing);
+        `size` has the parity of the matrix, so the centre stays on the grid's axis."""
+        nz, ny, nx = self.shape
+        if (nx - size) % 2 or (ny - size) % 2 or not 0 < size <= min(nx, ny):
+            raise ValueError(f"a central crop of {size} pixels does not fit {nx} x {ny} symmetrically")
+        return PhantomGrid((nz, size, size), self.spacing, self.z_offset_mm)
+
+    def central_window(self, size: int) -> Tuple[slice, slice]:
+        """(y, x) slices of the pixels that `cropped(size)` keeps."""
+        nz, ny, nx = self.shape
+        top, left = (ny - size) // 2, (nx - size) // 2
+        return slice(top, top + size), slice(left, left + size)
 
     @property
     def pixel_mm(self) -> float:

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
-from ipv2.phantom.grid import PhantomGrid
+from ipv2.phantom.acquisition import (MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES,  # noqa: F401 (the demo's bounds)
+                                      Acquisition, require_whole, resolve_acquisition)
 from ipv2.phantom.model import build_model
-from ipv2.phantom.render import block_count, render_state
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
+from ipv2.phantom.thickness import render_states
 from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NODULE,
                                   LABEL_VESSEL, PADDING_HU, TISSUE_TO_LABEL)
 from ipv2.progress import Monitor
 from ipv2.validate import require_dose
 from ipv2.volume import Volume
 
-MIN_SIZE, MAX_SIZE = 64, 2048
-MIN_SLICES, MAX_SLICES = 4, 1024
 MAX_MOTION_MM = 30.0
 NDCT_DOSE = 1.0
 
@@ -33,7 +32,9 @@ class PhantomPair:
     `uldct - truth` is the noise alone and a perfect denoiser would reach `truth`. `anatomy`
     is the object itself, sharper than any reconstruction. `labels` and `tissues` describe
     it; `deformation` (z, y, x, 3 mm, components x y z) maps a
-    uLDCT-state point p to the NDCT-state point p + D(p) showing the same tissue."""
+    uLDCT-state point p to the NDCT-state point p + D(p) showing the same tissue (at full
+    resolution here; deformation.nrrd holds it on a coarser grid, `ipv2.phantom.deformation`).
+    With a cropped display field of view every volume is the centre of the full one."""
 
     ndct: Volume
     uldct: Volume
@@ -57,23 +58,6 @@ class PhantomPair:
         return np.where(np.isin(regions, (LABEL_VESSEL, LABEL_NODULE)), LABEL_BODY, regions).astype(np.uint8)
 
 
-def _require_int(value, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{name}: a whole number is needed, got {value!r}")
-    if not low <= int(value) <= high:
-        raise InputError(f"{name}: {value} is outside the supported range {low}..{high}")
-    return int(value)
-
-
-def _require_positive_mm(value, name: str) -> Optional[float]:
-    if value is None:
-        return None
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name}: {value:g} mm must be a positive length")
-    return value
-
-
 def _require_motion(motion_mm) -> float:
     motion = float(motion_mm)
     if not math.isfinite(motion) or not 0.0 <= motion <= MAX_MOTION_MM:
@@ -81,49 +65,66 @@ def _require_motion(motion_mm) -> float:
     return motion
 
 
-def _simulate(clean: np.ndarray, dose: float, seed: int, grid: PhantomGrid, electronic_noise: bool,
+def _simulate(clean: np.ndarray, dose: float, seed: int, acquisition: Acquisition, electronic_noise: bool,
               device: str, monitor: Monitor, noise_free: bool = False) -> np.ndarray:
     from ipv2.simulate import simulate_low_dose
 
-    return simulate_low_dose(clean, dose=dose, mode="physical", pixel_spacing_mm=grid.pixel_mm, seed=seed,
+    return simulate_low_dose(clean, dose=dose, mode="physical", pixel_spacing_mm=acquisition.pixel_mm, seed=seed,
                              electronic_noise=electronic_noise, device=device, monitor=monitor,
-                             noise_free=noise_free)
+                             noise_free=noise_free, kernel=acquisition.kernel)
 
 
-def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose: float = 0.02,
+def _scans(ndct_hu: np.ndarray, uldct_hu: np.ndarray, dose: float, seed: int, acquisition: Acquisition,
+           electronic_noise: bool, device: str, monitor: Monitor):
+    """(ndct, uldct, truth, ndct_clean): both states at full and at `dose`, with and without
+    noise; the noise scaled for the slice thickness (`Acquisition.noise_scale`)."""
+    ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 7]).spawn(2))
+    ndct = _simulate(ndct_hu, NDCT_DOSE, ndct_seed, acquisition, electronic_noise, device, monitor)
+    uldct = _simulate(uldct_hu, dose, uldct_seed, acquisition, electronic_noise, device, monitor)
+    truth = _simulate(uldct_hu, dose, 0, acquisition, electronic_noise, device, monitor, noise_free=True)
+    ndct_clean = _simulate(ndct_hu, NDCT_DOSE, 0, acquisition, electronic_noise, device, monitor, noise_free=True)
+    scale = np.float32(acquisition.noise_scale)
+    if scale != 1:
+        ndct = ndct_clean + scale * (ndct - ndct_clean)
+        uldct = truth + scale * (uldct - truth)
+    return ndct, uldct, truth, ndct_clean
+
+
+def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: int = 0, dose: float = 0.02,
                           motion_mm: float = 8.0, fov_padding: bool = False, monitor: Optional[Monitor] = None,
-                          *, pixel_mm: Optional[float] = None, slice_mm: Optional[float] = None,
+                          *, pixel_mm: Optional[float] = None, fov_mm: Optional[float] = None,
+                          slice_mm: Optional[float] = None, thickness_mm: Optional[float] = None,
+                          kernel: str = DEFAULT_KERNEL, crop_fov_mm: Optional[float] = None,
                           electronic_noise: bool = True, device: str = "auto", noise: bool = True) -> PhantomPair:
     """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
 
-    The in-plane field of view is 358 mm (0.7 mm pixels at 512) and the slab 120 mm (2.5 mm
-    slices at 48) unless `pixel_mm` / `slice_mm` say otherwise. The NDCT is simulated at full
-    dose, the uLDCT at `dose`, with different noise seeds; `truth` and `ndct_clean` are the
-    same scans without noise. `noise=False` skips the scanner and returns the anatomy of
-    both states in place of every scan (for tests and figures).
+    The acquisition (`ipv2.phantom.acquisition`): a 512 matrix over a 358.4-mm field of
+    view (0.7-mm pixels) unless two of `size`, `pixel_mm`, `fov_mm` say otherwise; 48
+    slices 2.5 mm apart over the 120-mm slab unless `slice_mm` says otherwise, sampling
+    their centre planes unless `thickness_mm` gives them a box profile; reconstruction
+    `kernel` (`ipv2.simulate.kernels.KERNELS`); with `fov_padding` -2048 HU outside the
+    reconstruction circle; with `crop_fov_mm` only the central display field of view of
+    the full reconstruction is kept (every volume, labels and deformation included). The
+    NDCT is simulated at full dose, the uLDCT at `dose`, with different noise seeds;
+    `truth` and `ndct_clean` are the same scans without noise. `noise=False` skips the
+    scanner and returns the anatomy of both states in place of every scan (for tests and
+    figures). `parameters` records all of it.
     """
-    size = _require_int(size, "size", MIN_SIZE, MAX_SIZE)
-    slices = _require_int(slices, "slices", MIN_SLICES, MAX_SLICES)
-    seed = _require_int(seed, "seed", 0, 2 ** 63 - 1)
+    acquisition = resolve_acquisition(size, slices, pixel_mm=pixel_mm, fov_mm=fov_mm, slice_mm=slice_mm,
+                                      thickness_mm=thickness_mm, kernel=kernel, crop_fov_mm=crop_fov_mm)
+    seed = require_whole(seed, "seed", 0, 2 ** 63 - 1)
     dose = require_dose(dose)
     motion_mm = _require_motion(motion_mm)
-    pixel_mm = _require_positive_mm(pixel_mm, "pixel_mm")
-    slice_mm = _require_positive_mm(slice_mm, "slice_mm")
     monitor = monitor if monitor is not None else Monitor()
 
-    grid = PhantomGrid.create(size, slices, pixel_mm=pixel_mm, slice_mm=slice_mm)
+    grid = acquisition.grid()
     monitor.step("phantom anatomy", 0, 1)
     model = build_model(grid, seed, motion_mm)
-    blocks = block_count(model)
-    ndct_state = render_state(model, deformed=False, monitor=monitor, total_steps=2 * blocks)
-    uldct_state = render_state(model, deformed=True, monitor=monitor, step_offset=blocks, total_steps=2 * blocks)
+    ndct_state, uldct_state = render_states(model, acquisition, monitor)
 
     if noise:
-        ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 7]).spawn(2))
-        ndct = _simulate(ndct_state.hu, NDCT_DOSE, ndct_seed, grid, electronic_noise, device, monitor)
-        uldct = _simulate(uldct_state.hu, dose, uldct_seed, grid, electronic_noise, device, monitor)
-        truth = _simulate(uldct_state.hu, dose, 0, grid, electronic_noise, device, monitor, noise_free=True)
-        ndct_clean = _simulate(ndct_state.hu, NDCT_DOSE, 0, grid, electronic_noise, device, monitor, noise_free=True)
+        ndct, uldct, truth, ndct_clean = _scans(ndct_state.hu, uldct_state.hu, dose, seed, acquisition,
+                                                electronic_noise, device, monitor)
     else:
         ndct, uldct = ndct_state.hu.copy(), uldct_state.hu.copy()
         truth, ndct_clean = uldct_state.hu, ndct_state.hu
@@ -134,18 +135,25 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
         ndct, uldct, truth, ndct_clean, anatomy = (pad_outside_fov(v, outside)
                                                    for v in (ndct, uldct, truth, ndct_clean, anatomy))
         labels[:, outside] = LABEL_BACKGROUND
+    volumes = [ndct, uldct, truth, labels, uldct_state.displacement, ndct_clean, anatomy, uldct_state.tissue,
+               ndct_state.tissue]
+    if acquisition.crop_size is not None:
+        # The display field of view of the full reconstruction: same pixels, fewer of them.
+        rows, columns = grid.central_window(acquisition.crop_size)
+        volumes = [v[:, rows, columns] for v in volumes]
+        grid = grid.cropped(acquisition.crop_size)
+    ndct, uldct, truth, labels, displacement, ndct_clean, anatomy, tissues, ndct_tissues = volumes
 
     def volume(array, **extra):
         return Volume(np.ascontiguousarray(array), spacing=grid.spacing, origin=grid.origin,
                       metadata={"phantom_seed": seed, **extra})
 
-    parameters = {"size": size, "slices": slices, "seed": seed, "dose": dose, "motion_mm": motion_mm,
-                  "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise),
-                  "pixel_mm": grid.spacing[0], "slice_mm": grid.spacing[2], "noise": bool(noise),
+    parameters = {**acquisition.record(), "seed": seed, "dose": dose, "ndct_dose": NDCT_DOSE, "motion_mm": motion_mm,
+                  "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise), "noise": bool(noise),
                   "rigid_shift_mm": list(model.breathing.shift_mm),
                   "padding_hu": PADDING_HU if fov_padding else None}
     return PhantomPair(ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
                        uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),
-                       truth=volume(truth), labels=volume(labels), deformation=volume(uldct_state.displacement),
-                       ndct_clean=volume(ndct_clean), anatomy=volume(anatomy), tissues=volume(uldct_state.tissue),
-                       ndct_tissues=volume(ndct_state.tissue), parameters=parameters)
+                       truth=volume(truth), labels=volume(labels), deformation=volume(displacement),
+                       ndct_clean=volume(ndct_clean), anatomy=volume(anatomy), tissues=volume(tissues),
+                       ndct_tissues=volume(ndct_tissues), parameters=parameters)

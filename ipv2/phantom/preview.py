@@ -6,13 +6,38 @@ import numpy as np
 
 from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW
 
+# By label id; ids past the table take its last colour.
 LABEL_COLOURS = np.array([[0.55, 0.45, 0.40], [0.0, 0.0, 0.0], [0.35, 0.6, 0.95], [0.9, 0.2, 0.2],
-                          [1.0, 0.85, 0.1], [0.2, 0.85, 0.4]])
+                          [1.0, 0.85, 0.1], [0.2, 0.85, 0.4], [0.95, 0.55, 0.1], [0.85, 0.3, 0.85]])
 
 
 def preview_slices(slices: int, count: int = 3) -> list:
     """Upper, middle and lower slices, avoiding the very first and last."""
     return sorted({int(round(f * (slices - 1))) for f in np.linspace(0.15, 0.85, count)}, reverse=True)
+
+
+def acquisition_caption(parameters: dict) -> str:
+    """One line naming the acquisition of a pair from its `parameters`, e.g.
+    "kernel standard | uLDCT 2% dose | 512 x 512 of 0.70 mm, FOV 358 mm | 48 slices 2.5 mm apart, centre plane"."""
+    p = parameters or {}
+    parts = []
+    if "kernel" in p:
+        parts.append(f"kernel {p['kernel']}")
+    if "dose" in p:
+        parts.append(f"uLDCT {100 * p['dose']:g}% dose" if p.get("noise", True) else "no noise")
+    if "pixel_mm" in p and "size" in p:
+        fov = p.get("fov_mm", p["size"] * p["pixel_mm"])
+        parts.append(f"{p['size']} x {p['size']} of {p['pixel_mm']:.2f} mm, FOV {fov:.0f} mm")
+    if p.get("crop_fov_mm"):
+        matrix = p.get("matrix", [0, 0, 0])
+        parts.append(f"cropped to {p['crop_fov_mm']:.0f} mm ({matrix[2]} x {matrix[1]})")
+    if "slice_mm" in p and "slices" in p:
+        thickness = p.get("thickness_mm")
+        profile = "centre plane" if thickness is None else f"{thickness:g} mm thick"
+        parts.append(f"{p['slices']} slices {p['slice_mm']:g} mm apart, {profile}")
+    if p.get("fov_padding"):
+        parts.append(f"padded outside the FOV circle ({p.get('padding_hu', -2048):g} HU)")
+    return " | ".join(parts)
 
 
 def render_preview(pair, path, count: int = 3, dpi: int = 72) -> None:
@@ -26,7 +51,10 @@ def render_preview(pair, path, count: int = 3, dpi: int = 72) -> None:
                ("uLDCT", pair.uldct.array, MEDIASTINAL_WINDOW), ("truth", pair.truth.array, MEDIASTINAL_WINDOW)]
     rows = preview_slices(pair.truth.shape[0], count)
     panel = 2.4
-    figure = Figure(figsize=(panel * (len(columns) + 1), panel * len(rows) + 0.5), facecolor="black")
+    caption = acquisition_caption(pair.parameters)
+    margin = 0.8 if caption else 0.5  # inches above the panels: column titles, and the caption
+    height = panel * len(rows) + margin
+    figure = Figure(figsize=(panel * (len(columns) + 1), height), facecolor="black")
     axes = figure.subplots(len(rows), len(columns) + 1, squeeze=False)
     for r, index in enumerate(rows):
         for c, (title, array, window) in enumerate(columns):
@@ -34,7 +62,8 @@ def render_preview(pair, path, count: int = 3, dpi: int = 72) -> None:
                               interpolation="nearest")
             if r == 0:
                 axes[r, c].set_title(f"{title}, {window.name}", color="white", fontsize=9)
-        axes[r, -1].imshow(LABEL_COLOURS[pair.labels.array[index].astype(int)], interpolation="nearest")
+        colour_ids = np.minimum(pair.labels.array[index].astype(int), len(LABEL_COLOURS) - 1)
+        axes[r, -1].imshow(LABEL_COLOURS[colour_ids], interpolation="nearest")
         if r == 0:
             axes[r, -1].set_title("labels", color="white", fontsize=9)
         axes[r, 0].text(-0.04, 0.5, f"slice {index}", color="white", fontsize=8, rotation=90,
@@ -44,5 +73,8 @@ def render_preview(pair, path, count: int = 3, dpi: int = 72) -> None:
         axis.set_yticks([])
         for spine in axis.spines.values():
             spine.set_visible(False)
-    figure.subplots_adjust(left=0.02, right=0.995, top=0.93, bottom=0.005, wspace=0.02, hspace=0.02)
+    if caption:
+        figure.suptitle(caption, color="white", fontsize=9, y=1.0 - 0.08 / height, va="top")
+    figure.subplots_adjust(left=0.02, right=0.995, top=1.0 - (margin - 0.05) / height, bottom=0.005,
+                           wspace=0.02, hspace=0.02)
     figure.savefig(str(path), dpi=dpi, facecolor="black")

@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Dict, Union
 
 import numpy as np
-import SimpleITK as sitk
 
 from ipv2.io import atomic_output_dir, write_labelmap, write_volume
 from ipv2.io.png_dataset import write_png_slice
 from ipv2.display import LUNG_WINDOW, Window
+from ipv2.phantom.deformation import write_deformation
 from ipv2.phantom.preview import render_preview
 from ipv2.phantom.tissues import LABEL_NAMES
 from ipv2.progress import Monitor
-from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike]
 VOLUME_FILES = ("ndct.nrrd", "uldct.nrrd", "truth.nrrd", "labels.nrrd", "deformation.nrrd")
@@ -28,15 +27,6 @@ def to_8bit(hu: np.ndarray, window: Window = LUNG_WINDOW) -> np.ndarray:
     return np.rint(window.normalised(hu) * 255.0).astype(np.uint8)
 
 
-def _write_displacement(field: Volume, path: Path) -> None:
-    """A vector NRRD in the ITK displacement-field convention."""
-    image = sitk.GetImageFromArray(np.ascontiguousarray(field.array, dtype=np.float32), isVector=True)
-    image.SetSpacing(field.spacing)
-    image.SetOrigin(field.origin)
-    image.SetDirection(field.direction)
-    sitk.WriteImage(image, str(path), useCompression=True)
-
-
 def png_slice_name(seed: int, index: int) -> str:
     return f"phantom{seed}_{index:03d}.png"
 
@@ -45,7 +35,8 @@ def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = Tr
                   monitor: Monitor = None) -> Dict[str, Path]:
     """Writes ndct, uldct, truth, labels and deformation NRRDs, phantom.json, preview.png and
     with `png` the folders png/lq (uLDCT) and png/gt (NDCT). All files appear at once, when
-    everything is written."""
+    everything is written. The deformation is written on its own coarse grid
+    (`ipv2.phantom.deformation`), which phantom.json's "deformation_grid" describes."""
     monitor = monitor if monitor is not None else Monitor()
     out_dir = Path(out_dir)
     steps = 6 + (1 if png else 0)
@@ -61,12 +52,16 @@ def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = Tr
         write_volume(pair.truth, tmp / "truth.nrrd", dtype=np.float32)
         monitor.step("writing phantom", 3, steps)
         write_labelmap(pair.labels.array, pair.truth, tmp / "labels.nrrd")
-        _write_displacement(pair.deformation, tmp / "deformation.nrrd")
+        stored = write_deformation(pair.deformation, tmp / "deformation.nrrd")
         monitor.step("writing phantom", 4, steps)
         record = dict(pair.parameters or {})
         record["labels"] = {str(k): v for k, v in LABEL_NAMES.items()}
         record["deformation"] = ("displacement D in mm, components (x, y, z) in LPS: the uLDCT-state point p "
-                                 "shows the tissue found at p + D(p) in the NDCT")
+                                 "shows the tissue found at p + D(p) in the NDCT; stored on a coarser grid of its "
+                                 "own spanning the same box, to be interpolated linearly (ITK's "
+                                 "DisplacementFieldTransform does)")
+        record["deformation_grid"] = {"size": [int(n) for n in stored.shape[:3][::-1]],
+                                      "spacing_mm": list(stored.spacing), "origin_mm": list(stored.origin)}
         (tmp / "phantom.json").write_text(json.dumps(record, indent=2) + "\n")
         if preview:
             render_preview(pair, tmp / "preview.png")
