@@ -65,6 +65,31 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def atomic_output_folder(destination: PathLike) -> Iterator[Path]:
+    """Yields a temporary folder beside `destination`; on success it is renamed to
+    `destination`, so the folder appears whole (a DICOM series: its reader never sees half).
+
+    An existing `destination` (the caller has checked that it may be replaced) is first
+    renamed aside and removed after the new folder is in place.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_current_umask())
+        earlier = None
+        if destination.exists():
+            earlier = Path(tempfile.mkdtemp(prefix=f".{destination.name}.replaced-", dir=destination.parent))
+            os.replace(destination, earlier / destination.name)
+        os.replace(tmp, destination)
+        if earlier is not None:
+            shutil.rmtree(earlier, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def is_same_file(path: PathLike, other: PathLike) -> bool:
     """Whether two paths name one file: equal once links are resolved, or one inode (a hard link)."""
     path, other = Path(path), Path(other)
