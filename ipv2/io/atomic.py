@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, List, Optional, Union
 
 from ipv2.errors import InputError
 
@@ -22,6 +22,15 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _missing_folders(folder: Path) -> List[Path]:
+    """`folder` and those of its parents that do not exist, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 @contextlib.contextmanager
@@ -48,11 +57,14 @@ def atomic_output_path(destination: PathLike) -> Iterator[Path]:
 def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
     """Yields a temporary folder; on success its files are moved into `destination`.
 
-    Files already in `destination` that the run does not produce are left alone.
+    Files already in `destination` that the run does not produce are left alone. On failure,
+    the folders made for the run that are left empty are removed again.
     """
     destination = Path(destination)
+    created = _missing_folders(destination)
     destination.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=destination))
+    done = False
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_current_umask())
@@ -61,8 +73,13 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
             if target.is_dir() and item.is_dir():
                 shutil.rmtree(target)
             os.replace(item, target)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            for folder in created:  # deepest first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 @contextlib.contextmanager
