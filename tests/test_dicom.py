@@ -232,3 +232,29 @@ def test_scans_that_would_share_an_output_name_are_refused(tmp_path):
     write_volume(Volume(chest_like((2, 16, 16))), tmp_path / "a.nii.gz")
     with pytest.raises(Exception, match="would both be written as a"):
         find_scans(tmp_path)
+
+
+def test_purify_reads_dicom_series_with_their_geometry(tmp_path):
+    clean = chest_like((4, 64, 64), seed=3)
+    noisy = clean + np.random.default_rng(2).normal(0, 60, clean.shape)
+    write_series(tmp_path / "uldct", noisy)
+    write_series(tmp_path / "ndct", clean)
+    out = tmp_path / "purified"
+    assert main(["purify", "--lq", str(tmp_path / "uldct"), "--gt", str(tmp_path / "ndct"), "--out", str(out),
+                 "--no-add-noise", "--weak", "none", "--device", "cpu", "--progress", "none"]) == 0
+    target = read_volume(out / "train_target.nrrd")
+    np.testing.assert_allclose(target.origin, ORIGIN, atol=1e-4)
+    np.testing.assert_allclose(target.direction, np.column_stack([ROW, COLUMN, NORMAL]).ravel(), atol=1e-5)
+    assert target.shape == (4, 64, 64)
+
+
+def test_a_derived_series_needs_one_source_file_per_slice():
+    from ipv2.errors import InputError
+    from ipv2.io.dicom import require_derivable
+
+    one_file = Volume(np.zeros((3, 8, 8), np.float32), metadata={"source": "enhanced", "dicom_files": ["all.dcm"]})
+    with pytest.raises(InputError, match="1 DICOM files hold 3 slices"):
+        require_derivable(one_file)
+    with pytest.raises(InputError, match="not a DICOM series"):
+        require_derivable(Volume(np.zeros((3, 8, 8), np.float32), metadata={"source": "scan.nrrd"}))
+    require_derivable(Volume(np.zeros((2, 8, 8), np.float32), metadata={"dicom_files": ["a", "b"]}))

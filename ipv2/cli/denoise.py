@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from ipv2 import __version__
-
 from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, NETWORKS, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, monitor_from_args,
                              rank_zero_output_lock)
@@ -142,6 +141,7 @@ def _require_dicom_input(scan_path, dicom: bool) -> None:
 def _run_one(args: argparse.Namespace) -> int:
     """One scan to one output: a volume file, or a derived DICOM series folder."""
     from ipv2.io.outputs import require_writable_output, require_writable_series_output
+    from ipv2.io.dicom import require_derivable
     from ipv2.io.volumes import holds_dicom, read_volume, require_volume_suffix
 
     out = Path(args.out)
@@ -163,6 +163,8 @@ def _run_one(args: argparse.Namespace) -> int:
     with rank_zero_output_lock(out):
         require_new_outputs([out], [args.input], args.overwrite)
         volume = read_volume(args.input)
+        if dicom:
+            require_derivable(volume)
         denoised, label = _denoise(volume, args, args.model, args.device)
         _write(denoised, out, dicom, label)
     if args.progress != "json":
@@ -228,6 +230,7 @@ def _run_folder(args: argparse.Namespace) -> int:
     """A folder of scans into the folder --out: this rank's share, finished ones skipped."""
     from ipv2.errors import CheckpointError
     from ipv2.io.outputs import require_writable_output
+    from ipv2.io.dicom import require_derivable
     from ipv2.io.scans import find_scans, rank_from_env, share_of_rank
     from ipv2.io.volumes import read_volume
 
@@ -261,9 +264,13 @@ def _run_folder(args: argparse.Namespace) -> int:
                     summary["skipped"].append(scan.name)
                     continue
                 volume = read_volume(scan.path)
+                if dicom:
+                    require_derivable(volume)
                 denoised, label = _denoise(volume, args, model, device, quiet=True)
                 _write(denoised, output, dicom, label)
                 summary["done"].append(scan.name)
+                if args.progress != "json":
+                    print(f"{scan.name}: written to {output}", flush=True)
             except (InputError, CheckpointError) as error:
                 summary["failed"].append({"scan": scan.name, "reason": str(error)})
     _print_summary(args, summary, rank, world, len(scans))

@@ -70,13 +70,27 @@ def _ds(value: float):
     return DSfloat(float(value), auto_format=True)  # a DS value holds at most 16 characters
 
 
+def require_derivable(volume: Volume) -> None:
+    """Refuses, before any work, a volume that was not read from a series of one file per
+    slice (`ipv2.io.read_volume` of a DICOM folder): a derived series copies each source slice's
+    tags. A multi-frame file, one file holding every slice, is such a case."""
+    files = volume.metadata.get("dicom_files")
+    source = volume.metadata.get("source", "the input")
+    if not files:
+        raise InputError(f"{source}: not a DICOM series; a derived DICOM series needs one as input")
+    if len(files) != volume.shape[0]:
+        raise InputError(f"{source}: {len(files)} DICOM files hold {volume.shape[0]} slices (multi-frame?); "
+                         "a derived series is written from one file per slice")
+
+
 def _source_headers(volume: Volume, source_files: Sequence[PathLike]):
     import pydicom
 
     if len(source_files) != volume.shape[0]:
         raise InputError(f"the DICOM input has {len(source_files)} slices but the result {volume.shape[0]}; "
                          "a derived series needs one source slice per slice")
-    return [pydicom.dcmread(str(path), stop_before_pixels=True) for path in source_files]
+    # force: GDCM has read these files as DICOM already, some without the optional preamble
+    return [pydicom.dcmread(str(path), stop_before_pixels=True, force=True) for path in source_files]
 
 
 def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dict, instance_number: int):
