@@ -258,3 +258,19 @@ def test_a_derived_series_needs_one_source_file_per_slice():
     with pytest.raises(InputError, match="not a DICOM series"):
         require_derivable(Volume(np.zeros((3, 8, 8), np.float32), metadata={"source": "scan.nrrd"}))
     require_derivable(Volume(np.zeros((2, 8, 8), np.float32), metadata={"dicom_files": ["a", "b"]}))
+
+
+def test_a_second_run_on_the_same_series_or_results_folder_is_refused(series, scans, tmp_path, capsys):
+    from ipv2.io.lock import output_lock
+
+    source, _ = series
+    base = ["denoise", "--model", "nlm", *SIGMA, "--progress", "none"]
+    out = tmp_path / "denoised"
+    with output_lock(out):  # the lock of a series is beside it: the folder appears only when complete
+        assert main(base + ["--in", str(source), "--out", str(out)]) == 2
+    assert "another ipv2 run" in capsys.readouterr().err and not out.exists()
+    results = tmp_path / "results"
+    with output_lock(results, folder=True):
+        assert main(base + ["--in", str(scans), "--out", str(results)]) == 2
+    assert "another ipv2 run" in capsys.readouterr().err
+    assert not results.exists()  # nothing written; the folder made for the lock is gone with it
