@@ -87,6 +87,7 @@ def test_derived_series_joins_the_study_with_the_input_geometry(series, tmp_path
         assert (str(h.PatientName), h.PatientID, h.PatientBirthDate, h.AccessionNumber) == \
             ("Doe^Jane", "P-17", "19600101", "A42")
         assert list(h.ImageType)[:2] == ["DERIVED", "SECONDARY"]
+        assert (h.Manufacturer, h.ReferringPhysicianName, h.KVP) == ("IPv2", "", None)  # Type 2: present, empty
         assert h.SeriesDescription == "IPv2 denoised (nlm, sigma 20.0 HU)"
         assert h.SeriesNumber == 1003 and h.InstanceNumber == k + 1
         assert float(h.SliceThickness) == 3.0

@@ -6,8 +6,10 @@ series a PACS files beside the original; pydicom writes each slice as a CT Image
 - new: Series Instance UID, one SOP Instance UID per slice, ImageType DERIVED\\SECONDARY\\AXIAL,
   SeriesDescription (naming the model), DerivationDescription, a SourceImageSequence that
   points at the input slice, series, content and instance dates;
-- kept from the input's first slice: the KEPT_TAGS (patient, study, frame of reference,
-  equipment, acquisition), so the series lands in the same study and frame of reference;
+- kept from each input slice: the KEPT_TAGS (patient, study, frame of reference, institution,
+  acquisition), so the series lands in the same study and frame of reference; the Type 2
+  attributes the input lacks are written empty, as the CT Image IOD requires;
+- the equipment: Manufacturer IPv2, ManufacturerModelName "ipv2 denoise", SoftwareVersions;
 - from the volume's geometry, per slice k: ImagePositionPatient = origin + k * dz * n (n the
   third column of the direction matrix), ImageOrientationPatient (its first two columns),
   PixelSpacing (dy, dx), SliceLocation = position . n; SliceThickness from the input slice
@@ -50,11 +52,18 @@ KEPT_TAGS = (
     "StudyDescription",
     # frame of reference, patient position
     "FrameOfReferenceUID", "PositionReferenceIndicator", "PatientPosition", "BodyPartExamined",
-    # equipment and acquisition
-    "Manufacturer", "InstitutionName", "StationName", "ManufacturerModelName", "KVP", "ConvolutionKernel",
-    "AcquisitionDate", "AcquisitionTime",
+    # where, and the acquisition the voxels come from
+    "InstitutionName", "KVP", "ConvolutionKernel", "AcquisitionNumber", "AcquisitionDate", "AcquisitionTime",
     # display
     "WindowCenter", "WindowWidth",
+)
+
+
+# Type 2 attributes of the CT Image IOD: present in every valid instance, empty where unknown.
+REQUIRED_EMPTY_IF_UNKNOWN = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+    "ReferringPhysicianName", "StudyID", "AccessionNumber", "PositionReferenceIndicator", "KVP",
+    "AcquisitionNumber",
 )
 
 
@@ -110,6 +119,9 @@ def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dic
     for keyword in KEPT_TAGS:
         if keyword in source:
             setattr(ds, keyword, source.data_element(keyword).value)
+    for keyword in REQUIRED_EMPTY_IF_UNKNOWN:
+        if keyword not in ds:
+            setattr(ds, keyword, None)
     for keyword, value in shared.items():
         setattr(ds, keyword, value)
     ds.SOPInstanceUID = sop_uid
@@ -141,6 +153,8 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
     date, time = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
     shared = {
         "SOPClassUID": CT_IMAGE_STORAGE, "Modality": "CT", "ImageType": list(IMAGE_TYPE),
+        # the equipment that made these images is this software; the scanner's is in the source
+        "Manufacturer": "IPv2", "ManufacturerModelName": "ipv2 denoise", "SoftwareVersions": __version__,
         "SeriesInstanceUID": generate_uid(),
         "SeriesNumber": int(sources[0].get("SeriesNumber") or 0) + SERIES_NUMBER_OFFSET,
         "SeriesDescription": description[:SERIES_DESCRIPTION_LENGTH],
