@@ -203,14 +203,15 @@ def _is_finished(scan, output: Path, dicom: bool) -> bool:
 
 
 def _scan_device(args: argparse.Namespace) -> str:
-    """Under torchrun each rank takes the GPU of its LOCAL_RANK."""
+    """Under torchrun each rank takes the GPU of its LOCAL_RANK (modulo the GPUs there are, so
+    that more ranks than GPUs share them)."""
     if args.device == "cpu" or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return args.device
     import torch
 
     if not torch.cuda.is_available():
         return args.device
-    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % torch.cuda.device_count()}"
 
 
 def _print_summary(args: argparse.Namespace, summary: dict, rank: int, world: int, total: int) -> None:
