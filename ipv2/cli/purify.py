@@ -11,8 +11,8 @@ from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progre
                              holds_output_lock, monitor_from_args)
 from ipv2.errors import Cancelled, InputError, IPv2Error
 from ipv2.io.atomic import is_same_file
-from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, EXIT_CANCELLED, EXIT_USER_ERROR,
-                           MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES, WEAK_DENOISERS)
+from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, EXIT_CANCELLED,
+                           EXIT_USER_ERROR, MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES, WEAK_DENOISERS)
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
     from ipv2.purify.cache import StageCache
