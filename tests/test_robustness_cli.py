@@ -158,7 +158,8 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(command):
 def test_simulate_dose_flags_are_named_and_input_dose_needs_the_physical_mode(scan, tmp_path, no_work, capsys):
     out = str(tmp_path / "sim.nrrd")
     assert main(["simulate", "--in", str(scan), "--out", out, "--input-dose", "0", "--progress", "none"]) == 2
-    assert "--input-dose: dose fraction 0 must be in (0, 1]" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--input-dose 0: the input's own dose, as a fraction of the normal dose, must be in (0, 1]" in err
     assert main(["simulate", "--in", str(scan), "--out", out, "--dose", "2", "--progress", "none"]) == 2
     assert "--dose: dose fraction 2 must be in (0, 1]" in capsys.readouterr().err
     assert main(["simulate", "--in", str(scan), "--out", out, "--mode", "seed", "--input-dose", "1",

@@ -63,6 +63,17 @@ def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
                         help="replace outputs that already exist (an input is never replaced)")
 
 
+@contextlib.contextmanager
+def rank_zero_output_lock(output, folder: bool = False) -> Iterator[None]:
+    """The exclusive lock of `output` (`ipv2.io.lock`); under torchrun rank 0 alone holds it,
+    the other ranks writing their share under it."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        yield
+        return
+    with output_lock(output, folder=folder):
+        yield
+
+
 def holds_output_lock(folder: bool = False) -> Callable:
     """Decorates a command's `run(args)`: first `args.out` is checked to be a writable file (or
     with `folder` a folder) output, then the run holds its exclusive lock (`ipv2.io.lock`), so a
@@ -72,9 +83,7 @@ def holds_output_lock(folder: bool = False) -> Callable:
         @functools.wraps(run)
         def locked(args: argparse.Namespace) -> int:
             require_writable_output(args.out, folder=folder)
-            if int(os.environ.get("RANK", "0")) != 0:
-                return run(args)
-            with output_lock(args.out, folder=folder):
+            with rank_zero_output_lock(args.out, folder=folder):
                 return run(args)
         return locked
     return decorate

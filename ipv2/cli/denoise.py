@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
+from typing import Optional, Tuple
 
-from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, holds_output_lock,
-                             monitor_from_args)
+from ipv2 import __version__
+from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, NETWORKS, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, monitor_from_args,
+                             rank_zero_output_lock)
 from ipv2.errors import InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
 
 NOISE_STAGE = "measure noise"
+SCANS_STAGE = "scans"
+FORMATS = ("dicom", "nrrd", "nii.gz", "mha")
 
 
 def register(subparsers) -> None:
@@ -20,12 +26,23 @@ def register(subparsers) -> None:
         "denoise", help="denoise a CT volume with a trained model or a classical method",
         description="Denoise a CT volume (file or DICOM folder, in HU) slice by slice with a registered "
                     "model's bundled weights, a checkpoint written by `ipv2 train`, or a classical "
-                    f"method ({', '.join(CLASSICAL_DENOISERS)}). The output keeps the input's grid and HU.")
+                    f"method ({', '.join(CLASSICAL_DENOISERS)}). The output keeps the input's grid and HU. "
+                    "A DICOM input can be written as a derived DICOM series of the same study. A folder of "
+                    "scans (DICOM series subfolders or volume files) is denoised scan by scan into the --out "
+                    "folder; finished scans are skipped on a rerun, and under torchrun the ranks share them.")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"a registered model name (its bundled weights), a checkpoint file, or a classical "
                              f"method: {' or '.join(CLASSICAL_DENOISERS)} (default {DEFAULT_MODEL})")
-    parser.add_argument("--in", dest="input", required=True, help="input volume file or DICOM folder")
-    parser.add_argument("--out", required=True, help="output volume file (.nrrd, .nii.gz, .mha, ...)")
+    parser.add_argument("--in", dest="input", required=True,
+                        help="input volume file, DICOM series folder, or a folder of scans (series subfolders "
+                             "or volume files)")
+    parser.add_argument("--out", required=True,
+                        help="output volume file (.nrrd, .nii.gz, .mha, ...); a folder for a derived DICOM series "
+                             "of a DICOM input; the results folder for a folder of scans")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="what to write: dicom, a derived series of the input's study (needs DICOM input), "
+                             "or a volume file format; default: from --out's suffix, a DICOM series where --out "
+                             "has none, and for a folder of scans DICOM for series and nrrd for files")
     parser.add_argument("--sigma", type=float, metavar="HU", default=None,
                         help="noise standard deviation in HU for a classical method (default: measured in the "
                              "volume's flat regions); networks measure the noise themselves")
@@ -75,28 +92,198 @@ def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
         print(f"noise level {sigma:.1f} HU ({how})", flush=True)
 
 
-@holds_output_lock()
-def run(args: argparse.Namespace) -> int:
+def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
+    """What the derived series' description says made it: model (and strength or sigma)."""
+    if _is_classical(args.model):
+        return f"{args.model.lower()}, sigma {sigma:.1f} HU"
+    name = args.model if args.model in NETWORKS else Path(args.model).stem
+    return f"{name}, strength {args.strength}"
+
+
+def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool = False):
+    """The denoised volume and the label of what denoised it."""
     from ipv2.classical import denoise_volume_classical, measure_sigma_hu
     from ipv2.inference import denoise_volume
-    from ipv2.io.volumes import read_volume, require_volume_suffix, write_volume
 
-    _require_options(args)
-    require_volume_suffix(args.out)
-    require_new_outputs([args.out], [args.input], args.overwrite)
-    volume = read_volume(args.input)
+    sigma = None
     if _is_classical(args.model):
         sigma = args.sigma if args.sigma is not None else measure_sigma_hu(volume)
-        _report_sigma(args, sigma, "given" if args.sigma is not None else "measured")
+        if not quiet:
+            _report_sigma(args, sigma, "given" if args.sigma is not None else "measured")
     with monitor_from_args(args) as monitor:
         if _is_classical(args.model):
             denoised = denoise_volume_classical(volume, args.model, sigma_hu=sigma, monitor=monitor)
         else:
-            denoised = denoise_volume(volume, model=args.model, device=args.device, monitor=monitor,
+            denoised = denoise_volume(volume, model=model, device=device, monitor=monitor,
                                       batch_size=args.batch, strength=args.strength)
-    if "measured_noise_hu" in denoised.metadata:
+    if "measured_noise_hu" in denoised.metadata and not quiet:
         _report_sigma(args, denoised.metadata["measured_noise_hu"], "measured")
-    write_volume(denoised, args.out)
+    return denoised, _model_label(args, sigma)
+
+
+def _write(denoised, out: Path, dicom: bool, label: str) -> None:
+    from ipv2.io.dicom import write_derived_series
+    from ipv2.io.volumes import write_volume
+
+    if dicom:
+        write_derived_series(denoised, out, denoised.metadata["dicom_files"], f"IPv2 denoised ({label})",
+                             derivation=f"denoised by ipv2 {__version__} ({label})")
+    else:
+        write_volume(denoised, out)
+
+
+def _require_dicom_input(scan_path, dicom: bool) -> None:
+    if not dicom:
+        raise InputError(f"--format dicom: {scan_path} is a volume file; a derived DICOM series needs a DICOM "
+                         "series as input, whose patient and study it joins")
+
+
+def _run_one(args: argparse.Namespace) -> int:
+    """One scan to one output: a volume file, or a derived DICOM series folder."""
+    from ipv2.io.outputs import require_writable_output, require_writable_series_output
+    from ipv2.io.dicom import require_derivable
+    from ipv2.io.volumes import holds_dicom, read_volume, require_volume_suffix
+
+    out = Path(args.out)
+    input_is_dicom = Path(args.input).is_dir() and holds_dicom(args.input)
+    dicom = args.format == "dicom" or (args.format is None and input_is_dicom and _full_suffix(out) is None)
+    if dicom:
+        if _full_suffix(out) is not None:
+            raise InputError(f"--format dicom writes a series folder; --out {out} names a volume file")
+        _require_dicom_input(args.input, input_is_dicom)
+        require_writable_series_output(out)
+        source = Path(args.input).resolve()
+        if source == out.resolve() or out.resolve() in source.parents:
+            raise InputError(f"--out {out}: replacing it would delete the input {args.input}; choose another --out")
+    else:
+        require_writable_output(out)
+        require_volume_suffix(out)
+        if args.format is not None and _full_suffix(out) != "." + args.format:
+            raise InputError(f"--format {args.format} but --out {out} names another format")
+    with rank_zero_output_lock(out):
+        require_new_outputs([out], [args.input], args.overwrite)
+        volume = read_volume(args.input)
+        if dicom:
+            require_derivable(volume)
+        denoised, label = _denoise(volume, args, args.model, args.device)
+        _write(denoised, out, dicom, label)
     if args.progress != "json":
-        print(f"denoised volume written to {args.out}")
+        what = "derived DICOM series" if dicom else "denoised volume"
+        print(f"{what} written to {out}")
     return 0
+
+
+def _full_suffix(path: Path) -> Optional[str]:
+    from ipv2.io.volumes import VOLUME_SUFFIXES
+
+    name = path.name.lower()
+    return next((suffix for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True) if name.endswith(suffix)), None)
+
+
+def _output_of(scan, out_dir: Path, fmt: Optional[str]) -> Tuple[Path, bool]:
+    """(output path, whether it is a DICOM series) of one scan of a folder."""
+    if fmt == "dicom" or (fmt is None and scan.dicom):
+        return out_dir / scan.name, True
+    return out_dir / f"{scan.name}.{fmt or 'nrrd'}", False
+
+
+def _is_finished(scan, output: Path, dicom: bool) -> bool:
+    """Whether `output` holds the complete result of `scan` (written whole through a rename, so
+    a partial result never exists; what fails here is a foreign or damaged output)."""
+    from ipv2.io.dicom import series_is_complete
+    from ipv2.io.volumes import volume_shape
+
+    shape = volume_shape(scan.path)
+    if dicom:
+        return output.is_dir() and series_is_complete(output, shape[0])
+    try:
+        return output.is_file() and volume_shape(output) == shape
+    except InputError:
+        return False
+
+
+def _scan_device(args: argparse.Namespace) -> str:
+    """Under torchrun each rank takes the GPU of its LOCAL_RANK (modulo the GPUs there are, so
+    that more ranks than GPUs share them)."""
+    if args.device == "cpu" or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return args.device
+    import torch
+
+    if not torch.cuda.is_available():
+        return args.device
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % torch.cuda.device_count()}"
+
+
+def _print_summary(args: argparse.Namespace, summary: dict, rank: int, world: int, total: int) -> None:
+    if args.progress == "json":
+        count = sum(len(summary[key]) for key in ("done", "skipped", "failed"))
+        record = {"stage": SCANS_STAGE, "done": count, "total": count, "summary": summary}
+        print(PROGRESS_PREFIX + json.dumps(record), flush=True)
+        return
+    share = f" (rank {rank} of {world}: {sum(len(v) for v in summary.values())} of {total})" if world > 1 else ""
+    print(f"{total} scans{share}: {len(summary['done'])} denoised, {len(summary['skipped'])} skipped "
+          f"(already done), {len(summary['failed'])} failed")
+    for item in summary["failed"]:
+        print(f"  failed  {item['scan']}: {item['reason']}")
+
+
+def _run_folder(args: argparse.Namespace) -> int:
+    """A folder of scans into the folder --out: this rank's share, finished ones skipped."""
+    from ipv2.errors import CheckpointError
+    from ipv2.io.outputs import require_writable_output
+    from ipv2.io.dicom import require_derivable
+    from ipv2.io.scans import find_scans, rank_from_env, share_of_rank
+    from ipv2.io.volumes import read_volume
+
+    out_dir = Path(args.out)
+    if _full_suffix(out_dir) is not None:
+        raise InputError(f"--in {args.input} is a folder of scans, written into a folder; --out {out_dir} "
+                         "names a volume file")
+    if out_dir.resolve() == Path(args.input).resolve():
+        raise InputError(f"--out {out_dir} is the --in folder; choose another folder for the results")
+    require_writable_output(out_dir, folder=True)
+    rank, world = rank_from_env()
+    scans = find_scans(args.input)
+    if args.format == "dicom":
+        for scan in scans:
+            _require_dicom_input(scan.path, scan.dicom)
+    model = args.model
+    if not _is_classical(args.model):
+        from ipv2.inference import resolve_model
+
+        model = resolve_model(args.model)  # once, and refused before any scan is read
+    device = _scan_device(args)
+    summary = {"done": [], "skipped": [], "failed": []}
+    with rank_zero_output_lock(out_dir, folder=True):
+        for scan in share_of_rank(scans, rank, world):
+            output, dicom = _output_of(scan, out_dir, args.format)
+            try:
+                if not args.overwrite and output.exists():
+                    if not _is_finished(scan, output, dicom):
+                        raise InputError(f"{output} exists but is not a complete result of {scan.path.name}; "
+                                         "delete it or give --overwrite")
+                    summary["skipped"].append(scan.name)
+                    continue
+                volume = read_volume(scan.path)
+                if dicom:
+                    require_derivable(volume)
+                denoised, label = _denoise(volume, args, model, device, quiet=True)
+                _write(denoised, output, dicom, label)
+                summary["done"].append(scan.name)
+                if args.progress != "json":
+                    print(f"{scan.name}: written to {output}", flush=True)
+            except (InputError, CheckpointError) as error:
+                summary["failed"].append({"scan": scan.name, "reason": str(error)})
+    _print_summary(args, summary, rank, world, len(scans))
+    return 2 if summary["failed"] else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from ipv2.io.scans import is_scan_folder
+
+    _require_options(args)
+    if not Path(args.input).exists():
+        raise InputError(f"--in {args.input}: no such file or folder")
+    if is_scan_folder(args.input):
+        return _run_folder(args)
+    return _run_one(args)

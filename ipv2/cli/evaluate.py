@@ -4,12 +4,13 @@ as JSON and a figure."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args)
+                             monitor_from_args, rank_zero_output_lock)
 from ipv2.errors import InputError
 from ipv2.io import read_volume, require_new_outputs
 
@@ -92,19 +93,46 @@ def summary_table(report: dict) -> str:
     return "\n".join(lines).replace("nan", "n/a")
 
 
-def run(args: argparse.Namespace) -> int:
-    from ipv2.evaluate import evaluate_volumes, json_ready, write_report
-    from ipv2.evaluate.distribution import FID_INSTALL_HINT, MissingExtra, distribution_report, fid_available
-    from ipv2.evaluate.figure import parse_slices, report_figure, save_figure
+def _require_options(args: argparse.Namespace) -> None:
+    """The options and output paths, before any volume is read: a bad figure path used to fail
+    only after the report had been written."""
+    from ipv2.evaluate.distribution import FID_INSTALL_HINT, MissingExtra, fid_available
+    from ipv2.evaluate.figure import require_figure_suffix
+    from ipv2.io.outputs import require_writable_output
 
+    if args.slices is not None and not args.figure:
+        raise InputError("--slices chooses the slices of the figure; give --figure FILE too")
+    if args.device.startswith("cuda"):
+        from ipv2.device import resolve_device
+
+        resolve_device(args.device)  # refused here on a machine without a GPU
     if args.fid and not fid_available():
         raise MissingExtra(FID_INSTALL_HINT)
-    for name in ("out", "figure"):
-        target = getattr(args, name)
-        if target and Path(target).is_dir():
-            raise InputError(f"--{name}: {target} is a folder; give a file name")
+    for flag, target in (("--out", args.out), ("--figure", args.figure)):
+        if target:
+            require_writable_output(target, flag=flag)
+    if args.figure:
+        require_figure_suffix(args.figure)
+    if args.out and args.figure and Path(args.out).absolute() == Path(args.figure).absolute():
+        raise InputError(f"--out and --figure name the same file ({args.out}); give two files")
     require_new_outputs([args.out, args.figure], [args.pred, args.label, args.masks, args.truth, args.input],
                         args.overwrite)
+
+
+def run(args: argparse.Namespace) -> int:
+    _require_options(args)
+    with contextlib.ExitStack() as locks:
+        for flag, target in (("--out", args.out), ("--figure", args.figure)):
+            if target:
+                locks.enter_context(rank_zero_output_lock(target))
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ipv2.evaluate import evaluate_volumes, json_ready, write_report
+    from ipv2.evaluate.distribution import distribution_report
+    from ipv2.evaluate.figure import parse_slices, report_figure, save_figure
+
     prediction = read_volume(args.pred)
     label = read_volume(args.label)
     masks = read_volume(args.masks)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
                              holds_output_lock, monitor_from_args)
-from ipv2.errors import InputError
+from ipv2.errors import Cancelled, InputError, IPv2Error
 from ipv2.io.atomic import is_same_file
-from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, MAX_STITCH_BLEND_PX, MODES,
-                           SIMULATE_MODES, WEAK_DENOISERS)
+from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, EXIT_CANCELLED,
+                           EXIT_USER_ERROR, MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES, WEAK_DENOISERS)
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
+    from ipv2.purify.cache import StageCache
     from ipv2.purify.options import PurifyOptions
 
 DESCRIPTION = """Purifies a misaligned uLDCT/NDCT pair (IPv2). With --lq and --gt, writes to --out:
@@ -77,20 +79,39 @@ def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
     from ipv2.io import read_volume
     from ipv2.purify import VOLUME_OUTPUTS, prepare_output_folder, purify_volumes, write_purify_outputs
     from ipv2.purify.cache import CACHE_FOLDER_NAME, StageCache
+    from ipv2.purify.checks import swapped_pair_warning
 
     out_dir = prepare_output_folder(args.out, VOLUME_OUTPUTS, args.overwrite, inputs=[args.lq, args.gt])
     lq = read_volume(args.lq)
     gt = read_volume(args.gt)
-    cache_dir = out_dir / CACHE_FOLDER_NAME
-    with monitor_from_args(args) as monitor:
-        result = purify_volumes(lq, gt, options, monitor, cache_dir=cache_dir, resume=args.resume)
-        monitor.check()
-        paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite)
-    StageCache(cache_dir, resume=False).clear()
+    warning = swapped_pair_warning(lq, gt)
+    if warning:
+        print(f"ipv2 purify: warning: {warning}", file=sys.stderr)
+    cache = StageCache(out_dir / CACHE_FOLDER_NAME, resume=False)
+    try:
+        with monitor_from_args(args) as monitor:
+            result = purify_volumes(lq, gt, options, monitor, cache_dir=cache.folder, resume=args.resume)
+            monitor.check()
+            paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite)
+    except (Cancelled, KeyboardInterrupt) as stop:
+        return _ended_with_cache(cache, "cancelled", EXIT_CANCELLED, stop)
+    except IPv2Error as error:
+        return _ended_with_cache(cache, f"error: {error}", EXIT_USER_ERROR, error)
+    cache.clear()
     print(f"purified pair written to {out_dir}:")
     for path in paths:
         print(f"  {path}")
     return 0
+
+
+def _ended_with_cache(cache: StageCache, what: str, code: int, error: BaseException) -> int:
+    """A failed or cancelled run says what it kept: the finished stages, for --resume."""
+    kept = cache.kept_bytes()
+    if not kept:
+        raise error
+    print(f"ipv2 purify: {what}; resume cache kept at {cache.folder} ({kept / 1e6:.1f} MB); rerun with --resume "
+          "or delete it", file=sys.stderr)
+    return code
 
 
 def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:

@@ -56,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if args.input_dose is not None:
         if args.mode != "physical":
             raise InputError(f"--input-dose applies to --mode physical; --mode {args.mode} takes the input as it is")
-        require_dose(args.input_dose, "--input-dose: dose fraction")
+        if not 0.0 < args.input_dose <= 1.0:  # also NaN
+            raise InputError(f"--input-dose {args.input_dose:g}: the input's own dose, as a fraction of the normal "
+                             "dose, must be in (0, 1] (1 for a normal-dose scan); leave it out to take the input "
+                             "as noise-free")
     volume = read_volume(args.input)
     require_ct(volume, f"--in {args.input}")
     started = time.perf_counter()

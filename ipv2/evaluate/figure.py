@@ -221,11 +221,18 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
     return figure
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def require_figure_suffix(path: Union[str, os.PathLike]) -> None:
+    if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
+        raise InputError(f"{path}: the figure is written as .png, .pdf or .svg")
+
+
 def save_figure(figure: Figure, path: Union[str, os.PathLike]) -> Path:
     """Writes PNG, PDF or SVG (by suffix) atomically."""
     path = Path(path)
-    if path.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise InputError(f"{path}: the figure is written as .png, .pdf or .svg")
+    require_figure_suffix(path)
     with atomic_output_path(path) as tmp:
         figure.savefig(tmp, format=path.suffix.lower().lstrip("."))
     return path

@@ -48,11 +48,17 @@ def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> Dic
     if not found <= known:
         by_value = sorted(REGION_LABELS.items(), key=lambda item: item[1])
         expected = ", ".join(f"{value} {region}" for region, value in by_value)
-        raise InputError(f"{name}: unexpected label values {sorted(found - known)}; the region labelmap holds "
-                         f"{expected} (as written by `ipv2 purify`)")
+        raise InputError(f"{name}: unexpected label values {_first_values(sorted(found - known))}; the region "
+                         f"labelmap holds {expected} (as written by `ipv2 purify`)")
     masks = {OVERALL: np.ones(labelmap.shape, dtype=bool)}
     masks.update({region: labelmap == value for region, value in REGION_LABELS.items()})
     return masks
+
+
+def _first_values(values, shown: int = 5) -> str:
+    """'3, 4, 5, 6, 7 and 9,980 more': a labelmap of another kind can hold thousands of values."""
+    listed = ", ".join(str(value) for value in values[:shown])
+    return listed + (f" and {len(values) - shown:,} more" if len(values) > shown else "")
 
 
 def _data_range(data_range: Union[str, float], label: np.ndarray) -> Tuple[float, str]:

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, List, Optional, Union
 
 from ipv2.errors import InputError
 
@@ -22,6 +22,15 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _missing_folders(folder: Path) -> List[Path]:
+    """`folder` and those of its parents that do not exist, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 @contextlib.contextmanager
@@ -48,11 +57,14 @@ def atomic_output_path(destination: PathLike) -> Iterator[Path]:
 def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
     """Yields a temporary folder; on success its files are moved into `destination`.
 
-    Files already in `destination` that the run does not produce are left alone.
+    Files already in `destination` that the run does not produce are left alone. On failure,
+    the folders made for the run that are left empty are removed again.
     """
     destination = Path(destination)
+    created = _missing_folders(destination)
     destination.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=destination))
+    done = False
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_current_umask())
@@ -61,6 +73,36 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
             if target.is_dir() and item.is_dir():
                 shutil.rmtree(target)
             os.replace(item, target)
+        done = True
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            for folder in created:  # deepest first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+@contextlib.contextmanager
+def atomic_output_folder(destination: PathLike) -> Iterator[Path]:
+    """Yields a temporary folder beside `destination`; on success it is renamed to
+    `destination`, so the folder appears whole (a DICOM series: its reader never sees half).
+
+    An existing `destination` (the caller has checked that it may be replaced) is first
+    renamed aside and removed after the new folder is in place.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_current_umask())
+        earlier = None
+        if destination.exists():
+            earlier = Path(tempfile.mkdtemp(prefix=f".{destination.name}.replaced-", dir=destination.parent))
+            os.replace(destination, earlier / destination.name)
+        os.replace(tmp, destination)
+        if earlier is not None:
+            shutil.rmtree(earlier, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -48,3 +48,19 @@ def require_writable_output(path: PathLike, flag: str = "--out", folder: bool = 
         raise InputError(f"{flag} {path}: {existing} is a file, so nothing can be written under it")
     _require_writable_folder(existing, flag, path)
     return path
+
+
+def require_writable_series_output(path: PathLike, flag: str = "--out") -> Path:
+    """A folder output written whole and renamed into place (`ipv2.io.atomic.atomic_output_folder`,
+    a DICOM series): not an existing file, and its parent (or nearest existing) folder writable,
+    since the series is written beside it first."""
+    path = Path(path)
+    if not str(path):
+        raise InputError(f"{flag}: give a path")
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: an existing file; give a folder to write the DICOM series into")
+    existing = _nearest_existing(path.absolute().parent)
+    if not existing.is_dir():
+        raise InputError(f"{flag} {path}: {existing} is a file, so nothing can be written under it")
+    _require_writable_folder(existing, flag, path)
+    return path

@@ -66,6 +66,14 @@ def open_png_dataset(root: PathLike) -> PngPairDataset:
     return PngPairDataset(root=root, names=lq_names)
 
 
+def _reason(error: Exception) -> str:
+    """The last line of a reader's error, without the source path of the ITK build that
+    SimpleITK puts before it."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    reason = lines[-1] if lines else type(error).__name__
+    return reason.removeprefix("sitk::ERROR:").strip()
+
+
 def read_png_slice(path: PathLike) -> np.ndarray:
     """An 8-bit grayscale slice; colour PNGs of gray content are reduced to one channel."""
     path = Path(path)
@@ -74,7 +82,7 @@ def read_png_slice(path: PathLike) -> np.ndarray:
     try:
         image = skio.imread(str(path))
     except Exception as error:  # imageio raises several types for broken files
-        raise InputError(f"{path}: cannot be read as PNG ({error})") from None
+        raise InputError(f"{path}: cannot be read as PNG ({_reason(error)})") from None
     if image.ndim == 3:
         if image.shape[2] == 4:
             image = image[..., :3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import numpy as np
 import SimpleITK as sitk
@@ -39,16 +39,28 @@ def _itk_warnings_off():
         sitk.ProcessObject.SetGlobalWarningDisplay(shown)
 
 
-def _read_dicom_series(folder: Path) -> sitk.Image:
-    reader = sitk.ImageSeriesReader()
+def holds_dicom(folder: PathLike) -> bool:
+    """Whether the folder itself (not its subfolders) holds DICOM image files."""
     with _itk_warnings_off():
-        series = reader.GetGDCMSeriesIDs(str(folder))
+        return bool(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
+
+
+def dicom_series_files(folder: PathLike) -> List[str]:
+    """The files of the one DICOM series in `folder`, in GDCM's order along the slice normal:
+    file k is slice k of the volume `read_volume` returns."""
+    folder = Path(folder)
+    with _itk_warnings_off():
+        series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
     if not series:
         raise InputError(f"{folder}: the folder holds no DICOM series")
     if len(series) > 1:
         raise InputError(f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
                          "put each series in a folder of its own")
-    files = reader.GetGDCMSeriesFileNames(str(folder), series[0])
+    return list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
+
+
+def _read_dicom_series(folder: Path, files: List[str]) -> sitk.Image:
+    reader = sitk.ImageSeriesReader()
     first = sitk.ImageFileReader()
     first.SetFileName(files[0])
     first.ReadImageInformation()
@@ -91,13 +103,18 @@ def _read_file(path: Path) -> sitk.Image:
 
 
 def read_volume(path: PathLike) -> Volume:
-    """A volume file or a DICOM series folder, as float32 HU with its geometry."""
+    """A volume file or a DICOM series folder, as float32 HU with its geometry.
+
+    From a DICOM series, `metadata["dicom_files"]` lists its files in slice order (the source
+    of a derived series, `ipv2.io.dicom`)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    files = None
     try:
         if path.is_dir():
-            image = _read_dicom_series(path)
+            files = dicom_series_files(path)
+            image = _read_dicom_series(path, files)
         else:
             image = _read_file(path)
     except InputError:
@@ -105,7 +122,27 @@ def read_volume(path: PathLike) -> Volume:
     except RuntimeError as error:
         first_line = str(error).strip().splitlines()[-1] if str(error).strip() else "unreadable"
         raise InputError(f"{path}: cannot be read as a volume ({first_line})") from None
-    return image_to_volume(image, source=str(path))
+    volume = image_to_volume(image, source=str(path))
+    if files is not None:
+        volume.metadata["dicom_files"] = files
+    return volume
+
+
+def volume_shape(path: PathLike) -> tuple:
+    """The (z, y, x) shape of a volume file or DICOM series folder from its headers alone."""
+    path = Path(path)
+    reader = sitk.ImageFileReader()
+    files = dicom_series_files(path) if path.is_dir() else [str(path)]
+    reader.SetFileName(files[0])
+    try:
+        with _itk_warnings_off():
+            reader.ReadImageInformation()
+    except RuntimeError:
+        raise InputError(f"{path}: cannot be read as a volume") from None
+    size = tuple(reader.GetSize())
+    if path.is_dir():
+        return (len(files), size[1], size[0])
+    return tuple(reversed(size))
 
 
 def require_volume_suffix(path: PathLike) -> None:

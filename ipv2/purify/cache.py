@@ -60,3 +60,12 @@ class StageCache:
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def kept_bytes(self) -> int:
+        """The bytes of the finished stages kept for a resume; a folder without any (nothing
+        finished, or only a stage cut off while being written) is removed, and 0 returned."""
+        entries = list(self.folder.glob("*.npz")) if self.folder.is_dir() else []
+        if not entries:
+            self.clear()
+            return 0
+        return sum(path.stat().st_size for path in entries)

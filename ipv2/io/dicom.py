@@ -1,0 +1,199 @@
+"""A derived DICOM series: a result written back into the study its input series came from.
+
+SimpleITK reads DICOM well but writes only what it knows of the image, not the derived
+series a PACS files beside the original; pydicom writes each slice as a CT Image with
+
+- new: Series Instance UID, one SOP Instance UID per slice, ImageType DERIVED\\SECONDARY\\AXIAL,
+  SeriesDescription (naming the model), DerivationDescription, a SourceImageSequence that
+  points at the input slice, series, content and instance dates;
+- kept from each input slice: the KEPT_TAGS (patient, study, frame of reference, institution,
+  acquisition), so the series lands in the same study and frame of reference; the Type 2
+  attributes the input lacks are written empty, as the CT Image IOD requires;
+- the equipment: Manufacturer IPv2, ManufacturerModelName "ipv2 denoise", SoftwareVersions;
+- from the volume's geometry, per slice k: ImagePositionPatient = origin + k * dz * n (n the
+  third column of the direction matrix), ImageOrientationPatient (its first two columns),
+  PixelSpacing (dy, dx), SliceLocation = position . n; SliceThickness from the input slice
+  (the reconstruction's thickness) or else dz;
+- the voxels as signed 16-bit stored values s with HU = m * s + b (RescaleSlope m,
+  RescaleIntercept b = 0): m = 1 while every |HU| <= 32767 (1 HU steps, as scanners store
+  CT), else m = max |HU| / 32767 so that the range fits. s = round(HU / m).
+
+Files are named 00001.dcm, 00002.dcm, ... in slice order, written with Explicit VR Little
+Endian and a file meta header, into a hidden folder renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from typing import List, Sequence, Tuple, Union
+
+import numpy as np
+
+from ipv2 import __version__
+from ipv2.errors import InputError
+from ipv2.io.atomic import atomic_output_folder
+from ipv2.volume import Volume
+
+PathLike = Union[str, os.PathLike]
+CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL")
+MAX_STORED = 32767
+SERIES_DESCRIPTION_LENGTH = 64  # the LO value representation's limit
+SERIES_NUMBER_OFFSET = 1000  # the derived series sorts after its source in a viewer's list
+KEPT_TAGS = (
+    "SpecificCharacterSet",
+    # patient
+    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "PatientAge",
+    "PatientSize", "PatientWeight", "OtherPatientIDsSequence", "PatientIdentityRemoved", "DeidentificationMethod",
+    # study
+    "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName",
+    "StudyDescription",
+    # frame of reference, patient position
+    "FrameOfReferenceUID", "PositionReferenceIndicator", "PatientPosition", "BodyPartExamined",
+    # where, and the acquisition the voxels come from
+    "InstitutionName", "KVP", "ConvolutionKernel", "AcquisitionNumber", "AcquisitionDate", "AcquisitionTime",
+    # display
+    "WindowCenter", "WindowWidth",
+)
+
+
+# Type 2 attributes of the CT Image IOD: present in every valid instance, empty where unknown.
+REQUIRED_EMPTY_IF_UNKNOWN = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+    "ReferringPhysicianName", "StudyID", "AccessionNumber", "PositionReferenceIndicator", "KVP",
+    "AcquisitionNumber",
+)
+
+
+def rescale_for(array: np.ndarray) -> Tuple[float, float]:
+    """(RescaleSlope m, RescaleIntercept b) for HU values `array` (module docstring)."""
+    largest = float(np.max(np.abs(array))) if array.size else 0.0
+    return (1.0, 0.0) if largest <= MAX_STORED else (largest / MAX_STORED, 0.0)
+
+
+def _ds(value: float):
+    from pydicom.valuerep import DSfloat
+
+    return DSfloat(float(value), auto_format=True)  # a DS value holds at most 16 characters
+
+
+def require_derivable(volume: Volume) -> None:
+    """Refuses, before any work, a volume that was not read from a series of one file per
+    slice (`ipv2.io.read_volume` of a DICOM folder): a derived series copies each source slice's
+    tags. A multi-frame file, one file holding every slice, is such a case."""
+    files = volume.metadata.get("dicom_files")
+    source = volume.metadata.get("source", "the input")
+    if not files:
+        raise InputError(f"{source}: not a DICOM series; a derived DICOM series needs one as input")
+    if len(files) != volume.shape[0]:
+        raise InputError(f"{source}: {len(files)} DICOM files hold {volume.shape[0]} slices (multi-frame?); "
+                         "a derived series is written from one file per slice")
+
+
+def _source_headers(volume: Volume, source_files: Sequence[PathLike]):
+    import pydicom
+
+    if len(source_files) != volume.shape[0]:
+        raise InputError(f"the DICOM input has {len(source_files)} slices but the result {volume.shape[0]}; "
+                         "a derived series needs one source slice per slice")
+    # force: GDCM has read these files as DICOM already, some without the optional preamble
+    return [pydicom.dcmread(str(path), stop_before_pixels=True, force=True) for path in source_files]
+
+
+def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dict, instance_number: int):
+    """One slice: the kept tags of its source slice, the series' `shared` values, its own UID,
+    position and pixels."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
+
+    sop_uid = generate_uid()
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    ds = Dataset()
+    ds.file_meta = meta
+    for keyword in KEPT_TAGS:
+        if keyword in source:
+            setattr(ds, keyword, source.data_element(keyword).value)
+    for keyword in REQUIRED_EMPTY_IF_UNKNOWN:
+        if keyword not in ds:
+            setattr(ds, keyword, None)
+    for keyword, value in shared.items():
+        setattr(ds, keyword, value)
+    ds.SOPInstanceUID = sop_uid
+    ds.InstanceNumber = instance_number
+    reference = Dataset()
+    reference.ReferencedSOPClassUID = source.get("SOPClassUID", CT_IMAGE_STORAGE)
+    reference.ReferencedSOPInstanceUID = source.get("SOPInstanceUID", "")
+    ds.SourceImageSequence = [reference]
+    ds.ImagePositionPatient = [_ds(value) for value in position]
+    ds.Rows, ds.Columns = stored.shape
+    ds.PixelData = np.ascontiguousarray(stored).astype("<i2").tobytes()
+    return ds
+
+
+def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequence[PathLike],
+                         description: str, derivation: str = "") -> Path:
+    """Writes `volume` (HU, on the grid of the DICOM series `source_files`, in slice order) as a
+    derived series into the folder `folder`, atomically (replacing a folder there); returns it."""
+    from pydicom.uid import generate_uid
+
+    folder = Path(folder)
+    sources = _source_headers(volume, source_files)
+    slope, intercept = rescale_for(volume.array)
+    stored = np.round((volume.array - intercept) / slope).astype(np.int16)
+    direction = np.asarray(volume.direction, dtype=float).reshape(3, 3)
+    row_axis, column_axis, normal = direction[:, 0], direction[:, 1], direction[:, 2]
+    dx, dy, dz = volume.spacing
+    now = datetime.datetime.now()
+    date, time = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
+    shared = {
+        "SOPClassUID": CT_IMAGE_STORAGE, "Modality": "CT", "ImageType": list(IMAGE_TYPE),
+        # the equipment that made these images is this software; the scanner's is in the source
+        "Manufacturer": "IPv2", "ManufacturerModelName": "ipv2 denoise", "SoftwareVersions": __version__,
+        "SeriesInstanceUID": generate_uid(),
+        "SeriesNumber": int(sources[0].get("SeriesNumber") or 0) + SERIES_NUMBER_OFFSET,
+        "SeriesDescription": description[:SERIES_DESCRIPTION_LENGTH],
+        "DerivationDescription": (derivation or f"{description}; ipv2 {__version__}")[:1024],
+        "SeriesDate": date, "ContentDate": date, "InstanceCreationDate": date,
+        "SeriesTime": time, "ContentTime": time, "InstanceCreationTime": time,
+        "ImageOrientationPatient": [_ds(value) for value in (*row_axis, *column_axis)],
+        "PixelSpacing": [_ds(dy), _ds(dx)],
+        "SamplesPerPixel": 1, "PhotometricInterpretation": "MONOCHROME2",
+        "BitsAllocated": 16, "BitsStored": 16, "HighBit": 15, "PixelRepresentation": 1,
+        "RescaleSlope": _ds(slope), "RescaleIntercept": _ds(intercept), "RescaleType": "HU",
+    }
+    origin = np.asarray(volume.origin, dtype=float)
+    with atomic_output_folder(folder) as tmp:
+        for k, source in enumerate(sources):
+            position = origin + k * dz * normal
+            ds = _slice_dataset(source, stored[k], position, shared, k + 1)
+            ds.SliceLocation = _ds(float(np.dot(position, normal)))
+            ds.SliceThickness = _ds(source.get("SliceThickness") or dz)
+            ds.save_as(tmp / f"{k + 1:05d}.dcm", enforce_file_format=True)
+    return folder
+
+
+def series_is_complete(folder: PathLike, slices: int) -> bool:
+    """Whether `folder` holds one derived series of `slices` slices, as `write_derived_series`
+    leaves it (it writes through a rename, so only a foreign or damaged folder fails this)."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    files = sorted(Path(folder).glob("*.dcm"))
+    if len(files) != slices:
+        return False
+    series: List[str] = []
+    for path in files:
+        try:
+            header = pydicom.dcmread(str(path), stop_before_pixels=True)
+        except (InvalidDicomError, OSError):
+            return False
+        if "DERIVED" not in list(header.get("ImageType", [])):
+            return False
+        series.append(str(header.get("SeriesInstanceUID", "")))
+    return len(set(series)) == 1 and bool(series[0])
