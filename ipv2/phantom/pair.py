@@ -11,11 +11,12 @@ import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.phantom.grid import PhantomGrid
-from ipv2.phantom.model import build_model
+from ipv2.phantom.model import build_phantom_model
 from ipv2.phantom.render import block_count, render_state
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
 from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NODULE,
-                                  LABEL_VESSEL, PADDING_HU, TISSUE_TO_LABEL)
+                                  LABEL_OTHER_GAS, LABEL_TUMOUR, LABEL_VESSEL, LUNG_FIELD_TISSUES, PADDING_HU,
+                                  TISSUE_TO_LABEL, tissue_id)
 from ipv2.progress import Monitor
 from ipv2.validate import require_dose
 from ipv2.volume import Volume
@@ -49,12 +50,26 @@ class PhantomPair:
     def region_labels(self) -> np.ndarray:
         """The true labels as the purification's regions (0 body, 1 background, 2 lung).
 
-        Airways join the lung, as in the method's lung mask; vessels and nodules, which are
-        not dark, join the body.
+        Airways join the lung, as in the method's lung mask; vessels, nodules and the
+        tumour, which are not dark, join the body, and so does the gas in the stomach and
+        bowel, which is dark but not lung.
         """
         labels = self.labels.array
         regions = np.where(labels == LABEL_AIRWAY, LABEL_LUNG, labels)
-        return np.where(np.isin(regions, (LABEL_VESSEL, LABEL_NODULE)), LABEL_BODY, regions).astype(np.uint8)
+        body = (LABEL_VESSEL, LABEL_NODULE, LABEL_TUMOUR, LABEL_OTHER_GAS)
+        return np.where(np.isin(regions, body), LABEL_BODY, regions).astype(np.uint8)
+
+    def lung_field(self) -> np.ndarray:
+        """(z, y, x) bool: the true lung field, the lungs as an envelope with everything
+        inside them (parenchyma, vessels, bronchi, nodules, tumour), but not the trachea and
+        main bronchi of the mediastinum (tissues `LUNG_FIELD_TISSUES`)."""
+        if self.tissues is None:
+            raise InputError("lung_field: this phantom pair carries no tissue map")
+        ids = [tissue_id(name) for name in LUNG_FIELD_TISSUES]
+        field = np.isin(self.tissues.array, ids)
+        if self.parameters and self.parameters.get("fov_padding"):
+            field &= self.labels.array != LABEL_BACKGROUND
+        return field
 
 
 def _require_int(value, name: str, low: int, high: int) -> int:
@@ -93,14 +108,16 @@ def _simulate(clean: np.ndarray, dose: float, seed: int, grid: PhantomGrid, elec
 def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose: float = 0.02,
                           motion_mm: float = 8.0, fov_padding: bool = False, monitor: Optional[Monitor] = None,
                           *, pixel_mm: Optional[float] = None, slice_mm: Optional[float] = None,
-                          electronic_noise: bool = True, device: str = "auto", noise: bool = True) -> PhantomPair:
+                          electronic_noise: bool = True, device: str = "auto", noise: bool = True,
+                          tumour: bool = True) -> PhantomPair:
     """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
 
     The in-plane field of view is 358 mm (0.7 mm pixels at 512) and the slab 120 mm (2.5 mm
     slices at 48) unless `pixel_mm` / `slice_mm` say otherwise. The NDCT is simulated at full
     dose, the uLDCT at `dose`, with different noise seeds; `truth` and `ndct_clean` are the
     same scans without noise. `noise=False` skips the scanner and returns the anatomy of
-    both states in place of every scan (for tests and figures).
+    both states in place of every scan (for tests and figures). `tumour=False` leaves out
+    the lung tumour (the rest of the phantom stays the same).
     """
     size = _require_int(size, "size", MIN_SIZE, MAX_SIZE)
     slices = _require_int(slices, "slices", MIN_SLICES, MAX_SLICES)
@@ -113,7 +130,7 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
 
     grid = PhantomGrid.create(size, slices, pixel_mm=pixel_mm, slice_mm=slice_mm)
     monitor.step("phantom anatomy", 0, 1)
-    model = build_model(grid, seed, motion_mm)
+    model = build_phantom_model(grid, seed, motion_mm, tumour=bool(tumour))
     blocks = block_count(model)
     ndct_state = render_state(model, deformed=False, monitor=monitor, total_steps=2 * blocks)
     uldct_state = render_state(model, deformed=True, monitor=monitor, step_offset=blocks, total_steps=2 * blocks)
@@ -142,7 +159,8 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
     parameters = {"size": size, "slices": slices, "seed": seed, "dose": dose, "motion_mm": motion_mm,
                   "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise),
                   "pixel_mm": grid.spacing[0], "slice_mm": grid.spacing[2], "noise": bool(noise),
-                  "rigid_shift_mm": list(model.breathing.shift_mm),
+                  "rigid_shift_mm": list(model.breathing.shift_mm), "tumour": bool(tumour),
+                  "anatomy": model.summary(),
                   "padding_hu": PADDING_HU if fov_padding else None}
     return PhantomPair(ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
                        uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),
