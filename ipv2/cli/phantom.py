@@ -17,7 +17,7 @@ def register(subparsers) -> None:
         description="Renders an anthropomorphic chest in two breathing states, adds normal-dose noise to one "
                     "and ultra-low-dose noise to the other, and writes ndct.nrrd, uldct.nrrd, truth.nrrd (the "
                     "noise-free scan of the uLDCT state), labels.nrrd (0 body, 1 background, 2 lung, 3 vessels, 4 nodules, "
-                    "5 airways), deformation.nrrd, phantom.json and preview.png.")
+                    "5 airways, 6 other gas, 7 tumour), deformation.nrrd, phantom.json and preview.png.")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
     parser.add_argument("--size", type=int, default=512, help="pixels per side of each slice (default 512, at least 64)")
     parser.add_argument("--slices", type=int, default=48, help="number of slices (default 48, at least 4)")

@@ -49,7 +49,7 @@ class Anatomy:
         # Slim to broad chests; width and depth independently, so the shape varies too. The
         # depth range is narrower: the heart and sternum leave less room front to back.
         right_dome = rng.uniform(0.72, 0.80)
-        return cls(width_scale=rng.uniform(0.86, 1.16), depth_scale=rng.uniform(0.93, 1.12),
+        return cls(width_scale=rng.uniform(0.86, 1.10), depth_scale=rng.uniform(0.93, 1.12),
                    fat_scale=rng.uniform(0.6, 1.6), heart_shift_x=rng.uniform(-5, 5),
                    heart_shift_y=rng.uniform(-4, 4), heart_scale=rng.uniform(0.94, 1.06),
                    mediastinum_x=rng.uniform(2, 8), right_dome_u=right_dome,

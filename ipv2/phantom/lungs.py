@@ -71,6 +71,7 @@ def septa_hu(anatomy: Anatomy, X, Y, Z, depth_mm, sample_septa, pixel_mm: float)
     gradient of the lung distance), so F is constant along n and its zero set is a network
     of sheets that meet the pleura at right angles; the sheets fade out over SEPTA_DEPTH_MM.
     `sample_septa(x, y, z)` returns F at points. Same line-integral rule as the fissures.
+    Only voxels within SEPTA_DEPTH_MM of the pleura are evaluated.
     """
     X, Y, Z, depth = np.broadcast_arrays(X, Y, Z, depth_mm)
     out = np.zeros(X.shape, dtype=np.float32)
@@ -84,7 +85,11 @@ def septa_hu(anatomy: Anatomy, X, Y, Z, depth_mm, sample_septa, pixel_mm: float)
               (lung_distance(anatomy, x, y + step, z) - base) / step,
               (lung_distance(anatomy, x, y, z + step) - base) / step]
     norm = np.sqrt(normal[0] ** 2 + normal[1] ** 2 + normal[2] ** 2) + np.float32(1e-6)
-    foot = [c + d * n / norm for c, n in zip((x, y, z), normal)]
+    unit = [n / norm for n in normal]
+    foot = [c + d * n for c, n in zip((x, y, z), unit)]
+    # The distance is first order away from the surface: one Newton step onto it.
+    miss = lung_distance(anatomy, *foot)
+    foot = [f - miss * n for f, n in zip(foot, unit)]
     field = sample_septa(*foot)
     width = max(0.4, 0.45 * pixel_mm)
     peak = SEPTA_LINE_INTEGRAL / (np.sqrt(np.pi) * width)
