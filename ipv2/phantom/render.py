@@ -32,7 +32,7 @@ VOXELS_PER_BLOCK = 2_000_000
 MEDIASTINAL_FAT_MM = 4.0
 GROUND_GLASS_HU = TISSUES["ground-glass nodule"].hu
 TUMOUR_HALO_HU = TISSUES["tumour halo"].hu
-SPLAT_BELOW_PIXELS = 0.5  # vessels thinner than this radius (in pixels) are drawn by their volume
+SPLAT_BELOW_PIXELS = 0.75  # vessels thinner than this radius (in pixels) are drawn by their volume
 STRAND_FIELD_MM = 6.0  # distance to the zero set of the strand field per unit of its value
 STRAND_HALF_WIDTH_MM = 0.35
 STRAND_CLEARANCE_MM = 3.0  # no strands within this depth of the muscle's surface
@@ -99,9 +99,11 @@ def _paint_chest_wall(canvas: Canvas, model: PhantomModel, X, Y, Z, texture, cor
     muscle = shape.subcutaneous_fat_inner_distance(a, X, Y, Z)
     canvas.paint(soft(muscle, edge), "muscle")
     if a.arms_down:
-        canvas.paint(soft(shape.arm_distance(a, X, Y), edge), "skin")
-        canvas.paint(soft(shape.arm_distance(a, X, Y, 2.0), edge), "fat")
-        arm_muscle = shape.arm_distance(a, X, Y, 2.0 + 6.0 * a.fat_scale)
+        # The layers of the arm by shifting one distance: near enough for a few millimetres.
+        arm = shape.arm_distance(a, X, Y)
+        canvas.paint(soft(arm, edge), "skin")
+        canvas.paint(soft(arm + 2.0, edge), "fat")
+        arm_muscle = arm + np.float32(2.0 + 6.0 * a.fat_scale)
         canvas.paint(soft(arm_muscle, edge), "muscle")
         muscle = np.minimum(muscle, arm_muscle)
     # Fat strands: the zero set of a smooth random field, a network of thin sheets.
@@ -126,9 +128,9 @@ def _paint_abdomen(canvas: Canvas, model: PhantomModel, tubes: _StateTubes, tube
         canvas.paint(soft(np.maximum(kidney.distance(X, Y, Z, -PERIRENAL_FAT_MM), abdomen), edge), "fat")
         canvas.paint(soft(np.maximum(kidney.distance(X, Y, Z), abdomen), edge), "kidney")
     canvas.paint(soft(np.maximum(organs.spleen.distance(X, Y, Z), abdomen + 1.0), edge), "spleen")
-    inside = soft(abdomen, edge)
-    canvas.paint(intersect(tube(tubes.colon_wall), inside), "gut wall")
-    colon = intersect(tube(tubes.colon), inside)
+    # The colon's wall stays where the cavity clips it: its content never touches the diaphragm.
+    canvas.paint(intersect(tube(tubes.colon_wall), soft(abdomen, edge)), "gut wall")
+    colon = intersect(tube(tubes.colon), soft(abdomen + COLON_WALL_MM, edge))
     canvas.paint(colon, "bowel content")
     canvas.paint(intersect(colon, soft(Ys - np.float32(organs.colon_level_y), edge)), "other gas")
     stomach = organs.stomach.distance(X, Y, Z)
