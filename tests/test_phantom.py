@@ -152,7 +152,7 @@ def test_fov_padding_fills_outside_the_circle():
 @pytest.mark.parametrize("kwargs, word", [
     ({"size": 32}, "size"), ({"slices": 2}, "slices"), ({"size": 100.5}, "size"), ({"dose": 0.0}, "dose"),
     ({"dose": 1.5}, "dose"), ({"motion_mm": -1.0}, "motion_mm"), ({"motion_mm": float("nan")}, "motion_mm"),
-    ({"seed": -3}, "seed"), ({"pixel_mm": 0.0}, "pixel_mm"),
+    ({"seed": -3}, "seed"), ({"pixel_mm": 0.0}, "pixel_mm"), ({"tumour": "no"}, "tumour"),
 ])
 def test_bad_parameters_are_refused_with_a_clear_message(kwargs, word):
     with pytest.raises(InputError, match=word):

@@ -124,6 +124,8 @@ def generate_phantom_pair(size: int = 512, slices: int = 48, seed: int = 0, dose
     seed = _require_int(seed, "seed", 0, 2 ** 63 - 1)
     dose = require_dose(dose)
     motion_mm = _require_motion(motion_mm)
+    if not isinstance(tumour, (bool, np.bool_)):
+        raise InputError(f"tumour: True or False is needed, got {tumour!r}")
     pixel_mm = _require_positive_mm(pixel_mm, "pixel_mm")
     slice_mm = _require_positive_mm(slice_mm, "slice_mm")
     monitor = monitor if monitor is not None else Monitor()

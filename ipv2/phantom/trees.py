@@ -1,10 +1,11 @@
-"""Branching trees of tubes: pulmonary arteries and veins, the bronchial tree, and the great
-vessels, trachea and main bronchi of the mediastinum.
+"""Branching trees of tubes: pulmonary arteries and veins, the bronchi beside the arteries,
+the peripheral vessels, and the great vessels, trachea and main bronchi of the mediastinum.
 
-Trees grow generation by generation from the hila: each branch splits into a larger and a
-smaller child (radii following Murray's law, r^3 = r1^3 + r2^3), turned away from the
-parent and bent outwards from the hilum, so the tree fans out and fills the lung. Branches
-that would leave the lung stop there.
+Trees grow generation by generation from segmental roots at the hila: each branch splits
+into a larger and a smaller child (radii following Murray's law, r^3 = r1^3 + r2^3), turned
+away from the parent and bent outwards from the hilum, so the tree fans out and fills the
+lung. Branches that would leave the lung stop there. The bronchi follow the artery tree (the
+bronchovascular bundle); the veins run on their own.
 """
 
 from __future__ import annotations
