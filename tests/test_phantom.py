@@ -6,7 +6,7 @@ from scipy import ndimage
 
 from ipv2.errors import Cancelled, InputError
 from ipv2.phantom import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NAMES, LABEL_NODULE,
-                          LABEL_OTHER_GAS, LABEL_TUMOUR, LABEL_VESSEL, TISSUES, generate_phantom_pair)
+                          LABEL_VESSEL, TISSUES, generate_phantom_pair)
 from ipv2.phantom.grid import PhantomGrid
 from ipv2.phantom.model import build_phantom_model
 from ipv2.progress import Monitor

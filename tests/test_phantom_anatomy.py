@@ -33,7 +33,7 @@ def still_model(still_pair):
     return build_phantom_model(grid, SEED, 0.0)
 
 
-def _coordinates(pair):
+def _coordinates():
     grid = PhantomGrid.create(GRID["size"], GRID["slices"], slice_mm=GRID["slice_mm"])
     X, Y, Z = grid.regular_coordinates(slice(None))
     return np.broadcast_arrays(X, Y, Z)
@@ -44,7 +44,7 @@ def _tissue(pair, name):
 
 
 def test_stomach_gas_lies_below_the_diaphragm_in_front_of_its_fluid(still_pair, still_model):
-    X, Y, Z = _coordinates(still_pair)
+    X, Y, Z = _coordinates()
     anatomy, organs = still_model.anatomy, still_model.abdomen
     gas = still_pair.labels.array == LABEL_OTHER_GAS
     in_stomach = organs.stomach.distance(X, Y, Z) < 0
@@ -59,7 +59,7 @@ def test_stomach_gas_lies_below_the_diaphragm_in_front_of_its_fluid(still_pair, 
 
 
 def test_colon_holds_gas_and_stool_and_the_organs_sit_where_they_belong(still_pair):
-    X, Y, Z = _coordinates(still_pair)
+    X, Y, Z = _coordinates()
     u = u_from_z(Z)
     labels = still_pair.labels.array
     stool = _tissue(still_pair, "bowel content")
@@ -86,7 +86,7 @@ def test_tumour_is_a_solid_mass_in_a_ground_glass_halo_inside_the_lung(still_pai
     hu = still_pair.anatomy.array
     assert np.median(hu[ndimage.binary_erosion(solid)]) > 0
     assert -800 < np.median(hu[halo]) < -400
-    X, Y, Z = _coordinates(still_pair)
+    X, Y, Z = _coordinates()
     assert np.all(lung_distance(still_model.anatomy, X, Y, Z)[solid | halo] < 0)
     assert still_pair.lung_field()[solid | halo].all()
 
@@ -94,7 +94,7 @@ def test_tumour_is_a_solid_mass_in_a_ground_glass_halo_inside_the_lung(still_pai
 def test_without_the_tumour_the_rest_of_the_phantom_is_the_same(still_pair, still_model):
     plain = generate_phantom_pair(seed=SEED, motion_mm=0.0, noise=False, tumour=False, **GRID)
     assert not np.any(plain.labels.array == LABEL_TUMOUR)
-    X, Y, Z = _coordinates(still_pair)
+    X, Y, Z = _coordinates()
     centre = still_model.tumour.centre
     reach = 0.5 * still_model.tumour.diameter_mm + still_model.tumour.halo_mm + 3.0 + 2 * GRID["slice_mm"]
     far = (X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 > reach ** 2
@@ -216,7 +216,7 @@ def test_septa_meet_the_pleura_at_right_angles_and_fade_inwards():
 
 
 def test_chest_wall_muscle_has_fat_strands_and_bone_a_trabecular_texture(still_pair, still_model):
-    X, Y, Z = _coordinates(still_pair)
+    X, Y, Z = _coordinates()
     anatomy = still_model.anatomy
     deep_in_muscle = ((shape.subcutaneous_fat_inner_distance(anatomy, X, Y, Z) < -6.0)
                       & (shape.rib_cage_distance(anatomy, X, Y, Z) > 3.0))
@@ -231,7 +231,7 @@ def test_chest_wall_muscle_has_fat_strands_and_bone_a_trabecular_texture(still_p
 
 
 def test_dependent_lung_is_denser(still_pair):
-    X, Y, Z = _coordinates(still_pair)
+    X, Y, Z = _coordinates()
     lung = ndimage.binary_erosion(_tissue(still_pair, "lung parenchyma"), structure=np.ones((1, 3, 3), bool))
     hu = still_pair.anatomy.array
     assert hu[lung & (Y > 40)].mean() - hu[lung & (Y < -40)].mean() > 20.0

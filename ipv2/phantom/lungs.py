@@ -4,6 +4,7 @@ gradient, the fissures between the lobes, and the nodules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Tumour:
         return float(2.0 * reach.max())
 
 
-def draw_tumour(rng: np.random.Generator, anatomy: Anatomy, z_range) -> "Tumour | None":
+def draw_tumour(rng: np.random.Generator, anatomy: Anatomy, z_range) -> Optional[Tumour]:
     """A 2-4 cm mass well inside a lung within the scanned slab, or None where none fits."""
     radius = 0.5 * rng.uniform(20.0, 40.0)
     core = 0.65 * radius

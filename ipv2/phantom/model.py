@@ -88,8 +88,8 @@ def build_phantom_model(grid: PhantomGrid, seed: int, motion_mm: float, tumour: 
         return np.minimum(inside, np.minimum(points[:, 2] - z_low, z_high - points[:, 2]))
 
     arteries, veins = pulmonary_vessels(streams[3], depth_inside, vessel_min_radius(grid.pixel_mm))
-    twigs = peripheral_twigs(streams[3], depth_inside, vessel_min_radius(grid.pixel_mm),
-                             [-TWIG_HALF_WIDTH_MM, TWIG_Y_RANGE_MM[0], z_low], [TWIG_HALF_WIDTH_MM, TWIG_Y_RANGE_MM[1], z_high])
+    twig_box = ([-TWIG_HALF_WIDTH_MM, TWIG_Y_RANGE_MM[0], z_low], [TWIG_HALF_WIDTH_MM, TWIG_Y_RANGE_MM[1], z_high])
+    twigs = peripheral_twigs(streams[3], depth_inside, vessel_min_radius(grid.pixel_mm), *twig_box)
     bronchi = bronchi_beside(arteries, depth_inside, airway_min_radius(grid.pixel_mm))
     abdomen = Abdomen.draw(streams[4], anatomy)
     nodules = draw_nodules(streams[5], anatomy, nodule_slab(z))

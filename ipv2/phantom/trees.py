@@ -113,7 +113,8 @@ def grow_tree(rng: np.random.Generator, roots: Sequence[Tuple[Sequence[float], S
         origin = np.concatenate([o, o])
         parent = np.concatenate([i, i])
         alive = radius >= min_radius
-        start, direction, radius, origin, parent = start[alive], direction[alive], radius[alive], origin[alive], parent[alive]
+        start, direction, radius = start[alive], direction[alive], radius[alive]
+        origin, parent = origin[alive], parent[alive]
     if not pieces:
         return Tree(Segments.empty(), np.zeros(0, dtype=int))
     result = pieces[0]
