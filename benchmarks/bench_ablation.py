@@ -67,7 +67,7 @@ STRATEGY_OPTIONS = {
 # The uLDCT noise the quick setting must match, and how closely.
 REFERENCE_SIZE, REFERENCE_DOSE, REFERENCE_SLICES = 512, 0.02, 4
 NOISE_TOLERANCE = 0.20
-SOFT_TISSUES = ("fat", "muscle", "blood", "myocardium", "liver", "spleen and stomach")
+SOFT_TISSUES = ("fat", "muscle", "blood", "myocardium", "liver", "spleen")
 NOISE_TISSUES = {"soft tissue": SOFT_TISSUES, "lung": ("lung parenchyma",)}
 
 

@@ -5,10 +5,10 @@ import pytest
 from scipy import ndimage
 
 from ipv2.errors import Cancelled, InputError
-from ipv2.phantom import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NODULE, LABEL_VESSEL,
-                          TISSUES, generate_phantom_pair)
+from ipv2.phantom import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NAMES, LABEL_NODULE,
+                          LABEL_VESSEL, TISSUES, generate_phantom_pair)
 from ipv2.phantom.grid import PhantomGrid
-from ipv2.phantom.model import build_model
+from ipv2.phantom.model import build_phantom_model
 from ipv2.progress import Monitor
 
 
@@ -47,8 +47,11 @@ def test_every_label_is_present_and_background_surrounds_the_body(clean_pair):
     labels = clean_pair.labels.array
     present = set(np.unique(labels).tolist())
     assert {LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY} <= present
-    assert present <= {0, 1, 2, 3, 4, 5}
-    assert np.all(labels[:, :, 0] == LABEL_BACKGROUND) and np.all(labels[:, 0, :] == LABEL_BACKGROUND)
+    assert present <= set(LABEL_NAMES) == {0, 1, 2, 3, 4, 5, 6, 7}
+    # Arms held down may reach the sides of the field of view; nothing reaches its front.
+    assert np.all(labels[:, 0, :] == LABEL_BACKGROUND)
+    if not clean_pair.parameters["anatomy"]["arms_down"]:
+        assert np.all(labels[:, :, 0] == LABEL_BACKGROUND)
     lung_fraction = np.isin(labels, [LABEL_LUNG, LABEL_VESSEL, LABEL_AIRWAY]).mean()
     assert 0.05 < lung_fraction < 0.4
 
@@ -76,7 +79,7 @@ def test_ribs_leave_intercostal_gaps_and_the_spine_has_a_canal(clean_pair):
 
 
 def test_vessel_tree_tapers_from_hilum_to_periphery():
-    model = build_model(PhantomGrid.create(256, 16), seed=0, motion_mm=8.0)
+    model = build_phantom_model(PhantomGrid.create(256, 16), seed=0, motion_mm=8.0)
     radii = np.concatenate([model.vessels.r_start, model.vessels.r_end])
     assert len(model.vessels) > 200
     assert radii.max() > 4.0 and radii.min() < 1.5
@@ -149,7 +152,7 @@ def test_fov_padding_fills_outside_the_circle():
 @pytest.mark.parametrize("kwargs, word", [
     ({"size": 32}, "size"), ({"slices": 2}, "slices"), ({"size": 100.5}, "size"), ({"dose": 0.0}, "dose"),
     ({"dose": 1.5}, "dose"), ({"motion_mm": -1.0}, "motion_mm"), ({"motion_mm": float("nan")}, "motion_mm"),
-    ({"seed": -3}, "seed"), ({"pixel_mm": 0.0}, "pixel_mm"),
+    ({"seed": -3}, "seed"), ({"pixel_mm": 0.0}, "pixel_mm"), ({"tumour": "no"}, "tumour"),
 ])
 def test_bad_parameters_are_refused_with_a_clear_message(kwargs, word):
     with pytest.raises(InputError, match=word):

@@ -20,7 +20,7 @@ from ipv2.phantom import (ACQUISITION_VARIANTS, LABEL_AIRWAY, LABEL_BODY, LABEL_
                           acquisition_variant, generate_phantom_pair, read_deformation, resolve_acquisition)
 from ipv2.phantom.deformation import MAX_INTERPOLATION_ERROR_MM, coarse_node_count, write_deformation
 from ipv2.phantom.grid import REFERENCE_SCAN_MM, PhantomGrid
-from ipv2.phantom.model import build_model
+from ipv2.phantom.model import build_phantom_model
 from ipv2.phantom.preview import acquisition_caption
 from ipv2.phantom.render import render_state
 from ipv2.phantom.thickness import _weighted_majority, render_states, slice_weights
@@ -97,7 +97,7 @@ def test_a_sharper_kernel_has_more_high_frequency_noise_at_the_same_dose():
 def test_a_thick_slice_is_the_mean_of_the_thin_slices_it_covers():
     """3-mm slices 3 mm apart are the means of the 1-mm slices of the same model."""
     acquisition = resolve_acquisition(96, 4, slice_mm=3.0, thickness_mm=3.0)
-    model = build_model(acquisition.grid(), seed=2, motion_mm=8.0)
+    model = build_phantom_model(acquisition.grid(), seed=2, motion_mm=8.0)
     ndct_state, uldct_state = render_states(model, acquisition)
     thin = render_state(replace(model, grid=PhantomGrid.create(96, 12, slice_mm=1.0)), deformed=True)
     np.testing.assert_allclose(uldct_state.hu, thin.hu.reshape(4, 3, 96, 96).mean(axis=1), atol=0.05)
@@ -123,13 +123,14 @@ def test_thick_slices_blur_a_small_nodule_along_z():
     thin = generate_phantom_pair(**common)
     thick = generate_phantom_pair(thickness_mm=10.0, **common)
     grid = resolve_acquisition(128, 24, slice_mm=1.25).grid()
-    nodules = build_model(grid, seed=4, motion_mm=0.0).nodules
+    nodules = build_phantom_model(grid, seed=4, motion_mm=0.0).nodules
     solid = np.flatnonzero(~nodules.ground_glass)
     smallest = solid[np.argmin(nodules.radii[solid])]
     assert nodules.radii[smallest] < 4.0, "the check needs a nodule much thinner than the slice"
     x, y, z = np.rint(grid.index_of(nodules.centres[smallest])).astype(int)
-    # A 10-mm box over a nodule 6-8 mm across keeps well under its share of solid tissue.
-    assert thin.anatomy.array[z, y, x] > -100
+    # Solid at its centre in the thin slice (2.8-mm pixels blur it in-plane a little); a
+    # 10-mm box over a nodule 6-8 mm across keeps well under its share of solid tissue.
+    assert thin.anatomy.array[z, y, x] > -200
     assert thick.anatomy.array[z, y, x] < thin.anatomy.array[z, y, x] - 200
     assert thick.parameters["thickness_mm"] == 10.0 and thick.parameters["slice_profile"].startswith("box 10 mm")
 

@@ -10,6 +10,7 @@ import SimpleITK as sitk
 from ipv2.cli.main import main
 from ipv2.io import read_volume
 from ipv2.io.png_dataset import open_png_dataset
+from ipv2.phantom import LABEL_NAMES
 from ipv2.phantom.writer import to_8bit
 
 
@@ -29,7 +30,7 @@ def test_writes_every_volume_on_one_grid(phantom_dir):
         assert volume.shape == (4, 64, 64) and volume.same_geometry(ndct)
     labels = sitk.ReadImage(str(phantom_dir / "labels.nrrd"))
     assert labels.GetPixelID() == sitk.sitkUInt8
-    assert set(np.unique(sitk.GetArrayFromImage(labels))) <= {0, 1, 2, 3, 4, 5}
+    assert set(np.unique(sitk.GetArrayFromImage(labels))) <= set(LABEL_NAMES)
     assert ndct.array.min() == -2048  # the field-of-view padding
 
 

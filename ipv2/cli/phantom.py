@@ -24,7 +24,7 @@ def register(subparsers) -> None:
         description="Renders an anthropomorphic chest in two breathing states, adds normal-dose noise to one "
                     "and ultra-low-dose noise to the other, and writes ndct.nrrd, uldct.nrrd, truth.nrrd (the "
                     "noise-free scan of the uLDCT state), labels.nrrd (0 body, 1 background, 2 lung, 3 vessels, 4 nodules, "
-                    "5 airways), deformation.nrrd, phantom.json and preview.png. The options below choose the "
+                    "5 airways, 6 other gas, 7 tumour), deformation.nrrd, phantom.json and preview.png. The options below choose the "
                     "acquisition (kernel, pixel and field of view, slices and their thickness, dose, padding, "
                     "a cropped display field of view); phantom.json records it.")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")

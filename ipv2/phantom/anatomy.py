@@ -41,16 +41,26 @@ class Anatomy:
     left_dome_u: float = 0.87
     rib_phase_mm: float = 0.0
     disc_phase_mm: float = 0.0
+    arms_down: bool = False  # arms beside the chest (else raised above the head, out of the scan)
+    arm_gap_mm: float = 6.0
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> "Anatomy":
-        right_dome = rng.uniform(0.76, 0.83)
-        return cls(width_scale=rng.uniform(0.95, 1.05), depth_scale=rng.uniform(0.94, 1.05),
-                   fat_scale=rng.uniform(0.7, 1.4), heart_shift_x=rng.uniform(-5, 5),
+        # Slim to broad chests; width and depth independently, so the shape varies too. The
+        # depth range is narrower: the heart and sternum leave less room front to back.
+        right_dome = rng.uniform(0.72, 0.80)
+        return cls(width_scale=rng.uniform(0.86, 1.10), depth_scale=rng.uniform(0.93, 1.12),
+                   fat_scale=rng.uniform(0.6, 1.6), heart_shift_x=rng.uniform(-5, 5),
                    heart_shift_y=rng.uniform(-4, 4), heart_scale=rng.uniform(0.94, 1.06),
                    mediastinum_x=rng.uniform(2, 8), right_dome_u=right_dome,
                    left_dome_u=right_dome + rng.uniform(0.05, 0.09),
-                   rib_phase_mm=rng.uniform(0, 24), disc_phase_mm=rng.uniform(0, 30))
+                   rib_phase_mm=rng.uniform(0, 24), disc_phase_mm=rng.uniform(0, 30),
+                   arms_down=bool(rng.uniform() < 0.5), arm_gap_mm=rng.uniform(0.0, 12.0))
+
+    def summary(self) -> dict:
+        """The drawn proportions a user may want to know (phantom.json)."""
+        return {"width_scale": round(self.width_scale, 4), "depth_scale": round(self.depth_scale, 4),
+                "fat_scale": round(self.fat_scale, 4), "arms_down": self.arms_down}
 
     # -- proportions along the body ------------------------------------------------------
     def body_half_width(self, u):
@@ -142,6 +152,30 @@ def dome_u(anatomy: Anatomy, X, Y):
 def below_diaphragm_distance(anatomy: Anatomy, X, Y, Z):
     """Negative below the dome (the abdomen), in mm along z."""
     return (dome_u(anatomy, X, Y) - u_from_z(Z)) * REFERENCE_SCAN_MM
+
+
+def abdomen_distance(anatomy: Anatomy, X, Y, Z):
+    """The abdominal cavity under the diaphragm (negative inside)."""
+    return np.maximum(cavity_distance(anatomy, X, Y, Z), below_diaphragm_distance(anatomy, X, Y, Z))
+
+
+ARM_HALF_WIDTH_MM = 42.0
+ARM_HALF_DEPTH_MM = 48.0
+ARM_CENTRE_Y = 0.0
+
+
+def arm_centres_x(anatomy: Anatomy):
+    """Centres of the upper arms beside the widest part of the chest (right, left)."""
+    x = anatomy.body_half_width(1.0) + anatomy.arm_gap_mm + ARM_HALF_WIDTH_MM
+    return -x, x
+
+
+def arm_distance(anatomy: Anatomy, X, Y, inset=0.0):
+    """Both upper arms, straight along z, moved inwards by `inset` mm."""
+    right, left = arm_centres_x(anatomy)
+    a, b = ARM_HALF_WIDTH_MM - inset, ARM_HALF_DEPTH_MM - inset
+    return np.minimum(ellipse_distance(X - right, Y - ARM_CENTRE_Y, a, b),
+                      ellipse_distance(X - left, Y - ARM_CENTRE_Y, a, b))
 
 
 def liver_side_distance(anatomy: Anatomy, X, Y):

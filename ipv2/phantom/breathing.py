@@ -22,6 +22,7 @@ from ipv2.phantom.shapes import sigmoid, smoothstep
 INTERIOR_HALF_WIDTH = 140.0
 INTERIOR_HALF_DEPTH = 95.0
 MAX_RIGID_SHIFT_MM = (1.5, 0.0, 2.0)  # at 8 mm of breathing motion; none in y: the table holds
+BREATHING_SPREAD = 0.25
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,12 @@ class Breathing:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, motion_mm: float) -> "Breathing":
+        """The breath differs from patient to patient: the motion is drawn within
+        `motion_mm` x (1 +- BREATHING_SPREAD), so 0 still means no motion at all."""
         scale = motion_mm / 8.0
         shift = tuple(float(rng.uniform(-m, m) * scale) for m in MAX_RIGID_SHIFT_MM)
-        return cls(float(motion_mm), shift)
+        amplitude = motion_mm * rng.uniform(1.0 - BREATHING_SPREAD, 1.0 + BREATHING_SPREAD)
+        return cls(float(amplitude), shift)
 
     @property
     def is_identity(self) -> bool:

@@ -12,11 +12,12 @@ from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
 from ipv2.phantom.acquisition import (MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES,  # noqa: F401 (the demo's bounds)
                                       Acquisition, require_whole, resolve_acquisition)
-from ipv2.phantom.model import build_model
+from ipv2.phantom.model import build_phantom_model
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
 from ipv2.phantom.thickness import render_states
 from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NODULE,
-                                  LABEL_VESSEL, PADDING_HU, TISSUE_TO_LABEL)
+                                  LABEL_OTHER_GAS, LABEL_TUMOUR, LABEL_VESSEL, LUNG_FIELD_TISSUES, PADDING_HU,
+                                  TISSUE_TO_LABEL, tissue_id)
 from ipv2.progress import Monitor
 from ipv2.validate import require_dose
 from ipv2.volume import Volume
@@ -50,12 +51,26 @@ class PhantomPair:
     def region_labels(self) -> np.ndarray:
         """The true labels as the purification's regions (0 body, 1 background, 2 lung).
 
-        Airways join the lung, as in the method's lung mask; vessels and nodules, which are
-        not dark, join the body.
+        Airways join the lung, as in the method's lung mask; vessels, nodules and the
+        tumour, which are not dark, join the body, and so does the gas in the stomach and
+        bowel, which is dark but not lung.
         """
         labels = self.labels.array
         regions = np.where(labels == LABEL_AIRWAY, LABEL_LUNG, labels)
-        return np.where(np.isin(regions, (LABEL_VESSEL, LABEL_NODULE)), LABEL_BODY, regions).astype(np.uint8)
+        body = (LABEL_VESSEL, LABEL_NODULE, LABEL_TUMOUR, LABEL_OTHER_GAS)
+        return np.where(np.isin(regions, body), LABEL_BODY, regions).astype(np.uint8)
+
+    def lung_field(self) -> np.ndarray:
+        """(z, y, x) bool: the true lung field, the lungs as an envelope with everything
+        inside them (parenchyma, vessels, bronchi, nodules, tumour), but not the trachea and
+        main bronchi of the mediastinum (tissues `LUNG_FIELD_TISSUES`)."""
+        if self.tissues is None:
+            raise InputError("lung_field: this phantom pair carries no tissue map")
+        ids = [tissue_id(name) for name in LUNG_FIELD_TISSUES]
+        field = np.isin(self.tissues.array, ids)
+        if self.parameters and self.parameters.get("fov_padding"):
+            field &= self.labels.array != LABEL_BACKGROUND
+        return field
 
 
 def _require_motion(motion_mm) -> float:
@@ -95,7 +110,8 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
                           *, pixel_mm: Optional[float] = None, fov_mm: Optional[float] = None,
                           slice_mm: Optional[float] = None, thickness_mm: Optional[float] = None,
                           kernel: str = DEFAULT_KERNEL, crop_fov_mm: Optional[float] = None,
-                          electronic_noise: bool = True, device: str = "auto", noise: bool = True) -> PhantomPair:
+                          electronic_noise: bool = True, device: str = "auto", noise: bool = True,
+                          tumour: bool = True) -> PhantomPair:
     """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
 
     The acquisition (`ipv2.phantom.acquisition`): a 512 matrix over a 358.4-mm field of
@@ -108,18 +124,21 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
     NDCT is simulated at full dose, the uLDCT at `dose`, with different noise seeds;
     `truth` and `ndct_clean` are the same scans without noise. `noise=False` skips the
     scanner and returns the anatomy of both states in place of every scan (for tests and
-    figures). `parameters` records all of it.
+    figures). `tumour=False` leaves out the lung tumour (the rest of the phantom stays the
+    same). `parameters` records all of it.
     """
     acquisition = resolve_acquisition(size, slices, pixel_mm=pixel_mm, fov_mm=fov_mm, slice_mm=slice_mm,
                                       thickness_mm=thickness_mm, kernel=kernel, crop_fov_mm=crop_fov_mm)
     seed = require_whole(seed, "seed", 0, 2 ** 63 - 1)
     dose = require_dose(dose)
     motion_mm = _require_motion(motion_mm)
+    if not isinstance(tumour, (bool, np.bool_)):
+        raise InputError(f"tumour: True or False is needed, got {tumour!r}")
     monitor = monitor if monitor is not None else Monitor()
 
     grid = acquisition.grid()
     monitor.step("phantom anatomy", 0, 1)
-    model = build_model(grid, seed, motion_mm)
+    model = build_phantom_model(grid, seed, motion_mm, tumour=bool(tumour))
     ndct_state, uldct_state = render_states(model, acquisition, monitor)
 
     if noise:
@@ -150,7 +169,8 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
 
     parameters = {**acquisition.record(), "seed": seed, "dose": dose, "ndct_dose": NDCT_DOSE, "motion_mm": motion_mm,
                   "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise), "noise": bool(noise),
-                  "rigid_shift_mm": list(model.breathing.shift_mm),
+                  "rigid_shift_mm": list(model.breathing.shift_mm), "tumour": bool(tumour),
+                  "anatomy": model.summary(),
                   "padding_hu": PADDING_HU if fov_padding else None}
     return PhantomPair(ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
                        uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),

@@ -8,7 +8,7 @@ from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW
 
 # By label id; ids past the table take its last colour.
 LABEL_COLOURS = np.array([[0.55, 0.45, 0.40], [0.0, 0.0, 0.0], [0.35, 0.6, 0.95], [0.9, 0.2, 0.2],
-                          [1.0, 0.85, 0.1], [0.2, 0.85, 0.4], [0.95, 0.55, 0.1], [0.85, 0.3, 0.85]])
+                          [1.0, 0.85, 0.1], [0.2, 0.85, 0.4], [0.6, 0.2, 0.8], [1.0, 0.5, 0.0]])
 
 
 def preview_slices(slices: int, count: int = 3) -> list:

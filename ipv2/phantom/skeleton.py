@@ -1,11 +1,14 @@
-"""Ribs, spine, sternum and scapulae, painted as a cortical shell around cancellous bone."""
+"""Ribs, spine, sternum, scapulae and humeri, painted as a cortical shell around cancellous
+bone with a trabecular texture."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ipv2.phantom.anatomy import (BODY_CENTRE_Y, CANAL_CENTRE_Y, RIB_CAGE_HALF_DEPTH_POSTERIOR,
-                                  VERTEBRA_CENTRE_Y, Anatomy, rib_cage_distance)
+from ipv2.phantom.anatomy import (ARM_CENTRE_Y, BODY_CENTRE_Y, CANAL_CENTRE_Y, RIB_CAGE_HALF_DEPTH_POSTERIOR,
+                                  VERTEBRA_CENTRE_Y, Anatomy, arm_centres_x, rib_cage_distance)
 from ipv2.phantom.grid import REFERENCE_SCAN_MM, u_from_z
 from ipv2.phantom.shapes import ellipse_distance, smoothstep, soft
 from ipv2.phantom.tissues import Canvas
@@ -17,6 +20,39 @@ RIB_DEPTH_MM = 4.5  # centre of the rib below the outer surface of the rib cage
 RIB_ANTERIOR_DROP_MM = 85.0  # ribs slope down from the spine to the sternum
 VERTEBRA_PITCH_MM = 30.0
 DISC_HEIGHT_MM = 6.0
+HUMERUS_RADIUS_MM = 11.0
+TRABECULAR_WAVELENGTH_MM = 3.0  # the grain of cancellous bone as a 0.7 mm pixel shows it
+TRABECULAR_WAVES = 6
+TRABECULAR_HU = 380.0  # contrast of the trabecular network over the marrow between it
+TRABECULAR_WIDTH = 0.35  # of the network's strands, in units of the field's deviation
+
+
+@dataclass(frozen=True)
+class TrabecularPattern:
+    """A network of thin struts: the ridge exp(-(T / w)^2) of a random wave field T, the
+    normalised sum of plane waves with random directions and phases,
+    T(p) = sqrt(2 / n) sum_i cos(k_i . p + phi_i), |k_i| = 2 pi / wavelength (unit variance).
+    Its HU offset has zero mean: for T ~ N(0, 1), E[exp(-(T / w)^2)] = w / sqrt(w^2 + 2)."""
+
+    wave_vectors: np.ndarray  # (n, 3) rad/mm
+    phases: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> "TrabecularPattern":
+        directions = rng.standard_normal((TRABECULAR_WAVES, 3))
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+        wavenumbers = 2.0 * np.pi / (TRABECULAR_WAVELENGTH_MM * rng.uniform(0.8, 1.25, TRABECULAR_WAVES))
+        return cls(directions * wavenumbers[:, None], rng.uniform(0, 2 * np.pi, TRABECULAR_WAVES))
+
+    def hu_offset(self, x, y, z) -> np.ndarray:
+        """HU to add to cancellous bone at points given as flat arrays (mm)."""
+        field = np.zeros(np.shape(x), dtype=np.float32)
+        for (kx, ky, kz), phase in zip(self.wave_vectors.astype(np.float32), self.phases.astype(np.float32)):
+            field += np.cos(kx * x + ky * y + kz * z + phase)
+        field *= np.float32(np.sqrt(2.0 / len(self.phases)))
+        w = TRABECULAR_WIDTH
+        mean = w / np.sqrt(w * w + 2.0)
+        return (TRABECULAR_HU * (np.exp(-(field / np.float32(w)) ** 2) - mean)).astype(np.float32)
 
 
 def cortex_mm(pixel_mm: float) -> float:
@@ -84,3 +120,13 @@ def paint_spine(canvas: Canvas, anatomy: Anatomy, X, Y, Z, edge: float, cortex: 
     disc = np.maximum(body, np.abs(position - DISC_HEIGHT_MM / 2.0) - DISC_HEIGHT_MM / 2.0)
     canvas.paint(soft(disc, edge), "intervertebral disc")
     canvas.paint(soft(ellipse_distance(X, Y - CANAL_CENTRE_Y, 8.0, 8.0), edge), "cerebrospinal fluid")
+
+
+def paint_humeri(canvas: Canvas, anatomy: Anatomy, X, Y, edge: float, cortex: float) -> None:
+    """The shafts of the upper arm bones, in the middle of each arm."""
+    distance = None
+    for centre_x in arm_centres_x(anatomy):
+        shaft = ellipse_distance(X - np.float32(centre_x), Y - np.float32(ARM_CENTRE_Y + 4.0),
+                                 HUMERUS_RADIUS_MM, HUMERUS_RADIUS_MM)
+        distance = shaft if distance is None else np.minimum(distance, shaft)
+    _paint_bone(canvas, distance, edge, cortex)

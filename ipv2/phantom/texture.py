@@ -19,8 +19,10 @@ TEXTURE_SCALES: Tuple[Tuple[float, float], ...] = (
     (1.6, 0.8),   # fine lung texture: secondary lobules and small vessels below resolution
     (6.0, 1.2),   # coarse lung density variation
     (3.0, 1.0),   # soft tissue and bone texture
+    (7.0, 1.0),   # fat strands between muscle bundles (its zero set)
 )
-FINE, COARSE, TISSUE = 0, 1, 2
+FINE, COARSE, TISSUE, STRANDS = 0, 1, 2, 3
+SEPTA_SCALE = (9.0, 1.0)  # interlobular septa: secondary lobules are 1-2.5 cm across
 
 
 @dataclass
@@ -30,10 +32,11 @@ class TextureFields:
     high_mm: np.ndarray
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, low_mm, high_mm) -> "TextureFields":
+    def draw(cls, rng: np.random.Generator, low_mm, high_mm,
+             scales: Sequence[Tuple[float, float]] = TEXTURE_SCALES) -> "TextureFields":
         low_mm, high_mm = np.asarray(low_mm, float), np.asarray(high_mm, float)
         lattices = []
-        for spacing, sigma in TEXTURE_SCALES:
+        for spacing, sigma in scales:
             counts = np.maximum(np.ceil((high_mm - low_mm) / spacing).astype(int) + 1, 2)
             noise = rng.standard_normal((counts[2], counts[1], counts[0]))
             field = ndimage.gaussian_filter(noise, sigma, mode="wrap")

@@ -12,8 +12,10 @@ from typing import Dict
 import numpy as np
 
 LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY = 0, 1, 2, 3, 4, 5
+LABEL_OTHER_GAS, LABEL_TUMOUR = 6, 7
 LABEL_NAMES = {LABEL_BODY: "body", LABEL_BACKGROUND: "background", LABEL_LUNG: "lung parenchyma",
-               LABEL_VESSEL: "vessels", LABEL_NODULE: "nodules", LABEL_AIRWAY: "airways"}
+               LABEL_VESSEL: "vessels", LABEL_NODULE: "nodules", LABEL_AIRWAY: "airways",
+               LABEL_OTHER_GAS: "other gas", LABEL_TUMOUR: "tumour"}
 
 PADDING_HU = -2048.0
 
@@ -37,7 +39,13 @@ _TISSUE_ROWS = [
     ("blood", 40.0, 3.0, LABEL_BODY),
     ("myocardium", 45.0, 4.0, LABEL_BODY),
     ("liver", 60.0, 5.0, LABEL_BODY),
-    ("spleen and stomach", 45.0, 5.0, LABEL_BODY),
+    ("abdominal viscera", 35.0, 8.0, LABEL_BODY),  # bowel and mesentery between the organs
+    ("spleen", 45.0, 4.0, LABEL_BODY),
+    ("kidney", 32.0, 4.0, LABEL_BODY),
+    ("gut wall", 40.0, 5.0, LABEL_BODY),  # of the stomach and colon
+    ("gastric fluid", 12.0, 2.0, LABEL_BODY),
+    ("bowel content", 20.0, 25.0, LABEL_BODY),  # stool: mottled
+    ("other gas", -1000.0, 0.0, LABEL_OTHER_GAS),  # gas in the stomach and bowel
     ("cortical bone", 1150.0, 60.0, LABEL_BODY),
     ("cancellous bone", 230.0, 45.0, LABEL_BODY),
     ("cartilage", 130.0, 15.0, LABEL_BODY),
@@ -50,6 +58,9 @@ _TISSUE_ROWS = [
     ("airway wall", 30.0, 6.0, LABEL_BODY),
     ("airway lumen", -990.0, 0.0, LABEL_AIRWAY),
     ("airway wall in lung", 0.0, 8.0, LABEL_LUNG),
+    ("airway lumen in lung", -990.0, 0.0, LABEL_AIRWAY),  # bronchi inside the lung envelope
+    ("tumour", 38.0, 10.0, LABEL_TUMOUR),
+    ("tumour halo", -620.0, 0.0, LABEL_TUMOUR),  # ground glass around the mass, textured by the lung model
 ]
 
 TISSUES: Dict[str, Tissue] = {name: Tissue(i, name, hu, tex, label)
@@ -57,6 +68,11 @@ TISSUES: Dict[str, Tissue] = {name: Tissue(i, name, hu, tex, label)
 TISSUE_BY_ID = [TISSUES[row[0]] for row in _TISSUE_ROWS]
 TISSUE_TO_LABEL = np.array([t.label for t in TISSUE_BY_ID], dtype=np.uint8)
 TISSUE_TEXTURE_HU = np.array([t.texture_hu for t in TISSUE_BY_ID], dtype=np.float32)
+
+
+# What a reader calls the lung field: the lungs as an envelope, with everything inside them.
+LUNG_FIELD_TISSUES = ("lung parenchyma", "pulmonary vessel", "solid nodule", "ground-glass nodule",
+                      "airway wall in lung", "airway lumen in lung", "tumour", "tumour halo")
 
 
 def tissue_id(name: str) -> int:

@@ -99,3 +99,65 @@ def rasterize(segments: Segments, grid: PhantomGrid, zslice: slice, edge_mm: flo
         block = occupancy[z0:z1, y0:y1, x0:x1]
         np.maximum(block, tube, out=block)
     return occupancy
+
+
+def split_by_radius(segments: Segments, radius_mm: float):
+    """(thin, thick): segments thinner than `radius_mm` at both ends, and the rest."""
+    thin = np.maximum(segments.r_start, segments.r_end) < radius_mm
+
+    def pick(which):
+        return Segments(segments.start[which], segments.end[which], segments.r_start[which], segments.r_end[which])
+
+    return pick(thin), pick(~thin)
+
+
+class SplattedTubes:
+    """Occupancy of tubes thinner than a voxel, by their volume: partial volume at its
+    simplest, so a 0.6 mm vessel in a 0.7 x 0.7 x 2.5 mm voxel is faint but present.
+
+    Each segment is cut into pieces no longer than half a pixel; a piece at point c carries
+    the volume pi r^2 ds and spreads it over the 8 voxels around c with trilinear weights,
+    and a voxel's occupancy is the volume it received over its own (clipped at 1). The total
+    volume is kept exactly wherever the tube lies inside the grid. The spread is computed
+    once for the whole grid and read block by block.
+    """
+
+    def __init__(self, segments: Segments, grid: PhantomGrid):
+        self.grid = grid
+        nz, ny, nx = grid.shape
+        self.slice_voxels = ny * nx
+        if len(segments) == 0:
+            self.index, self.volume = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return
+        step = 0.5 * min(grid.spacing)
+        length = np.linalg.norm(segments.end - segments.start, axis=1)
+        pieces = np.maximum(1, np.ceil(length / step)).astype(int)
+        owner = np.repeat(np.arange(len(segments)), pieces)
+        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+        t = (np.arange(len(owner)) - first + 0.5) / pieces[owner]
+        centre = segments.start[owner] + t[:, None] * (segments.end[owner] - segments.start[owner])
+        radius = segments.r_start[owner] + t * (segments.r_end[owner] - segments.r_start[owner])
+        volume = np.pi * radius ** 2 * (length[owner] / pieces[owner])
+        continuous = grid.index_of(centre)  # (x, y, z) indices
+        base = np.floor(continuous).astype(np.int64)
+        frac = continuous - base
+        indices, volumes = [], []
+        for corner in range(8):
+            offset = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+            weight = np.prod(np.where(offset == 1, frac, 1.0 - frac), axis=1)
+            i = base + offset
+            inside = np.all((i >= 0) & (i < np.array([nx, ny, nz])), axis=1) & (weight > 0)
+            indices.append(i[inside, 2] * self.slice_voxels + i[inside, 1] * nx + i[inside, 0])
+            volumes.append(volume[inside] * weight[inside])
+        index, volume = np.concatenate(indices), np.concatenate(volumes)
+        order = np.argsort(index, kind="stable")
+        voxel_volume = float(np.prod(grid.spacing))
+        self.index, self.volume = index[order], (volume[order] / voxel_volume).astype(np.float32)
+
+    def block(self, zslice: slice) -> np.ndarray:
+        nz, ny, nx = self.grid.shape
+        z0, z1 = zslice.start or 0, min(nz, zslice.stop if zslice.stop is not None else nz)
+        low, high = np.searchsorted(self.index, [z0 * self.slice_voxels, z1 * self.slice_voxels])
+        occupancy = np.bincount(self.index[low:high] - z0 * self.slice_voxels, weights=self.volume[low:high],
+                                minlength=(z1 - z0) * self.slice_voxels)
+        return np.minimum(occupancy, 1.0).astype(np.float32).reshape(z1 - z0, ny, nx)
