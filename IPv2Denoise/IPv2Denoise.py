@@ -17,7 +17,6 @@ from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 # Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
 from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
 
-# IPv2Lib is installed with IPv2Purify; scripted module folders are all on sys.path.
 from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.DenoiseLogic import DenoiseLogic, lossOf
@@ -29,7 +28,7 @@ class IPv2Denoise(ScriptedLoadableModule):
         ScriptedLoadableModule.__init__(self, parent)
         self.parent.title = _("IPv2 Denoise")
         self.parent.categories = [translate("qSlicerAbstractCoreModule", "Filtering.Denoising")]
-        self.parent.dependencies = ["IPv2Purify"]
+        self.parent.dependencies = []
         self.parent.contributors = ["IPv2 contributors"]
         self.parent.helpText = _(
             "Denoises ultra-low-dose lung CT with a bundled model or a trained checkpoint, trains a model on "
