@@ -137,12 +137,20 @@ class BackendJob:
         elif self.state == RUNNING:
             self.process.cancel()
 
+    def wait(self, timeoutSeconds=None, pollSeconds=0.1):
+        """Polls in the calling thread until the job finished; False if `timeoutSeconds` passed first."""
+        deadline = None if timeoutSeconds is None else time.monotonic() + timeoutSeconds
+        while not self.poll():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(pollSeconds)
+        return True
+
     def run(self, pollSeconds=0.1):
         """Starts and waits (batch mode); returns the result or raises the job's error."""
         if self.state == PENDING:
             self.start()
-        while not self.poll():
-            time.sleep(pollSeconds)
+        self.wait(pollSeconds=pollSeconds)
         if self.state == FAILED:
             raise self.error
         if self.state == CANCELLED:

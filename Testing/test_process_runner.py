@@ -20,12 +20,19 @@ def harnessEnvironment():
     return environment
 
 
-def harnessJob(destination, *extra, importResults=None, launcher=(), workFolder=None, **options):
+def harnessJob(destination, *extra, importResults=None, launcher=(), workFolder=None, onProgress=None, onLog=None,
+               **options):
     """A job running the slow writer into its work folder, then moving the result to `destination`.
 
     `launcher`: the options of launcher_like_wrapper, to run the slow writer as its child.
+    The progress records are collected in the list returned, and passed on to `onProgress`.
     """
     progress = []
+
+    def collect(record):
+        progress.append(record)
+        if onProgress is not None:
+            onProgress(record)
 
     def importInto(workFolder):
         produced = sorted(path.name for path in (workFolder / "out").iterdir())
@@ -37,7 +44,7 @@ def harnessJob(destination, *extra, importResults=None, launcher=(), workFolder=
         "slow writer", prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
         buildArguments=lambda folder: [*launcher, *([HARNESS] if launcher else []), "--out", folder / "out",
                                        "--progress", "json", *extra],
-        importResults=importResults or importInto, onProgress=progress.append, python=sys.executable,
+        importResults=importResults or importInto, onProgress=collect, onLog=onLog, python=sys.executable,
         environment=harnessEnvironment(), workFolder=workFolder,
         processOptions={"module": "launcher_like_wrapper" if launcher else HARNESS, **options})
     return job, progress
