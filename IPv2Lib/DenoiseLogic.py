@@ -52,9 +52,9 @@ class DenoiseLogic:
         self.python = python
         self.environment = environment
 
-    def _job(self, title, prepare, arguments, importResults, inputNodes=(), **callbacks):
+    def _job(self, title, prepare, arguments, importResults, inputNodes=(), readResults=None, **callbacks):
         """A backend job that is cancelled if `inputNodes` leave the scene (it was closed) before it ends."""
-        return BackendJob(title, prepare, arguments, importResults, python=self.python,
+        return BackendJob(title, prepare, arguments, importResults, readResults=readResults, python=self.python,
                           environment=self.environment, resultsWanted=inputsInScene(*inputNodes), **callbacks)
 
     # Denoise ---------------------------------------------------------------------------
@@ -79,18 +79,20 @@ class DenoiseLogic:
                              "nor an existing checkpoint file")
         volume = VolumeNodeConverter.toVolume(inputNode)
 
-        def importResults(workFolder):
+        def readResults(workFolder):  # files only: runs outside the main thread
             denoised = read_volume(workFolder / "denoised.nrrd")
             if not denoised.same_geometry(volume):
                 raise ValueError("the denoised volume is not on the input's voxel grid")
-            return VolumeNodeConverter.toNewNode(denoised, f"{inputNode.GetName()} denoised", like=inputNode)
+            return denoised
 
+        # A raw output: the reader takes a quarter of the time it takes on gzip.
         return self._job(
             "Denoising", lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
                             folder / "denoised.nrrd", "--device", device, "--strength", strength,
-                            "--progress", "json"],
-            importResults, inputNodes=[inputNode], **callbacks)
+                            "--uncompressed", "--progress", "json"],
+            lambda denoised: VolumeNodeConverter.toNewNode(denoised, f"{inputNode.GetName()} denoised", like=inputNode),
+            inputNodes=[inputNode], readResults=readResults, **callbacks)
 
     # Train -----------------------------------------------------------------------------
 

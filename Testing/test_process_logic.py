@@ -77,7 +77,10 @@ def test_backend_outputs_become_new_nodes_on_the_input_grid(mrmlScene, pairNodes
     inputsBefore = [np.array(slicer.util.arrayFromVolume(node)) for node in pairNodes]
     labels = writeBackendOutputs(tmp_path, lowDose)
 
-    result = PurifyLogic().importOutputs(tmp_path, lowDoseNode, normalDoseNode)
+    before = nodeCount(mrmlScene)
+    outputs = PurifyLogic.readOutputs(tmp_path, lowDose)
+    assert nodeCount(mrmlScene) == before  # reading touches no node: it runs outside the main thread
+    result = PurifyLogic.importOutputs(outputs, lowDoseNode, normalDoseNode)
     assert result.trainInputNode.GetName() == "patient uLDCT training input"
     assert result.trainTargetNode.GetName() == "patient NDCT training target"
     assert result.evalLabelNode.GetName() == "patient uLDCT evaluation label"
@@ -100,7 +103,7 @@ def test_outputs_on_another_grid_are_refused_and_add_no_nodes(mrmlScene, pairNod
     write_volume(moved, tmp_path / TRAIN_TARGET_FILE)
     before = nodeCount(mrmlScene)
     with pytest.raises(ValueError, match="voxel grid"):
-        PurifyLogic().importOutputs(tmp_path, lowDoseNode, normalDoseNode)
+        PurifyLogic.readOutputs(tmp_path, lowDose)
     assert nodeCount(mrmlScene) == before
 
 
@@ -258,3 +261,21 @@ def test_evaluate_runs_in_a_separate_process_and_fills_a_table(mrmlScene, obliqu
     table, report, figure = DenoiseLogic(python=sys.executable).createEvaluateJob(prediction, label, segmentation).run()
     assert table.GetNumberOfRows() == len(DenoiseLogic.reportRows(report)) > 0
     assert figure is not None and figure[:4] == b"\x89PNG"
+
+
+def test_denoise_runs_in_a_separate_process_and_its_raw_result_is_read_in_a_worker(mrmlScene, obliqueCt, tmp_path):
+    from ipv2.cli.main import main
+    from ipv2.io import read_volume, write_volume
+
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    job = DenoiseLogic(python=sys.executable).createDenoiseJob(node, "nlm", "cpu")
+    assert "--uncompressed" in [str(argument) for argument in job.buildArguments(tmp_path)]
+    denoised = job.run(pollSeconds=0.02)
+    assert job.readResults is not None and denoised.GetName() == "patient uLDCT denoised"
+    # The same command in this process, on the same input, gives the same voxels.
+    source = write_volume(VolumeNodeConverter.toVolume(node), tmp_path / "in.nrrd", compress=False)
+    assert main(["denoise", "--model", "nlm", "--in", str(source), "--out", str(tmp_path / "out.nrrd"),
+                 "--progress", "none"]) == 0
+    result = VolumeNodeConverter.toVolume(denoised)
+    assert result.same_geometry(obliqueCt)
+    np.testing.assert_array_equal(result.array, read_volume(tmp_path / "out.nrrd").array)

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, holds_output_lock,
-                             monitor_from_args)
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_uncompressed_option,
+                             holds_output_lock, monitor_from_args, require_uncompressible)
 from ipv2.errors import InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
@@ -37,6 +37,7 @@ def register(subparsers) -> None:
                         help="slices per forward pass of a network (default: sized to the device's memory)")
     add_device_option(parser)
     add_overwrite_option(parser)
+    add_uncompressed_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
     _require_options(args)
     require_volume_suffix(args.out)
+    if args.uncompressed:
+        require_uncompressible(args.out)
     require_new_outputs([args.out], [args.input], args.overwrite)
     volume = read_volume(args.input)
     if _is_classical(args.model):
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                                       batch_size=args.batch, strength=args.strength)
     if "measured_noise_hu" in denoised.metadata:
         _report_sigma(args, denoised.metadata["measured_noise_hu"], "measured")
-    write_volume(denoised, args.out)
+    write_volume(denoised, args.out, compress=not args.uncompressed)
     if args.progress != "json":
         print(f"denoised volume written to {args.out}")
     return 0

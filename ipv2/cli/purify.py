@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             holds_output_lock, monitor_from_args)
+                             add_uncompressed_option, holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
 from ipv2.io.atomic import is_same_file
 from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, MAX_STITCH_BLEND_PX, MODES,
@@ -58,6 +58,7 @@ def register(subparsers) -> None:
     add_seed_option(parser)
     add_device_option(parser)
     add_overwrite_option(parser)
+    add_uncompressed_option(parser)
     parser.add_argument("--resume", action="store_true",
                         help="reuse the stages an interrupted run on the same inputs kept in --out")
     add_progress_option(parser)
@@ -85,7 +86,7 @@ def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
     with monitor_from_args(args) as monitor:
         result = purify_volumes(lq, gt, options, monitor, cache_dir=cache_dir, resume=args.resume)
         monitor.check()
-        paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite)
+        paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite, compress=not args.uncompressed)
     StageCache(cache_dir, resume=False).clear()
     print(f"purified pair written to {out_dir}:")
     for path in paths:
@@ -96,6 +97,8 @@ def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
 def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
     from ipv2.purify import purify_png_dataset
 
+    if args.uncompressed:
+        raise InputError("--uncompressed applies to volume pairs (--lq/--gt); a --dataset run writes PNG slices")
     if args.resume:
         raise InputError("--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
                          "and is simply run again")
