@@ -18,8 +18,10 @@ from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
 
 from IPv2Lib.Dependencies import Dependencies
-from IPv2Lib.DenoiseLogic import DenoiseLogic, lossOf
+from IPv2Lib.DenoiseLogic import DenoiseLogic
+from IPv2Lib.EvaluateLogic import EvaluateLogic
 from IPv2Lib.JobPanel import JobPanel
+from IPv2Lib.TrainLogic import TrainLogic, lossOf
 
 
 class IPv2Denoise(ScriptedLoadableModule):
@@ -144,8 +146,8 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
 
 
-class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic):
-    """Module logic; the `create*Job(...).run()` calls run headless in batch mode."""
+class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic, TrainLogic, EvaluateLogic):
+    """The module's three tasks; the `create*Job(...).run()` calls run headless in batch mode."""
 
     def __init__(self):
         ScriptedLoadableModuleLogic.__init__(self)

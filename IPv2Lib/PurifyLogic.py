@@ -8,13 +8,12 @@ from ipv2.contract import (DEFAULT_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE,
                            TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
 from ipv2.io import read_volume
 from ipv2.io.volumes import read_labelmap
-from ipv2.validate import require_dose, require_pair
+from ipv2.input_checks import require_dose, require_pair
 
-from IPv2Lib.BackendJob import BackendJob, writeInputVolume
+from IPv2Lib.BackendJob import writeInputVolume
+from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.RegionSegmentation import RegionSegmentation
-from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
-
 
 
 @dataclass
@@ -49,7 +48,9 @@ class PurifyOutputs:
 
 
 @dataclass
-class PurifyResult:
+class PurifiedPairNodes:
+    """The purified pair as new scene nodes, with the backend's report."""
+
     segmentationNode: object
     trainInputNode: object
     trainTargetNode: object
@@ -57,16 +58,12 @@ class PurifyResult:
     report: dict = field(default_factory=dict)
 
 
-class PurifyLogic:
+class PurifyLogic(BackendLogic):
     """Checks the inputs, runs the backend, turns its outputs into new nodes.
 
     The input nodes are only read. Every result is a new node named after its input and
     placed beside the uLDCT in the subject hierarchy.
     """
-
-    def __init__(self, python=None, environment=None):
-        self.python = python
-        self.environment = environment
 
     def checkInputs(self, lowDoseNode, normalDoseNode, settings: PurifySettings):
         """Both volumes as backend volumes; refuses mismatched geometry before any work."""
@@ -98,11 +95,11 @@ class PurifyLogic:
             return ["purify", "--lq", workFolder / "uldct.nrrd", "--gt", workFolder / "ndct.nrrd",
                     "--out", workFolder / "out", *settings.arguments(), "--uncompressed", "--progress", "json"]
 
-        return BackendJob("Purification", prepareInputs, buildArguments,
-                          lambda outputs: self.importOutputs(outputs, lowDoseNode, normalDoseNode),
-                          readResults=lambda workFolder: self.readOutputs(workFolder / "out", lowDose),
-                          onProgress=onProgress, onLog=onLog, onFinished=onFinished, python=self.python,
-                          environment=self.environment, resultsWanted=inputsInScene(lowDoseNode, normalDoseNode))
+        return self.backendJob("Purification", prepareInputs, buildArguments,
+                               lambda outputs: self.importOutputs(outputs, lowDoseNode, normalDoseNode),
+                               inputNodes=[lowDoseNode, normalDoseNode],
+                               readResults=lambda workFolder: self.readOutputs(workFolder / "out", lowDose),
+                               onProgress=onProgress, onLog=onLog, onFinished=onFinished)
 
     @staticmethod
     def readOutputs(outputFolder, lowDose):
@@ -125,7 +122,7 @@ class PurifyLogic:
     def importOutputs(outputs, lowDoseNode, normalDoseNode):
         """New nodes from what `readOutputs` read, every file already read and checked."""
         lowName, normalName = lowDoseNode.GetName(), normalDoseNode.GetName()
-        return PurifyResult(
+        return PurifiedPairNodes(
             segmentationNode=RegionSegmentation.create(outputs.labels, lowDoseNode, f"{lowName} regions"),
             trainInputNode=VolumeNodeConverter.toNewNode(outputs.trainInput, f"{lowName} training input", like=lowDoseNode),
             trainTargetNode=VolumeNodeConverter.toNewNode(outputs.trainTarget, f"{normalName} training target", like=lowDoseNode),
@@ -133,7 +130,7 @@ class PurifyLogic:
             report=outputs.report)
 
     def process(self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None, onProgress=None, onLog=None):
-        """Synchronous run for batch mode and tests; returns a `PurifyResult`."""
+        """Synchronous run for batch mode and tests; returns the `PurifiedPairNodes`."""
         return self.createJob(lowDoseNode, normalDoseNode, settings, onProgress=onProgress, onLog=onLog).run()
 
     @staticmethod

@@ -82,7 +82,7 @@ def test_both_modules_import_the_library_installed_beside_them(tmp_path):
     """Slicer puts the scripted-modules folder on sys.path for the modules in it; that folder alone must do."""
     installed = configureAndInstall(tmp_path / "build")
     imported = libraryImportsOfModules(installed)
-    assert {"IPv2Lib.DenoiseLogic", "IPv2Lib.PurifyLogic"} <= set(imported)
+    assert {"IPv2Lib.DenoiseLogic", "IPv2Lib.TrainLogic", "IPv2Lib.EvaluateLogic", "IPv2Lib.PurifyLogic"} <= set(imported)
     script = "\n".join([
         "import importlib, sys",
         f"modules = [importlib.import_module(name) for name in {imported!r}]",

@@ -71,7 +71,7 @@ def _options(args: argparse.Namespace) -> PurifyOptions:
     return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
                          weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
                          device=args.device, sigma_hu=args.sigma, agreed_background=args.agreed_background,
-                         lung_field=args.lung_field, stitch_blend_px=args.stitch_blend).validated()
+                         lung_field=args.lung_field, stitch_blend_px=args.stitch_blend).checked()
 
 
 def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
