@@ -17,11 +17,11 @@ from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 # Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
 from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
 
-# IPv2Lib is installed with IPv2Purify; scripted module folders are all on sys.path.
-from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.Dependencies import Dependencies
-from IPv2Lib.DenoiseLogic import DenoiseLogic, lossOf
-from IPv2Lib.JobSlot import JobSlot
+from IPv2Lib.DenoiseLogic import DenoiseLogic
+from IPv2Lib.EvaluateLogic import EvaluateLogic
+from IPv2Lib.JobPanel import JobPanel
+from IPv2Lib.TrainLogic import TrainLogic, lossOf
 
 
 class IPv2Denoise(ScriptedLoadableModule):
@@ -29,7 +29,7 @@ class IPv2Denoise(ScriptedLoadableModule):
         ScriptedLoadableModule.__init__(self, parent)
         self.parent.title = _("IPv2 Denoise")
         self.parent.categories = [translate("qSlicerAbstractCoreModule", "Filtering.Denoising")]
-        self.parent.dependencies = ["IPv2Purify"]
+        self.parent.dependencies = []
         self.parent.contributors = ["IPv2 contributors"]
         self.parent.helpText = _(
             "Denoises ultra-low-dose lung CT with a bundled model or a trained checkpoint, trains a model on "
@@ -61,10 +61,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._timer = qt.QTimer()
-        self._timer.setInterval(100)
-        self.jobs = JobSlot(onFinished=self.onFinished, timer=self._timer)
-        self._timer.connect("timeout()", self.jobs.poll)
+        self.jobs = None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -72,11 +69,13 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.layout.addWidget(uiWidget)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.ui.progressBar.hide()
         self.logic = IPv2DenoiseLogic()
-        self.ui.denoiseButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.denoiseButton, self.denoiseJob))
-        self.ui.trainButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.trainButton, self.trainJob))
-        self.ui.evaluateButton.connect("clicked(bool)", lambda: self.startOrCancel(self.ui.evaluateButton, self.evaluateJob))
+        self.jobs = JobPanel(self.ui.progressBar, self.ui.statusLabel.setText, qt.QTimer(), onSucceeded=self.showResult,
+                             showError=lambda job: slicer.util.errorDisplay(str(job.error)),
+                             onProgress=lambda record: self.showLoss(lossOf(record)), onLog=self.onLog)
+        for button, makeJob in ((self.ui.denoiseButton, self.denoiseJob), (self.ui.trainButton, self.trainJob),
+                                (self.ui.evaluateButton, self.evaluateJob)):
+            button.connect("clicked(bool)", lambda checked=False, button=button, makeJob=makeJob: self.onClicked(button, makeJob))
         # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, lambda *args: self.setParameterNode(None))
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
@@ -87,7 +86,8 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.setParameterNode(self.logic.getParameterNode())
 
     def cleanup(self):
-        self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
+        if self.jobs:
+            self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
         self.removeObservers()
 
     def setParameterNode(self, parameterNode: Optional[IPv2DenoiseParameterNode]):
@@ -119,50 +119,20 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         return self.logic.createEvaluateJob(p.predictionVolume, p.labelVolume, p.regionSegmentation, p.truthVolume,
                                             **callbacks)
 
-    def startOrCancel(self, button, makeJob):
-        if self.jobs.busy:
-            if button is self.jobs.owner[0]:
-                self.jobs.cancel()
-                button.enabled = False
-            else:
-                self.ui.statusLabel.text = _("{title} is running; cancel it first.").format(title=self.jobs.job.title)
-            return
+    def onClicked(self, button, makeJob):
         with slicer.util.tryWithErrorDisplay(_("The run could not start."), waitCursor=True):
-            if not Dependencies.ensureAll():
-                return
-            # The owner keeps the button and its text, to be put back when the job ends.
-            job = self.jobs.start(makeJob(dict(onProgress=self.onProgress, onLog=self.onLog)), owner=(button, button.text))
-            button.text = _("Cancel")
-            self.ui.progressBar.setRange(0, 0)  # busy until the backend reports its first stage
-            self.ui.progressBar.show()
-            self.ui.statusLabel.text = _("{title} running...").format(title=job.title)
-
-    def onProgress(self, record):
-        self.ui.progressBar.setMaximum(max(int(record.get("total") or 1), 1))
-        self.ui.progressBar.setValue(int(record.get("done") or 0))
-        self.ui.progressBar.setFormat(f"{record.get('stage', '')}: %v/%m")
-        self._showLoss(lossOf(record))
+            if self.jobs.busy or Dependencies.ensureAll():
+                self.jobs.startOrCancel(button, makeJob)
 
     def onLog(self, line):
         logging.info(line)
-        self._showLoss(lossOf(None, line))
+        self.showLoss(lossOf(None, line))
 
-    def _showLoss(self, loss):
+    def showLoss(self, loss):
         if loss is not None:
             self.ui.lossLabel.text = f"{loss:.5g}"
 
-    def onFinished(self, job, owner):
-        button, startText = owner
-        self.ui.progressBar.hide()
-        button.text, button.enabled = startText, True
-        if job.state == CANCELLED:
-            self.ui.statusLabel.text = _("{title} cancelled; nothing was changed.").format(title=job.title)
-            return
-        if job.state != SUCCEEDED:
-            self.ui.statusLabel.text = _("{title} failed.").format(title=job.title)
-            slicer.util.errorDisplay(str(job.error))
-            return
-        self.ui.statusLabel.text = _("{title} done.").format(title=job.title)
+    def showResult(self, job):
         if job.title == "Denoising":
             slicer.util.setSliceViewerLayers(background=job.result, fit=True)
         elif job.title == "Training":
@@ -176,8 +146,8 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
 
 
-class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic):
-    """Module logic; the `create*Job(...).run()` calls run headless in batch mode."""
+class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic, TrainLogic, EvaluateLogic):
+    """The module's three tasks; the `create*Job(...).run()` calls run headless in batch mode."""
 
     def __init__(self):
         ScriptedLoadableModuleLogic.__init__(self)

@@ -17,9 +17,8 @@ from slicer import vtkMRMLScalarVolumeNode
 
 from ipv2.contract import DEFAULT_MODE, DEFAULT_WEAK_DENOISER, MODES, WEAK_DENOISERS
 
-from IPv2Lib.BackendJob import SUCCEEDED, CANCELLED
 from IPv2Lib.Dependencies import Dependencies
-from IPv2Lib.JobSlot import JobSlot
+from IPv2Lib.JobPanel import JobPanel
 from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
 
 
@@ -71,10 +70,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._timer = qt.QTimer()
-        self._timer.setInterval(100)
-        self.jobs = JobSlot(onFinished=self.onFinished, timer=self._timer)
-        self._timer.connect("timeout()", self.jobs.poll)
+        self.jobs = None
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -82,15 +78,18 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.layout.addWidget(uiWidget)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.ui.progressBar.hide()
         self.logic = IPv2PurifyLogic()
+        status = self.ui.statusTextEdit.appendPlainText
+        self.jobs = JobPanel(self.ui.progressBar, status, qt.QTimer(), onSucceeded=self.showResult,
+                             showError=self.showError, onLog=status, onEnded=self._checkCanApply)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.ui.applyButton.connect("clicked(bool)", self.onApplyButton)
         self.initializeParameterNode()
 
     def cleanup(self):
-        self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
+        if self.jobs:
+            self.jobs.cancelAndWait()  # Slicer is closing: end the backend and remove its work folder
         self.removeObservers()
 
     def enter(self):
@@ -128,7 +127,7 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._checkCanApply()
 
     def _checkCanApply(self, caller=None, event=None):
-        if self.jobs.busy:
+        if self.jobs is None or self.jobs.busy:
             return
         ready = bool(self._parameterNode and self._parameterNode.lowDoseVolume and self._parameterNode.normalDoseVolume)
         self.ui.applyButton.enabled = ready
@@ -136,46 +135,28 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.toolTip = _("Purify the pair") if ready else _("Select the uLDCT and the NDCT volumes")
 
     def onApplyButton(self):
-        if self.jobs.busy:
-            self.jobs.cancel()
-            self.ui.applyButton.enabled = False
-            self.ui.statusTextEdit.appendPlainText(_("Cancelling..."))
-            return
         with slicer.util.tryWithErrorDisplay(_("Purification could not start."), waitCursor=True):
-            if not Dependencies.ensureAll():
-                return
-            parameters = self._parameterNode
-            self.ui.statusTextEdit.clear()
-            self.jobs.start(self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume,
-                                                 parameters.settings(), onProgress=self.onProgress,
-                                                 onLog=self.ui.statusTextEdit.appendPlainText))
-            self.ui.progressBar.setRange(0, 0)  # busy until the backend reports its first stage
-            self.ui.progressBar.show()
-            self.ui.applyButton.text = _("Cancel")
+            if self.jobs.busy or Dependencies.ensureAll():
+                if not self.jobs.busy:
+                    self.ui.statusTextEdit.clear()
+                self.jobs.startOrCancel(self.ui.applyButton, self.purifyJob)
 
-    def onProgress(self, record):
-        total = max(int(record.get("total") or 1), 1)
-        self.ui.progressBar.setMaximum(total)
-        self.ui.progressBar.setValue(int(record.get("done") or 0))
-        self.ui.progressBar.setFormat(f"{record.get('stage', '')}: %p%")
+    def purifyJob(self, callbacks):
+        parameters = self._parameterNode
+        return self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume, parameters.settings(),
+                                    **callbacks)
 
-    def onFinished(self, job, owner=None):
-        self.ui.progressBar.hide()
-        if job.state == SUCCEEDED:
-            result = job.result
-            self.ui.statusTextEdit.appendPlainText(_("Done."))
-            for line in PurifyLogic.reportLines(result.report):
-                self.ui.statusTextEdit.appendPlainText(line)
-            lowDose = self._parameterNode.lowDoseVolume if self._parameterNode else None
-            if lowDose is not None:
-                slicer.util.setSliceViewerLayers(background=lowDose, fit=True)
-            result.segmentationNode.GetDisplayNode().SetVisibility(True)
-        elif job.state == CANCELLED:
-            self.ui.statusTextEdit.appendPlainText(_("Cancelled; the scene was left as it was."))
-        else:
-            self.ui.statusTextEdit.appendPlainText(str(job.error))
-            slicer.util.errorDisplay(_("Purification failed."), detailedText=str(job.error))
-        self._checkCanApply()
+    def showResult(self, job):
+        for line in PurifyLogic.reportLines(job.result.report):
+            self.ui.statusTextEdit.appendPlainText(line)
+        lowDose = self._parameterNode.lowDoseVolume if self._parameterNode else None
+        if lowDose is not None:
+            slicer.util.setSliceViewerLayers(background=lowDose, fit=True)
+        job.result.segmentationNode.GetDisplayNode().SetVisibility(True)
+
+    def showError(self, job):
+        self.ui.statusTextEdit.appendPlainText(str(job.error))
+        slicer.util.errorDisplay(_("Purification failed."), detailedText=str(job.error))
 
 
 class IPv2PurifyLogic(ScriptedLoadableModuleLogic, PurifyLogic):

@@ -15,11 +15,10 @@ import pytest
 from ipv2.testing import chest_like
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-# Inside Slicer the scripted module folders are on sys.path; the same holds here.
-for moduleFolder in ("IPv2Purify", "IPv2Denoise"):
-    path = str(REPOSITORY / moduleFolder)
-    if path not in sys.path:
-        sys.path.insert(0, path)
+# Inside Slicer the installed scripted-modules folder, which holds IPv2Lib and ipv2, is on
+# sys.path; in the source tree the repository root holds them.
+if str(REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(REPOSITORY))
 
 slicer = pytest.importorskip("slicer", reason="the slicer-core wheel (test extras) is needed")
 

@@ -1,5 +1,7 @@
 """The batch script's checks before any work, run as a plain interpreter runs it (no Slicer)."""
 
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +11,10 @@ SCRIPT = REPOSITORY / "IPv2Denoise" / "Scripts" / "IPv2BatchDenoise.py"
 
 
 def runScript(*arguments):
+    """Runs the script with the repository root on the path, as the scripted-modules folder is in Slicer."""
+    environment = dict(os.environ, PYTHONPATH=str(REPOSITORY))
     return subprocess.run([sys.executable, str(SCRIPT), *map(str, arguments)], capture_output=True, text=True,
-                          cwd=REPOSITORY)
+                          cwd=REPOSITORY, env=environment)
 
 
 def test_a_missing_input_folder_is_refused_with_exit_2(tmp_path):
@@ -33,11 +37,9 @@ def test_an_unknown_strength_is_refused_by_the_parser(tmp_path):
 
 
 def test_scans_are_volume_files_and_dicom_folders(tmp_path):
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        import IPv2BatchDenoise
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+    spec = importlib.util.spec_from_file_location("IPv2BatchDenoise", SCRIPT)
+    IPv2BatchDenoise = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(IPv2BatchDenoise)
     for name in ("b.nii.gz", "a.nrrd", "notes.txt"):
         (tmp_path / name).write_text("")
     (tmp_path / "series").mkdir()

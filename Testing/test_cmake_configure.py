@@ -8,10 +8,13 @@ a listed file that does not exist) and a file left out of the install; it is no 
 for building against a Slicer build.
 """
 
+import ast
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,11 +43,13 @@ def configureAndInstall(buildFolder, *options, build=False):
 
 def expectedInstalledFiles():
     """What the modules open at run time, relative to the scripted-modules folder."""
-    files = {"IPv2Purify.py", "IPv2Denoise.py", "Scripts/IPv2BatchDenoise.py", "Resources/requirements.txt"}
-    files |= {f"Resources/SampleData/{path.name}" for path in (REPOSITORY / "IPv2Purify" / "Resources" / "SampleData").glob("*.nrrd")}
+    files = {"IPv2Purify.py", "IPv2Denoise.py", "Scripts/IPv2BatchDenoise.py"}
     for module in ("IPv2Purify", "IPv2Denoise"):
         files |= {f"Resources/UI/{module}.ui", f"Resources/Icons/{module}.png"}
-    files |= {f"IPv2Lib/{path.name}" for path in (REPOSITORY / "IPv2Purify" / "IPv2Lib").glob("*.py")}
+    library = REPOSITORY / "IPv2Lib"
+    files |= {f"IPv2Lib/{path.relative_to(library).as_posix()}" for path in library.rglob("*")
+              if path.is_file() and path.suffix in (".py", ".txt", ".nrrd") and path.name != "CMakeLists.txt"
+              and "__pycache__" not in path.parts}
     files |= {path.relative_to(REPOSITORY).as_posix() for path in (REPOSITORY / "ipv2").rglob("*.py")}
     files |= {f"Resources/Models/{path.name}" for path in (REPOSITORY / "Resources" / "Models").glob("*.safetensors")}
     return files
@@ -62,6 +67,51 @@ def test_extension_configures_and_installs_every_runtime_file(tmp_path):
     assert (tmp_path / "build" / "IPv2Config.cmake").is_file()
 
 
+def realMacroOptions():
+    """The options that configure with Slicer's and CTK's macro files, when their sources are given."""
+    slicerSource, ctkSource = os.environ.get("IPV2_SLICER_SOURCE_DIR"), os.environ.get("IPV2_CTK_SOURCE_DIR")
+    if not (slicerSource and ctkSource):
+        return []
+    return [f"-DIPV2_SLICER_SOURCE_DIR={slicerSource}", f"-DIPV2_CTK_SOURCE_DIR={ctkSource}"]
+
+
+def libraryImportsOfModules(folder):
+    """The `IPv2Lib.X` modules that the installed module files import."""
+    names = set()
+    for moduleFile in ("IPv2Purify.py", "IPv2Denoise.py"):
+        for node in ast.walk(ast.parse((folder / moduleFile).read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("IPv2Lib."):
+                names.add(node.module)
+    return sorted(names)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("slicer") is None, reason="the slicer-core wheel (test extras) is needed")
+def test_both_modules_import_the_library_installed_beside_them(tmp_path):
+    """Slicer puts the scripted-modules folder on sys.path for the modules in it; that folder alone must do.
+
+    Installed with Slicer's and CTK's own macros when their sources are given (see above).
+    """
+    installed = configureAndInstall(tmp_path / "build", *realMacroOptions(), build=bool(realMacroOptions()))
+    imported = libraryImportsOfModules(installed)
+    assert {"IPv2Lib.DenoiseLogic", "IPv2Lib.TrainLogic", "IPv2Lib.EvaluateLogic", "IPv2Lib.PurifyLogic"} <= set(imported)
+    script = "\n".join([
+        "import importlib, sys",
+        f"modules = [importlib.import_module(name) for name in {imported!r}]",
+        "import ipv2, IPv2Lib, IPv2Lib.Dependencies as d, IPv2Lib.SamplePair as s",
+        "print(IPv2Lib.__file__); print(ipv2.__file__)",
+        "print(d.REQUIREMENTS_FILE.is_file(), all((s.SAMPLE_FOLDER / name).is_file() for name, _ in s.SAMPLE_FILES))",
+    ])
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    environment["PYTHONPATH"] = str(installed)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                               env=environment)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    libraryFile, backendFile, resourcesFound = completed.stdout.split("\n")[:3]
+    assert Path(libraryFile) == installed / "IPv2Lib" / "__init__.py"
+    assert Path(backendFile) == installed / "ipv2" / "__init__.py"
+    assert resourcesFound == "True True"
+
+
 def test_description_generated_by_cmake_matches_the_s4ext_file(tmp_path):
     configureAndInstall(tmp_path / "build")
     generated = generatedDescription(tmp_path / "build")
@@ -77,8 +127,7 @@ def test_description_generated_by_cmake_matches_the_s4ext_file(tmp_path):
 @pytest.mark.skipif(not (os.environ.get("IPV2_SLICER_SOURCE_DIR") and os.environ.get("IPV2_CTK_SOURCE_DIR")),
                     reason="set IPV2_SLICER_SOURCE_DIR and IPV2_CTK_SOURCE_DIR to use Slicer's and CTK's macros")
 def test_extension_configures_with_slicers_own_macros(tmp_path):
-    installed = configureAndInstall(tmp_path / "build", f"-DIPV2_SLICER_SOURCE_DIR={os.environ['IPV2_SLICER_SOURCE_DIR']}",
-                                    f"-DIPV2_CTK_SOURCE_DIR={os.environ['IPV2_CTK_SOURCE_DIR']}", build=True)
+    installed = configureAndInstall(tmp_path / "build", *realMacroOptions(), build=True)
     missing = expectedInstalledFiles() - installedFiles(installed)
     assert not missing, f"not installed: {sorted(missing)}"
 

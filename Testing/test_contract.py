@@ -58,8 +58,8 @@ def test_exit_codes_are_the_command_lines():
 def test_the_panels_libraries_import_no_heavy_package():
     """What IPv2Purify.py and IPv2Denoise.py import at module load, on Slicer's main thread."""
     pytest.importorskip("slicer")
-    script = ("import sys; sys.path.insert(0, 'IPv2Purify'); "
-              "import IPv2Lib.DenoiseLogic, IPv2Lib.PurifyLogic, IPv2Lib.JobSlot, IPv2Lib.Dependencies; "
+    script = ("import sys; "
+              "import IPv2Lib.DenoiseLogic, IPv2Lib.TrainLogic, IPv2Lib.EvaluateLogic, IPv2Lib.PurifyLogic, IPv2Lib.JobPanel, IPv2Lib.Dependencies; "
               "print(sorted(name for name in ('torch', 'scipy', 'skimage', 'matplotlib') if name in sys.modules))")
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 0, completed.stderr

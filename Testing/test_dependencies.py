@@ -45,7 +45,7 @@ def test_requirements_file_parses_and_leaves_torch_to_the_pytorch_extension():
 
 
 def test_checking_versions_imports_none_of_the_packages():
-    script = ("import sys; sys.path.insert(0, 'IPv2Purify'); from IPv2Lib.Dependencies import *; "
+    script = ("import sys; from IPv2Lib.Dependencies import *; "
               "torchProblem(installedVersion('torch')); unmetRequirements(requirementLines()); "
               "print(sorted(name for name in ('torch', 'scipy', 'skimage') if name in sys.modules))")
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

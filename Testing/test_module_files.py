@@ -68,10 +68,23 @@ def test_ui_parameters_bind_to_parameter_node_fields(module):
 
 
 def test_every_shared_library_file_is_installed():
-    library = REPOSITORY / "IPv2Purify" / "IPv2Lib"
-    shipped = {f"IPv2Lib/{path.name}" for path in library.glob("*.py")}
-    missing = shipped - _cmake_listed_files("IPv2Purify")
-    assert not missing, f"IPv2Purify/CMakeLists.txt does not install {sorted(missing)}"
+    library = REPOSITORY / "IPv2Lib"
+    shipped = {path.relative_to(library).as_posix() for path in library.rglob("*")
+               if path.is_file() and path.suffix in (".py", ".txt", ".nrrd") and path.name != "CMakeLists.txt"
+               and "__pycache__" not in path.parts}
+    text = (library / "CMakeLists.txt").read_text()
+    listed = set(re.findall(r"^\s+([\w/.]+\.(?:py|txt|nrrd))\s*$", text, flags=re.MULTILINE))
+    assert "__init__.py" in listed and "WITH_SUBDIR" in text
+    missing = shipped - listed
+    assert not missing, f"IPv2Lib/CMakeLists.txt does not install {sorted(missing)}"
+    assert not listed - shipped, f"IPv2Lib/CMakeLists.txt lists missing {sorted(listed - shipped)}"
+
+
+def test_no_module_or_script_edits_sys_path():
+    """IPv2Lib is found as a package beside the modules (Slicer puts their folder on sys.path)."""
+    for path in REPOSITORY.glob("IPv2*/**/*.py"):
+        text = path.read_text()
+        assert "sys.path.insert" not in text and "sys.path.append" not in text, f"{path.relative_to(REPOSITORY)} edits sys.path"
 
 
 @pytest.mark.parametrize("module", MODULES)

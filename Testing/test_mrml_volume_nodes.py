@@ -99,6 +99,21 @@ def test_new_node_takes_name_transform_and_study_of_its_source(mrmlScene, obliqu
     assert again.GetName() != result.GetName()  # unique names: the first result is kept
 
 
+def test_new_node_is_shown_with_the_window_and_colours_of_its_source(mrmlScene, obliqueCt):
+    source = VolumeNodeConverter.toNewNode(obliqueCt, "uLDCT")
+    sourceDisplay = source.GetDisplayNode()
+    assert sourceDisplay.GetAutoWindowLevel()  # no source to follow: Slicer's automatic window
+    sourceDisplay.AutoWindowLevelOff()
+    sourceDisplay.SetWindowLevel(1500.0, -600.0)  # a lung window the user chose
+    sourceDisplay.SetAndObserveColorNodeID("vtkMRMLColorTableNodeInvertedGrey")
+    result = VolumeNodeConverter.toNewNode(obliqueCt.with_array(obliqueCt.array * 0.5), "uLDCT denoised", like=source)
+    display = result.GetDisplayNode()
+    assert not display.GetAutoWindowLevel()
+    assert (display.GetWindow(), display.GetLevel()) == (1500.0, -600.0)
+    assert display.GetColorNodeID() == "vtkMRMLColorTableNodeInvertedGrey"
+    np.testing.assert_array_equal(slicer.util.arrayFromVolume(result), (obliqueCt.array * 0.5).astype(np.float32))
+
+
 def test_labelmap_node_holds_integer_labels(mrmlScene, obliqueCt):
     labels = (obliqueCt.array > -500).astype(np.uint8) + 1
     node = VolumeNodeConverter.toNewNode(obliqueCt.with_array(labels), "labels", labelmap=True)

@@ -9,7 +9,9 @@ import pytest
 import slicer
 
 from ipv2.testing import chest_like
-from IPv2Lib.DenoiseLogic import FIDELITY_METRICS, MISSING_FIGURE, DenoiseLogic, freeFileName, lossOf
+from IPv2Lib.DenoiseLogic import DenoiseLogic
+from IPv2Lib.EvaluateLogic import FIDELITY_METRICS, MISSING_FIGURE, EvaluateLogic
+from IPv2Lib.TrainLogic import TrainLogic, freeFileName, lossOf
 from IPv2Lib.PurifyLogic import (EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE,
                                  PurifyLogic, PurifySettings)
 from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG, RegionSegmentation
@@ -77,7 +79,10 @@ def test_backend_outputs_become_new_nodes_on_the_input_grid(mrmlScene, pairNodes
     inputsBefore = [np.array(slicer.util.arrayFromVolume(node)) for node in pairNodes]
     labels = writeBackendOutputs(tmp_path, lowDose)
 
-    result = PurifyLogic().importOutputs(tmp_path, lowDoseNode, normalDoseNode)
+    before = nodeCount(mrmlScene)
+    outputs = PurifyLogic.readOutputs(tmp_path, lowDose)
+    assert nodeCount(mrmlScene) == before  # reading touches no node: it runs outside the main thread
+    result = PurifyLogic.importOutputs(outputs, lowDoseNode, normalDoseNode)
     assert result.trainInputNode.GetName() == "patient uLDCT training input"
     assert result.trainTargetNode.GetName() == "patient NDCT training target"
     assert result.evalLabelNode.GetName() == "patient uLDCT evaluation label"
@@ -100,7 +105,7 @@ def test_outputs_on_another_grid_are_refused_and_add_no_nodes(mrmlScene, pairNod
     write_volume(moved, tmp_path / TRAIN_TARGET_FILE)
     before = nodeCount(mrmlScene)
     with pytest.raises(ValueError, match="voxel grid"):
-        PurifyLogic().importOutputs(tmp_path, lowDoseNode, normalDoseNode)
+        PurifyLogic.readOutputs(tmp_path, lowDose)
     assert nodeCount(mrmlScene) == before
 
 
@@ -110,8 +115,8 @@ def test_evaluation_report_becomes_a_table(mrmlScene, obliqueCt):
     labels = np.where(obliqueCt.array < -500, LABEL_LUNG, 0).astype(np.uint8)
     labels[:, :3, :] = LABEL_BACKGROUND
     report = evaluate_volumes(obliqueCt.with_array(obliqueCt.array + 10), obliqueCt, labels)
-    table = DenoiseLogic.reportTable(report, "evaluation")
-    rows = DenoiseLogic.reportRows(report)
+    table = EvaluateLogic.reportTable(report, "evaluation")
+    rows = EvaluateLogic.reportRows(report)
     assert table.GetNumberOfRows() == len(rows) == sum(len(regions) for regions in report["fidelity"].values())
     assert [table.GetColumnName(index) for index in range(table.GetNumberOfColumns())] == \
         ["comparison", "region", *FIDELITY_METRICS]
@@ -122,7 +127,7 @@ def test_evaluation_report_becomes_a_table(mrmlScene, obliqueCt):
 def test_a_figure_the_report_lacks_shows_as_a_dash_not_zero(mrmlScene):
     report = {"fidelity": {"ipv2_label": {"lung": {"rmse_hu": 12.5, "mae_hu": 0.0, "psnr_db": None},
                                           "overall": {"rmse_hu": 3.0, "mae_hu": 2.0, "psnr_db": 40.0, "ssim": 0.9}}}}
-    table = DenoiseLogic.reportTable(report, "evaluation")
+    table = EvaluateLogic.reportTable(report, "evaluation")
     lung = [table.GetCellText(0, column) for column in range(table.GetNumberOfColumns())]
     assert lung == ["ipv2_label", "lung", "12.5", "0", MISSING_FIGURE, MISSING_FIGURE]
     assert table.GetCellText(1, 5) == "0.9"
@@ -132,17 +137,17 @@ def test_train_job_refuses_an_existing_checkpoint_unless_told(tmp_path):
     existing = tmp_path / "model.pt"
     existing.write_bytes(b"an earlier model")
     with pytest.raises(ValueError, match="already exists"):
-        DenoiseLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path])
+        TrainLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path])
     with pytest.raises(ValueError, match="is a folder"):
-        DenoiseLogic().createTrainJob(tmp_path, "redcnn", 10, pairFolders=[tmp_path])
-    job = DenoiseLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path], overwrite=True)
+        TrainLogic().createTrainJob(tmp_path, "redcnn", 10, pairFolders=[tmp_path])
+    job = TrainLogic().createTrainJob(existing, "redcnn", 10, pairFolders=[tmp_path], overwrite=True)
     assert job.state == "pending"
     assert existing.read_bytes() == b"an earlier model"
 
 
 def test_a_checkpoint_that_appeared_during_training_is_kept(tmp_path):
     destination = tmp_path / "model.safetensors"
-    job = DenoiseLogic().createTrainJob(destination, "unet", 10, pairFolders=[tmp_path])
+    job = TrainLogic().createTrainJob(destination, "unet", 10, pairFolders=[tmp_path])
     work = tmp_path / "work"
     work.mkdir()
     (work / "checkpoint.safetensors").write_bytes(b"new weights")
@@ -208,7 +213,7 @@ def test_denoise_job_refuses_an_unknown_method_or_strength(mrmlScene, obliqueCt,
 
 def test_a_classical_method_cannot_be_trained(tmp_path):
     with pytest.raises(ValueError, match="cannot be trained"):
-        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "bm3d", 10, pairFolders=[tmp_path])
+        TrainLogic().createTrainJob(tmp_path / "model.pt", "bm3d", 10, pairFolders=[tmp_path])
 
 
 def test_loss_is_read_from_progress_or_log():
@@ -219,9 +224,9 @@ def test_loss_is_read_from_progress_or_log():
 
 def test_train_job_refuses_missing_pairs(tmp_path):
     with pytest.raises(ValueError, match="at least one purified pair"):
-        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "redcnn", 10)
+        TrainLogic().createTrainJob(tmp_path / "model.pt", "redcnn", 10)
     with pytest.raises(ValueError, match="no such folder"):
-        DenoiseLogic().createTrainJob(tmp_path / "model.pt", "redcnn", 10, pairFolders=[tmp_path / "missing"])
+        TrainLogic().createTrainJob(tmp_path / "model.pt", "redcnn", 10, pairFolders=[tmp_path / "missing"])
 
 
 @pytest.mark.skipif(not backendHas("purify"), reason="`ipv2 purify` is not in this backend yet")
@@ -255,6 +260,24 @@ def test_evaluate_runs_in_a_separate_process_and_fills_a_table(mrmlScene, obliqu
     labels = np.where(obliqueCt.array < -500, LABEL_LUNG, 0).astype(np.uint8)
     labels[:, :3, :] = LABEL_BACKGROUND
     segmentation = RegionSegmentation.create(labels, label, "regions")
-    table, report, figure = DenoiseLogic(python=sys.executable).createEvaluateJob(prediction, label, segmentation).run()
-    assert table.GetNumberOfRows() == len(DenoiseLogic.reportRows(report)) > 0
+    table, report, figure = EvaluateLogic(python=sys.executable).createEvaluateJob(prediction, label, segmentation).run()
+    assert table.GetNumberOfRows() == len(EvaluateLogic.reportRows(report)) > 0
     assert figure is not None and figure[:4] == b"\x89PNG"
+
+
+def test_denoise_runs_in_a_separate_process_and_its_raw_result_is_read_in_a_worker(mrmlScene, obliqueCt, tmp_path):
+    from ipv2.cli.main import main
+    from ipv2.io import read_volume, write_volume
+
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    job = DenoiseLogic(python=sys.executable).createDenoiseJob(node, "nlm", "cpu")
+    assert "--uncompressed" in [str(argument) for argument in job.buildArguments(tmp_path)]
+    denoised = job.run(pollSeconds=0.02)
+    assert job.readResults is not None and denoised.GetName() == "patient uLDCT denoised"
+    # The same command in this process, on the same input, gives the same voxels.
+    source = write_volume(VolumeNodeConverter.toVolume(node), tmp_path / "in.nrrd", compress=False)
+    assert main(["denoise", "--model", "nlm", "--in", str(source), "--out", str(tmp_path / "out.nrrd"),
+                 "--progress", "none"]) == 0
+    result = VolumeNodeConverter.toVolume(denoised)
+    assert result.same_geometry(obliqueCt)
+    np.testing.assert_array_equal(result.array, read_volume(tmp_path / "out.nrrd").array)

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,12 +21,19 @@ def harnessEnvironment():
     return environment
 
 
-def harnessJob(destination, *extra, importResults=None, launcher=(), workFolder=None, **options):
+def harnessJob(destination, *extra, importResults=None, readResults=None, launcher=(), workFolder=None, onProgress=None,
+               onLog=None, **options):
     """A job running the slow writer into its work folder, then moving the result to `destination`.
 
     `launcher`: the options of launcher_like_wrapper, to run the slow writer as its child.
+    The progress records are collected in the list returned, and passed on to `onProgress`.
     """
     progress = []
+
+    def collect(record):
+        progress.append(record)
+        if onProgress is not None:
+            onProgress(record)
 
     def importInto(workFolder):
         produced = sorted(path.name for path in (workFolder / "out").iterdir())
@@ -37,7 +45,7 @@ def harnessJob(destination, *extra, importResults=None, launcher=(), workFolder=
         "slow writer", prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
         buildArguments=lambda folder: [*launcher, *([HARNESS] if launcher else []), "--out", folder / "out",
                                        "--progress", "json", *extra],
-        importResults=importResults or importInto, onProgress=progress.append, python=sys.executable,
+        importResults=importResults or importInto, readResults=readResults, onProgress=collect, onLog=onLog, python=sys.executable,
         environment=harnessEnvironment(), workFolder=workFolder,
         processOptions={"module": "launcher_like_wrapper" if launcher else HARNESS, **options})
     return job, progress
@@ -135,6 +143,64 @@ def test_failing_import_is_a_failure_and_cleans_up(tmp_path):
     with pytest.raises(ValueError, match="do not match"):
         job.run(pollSeconds=0.02)
     assert job.state == FAILED and not job.workFolder.exists()
+
+
+class BlockedReader:
+    """A `readResults` that reads the harness's output once released, recording its thread."""
+
+    def __init__(self, fail=False):
+        self.release, self.entered = threading.Event(), threading.Event()
+        self.threads, self.fail = [], fail
+
+    def __call__(self, workFolder):
+        self.threads.append(threading.current_thread())
+        self.entered.set()
+        assert self.release.wait(30)
+        if self.fail:
+            raise ValueError("the denoised volume is not on the input's voxel grid")
+        return sorted(path.name for path in (workFolder / "out").iterdir())
+
+
+def test_results_are_read_in_a_worker_and_imported_in_the_polling_thread(tmp_path):
+    reader, imported = BlockedReader(), []
+
+    def importResults(read):
+        imported.append((read, threading.current_thread()))
+        return read
+
+    job, progress = harnessJob(tmp_path / "results", "--steps", "2", readResults=reader, importResults=importResults)
+    job.start()
+    waitUntil(reader.entered.is_set, job=job)
+    for _ in range(5):  # the reader is blocked: polling returns at once, and the job runs on
+        assert job.poll() is False and job.state == "running"
+    assert progress[-1] == {"stage": "reading results", "done": 0, "total": 1}
+    reader.release.set()
+    waitUntil(job.poll)
+    assert job.state == SUCCEEDED and job.result == ["part0.txt", "part1.txt", "result.txt"]
+    assert reader.threads[0] is not threading.current_thread()
+    assert imported == [(job.result, threading.current_thread())]
+    assert not job.workFolder.exists()
+
+
+def test_cancel_while_reading_drops_the_results_once_the_reader_is_done(tmp_path):
+    reader, imported = BlockedReader(), []
+    job, _ = harnessJob(tmp_path / "results", "--steps", "1", readResults=reader, importResults=imported.append)
+    job.start()
+    waitUntil(reader.entered.is_set, job=job)
+    job.cancel()
+    assert job.poll() is False and job.workFolder.exists()  # never removed under the reader's feet
+    reader.release.set()
+    waitUntil(job.poll)
+    assert job.state == CANCELLED and imported == [] and not job.workFolder.exists()
+
+
+def test_a_failed_read_is_the_jobs_failure(tmp_path):
+    reader, imported = BlockedReader(fail=True), []
+    reader.release.set()
+    job, _ = harnessJob(tmp_path / "results", "--steps", "1", readResults=reader, importResults=imported.append)
+    with pytest.raises(ValueError, match="voxel grid"):
+        job.run(pollSeconds=0.02)
+    assert job.state == FAILED and imported == [] and not job.workFolder.exists()
 
 
 def test_runs_the_real_backend_command_line():

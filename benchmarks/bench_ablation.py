@@ -204,11 +204,11 @@ def training_pairs(setting: Setting, strategies, device: str, work: Path):
     for seed in setting.train_seeds:
         pair = generate_phantom_pair(size=setting.size, slices=setting.train_slices, seed=seed, dose=setting.dose)
         masks = compute_region_masks(pair.uldct.array, pair.ndct.array, spacing=pair.uldct.spacing)
-        options_of = {s: PurifyOptions(seed=seed, device=device, dose=setting.dose, **STRATEGY_OPTIONS[s]).validated()
+        options_of = {s: PurifyOptions(seed=seed, device=device, dose=setting.dose, **STRATEGY_OPTIONS[s]).checked()
                       for s in strategies if s != "naive"}
         simulated = None
         if any(options.add_noise for options in options_of.values()):
-            simulated = simulate_ndct(pair.ndct, PurifyOptions(seed=seed, device=device, dose=setting.dose).validated(),
+            simulated = simulate_ndct(pair.ndct, PurifyOptions(seed=seed, device=device, dose=setting.dose).checked(),
                                       None)
         for strategy in strategies:
             folder = work / "train" / strategy / f"seed{seed}"

@@ -28,7 +28,7 @@ from ipv2.errors import CheckpointError, InputError
 from ipv2.io.atomic import atomic_output_path
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import MODEL_REGISTRY, build_model
-from ipv2.validate import require_arch_args, require_context_slices
+from ipv2.input_checks import require_arch_args, require_context_slices
 
 PathLike = Union[str, os.PathLike]
 FORMAT = "ipv2-model"

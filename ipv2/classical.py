@@ -16,10 +16,10 @@ import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.progress import Monitor
-from ipv2.validate import require_ct
+from ipv2.input_checks import require_ct
 from ipv2.volume import Volume
 from ipv2.weak import require_sigma, weak_denoise
-from ipv2.weak.noise import slice_noise_levels
+from ipv2.weak.noise_level import slice_noise_levels
 
 CLASSICAL_DENOISERS = ("bm3d", "nlm")
 

@@ -28,7 +28,7 @@ from ipv2.models.conditioning import DEFAULT_STRENGTH, noise_map, slice_noise_le
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.progress import Monitor
-from ipv2.validate import require_ct
+from ipv2.input_checks import require_ct
 from ipv2.volume import Volume
 
 log = logging.getLogger(__name__)

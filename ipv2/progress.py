@@ -54,10 +54,6 @@ class Monitor:
             self.step(stage, done, total)
 
 
-def silent() -> Monitor:
-    return Monitor()
-
-
 # Ctrl-C and the SIGTERM a job runner (or the Slicer module) sends end work the same way.
 CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -57,3 +57,19 @@ def test_evaluate_output_may_not_replace_its_inputs(scan, capsys):
             "--progress", "none"]
     assert main(argv) == 2
     assert "replace an input" in capsys.readouterr().err
+
+
+def test_denoise_uncompressed_writes_a_raw_nrrd_with_the_same_voxels(scan, tmp_path):
+    for name, extra in (("gzip.nrrd", []), ("raw.nrrd", ["--uncompressed"])):
+        assert main(["denoise", "--model", "nlm", "--in", str(scan), "--out", str(tmp_path / name), "--progress",
+                     "none", *extra]) == 0
+    headers = [(tmp_path / name).read_bytes().split(b"\n\n", 1)[0] for name in ("gzip.nrrd", "raw.nrrd")]
+    assert b"encoding: gzip" in headers[0] and b"encoding: raw" in headers[1]
+    gzip, raw = read_volume(tmp_path / "gzip.nrrd"), read_volume(tmp_path / "raw.nrrd")
+    assert raw.same_geometry(gzip) and (raw.array == gzip.array).all()
+
+
+def test_denoise_uncompressed_refuses_a_gzip_format_before_any_work(scan, tmp_path, capsys):
+    out = tmp_path / "denoised.nii.gz"
+    assert main(["denoise", "--model", "nlm", "--in", str(scan), "--out", str(out), "--uncompressed"]) == 2
+    assert "names a gzip format" in capsys.readouterr().err and not out.exists()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ipv2.evaluate import metrics, noise
+from ipv2.evaluate import flat_region_noise, metrics
 
 
 def test_rmse_and_mae_of_a_hand_computed_difference():
@@ -69,15 +69,15 @@ def test_noise_std_recovers_the_noise_of_flat_tissue_and_skips_vessels():
     clean[:, :, ::8] = -100.0  # vessel-like lines through the "lung"
     noisy = clean + rng.normal(0, 40, clean.shape)
     region = np.ones(clean.shape, dtype=bool)
-    flat = noise.uniform_mask(clean, region, noise.UniformRegion("lung", (-1000.0, -600.0), 0.3))
+    flat = flat_region_noise.uniform_mask(clean, region, flat_region_noise.UniformRegion("lung", (-1000.0, -600.0), 0.3))
     assert flat.any() and not flat[:, :, ::8].any()
-    assert noise.noise_std(noisy, flat) == pytest.approx(40.0, rel=0.06)
+    assert flat_region_noise.noise_std(noisy, flat) == pytest.approx(40.0, rel=0.06)
     # Over the whole region the lines inflate the spread far above the noise.
-    assert noise.noise_std(noisy, region & (clean > -2000)) > 100.0
+    assert flat_region_noise.noise_std(noisy, region & (clean > -2000)) > 100.0
 
 
 def test_noise_std_needs_enough_flat_voxels():
     image = np.zeros((1, 32, 32))
     mask = np.zeros(image.shape, dtype=bool)
     mask[0, :3, :3] = True
-    assert np.isnan(noise.noise_std(image, mask))
+    assert np.isnan(flat_region_noise.noise_std(image, mask))

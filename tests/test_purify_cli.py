@@ -102,6 +102,31 @@ def test_cli_keeps_existing_outputs_unless_told_to_overwrite(tmp_path, capsys):
     assert json.loads((out / "report.json").read_text())["mode"] == DEFAULT_MODE
 
 
+def nrrd_encoding(path):
+    """The `encoding:` field of a NRRD header (the text before the first blank line)."""
+    header = path.read_bytes().split(b"\n\n", 1)[0].decode("ascii")
+    return next(line.split(":", 1)[1].strip() for line in header.splitlines() if line.startswith("encoding:"))
+
+
+def test_cli_uncompressed_writes_raw_volumes_with_the_same_voxels(tmp_path):
+    lq_path, gt_path = write_pair(tmp_path)
+    options = ["--lq", lq_path, "--gt", gt_path, "--device", "cpu", "--no-add-noise", "--weak", "tv"]
+    assert purify(*options, "--out", tmp_path / "gzip") == 0
+    assert purify(*options, "--out", tmp_path / "raw", "--uncompressed") == 0
+    for name in ("masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd"):
+        assert (nrrd_encoding(tmp_path / "gzip" / name), nrrd_encoding(tmp_path / "raw" / name)) == ("gzip", "raw")
+        gzip, raw = (sitk.ReadImage(str(tmp_path / folder / name)) for folder in ("gzip", "raw"))
+        np.testing.assert_array_equal(sitk.GetArrayFromImage(gzip), sitk.GetArrayFromImage(raw))
+        assert gzip.GetSpacing() == raw.GetSpacing() and gzip.GetOrigin() == raw.GetOrigin()
+
+
+def test_cli_refuses_uncompressed_png_slices(tmp_path, capsys):
+    write_png_dataset(tmp_path / "dataset")
+    assert purify("--dataset", tmp_path / "dataset", "--out", tmp_path / "out", "--uncompressed") == 2
+    assert "--uncompressed applies to volume pairs" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_needs_one_kind_of_input(tmp_path, capsys):
     lq_path, gt_path = write_pair(tmp_path)
     assert purify("--lq", lq_path, "--out", tmp_path / "out") == 2

@@ -47,7 +47,7 @@ def purify(*args):
 
 
 def test_default_mode_is_the_motion_aware_one_with_every_rule_on():
-    options = PurifyOptions().validated()
+    options = PurifyOptions().checked()
     assert DEFAULT_MODE == "ipv2m" and options.mode == DEFAULT_MODE
     rules = options.motion_rules
     assert rules.agreed_background and rules.lung_field and rules.stitch_blend_px > 0
@@ -55,17 +55,17 @@ def test_default_mode_is_the_motion_aware_one_with_every_rule_on():
 
 def test_paper_modes_record_the_motion_rules_off():
     for mode in ("ipv1", "ipv2"):
-        options = PurifyOptions(mode=mode).validated()
+        options = PurifyOptions(mode=mode).checked()
         assert (options.agreed_background, options.lung_field, options.stitch_blend_px) == (False, False, 0)
         assert options.motion_rules is None
-    rules = PurifyOptions(mode="IPv2m", lung_field=False, stitch_blend_px=2).validated().motion_rules
+    rules = PurifyOptions(mode="IPv2m", lung_field=False, stitch_blend_px=2).checked().motion_rules
     assert (rules.agreed_background, rules.lung_field, rules.stitch_blend_px) == (True, False, 2)
 
 
 @pytest.mark.parametrize("blend", [-1, 33, 1.5, True])
 def test_bad_stitch_blend_is_refused(blend):
     with pytest.raises(InputError, match="stitch blend"):
-        PurifyOptions(mode="ipv2m", stitch_blend_px=blend).validated()
+        PurifyOptions(mode="ipv2m", stitch_blend_px=blend).checked()
 
 
 def test_purify_volumes_in_ipv2m_follows_the_rules_voxel_by_voxel():

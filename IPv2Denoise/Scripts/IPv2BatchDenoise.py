@@ -10,7 +10,9 @@ Each scan (a volume file or a DICOM series folder) gives `<name>_denoised.nrrd` 
 `<name>_regions.seg.nrrd` (Background, Lung parenchyma, Body of the denoised scan). Nothing
 is installed without `--install-dependencies`: missing packages are listed and the script
 exits. The exit code is 0 when every scan succeeded, 1 when some failed, 2 for bad
-arguments or missing packages.
+arguments or missing packages. It imports `IPv2Lib` and `ipv2` from Slicer's path, where
+the extension's scripted-modules folder (or, in a source checkout, the repository root; see
+docs/slicer.md) puts them.
 """
 
 import argparse
@@ -18,18 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-
-def moduleFoldersOnPath():
-    """The folder of IPv2Lib on sys.path: the scripted-modules folder once installed, IPv2Purify in a checkout."""
-    here = Path(__file__).resolve().parent
-    for folder in (here.parent, here.parents[1] / "IPv2Purify"):
-        if (folder / "IPv2Lib").is_dir() and str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
-
-
-moduleFoldersOnPath()
-
-from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS  # noqa: E402
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
 
 SCAN_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 

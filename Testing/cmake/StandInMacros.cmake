@@ -3,7 +3,8 @@
 # CMake/SlicerMacroPythonTesting.cmake): the same keywords, the same refusals (an unknown
 # keyword, no NAME, a listed file that does not exist), and the same result for the
 # installed tree (scripts and resources keep their paths relative to the module folder,
-# under the scripted-modules folder). Byte-compiling and ctest registration are left out.
+# under the scripted-modules folder, or under its subfolder named after the source folder
+# WITH_SUBDIR, as for a library package). Byte-compiling and ctest registration are left out.
 
 macro(slicerMacroBuildScriptedModule)
   cmake_parse_arguments(MY_SLICER "WITH_GENERIC_TESTS;WITH_SUBDIR;VERBOSE" "NAME" "SCRIPTS;RESOURCES" ${ARGN})
@@ -12,6 +13,11 @@ macro(slicerMacroBuildScriptedModule)
   endif()
   if(NOT DEFINED MY_SLICER_NAME)
     message(FATAL_ERROR "NAME is mandatory")
+  endif()
+  set(destination_subdir "")
+  if(MY_SLICER_WITH_SUBDIR)
+    get_filename_component(destination_subdir "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+    set(destination_subdir "/${destination_subdir}")
   endif()
   foreach(listed_file IN LISTS MY_SLICER_SCRIPTS MY_SLICER_RESOURCES)
     if(NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${listed_file}" AND NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${listed_file}.py")
@@ -22,7 +28,7 @@ macro(slicerMacroBuildScriptedModule)
       set(source "${source}.py")
     endif()
     get_filename_component(relative_dir "${listed_file}" DIRECTORY)
-    install(FILES "${source}" DESTINATION "${Slicer_INSTALL_QTSCRIPTEDMODULES_LIB_DIR}/${relative_dir}")
+    install(FILES "${source}" DESTINATION "${Slicer_INSTALL_QTSCRIPTEDMODULES_LIB_DIR}${destination_subdir}/${relative_dir}")
   endforeach()
   set_property(GLOBAL APPEND PROPERTY IPV2_SCRIPTED_MODULES ${MY_SLICER_NAME})
 endmacro()

@@ -8,6 +8,7 @@ import functools
 import os
 from typing import Callable, Iterator
 
+from ipv2.errors import InputError
 from ipv2.io.lock import output_lock
 from ipv2.io.outputs import require_writable_output
 from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
@@ -72,6 +73,18 @@ def rank_zero_output_lock(output, folder: bool = False) -> Iterator[None]:
         return
     with output_lock(output, folder=folder):
         yield
+
+
+def add_uncompressed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--uncompressed", action="store_true",
+                        help="write the output volumes without gzip: larger files that read back about four times "
+                             "as fast (what the Slicer modules ask for; their reader waits on it)")
+
+
+def require_uncompressible(path) -> None:
+    """`--uncompressed` with an output whose format is gzip by its name (.nii.gz) cannot be honoured."""
+    if str(path).lower().endswith(".gz"):
+        raise InputError(f"--uncompressed: {path} names a gzip format; use .nrrd, .nii or .mha")
 
 
 def holds_output_lock(folder: bool = False) -> Callable:

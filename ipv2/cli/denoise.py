@@ -10,8 +10,8 @@ from typing import Optional, Tuple
 
 from ipv2 import __version__
 from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, NETWORKS, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, monitor_from_args,
-                             rank_zero_output_lock)
+from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_uncompressed_option,
+                             monitor_from_args, rank_zero_output_lock, require_uncompressible)
 from ipv2.errors import InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
@@ -54,6 +54,7 @@ def register(subparsers) -> None:
                         help="slices per forward pass of a network (default: sized to the device's memory)")
     add_device_option(parser)
     add_overwrite_option(parser)
+    add_uncompressed_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -121,7 +122,7 @@ def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool =
     return denoised, _model_label(args, sigma)
 
 
-def _write(denoised, out: Path, dicom: bool, label: str) -> None:
+def _write(denoised, out: Path, dicom: bool, label: str, compress: bool = True) -> None:
     from ipv2.io.dicom import write_derived_series
     from ipv2.io.volumes import write_volume
 
@@ -129,7 +130,7 @@ def _write(denoised, out: Path, dicom: bool, label: str) -> None:
         write_derived_series(denoised, out, denoised.metadata["dicom_files"], f"IPv2 denoised ({label})",
                              derivation=f"denoised by ipv2 {__version__} ({label})")
     else:
-        write_volume(denoised, out)
+        write_volume(denoised, out, compress=compress)
 
 
 def _require_dicom_input(scan_path, dicom: bool) -> None:
@@ -158,6 +159,8 @@ def _run_one(args: argparse.Namespace) -> int:
     else:
         require_writable_output(out)
         require_volume_suffix(out)
+        if args.uncompressed:
+            require_uncompressible(out)
         if args.format is not None and _full_suffix(out) != "." + args.format:
             raise InputError(f"--format {args.format} but --out {out} names another format")
     with rank_zero_output_lock(out):
@@ -166,7 +169,7 @@ def _run_one(args: argparse.Namespace) -> int:
         if dicom:
             require_derivable(volume)
         denoised, label = _denoise(volume, args, args.model, args.device)
-        _write(denoised, out, dicom, label)
+        _write(denoised, out, dicom, label, compress=not args.uncompressed)
     if args.progress != "json":
         what = "derived DICOM series" if dicom else "denoised volume"
         print(f"{what} written to {out}")
@@ -268,7 +271,7 @@ def _run_folder(args: argparse.Namespace) -> int:
                 if dicom:
                     require_derivable(volume)
                 denoised, label = _denoise(volume, args, model, device, quiet=True)
-                _write(denoised, output, dicom, label)
+                _write(denoised, output, dicom, label, compress=not args.uncompressed)
                 summary["done"].append(scan.name)
                 if args.progress != "json":
                     print(f"{scan.name}: written to {output}", flush=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             holds_output_lock, monitor_from_args)
+                             add_uncompressed_option, holds_output_lock, monitor_from_args)
 from ipv2.errors import Cancelled, InputError, IPv2Error
 from ipv2.io.atomic import is_same_file
 from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, EXIT_CANCELLED,
@@ -60,6 +60,7 @@ def register(subparsers) -> None:
     add_seed_option(parser)
     add_device_option(parser)
     add_overwrite_option(parser)
+    add_uncompressed_option(parser)
     parser.add_argument("--resume", action="store_true",
                         help="reuse the stages an interrupted run on the same inputs kept in --out")
     add_progress_option(parser)
@@ -72,7 +73,7 @@ def _options(args: argparse.Namespace) -> PurifyOptions:
     return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
                          weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
                          device=args.device, sigma_hu=args.sigma, agreed_background=args.agreed_background,
-                         lung_field=args.lung_field, stitch_blend_px=args.stitch_blend).validated()
+                         lung_field=args.lung_field, stitch_blend_px=args.stitch_blend).checked()
 
 
 def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
@@ -92,7 +93,7 @@ def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
         with monitor_from_args(args) as monitor:
             result = purify_volumes(lq, gt, options, monitor, cache_dir=cache.folder, resume=args.resume)
             monitor.check()
-            paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite)
+            paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite, compress=not args.uncompressed)
     except (Cancelled, KeyboardInterrupt) as stop:
         return _ended_with_cache(cache, "cancelled", EXIT_CANCELLED, stop)
     except IPv2Error as error:
@@ -117,6 +118,8 @@ def _ended_with_cache(cache: StageCache, what: str, code: int, error: BaseExcept
 def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
     from ipv2.purify import purify_png_dataset
 
+    if args.uncompressed:
+        raise InputError("--uncompressed applies to volume pairs (--lq/--gt); a --dataset run writes PNG slices")
     if args.resume:
         raise InputError("--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
                          "and is simply run again")

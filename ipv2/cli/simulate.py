@@ -14,7 +14,7 @@ from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progre
 from ipv2.errors import InputError
 from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
-from ipv2.validate import require_ct, require_dose
+from ipv2.input_checks import require_ct, require_dose
 
 
 def register(subparsers) -> None:

@@ -6,7 +6,7 @@ so every image of a report is measured in the same ROIs. (Letting a tenth of a R
 tissue brings in edges whose variance swamps the noise: on the demo phantom it tripled the
 noise-free truth's "noise" in soft tissue.) The mask must therefore hold contiguous flat
 patches of a ROI's size, like `nps_flat_masks`, not the speckled calmest voxels that the
-noise figures of `noise.uniform_masks` use. Each
+noise figures of `flat_region_noise.uniform_masks` use. Each
 ROI's mean is removed (a fitted plane would also remove the lowest frequencies of the noise,
 where over-smoothing shows), and
 
@@ -42,7 +42,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 from ipv2.errors import InputError
-from ipv2.evaluate import noise
+from ipv2.evaluate import flat_region_noise
 
 DEFAULT_ROI = 32
 MIN_ROI = 8
@@ -60,11 +60,11 @@ def _in_plane_spacing(spacing: Sequence[float]) -> tuple:
 def nps_flat_masks(reference: np.ndarray, regions: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
     """Flat voxels for NPS ROIs in background, lung and soft tissue, from region masks by name."""
     reference = np.asarray(reference, dtype=np.float64)
-    calm = noise.structure_variance(reference) <= NPS_FLAT_STD_HU ** 2
+    calm = flat_region_noise.structure_variance(reference) <= NPS_FLAT_STD_HU ** 2
     masks = {}
-    for spec in noise.UNIFORM_REGIONS:
-        in_range = noise.UniformRegion(spec.region, spec.hu_range, calmest_fraction=None)
-        masks[spec.region] = noise.uniform_mask(reference, regions[noise.SOURCE_REGION[spec.region]], in_range) & calm
+    for spec in flat_region_noise.UNIFORM_REGIONS:
+        in_range = flat_region_noise.UniformRegion(spec.region, spec.hu_range, calmest_fraction=None)
+        masks[spec.region] = flat_region_noise.uniform_mask(reference, regions[flat_region_noise.SOURCE_REGION[spec.region]], in_range) & calm
     return masks
 
 

@@ -12,11 +12,11 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ipv2.errors import InputError
-from ipv2.evaluate import metrics, noise, nps, structure, windowed
+from ipv2.evaluate import flat_region_noise, metrics, nps, structure, windowed
 from ipv2.io.atomic import atomic_output_path
 from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
-from ipv2.validate import require_same_grid, require_volume
+from ipv2.input_checks import require_same_grid, require_volume
 from ipv2.volume import Volume
 
 REGION_LABELS = {"background": LABEL_BACKGROUND, "lung": LABEL_LUNG, "body": LABEL_BODY}
@@ -205,7 +205,7 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
         done += 1
         monitor.step("evaluate", done, total)
 
-    flat = noise.uniform_masks(label_array, masks)
+    flat = flat_region_noise.uniform_masks(label_array, masks)
     done += 1
     monitor.step("evaluate", done, total)
     report["noise_uniform_voxels"] = {region: int(np.count_nonzero(mask)) for region, mask in flat.items()}
@@ -218,8 +218,8 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     report["nps_rois_flat_in"] = nps_reference
     report["nps"] = {}
     for name, image in images.items():
-        variance = noise.local_variance(image)
-        report["noise_std_hu"][name] = {region: noise.noise_std(image, mask, variance) for region, mask in flat.items()}
+        variance = flat_region_noise.local_variance(image)
+        report["noise_std_hu"][name] = {region: flat_region_noise.noise_std(image, mask, variance) for region, mask in flat.items()}
         report["nps"][name] = {region: nps.noise_power_spectrum(image, mask, spacing_zyx)
                                for region, mask in nps_flat.items()}
         done += 1

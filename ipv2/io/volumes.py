@@ -162,9 +162,9 @@ def write_volume(volume: Volume, path: PathLike, dtype=np.float32, compress: boo
     return path
 
 
-def write_labelmap(labels: np.ndarray, like: Volume, path: PathLike) -> Path:
+def write_labelmap(labels: np.ndarray, like: Volume, path: PathLike, compress: bool = True) -> Path:
     """An integer label volume on the grid of `like`."""
-    return write_volume(like.with_array(np.asarray(labels)), path, dtype=np.uint8)
+    return write_volume(like.with_array(np.asarray(labels)), path, dtype=np.uint8, compress=compress)
 
 
 def read_labelmap(path: PathLike, like: Optional[Volume] = None) -> np.ndarray:

@@ -47,7 +47,3 @@ def bundled_weights_path(name: str) -> Optional[Path]:
         if candidate.is_file():
             return candidate
     return None
-
-
-def model_card_path(name: str) -> Path:
-    return bundled_models_dir() / f"{name.lower()}.md"

@@ -3,7 +3,7 @@
 One network serves every dose when it sees the noise level beside the image (as FFDNet,
 Zhang et al. 2018, does): a constant channel `sigma * strength / scale_hu` where `sigma` is
 the slice's noise standard deviation in HU, measured in its flat soft tissue
-(`ipv2.weak.noise.slice_noise_levels`, which the classical denoisers use too), and `strength` the user's choice. Trained on pairs whose noise runs
+(`ipv2.weak.noise_level.slice_noise_levels`, which the classical denoisers use too), and `strength` the user's choice. Trained on pairs whose noise runs
 from full dose to 1%, the network learns what to remove at each level; at inference a
 larger strength asks for the result of a noisier input (smoother), a smaller one for less.
 
@@ -22,7 +22,7 @@ from typing import Union
 import numpy as np
 
 from ipv2.errors import InputError
-from ipv2.weak.noise import slice_noise_levels
+from ipv2.weak.noise_level import slice_noise_levels
 
 __all__ = ["DEFAULT_STRENGTH", "NOISE_SCALE_HU", "STRENGTHS", "STRENGTH_RANGE", "noise_map", "slice_noise_levels",
            "strength_factor"]

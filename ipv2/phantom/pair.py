@@ -19,7 +19,7 @@ from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LA
                                   LABEL_OTHER_GAS, LABEL_TUMOUR, LABEL_VESSEL, LUNG_FIELD_TISSUES, PADDING_HU,
                                   TISSUE_TO_LABEL, tissue_id)
 from ipv2.progress import Monitor
-from ipv2.validate import require_dose
+from ipv2.input_checks import require_dose
 from ipv2.volume import Volume
 
 MAX_MOTION_MM = 30.0

@@ -107,7 +107,7 @@ def purify_arrays(lq: np.ndarray, gt: np.ndarray, masks, options: PurifyOptions,
     units' contrast. The noise level is `options.sigma_hu` when given, else measured in `R`,
     else over the whole uLDCT. `times` collects the stages' seconds. Inputs are only read.
     """
-    options = options.validated()
+    options = options.checked()
     times = times if times is not None else StageTimes()
     rules = options.motion_rules
     if options.mode == "ipv1":

@@ -66,7 +66,7 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
     """
     from ipv2.masks import compute_png_region_masks
 
-    options = (options or PurifyOptions()).validated()
+    options = (options or PurifyOptions()).checked()
     dataset = open_png_dataset(root)
     out_dir = prepare_output_folder(out_dir, DATASET_OUTPUTS, overwrite)
     monitor = monitor or Monitor()

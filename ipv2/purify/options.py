@@ -9,7 +9,7 @@ from typing import Optional
 
 from ipv2.errors import InputError
 from ipv2.pairs import MotionRules
-from ipv2.validate import require_dose
+from ipv2.input_checks import require_dose
 from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoiser
 
 MODES = ("ipv1", "ipv2", "ipv2m")
@@ -48,7 +48,7 @@ class PurifyOptions:
     lung_field: bool = True
     stitch_blend_px: int = DEFAULT_STITCH_BLEND_PX
 
-    def validated(self) -> "PurifyOptions":
+    def checked(self) -> "PurifyOptions":
         """The same options checked and normalised; in IPv1 mode the IPv2 modules are off."""
         mode = str(self.mode).lower()
         if mode not in MODES:

@@ -31,18 +31,20 @@ def write_json(data: dict, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False) -> List[Path]:
+def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False, compress: bool = True) -> List[Path]:
     """Writes masks, training pair, label and report; they appear together or not at all.
 
-    The volumes take the uLDCT's geometry. Existing outputs are replaced only with
+    The volumes take the uLDCT's geometry, gzip-compressed unless `compress` is False (raw
+    NRRD reads back about four times as fast). Existing outputs are replaced only with
     `overwrite`; other files in the folder are left alone.
     """
     out_dir = prepare_output_folder(out_dir, VOLUME_OUTPUTS, overwrite)
     like = result.train_input
     with atomic_output_dir(out_dir) as staging:
-        write_labelmap(np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / "masks.nrrd")
-        write_volume(result.train_input, staging / "train_input.nrrd")
-        write_volume(result.train_target, staging / "train_target.nrrd")
-        write_volume(result.eval_label, staging / "eval_label.nrrd")
+        write_labelmap(np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / "masks.nrrd",
+                       compress=compress)
+        write_volume(result.train_input, staging / "train_input.nrrd", compress=compress)
+        write_volume(result.train_target, staging / "train_target.nrrd", compress=compress)
+        write_volume(result.eval_label, staging / "eval_label.nrrd", compress=compress)
         write_json(result.report, staging / "report.json")
     return [out_dir / name for name in VOLUME_OUTPUTS]

@@ -18,7 +18,7 @@ from ipv2.purify.cache import StageCache, fingerprint
 from ipv2.purify.core import HU, StageTimes, purify_arrays
 from ipv2.purify.options import PurifyOptions
 from ipv2.purify.report import purify_report, region_counts
-from ipv2.validate import require_pair
+from ipv2.input_checks import require_pair
 from ipv2.volume import Volume
 from ipv2.weak import weak_denoise
 
@@ -78,7 +78,7 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
     finished stage (masks, sim(gt), weak(lq)) is kept there, and with `resume` a stage
     already kept for the same inputs and parameters is loaded instead of recomputed.
     """
-    options = (options or PurifyOptions()).validated()
+    options = (options or PurifyOptions()).checked()
     require_pair(lq, gt)
     monitor = monitor or Monitor()
     started = time.perf_counter()

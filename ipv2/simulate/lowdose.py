@@ -29,12 +29,12 @@ import torch
 from ipv2.device import resolve_device
 from ipv2.errors import InputError
 from ipv2.progress import Monitor
-from ipv2.simulate import noise
+from ipv2.simulate import photon_noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
 from ipv2.simulate.kernels import DEFAULT_KERNEL, require_kernel
 from ipv2.simulate.nufft_projector import NufftProjector
 from ipv2.simulate.projectors import make_projector
-from ipv2.validate import require_ct, require_dose, require_volume
+from ipv2.input_checks import require_ct, require_dose, require_volume
 from ipv2.volume import Volume
 
 MODES = ("physical", "seed")
@@ -92,7 +92,7 @@ def _require_spacing(spacing) -> float:
     return spacing
 
 
-def _validated(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, electronic_noise: bool,
+def _checked_settings(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, electronic_noise: bool,
                input_dose, noise_free: bool = False, kernel: str = DEFAULT_KERNEL) -> _Settings:
     if mode not in MODES:
         raise InputError(f"simulation mode '{mode}' is unknown; choose one of {', '.join(MODES)}")
@@ -151,7 +151,7 @@ class _Simulator:
         expected = photons * torch.exp(-line_integrals)
         if not s.noise_free:
             spread = SEED_GAUSSIAN_FRACTION * torch.sqrt(expected) if s.electronic_noise else None
-            counts = noise.poisson_plus_gaussian(expected, spread, generators)
+            counts = photon_noise.poisson_plus_gaussian(expected, spread, generators)
         else:
             counts = expected
         positive = counts > 0
@@ -173,7 +173,7 @@ class _Simulator:
         if s.input_dose is None:
             expected = target_photons * torch.exp(-line_integrals)
             spread = torch.full_like(expected, electronic) if electronic > 0 else None
-            counts = noise.poisson_plus_gaussian(expected, spread, generators)
+            counts = photon_noise.poisson_plus_gaussian(expected, spread, generators)
         else:
             counts = self._inserted_counts(line_integrals, electronic, generators)
         noisy = torch.log(target_photons / counts.clamp_min(MIN_COUNTS))
@@ -195,7 +195,7 @@ class _Simulator:
         ratio = s.dose / s.input_dose
         measured = s.input_dose * FULL_DOSE_PHOTONS_PER_RAY * torch.exp(-line_integrals)
         variance = ratio * (1.0 - ratio) * measured + (1.0 - ratio**2) * electronic**2
-        return ratio * measured + torch.sqrt(variance.clamp_min(0.0)) * noise.gaussian(measured, generators)
+        return ratio * measured + torch.sqrt(variance.clamp_min(0.0)) * photon_noise.gaussian(measured, generators)
 
 
 def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physical", pixel_spacing_mm: float = 0.7,
@@ -221,7 +221,7 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
     kernel's noise texture on the input's own anatomy. On the CPU the slices of a batch are
     spread over the cores, and torch's own thread count is 1 for the duration of the call.
     """
-    settings = _validated(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free,
+    settings = _checked_settings(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free,
                           kernel)
     monitor = monitor if monitor is not None else Monitor()
     torch_device = resolve_device(device)
@@ -254,7 +254,7 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
 
     def simulate_slices(start: int, stop: int, worker: int) -> None:
         with torch.no_grad():
-            generators = noise.slice_generators(settings.seed, range(start, stop), torch_device)
+            generators = photon_noise.slice_generators(settings.seed, range(start, stop), torch_device)
             block = torch.from_numpy(np.asarray(hu[start:stop], dtype=np.float32))
             output[start:stop] = run_block(simulator, block, size, inner, generators, worker)
 

@@ -10,7 +10,7 @@ from typing import List, Optional
 from ipv2.errors import InputError
 from ipv2.models.registry import DEFAULT_MODEL, build_model, model_spec
 from ipv2.training.losses import LOSSES
-from ipv2.validate import require_arch_args, require_context_slices
+from ipv2.input_checks import require_arch_args, require_context_slices
 
 
 @dataclass
@@ -41,7 +41,7 @@ class TrainConfig:
 
     DEFAULT_STEPS = 2000
 
-    def validate(self) -> "TrainConfig":
+    def checked(self) -> "TrainConfig":
         model_spec(self.model)
         self.model = self.model.lower()
         # As the checkpoint record will hold them (JSON), so that a resumed run compares equal.

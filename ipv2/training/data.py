@@ -25,7 +25,7 @@ from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
 from ipv2.training.augment import augment_pair
-from ipv2.validate import require_ct, require_same_grid
+from ipv2.input_checks import require_ct, require_same_grid
 
 INPUT_STEM, TARGET_STEM = "train_input", "train_target"
 

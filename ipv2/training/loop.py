@@ -254,7 +254,7 @@ def train(config: TrainConfig, monitor: Optional[Monitor] = None,
     and raises Cancelled. `on_step(step, total, loss)`
     receives each step's training loss.
     """
-    config.validate()
+    config.checked()
     config.require_outputs_apart_from_data()
     monitor = monitor or Monitor()
     context = setup_distributed(config.device)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.progress import Monitor
-from ipv2.weak.noise import estimate_noise_sigma
+from ipv2.weak.noise_level import estimate_noise_sigma
 
 WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
 DEFAULT_WEAK_DENOISER = "nlm"

@@ -21,7 +21,6 @@ import threading
 import time
 from collections import deque
 
-from ipv2.contract import EXIT_CANCELLED
 from ipv2.progress import parse_progress_line
 
 from IPv2Lib.ProcessTree import ProcessTree

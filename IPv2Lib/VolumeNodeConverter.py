@@ -59,17 +59,29 @@ class VolumeNodeConverter:
         """A new volume node holding `volume`, named `name` (made unique in the scene).
 
         With `like`, the new node also takes that node's parent transform, so that it shows
-        where the input shows, and its place in the subject hierarchy (the same study).
+        where the input shows, its place in the subject hierarchy (the same study) and, for a
+        scalar volume, its window/level and colours. That display node is made before the voxels
+        arrive, so no automatic window/level is computed (its histogram is most of the time a
+        new 512 x 512 x 300 node costs on the main thread: 0.7 s of 1.1 s).
         """
         scene = scene or slicer.mrmlScene
         className = "vtkMRMLLabelMapVolumeNode" if labelmap else "vtkMRMLScalarVolumeNode"
         node = scene.AddNewNodeByClass(className, scene.GenerateUniqueName(name))
+        likeDisplay = None if like is None or labelmap else like.GetDisplayNode()
+        if likeDisplay is not None and likeDisplay.IsA("vtkMRMLScalarVolumeDisplayNode"):
+            node.CreateDefaultDisplayNodes()
+            display = node.GetDisplayNode()
+            display.AutoWindowLevelOff()
+            display.SetWindowLevel(likeDisplay.GetWindow(), likeDisplay.GetLevel())
+            if likeDisplay.GetColorNodeID():
+                display.SetAndObserveColorNodeID(likeDisplay.GetColorNodeID())
         array = np.ascontiguousarray(volume.array)
         if labelmap:
             array = array.astype(np.uint8, copy=False)
         slicer.util.updateVolumeFromArray(node, array)
         VolumeNodeConverter.applyGeometry(volume, node)
-        node.CreateDefaultDisplayNodes()
+        if node.GetDisplayNode() is None:
+            node.CreateDefaultDisplayNodes()
         if like is not None and like.GetParentTransformNode() is not None:
             node.SetAndObserveTransformNodeID(like.GetParentTransformNode().GetID())
         if like is not None:

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
+from ipv2.local_variance import local_mean_and_variance
 from ipv2.progress import Monitor
 
 # Tried from the largest down: a wide window averages over the noise correlation, so the
@@ -59,10 +60,7 @@ def _measure(image: np.ndarray, usable: np.ndarray, window: int) -> Optional[flo
     centres = inside > 1.0 - 0.5 / (window * window)
     if np.count_nonzero(centres) < MIN_INDEPENDENT_WINDOWS * window * window:
         return None
-    local_mean = ndi.uniform_filter(image, size=size, mode="reflect")
-    local_square = ndi.uniform_filter(image * image, size=size, mode="reflect")
-    n = window * window
-    local_var = np.clip(local_square - local_mean * local_mean, 0.0, None) * (n / (n - 1.0))
+    local_mean, local_var = local_mean_and_variance(image, window)
     slope_y, slope_x = np.gradient(local_mean, axis=(1, 2))
     structure = np.hypot(slope_y, slope_x)[centres]
     flat = structure <= np.quantile(structure, FLAT_FRACTION)

@@ -16,6 +16,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
+from ipv2.local_variance import local_variance as shared_local_variance
+
 NOISE_WINDOW = 5
 EDGE_MARGIN_PIXELS = 2
 MIN_UNIFORM_VOXELS = 50
@@ -44,13 +46,8 @@ SOURCE_REGION = {"background": "background", "lung": "lung", "soft_tissue": "bod
 
 
 def local_variance(volume: np.ndarray, window: int = NOISE_WINDOW) -> np.ndarray:
-    """Unbiased variance of each voxel's window x window in-plane neighbourhood."""
-    values = np.asarray(volume, dtype=np.float64)
-    size = (1, window, window) if values.ndim == 3 else (window, window)
-    mean = ndimage.uniform_filter(values, size=size, mode="reflect")
-    mean_of_squares = ndimage.uniform_filter(values * values, size=size, mode="reflect")
-    count = window * window
-    return np.maximum(mean_of_squares - mean * mean, 0.0) * count / (count - 1)
+    """Unbiased variance of each voxel's window x window in-plane neighbourhood (`ipv2.local_variance`)."""
+    return shared_local_variance(volume, window)
 
 
 def structure_variance(reference: np.ndarray) -> np.ndarray:

@@ -1,9 +1,17 @@
 """A backend run from start to imported results, or to nothing at all.
 
 The job owns a temporary work folder: inputs are written there, the backend writes its
-outputs there, and `importResults(workFolder)` turns them into scene nodes only after the
-backend exited successfully. Cancel or failure removes the folder, so the scene and the
-disk are left as they were.
+outputs there, and once the backend exited successfully its outputs are taken in two steps:
+
+- `readResults(workFolder)` reads the files (volumes into arrays, a report), in a thread of
+  its own, so that Slicer's main thread, which polls, keeps drawing and handling clicks
+  while hundreds of megabytes are read (0.35 s for a raw 512 x 512 x 300 float32 volume,
+  1.5 s gzip; benchmarks/bench_result_read.py). It must not touch the scene.
+- `importResults(read)` turns what was read into scene nodes, in the polling thread. By
+  default nothing is read ahead and `importResults` receives the work folder.
+
+Cancel or failure removes the folder, so the scene and the disk are left as they were; the
+folder is never removed while the reader may still read it.
 
 `resultsWanted()`, when given, is asked at every poll: once it says False (the scene that
 held the inputs was closed), the run is cancelled and nothing is imported, even when the
@@ -12,6 +20,7 @@ backend had already finished.
 
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -57,16 +66,19 @@ class BackendJobCancelled(BackendJobError):
 class BackendJob:
     def __init__(self, title, prepareInputs, buildArguments, importResults, onProgress=None, onLog=None,
                  onFinished=None, python=None, environment=None, workFolder=None, processOptions=None,
-                 resultsWanted=None):
+                 resultsWanted=None, readResults=None):
         """
         prepareInputs(workFolder): writes the input files (runs in `start`, before the process).
         buildArguments(workFolder) -> list: the `ipv2` command line after `python -m ipv2`.
-        importResults(workFolder) -> result: reads outputs into nodes; called on success only.
+        readResults(workFolder) -> read: reads the outputs, in a worker thread, on success only.
+        importResults(read) -> result: turns them into nodes, in the polling thread; receives
+        the work folder when there is no `readResults`.
         onFinished(job): called once, from `poll`, whatever the outcome.
         """
         self.title = title
         self.prepareInputs = prepareInputs
         self.buildArguments = buildArguments
+        self.readResults = readResults
         self.importResults = importResults
         self.onProgress = onProgress
         self.onLog = onLog
@@ -81,6 +93,10 @@ class BackendJob:
         self.state = PENDING
         self.result = None
         self.error = None
+        self.cancelRequested = False
+        self._reader = None
+        self._read = None
+        self._readError = None
 
     @property
     def finished(self):
@@ -104,45 +120,82 @@ class BackendJob:
         return self
 
     def poll(self):
-        """Advances the job; returns True once it finished (see `state`, `result`, `error`)."""
+        """Advances the job without blocking; returns True once it finished (see `state`, `result`, `error`)."""
         if self.state != RUNNING:
             return self.finished
-        if self.resultsWanted is not None and not self.process.cancelRequested and not self.resultsWanted():
-            self.process.cancel()
-        returnCode = self.process.poll()
-        if returnCode is None:
+        if self.resultsWanted is not None and not self.cancelRequested and not self.resultsWanted():
+            self.cancel()
+        if self._reader is None:
+            returnCode = self.process.poll()
+            if returnCode is None:
+                return False
+            if not self.cancelRequested and returnCode == 0 and self.readResults is not None:
+                self._startReading()
+                return False
+            return self._end(returnCode)
+        if self._reader.is_alive():
             return False
+        self._reader.join()
+        return self._end(0)
+
+    def _startReading(self):
+        if self.onProgress is not None:
+            self.onProgress({"stage": "reading results", "done": 0, "total": 1})
+        self._reader = threading.Thread(target=self._readInBackground, name="ipv2-read-results", daemon=True)
+        self._reader.start()
+
+    def _readInBackground(self):
         try:
-            if self.process.cancelRequested or returnCode == EXIT_CANCELLED:
+            self._read = self.readResults(self.workFolder)
+        except Exception as error:  # reported from the polling thread
+            self._readError = error
+
+    def _end(self, returnCode):
+        try:
+            if self.cancelRequested or returnCode == EXIT_CANCELLED:
                 self.state = CANCELLED
             elif returnCode != 0:
                 self.state = FAILED
                 self.error = BackendJobError(f"{self.title} failed: {self.process.errorMessage()}")
+            elif self._readError is not None:
+                self.state, self.error = FAILED, self._readError
             else:
                 try:
-                    self.result = self.importResults(self.workFolder)
+                    self.result = self.importResults(self.workFolder if self.readResults is None else self._read)
                     self.state = SUCCEEDED
                 except Exception as error:
                     self.state = FAILED
                     self.error = error
         finally:
+            self._read = None
             self._removeWorkFolder()
         if self.onFinished is not None:
             self.onFinished(self)
         return True
 
     def cancel(self):
+        """Stops the run; once its results are being read, they are dropped instead of imported."""
         if self.state == PENDING:
             self.state = CANCELLED
-        elif self.state == RUNNING:
-            self.process.cancel()
+        elif self.state == RUNNING and not self.cancelRequested:
+            self.cancelRequested = True
+            if self._reader is None:
+                self.process.cancel()
+
+    def wait(self, timeoutSeconds=None, pollSeconds=0.1):
+        """Polls in the calling thread until the job finished; False if `timeoutSeconds` passed first."""
+        deadline = None if timeoutSeconds is None else time.monotonic() + timeoutSeconds
+        while not self.poll():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(pollSeconds)
+        return True
 
     def run(self, pollSeconds=0.1):
         """Starts and waits (batch mode); returns the result or raises the job's error."""
         if self.state == PENDING:
             self.start()
-        while not self.poll():
-            time.sleep(pollSeconds)
+        self.wait(pollSeconds=pollSeconds)
         if self.state == FAILED:
             raise self.error
         if self.state == CANCELLED:

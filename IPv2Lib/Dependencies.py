@@ -5,7 +5,7 @@ packages' metadata, so the check costs nothing on Slicer's main thread.
 
 - torch comes from the PyTorch extension (`PyTorchUtils`, which picks the CUDA or CPU
   build) and must satisfy `TORCH_REQUIREMENT`, the backend's own lower bound.
-- The other packages are in Resources/requirements.txt: on Slicer 5.12+ through
+- The other packages are in IPv2Lib/Resources/requirements.txt: on Slicer 5.12+ through
   `slicer.packaging.pip_ensure` (it asks, installs with progress, raises `RuntimeError`
   when the user declines, and installs nothing in testing mode unless told to), before
   through `slicer.util.pip_install` after the same question.
@@ -18,7 +18,7 @@ from pathlib import Path
 import slicer
 
 TORCH_REQUIREMENT = ">=2.1"
-REQUIREMENTS_FILE = Path(__file__).resolve().parents[1] / "Resources" / "requirements.txt"
+REQUIREMENTS_FILE = Path(__file__).resolve().parent / "Resources" / "requirements.txt"
 
 
 def installedVersion(packageName):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ipv2.errors import InputError
-from ipv2.validate import require_ct, require_dose, require_pair
+from ipv2.input_checks import require_ct, require_dose, require_pair
 from ipv2.volume import Volume
 
 

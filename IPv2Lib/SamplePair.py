@@ -20,7 +20,7 @@ from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
 CATEGORY = "IPv2"
 SAMPLE_NAME = "IPv2 synthetic chest pair"
-SAMPLE_FOLDER = Path(__file__).resolve().parents[1] / "Resources" / "SampleData"
+SAMPLE_FOLDER = Path(__file__).resolve().parent / "Resources" / "SampleData"
 # (file name, node name): the uLDCT first, as Sample Data returns the first node alone.
 SAMPLE_FILES = (("IPv2SyntheticUldct.nrrd", "IPv2 synthetic uLDCT"), ("IPv2SyntheticNdct.nrrd", "IPv2 synthetic NDCT"))
 

@@ -1,0 +1,75 @@
+"""Region figures of a denoised volume against a label, through `ipv2 evaluate` in a separate process."""
+
+import json
+
+import slicer
+
+from IPv2Lib.BackendJob import writeInputLabels, writeInputVolume
+from IPv2Lib.BackendLogic import BackendLogic
+from IPv2Lib.RegionSegmentation import RegionSegmentation
+from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+
+FIDELITY_METRICS = ("rmse_hu", "mae_hu", "psnr_db", "ssim")
+MISSING_FIGURE = "-"
+
+
+class EvaluateLogic(BackendLogic):
+    def createEvaluateJob(self, predictionNode, labelNode, segmentationNode, truthNode=None, **callbacks):
+        """Region figures of a prediction against a label; returns (table node, report, figure PNG bytes)."""
+        if predictionNode is None or labelNode is None or segmentationNode is None:
+            raise ValueError("select the prediction, the evaluation label and the region segmentation")
+        prediction = VolumeNodeConverter.toVolume(predictionNode)
+        label = VolumeNodeConverter.toVolume(labelNode)
+        truth = VolumeNodeConverter.toVolume(truthNode) if truthNode is not None else None
+        labels = RegionSegmentation.toLabels(segmentationNode, predictionNode)
+
+        def prepare(workFolder):
+            writeInputVolume(prediction, workFolder / "prediction.nrrd")
+            writeInputVolume(label, workFolder / "label.nrrd")
+            writeInputLabels(labels, prediction, workFolder / "masks.nrrd")
+            if truth is not None:
+                writeInputVolume(truth, workFolder / "truth.nrrd")
+
+        def arguments(workFolder):
+            command = ["evaluate", "--pred", workFolder / "prediction.nrrd", "--label", workFolder / "label.nrrd",
+                       "--masks", workFolder / "masks.nrrd", "--out", workFolder / "report.json",
+                       "--figure", workFolder / "figure.png", "--progress", "json"]
+            if truth is not None:
+                command += ["--truth", workFolder / "truth.nrrd"]
+            return command
+
+        def importResults(workFolder):
+            report = json.loads((workFolder / "report.json").read_text())
+            figurePath = workFolder / "figure.png"
+            figure = figurePath.read_bytes() if figurePath.is_file() else None
+            table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
+            return table, report, figure
+
+        return self.backendJob("Evaluation", prepare, arguments, importResults,
+                         inputNodes=[predictionNode, labelNode, segmentationNode, truthNode], **callbacks)
+
+    @staticmethod
+    def reportRows(report):
+        """(comparison, region, metric values...) rows of the report's fidelity figures."""
+        rows = []
+        for comparison, regions in (report.get("fidelity") or {}).items():
+            for region, figures in regions.items():
+                rows.append([comparison, region] + [figures.get(metric) for metric in FIDELITY_METRICS])
+        return rows
+
+    @staticmethod
+    def reportTable(report, name):
+        """A new table node with one row per comparison and region; a figure the report lacks shows as "-".
+
+        The columns hold text: a number column would show a missing figure as 0.
+        """
+        table = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLTableNode", slicer.mrmlScene.GenerateUniqueName(name))
+        for column in ("comparison", "region", *FIDELITY_METRICS):
+            table.AddColumn().SetName(column)
+        for row in EvaluateLogic.reportRows(report):
+            index = table.AddEmptyRow()
+            table.SetCellText(index, 0, row[0])
+            table.SetCellText(index, 1, row[1])
+            for offset, value in enumerate(row[2:], start=2):
+                table.SetCellText(index, offset, MISSING_FIGURE if not isinstance(value, (int, float)) else f"{value:.6g}")
+        return table
