@@ -47,10 +47,11 @@ def test_wheel_installed_in_a_fresh_environment_lists_and_uses_its_weights(tmp_p
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
                     str(tmp_path / "venv")], check=True)
     python = tmp_path / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "-q", str(wheel)], check=True, capture_output=True)
-    shutil.rmtree(source)
+    # Without PYTHONPATH: a source checkout on it would show pip an ipv2 "already installed".
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "IPV2_MODELS_DIR")}
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "-q", str(wheel)], check=True, capture_output=True, env=env)
+    shutil.rmtree(source)
 
     def ipv2(*argv):
         return subprocess.run([str(python), "-m", "ipv2", *argv], cwd=tmp_path, env=env, capture_output=True,
