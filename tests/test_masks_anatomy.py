@@ -56,6 +56,51 @@ def test_gas_under_the_lung_is_body_and_counted_as_other_gas(lung_ry, lung_rx):
     assert json.loads(json.dumps(stats)) == stats
 
 
+def test_a_thin_gas_layer_under_the_lung_base_is_gas_though_smoothing_lifts_it_to_the_lungs_level():
+    # A colon flexure under the wall: a gas layer 3 mm thick, below the left lung base and
+    # overlapping it from one slice to the next. The Gaussian lifts its core to about -870 HU.
+    scene = body(Scene(slices=16))
+    lungs = scene.ellipse(-5, -30, 32, 20) | scene.ellipse(-5, 30, 32, 20)
+    layer = scene.box(-20.0, -17.0, 15.0, 45.0)
+    gas_truth = np.zeros((16,) + scene.image.shape, dtype=bool)
+    gas_truth[:6] = layer
+
+    def paint(z, image):
+        if z >= 6:
+            image[lungs] = LUNG
+        image[gas_truth[z]] = AIR
+
+    volume = stack(scene, 16, paint)
+    masks = compute_region_masks(volume, volume, spacing=scene.spacing)
+    assert masks.other_gas[gas_truth].mean() > 0.8
+    assert masks.lung[gas_truth].mean() < 0.05
+    assert masks.lung[6:, lungs].mean() > 0.97
+
+
+def test_gas_the_shallower_breath_lifts_into_the_diaphragm_is_gas_not_lung():
+    # The NDCT shows the stomach in slices 0-5, tissue in slice 6 and the lungs from 7; the
+    # uLDCT, at a shallower breath, shows the stomach up to slice 6 and the lungs from 8. In
+    # slice 6 only the uLDCT is dark: the gas the breath moved there, which touches the
+    # stomach below and the NDCT's lung above.
+    scene = body(Scene(slices=16))
+    lungs = scene.ellipse(-5, -30, 32, 20) | scene.ellipse(-5, 30, 32, 20)
+    stomach = scene.ellipse(0, 30, 14, 14)
+
+    def volume(stomach_top, lung_bottom):
+        def paint(z, image):
+            if z >= lung_bottom:
+                image[lungs] = LUNG
+            if z <= stomach_top:
+                image[stomach] = AIR
+        return stack(scene, 16, paint)
+
+    ndct, uldct = volume(stomach_top=5, lung_bottom=7), volume(stomach_top=6, lung_bottom=8)
+    masks = compute_region_masks(uldct, ndct, spacing=scene.spacing)
+    assert masks.other_gas[6][stomach].mean() > 0.9 and not masks.lung[6][stomach].any()
+    assert masks.other_gas[:6, stomach].mean() > 0.9
+    assert masks.lung[8:, lungs].mean() > 0.97 and masks.lung[7, lungs].mean() > 0.97
+
+
 def test_lung_that_reads_air_everywhere_is_still_lung_while_noise_turns_the_gas_rule_off():
     scene = body(Scene(slices=24))  # each lung 120 mL: above min_dark_lung_ml
     lungs = scene.ellipse(0, -30, 32, 20) | scene.ellipse(0, 30, 32, 20)

@@ -54,7 +54,7 @@ from ipv2.masks.parameters import MaskParameters
 
 SECTION_DTYPE = np.int32
 # Kinds of section.
-PARENCHYMA, GAS, CUT, THIN = 1, 2, 3, 4
+PARENCHYMA, GAS, CUT, THIN, MOVED = 1, 2, 3, 4, 5
 PIECE_AIR_SLACK = 0.005
 # A gas group this many times larger than the largest parenchyma group is lung that reads
 # air; a stomach, even beside small lung bases, is not that much larger.
@@ -80,8 +80,9 @@ def tells_gas(air_noise: Optional[float], parameters: MaskParameters) -> bool:
     return bool(air_noise is not None and air_noise <= parameters.max_gas_noise_hu)
 
 
-def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, first_slice: int, offset: int,
-                  air_level: float, gas_told: bool, spacing, parameters: MaskParameters) -> Dict[str, np.ndarray]:
+def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, dark_gt: np.ndarray, first_slice: int,
+                  offset: int, air_level: float, gas_told: bool, spacing,
+                  parameters: MaskParameters) -> Dict[str, np.ndarray]:
     """The table of a chunk's sections; relabels `sections` in place to be unique in the volume.
 
     `sections` holds the chunk's own labels (0 elsewhere) and `measures` their voxels, z, x
@@ -99,11 +100,15 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, f
     owners = sections.ravel()[inside]
     pure = smooth_gt.ravel()[inside] < air_level + parameters.gas_margin_hu
     air = np.bincount(owners[pure], minlength=count + 1)
+    # The kind is what the NDCT shows: where only the uLDCT is dark (tissue moved by
+    # breathing) the NDCT tells nothing, so the share counts the NDCT's dark voxels alone.
+    seen = np.bincount(owners[dark_gt.ravel()[inside]], minlength=count + 1)
     is_cut = measures["cut"] & gas_told
-    is_gas = (air >= parameters.gas_section_share * np.maximum(sizes, 1)) & gas_told
+    is_gas = (air >= parameters.gas_section_share * np.maximum(seen, 1)) & (seen > 0) & gas_told
 
     kind = np.full(count + 1, PARENCHYMA, dtype=np.int8)
     kind[is_gas] = GAS
+    kind[(seen == 0) & gas_told] = MOVED
     kind[measures["pad"]] = THIN
     kind[is_cut] = CUT
     keep = present & ~(is_cut & is_gas) & (~measures["cut"] | gas_told)
@@ -190,6 +195,7 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
     outcome = np.full(count, NOTHING, dtype=np.uint8)
     outcome[(is_parenchyma | is_gas) & ~is_lung] = OTHER_GAS
     outcome[is_lung] = LUNG
+    _classify_moved(outcome, kind == MOVED, upper, lower, count)
     outcome[is_cut & is_lung] = CUT_LUNG
     outcome[kind == THIN] = THIN_GAS
     missed = is_cut & ~is_lung & table["large"]
@@ -199,6 +205,29 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
             "dark_lung": bool(np.any(dark_lung_group)),
             "cut_lung_slices": _slice_ranges(np.unique(table["z"][is_cut & is_lung]))}
     return Classification(by_label=by_label, warnings=_cut_warnings(np.unique(table["z"][missed])), info=info)
+
+
+def _classify_moved(outcome: np.ndarray, moved: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                    count: int) -> None:
+    """Sections dark in the uLDCT alone (the NDCT shows tissue there: breathing moved
+    something dark into the place), grouped across slices among themselves, take the
+    outcome of what they touch in the adjacent slices: other gas when they touch any other
+    gas (the stomach or bowel, which the shallower breath of one scan lifts into the
+    place of the diaphragm and liver), lung when they touch lung alone, and other gas
+    when they touch neither, since the NDCT never shows lung there."""
+    if not moved.any():
+        return
+    joined = moved[upper] & moved[lower]
+    group = _groups(upper[joined], lower[joined], count)
+    groups = int(group.max()) + 1
+    touches_gas = np.zeros(groups, dtype=bool)
+    touches_lung = np.zeros(groups, dtype=bool)
+    for end, other in ((upper, lower), (lower, upper)):
+        meets = moved[end] & ~moved[other]
+        touches_gas[group[end[meets & (outcome[other] == OTHER_GAS)]]] = True
+        touches_lung[group[end[meets & (outcome[other] == LUNG)]]] = True
+    lung = touches_lung & ~touches_gas
+    outcome[moved] = np.where(lung[group[moved]], LUNG, OTHER_GAS)
 
 
 def regions_of(sections: np.ndarray, classification: Classification):
