@@ -102,7 +102,8 @@ def test_variant_sets_the_acquisition_and_given_options_replace_its_values(tmp_p
                  *SMALL]) == 0
     record = json.loads((out / "phantom.json").read_text())
     assert record["variant"] == "thick-5mm"
-    assert (record["slices"], record["slice_mm"], record["thickness_mm"]) == (4, 5.0, 5.0)  # 4 given, 5 mm the variant's
+    # 4 slices given; their 5-mm spacing and thickness the variant's.
+    assert (record["slices"], record["slice_mm"], record["thickness_mm"]) == (4, 5.0, 5.0)
     assert record["kernel"] == "sharp" and record["dose"] == 0.02  # given; the default where neither sets it
     assert read_volume(out / "truth.nrrd").shape == (4, 64, 64)
     assert "variant thick-5mm" in acquisition_caption(record)

@@ -63,7 +63,8 @@ def register(subparsers) -> None:
                         help="keep only the central display field of view of this size, mm, of the full "
                              "reconstruction (noise of the whole object; e.g. 220 for lungs touching the border)")
     parser.add_argument("--no-tumour", dest="tumour", action="store_false",
-                        help="leave out the lung tumour (labels then have no 7); the rest of the phantom stays the same")
+                        help="leave out the lung tumour (labels then have no 7); the rest of the phantom stays "
+                             "the same")
     parser.add_argument("--png", action="store_true",
                         help="also write the authors' layout png/lq/ and png/gt/ (8-bit, lung window)")
     parser.add_argument("--no-electronic-noise", dest="electronic_noise", action="store_false",
