@@ -45,6 +45,11 @@ DEFAULT_KERNEL = "standard"
 DEMO_SIZE = 512
 DEMO_SLICES = 8
 
+# ipv2 phantom --------------------------------------------------------------------------
+# `--variant`: the named acquisitions of ipv2.phantom.ACQUISITION_VARIANTS, in its order.
+PHANTOM_VARIANTS = ("default", "smooth", "sharp", "lung-kernel", "thin-1mm", "thick-5mm", "pixel-0.9mm",
+                    "pixel-0.5mm", "fov-padding", "cropped", "dose-10pct")
+
 # Every command -------------------------------------------------------------------------
 DEVICES = ("auto", "cpu", "cuda")  # `--device`; "cuda:N" picks one GPU
 

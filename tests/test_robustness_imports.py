@@ -24,7 +24,7 @@ print("HEAVY", ",".join(heavy))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["denoise", "--help"], ["simulate", "--help"],
-                                  ["models", "--help"], ["train", "--seed", "-1"], ["denoise"],
+                                  ["models", "--help"], ["phantom", "--help"], ["train", "--seed", "-1"], ["denoise"],
                                   ["no-such-command"]])
 def test_help_and_argument_errors_import_no_torch(argv):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -40,6 +40,7 @@ def test_the_parser_copies_of_names_match_their_sources():
     from ipv2.classical import CLASSICAL_DENOISERS
     from ipv2.models import conditioning
     from ipv2.models import registry
+    from ipv2.phantom.variants import ACQUISITION_VARIANTS
     from ipv2.simulate import MODES
     from ipv2.simulate import kernels
     from ipv2.training.config import TrainConfig
@@ -64,3 +65,4 @@ def test_the_parser_copies_of_names_match_their_sources():
     assert contract.WEAK_DENOISERS == tuple(weak.WEAK_DENOISERS)
     assert contract.DEFAULT_WEAK_DENOISER == weak.DEFAULT_WEAK_DENOISER
     assert (contract.DEMO_SIZE, contract.DEMO_SLICES) == (demo.DEFAULT_SIZE, demo.DEFAULT_SLICES)
+    assert contract.PHANTOM_VARIANTS == tuple(ACQUISITION_VARIANTS)

@@ -4,7 +4,8 @@
 the acquisition only; the seed (the patient) and everything else stay the caller's, e.g.
 `generate_phantom_pair(seed=101, **ACQUISITION_VARIANTS["cropped"])`. The slab stays the
 default 120 mm from above the carina to below the diaphragm in every variant, so the thin and
-thick slices show the same anatomy as the default.
+thick slices show the same anatomy as the default. `ipv2.contract.PHANTOM_VARIANTS` restates the
+names, in this order, for `ipv2 phantom --variant`.
 """
 
 from __future__ import annotations
