@@ -101,6 +101,31 @@ def test_gas_the_shallower_breath_lifts_into_the_diaphragm_is_gas_not_lung():
     assert masks.lung[8:, lungs].mean() > 0.97 and masks.lung[7, lungs].mean() > 0.97
 
 
+def test_moved_gas_that_touches_only_the_lung_is_told_by_the_noisy_uldcts_own_reading():
+    # The uLDCT alone shows gas in slice 5, where the NDCT shows tissue; across slices it
+    # touches only the lungs (from slice 6) and no other gas. The stomach below (slices 0-3,
+    # in both scans) and the lungs give the uLDCT's levels of gas and parenchyma.
+    scene = body(Scene(slices=16))
+    lungs = scene.ellipse(-5, -30, 32, 20) | scene.ellipse(-5, 30, 32, 20)
+    stomach, moved = scene.ellipse(0, 30, 12, 12), scene.ellipse(0, -30, 12, 12)
+
+    def volume(moved_gas):
+        def paint(z, image):
+            if z >= 6:
+                image[lungs] = LUNG
+            if z <= 3:
+                image[stomach] = AIR
+            if moved_gas and z == 5:
+                image[moved] = AIR
+        return stack(scene, 16, paint)
+
+    noise = np.random.default_rng(3).normal(0.0, 150.0, (16,) + scene.image.shape).astype(np.float32)
+    ndct, uldct = volume(moved_gas=False), volume(moved_gas=True) + noise
+    masks = compute_region_masks(uldct, ndct, spacing=scene.spacing)
+    assert not masks.lung[5][moved].any() and masks.other_gas[5][moved].mean() > 0.8
+    assert masks.lung[6:, lungs].mean() > 0.95 and masks.other_gas[:4, stomach].mean() > 0.9
+
+
 def test_lung_that_reads_air_everywhere_is_still_lung_while_noise_turns_the_gas_rule_off():
     scene = body(Scene(slices=24))  # each lung 120 mL: above min_dark_lung_ml
     lungs = scene.ellipse(0, -30, 32, 20) | scene.ellipse(0, 30, 32, 20)

@@ -80,8 +80,8 @@ def tells_gas(air_noise: Optional[float], parameters: MaskParameters) -> bool:
     return bool(air_noise is not None and air_noise <= parameters.max_gas_noise_hu)
 
 
-def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, dark_gt: np.ndarray, first_slice: int,
-                  offset: int, air_level: float, gas_told: bool, spacing,
+def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, dark_gt: np.ndarray, lq: np.ndarray,
+                  first_slice: int, offset: int, air_level: float, gas_told: bool, spacing,
                   parameters: MaskParameters) -> Dict[str, np.ndarray]:
     """The table of a chunk's sections; relabels `sections` in place to be unique in the volume.
 
@@ -103,6 +103,8 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, d
     # The kind is what the NDCT shows: where only the uLDCT is dark (tissue moved by
     # breathing) the NDCT tells nothing, so the share counts the NDCT's dark voxels alone.
     seen = np.bincount(owners[dark_gt.ravel()[inside]], minlength=count + 1)
+    low, high = parameters.clip_hu
+    lq_sum = np.bincount(owners, weights=np.clip(np.asarray(lq).ravel()[inside], low, high), minlength=count + 1)
     is_cut = measures["cut"] & gas_told
     is_gas = (air >= parameters.gas_section_share * np.maximum(seen, 1)) & (seen > 0) & gas_told
 
@@ -119,7 +121,7 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, d
     np.put(sections, inside, relabelled)  # in place, whatever the memory layout
     area = sizes * sx * sy
     return {"id": np.flatnonzero(keep) + offset, "z": measures["z"][keep] + first_slice, "x": measures["x"][keep],
-            "voxels": sizes[keep], "pure_air": air[keep], "kind": kind[keep],
+            "voxels": sizes[keep], "pure_air": air[keep], "kind": kind[keep], "lq_sum": lq_sum[keep],
             "wide": (area > parameters.max_airway_section_mm2)[keep],
             "large": (area >= parameters.min_cut_lung_mm2)[keep]}
 
@@ -195,7 +197,7 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
     outcome = np.full(count, NOTHING, dtype=np.uint8)
     outcome[(is_parenchyma | is_gas) & ~is_lung] = OTHER_GAS
     outcome[is_lung] = LUNG
-    _classify_moved(outcome, kind == MOVED, upper, lower, count)
+    _classify_moved(outcome, kind, table["lq_sum"], voxels, upper, lower, count)
     outcome[is_cut & is_lung] = CUT_LUNG
     outcome[kind == THIN] = THIN_GAS
     missed = is_cut & ~is_lung & table["large"]
@@ -207,19 +209,37 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
     return Classification(by_label=by_label, warnings=_cut_warnings(np.unique(table["z"][missed])), info=info)
 
 
-def _classify_moved(outcome: np.ndarray, moved: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-                    count: int) -> None:
+def _classify_moved(outcome: np.ndarray, kind: np.ndarray, lq_sum: np.ndarray, voxels: np.ndarray,
+                    upper: np.ndarray, lower: np.ndarray, count: int) -> None:
     """Sections dark in the uLDCT alone (the NDCT shows tissue there: breathing moved
-    something dark into the place), grouped across slices among themselves, take the
-    outcome of what they touch in the adjacent slices: other gas when they touch any other
-    gas (the stomach or bowel, which the shallower breath of one scan lifts into the
-    place of the diaphragm and liver), lung when they touch lung alone, and other gas
-    when they touch neither, since the NDCT never shows lung there."""
+    something dark into the place), grouped across slices among themselves, are gas or lung
+    by the uLDCT's own reading, against references the NDCT vouches for.
+
+    Gas reads lower than parenchyma in the uLDCT too: a group's mean (clipped as the masks
+    clip) is compared with the uLDCT's mean over the sections the NDCT showed to be other
+    gas (pure air) and over those it showed to be lung parenchyma, and the group takes the
+    nearer one; the noise, however large, averages out over the thousands of voxels of a
+    stomach's top. Without both references, the group takes the outcome of what it touches
+    in the adjacent slices: other gas when it touches any, lung when it touches lung alone,
+    other gas when it touches neither, since the NDCT never shows lung there.
+    """
+    moved = kind == MOVED
     if not moved.any():
         return
     joined = moved[upper] & moved[lower]
     group = _groups(upper[joined], lower[joined], count)
     groups = int(group.max()) + 1
+    gas_reference = (outcome == OTHER_GAS) & (kind == GAS)
+    lung_reference = (outcome == LUNG) & (kind == PARENCHYMA)
+    if gas_reference.any() and lung_reference.any():
+        gas_level = lq_sum[gas_reference].sum() / voxels[gas_reference].sum()
+        lung_level = lq_sum[lung_reference].sum() / voxels[lung_reference].sum()
+        level = (np.bincount(group, weights=lq_sum * moved, minlength=groups)
+                 / np.maximum(np.bincount(group, weights=voxels * moved, minlength=groups), 1))
+        if lung_level > gas_level:
+            lung = level > 0.5 * (gas_level + lung_level)
+            outcome[moved] = np.where(lung[group[moved]], LUNG, OTHER_GAS)
+            return
     touches_gas = np.zeros(groups, dtype=bool)
     touches_lung = np.zeros(groups, dtype=bool)
     for end, other in ((upper, lower), (lower, upper)):

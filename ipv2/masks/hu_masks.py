@@ -117,7 +117,8 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     def sections_of_chunk(index: int) -> None:
         monitor.check()
         chunk = chunks[index]
-        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], dark_gt[chunk], chunk.start,
+        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], dark_gt[chunk], lq[chunk],
+                                      chunk.start,
                                       int(offsets[index]), air_level, gas_told, spacing, parameters)
         links[index] = section_links(sections[chunk])
 
@@ -177,7 +178,6 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     sx, sy, _ = spacing
     raw_lq, _ = _dark_mask(lq, spacing, parameters)
     raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
-    smooth_gt = _gas_reading(gt, smooth_gt, parameters)
     union = raw_lq | raw_gt
 
     labels, count = label_slices(union, connectivity=1)
@@ -220,23 +220,64 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_pad = _components_near_outside(labels, count, touches_border, is_thin, parameters.pad_reach_mm, spacing)
 
     keep = is_enclosed | is_cut
+    z = slice_of_labels(labels, count)
+    labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(labels, count, sizes, keep, is_cut, is_pad, z,
+                                                                raw_gt, spacing, parameters)
     sections = np.where(keep[labels], labels, 0).astype(SECTION_DTYPE)
     measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
-                                 sizes * sx * sy <= parameters.max_airway_section_mm2)
+                                 sizes * sx * sy <= parameters.max_airway_section_mm2, z)
     # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
     # and noise of air do not need every slice.
     sampled = slice((-first_slice) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
     histograms = _air_histograms(smooth_gt[sampled], gt[sampled],
                                  background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters)
+    _read_gas_in_sections(smooth_gt, gt, sections, parameters)
     return (raw_lq & ~island, raw_gt & ~island, background, sections, smooth_gt.astype(SMOOTH_DTYPE),
             (histograms, _patient_span(patient), measures))
 
 
+def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, dark_gt, spacing, parameters: MaskParameters):
+    """Gives the thick parts of enclosed sections that only the uLDCT shows dark labels of
+    their own (count + 1 onwards), so that they are told apart from the NDCT's part.
+
+    Breathing moves the stomach under the dome of one scan into the place of the other's
+    lung base: in the union the two touch in-plane, and the NDCT's lung would carry the
+    uLDCT's gas with it. A part at least min_moved_mm thick (2 x area / outline) and of
+    min_island_mm2 becomes a section of its own; the thin rims that a shift of a millimetre
+    or two leaves along every lung stay with their section. Returns the labels (a new
+    array when any part was split off) and the per-label arrays, extended.
+    """
+    sx, sy, _ = spacing
+    moved = keep[labels] & ~is_cut[labels] & ~dark_gt
+    if not moved.any():
+        return labels, count, sizes, keep, is_cut, is_pad, z
+    pieces, found = label_slices(moved, connectivity=1)
+    areas = component_sizes(pieces, found)
+    rim = moved & ~ndi.binary_erosion(moved, in_plane_cross())
+    outline = np.bincount(pieces[rim], minlength=found + 1)
+    pixel_mm = float(np.sqrt(sx * sy))
+    thick = ((2.0 * areas * pixel_mm >= parameters.min_moved_mm * np.maximum(outline, 1))
+             & (areas * sx * sy >= parameters.min_island_mm2))
+    thick[0] = False
+    if not thick.any():
+        return labels, count, sizes, keep, is_cut, is_pad, z
+    new_label = np.zeros(found + 1, dtype=np.intp)
+    new_label[thick] = count + 1 + np.arange(np.count_nonzero(thick))
+    split = new_label[pieces] > 0
+    labels = labels.copy()
+    labels[split] = new_label[pieces[split]]
+    added = int(np.count_nonzero(thick))
+    total = count + added
+    extend = lambda values, fill: np.concatenate([values, np.full(added, fill, dtype=values.dtype)])
+    return (labels, total, np.bincount(labels.ravel(), minlength=total + 1), extend(keep, True),
+            extend(is_cut, False), extend(is_pad, False),
+            np.concatenate([z, slice_of_labels(pieces, found)[thick]]))
+
+
 def _section_measures(labels: np.ndarray, count: int, sizes: np.ndarray, kept: np.ndarray, is_cut: np.ndarray,
-                      is_pad: np.ndarray, narrow: np.ndarray) -> dict:
-    """Per label of the chunk: voxels, slice (z), mean column (x, of the narrow ones only:
-    the airway test needs no other), kept, cut and pad flags."""
-    z = slice_of_labels(labels, count)
+                      is_pad: np.ndarray, narrow: np.ndarray, z: np.ndarray) -> dict:
+    """Per label of the chunk: voxels, slice (z, given), mean column (x, of the narrow ones
+    only: the airway test needs no other), kept, cut and pad flags."""
     x = np.zeros(count + 1, dtype=np.float64)
     small = kept & narrow
     small[0] = False
@@ -284,9 +325,10 @@ def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
     return smooth < parameters.threshold_hu, smooth
 
 
-def _gas_reading(gt: np.ndarray, smooth: np.ndarray, parameters: MaskParameters) -> np.ndarray:
-    """The NDCT as the gas and air-level tests read it: the lower of the Gaussian-smoothed
-    value and a 3x3 in-plane mean.
+def _read_gas_in_sections(smooth: np.ndarray, gt: np.ndarray, sections: np.ndarray, parameters: MaskParameters) -> None:
+    """Lowers `smooth` in place, within the box around the sections, to what the gas and
+    airway tests read: the lower of the Gaussian-smoothed NDCT and its 3x3 in-plane mean.
+    The outside air's level is measured on the Gaussian alone, before.
 
     The Gaussian (sigma = smooth_mm) lifts the core of a gas layer 3 mm thick (bowel gas
     over stool, a colon flexure under the wall) to about -870 HU, a lung's level, so such a
@@ -294,9 +336,17 @@ def _gas_reading(gt: np.ndarray, smooth: np.ndarray, parameters: MaskParameters)
     NDCT's noise by 3 (at the highest noise the masks accept, 100 HU, parenchyma at -850
     stays 4 of its standard deviations above the pure-air level).
     """
+    box = bounding_box(sections > 0)
+    if box is None:
+        return
+    # One pixel beyond the sections, so that the mean at their rim sees real neighbours.
+    ny, nx = sections.shape[1:]
+    box = (box[0], slice(max(box[1].start - 1, 0), min(box[1].stop + 1, ny)),
+           slice(max(box[2].start - 1, 0), min(box[2].stop + 1, nx)))
     low, high = parameters.clip_hu
-    box = ndi.uniform_filter(np.clip(np.asarray(gt, dtype=np.float32), low, high), size=(1, 3, 3), mode="nearest")
-    return np.minimum(smooth, box, out=box)
+    mean = ndi.uniform_filter(np.clip(np.asarray(gt[box], dtype=np.float32), low, high), size=(1, 3, 3),
+                              mode="nearest")
+    np.minimum(smooth[box], mean, out=smooth[box])
 
 
 def _components_near_outside(labels, count, is_outside, is_candidate, distance_mm, spacing) -> np.ndarray:

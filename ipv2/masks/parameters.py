@@ -53,6 +53,11 @@ class MaskParameters:
         within pad_reach_mm of the outside air is an air layer of a pad or table (which the
         body touches), hence background; the chest wall is over 10 mm thick, and deeper thin
         gas is bowel gas, body.
+    min_moved_mm: a part of an enclosed section that only the uLDCT shows dark, at least this
+        thick (twice its area over its outline) and of min_island_mm2, is a section of its
+        own, told by what it touches across slices: gas that breathing moved beside the
+        other scan's lung (the stomach under the dome moves 10 to 20 mm) is thick, the rim
+        a shift of 1 to 2 mm leaves along the lungs is not.
     min_enclosed_share, min_cut_lung_mm2: a dark section touching the image border is a lung
         cut by the field of view when at least min_enclosed_share of its outline is body,
         it is parenchyma (not pure air) and it joins the enclosed lung in 3D; such sections
@@ -91,6 +96,7 @@ class MaskParameters:
     min_dark_lung_ml: float = 100.0
     thin_gas_mm: float = 3.0
     pad_reach_mm: float = 10.0
+    min_moved_mm: float = 4.0
     min_enclosed_share: float = 0.5
     min_cut_lung_mm2: float = 100.0
     lung_field_hole_mm2: float = 4000.0
