@@ -248,9 +248,12 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, dark_gt, spacing
     array when any part was split off) and the per-label arrays, extended.
     """
     sx, sy, _ = spacing
-    moved = keep[labels] & ~is_cut[labels] & ~dark_gt
-    if not moved.any():
+    moved = (keep & ~is_cut)[labels]
+    moved &= ~dark_gt
+    box = bounding_box(moved)
+    if box is None:
         return labels, count, sizes, keep, is_cut, is_pad, z
+    moved = moved[box]
     pieces, found = label_slices(moved, connectivity=1)
     areas = component_sizes(pieces, found)
     rim = moved & ~ndi.binary_erosion(moved, in_plane_cross())
@@ -259,19 +262,20 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, dark_gt, spacing
     thick = ((2.0 * areas * pixel_mm >= parameters.min_moved_mm * np.maximum(outline, 1))
              & (areas * sx * sy >= parameters.min_island_mm2))
     thick[0] = False
-    if not thick.any():
+    added = int(np.count_nonzero(thick))
+    if added == 0:
         return labels, count, sizes, keep, is_cut, is_pad, z
     new_label = np.zeros(found + 1, dtype=np.intp)
-    new_label[thick] = count + 1 + np.arange(np.count_nonzero(thick))
+    new_label[thick] = count + 1 + np.arange(added)
     split = new_label[pieces] > 0
     labels = labels.copy()
-    labels[split] = new_label[pieces[split]]
-    added = int(np.count_nonzero(thick))
-    total = count + added
+    window = labels[box]
+    sizes = sizes - np.bincount(window[split], minlength=count + 1)
+    window[split] = new_label[pieces[split]]
     extend = lambda values, fill: np.concatenate([values, np.full(added, fill, dtype=values.dtype)])
-    return (labels, total, np.bincount(labels.ravel(), minlength=total + 1), extend(keep, True),
-            extend(is_cut, False), extend(is_pad, False),
-            np.concatenate([z, slice_of_labels(pieces, found)[thick]]))
+    piece_z = slice_of_labels(pieces, found)[thick] + box[0].start
+    return (labels, count + added, np.concatenate([sizes, areas[thick]]), extend(keep, True), extend(is_cut, False),
+            extend(is_pad, False), np.concatenate([z, piece_z]))
 
 
 def _section_measures(labels: np.ndarray, count: int, sizes: np.ndarray, kept: np.ndarray, is_cut: np.ndarray,
