@@ -24,7 +24,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.masks.parameters import MaskParameters
-from ipv2.masks.slicewise import bounding_box, component_sizes, label_slices
+from ipv2.masks.slicewise import bounding_box, component_sizes, label_slices, slice_of_labels
 
 AIRWAY_LEVELS_DTYPE = np.uint8
 # A lung component at least this much covered by grown airways is airway as a whole.
@@ -137,10 +137,8 @@ def _tube_components(lung, airway_levels, background, spacing, parameters: MaskP
     air = np.bincount(labels[airway_levels >= 1], minlength=count + 1)
     voxels = np.flatnonzero(labels)
     voxel_labels = labels.ravel()[voxels]
-    plane = lung.shape[1] * lung.shape[2]
     centre_x = np.bincount(voxel_labels, weights=voxels % lung.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
-    slice_of_label = np.zeros(count + 1, dtype=np.intp)
-    slice_of_label[voxel_labels] = voxels // plane
+    slice_of_label = slice_of_labels(labels, count)
 
     patient = np.ones(lung.shape, dtype=bool) if background is None else ~background
     has_patient = patient.any(axis=1)  # (z, x)
