@@ -7,7 +7,7 @@ backend had exited. Now the file is read (`ipv2.io.read_volume`) in a worker thr
 (`ipv2 ... --out` on the command line) and raw (`--uncompressed`, what the panels ask for),
 and times the read, and with the slicer-core wheel also the new node, best of `--repeat`.
 
-    PYTHONPATH=. python benchmarks/bench_result_read.py             # 512 x 512 x 300, a real chest if there is one
+    PYTHONPATH=. python benchmarks/bench_result_read.py             # 512 x 512 x 300 of a synthetic chest
     PYTHONPATH=. python benchmarks/bench_result_read.py --scan /path/to/ct.nrrd --slices 300
 
 (the repository root on the path, for IPv2Lib).
@@ -30,13 +30,12 @@ from ipv2.io import read_volume, write_volume
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
-DEFAULT_SCAN = Path("/work/shared/realct/chest_ricord_1.nrrd")
 
 
 def result_like(scan, slices):
     """A float32 volume of `slices` slices with a denoised scan's texture: the scan's slices
     repeated as needed, with the sub-HU variation a network's output has (gzip finds no runs in it)."""
-    if scan is not None and Path(scan).is_file():
+    if scan is not None:
         source = read_volume(scan)
         array = source.array[np.arange(slices) % source.shape[0]]
         spacing = source.spacing
@@ -81,10 +80,13 @@ def node_maker():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scan", default=str(DEFAULT_SCAN))
+    parser.add_argument("--scan", type=Path, default=None,
+                        help="a CT volume whose slices the result repeats (default: a synthetic chest)")
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.scan is not None and not args.scan.is_file():
+        parser.error(f"--scan: {args.scan} is not a file")
     volume = result_like(args.scan, args.slices)
     makeNode = node_maker()
     figures = {}
