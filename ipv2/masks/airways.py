@@ -18,6 +18,7 @@ above the air level. A tree out of proportion to the lung means a leak into the 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -74,13 +75,16 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
 
 
 def _trachea(lung, airway_levels, background, first: int, last: int, spacing, parameters: MaskParameters):
-    """Seed voxels (full-size mask) and slice range of the longer trachea run at either end."""
+    """Seed voxels (full-size mask) and slice range of the longer trachea run at either end.
+
+    The two ends are searched at once, on two threads: on a scan with the trachea at one end
+    the other end's search runs its whole reach for nothing, and the work is in NumPy and
+    SciPy calls that release the interpreter."""
     reach = min(max(1, math.ceil(parameters.trachea_search_mm / spacing[2])), last - first + 1)
     block = max(1, math.ceil(TRACHEA_BLOCK_MM / spacing[2]))
     enough = max(1, math.ceil(parameters.min_trachea_mm / spacing[2]))
-    best_run = slice(first, first)
-    best_tube, best_start = None, first
-    for from_first in (True, False):
+
+    def search(from_first: bool):
         window = slice(first, first + reach) if from_first else slice(last - reach + 1, last + 1)
         tube = np.zeros((reach,) + lung.shape[1:], dtype=bool)
         done = 0  # slices examined, walking inwards from this end
@@ -98,14 +102,18 @@ def _trachea(lung, airway_levels, background, first: int, last: int, spacing, pa
             # A run long enough that has ended needs no further search inwards.
             if _longest_closed_run(flags) >= enough:
                 break
-        flags = tube.any(axis=(1, 2))
-        run = _longest_run(flags)
+        run = _longest_run(tube.any(axis=(1, 2)))
+        return slice(window.start + run.start, window.start + run.stop), tube[run]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ends = list(pool.map(search, (True, False)))
+    best_run, best_tube = slice(first, first), None
+    for run, tube in ends:  # the first end wins a tie
         if run.stop - run.start > best_run.stop - best_run.start:
-            best_run = slice(window.start + run.start, window.start + run.stop)
-            best_tube, best_start = tube[run], window.start + run.start
+            best_run, best_tube = run, tube
     seeds = np.zeros(lung.shape, dtype=bool)
     if best_tube is not None:
-        seeds[best_start:best_start + best_tube.shape[0]] = best_tube
+        seeds[best_run.start:best_run.start + best_tube.shape[0]] = best_tube
     return seeds, best_run
 
 
@@ -164,13 +172,18 @@ def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.nda
     parenchyma the grown lumen is kept as it is.
     """
     rows = np.flatnonzero(grown.any(axis=(1, 2)))
-    span = slice(rows[0], rows[-1] + 1)
-    labels, count = label_slices(lung[span], connectivity=1)
-    sizes = component_sizes(labels, count)
-    airway_counts = np.bincount(labels[grown[span]], minlength=count + 1)
-    mostly_airway = airway_counts >= WHOLE_COMPONENT_SHARE * np.maximum(sizes, 1)
-    mostly_airway[0] = False
-    grown[span] |= mostly_airway[labels]  # grown is this module's own array
+
+    def whole_components(span: slice) -> None:  # in-plane, so blocks of slices are independent
+        labels, count = label_slices(lung[span], connectivity=1)
+        sizes = component_sizes(labels, count)
+        airway_counts = np.bincount(labels[grown[span]], minlength=count + 1)
+        mostly_airway = airway_counts >= WHOLE_COMPONENT_SHARE * np.maximum(sizes, 1)
+        mostly_airway[0] = False
+        grown[span] |= mostly_airway[labels]  # grown is this module's own array
+
+    edges = np.linspace(rows[0], rows[-1] + 1, 3).astype(int)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(whole_components, [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]))
     return grown
 
 
