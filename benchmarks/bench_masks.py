@@ -15,6 +15,7 @@ Prints a human line, then as its last line {"voxels", "seconds", "mvoxels_per_s"
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import time
@@ -58,9 +59,19 @@ def chest_pair(size: int, slices: int, seed: int = 0):
     return uldct, ndct
 
 
+def phantom_source_digest() -> str:
+    """A digest of the phantom's code, so that a pair kept from an earlier phantom is not reused."""
+    import ipv2.phantom
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(ipv2.phantom.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def phantom_pair(size: int, slices: int, cache: Path):
-    """The phantom's uLDCT and NDCT in HU, generated once per size and slice count."""
-    path = cache / f"bench-masks-phantom-{size}x{size}x{slices}.npz"
+    """The phantom's uLDCT and NDCT in HU, generated once per size, slice count and phantom code."""
+    path = cache / f"bench-masks-phantom-{size}x{size}x{slices}-{phantom_source_digest()}.npz"
     if not path.exists():
         from ipv2.phantom import generate_phantom_pair
         from ipv2.phantom.grid import REFERENCE_SCAN_MM

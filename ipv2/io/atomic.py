@@ -24,7 +24,7 @@ def _current_umask() -> int:
     return mask
 
 
-def _missing_folders(folder: Path) -> List[Path]:
+def missing_folders(folder: Path) -> List[Path]:
     """`folder` and those of its parents that do not exist, deepest first."""
     missing = []
     while not folder.exists() and folder != folder.parent:
@@ -61,7 +61,7 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
     the folders made for the run that are left empty are removed again.
     """
     destination = Path(destination)
-    created = _missing_folders(destination)
+    created = missing_folders(destination)
     destination.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=destination))
     done = False

@@ -27,9 +27,10 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional, Union
+from typing import Iterator, Optional, Union
 
 from ipv2.errors import InputError
+from ipv2.io.atomic import missing_folders
 
 try:
     import fcntl
@@ -117,14 +118,6 @@ def _take_over_if_stale(lock: Path) -> bool:
         os.close(fd)  # closing drops the flock
 
 
-def _missing_parents(folder: Path) -> List[Path]:
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
-
-
 @contextlib.contextmanager
 def output_lock(output: PathLike, flag: str = "--out", folder: bool = False) -> Iterator[Path]:
     """Holds the exclusive lock of the file (or with `folder` the folder) `output` for the block;
@@ -132,7 +125,7 @@ def output_lock(output: PathLike, flag: str = "--out", folder: bool = False) -> 
     lock and left empty are removed."""
     output = Path(output)
     lock = lock_path(output, folder)
-    created = _missing_parents(lock.parent)
+    created = missing_folders(lock.parent)
     fd = None
     try:
         for _ in range(2):
