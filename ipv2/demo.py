@@ -20,11 +20,11 @@ from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, report_figure, save_figure, write_report
 from ipv2.io import atomic_output_dir, write_labelmap, write_volume
 from ipv2.models.registry import DEFAULT_MODEL
+from ipv2.phantom.acquisition import MIN_SIZE
 from ipv2.progress import Monitor
 
 DEFAULT_SIZE = 512
 DEFAULT_SLICES = 8
-MIN_SIZE = 64
 FIGURE_NAME = "demo_report.png"
 REPORT_NAME = "demo_report.json"
 VOLUME_NAMES = ("uldct", "ndct", "truth", "denoised", "eval_label")

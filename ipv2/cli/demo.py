@@ -47,7 +47,7 @@ def _summary(report: dict) -> str:
 def _require_phantom_sizes(args: argparse.Namespace) -> None:
     """The phantom's own bounds, stated once: the demo makes its phantom with them."""
     from ipv2.errors import InputError
-    from ipv2.phantom.pair import MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES
+    from ipv2.phantom.acquisition import MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES
 
     if not MIN_SIZE <= args.size <= MAX_SIZE:
         raise InputError(f"--size {args.size} must be from {MIN_SIZE} to {MAX_SIZE} pixels a side")

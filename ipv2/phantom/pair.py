@@ -10,8 +10,7 @@ import numpy as np
 
 from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
-from ipv2.phantom.acquisition import (MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES,  # noqa: F401 (the demo's bounds)
-                                      Acquisition, require_whole, resolve_acquisition)
+from ipv2.phantom.acquisition import Acquisition, require_whole, resolve_acquisition
 from ipv2.phantom.model import build_phantom_model
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
 from ipv2.phantom.thickness import render_states
