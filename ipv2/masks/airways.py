@@ -138,17 +138,27 @@ def _longest_run(flags: np.ndarray) -> slice:
 
 
 def _tube_components(lung, airway_levels, background, spacing, parameters: MaskParameters) -> np.ndarray:
-    """In-plane lung components that are small, mostly pure air and centred left to right."""
+    """In-plane lung components that are small, mostly pure air and centred left to right.
+
+    Only the box around the lung of the slices that hold pure air in the lung is labelled:
+    a component with no pure air is no tube, and the labelling is most of the cost."""
     sx, sy, _ = spacing
-    labels, count = label_slices(lung, connectivity=1)
+    tubes = np.zeros(lung.shape, dtype=bool)
+    box = bounding_box(lung & (airway_levels >= 1))
+    if box is None:
+        return tubes
+    rows = box[0]
+    box = (rows,) + bounding_box(lung[rows])[1:]
+    labels, count = label_slices(lung[box], connectivity=1)
     sizes = component_sizes(labels, count)
-    air = np.bincount(labels[airway_levels >= 1], minlength=count + 1)
+    air = np.bincount(labels[airway_levels[box] >= 1], minlength=count + 1)
     voxels = np.flatnonzero(labels)
     voxel_labels = labels.ravel()[voxels]
-    centre_x = np.bincount(voxel_labels, weights=voxels % lung.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
+    columns = voxels % labels.shape[2] + box[2].start
+    centre_x = np.bincount(voxel_labels, weights=columns, minlength=count + 1) / np.maximum(sizes, 1)
     slice_of_label = slice_of_labels(labels, count)
 
-    patient = np.ones(lung.shape, dtype=bool) if background is None else ~background
+    patient = np.ones(lung[rows].shape, dtype=bool) if background is None else ~background[rows]
     has_patient = patient.any(axis=1)  # (z, x)
     width = lung.shape[2]
     left = np.where(has_patient.any(axis=1), np.argmax(has_patient, axis=1), 0)
@@ -160,7 +170,8 @@ def _tube_components(lung, airway_levels, background, spacing, parameters: MaskP
                & (air >= TRACHEA_AIR_SHARE * sizes)
                & (np.abs(centre_x - middle) <= tolerance))
     is_tube[0] = False
-    return is_tube[labels]
+    tubes[box] = is_tube[labels]
+    return tubes
 
 
 def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.ndarray:
@@ -172,14 +183,17 @@ def _with_whole_airway_components(grown: np.ndarray, lung: np.ndarray) -> np.nda
     parenchyma the grown lumen is kept as it is.
     """
     rows = np.flatnonzero(grown.any(axis=(1, 2)))
+    # Only the box around the lung in those slices is labelled: nothing outside it is lung.
+    _, lung_rows, lung_columns = bounding_box(lung[rows[0]:rows[-1] + 1])
 
     def whole_components(span: slice) -> None:  # in-plane, so blocks of slices are independent
-        labels, count = label_slices(lung[span], connectivity=1)
+        box = (span, lung_rows, lung_columns)
+        labels, count = label_slices(lung[box], connectivity=1)
         sizes = component_sizes(labels, count)
-        airway_counts = np.bincount(labels[grown[span]], minlength=count + 1)
+        airway_counts = np.bincount(labels[grown[box]], minlength=count + 1)
         mostly_airway = airway_counts >= WHOLE_COMPONENT_SHARE * np.maximum(sizes, 1)
         mostly_airway[0] = False
-        grown[span] |= mostly_airway[labels]  # grown is this module's own array
+        grown[box] |= mostly_airway[labels]  # grown is this module's own array
 
     edges = np.linspace(rows[0], rows[-1] + 1, 3).astype(int)
     with ThreadPoolExecutor(max_workers=2) as pool:

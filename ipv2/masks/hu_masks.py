@@ -23,16 +23,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
+from ipv2.masks import inplane_filters
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
 from ipv2.masks.enclosed import (SECTION_DTYPE, classify_sections, regions_of, section_links, section_table,
                                  tells_gas)
 from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
-from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, in_plane_cross, label_slices,
+from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, label_slices,
                                   largest_per_slice, slice_of_labels)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
@@ -200,8 +200,8 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     if is_cut.any():
         # Air is never read below clip_hu[0], so whatever is gas at that air level is gas at
         # the scan's own: outside air of such scans is dropped here rather than carried on.
-        surely_air = np.bincount(labels[smooth_gt < parameters.clip_hu[0] + parameters.gas_margin_hu],
-                                 minlength=count + 1)
+        cut_air = is_cut[labels] & (smooth_gt < parameters.clip_hu[0] + parameters.gas_margin_hu)
+        surely_air = np.bincount(labels[cut_air], minlength=count + 1)
         is_cut &= surely_air < parameters.gas_section_share * np.maximum(sizes, 1)
 
     island = is_island[labels]
@@ -222,8 +222,8 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     keep = is_enclosed | is_cut
     z = slice_of_labels(labels, count)
     labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(labels, count, sizes, keep, is_cut, is_pad, z,
-                                                                raw_gt, spacing, parameters)
-    sections = np.where(keep[labels], labels, 0).astype(SECTION_DTYPE)
+                                                                lung & ~raw_gt, spacing, parameters)
+    sections = np.multiply(labels, keep[labels], dtype=SECTION_DTYPE, casting="unsafe")
     measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
                                  sizes * sx * sy <= parameters.max_airway_section_mm2, z)
     # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
@@ -236,7 +236,7 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
             (histograms, _patient_span(patient), measures))
 
 
-def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, dark_gt, spacing, parameters: MaskParameters):
+def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, parameters: MaskParameters):
     """Gives the thick parts of enclosed sections that only the uLDCT shows dark labels of
     their own (count + 1 onwards), so that they are told apart from the NDCT's part.
 
@@ -244,19 +244,18 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, dark_gt, spacing
     lung base: in the union the two touch in-plane, and the NDCT's lung would carry the
     uLDCT's gas with it. A part at least min_moved_mm thick (2 x area / outline) and of
     min_island_mm2 becomes a section of its own; the thin rims that a shift of a millimetre
-    or two leaves along every lung stay with their section. Returns the labels (a new
-    array when any part was split off) and the per-label arrays, extended.
+    or two leaves along every lung stay with their section. `moved` holds the voxels of
+    enclosed sections that the NDCT does not show dark. Returns the labels (relabelled
+    in place: the caller's array is the chunk's own) and the per-label arrays, extended.
     """
     sx, sy, _ = spacing
-    moved = (keep & ~is_cut)[labels]
-    moved &= ~dark_gt
     box = bounding_box(moved)
     if box is None:
         return labels, count, sizes, keep, is_cut, is_pad, z
     moved = moved[box]
     pieces, found = label_slices(moved, connectivity=1)
     areas = component_sizes(pieces, found)
-    rim = moved & ~ndi.binary_erosion(moved, in_plane_cross())
+    rim = moved & ~inplane_filters.shrink_cross(moved)
     outline = np.bincount(pieces[rim], minlength=found + 1)
     pixel_mm = float(np.sqrt(sx * sy))
     thick = ((2.0 * areas * pixel_mm >= parameters.min_moved_mm * np.maximum(outline, 1))
@@ -268,7 +267,6 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, dark_gt, spacing
     new_label = np.zeros(found + 1, dtype=np.intp)
     new_label[thick] = count + 1 + np.arange(added)
     split = new_label[pieces] > 0
-    labels = labels.copy()
     window = labels[box]
     sizes = sizes - np.bincount(window[split], minlength=count + 1)
     window[split] = new_label[pieces[split]]
@@ -320,10 +318,11 @@ def _patient_span(patient: np.ndarray) -> np.ndarray:
 def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
     sx, sy, _ = spacing
     low, high = parameters.clip_hu
-    clipped = np.clip(np.asarray(hu, dtype=np.float32), low, high)
-    sigma = (0.0, parameters.smooth_mm / sy, parameters.smooth_mm / sx)
+    clipped = np.array(hu, dtype=np.float32)
+    np.clip(clipped, low, high, out=clipped)
     if parameters.smooth_mm > 0:
-        smooth = ndi.gaussian_filter(clipped, sigma, truncate=GAUSSIAN_TRUNCATE, mode="nearest")
+        smooth = inplane_filters.gaussian(clipped, parameters.smooth_mm / sy, parameters.smooth_mm / sx,
+                                          GAUSSIAN_TRUNCATE)
     else:
         smooth = clipped
     return smooth < parameters.threshold_hu, smooth
@@ -348,8 +347,7 @@ def _read_gas_in_sections(smooth: np.ndarray, gt: np.ndarray, sections: np.ndarr
     box = (box[0], slice(max(box[1].start - 1, 0), min(box[1].stop + 1, ny)),
            slice(max(box[2].start - 1, 0), min(box[2].stop + 1, nx)))
     low, high = parameters.clip_hu
-    mean = ndi.uniform_filter(np.clip(np.asarray(gt[box], dtype=np.float32), low, high), size=(1, 3, 3),
-                              mode="nearest")
+    mean = inplane_filters.mean_3x3(np.clip(np.asarray(gt[box], dtype=np.float32), low, high))
     np.minimum(smooth[box], mean, out=smooth[box])
 
 
@@ -393,10 +391,9 @@ def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
     diamond = int(round((1.0 - OCTAGON_SQUARE_SHARE) * min(reach_y, reach_x)))
     grown = mask
     if square_x or square_y:
-        grown = ndi.maximum_filter(mask.view(np.uint8), size=(1, 2 * square_y + 1, 2 * square_x + 1),
-                                   mode="constant", cval=0).view(bool)
+        grown = inplane_filters.grow(mask, square_y, square_x)
     if diamond:
-        grown = ndi.binary_dilation(grown, in_plane_cross(), iterations=diamond)
+        grown = inplane_filters.grow_cross(grown, diamond)
     return grown & ~mask
 
 

@@ -17,8 +17,8 @@ It contains the lung and is written beside it; the labelmap itself is unchanged.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from ipv2.masks import inplane_filters
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.slicewise import border_labels, bounding_box, component_sizes, label_slices
 
@@ -43,10 +43,7 @@ def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: Ma
     grown = inner | small[sections]
 
     if half_y or half_x:
-        size = (1, 2 * half_y + 1, 2 * half_x + 1)
-        dilated = ndi.maximum_filter(inner.view(np.uint8), size=size, mode="constant", cval=0)
-        closed = ndi.minimum_filter(dilated, size=size, mode="constant", cval=1).view(bool)
-        grown |= closed
+        grown |= inplane_filters.shrink(inplane_filters.grow(inner, half_y, half_x), half_y, half_x, outside_set=True)
     field = np.zeros(lung.shape, dtype=bool)
     field[box] = (grown & ~background[box]) | inner
     return field
