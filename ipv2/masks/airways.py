@@ -48,17 +48,23 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
     image centre is used).
     """
     airways = np.zeros(lung.shape, dtype=bool)
-    present = np.flatnonzero(lung.any(axis=(1, 2)))
-    if present.size == 0:
+    box = bounding_box(lung)
+    if box is None:
         return airways, {"found": False, "reason": "no lung"}
+    # The search works in the lung's box; only the patient's left-right extent needs the
+    # whole width, and it is taken first.
+    rows, columns = box[0], box[2]
+    left, right = _patient_columns(background, lung.shape)
+    lung, airway_levels = lung[box], airway_levels[box]
 
-    seeds, trachea = _trachea(lung, airway_levels, background, present[0], present[-1], spacing, parameters)
+    seeds, trachea = _trachea(lung, airway_levels, left[rows] - columns.start, right[rows] - columns.start,
+                              spacing, parameters)
     trachea_mm = (trachea.stop - trachea.start) * spacing[2]
     if trachea_mm < parameters.min_trachea_mm:
         return airways, {"found": False, "reason": f"no trachea: the centred air tube at either end of the lung "
                                                    f"runs {trachea_mm:.1f} mm (< {parameters.min_trachea_mm:g} mm)"}
 
-    trachea_slices = [int(trachea.start), int(trachea.stop)]
+    trachea_slices = [int(trachea.start + rows.start), int(trachea.stop + rows.start)]
     lung_voxels = int(np.count_nonzero(lung))
     leaked = False
     for level, level_hu in enumerate(levels_hu, start=1):
@@ -66,7 +72,7 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
         if grown is None:
             break  # stricter levels hold even fewer voxels
         if np.count_nonzero(grown) <= parameters.max_airway_fraction * lung_voxels:
-            airways = _with_whole_airway_components(grown, lung)
+            airways[box] = _with_whole_airway_components(grown, lung)
             return airways, {"found": True, "level_hu": round(float(level_hu), 1), "trachea_slices": trachea_slices}
         leaked = True
     reason = ("airway growth leaked into the lung at every air level" if leaked else
@@ -74,12 +80,28 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
     return airways, {"found": False, "reason": reason, "trachea_slices": trachea_slices}
 
 
-def _trachea(lung, airway_levels, background, first: int, last: int, spacing, parameters: MaskParameters):
-    """Seed voxels (full-size mask) and slice range of the longer trachea run at either end.
+def _patient_columns(background: Optional[np.ndarray], shape) -> Tuple[np.ndarray, np.ndarray]:
+    """Per slice, the first and last column holding anything but background (the image's
+    edges where there is none, or without `background`)."""
+    depth, _, width = shape
+    if background is None:
+        return np.zeros(depth, dtype=np.intp), np.full(depth, width - 1, dtype=np.intp)
+    has_patient = ~background.all(axis=1)  # (z, x)
+    present = has_patient.any(axis=1)
+    left = np.where(present, np.argmax(has_patient, axis=1), 0)
+    right = np.where(present, width - 1 - np.argmax(has_patient[:, ::-1], axis=1), width - 1)
+    return left, right
 
-    The two ends are searched at once, on two threads: on a scan with the trachea at one end
-    the other end's search runs its whole reach for nothing, and the work is in NumPy and
-    SciPy calls that release the interpreter."""
+
+def _trachea(lung, airway_levels, left, right, spacing, parameters: MaskParameters):
+    """Seed voxels (a mask of the lung's shape) and slice range of the longer trachea run at
+    either end of a stack whose first and last slices hold lung.
+
+    `left` and `right` give the patient's first and last column in each slice. The two ends
+    are searched at once, on two threads: on a scan with the trachea at one end the other
+    end's search runs its whole reach for nothing, and the work is in NumPy and SciPy calls
+    that release the interpreter."""
+    first, last = 0, lung.shape[0] - 1
     reach = min(max(1, math.ceil(parameters.trachea_search_mm / spacing[2])), last - first + 1)
     block = max(1, math.ceil(TRACHEA_BLOCK_MM / spacing[2]))
     enough = max(1, math.ceil(parameters.min_trachea_mm / spacing[2]))
@@ -92,8 +114,7 @@ def _trachea(lung, airway_levels, background, first: int, last: int, spacing, pa
             count = min(block, reach - done)
             local = slice(done, done + count) if from_first else slice(reach - done - count, reach - done)
             zs = slice(window.start + local.start, window.start + local.stop)
-            tube[local] = _tube_components(lung[zs], airway_levels[zs],
-                                           None if background is None else background[zs], spacing, parameters)
+            tube[local] = _tube_components(lung[zs], airway_levels[zs], left[zs], right[zs], spacing, parameters)
             done += count
             seen = tube[:done] if from_first else tube[reach - done:]
             flags = seen.any(axis=(1, 2))
@@ -137,8 +158,9 @@ def _longest_run(flags: np.ndarray) -> slice:
     return slice(int(starts[longest]), int(stops[longest]))
 
 
-def _tube_components(lung, airway_levels, background, spacing, parameters: MaskParameters) -> np.ndarray:
-    """In-plane lung components that are small, mostly pure air and centred left to right.
+def _tube_components(lung, airway_levels, left, right, spacing, parameters: MaskParameters) -> np.ndarray:
+    """In-plane lung components that are small, mostly pure air and centred left to right
+    between the patient's first and last columns `left` and `right` of each slice.
 
     Only the box around the lung of the slices that hold pure air in the lung is labelled:
     a component with no pure air is no tube, and the labelling is most of the cost."""
@@ -156,13 +178,7 @@ def _tube_components(lung, airway_levels, background, spacing, parameters: MaskP
     voxel_labels = labels.ravel()[voxels]
     columns = voxels % labels.shape[2] + box[2].start
     centre_x = np.bincount(voxel_labels, weights=columns, minlength=count + 1) / np.maximum(sizes, 1)
-    slice_of_label = slice_of_labels(labels, count)
-
-    patient = np.ones(lung[rows].shape, dtype=bool) if background is None else ~background[rows]
-    has_patient = patient.any(axis=1)  # (z, x)
-    width = lung.shape[2]
-    left = np.where(has_patient.any(axis=1), np.argmax(has_patient, axis=1), 0)
-    right = np.where(has_patient.any(axis=1), width - 1 - np.argmax(has_patient[:, ::-1], axis=1), width - 1)
+    slice_of_label = slice_of_labels(labels, count) + rows.start
     middle = (left + right)[slice_of_label] / 2.0
     tolerance = parameters.trachea_offcentre_share * (right - left)[slice_of_label]
 

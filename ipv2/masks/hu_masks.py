@@ -123,11 +123,21 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
         links[index] = section_links(sections[chunk])
 
     _run_chunks(sections_of_chunk, range(len(chunks)), workers)
-    links += [section_links(sections[chunk.start - 1:chunk.start + 1]) for chunk in chunks[1:]]
+    boundary_links = [None] * (len(chunks) - 1)
+
+    def links_across(index: int) -> None:  # between the last slice of a chunk and the first of the next
+        start = chunks[index + 1].start
+        boundary_links[index] = section_links(sections[start - 1:start + 1])
+
+    _run_chunks(links_across, range(len(chunks) - 1), workers)
+    links += boundary_links
     monitor.check()
     classification = classify_sections(tables, links, patient_span, gas_told, spacing, parameters)
     lung = np.empty(lq.shape, dtype=bool)
     other_gas = np.empty(lq.shape, dtype=bool)
+    levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
+    airway_levels = np.empty(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
+    field = np.empty(lq.shape, dtype=bool)
 
     def regions_of_chunk(chunk: slice) -> None:
         monitor.check()
@@ -135,22 +145,16 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
         background[chunk] = (background[chunk] & ~cut_lung) | thin
         dark_lq[chunk] &= ~other_gas[chunk]
         dark_gt[chunk] &= ~other_gas[chunk]
+        airway_levels[chunk] = _airway_levels(smooth_gt[chunk], lung[chunk], levels_hu)
+        # The lung field is drawn in-plane, so each chunk's is its own.
+        field[chunk] = lung_field(lung[chunk], background[chunk], spacing, parameters)
 
     _run_chunks(regions_of_chunk, chunks, workers)
     warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + classification.warnings
 
     monitor.step("airways", 0, 1)
-    levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
-    airway_levels = _airway_levels(smooth_gt, lung, levels_hu)
     airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, levels_hu, background)
     monitor.step("airways", 1, 1)
-    field = np.empty(lq.shape, dtype=bool)
-
-    def field_of_chunk(chunk: slice) -> None:  # in-plane only, so chunks are independent
-        monitor.check()
-        field[chunk] = lung_field(lung[chunk], background[chunk], spacing, parameters)
-
-    _run_chunks(field_of_chunk, chunks, workers)
 
     info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
             "air_level_hu": round(float(air_level), 1), "air_level_source": air_source,
@@ -204,8 +208,9 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
         surely_air = np.bincount(labels[cut_air], minlength=count + 1)
         is_cut &= surely_air < parameters.gas_section_share * np.maximum(sizes, 1)
 
-    island = is_island[labels]
-    background, lung = is_background[labels], is_lung[labels]
+    # One lookup for the three flags: each lookup reads the whole label array.
+    flags = (is_island.astype(np.uint8) | (is_background.astype(np.uint8) << 1) | (is_lung.astype(np.uint8) << 2))[labels]
+    island, background, lung = (flags & 1).view(bool), (flags & 2) > 0, (flags & 4) > 0
     # Lungs lie inside the patient, the largest object of the slice; air enclosed by anything
     # else (a table or cushion standing apart from the body, whatever its wall) is outside.
     patient = largest_per_slice(~background)
@@ -362,8 +367,8 @@ def _components_near_outside(labels, count, is_outside, is_candidate, distance_m
     if not is_candidate.any():
         return near
     box = _in_plane_box(is_candidate[labels], distance_mm, spacing)
-    outside = is_outside[labels[box]]
-    near[np.unique(labels[box][_near(outside, distance_mm, spacing)])] = True
+    window = labels[box]
+    near[window[_near(is_outside[window], distance_mm, spacing)]] = True
     return near & is_candidate
 
 
