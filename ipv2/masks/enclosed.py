@@ -250,12 +250,15 @@ def _classify_moved(outcome: np.ndarray, kind: np.ndarray, lq_sum: np.ndarray, v
     outcome[moved] = np.where(lung[group[moved]], LUNG, OTHER_GAS)
 
 
-def regions_of(sections: np.ndarray, classification: Classification):
-    """Boolean lung (airways and cut lung included), other gas, thin gas and cut lung masks
-    of a stack of slices whose section labels are `sections`."""
+def regions_of(sections: np.ndarray, classification: Classification, lung: np.ndarray, other_gas: np.ndarray):
+    """The lung (airways and cut lung included) and other gas of a stack of slices whose
+    section labels are `sections`, written into the boolean arrays `lung` and `other_gas`;
+    returns the thin gas and cut lung masks."""
     answer = classification.by_label[sections]
-    lung = (answer == LUNG) | (answer == CUT_LUNG)
-    return lung, answer == OTHER_GAS, answer == THIN_GAS, answer == CUT_LUNG
+    cut_lung = answer == CUT_LUNG
+    np.logical_or(answer == LUNG, cut_lung, out=lung)
+    np.equal(answer, OTHER_GAS, out=other_gas)
+    return answer == THIN_GAS, cut_lung
 
 
 def section_links(sections: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from ipv2.masks.enclosed import (SECTION_DTYPE, classify_sections, regions_of, s
 from ipv2.masks.lung_field import lung_field
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
-from ipv2.masks.slicewise import (border_labels, bounding_box, component_sizes, label_slices,
+from ipv2.masks.slicewise import (bounding_box, component_sizes, label_slices, label_slices_with_stats,
                                   largest_per_slice, slice_of_labels)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
@@ -87,10 +87,8 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
 
     def run_chunk(chunk: slice):
         monitor.check()
-        *results, (histograms, patient_span[chunk], measures[chunk.start]) = _chunk_regions(
-            lq[chunk], gt[chunk], spacing, parameters, chunk.start)
-        for output, result in zip(outputs, results):
-            output[chunk] = result
+        histograms, patient_span[chunk], measures[chunk.start] = _chunk_regions(
+            lq[chunk], gt[chunk], spacing, parameters, chunk.start, tuple(output[chunk] for output in outputs))
         return histograms
 
     monitor.step("region masks", 0, len(chunks))
@@ -141,11 +139,12 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
 
     def regions_of_chunk(chunk: slice) -> None:
         monitor.check()
-        lung[chunk], other_gas[chunk], thin, cut_lung = regions_of(sections[chunk], classification)
-        background[chunk] = (background[chunk] & ~cut_lung) | thin
+        thin, cut_lung = regions_of(sections[chunk], classification, lung[chunk], other_gas[chunk])
+        background[chunk] &= ~cut_lung
+        background[chunk] |= thin
         dark_lq[chunk] &= ~other_gas[chunk]
         dark_gt[chunk] &= ~other_gas[chunk]
-        airway_levels[chunk] = _airway_levels(smooth_gt[chunk], lung[chunk], levels_hu)
+        _airway_levels(smooth_gt[chunk], lung[chunk], levels_hu, airway_levels[chunk])
         # The lung field is drawn in-plane, so each chunk's is its own.
         field[chunk] = lung_field(lung[chunk], background[chunk], spacing, parameters)
 
@@ -178,19 +177,24 @@ def _run_chunks(work, chunks, workers: int) -> None:
 
 
 def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
-                   parameters: MaskParameters, first_slice: int = 0):
+                   parameters: MaskParameters, first_slice: int, outputs):
+    """The first pass over a chunk of slices. Writes the chunk's dark uLDCT and NDCT,
+    background, sections and smoothed NDCT into `outputs` (views of the chunk in the
+    volume-sized arrays, in that order) and returns the air histograms, the patient's span
+    and the sections' measures."""
+    dark_lq, dark_gt, background, sections, smooth_out = outputs
     sx, sy, _ = spacing
     raw_lq, _ = _dark_mask(lq, spacing, parameters)
     raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
     union = raw_lq | raw_gt
 
-    labels, count = label_slices(union, connectivity=1)
-    sizes = component_sizes(labels, count)
-    touches_border = np.zeros(count + 1, dtype=bool)
-    touches_border[border_labels(labels)] = True
+    labels, count, sizes, z, boxes = label_slices_with_stats(union, connectivity=1)
+    touches_border = ((boxes[:, 0] == 0) | (boxes[:, 1] == 0)
+                      | (boxes[:, 2] == union.shape[1]) | (boxes[:, 3] == union.shape[2]))
+    touches_border[0] = False
     is_island = (sizes < parameters.min_island_mm2 / (sx * sy)) & ~touches_border
 
-    outside_patient = _components_near_outside(labels, count, touches_border, ~touches_border & ~is_island,
+    outside_patient = _components_near_outside(labels, boxes, touches_border, ~touches_border & ~is_island,
                                                parameters.min_wall_mm, spacing)
 
     is_background = touches_border | (outside_patient & ~is_island)
@@ -204,13 +208,15 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     if is_cut.any():
         # Air is never read below clip_hu[0], so whatever is gas at that air level is gas at
         # the scan's own: outside air of such scans is dropped here rather than carried on.
-        cut_air = is_cut[labels] & (smooth_gt < parameters.clip_hu[0] + parameters.gas_margin_hu)
-        surely_air = np.bincount(labels[cut_air], minlength=count + 1)
+        # Counted as what is not surely air: the outside air, the largest cut section, has next to none.
+        not_air = is_cut[labels] & (smooth_gt >= parameters.clip_hu[0] + parameters.gas_margin_hu)
+        surely_air = sizes - np.bincount(labels[not_air], minlength=count + 1)
         is_cut &= surely_air < parameters.gas_section_share * np.maximum(sizes, 1)
 
     # One lookup for the three flags: each lookup reads the whole label array.
     flags = (is_island.astype(np.uint8) | (is_background.astype(np.uint8) << 1) | (is_lung.astype(np.uint8) << 2))[labels]
-    island, background, lung = (flags & 1).view(bool), (flags & 2) > 0, (flags & 4) > 0
+    island, lung = (flags & 1).view(bool), (flags & 4) > 0
+    np.not_equal(flags & 2, 0, out=background)
     # Lungs lie inside the patient, the largest object of the slice; air enclosed by anything
     # else (a table or cushion standing apart from the body, whatever its wall) is outside.
     patient = largest_per_slice(~background)
@@ -222,13 +228,12 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     # A layer t pixels thick has about 2 outline pixels per t of area: thin below thin_gas_mm.
     pixel_mm = float(np.sqrt(sx * sy))
     is_thin = is_enclosed & (sizes * 2.0 * pixel_mm < parameters.thin_gas_mm * np.maximum(body_contact, 1))
-    is_pad = _components_near_outside(labels, count, touches_border, is_thin, parameters.pad_reach_mm, spacing)
+    is_pad = _components_near_outside(labels, boxes, touches_border, is_thin, parameters.pad_reach_mm, spacing)
 
     keep = is_enclosed | is_cut
-    z = slice_of_labels(labels, count)
     labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(labels, count, sizes, keep, is_cut, is_pad, z,
                                                                 lung & ~raw_gt, spacing, parameters)
-    sections = np.multiply(labels, keep[labels], dtype=SECTION_DTYPE, casting="unsafe")
+    np.multiply(labels, keep[labels], out=sections, casting="unsafe")
     measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
                                  sizes * sx * sy <= parameters.max_airway_section_mm2, z)
     # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
@@ -237,8 +242,10 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     histograms = _air_histograms(smooth_gt[sampled], gt[sampled],
                                  background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters)
     _read_gas_in_sections(smooth_gt, gt, sections, parameters)
-    return (raw_lq & ~island, raw_gt & ~island, background, sections, smooth_gt.astype(SMOOTH_DTYPE),
-            (histograms, _patient_span(patient), measures))
+    np.copyto(smooth_out, smooth_gt, casting="unsafe")
+    np.logical_and(raw_lq, ~island, out=dark_lq)
+    np.logical_and(raw_gt, ~island, out=dark_gt)
+    return histograms, _patient_span(patient), measures
 
 
 def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, parameters: MaskParameters):
@@ -356,31 +363,27 @@ def _read_gas_in_sections(smooth: np.ndarray, gt: np.ndarray, sections: np.ndarr
     np.minimum(smooth[box], mean, out=smooth[box])
 
 
-def _components_near_outside(labels, count, is_outside, is_candidate, distance_mm, spacing) -> np.ndarray:
+def _components_near_outside(labels, boxes, is_outside, is_candidate, distance_mm, spacing) -> np.ndarray:
     """Per label: whether a candidate component comes within distance_mm of an outside one.
 
-    Only the in-plane box around the candidates (plus the reach) is searched.
+    Only the in-plane box around the candidates (from their `boxes`, as
+    `label_slices_with_stats` gives them, plus the reach) is searched.
     """
-    near = np.zeros(count + 1, dtype=bool)
+    near = np.zeros(len(boxes), dtype=bool)
     is_candidate = is_candidate.copy()
     is_candidate[0] = False
     if not is_candidate.any():
         return near
-    box = _in_plane_box(is_candidate[labels], distance_mm, spacing)
+    sx, sy, _ = spacing
+    margin_y = int(np.ceil(distance_mm / sy)) + 2
+    margin_x = int(np.ceil(distance_mm / sx)) + 2
+    top, left = boxes[is_candidate, :2].min(axis=0)
+    bottom, right = boxes[is_candidate, 2:].max(axis=0)
+    box = (slice(None), slice(max(top - margin_y, 0), bottom + margin_y),
+           slice(max(left - margin_x, 0), right + margin_x))
     window = labels[box]
     near[window[_near(is_outside[window], distance_mm, spacing)]] = True
     return near & is_candidate
-
-
-def _in_plane_box(mask: np.ndarray, margin_mm: float, spacing):
-    sx, sy, _ = spacing
-    rows = np.flatnonzero(mask.any(axis=(0, 2)))
-    cols = np.flatnonzero(mask.any(axis=(0, 1)))
-    margin_y = int(np.ceil(margin_mm / sy)) + 2
-    margin_x = int(np.ceil(margin_mm / sx)) + 2
-    return (slice(None),
-            slice(max(rows[0] - margin_y, 0), rows[-1] + margin_y + 1),
-            slice(max(cols[0] - margin_x, 0), cols[-1] + margin_x + 1))
 
 
 def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
@@ -402,17 +405,17 @@ def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
     return grown & ~mask
 
 
-def _airway_levels(smooth_gt: np.ndarray, lung: np.ndarray, levels_hu) -> np.ndarray:
-    """Within the lung: how many of the air levels (loosest first) the voxel is below; 0 elsewhere."""
-    levels = np.zeros(lung.shape, dtype=AIRWAY_LEVELS_DTYPE)
+def _airway_levels(smooth_gt: np.ndarray, lung: np.ndarray, levels_hu, levels: np.ndarray) -> None:
+    """Writes into `levels`, within the lung, how many of the air levels (loosest first) the
+    voxel is below; 0 elsewhere."""
+    levels[...] = 0
     box = bounding_box(lung)
     if box is None:
-        return levels
+        return
     smooth = smooth_gt[box]
     inside = lung[box]
     for level_hu in levels_hu:
         levels[box] += inside & (smooth < level_hu)
-    return levels
 
 
 def _air_bins(parameters: MaskParameters) -> int:

@@ -30,12 +30,38 @@ def label_slices(mask: np.ndarray, connectivity: int = 1):
     return labels, count
 
 
-def border_labels(labels: np.ndarray) -> np.ndarray:
-    """Labels that occur on any border pixel of any slice (0 excluded)."""
-    edges = np.concatenate([labels[:, 0, :].ravel(), labels[:, -1, :].ravel(),
-                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
-    found = np.unique(edges)
-    return found[found != 0]
+def label_slices_with_stats(mask: np.ndarray, connectivity: int = 1):
+    """`label_slices`'s labels and count, with per label 0..count its voxels, its slice (z)
+    and its in-plane box as rows top..bottom and columns left..right (stops exclusive).
+
+    Slice by slice with OpenCV, whose component statistics give the areas and boxes while
+    labelling; label 0 (the unlabelled) gets their count, slice 0 and the whole image.
+    Returns (labels, count, sizes, z, boxes), boxes an (count + 1, 4) array of
+    (top, left, bottom, right).
+    """
+    depth, height, width = mask.shape
+    source = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    labels = np.empty(mask.shape, dtype=np.intp)
+    neighbours = 4 if connectivity == 1 else 8
+    per_slice, total = [], 0
+    for z in range(depth):
+        count, slice_labels, stats, _ = cv2.connectedComponentsWithStats(source[z], connectivity=neighbours,
+                                                                          ltype=cv2.CV_32S)
+        out = labels[z]
+        out[...] = slice_labels
+        if total and count > 1:
+            out += total
+            out[slice_labels == 0] = 0
+        per_slice.append(stats[1:])
+        total += count - 1
+    stats = np.concatenate([np.array([[0, 0, width, height, 0]], dtype=np.int32)] + per_slice).astype(np.intp)
+    sizes = stats[:, cv2.CC_STAT_AREA]
+    sizes[0] = mask.size - int(sizes[1:].sum())
+    counts = [len(s) for s in per_slice]
+    z = np.concatenate([[0], np.repeat(np.arange(depth), counts)]).astype(np.intp)
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    boxes = np.stack([top, left, top + stats[:, cv2.CC_STAT_HEIGHT], left + stats[:, cv2.CC_STAT_WIDTH]], axis=1)
+    return labels, total, sizes, z, boxes
 
 
 def component_sizes(labels: np.ndarray, count: int) -> np.ndarray:
@@ -54,12 +80,11 @@ def largest_per_slice(mask: np.ndarray, connectivity: int = 2) -> np.ndarray:
     largest = np.zeros(mask.shape, dtype=bool)
     neighbours = 4 if connectivity == 1 else 8
     for z in range(source.shape[0]):
-        count, labels = cv2.connectedComponents(source[z], connectivity=neighbours, ltype=cv2.CV_32S)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(source[z], connectivity=neighbours,
+                                                                   ltype=cv2.CV_32S)
         if count < 2:
             continue
-        sizes = np.bincount(labels.ravel(), minlength=count)
-        sizes[0] = 0
-        np.equal(labels, int(np.argmax(sizes)), out=largest[z])
+        np.equal(labels, 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), out=largest[z])
     return largest
 
 
