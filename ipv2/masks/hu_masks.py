@@ -27,9 +27,10 @@ import numpy as np
 from ipv2.errors import InputError
 from ipv2.masks import inplane_filters
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
+from ipv2.masks.chunk_sections import EMPTY_BOX, ChunkSections, boundary_slices
 from ipv2.masks.enclosed import (SECTION_DTYPE, classify_sections, regions_of, section_links, section_table,
                                  tells_gas)
-from ipv2.masks.lung_field import lung_field
+from ipv2.masks.lung_field import lung_field_in_box
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
 from ipv2.masks.slicewise import (bounding_box, component_sizes, label_slices, label_slices_with_stats,
@@ -72,9 +73,7 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     dark_lq = np.empty(lq.shape, dtype=bool)
     dark_gt = np.empty(lq.shape, dtype=bool)
     background = np.empty(lq.shape, dtype=bool)
-    sections = np.empty(lq.shape, dtype=SECTION_DTYPE)
-    smooth_gt = np.empty(lq.shape, dtype=SMOOTH_DTYPE)
-    outputs = (dark_lq, dark_gt, background, sections, smooth_gt)
+    outputs = (dark_lq, dark_gt, background)
     level_histogram = np.zeros(_air_bins(parameters), dtype=np.int64)
     step_histogram = np.zeros(NOISE_BINS, dtype=np.int64)
 
@@ -84,10 +83,11 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
 
     patient_span = np.empty((depth, 2), dtype=np.float64)
     measures = {}
+    sections = {}  # chunk start -> ChunkSections
 
     def run_chunk(chunk: slice):
         monitor.check()
-        histograms, patient_span[chunk], measures[chunk.start] = _chunk_regions(
+        histograms, patient_span[chunk], measures[chunk.start], sections[chunk.start] = _chunk_regions(
             lq[chunk], gt[chunk], spacing, parameters, chunk.start, tuple(output[chunk] for output in outputs))
         return histograms
 
@@ -115,38 +115,45 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     def sections_of_chunk(index: int) -> None:
         monitor.check()
         chunk = chunks[index]
-        tables[index] = section_table(sections[chunk], measures[chunk.start], smooth_gt[chunk], dark_gt[chunk], lq[chunk],
-                                      chunk.start,
-                                      int(offsets[index]), air_level, gas_told, spacing, parameters)
-        links[index] = section_links(sections[chunk])
+        own = sections[chunk.start]
+        tables[index] = section_table(own.labels, measures[chunk.start], own.smooth, own.window(dark_gt[chunk]),
+                                      own.window(lq[chunk]), chunk.start, int(offsets[index]), air_level, gas_told,
+                                      spacing, parameters)
+        links[index] = section_links(own.labels)
 
     _run_chunks(sections_of_chunk, range(len(chunks)), workers)
     boundary_links = [None] * (len(chunks) - 1)
 
     def links_across(index: int) -> None:  # between the last slice of a chunk and the first of the next
-        start = chunks[index + 1].start
-        boundary_links[index] = section_links(sections[start - 1:start + 1])
+        boundary_links[index] = section_links(boundary_slices(sections[chunks[index].start],
+                                                              sections[chunks[index + 1].start]))
 
     _run_chunks(links_across, range(len(chunks) - 1), workers)
     links += boundary_links
     monitor.check()
     classification = classify_sections(tables, links, patient_span, gas_told, spacing, parameters)
-    lung = np.empty(lq.shape, dtype=bool)
-    other_gas = np.empty(lq.shape, dtype=bool)
+    # Zeros, written within the sections' boxes only: the pages of the rest are never touched.
+    lung = np.zeros(lq.shape, dtype=bool)
+    other_gas = np.zeros(lq.shape, dtype=bool)
     levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
-    airway_levels = np.empty(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
-    field = np.empty(lq.shape, dtype=bool)
+    airway_levels = np.zeros(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
+    field = np.zeros(lq.shape, dtype=bool)
 
     def regions_of_chunk(chunk: slice) -> None:
         monitor.check()
-        thin, cut_lung = regions_of(sections[chunk], classification, lung[chunk], other_gas[chunk])
-        background[chunk] &= ~cut_lung
-        background[chunk] |= thin
-        dark_lq[chunk] &= ~other_gas[chunk]
-        dark_gt[chunk] &= ~other_gas[chunk]
-        _airway_levels(smooth_gt[chunk], lung[chunk], levels_hu, airway_levels[chunk])
+        own = sections[chunk.start]
+        window = (chunk,) + own.box
+        thin, cut_lung = regions_of(own.labels, classification, lung[window], other_gas[window])
+        background[window] &= ~cut_lung
+        background[window] |= thin
+        dark_lq[window] &= ~other_gas[window]
+        dark_gt[window] &= ~other_gas[window]
+        _airway_levels(own.smooth, lung[window], levels_hu, airway_levels[window])
         # The lung field is drawn in-plane, so each chunk's is its own.
-        field[chunk] = lung_field(lung[chunk], background[chunk], spacing, parameters)
+        found = lung_field_in_box(lung[chunk], background[chunk], spacing, parameters)
+        if found is not None:
+            field_box, values = found
+            field[chunk][field_box] = values
 
     _run_chunks(regions_of_chunk, chunks, workers)
     warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + classification.warnings
@@ -178,11 +185,11 @@ def _run_chunks(work, chunks, workers: int) -> None:
 
 def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
                    parameters: MaskParameters, first_slice: int, outputs):
-    """The first pass over a chunk of slices. Writes the chunk's dark uLDCT and NDCT,
-    background, sections and smoothed NDCT into `outputs` (views of the chunk in the
-    volume-sized arrays, in that order) and returns the air histograms, the patient's span
-    and the sections' measures."""
-    dark_lq, dark_gt, background, sections, smooth_out = outputs
+    """The first pass over a chunk of slices. Writes the chunk's dark uLDCT and NDCT and
+    background into `outputs` (views of the chunk in the volume-sized arrays, in that
+    order) and returns the air histograms, the patient's span, the sections' measures and
+    the `ChunkSections`."""
+    dark_lq, dark_gt, background = outputs
     sx, sy, _ = spacing
     raw_lq, _ = _dark_mask(lq, spacing, parameters)
     raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
@@ -233,7 +240,9 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     keep = is_enclosed | is_cut
     labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(labels, count, sizes, keep, is_cut, is_pad, z,
                                                                 lung & ~raw_gt, spacing, parameters)
-    np.multiply(labels, keep[labels], out=sections, casting="unsafe")
+    kept = keep[labels]
+    found = bounding_box(kept)
+    window = (slice(None),) + (EMPTY_BOX if found is None else found[1:])
     measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
                                  sizes * sx * sy <= parameters.max_airway_section_mm2, z)
     # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
@@ -241,11 +250,11 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     sampled = slice((-first_slice) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
     histograms = _air_histograms(smooth_gt[sampled], gt[sampled],
                                  background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters)
-    _read_gas_in_sections(smooth_gt, gt, sections, parameters)
-    np.copyto(smooth_out, smooth_gt, casting="unsafe")
+    sections = ChunkSections(box=window[1:], labels=np.where(kept[window], labels[window], 0).astype(SECTION_DTYPE),
+                             smooth=_gas_reading(smooth_gt, gt, window, parameters).astype(SMOOTH_DTYPE))
     np.logical_and(raw_lq, ~island, out=dark_lq)
     np.logical_and(raw_gt, ~island, out=dark_gt)
-    return histograms, _patient_span(patient), measures
+    return histograms, _patient_span(patient), measures, sections
 
 
 def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, parameters: MaskParameters):
@@ -340,10 +349,10 @@ def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
     return smooth < parameters.threshold_hu, smooth
 
 
-def _read_gas_in_sections(smooth: np.ndarray, gt: np.ndarray, sections: np.ndarray, parameters: MaskParameters) -> None:
-    """Lowers `smooth` in place, within the box around the sections, to what the gas and
-    airway tests read: the lower of the Gaussian-smoothed NDCT and its 3x3 in-plane mean.
-    The outside air's level is measured on the Gaussian alone, before.
+def _gas_reading(smooth: np.ndarray, gt: np.ndarray, window, parameters: MaskParameters) -> np.ndarray:
+    """What the gas and airway tests read within `window` (all slices, an in-plane box): the
+    lower of the Gaussian-smoothed NDCT (`smooth`) and its 3x3 in-plane mean. The outside
+    air's level is measured on the Gaussian alone.
 
     The Gaussian (sigma = smooth_mm) lifts the core of a gas layer 3 mm thick (bowel gas
     over stool, a colon flexure under the wall) to about -870 HU, a lung's level, so such a
@@ -351,16 +360,15 @@ def _read_gas_in_sections(smooth: np.ndarray, gt: np.ndarray, sections: np.ndarr
     NDCT's noise by 3 (at the highest noise the masks accept, 100 HU, parenchyma at -850
     stays 4 of its standard deviations above the pure-air level).
     """
-    box = bounding_box(sections > 0)
-    if box is None:
-        return
-    # One pixel beyond the sections, so that the mean at their rim sees real neighbours.
-    ny, nx = sections.shape[1:]
-    box = (box[0], slice(max(box[1].start - 1, 0), min(box[1].stop + 1, ny)),
-           slice(max(box[2].start - 1, 0), min(box[2].stop + 1, nx)))
+    _, rows, columns = window
+    # One pixel beyond the box, so that the mean at its rim sees real neighbours.
+    ny, nx = gt.shape[1:]
+    top, left = max(rows.start - 1, 0), max(columns.start - 1, 0)
+    wider = (slice(None), slice(top, min(rows.stop + 1, ny)), slice(left, min(columns.stop + 1, nx)))
     low, high = parameters.clip_hu
-    mean = inplane_filters.mean_3x3(np.clip(np.asarray(gt[box], dtype=np.float32), low, high))
-    np.minimum(smooth[box], mean, out=smooth[box])
+    mean = inplane_filters.mean_3x3(np.clip(np.asarray(gt[wider], dtype=np.float32), low, high))
+    inner = (slice(None), slice(rows.start - top, rows.stop - top), slice(columns.start - left, columns.stop - left))
+    return np.minimum(smooth[window], mean[inner])
 
 
 def _components_near_outside(labels, boxes, is_outside, is_candidate, distance_mm, spacing) -> np.ndarray:
@@ -406,9 +414,8 @@ def _near(mask: np.ndarray, distance_mm: float, spacing) -> np.ndarray:
 
 
 def _airway_levels(smooth_gt: np.ndarray, lung: np.ndarray, levels_hu, levels: np.ndarray) -> None:
-    """Writes into `levels`, within the lung, how many of the air levels (loosest first) the
-    voxel is below; 0 elsewhere."""
-    levels[...] = 0
+    """Adds to `levels` (zeros), within the lung, how many of the air levels (loosest first)
+    the voxel is below."""
     box = bounding_box(lung)
     if box is None:
         return

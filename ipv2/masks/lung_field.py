@@ -26,9 +26,20 @@ from ipv2.masks.slicewise import bounding_box
 
 def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters) -> np.ndarray:
     """Boolean (z, y, x) lung field, a superset of `lung` disjoint from `background`."""
+    field = np.zeros(lung.shape, dtype=bool)
+    found = lung_field_in_box(lung, background, spacing, parameters)
+    if found is not None:
+        box, values = found
+        field[box] = values
+    return field
+
+
+def lung_field_in_box(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters):
+    """The box (z, y, x slices) outside which the lung field is empty and the field within
+    it, or None without lung."""
     box = bounding_box(lung)
     if box is None:
-        return lung.copy()
+        return None
     sx, sy, _ = spacing
     half_y = max(0, int(round(parameters.lung_field_closing_mm / sy)))
     half_x = max(0, int(round(parameters.lung_field_closing_mm / sx)))
@@ -40,9 +51,7 @@ def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: Ma
 
     if half_y or half_x:
         grown |= inplane_filters.shrink(inplane_filters.grow(inner, half_y, half_x), half_y, half_x, outside_set=True)
-    field = np.zeros(lung.shape, dtype=bool)
-    field[box] = (grown & ~background[box]) | inner
-    return field
+    return box, (grown & ~background[box]) | inner
 
 
 def small_holes(mask: np.ndarray, max_pixels: float) -> np.ndarray:
