@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from ipv2.masks import inplane_filters
-from ipv2.masks.slicewise import in_plane_cross, largest_per_slice
+from ipv2.masks.slicewise import in_plane_cross
 
 
 @pytest.fixture
@@ -60,17 +60,3 @@ def test_filters_read_their_input_only(mask, stack):
     inplane_filters.shrink_cross(mask)
     inplane_filters.gaussian(stack, 1.0, 1.0, 2.0)
     assert np.array_equal(mask, kept_mask) and np.array_equal(stack, kept_stack)
-
-
-def test_largest_per_slice_keeps_the_largest_component_of_each_slice():
-    mask = np.zeros((3, 12, 12), dtype=bool)
-    mask[0, 1:3, 1:3] = True       # 4 pixels
-    mask[0, 6:10, 6:10] = True     # 16 pixels: the largest
-    mask[1, 0:2, 0:2] = True       # two equal ones: the first in raster order
-    mask[1, 8:10, 8:10] = True
-    mask[2, 4, 4] = mask[2, 5, 5] = True  # joined diagonally only
-    largest = largest_per_slice(mask)
-    assert np.array_equal(np.argwhere(largest[0]).min(axis=0), [6, 6]) and largest[0].sum() == 16
-    assert largest[1, 0, 0] and not largest[1, 8, 8]
-    assert largest[2].sum() == 2
-    assert largest_per_slice(mask, connectivity=1)[2].sum() == 1

@@ -267,6 +267,9 @@ def test_chunks_and_threads_do_not_change_the_result():
     whole = masks_of(scene, lq=lq, parameters=MaskParameters(chunk_slices=64, workers=1))
     chunked = masks_of(scene, lq=lq, parameters=MaskParameters(chunk_slices=2, workers=2))
     np.testing.assert_array_equal(whole.labelmap(), chunked.labelmap())
+    for name in ("dark_lq", "dark_gt", "dark", "background", "lung", "airways", "other_gas", "lung_field"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(chunked, name), err_msg=name)
+    assert whole.lung.any() and whole.other_gas is not None
 
 
 def test_progress_is_reported_per_stage_and_cancel_stops_the_work():

@@ -21,7 +21,7 @@ import numpy as np
 
 from ipv2.masks import inplane_filters
 from ipv2.masks.parameters import MaskParameters
-from ipv2.masks.slicewise import bounding_box
+from ipv2.masks.slicewise import bounding_box, slice_components
 
 
 def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters) -> np.ndarray:
@@ -64,7 +64,7 @@ def small_holes(mask: np.ndarray, max_pixels: float) -> np.ndarray:
     holes = np.zeros(mask.shape, dtype=bool)
     height, width = mask.shape[1:]
     for z in range(mask.shape[0]):
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(outside[z], connectivity=4, ltype=cv2.CV_32S)
+        count, labels, stats = slice_components(outside[z], connectivity=1)
         left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
         right = left + stats[:, cv2.CC_STAT_WIDTH]
         bottom = top + stats[:, cv2.CC_STAT_HEIGHT]

@@ -1,7 +1,10 @@
-"""Connected components within each slice of a (z, y, x) stack, computed on the whole stack.
+"""Connected components within each slice of a (z, y, x) stack.
 
 A 3x3x3 structuring element whose upper and lower planes are empty connects voxels only
-within their own slice, so one `scipy.ndimage.label` call labels every slice at once.
+within their own slice, so one `scipy.ndimage.label` call labels every slice at once
+(`label_slices`). Where each component's area or box is wanted too, OpenCV labels slice by
+slice and gives them as it labels (`label_slices_with_stats`, `largest_per_slice`); its
+labels come in the same raster order.
 """
 
 from __future__ import annotations
@@ -30,6 +33,18 @@ def label_slices(mask: np.ndarray, connectivity: int = 1):
     return labels, count
 
 
+def slice_components(image: np.ndarray, connectivity: int = 1):
+    """OpenCV's components of one 2D uint8 image (nonzero is set) with their statistics:
+    (count including the unset, int32 labels, stats rows as cv2.CC_STAT_*).
+
+    The algorithm is named (Wu's SAUF), so that labels come in raster order like
+    `scipy.ndimage.label`'s, whatever OpenCV's default and its number of threads.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        image, 4 if connectivity == 1 else 8, cv2.CV_32S, cv2.CCL_SAUF)
+    return count, labels, stats
+
+
 def label_slices_with_stats(mask: np.ndarray, connectivity: int = 1):
     """`label_slices`'s labels and count, with per label 0..count its voxels, its slice (z)
     and its in-plane box as rows top..bottom and columns left..right (stops exclusive).
@@ -42,11 +57,9 @@ def label_slices_with_stats(mask: np.ndarray, connectivity: int = 1):
     depth, height, width = mask.shape
     source = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
     labels = np.empty(mask.shape, dtype=np.intp)
-    neighbours = 4 if connectivity == 1 else 8
     per_slice, total = [], 0
     for z in range(depth):
-        count, slice_labels, stats, _ = cv2.connectedComponentsWithStats(source[z], connectivity=neighbours,
-                                                                          ltype=cv2.CV_32S)
+        count, slice_labels, stats = slice_components(source[z], connectivity)
         out = labels[z]
         out[...] = slice_labels
         if total and count > 1:
@@ -78,10 +91,8 @@ def largest_per_slice(mask: np.ndarray, connectivity: int = 2) -> np.ndarray:
     """
     source = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
     largest = np.zeros(mask.shape, dtype=bool)
-    neighbours = 4 if connectivity == 1 else 8
     for z in range(source.shape[0]):
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(source[z], connectivity=neighbours,
-                                                                   ltype=cv2.CV_32S)
+        count, labels, stats = slice_components(source[z], connectivity)
         if count < 2:
             continue
         np.equal(labels, 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), out=largest[z])
