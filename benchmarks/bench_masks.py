@@ -20,7 +20,6 @@ Prints a human line, then as its last line {"voxels", "seconds" (the fastest run
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import time
@@ -30,6 +29,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.masks import compute_region_masks
+from ipv2.phantom.code_digest import phantom_code_digest
 
 
 def chest_pair(size: int, slices: int, seed: int = 0):
@@ -64,19 +64,9 @@ def chest_pair(size: int, slices: int, seed: int = 0):
     return uldct, ndct
 
 
-def phantom_source_digest() -> str:
-    """A digest of the phantom's code, so that a pair kept from an earlier phantom is not reused."""
-    import ipv2.phantom
-
-    digest = hashlib.sha256()
-    for source in sorted(Path(ipv2.phantom.__file__).parent.glob("*.py")):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def phantom_pair(size: int, slices: int, cache: Path):
     """The phantom's uLDCT and NDCT in HU, generated once per size, slice count and phantom code."""
-    path = cache / f"bench-masks-phantom-{size}x{size}x{slices}-{phantom_source_digest()}.npz"
+    path = cache / f"bench-masks-phantom-{size}x{size}x{slices}-{phantom_code_digest()}.npz"
     if not path.exists():
         from ipv2.phantom import generate_phantom_pair
         from ipv2.phantom.grid import REFERENCE_SCAN_MM

@@ -37,6 +37,7 @@ from ipv2.models.bundled import bundled_models_dir
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
 from ipv2.phantom import (LABEL_AIRWAY, LABEL_BODY, LABEL_LUNG, LABEL_NODULE, LABEL_OTHER_GAS, LABEL_TUMOUR,
                           LABEL_VESSEL, generate_phantom_pair)
+from ipv2.phantom.code_digest import phantom_code_digest
 from ipv2.progress import Monitor, TqdmProgress
 from ipv2.training import TrainConfig, train
 from ipv2.training.acquisitions import acquired_pairs
@@ -108,7 +109,8 @@ def prepare_data(work: Path, realct: Path) -> dict:
     del train_volumes
     val_dirs = _write_pairs([_read_real(realct, VALIDATION_VOLUME)], VALIDATION_PAIRS, VALIDATION_SEED_PAIRS,
                             work / "real_validation")
-    held_out = work / f"heldout_{VALIDATION_SEED}"
+    # Named by the phantom's code, so that a phantom kept from earlier code is not scored on.
+    held_out = work / f"heldout_{VALIDATION_SEED}_{phantom_code_digest()}"
     if not (held_out / "labels.nrrd").is_file():
         pair = generate_phantom_pair(seed=VALIDATION_SEED, device="cpu", monitor=Monitor(TqdmProgress()), **PHANTOM)
         held_out.mkdir(parents=True, exist_ok=True)
