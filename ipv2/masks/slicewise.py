@@ -61,10 +61,8 @@ def label_slices_with_stats(mask: np.ndarray, connectivity: int = 1):
     for z in range(depth):
         count, slice_labels, stats = slice_components(source[z], connectivity)
         out = labels[z]
-        out[...] = slice_labels
-        if total and count > 1:
-            out += total
-            out[slice_labels == 0] = 0
+        np.multiply(slice_labels > 0, total, out=out)  # the offset where labelled, 0 elsewhere
+        out += slice_labels
         per_slice.append(stats[1:])
         total += count - 1
     stats = np.concatenate([np.array([[0, 0, width, height, 0]], dtype=np.int32)] + per_slice).astype(np.intp)
