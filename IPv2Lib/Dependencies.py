@@ -5,7 +5,8 @@ packages' metadata, so the check costs nothing on Slicer's main thread.
 
 - torch comes from the PyTorch extension (`PyTorchUtils`, which picks the CUDA or CPU
   build) and must satisfy `TORCH_REQUIREMENT`, the backend's own lower bound.
-- The other packages are in IPv2Lib/Resources/requirements.txt: on Slicer 5.12+ through
+- The other packages are in IPv2Lib/Resources/requirements.txt (any of OpenCV's wheels
+  meets the OpenCV line). Those missing are installed on Slicer 5.12+ through
   `slicer.packaging.pip_ensure` (it asks, installs with progress, raises `RuntimeError`
   when the user declines, and installs nothing in testing mode unless told to), before
   through `slicer.util.pip_install` after the same question.
@@ -19,6 +20,12 @@ import slicer
 
 TORCH_REQUIREMENT = ">=2.1"
 REQUIREMENTS_FILE = Path(__file__).resolve().parent / "Resources" / "requirements.txt"
+# Distributions that install the same module: OpenCV's four wheels all provide cv2, and a
+# Slicer whose Python has one of them (other extensions install the GUI build) needs no
+# second, which would overwrite the first's files.
+SAME_MODULE_DISTRIBUTIONS = {
+    "opencv-python-headless": ("opencv-python", "opencv-contrib-python", "opencv-contrib-python-headless"),
+}
 
 
 def installedVersion(packageName):
@@ -39,6 +46,7 @@ def unmetRequirements(requirements, versionOf=installedVersion):
     """The requirement strings that the installed packages do not satisfy (missing or too old).
 
     Pre-releases and local builds count as their version ("2.6.0+cu124" satisfies ">=2.1").
+    A distribution of SAME_MODULE_DISTRIBUTIONS satisfies the requirement it stands for.
     """
     from packaging.requirements import Requirement
 
@@ -47,8 +55,9 @@ def unmetRequirements(requirements, versionOf=installedVersion):
         requirement = Requirement(line)
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue  # not for this platform
-        version = versionOf(requirement.name)
-        if version is None or not requirement.specifier.contains(version, prereleases=True):
+        names = (requirement.name,) + SAME_MODULE_DISTRIBUTIONS.get(requirement.name.lower(), ())
+        versions = [version for version in map(versionOf, names) if version is not None]
+        if not any(requirement.specifier.contains(version, prereleases=True) for version in versions):
             unmet.append(line)
     return unmet
 
@@ -95,21 +104,24 @@ class Dependencies:
 
     @staticmethod
     def ensureRequirements(askConfirmation=True, installInTesting=False):
-        """The packages of Resources/requirements.txt; False when the user declines."""
+        """The packages of Resources/requirements.txt; False when the user declines.
+
+        Only what `unmetRequirements` finds missing is handed on, so that a distribution of
+        SAME_MODULE_DISTRIBUTIONS already installed counts."""
+        missing = unmetRequirements(requirementLines())
+        if not missing:
+            return True
         try:
             import slicer.packaging as packaging
         except ImportError:  # Slicer before 5.12
             packaging = None
         if packaging is not None:
             try:
-                packaging.pip_ensure(packaging.load_requirements(str(REQUIREMENTS_FILE)), requester="IPv2",
-                                     prompt_install=askConfirmation, skip_in_testing=not installInTesting)
+                packaging.pip_ensure(missing, requester="IPv2", prompt_install=askConfirmation,
+                                     skip_in_testing=not installInTesting)
             except RuntimeError as error:  # the user declined
                 logging.info(f"IPv2 packages not installed: {error}")
                 return False
-            return True
-        missing = unmetRequirements(requirementLines())
-        if not missing:
             return True
         if askConfirmation and not slicer.util.confirmOkCancelDisplay(
                 "IPv2 needs these Python packages, which will be downloaded and installed now:\n"

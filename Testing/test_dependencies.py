@@ -37,6 +37,30 @@ def test_unmet_requirements_are_the_missing_and_the_too_old():
     assert unmetRequirements(requirements) == ["numpy>=999", "surely-not-a-package-ipv2>=1.0"]
 
 
+def test_any_opencv_wheel_satisfies_the_opencv_requirement():
+    requirement = ["opencv-python-headless>=4.8"]
+    assert unmetRequirements(requirement, versionOf={"opencv-python": "4.10.0"}.get) == []
+    assert unmetRequirements(requirement, versionOf={"opencv-contrib-python-headless": "5.0.0"}.get) == []
+    assert unmetRequirements(requirement, versionOf={"opencv-python": "4.5.1"}.get) == requirement
+    assert unmetRequirements(requirement, versionOf={"numpy": "2.0"}.get) == requirement
+
+
+def test_only_the_missing_requirements_are_handed_to_slicers_installer(monkeypatch):
+    import types
+
+    import IPv2Lib.Dependencies as dependencies
+
+    handed = []
+    fake = types.ModuleType("slicer.packaging")
+    fake.pip_ensure = lambda requirements, **options: handed.append(list(requirements))
+    monkeypatch.setitem(sys.modules, "slicer.packaging", fake)
+    monkeypatch.setattr(dependencies, "requirementLines", lambda: ["numpy>=1.0"])
+    assert dependencies.Dependencies.ensureRequirements(askConfirmation=False) and handed == []
+    monkeypatch.setattr(dependencies, "requirementLines", lambda: ["numpy>=1.0", "surely-not-a-package-ipv2>=1.0"])
+    assert dependencies.Dependencies.ensureRequirements(askConfirmation=False)
+    assert handed == [["surely-not-a-package-ipv2>=1.0"]]
+
+
 def test_requirements_file_parses_and_leaves_torch_to_the_pytorch_extension():
     lines = requirementLines()
     assert lines and all(not line.startswith("#") for line in lines)
