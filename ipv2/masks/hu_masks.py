@@ -2,13 +2,14 @@
 
 First pass, in chunks of slices on a few threads: each image is clipped, smoothed in-plane
 and thresholded into a dark mask; the union is cut into in-plane components (sections,
-4-connectivity), all slices of the chunk at once. A section that touches any border pixel
+4-connectivity), with their areas and boxes. A section that touches any border pixel
 of its slice is background (padding outside a circular field of view included, since it
 reads as air after clipping), unless body makes up most of its outline: it may then be lung
 cut by the field of view. Enclosed sections are noise islands when small, background when
 they lie within a few mm of the outside air (table and cushion pockets) or outside the
 largest object of the slice (the patient), and candidates for lung otherwise. The outside
-air's level and noise are measured on the way.
+air's level and noise are measured on the way. Each chunk keeps its sections within the
+in-plane box around them (`ipv2.masks.chunk_sections`).
 
 Then, with the scan's air level known, each candidate section is gas or parenchyma and the
 sections are grouped in 3D (`ipv2.masks.enclosed`): lung, airways and lung cut by the field
