@@ -24,19 +24,10 @@ from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.slicewise import bounding_box, slice_components
 
 
-def lung_field(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters) -> np.ndarray:
-    """Boolean (z, y, x) lung field, a superset of `lung` disjoint from `background`."""
-    field = np.zeros(lung.shape, dtype=bool)
-    found = lung_field_in_box(lung, background, spacing, parameters)
-    if found is not None:
-        box, values = found
-        field[box] = values
-    return field
-
-
 def lung_field_in_box(lung: np.ndarray, background: np.ndarray, spacing, parameters: MaskParameters):
-    """The box (z, y, x slices) outside which the lung field is empty and the field within
-    it, or None without lung."""
+    """The box (z, y, x slices) outside which the lung field of `lung` is empty, and the
+    field within it (a superset of the lung there, disjoint from `background`); None
+    without lung."""
     box = bounding_box(lung)
     if box is None:
         return None
