@@ -4,8 +4,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ipv2.contract import (DEFAULT_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE, MASKS_FILE, MODES, REPORT_FILE,
-                           TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
+from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE,
+                           MASKS_FILE, MODES, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
 from ipv2.io import read_volume
 from ipv2.io.volumes import read_labelmap
 from ipv2.input_checks import require_dose, require_pair
@@ -22,9 +22,9 @@ class PurifySettings:
     removeBackground: bool = True
     addNoise: bool = True
     weakDenoiser: str = DEFAULT_WEAK_DENOISER
-    dose: float = 0.02
+    dose: float = DEFAULT_DOSE
     seed: int = 0
-    simulateMode: str = "physical"
+    simulateMode: str = DEFAULT_SIMULATE_MODE
     device: str = "auto"
 
     def arguments(self):

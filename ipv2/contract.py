@@ -15,6 +15,8 @@ DEFAULT_MODE = "ipv2m"
 WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
 DEFAULT_WEAK_DENOISER = "nlm"
 SIMULATE_MODES = ("physical", "seed")
+DEFAULT_SIMULATE_MODE = "physical"
+DEFAULT_DOSE = 0.02  # Add noise: the simulated uLDCT's dose as a fraction of the NDCT's
 DEFAULT_STITCH_BLEND_PX = 3  # ipv2m: pixels of body over which the input goes from sim(NDCT) to the uLDCT
 MAX_STITCH_BLEND_PX = 32
 

@@ -11,8 +11,9 @@ from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progre
                              add_uncompressed_option, holds_output_lock, monitor_from_args)
 from ipv2.errors import Cancelled, InputError, IPv2Error
 from ipv2.io.atomic import is_same_file
-from ipv2.contract import (DEFAULT_MODE, DEFAULT_STITCH_BLEND_PX, DEFAULT_WEAK_DENOISER, EXIT_CANCELLED,
-                           EXIT_USER_ERROR, MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES, WEAK_DENOISERS)
+from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_STITCH_BLEND_PX,
+                           DEFAULT_WEAK_DENOISER, EXIT_CANCELLED, EXIT_USER_ERROR, MAX_STITCH_BLEND_PX, MODES,
+                           SIMULATE_MODES, WEAK_DENOISERS)
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
     from ipv2.purify.cache import StageCache
@@ -54,9 +55,11 @@ def register(subparsers) -> None:
                         help=f"conventional denoiser for the label's lung (default {DEFAULT_WEAK_DENOISER})")
     parser.add_argument("--sigma", type=float, metavar="HU", default=None,
                         help="uLDCT noise level for the denoiser (gray levels for --dataset); measured if omitted")
-    parser.add_argument("--dose", type=float, default=0.02, help="simulated dose fraction for Add noise (default 0.02)")
-    parser.add_argument("--simulate-mode", choices=SIMULATE_MODES, default="physical",
-                        help="Add noise simulator for volumes (default physical); --dataset always uses seed")
+    parser.add_argument("--dose", type=float, default=DEFAULT_DOSE,
+                        help=f"simulated dose fraction for Add noise (default {DEFAULT_DOSE})")
+    parser.add_argument("--simulate-mode", choices=SIMULATE_MODES, default=DEFAULT_SIMULATE_MODE,
+                        help=f"Add noise simulator for volumes (default {DEFAULT_SIMULATE_MODE}); "
+                             "--dataset always uses seed")
     add_seed_option(parser)
     add_device_option(parser)
     add_overwrite_option(parser)

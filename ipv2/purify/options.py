@@ -7,19 +7,16 @@ import numbers
 from dataclasses import dataclass
 from typing import Optional
 
+from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_STITCH_BLEND_PX, DEVICES,
+                           MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES)
 from ipv2.errors import InputError
 from ipv2.pairs import MotionRules
 from ipv2.input_checks import require_dose
 from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoiser
 
-MODES = ("ipv1", "ipv2", "ipv2m")
-# The mode `ipv2 purify` and `PurifyOptions` use unless told otherwise: the motion-aware
-# IPv2, which beats IPv1 and the paper's IPv2 against the truth in the quick ablation (README).
-DEFAULT_MODE = "ipv2m"
-SIMULATE_MODES = ("physical", "seed")
-DEVICES = ("auto", "cpu", "cuda")
-DEFAULT_STITCH_BLEND_PX = 3
-MAX_STITCH_BLEND_PX = 32
+# The names, defaults and bounds come from ipv2.contract, which the Slicer panels read too.
+# DEFAULT_MODE is the motion-aware IPv2, which beats IPv1 and the paper's IPv2 against the
+# truth in the quick ablation (README).
 
 
 @dataclass(frozen=True)
@@ -39,9 +36,9 @@ class PurifyOptions:
     remove_background: bool = True
     add_noise: bool = True
     weak: str = DEFAULT_WEAK_DENOISER
-    dose: float = 0.02
+    dose: float = DEFAULT_DOSE
     seed: int = 0
-    simulate_mode: str = "physical"
+    simulate_mode: str = DEFAULT_SIMULATE_MODE
     device: str = "auto"
     sigma_hu: Optional[float] = None
     agreed_background: bool = True
