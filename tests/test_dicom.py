@@ -160,12 +160,16 @@ def test_derived_series_is_refused_or_written_whole(series, tmp_path, monkeypatc
         return original_save(self, *args, **kwargs)
     monkeypatch.setattr(pydicom.dataset.Dataset, "save_as", failing_save)
     with pytest.raises(OSError):
-        main(base + ["--in", str(source), "--out", str(out), "--overwrite"])
+        main(base + ["--in", str(source), "--out", str(tmp_path / "fresh")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["denoised", "scan.nrrd", "series"]
     assert [p.name for p in out.iterdir()] == ["earlier.txt"]
     monkeypatch.undo()
+    # --overwrite replaces an earlier series of ipv2, never a folder holding other files
+    assert main(base + ["--in", str(source), "--out", str(out), "--overwrite"]) == 2
+    assert "earlier.txt" in capsys.readouterr().err and (out / "earlier.txt").read_text() == "kept"
+    (out / "earlier.txt").unlink()
     assert main(base + ["--in", str(source), "--out", str(out), "--overwrite"]) == 0
-    assert len(list(out.glob("*.dcm"))) == 6 and not (out / "earlier.txt").exists()
+    assert len(list(out.glob("*.dcm"))) == 6
 
 
 @pytest.fixture

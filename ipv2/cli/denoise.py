@@ -142,7 +142,7 @@ def _require_dicom_input(scan_path, dicom: bool) -> None:
 def _run_one(args: argparse.Namespace) -> int:
     """One scan to one output: a volume file, or a derived DICOM series folder."""
     from ipv2.io.outputs import require_writable_output, require_writable_series_output
-    from ipv2.io.dicom import require_derivable
+    from ipv2.io.dicom import require_derivable, require_replaceable_series
     from ipv2.io.volumes import holds_dicom, read_volume, require_volume_suffix
 
     out = Path(args.out)
@@ -152,10 +152,7 @@ def _run_one(args: argparse.Namespace) -> int:
         if _full_suffix(out) is not None:
             raise InputError(f"--format dicom writes a series folder; --out {out} names a volume file")
         _require_dicom_input(args.input, input_is_dicom)
-        require_writable_series_output(out)
-        source = Path(args.input).resolve()
-        if source == out.resolve() or out.resolve() in source.parents:
-            raise InputError(f"--out {out}: replacing it would delete the input {args.input}; choose another --out")
+        require_writable_series_output(out, inputs=[args.input])
     else:
         require_writable_output(out)
         require_volume_suffix(out)
@@ -165,6 +162,8 @@ def _run_one(args: argparse.Namespace) -> int:
             raise InputError(f"--format {args.format} but --out {out} names another format")
     with rank_zero_output_lock(out):
         require_new_outputs([out], [args.input], args.overwrite)
+        if dicom and out.exists():
+            require_replaceable_series(out)
         volume = read_volume(args.input)
         if dicom:
             require_derivable(volume)
@@ -203,6 +202,19 @@ def _is_finished(scan, output: Path, dicom: bool) -> bool:
         return output.is_file() and volume_shape(output) == shape
     except InputError:
         return False
+
+
+def _require_replaceable_result(output: Path, dicom: bool) -> None:
+    """With --overwrite, a batch replaces a scan's earlier result, never something else of that name."""
+    from ipv2.io.dicom import require_replaceable_series
+
+    if not (output.exists() or output.is_symlink()):
+        return
+    if dicom:
+        require_replaceable_series(output, flag="result")
+    elif output.is_dir() or not output.is_file():
+        raise InputError(f"{output} is not a volume file; --overwrite replaces only an earlier result, so move it "
+                         "away")
 
 
 def _scan_device(args: argparse.Namespace) -> str:
@@ -244,6 +256,9 @@ def _run_folder(args: argparse.Namespace) -> int:
                          "names a volume file")
     if out_dir.resolve() == Path(args.input).resolve():
         raise InputError(f"--out {out_dir} is the --in folder; choose another folder for the results")
+    if out_dir.resolve() in Path(args.input).resolve().parents:
+        raise InputError(f"--out {out_dir} holds the --in folder {args.input}; choose a folder for the results "
+                         "outside it")
     require_writable_output(out_dir, folder=True)
     rank, world = rank_from_env()
     scans = find_scans(args.input)
@@ -267,6 +282,7 @@ def _run_folder(args: argparse.Namespace) -> int:
                                          "delete it or give --overwrite")
                     summary["skipped"].append(scan.name)
                     continue
+                _require_replaceable_result(output, dicom)
                 volume = read_volume(scan.path)
                 if dicom:
                     require_derivable(volume)

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Union
 
 from ipv2.errors import InputError
 
@@ -83,12 +83,15 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_output_folder(destination: PathLike) -> Iterator[Path]:
+def atomic_output_folder(destination: PathLike,
+                         require_replaceable: Optional[Callable[[Path], None]] = None) -> Iterator[Path]:
     """Yields a temporary folder beside `destination`; on success it is renamed to
     `destination`, so the folder appears whole (a DICOM series: its reader never sees half).
 
-    An existing `destination` (the caller has checked that it may be replaced) is first
-    renamed aside and removed after the new folder is in place.
+    An existing `destination` is replaced only after `require_replaceable(destination)` has
+    passed again at that moment (it raises when the folder holds anything the run may not
+    remove; without it an existing folder is never replaced): it is renamed aside and removed
+    once the new folder is in place.
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -97,10 +100,19 @@ def atomic_output_folder(destination: PathLike) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o777 & ~_current_umask())
         earlier = None
-        if destination.exists():
+        if destination.exists() or destination.is_symlink():
+            if require_replaceable is None:
+                raise InputError(f"{destination}: already exists; give --overwrite to replace it")
+            require_replaceable(destination)
             earlier = Path(tempfile.mkdtemp(prefix=f".{destination.name}.replaced-", dir=destination.parent))
             os.replace(destination, earlier / destination.name)
-        os.replace(tmp, destination)
+        try:
+            os.replace(tmp, destination)
+        except OSError:
+            if earlier is not None:  # the earlier folder goes back where it was
+                os.replace(earlier / destination.name, destination)
+                earlier.rmdir()
+            raise
         if earlier is not None:
             shutil.rmtree(earlier, ignore_errors=True)
     finally:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from pathlib import Path
 from typing import List, Sequence, Tuple, Union
 
@@ -42,6 +43,7 @@ IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL")
 MAX_STORED = 32767
 SERIES_DESCRIPTION_LENGTH = 64  # the LO value representation's limit
 SERIES_NUMBER_OFFSET = 1000  # the derived series sorts after its source in a viewer's list
+SLICE_FILE_NAME = re.compile(r"\d{5,}\.dcm")
 KEPT_TAGS = (
     "SpecificCharacterSet",
     # patient
@@ -139,7 +141,8 @@ def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dic
 def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequence[PathLike],
                          description: str, derivation: str = "") -> Path:
     """Writes `volume` (HU, on the grid of the DICOM series `source_files`, in slice order) as a
-    derived series into the folder `folder`, atomically (replacing a folder there); returns it."""
+    derived series into the folder `folder`, atomically; returns it. An existing `folder` is
+    replaced only when it holds nothing but an earlier derived series (`require_replaceable_series`)."""
     from pydicom.uid import generate_uid
 
     folder = Path(folder)
@@ -168,7 +171,7 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
         "RescaleSlope": _ds(slope), "RescaleIntercept": _ds(intercept), "RescaleType": "HU",
     }
     origin = np.asarray(volume.origin, dtype=float)
-    with atomic_output_folder(folder) as tmp:
+    with atomic_output_folder(folder, require_replaceable_series) as tmp:
         for k, source in enumerate(sources):
             position = origin + k * dz * normal
             ds = _slice_dataset(source, stored[k], position, shared, k + 1)
@@ -176,6 +179,50 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
             ds.SliceThickness = _ds(source.get("SliceThickness") or dz)
             ds.save_as(tmp / f"{k + 1:05d}.dcm", enforce_file_format=True)
     return folder
+
+
+def _written_here(header) -> bool:
+    return (str(header.get("Manufacturer", "")) == "IPv2" and "DERIVED" in list(header.get("ImageType", []))
+            and bool(header.get("SeriesInstanceUID")))
+
+
+def foreign_entries(folder: PathLike) -> List[str]:
+    """The entries of `folder` that are not files of one derived series `write_derived_series`
+    wrote: anything but regular files named 00001.dcm, ... holding one IPv2 derived series."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    foreign, series = [], {}
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.is_symlink() or not entry.is_file() or not SLICE_FILE_NAME.fullmatch(entry.name):
+            foreign.append(entry.name)
+            continue
+        try:
+            header = pydicom.dcmread(str(entry), stop_before_pixels=True)
+        except (InvalidDicomError, OSError, ValueError, EOFError):
+            foreign.append(entry.name)
+            continue
+        if not _written_here(header):
+            foreign.append(entry.name)
+        else:
+            series.setdefault(str(header.SeriesInstanceUID), []).append(entry.name)
+    if len(series) > 1:  # two series in one folder: not one result of this program
+        foreign.extend(name for names in list(series.values())[1:] for name in names)
+    return sorted(foreign)
+
+
+def require_replaceable_series(folder: PathLike, flag: str = "--out") -> None:
+    """Refuses to replace a folder that holds anything but one derived series written here:
+    `--overwrite` replaces an earlier result, never the user's other files."""
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError(f"{flag} {folder}: not a folder holding a derived series; --overwrite replaces only a "
+                         "series folder that ipv2 wrote; choose another --out")
+    foreign = foreign_entries(folder)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise InputError(f"{flag} {folder}: holds {shown}, not part of a derived series that ipv2 wrote; "
+                         "--overwrite replaces only such a series, so choose a new folder for --out")
 
 
 def series_is_complete(folder: PathLike, slices: int) -> bool:

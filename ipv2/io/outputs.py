@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Iterable, Union
 
 from ipv2.errors import InputError
 
@@ -50,15 +50,35 @@ def require_writable_output(path: PathLike, flag: str = "--out", folder: bool = 
     return path
 
 
-def require_writable_series_output(path: PathLike, flag: str = "--out") -> Path:
+def require_separate_folder(path: PathLike, inputs: Iterable[PathLike] = (), flag: str = "--out") -> Path:
+    """Refuses a folder output that is the current folder or one above it (`.`, `..`, `/`, a
+    home folder written out), or the folder of an input or one above it: such a folder is never
+    replaced by a result, whatever its contents."""
+    path = Path(path)
+    resolved = path.resolve()
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise InputError(f"{flag} {path}: the current folder or one above it; a DICOM series is written as a "
+                         f"folder of its own, so name a new one, e.g. {path / 'denoised'}")
+    for source in inputs:
+        source_path = Path(source).resolve()
+        if resolved == source_path or resolved in source_path.parents:
+            raise InputError(f"{flag} {path}: replacing it would delete the input {source}; choose a folder "
+                             "outside it")
+    return path
+
+
+def require_writable_series_output(path: PathLike, flag: str = "--out", inputs: Iterable[PathLike] = ()) -> Path:
     """A folder output written whole and renamed into place (`ipv2.io.atomic.atomic_output_folder`,
-    a DICOM series): not an existing file, and its parent (or nearest existing) folder writable,
-    since the series is written beside it first."""
+    a DICOM series): not an existing file, not the current folder, an input's folder or one above
+    them (`require_separate_folder`), and its parent (or nearest existing) folder writable, since
+    the series is written beside it first."""
     path = Path(path)
     if not str(path):
         raise InputError(f"{flag}: give a path")
     if path.exists() and not path.is_dir():
         raise InputError(f"{flag} {path}: an existing file; give a folder to write the DICOM series into")
+    require_separate_folder(path, inputs, flag)
     existing = _nearest_existing(path.absolute().parent)
     if not existing.is_dir():
         raise InputError(f"{flag} {path}: {existing} is a file, so nothing can be written under it")
