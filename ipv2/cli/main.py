@@ -15,7 +15,7 @@ from ipv2.errors import Cancelled, IPv2Error
 from ipv2.progress import interrupt_on_sigterm
 
 # Each module registers one subcommand through `register(subparsers)`.
-COMMAND_MODULES = ("purify", "simulate", "phantom", "models", "train", "denoise", "evaluate", "demo")
+COMMAND_MODULES = ("purify", "simulate", "phantom", "models", "train", "denoise", "masks", "evaluate", "demo")
 
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
