@@ -31,6 +31,7 @@ from typing import Optional, Tuple
 import SimpleITK as sitk
 
 from ipv2.errors import InputError
+from ipv2.io.special_files import require_regular_file
 
 # 2^30 voxels: four 1000-slice 512x512 scans, 4 GiB as float32. Larger compressed volumes
 # are refused rather than trusted.
@@ -80,6 +81,8 @@ def _detached(path: Path, name: str) -> Optional[int]:
     if not name or " " in name or "%" in name or name.upper() in ("LIST", "LOCAL"):
         return None
     data = Path(name) if os.path.isabs(name) else path.parent / name
+    if data.exists():
+        require_regular_file(data, what=f"{path}: its data file ")
     return _size_of(data)
 
 
@@ -138,6 +141,13 @@ def payload_of(path: Path) -> Payload:
     if name.endswith(".nii.gz"):
         return Payload("gzip", os.path.getsize(path))
     return Payload("other", None)
+
+
+def require_regular_files(path: Path) -> None:
+    """Refuses, before any reader opens them, a volume file, or the detached data file its
+    header names, that is not a regular file: the reader would block on a named pipe for good."""
+    require_regular_file(path)
+    payload_of(path)  # parses the header alone; `_detached` refuses a data file of another kind
 
 
 def _bytes_per_voxel(reader: sitk.ImageFileReader) -> int:

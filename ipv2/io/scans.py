@@ -1,7 +1,8 @@
 """The scans in a folder given to a command that takes many: DICOM series and volume files.
 
 A folder that itself holds DICOM images is one scan (a series). Otherwise each of its entries
-that is a volume file (VOLUME_SUFFIXES) or a subfolder holding a DICOM series is a scan,
+that is a volume file (VOLUME_SUFFIXES, a regular file: a named pipe, socket or device of such
+a name would block its reader for good) or a subfolder holding a DICOM series is a scan,
 named after the file without its suffix or after the subfolder; anything else is passed over.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import List, Tuple, Union
 
 from ipv2.errors import InputError
+from ipv2.io.special_files import is_regular_file
 
 PathLike = Union[str, os.PathLike]
 
@@ -55,7 +57,7 @@ def find_scans(folder: PathLike, flag: str = "--in") -> List[Scan]:
         if entry.is_dir():
             if holds_dicom(entry):
                 scans.append(Scan(entry, entry.name, dicom=True))
-        elif _volume_name(entry) is not None:
+        elif _volume_name(entry) is not None and is_regular_file(entry):
             scans.append(Scan(entry, _volume_name(entry), dicom=False))
     if not scans:
         raise InputError(f"{flag} {folder}: the folder holds no DICOM series, no volume files and no "

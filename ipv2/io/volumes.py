@@ -12,7 +12,7 @@ import SimpleITK as sitk
 
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
-from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header
+from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header, require_regular_files
 from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike]
@@ -95,6 +95,7 @@ def volume_to_image(volume: Volume, dtype=np.float32) -> sitk.Image:
 
 def _read_file(path: Path) -> sitk.Image:
     """The header first, checked against the file's size, then the voxels."""
+    require_regular_files(path)
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     reader.ReadImageInformation()
@@ -131,6 +132,8 @@ def read_volume(path: PathLike) -> Volume:
 def volume_shape(path: PathLike) -> tuple:
     """The (z, y, x) shape of a volume file or DICOM series folder from its headers alone."""
     path = Path(path)
+    if not path.is_dir():
+        require_regular_files(path)
     reader = sitk.ImageFileReader()
     files = dicom_series_files(path) if path.is_dir() else [str(path)]
     reader.SetFileName(files[0])
