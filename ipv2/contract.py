@@ -37,7 +37,7 @@ CLASSICAL_DENOISERS = ("bm3d", "nlm")  # `ipv2 denoise --model bm3d|nlm`: no net
 DENOISERS = NETWORKS + CLASSICAL_DENOISERS  # what `ipv2 denoise --model` takes besides a checkpoint file
 STRENGTHS = ("low", "medium", "high")  # `ipv2 denoise --strength`
 DEFAULT_STRENGTH = "medium"
-STRENGTH_RANGE = (0.25, 3.0)  # a number instead of a name: the factor on the measured noise level
+STRENGTH_RANGE = (1.0, 100.0)  # a number instead of a name: the dose multiple the result aims at
 LOSSES = ("l1", "mse", "l1_grad")  # `ipv2 train --loss`
 DEFAULT_TRAIN_STEPS = 2000
 

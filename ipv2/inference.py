@@ -6,7 +6,8 @@ two volumes whatever the scan size. When the GPU runs out of memory the batch is
 and at one slice the work moves to the CPU with a warning.
 
 A noise-conditioned model (`ipv2.models.conditioning`) is given each slice's measured noise
-level times the strength the user chose; the median level measured is reported.
+level; the median level measured is reported. The strength the user chose decides how much
+of the input's noise the result keeps (`ipv2.strength`), for every model.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from ipv2.checkpoint import LoadedModel, load_checkpoint
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
 from ipv2.models.bundled import bundled_weights_path
-from ipv2.models.conditioning import DEFAULT_STRENGTH, noise_map, slice_noise_levels, strength_factor
+from ipv2.models.conditioning import noise_map, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.progress import Monitor
 from ipv2.input_checks import require_ct
+from ipv2.strength import DEFAULT_STRENGTH, dose_multiple, recombine
 from ipv2.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ GPU_MEMORY_SHARE = 0.6
 MAX_BATCH = 64
 # Noise levels measured on this many slices at most, the rest interpolated along z.
 MEASURED_NOISE_SLICES = 64
+# Slices recombined at a time: the in-plane filter's temporaries stay small beside the volume.
+RECOMBINED_SLICES = 16
 
 
 def resolve_model(model: ModelLike = DEFAULT_MODEL) -> LoadedModel:
@@ -92,11 +96,13 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
                    context_slices: int = 0, device: torch.device = torch.device("cpu"),
                    batch_size: Optional[int] = None, slices=None, out: Optional[np.ndarray] = None,
                    monitor: Optional[Monitor] = None, stage: str = "denoise",
-                   noise_levels: Optional[np.ndarray] = None, noise_scale_hu: Optional[float] = None) -> np.ndarray:
+                   noise_levels: Optional[np.ndarray] = None, noise_scale_hu: Optional[float] = None,
+                   restore_outside_window: bool = True) -> np.ndarray:
     """Denoises the chosen slices of a (z, y, x) array; returns them as (len(slices), y, x) float32.
 
-    Values outside the normalisation window pass through unchanged: the network sees them
-    clipped, and what clipping removed is added back. A noise-conditioned network takes
+    The network sees values outside the normalisation window clipped; with
+    `restore_outside_window` what clipping removed is added back, otherwise the result is
+    the network's estimate alone (for `ipv2.strength.recombine`). A noise-conditioned network takes
     `noise_levels` (HU, one per slice of `array`) over `noise_scale_hu` as channel 0.
     A NaN or infinite prediction raises CheckpointError.
     """
@@ -145,8 +151,9 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
             # Nothing is written: the caller writes only a complete, finite result.
             raise CheckpointError(f"the model gave NaN or infinite values for slices {int(picked[0])}.."
                                   f"{int(picked[-1])}; its weights are corrupt or its training diverged")
-        centre = raw[:, context_slices]
-        out[done:done + count] = normalization.from_model(prediction) + normalization.outside_window(centre)
+        out[done:done + count] = normalization.from_model(prediction)
+        if restore_outside_window:
+            out[done:done + count] += normalization.outside_window(raw[:, context_slices])
         done += count
         monitor.step(stage, done, len(slices))
     return out
@@ -160,12 +167,13 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     `model`: a registered name (its bundled weights), a checkpoint file or a LoadedModel.
     `context_slices`: neighbours on each side given to a 2.5D model; taken from the
     checkpoint when None. `batch_size`: slices per forward pass; sized to memory when None.
-    `strength`: `low`, `medium`, `high` or a factor (`ipv2.models.conditioning`) on the
-    measured noise level a noise-conditioned model is given; other models take `medium`
-    only. The result's metadata holds `measured_noise_hu` (median over the slices).
+    `strength`: `low`, `medium`, `high` or a dose multiple from 1 to 100: the result aims at
+    the noise of a scan at that multiple of the input's dose (`ipv2.strength`). The result's
+    metadata holds `strength` (the dose multiple) and, for a noise-conditioned model,
+    `measured_noise_hu` (median over the slices).
     """
     require_ct(volume, "input volume")
-    factor = strength_factor(strength)
+    multiple = dose_multiple(strength)
     if batch_size is not None and int(batch_size) < 1:
         raise InputError(f"batch size {batch_size} must be at least 1")
     loaded = resolve_model(model)
@@ -175,23 +183,22 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     if context_slices is not None and int(context_slices) != loaded.context_slices:
         raise InputError(f"context slices {context_slices} differ from the {loaded.context_slices} "
                          f"the model was trained with")
-    if loaded.noise_scale_hu is None and factor != strength_factor(DEFAULT_STRENGTH):
-        raise InputError(f"model {loaded.source or loaded.architecture} is not noise-conditioned, so its strength "
-                         f"is fixed; use strength {DEFAULT_STRENGTH} or a noise-conditioned model "
-                         "(such as the bundled default)")
     torch_device = resolve_device(device)
     monitor = monitor or Monitor()
     levels = None
     if loaded.noise_scale_hu is not None:
-        measured = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES, monitor=monitor)
-        levels = measured * np.float32(factor)
-    denoised = predict_slices(loaded.model, loaded.normalization, volume.array,
+        levels = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES, monitor=monitor)
+    estimate = predict_slices(loaded.model, loaded.normalization, volume.array,
                               context_slices=loaded.context_slices, device=torch_device,
                               batch_size=batch_size, monitor=monitor, noise_levels=levels,
-                              noise_scale_hu=loaded.noise_scale_hu)
-    result = volume.with_array(denoised)
+                              noise_scale_hu=loaded.noise_scale_hu, restore_outside_window=False)
+    for start in range(0, estimate.shape[0], RECOMBINED_SLICES):
+        stop = start + RECOMBINED_SLICES
+        estimate[start:stop] = recombine(volume.array[start:stop], estimate[start:stop], loaded.normalization,
+                                         multiple, volume.pixel_spacing_mm)
+    result = volume.with_array(estimate)
     result.metadata["denoised_with"] = loaded.source or loaded.architecture
+    result.metadata["strength"] = multiple
     if levels is not None:
-        result.metadata["measured_noise_hu"] = round(float(np.median(measured)), 2)
-        result.metadata["strength"] = factor
+        result.metadata["measured_noise_hu"] = round(float(np.median(levels)), 2)
     return result

@@ -40,9 +40,10 @@ def test_a_full_dose_scan_comes_back_essentially_unchanged(anatomy):
     assert float(np.sqrt(np.mean((result - scan)[body] ** 2))) < 5.0
 
 
-def test_more_strength_leaves_less_noise(anatomy):
-    scan = _scan(anatomy, LOW_DOSE, seed=2)
-    clean = simulate_low_dose(anatomy, dose=LOW_DOSE, pixel_spacing_mm=SPACING[0], noise_free=True, device="cpu")
+@pytest.mark.parametrize("dose", [LOW_DOSE / 2, LOW_DOSE * 5, LOW_DOSE * 50])
+def test_more_strength_leaves_less_noise_at_every_dose(anatomy, dose):
+    scan = _scan(anatomy, dose, seed=2)
+    clean = simulate_low_dose(anatomy, dose=dose, pixel_spacing_mm=SPACING[0], noise_free=True, device="cpu")
     region = _soft_tissue(clean)
     volume = Volume(scan, spacing=SPACING)
     noise = {"input": float((scan - clean)[region].std())}
@@ -50,4 +51,7 @@ def test_more_strength_leaves_less_noise(anatomy):
         result = denoise_volume(volume, device="cpu", strength=strength).array
         noise[strength] = float((result - clean)[region].std())
     assert noise["input"] > noise["low"] > noise["medium"] > noise["high"]
-    assert noise["medium"] < 0.6 * noise["input"]
+    if dose < LOW_DOSE:
+        # medium aims at the noise of four times the dose, half the input's; the band
+        # restored in full (ipv2.strength) holds a little noise too.
+        assert 0.4 * noise["input"] < noise["medium"] < 0.7 * noise["input"]

@@ -47,9 +47,9 @@ def register(subparsers) -> None:
                         help="noise standard deviation in HU for a classical method (default: measured in the "
                              "volume's flat regions); networks measure the noise themselves")
     parser.add_argument("--strength", default=DEFAULT_STRENGTH, metavar="LEVEL",
-                        help=f"how hard a noise-conditioned network denoises: {', '.join(STRENGTHS)} or a factor "
-                             f"from {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g} on the measured noise level "
-                             f"(default {DEFAULT_STRENGTH})")
+                        help=f"the dose a network's result should look like, as a multiple of the input's: "
+                             f"{', '.join(STRENGTHS)} (2x, 4x and 10x the dose) or a number from "
+                             f"{STRENGTH_RANGE[0]:g} (unchanged) to {STRENGTH_RANGE[1]:g} (default {DEFAULT_STRENGTH})")
     parser.add_argument("--batch", type=int, default=None,
                         help="slices per forward pass of a network (default: sized to the device's memory)")
     add_device_option(parser)
@@ -65,17 +65,17 @@ def _is_classical(model: str) -> bool:
 
 def _require_options(args: argparse.Namespace) -> None:
     from ipv2.classical import require_sigma_hu
-    from ipv2.models.conditioning import strength_factor
+    from ipv2.strength import dose_multiple
 
     if _is_classical(args.model):
         if args.sigma is not None:
             require_sigma_hu(args.sigma)
         if args.batch is not None:
             raise InputError(f"--batch sets a network's forward pass; {args.model} denoises one slice at a time")
-        if strength_factor(args.strength) != strength_factor(DEFAULT_STRENGTH):
-            raise InputError(f"--strength applies to noise-conditioned networks; {args.model} takes --sigma")
+        if dose_multiple(args.strength) != dose_multiple(DEFAULT_STRENGTH):
+            raise InputError(f"--strength applies to the networks; {args.model} takes --sigma")
     else:
-        strength_factor(args.strength)
+        dose_multiple(args.strength)
         if args.batch is not None and args.batch < 1:
             raise InputError(f"--batch {args.batch} must be at least 1")
         if args.sigma is not None:
