@@ -75,6 +75,10 @@ class BackendProcess:
             options["start_new_session"] = True  # its own session and process group, which its children inherit
         environment = dict(os.environ if self.environment is None else self.environment)
         environment["PYTHONUNBUFFERED"] = "1"
+        # The output is decoded as UTF-8 below; on Windows a child would otherwise write in the
+        # ANSI code page (a path or a name with accents would come back garbled).
+        environment["PYTHONUTF8"] = "1"
+        environment["PYTHONIOENCODING"] = "utf-8"
         self._process = subprocess.Popen(
             self.commandLine, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             text=True, encoding="utf-8", errors="replace", bufsize=1, cwd=self.workingFolder, env=environment,

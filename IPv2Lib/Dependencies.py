@@ -4,22 +4,33 @@ Nothing here imports torch or the backend's packages: versions are read from the
 packages' metadata, so the check costs nothing on Slicer's main thread.
 
 - torch comes from the PyTorch extension (`PyTorchUtils`, which picks the CUDA or CPU
-  build) and must satisfy `TORCH_REQUIREMENT`, the backend's own lower bound.
+  build). The installed torch must satisfy `TORCH_REQUIREMENT`, the backend's own bound;
+  what IPv2 asks the extension to install is `TORCH_INSTALL_REQUIREMENT`.
 - The other packages are in IPv2Lib/Resources/requirements.txt (any of OpenCV's wheels
-  meets the OpenCV line). Those missing are installed on Slicer 5.12+ through
-  `slicer.packaging.pip_ensure` (it asks, installs with progress, raises `RuntimeError`
-  when the user declines, and installs nothing in testing mode unless told to), before
-  through `slicer.util.pip_install` after the same question.
+  meets the OpenCV line). Those missing are installed with a constraints file that pins the
+  packages Slicer ships (`PackageInstall`), after a dialog that lists exactly what pip would
+  install or replace: on Slicer 5.12+ through `slicer.packaging.pip_install`, before through
+  `slicer.util.pip_install` with pip's own `-c` option.
+- In testing mode nothing is installed and nothing is asked: the self-tests skip with one
+  line when the packages are missing, on every Slicer version.
+- In batch mode (`interactive=False`) nothing opens a dialog and a failure raises.
 """
 
-import importlib.metadata
 import logging
+import tempfile
 from pathlib import Path
 
-import slicer
+from IPv2Lib.PackageInstall import (PackageInstallError, constraintLines, installedVersion, plannedChanges,
+                                    replacedShippedPackages, writeConstraints)
 
+# The backend's own lower bound (pyproject.toml): an installed torch must satisfy it.
 TORCH_REQUIREMENT = ">=2.1"
+# What IPv2 asks the PyTorch extension to install. torch 2.13 breaks the Python of Slicer
+# 5.12.2 on Windows (light-the-torch issue #176, whose workaround is this bound); lift it once
+# that is fixed.
+TORCH_INSTALL_REQUIREMENT = ">=2.1,<2.13"
 REQUIREMENTS_FILE = Path(__file__).resolve().parent / "Resources" / "requirements.txt"
+REQUESTER = "IPv2"
 # Distributions that install the same module: OpenCV's four wheels all provide cv2, and a
 # Slicer whose Python has one of them (other extensions install the GUI build) needs no
 # second, which would overwrite the first's files.
@@ -28,12 +39,12 @@ SAME_MODULE_DISTRIBUTIONS = {
 }
 
 
-def installedVersion(packageName):
-    """The installed version of a distribution, or None when it is not installed."""
-    try:
-        return importlib.metadata.version(packageName)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+class DependencyError(RuntimeError):
+    """The backend cannot run in this Slicer yet; the message says what is missing and what to do."""
+
+
+class DependencyDeclined(DependencyError):
+    """The user declined an installation."""
 
 
 def requirementLines(path=REQUIREMENTS_FILE):
@@ -71,6 +82,21 @@ def torchProblem(version, requirement=TORCH_REQUIREMENT):
     return None
 
 
+def testingEnabled():
+    """Whether Slicer runs its self-tests (False outside the Slicer application)."""
+    import slicer
+
+    application = getattr(slicer, "app", None)
+    return bool(application is not None and application.testingEnabled())
+
+
+def confirmationText(changes):
+    """The question asked before installing: every package pip would install or replace."""
+    return ("IPv2 needs Python packages that Slicer does not have. pip will download and install:\n\n"
+            + "\n".join(f"- {change.describe()}" for change in changes)
+            + "\n\nNo package that Slicer ships is changed. This may take a few minutes. Continue?")
+
+
 class Dependencies:
     """Checks that Slicer's Python can run the backend; offers to install what is missing."""
 
@@ -81,64 +107,105 @@ class Dependencies:
         return ([problem] if problem else []) + unmetRequirements(requirementLines())
 
     @staticmethod
-    def ensureTorch(askConfirmation=True):
-        """Installs or upgrades torch through the PyTorch extension; True once it satisfies the requirement."""
+    def skipReason():
+        """One line saying why a self-test cannot run (None when it can): tests never install packages."""
+        missing = Dependencies.missing()
+        if not missing:
+            return None
+        return ("IPv2 self-test skipped: Slicer's Python lacks " + "; ".join(missing)
+                + " (run IPv2 once outside testing mode to install them)")
+
+    @staticmethod
+    def installTorch(interactive=True):
+        """Installs torch through the PyTorch extension unless it satisfies the backend; raises DependencyError."""
         problem = torchProblem(installedVersion("torch"))
         if problem is None:
-            return True
+            return
         try:
             import PyTorchUtils
         except ModuleNotFoundError:
-            slicer.util.errorDisplay(f"{problem}. Install the 'PyTorch' extension from the Extensions Manager, "
-                                     "restart Slicer and try again.")
-            return False
-        torch = PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=askConfirmation,
-                                                              torchVersionRequirement=TORCH_REQUIREMENT)
+            raise DependencyError(f"{problem}. Install the 'PyTorch' extension from the Extensions Manager, "
+                                  "restart Slicer and try again.") from None
+        torch = PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=interactive,
+                                                              torchVersionRequirement=TORCH_INSTALL_REQUIREMENT)
         if torch is None:
-            return False  # declined, or the PyTorch extension reported the failure
+            raise DependencyDeclined("torch was not installed")
         problem = torchProblem(installedVersion("torch"))
         if problem is not None:  # an older torch was already imported in this session
-            slicer.util.errorDisplay(f"{problem}. Restart Slicer and try again.")
-            return False
-        return True
+            raise DependencyError(f"{problem}. Restart Slicer and try again.")
 
     @staticmethod
-    def ensureRequirements(askConfirmation=True, installInTesting=False):
-        """The packages of Resources/requirements.txt; False when the user declines.
+    def installRequirements(interactive=True, python=None):
+        """Installs the unmet requirements under the constraints, after asking when `interactive`.
 
-        Only what `unmetRequirements` finds missing is handed on, so that a distribution of
-        SAME_MODULE_DISTRIBUTIONS already installed counts."""
+        Raises DependencyDeclined when the user says no, DependencyError when pip cannot
+        install them next to Slicer's packages.
+        """
         missing = unmetRequirements(requirementLines())
         if not missing:
-            return True
-        try:
-            import slicer.packaging as packaging
-        except ImportError:  # Slicer before 5.12
-            packaging = None
-        if packaging is not None:
+            return
+        import slicer
+
+        from IPv2Lib.BackendProcess import slicerPython
+
+        with tempfile.TemporaryDirectory(prefix="IPv2-pip-") as folder:
+            constraints = writeConstraints(folder, constraintLines())
             try:
-                packaging.pip_ensure(missing, requester="IPv2", prompt_install=askConfirmation,
-                                     skip_in_testing=not installInTesting)
-            except RuntimeError as error:  # the user declined
-                logging.info(f"IPv2 packages not installed: {error}")
-                return False
-            return True
-        if askConfirmation and not slicer.util.confirmOkCancelDisplay(
-                "IPv2 needs these Python packages, which will be downloaded and installed now:\n"
-                + "\n".join(missing), "Install Python packages"):
-            return False
-        with slicer.util.WaitCursor():
-            slicer.util.pip_install(missing)
-        logging.info("IPv2 installed %s", ", ".join(missing))
-        return True
+                if interactive:
+                    with slicer.util.WaitCursor():  # pip resolves over the network; no dialog is open
+                        changes = plannedChanges(missing, constraints, python or slicerPython())
+                else:
+                    changes = plannedChanges(missing, constraints, python or slicerPython())
+            except PackageInstallError as error:
+                raise DependencyError(str(error)) from None
+            if replacedShippedPackages(changes):  # pip honours -c; this is the last line of defence
+                raise DependencyError("installing would replace packages Slicer ships: "
+                                      + ", ".join(change.describe() for change in replacedShippedPackages(changes)))
+            if interactive and not slicer.util.confirmOkCancelDisplay(confirmationText(changes),
+                                                                      f"{REQUESTER} - Install Python packages"):
+                raise DependencyDeclined("the Python packages were not installed")
+            Dependencies._pipInstall(missing, constraints, interactive)
+        logging.info("IPv2 installed %s", ", ".join(change.describe() for change in changes))
+        still = unmetRequirements(requirementLines())
+        if still:
+            raise DependencyError(f"after installing, these are still not met: {', '.join(still)}. Restart Slicer "
+                                  "and try again.")
 
     @staticmethod
-    def ensureAll(askConfirmation=True, installInTesting=False):
-        """True when the backend can run; called on the first Apply and by the self-tests.
+    def _pipInstall(requirements, constraints, interactive):
+        """One pip call with the constraints: progress dialog when interactive (5.12+), never a dialog in batch."""
+        import slicer
 
-        In testing mode nothing is asked; packages are installed only with `installInTesting`.
+        try:
+            import slicer.packaging as packaging
+        except ImportError:  # Slicer before 5.12: pip's own arguments, run without any dialog
+            slicer.util.pip_install(["-c", str(constraints), *requirements])
+            return
+        packaging.pip_install(list(requirements), constraints=str(constraints), show_progress=interactive,
+                              requester=REQUESTER)
+
+    @staticmethod
+    def ensureAll(interactive=True):
+        """True when the backend can run; installs what is missing first (called on the first Apply).
+
+        In testing mode nothing is installed: the result says whether the backend can run as it is.
+        A declined install returns False; any other problem is shown when interactive, else raised.
         """
-        if slicer.app.commandOptions().testingEnabled:
-            askConfirmation = False
-        return (Dependencies.ensureTorch(askConfirmation)
-                and Dependencies.ensureRequirements(askConfirmation, installInTesting))
+        if testingEnabled():
+            return not Dependencies.missing()
+        try:
+            Dependencies.installTorch(interactive)
+            Dependencies.installRequirements(interactive)
+        except DependencyDeclined as declined:
+            logging.info(f"IPv2 packages not installed: {declined}")
+            if not interactive:
+                raise
+            return False
+        except DependencyError as error:
+            if not interactive:
+                raise
+            import slicer
+
+            slicer.util.errorDisplay(str(error))
+            return False
+        return True

@@ -1,4 +1,4 @@
-"""Denoise every scan of a folder in Slicer's batch mode, with the modules' own logic.
+"""Denoise every scan of a folder in Slicer's batch mode, through the backend.
 
     Slicer --no-splash --no-main-window --python-script SCRIPT \
         --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--strength low|medium|high] \
@@ -6,48 +6,38 @@
 
 SCRIPT is this file: `Scripts/IPv2BatchDenoise.py` in the extension's qt-scripted-modules
 folder once installed, `IPv2Denoise/Scripts/IPv2BatchDenoise.py` in a source checkout.
-Each scan (a volume file or a DICOM series folder) gives `<name>_denoised.nrrd` and
-`<name>_regions.seg.nrrd` (Background, Lung parenchyma, Body of the denoised scan). Nothing
-is installed without `--install-dependencies`: missing packages are listed and the script
-exits. The exit code is 0 when every scan succeeded, 1 when some failed, 2 for bad
-arguments or missing packages. It imports `IPv2Lib` and `ipv2` from Slicer's path, where
-the extension's scripted-modules folder (or, in a source checkout, the repository root; see
-docs/slicer.md) puts them.
+
+A thin client of the backend, run in a separate process by the same runner as the modules'
+panels: `ipv2 denoise --in SCANS_DIR --out RESULTS_DIR/denoised --format nrrd`, then
+`ipv2 masks --in RESULTS_DIR/denoised --out RESULTS_DIR/regions`. The backend finds the
+scans (its rules: `ipv2.io.scans`), writes atomically, skips what a rerun finds done and
+reports each failed scan; nothing is computed in Slicer's process. Nothing is installed
+without `--install-dependencies`, and nothing ever opens a dialog.
+
+Slicer ends a `--python-script` run only when the script calls `sys.exit` (an exception
+leaves it running with no window), so everything below runs inside one guard and every
+path ends in `sys.exit(code)`: 0 when every scan was denoised and segmented, 2 for bad
+arguments, missing packages or a scan the backend refused or could not read, 130 when the
+backend was interrupted, 1 for anything else.
 """
 
-import argparse
-import os
 import sys
-from pathlib import Path
 
-from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
-
-SCAN_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
-
-
-def scansIn(folder):
-    scans = []
-    for path in sorted(Path(folder).iterdir()):
-        name = path.name.lower()
-        if path.is_file() and any(name.endswith(suffix) for suffix in SCAN_SUFFIXES):
-            scans.append(path)
-        elif path.is_dir() and any(child.is_file() for child in path.iterdir()):
-            scans.append(path)  # a DICOM series folder
-    return scans
-
-
-def scanName(path):
-    name = path.name
-    for suffix in sorted(SCAN_SUFFIXES, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+# The guard below must not depend on any import that can fail, hence the codes written out here;
+# 2 and 130 are the backend's (ipv2.contract.EXIT_USER_ERROR, EXIT_CANCELLED).
+EXIT_FAILURE, EXIT_USER_ERROR, EXIT_CANCELLED = 1, 2, 130
+DENOISED_FOLDER, REGIONS_FOLDER = "denoised", "regions"
 
 
 def parseArguments(argv):
-    parser = argparse.ArgumentParser(description="Denoise a folder of CT scans with IPv2.")
-    parser.add_argument("--in", dest="inputFolder", required=True, help="folder of scans (files or DICOM folders)")
-    parser.add_argument("--out", dest="outputFolder", required=True, help="folder for the results")
+    import argparse
+
+    from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
+
+    parser = argparse.ArgumentParser(prog="IPv2BatchDenoise", description="Denoise a folder of CT scans with IPv2.")
+    parser.add_argument("--in", dest="inputFolder", required=True, help="folder of scans (volume files or DICOM folders)")
+    parser.add_argument("--out", dest="outputFolder", required=True,
+                        help=f"folder for the results: {DENOISED_FOLDER}/<scan>.nrrd and {REGIONS_FOLDER}/<scan>.nrrd")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})")
     parser.add_argument("--strength", default=DEFAULT_STRENGTH, choices=STRENGTHS)
@@ -58,11 +48,12 @@ def parseArguments(argv):
 
 
 def dependenciesReady(install):
-    """True when the backend can run; lists what is missing unless asked to install it."""
+    """True when the backend can run; lists what is missing unless asked to install it (never asks)."""
     from IPv2Lib.Dependencies import Dependencies
 
     if install:
-        return Dependencies.ensureAll(askConfirmation=False, installInTesting=True)
+        Dependencies.ensureAll(interactive=False)  # raises DependencyError with what went wrong
+        return True
     missing = Dependencies.missing()
     for problem in missing:
         print(f"missing: {problem}", file=sys.stderr)
@@ -71,57 +62,72 @@ def dependenciesReady(install):
     return not missing
 
 
-def denoiseScan(path, outputFolder, model, device, strength=DEFAULT_STRENGTH):
-    import slicer
-    from ipv2.io import read_volume
-    from ipv2.masks import compute_region_masks
+def runBackend(arguments):
+    """One backend command through the modules' process runner; returns its exit code."""
+    from IPv2Lib.BackendProcess import BackendProcess
 
-    from IPv2Lib.DenoiseLogic import DenoiseLogic
-    from IPv2Lib.RegionSegmentation import RegionSegmentation
-    from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
+    def showProgress(record):
+        summary = record.get("summary")
+        if summary is not None:
+            for item in summary.get("failed", []):
+                print(f"failed: {item['scan']}: {item['reason']}", file=sys.stderr)
+            print(f"{record['stage']}: {len(summary.get('done', []))} done, {len(summary.get('skipped', []))} "
+                  f"skipped (already done), {len(summary.get('failed', []))} failed", flush=True)
 
-    name = scanName(path)
-    scan = read_volume(path)
-    inputNode = VolumeNodeConverter.toNewNode(scan, name)
-    denoisedNode = DenoiseLogic().createDenoiseJob(inputNode, model, device, strength).run()
-    denoised = VolumeNodeConverter.toVolume(denoisedNode)
-    # One scan has no partner: its masks come from the denoised image on both sides.
-    masks = compute_region_masks(denoised.array, denoised.array, spacing=denoised.spacing)
-    segmentationNode = RegionSegmentation.create(masks.labelmap(), denoisedNode, f"{name} regions")
-    outputs = {denoisedNode: outputFolder / f"{name}_denoised.nrrd",
-               segmentationNode: outputFolder / f"{name}_regions.seg.nrrd"}
-    for node, destination in outputs.items():
-        partial = destination.with_name(f".{destination.name}.partial{''.join(destination.suffixes)}")
-        if not slicer.util.saveNode(node, str(partial)):
-            raise RuntimeError(f"could not write {destination}")
-        os.replace(partial, destination)
-    for node in (inputNode, denoisedNode, segmentationNode):
-        slicer.mrmlScene.RemoveNode(node)
-    return list(outputs.values())
+    process = BackendProcess([*arguments, "--progress", "json"], onProgress=showProgress,
+                             onLog=lambda line: print(line, file=sys.stderr, flush=True))
+    process.start()
+    try:
+        return process.wait()
+    except BaseException:  # Ctrl-C or an error here: the backend's tree must not outlive the script
+        process.cancel()
+        process.wait()
+        raise
+
+
+def run(argv):
+    arguments = parseArguments(argv)
+    if not dependenciesReady(arguments.install_dependencies):
+        return EXIT_USER_ERROR
+    from pathlib import Path
+
+    resultsFolder = Path(arguments.outputFolder)
+    denoised, regions = resultsFolder / DENOISED_FOLDER, resultsFolder / REGIONS_FOLDER
+    denoiseCode = runBackend(["denoise", "--in", arguments.inputFolder, "--out", denoised, "--format", "nrrd",
+                              "--model", arguments.model, "--strength", arguments.strength,
+                              "--device", arguments.device])
+    if not denoised.is_dir():  # refused before any scan: nothing to segment
+        return denoiseCode or EXIT_FAILURE
+    masksCode = runBackend(["masks", "--in", denoised, "--out", regions])
+    return denoiseCode or masksCode
+
+
+def isDependencyError(error):
+    try:
+        from IPv2Lib.Dependencies import DependencyError
+    except Exception:  # the library itself cannot be imported: not its error
+        return False
+    return isinstance(error, DependencyError)
 
 
 def main(argv):
-    arguments = parseArguments(argv)
-    inputFolder, outputFolder = Path(arguments.inputFolder), Path(arguments.outputFolder)
-    if not inputFolder.is_dir():
-        print(f"--in {inputFolder}: no such folder", file=sys.stderr)
-        return 2
-    scans = scansIn(inputFolder)
-    if not scans:
-        print(f"--in {inputFolder}: no volume files or DICOM folders in it", file=sys.stderr)
-        return 2
-    if not dependenciesReady(arguments.install_dependencies):
-        return 2
-    outputFolder.mkdir(parents=True, exist_ok=True)
-    failures = 0
-    for index, scan in enumerate(scans, start=1):
-        try:
-            written = denoiseScan(scan, outputFolder, arguments.model, arguments.device, arguments.strength)
-            print(f"[{index}/{len(scans)}] {scan.name}: wrote {', '.join(path.name for path in written)}")
-        except Exception as error:
-            failures += 1
-            print(f"[{index}/{len(scans)}] {scan.name}: failed: {error}", file=sys.stderr)
-    return 1 if failures else 0
+    """The exit code of the run; never raises, so that Slicer always receives one."""
+    try:
+        return run(argv)
+    except SystemExit as exit:  # argparse's refusals and --help
+        return exit.code if isinstance(exit.code, int) else EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("IPv2BatchDenoise: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except BaseException as error:
+        if isDependencyError(error):
+            print(f"IPv2BatchDenoise: error: {error}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        import traceback
+
+        traceback.print_exc()
+        print(f"IPv2BatchDenoise: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":
