@@ -105,3 +105,13 @@ def test_widgets_take_a_new_parameter_node_after_close_scene(module):
     observed = re.findall(r"EndCloseEvent, self\.(\w+)", methods["setup"])
     assert observed, f"{module}Widget does not observe the end of Close Scene"
     assert "getParameterNode()" in methods[observed[0]] or "initializeParameterNode()" in methods[observed[0]]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_self_tests_skip_instead_of_installing(module):
+    """A self-test never installs into the Slicer under test: it asks only why it cannot run."""
+    tree = ast.parse((REPOSITORY / module / f"{module}.py").read_text())
+    testClass = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == f"{module}Test")
+    source = ast.unparse(testClass)
+    assert "Dependencies.skipReason()" in source
+    assert "ensureAll" not in source and "install" not in source.replace("never install", "")
