@@ -10,10 +10,11 @@ series a PACS files beside the original; pydicom writes each slice as a CT Image
   acquisition), so the series lands in the same study and frame of reference; the Type 2
   attributes the input lacks are written empty, as the CT Image IOD requires;
 - the equipment: Manufacturer IPv2, ManufacturerModelName "ipv2 denoise", SoftwareVersions;
-- from the volume's geometry, per slice k: ImagePositionPatient = origin + k * dz * n (n the
-  third column of the direction matrix), ImageOrientationPatient (its first two columns),
-  PixelSpacing (dy, dx), SliceLocation = position . n; SliceThickness from the input slice
-  (the reconstruction's thickness) or else dz;
+- from each source slice, copied: ImagePositionPatient, ImageOrientationPatient and
+  PixelSpacing (`ipv2.io.read_volume` has refused a series whose slices are not one regular
+  grid, so these agree with the volume's grid; a source slice without them takes the grid's:
+  origin + k * dz * n, n the third column of the direction matrix); SliceLocation =
+  position . n; SliceThickness from the input slice (the reconstruction's thickness) or else dz;
 - the voxels as signed 16-bit stored values s with HU = m * s + b (RescaleSlope m,
   RescaleIntercept b = 0): m = 1 while every |HU| <= 32767 (1 HU steps, as scanners store
   CT), else m = max |HU| / 32767 so that the range fits. s = round(HU / m).
@@ -138,12 +139,21 @@ def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dic
     return ds
 
 
+def _source_geometry(source, keyword: str, from_grid) -> np.ndarray:
+    """The source slice's own value of a geometry tag, copied rather than recomputed (read_volume
+    has checked that the slices form one regular grid); the volume's grid where it has none."""
+    value = source.get(keyword)
+    return np.asarray([float(v) for v in value] if value else from_grid, dtype=float)
+
+
 def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequence[PathLike],
                          description: str, derivation: str = "") -> Path:
     """Writes `volume` (HU, on the grid of the DICOM series `source_files`, in slice order) as a
     derived series into the folder `folder`, atomically; returns it. An existing `folder` is
     replaced only when it holds nothing but an earlier derived series (`require_replaceable_series`)."""
     from pydicom.uid import generate_uid
+
+    from ipv2.io.pydicom_compat import save_as_file_format
 
     folder = Path(folder)
     sources = _source_headers(volume, source_files)
@@ -173,11 +183,14 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
     origin = np.asarray(volume.origin, dtype=float)
     with atomic_output_folder(folder, require_replaceable_series) as tmp:
         for k, source in enumerate(sources):
-            position = origin + k * dz * normal
+            position = _source_geometry(source, "ImagePositionPatient", origin + k * dz * normal)
             ds = _slice_dataset(source, stored[k], position, shared, k + 1)
+            ds.ImageOrientationPatient = [_ds(v) for v in _source_geometry(source, "ImageOrientationPatient",
+                                                                           (*row_axis, *column_axis))]
+            ds.PixelSpacing = [_ds(v) for v in _source_geometry(source, "PixelSpacing", (dy, dx))]
             ds.SliceLocation = _ds(float(np.dot(position, normal)))
             ds.SliceThickness = _ds(source.get("SliceThickness") or dz)
-            ds.save_as(tmp / f"{k + 1:05d}.dcm", enforce_file_format=True)
+            save_as_file_format(ds, tmp / f"{k + 1:05d}.dcm")
     return folder
 
 

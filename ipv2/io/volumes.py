@@ -46,8 +46,11 @@ def holds_dicom(folder: PathLike) -> bool:
 
 
 def dicom_series_files(folder: PathLike) -> List[str]:
-    """The files of the one DICOM series in `folder`, in GDCM's order along the slice normal:
-    file k is slice k of the volume `read_volume` returns."""
+    """The files of the one DICOM series in `folder`, checked to form one regular grid of CT
+    slices (`ipv2.io.dicom_series`) and ordered along the slice normal: file k is slice k of
+    the volume `read_volume` returns."""
+    from ipv2.io.dicom_series import checked_series_files
+
     folder = Path(folder)
     with _itk_warnings_off():
         series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
@@ -56,7 +59,9 @@ def dicom_series_files(folder: PathLike) -> List[str]:
     if len(series) > 1:
         raise InputError(f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
                          "put each series in a folder of its own")
-    return list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
+    with _itk_warnings_off():
+        files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
+    return checked_series_files(folder, files)
 
 
 def _read_dicom_series(folder: Path, files: List[str]) -> sitk.Image:
