@@ -130,3 +130,34 @@ def test_grid_and_seed_are_checked():
         simulate_realisations(render_ttf_slice(), 0.1, 2, seed=-1)
     with pytest.raises(InputError, match="realisations"):
         simulate_realisations(render_ttf_slice(), 0.1, 0)
+
+
+def test_figures_of_white_noise_on_the_phantom(phantom):
+    from ipv2.evaluate.low_contrast import ensemble_noise, insert_contrast, observer_data_for, water_nps
+    from ipv2.evaluate.observer import bootstrap_weights, detectability
+
+    sigma, count = 5.0, 120
+    images = phantom.hu + np.random.default_rng(0).normal(0.0, sigma, (count,) + phantom.hu.shape)
+    noise = ensemble_noise(images, phantom)
+    assert noise["pixel_noise_hu"] == pytest.approx(sigma, rel=0.03)
+    # A box mean of 11 x 11 pixels of white noise: sigma / 11.
+    assert noise["lesion_box_mm"] == pytest.approx(7.7)
+    assert noise["lesion_noise_hu"] == pytest.approx(sigma / 11.0, rel=0.08)
+    assert water_nps(images[:4], phantom)["band_power"]["high"] == pytest.approx(1 - np.pi / 16, abs=0.03)
+    for diameter, contrast in STATED.items():
+        figures = insert_contrast(images, phantom, diameter, reference=phantom.hu)
+        assert figures["reference_contrast_hu"] == pytest.approx(contrast, rel=0.02)
+        low, high = figures["contrast_kept_ci"]
+        assert low <= 1.0 <= high
+        halved = insert_contrast(0.5 * images, phantom, diameter, reference=phantom.hu)["contrast_kept"]
+        assert halved == pytest.approx(0.5 * figures["contrast_kept"])
+    # The ideal observer's d' for white noise is ||signal|| / sigma; the channels can only lose.
+    for diameter in (5.0, 10.0):
+        site = phantom.discs(diameter)[0]
+        ideal = np.sqrt((phantom.hu[_disc_pixels(phantom, site)[1] <= diameter] ** 2).sum()) / sigma
+        result = detectability(observer_data_for(images, phantom, diameter), bootstrap_weights(count, 300))
+        assert 0.8 * ideal <= result["d_prime"] <= 1.1 * ideal
+        low, high = result["d_prime_ci"]
+        assert low < ideal * 1.02 and high > 0.9 * ideal
+    with pytest.raises(InputError, match="do not match"):
+        ensemble_noise(images[:, :100], phantom)
