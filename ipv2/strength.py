@@ -17,6 +17,11 @@ too dark, enough to move emphysema scores) and most of the contrast of faint les
 several millimetres, which no estimator can tell from the noise when the noise is many
 times their contrast and which a denoiser should therefore leave as the input has them.
 
+Region-aware strength (`regional_kept_fraction`): one level in the lung field and another
+in the body, as the Lung and Body variants of commercial reconstructions but on one series.
+The kept fraction goes from one to the other over a Gaussian of `BOUNDARY_BLEND_MM` across
+the lung field's border, so the noise changes smoothly there and the mean not at all.
+
 Values outside the network's window are not its business: scanner padding (a constant
 below the window) keeps its value, and what lies above the window (metal, dense bone) is
 added back to the recombined result. Noise that dips below the window in the lung or in
@@ -34,14 +39,15 @@ from scipy import ndimage as ndi
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
 
-__all__ = ["DEFAULT_STRENGTH", "RESTORED_SCALE_MM", "STRENGTHS", "STRENGTH_RANGE", "dose_multiple",
-           "kept_noise_fraction", "recombine"]
+__all__ = ["BOUNDARY_BLEND_MM", "DEFAULT_STRENGTH", "RESTORED_SCALE_MM", "STRENGTHS", "STRENGTH_RANGE",
+           "dose_multiple", "kept_noise_fraction", "recombine", "regional_kept_fraction"]
 
 # Dose multiples; ipv2.contract restates the names, the default and the range for the panels.
 STRENGTHS = {"low": 2.0, "medium": 4.0, "high": 10.0}
 DEFAULT_STRENGTH = "medium"
 STRENGTH_RANGE = (1.0, 100.0)
 RESTORED_SCALE_MM = 3.0
+BOUNDARY_BLEND_MM = 3.0
 
 
 def dose_multiple(strength: Union[str, float, None]) -> float:
@@ -69,6 +75,24 @@ def kept_noise_fraction(strength: Union[str, float, None]) -> float:
     return 1.0 / math.sqrt(dose_multiple(strength))
 
 
+def _sigma_px(scale_mm: float, pixel_spacing_mm: float, ndim: int):
+    if not (np.isfinite(pixel_spacing_mm) and pixel_spacing_mm > 0):
+        raise InputError(f"pixel spacing {pixel_spacing_mm!r} mm must be a positive size")
+    sigma = scale_mm / float(pixel_spacing_mm)
+    return (0.0, sigma, sigma) if ndim == 3 else sigma
+
+
+def regional_kept_fraction(lung_field: np.ndarray, lung_strength, body_strength,
+                           pixel_spacing_mm: float) -> np.ndarray:
+    """The kept noise fraction per voxel (float32, the mask's shape): the lung strength's in
+    the lung field, the body strength's elsewhere, blended across the field's border."""
+    lung_kept, body_kept = kept_noise_fraction(lung_strength), kept_noise_fraction(body_strength)
+    field = np.asarray(lung_field, dtype=np.float32)
+    weight = ndi.gaussian_filter(field, sigma=_sigma_px(BOUNDARY_BLEND_MM, pixel_spacing_mm, field.ndim),
+                                 mode="nearest")
+    return (np.float32(body_kept) + np.float32(lung_kept - body_kept) * weight).astype(np.float32)
+
+
 def _padding(noisy: np.ndarray, normalization: Normalization) -> np.ndarray:
     """Pixels below the window holding a value that fills a whole 3x3 neighbourhood somewhere:
     a scanner's fill (its border included), not noise, which never repeats a value so."""
@@ -80,23 +104,23 @@ def _padding(noisy: np.ndarray, normalization: Normalization) -> np.ndarray:
     return below & np.isin(noisy, np.unique(noisy[constant]))
 
 
-def recombine(noisy: np.ndarray, estimate: np.ndarray, normalization: Normalization, strength,
+def recombine(noisy: np.ndarray, estimate: np.ndarray, normalization: Normalization, kept,
               pixel_spacing_mm: float) -> np.ndarray:
-    """The output for `strength` from the input slices and the network's estimate, both (z, y, x) HU.
+    """The output from the input slices and the network's estimate, both (z, y, x) HU.
 
     estimate + G(r) + k (r - G(r)), with r = input - estimate (input clipped at the window's
-    top), G a Gaussian of RESTORED_SCALE_MM in-plane, k the kept noise fraction; then what
-    lies above the window is added back and padding keeps its value.
+    top), G a Gaussian of RESTORED_SCALE_MM in-plane and k the kept noise fraction: a number,
+    or an array of the slices' shape (`regional_kept_fraction`); then what lies above the
+    window is added back and padding keeps its value.
     """
-    if not (np.isfinite(pixel_spacing_mm) and pixel_spacing_mm > 0):
-        raise InputError(f"pixel spacing {pixel_spacing_mm!r} mm must be a positive size")
-    kept = np.float32(kept_noise_fraction(strength))
     noisy = np.asarray(noisy, dtype=np.float32)
+    sigma = _sigma_px(RESTORED_SCALE_MM, pixel_spacing_mm, noisy.ndim)
+    kept = np.asarray(kept, dtype=np.float32)
+    if kept.ndim and kept.shape != noisy.shape:
+        raise InputError(f"kept noise fractions of shape {kept.shape} do not match the slices' {noisy.shape}")
     padding = _padding(noisy, normalization)
     top_clipped = np.minimum(noisy, np.float32(normalization.high))
     removed = np.where(padding, np.float32(0.0), top_clipped - estimate).astype(np.float32)
-    sigma_px = RESTORED_SCALE_MM / float(pixel_spacing_mm)
-    sigma = (0.0, sigma_px, sigma_px) if removed.ndim == 3 else sigma_px
     restored = ndi.gaussian_filter(removed, sigma=sigma, mode="nearest")
     result = estimate + restored + kept * (removed - restored) + (noisy - top_clipped)
     result[padding] = noisy[padding]

@@ -7,8 +7,11 @@ from scipy import ndimage as ndi
 from ipv2 import contract
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
-from ipv2.strength import (DEFAULT_STRENGTH, RESTORED_SCALE_MM, STRENGTHS, STRENGTH_RANGE, dose_multiple,
-                           kept_noise_fraction, recombine)
+from ipv2.inference import denoise_volume
+from ipv2.strength import (BOUNDARY_BLEND_MM, DEFAULT_STRENGTH, RESTORED_SCALE_MM, STRENGTHS, STRENGTH_RANGE,
+                           dose_multiple, kept_noise_fraction, recombine, regional_kept_fraction)
+from ipv2.testing import chest_like
+from ipv2.volume import Volume
 
 HU = Normalization.for_kind("hu")
 SPACING_MM = 0.7
@@ -48,7 +51,7 @@ def _flat_noisy(shape=(2, 96, 96), sigma=60.0, seed=0):
 @pytest.mark.parametrize("strength", ["low", "medium", "high", 25.0])
 def test_with_a_perfect_estimate_the_fine_noise_left_is_the_kept_fraction(strength):
     clean, noisy = _flat_noisy()
-    result = recombine(noisy, clean.copy(), HU, strength, SPACING_MM)
+    result = recombine(noisy, clean.copy(), HU, kept_noise_fraction(strength), SPACING_MM)
     sigma_px = RESTORED_SCALE_MM / SPACING_MM
     fine = lambda image: image - ndi.gaussian_filter(image, (0, sigma_px, sigma_px), mode="nearest")
     ratio = fine(result - clean).std() / fine(noisy - clean).std()
@@ -57,13 +60,13 @@ def test_with_a_perfect_estimate_the_fine_noise_left_is_the_kept_fraction(streng
 
 def test_strength_one_gives_the_input_back():
     clean, noisy = _flat_noisy()
-    np.testing.assert_allclose(recombine(noisy, clean, HU, 1.0, SPACING_MM), noisy, atol=1e-3)
+    np.testing.assert_allclose(recombine(noisy, clean, HU, kept_noise_fraction(1.0), SPACING_MM), noisy, atol=1e-3)
 
 
 def test_what_the_estimate_took_at_large_scales_is_put_back():
     clean, noisy = _flat_noisy(sigma=1.0)
     darker = clean - 15.0  # an estimate that shifted the region's mean, as a biased network does
-    result = recombine(noisy, darker, HU, "high", SPACING_MM)
+    result = recombine(noisy, darker, HU, kept_noise_fraction("high"), SPACING_MM)
     inner = (slice(None), slice(20, -20), slice(20, -20))
     assert abs(float(result[inner].mean() - noisy[inner].mean())) < 0.5
 
@@ -75,7 +78,7 @@ def test_padding_and_values_above_the_window_keep_the_input_values():
     noisy[:, 40:44, 40:44] = metal
     clean[:, 40:44, 40:44] = metal
     estimate = np.clip(clean, HU.low, HU.high)  # the network sees the metal clipped to the window's top
-    result = recombine(noisy, estimate, HU, "high", SPACING_MM)
+    result = recombine(noisy, estimate, HU, kept_noise_fraction("high"), SPACING_MM)
     np.testing.assert_array_equal(result[:, :8, :], noisy[:, :8, :])
     np.testing.assert_allclose(result[:, 40:44, 40:44], noisy[:, 40:44, 40:44], atol=30.0)
 
@@ -85,14 +88,14 @@ def test_noise_below_the_window_is_noise_not_padding():
     lung = np.full((1, 96, 96), -900.0, dtype=np.float32)
     noisy = (lung + rng.normal(0.0, 200.0, lung.shape)).astype(np.float32)
     assert (noisy < HU.low).mean() > 0.2
-    result = recombine(noisy, lung.copy(), HU, "high", SPACING_MM)
+    result = recombine(noisy, lung.copy(), HU, kept_noise_fraction("high"), SPACING_MM)
     assert float((result - lung).std()) < 0.5 * float((noisy - lung).std())
 
 
 def test_the_input_arrays_are_not_modified():
     clean, noisy = _flat_noisy()
     before_noisy, before_estimate = noisy.copy(), clean.copy()
-    recombine(noisy, clean, HU, "medium", SPACING_MM)
+    recombine(noisy, clean, HU, 0.5, SPACING_MM)
     np.testing.assert_array_equal(noisy, before_noisy)
     np.testing.assert_array_equal(clean, before_estimate)
 
@@ -100,4 +103,58 @@ def test_the_input_arrays_are_not_modified():
 def test_a_bad_pixel_spacing_is_refused():
     clean, noisy = _flat_noisy()
     with pytest.raises(InputError, match="pixel spacing"):
-        recombine(noisy, clean, HU, "medium", 0.0)
+        recombine(noisy, clean, HU, 0.5, 0.0)
+
+
+def _two_regions(depth=2, size=160):
+    """A lung field on the left half of a flat slice: one tissue, two strengths."""
+    field = np.zeros((depth, size, size), dtype=bool)
+    field[:, :, : size // 2] = True
+    return field
+
+
+def test_region_kept_fractions_are_each_regions_away_from_the_border():
+    field = _two_regions()
+    kept = regional_kept_fraction(field, "low", "high", SPACING_MM)
+    assert kept[0, 80, 5] == pytest.approx(kept_noise_fraction("low"), abs=1e-4)
+    assert kept[0, 80, -5] == pytest.approx(kept_noise_fraction("high"), abs=1e-4)
+
+
+def test_the_region_blend_has_no_seam():
+    field = _two_regions(depth=24)
+    clean, noisy = _flat_noisy(shape=field.shape, sigma=80.0, seed=3)
+    kept = regional_kept_fraction(field, "low", "high", SPACING_MM)
+    result = recombine(noisy, clean.copy(), HU, kept, SPACING_MM)
+    error = result - clean
+    # Column by column over many rows and slices: the mean is flat and the noise changes
+    # smoothly from one region's level to the other's, without a step at the border.
+    mean_profile = error.mean(axis=(0, 1))
+    noise_profile = error.std(axis=(0, 1))
+    samples = error.shape[0] * error.shape[1]
+    assert np.abs(mean_profile).max() < 5 * 80.0 / np.sqrt(samples)
+    border = field.shape[2] // 2
+    blend_px = BOUNDARY_BLEND_MM / SPACING_MM
+    steps = np.abs(np.diff(noise_profile))
+    assert steps[border - 2:border + 2].max() < 0.25 * (noise_profile[5] - noise_profile[-5])
+    assert noise_profile[int(border - 4 * blend_px)] == pytest.approx(noise_profile[5], rel=0.1)
+    assert noise_profile[int(border + 4 * blend_px)] == pytest.approx(noise_profile[-5], rel=0.1)
+
+
+def test_denoise_volume_takes_region_strengths_and_a_given_lung_field():
+    from ipv2.checkpoint import LoadedModel
+    from ipv2.models import build_model
+
+    volume = Volume(chest_like((2, 48, 48)), spacing=(0.7, 0.7, 2.0))
+    loaded = LoadedModel(model=build_model("unet", widths=[4, 8]).eval(), architecture="unet",
+                         arch_args={"widths": [4, 8]}, normalization=HU)
+    field = np.zeros(volume.shape, dtype=bool)
+    field[:, 10:30, 10:30] = True
+    result = denoise_volume(volume, model=loaded, device="cpu", lung_strength="low", body_strength="high",
+                            lung_field=field)
+    assert (result.metadata["lung_strength"], result.metadata["body_strength"]) == (2.0, 10.0)
+    with pytest.raises(InputError, match="lung field's shape"):
+        denoise_volume(volume, model=loaded, device="cpu", lung_strength="low", lung_field=field[:1])
+    with pytest.raises(InputError, match="region-aware"):
+        denoise_volume(volume, model=loaded, device="cpu", lung_field=field)
+    with pytest.raises(InputError, match="strength"):
+        denoise_volume(volume, model=loaded, device="cpu", body_strength="strongest", lung_field=field)
