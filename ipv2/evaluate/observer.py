@@ -35,7 +35,10 @@ above it.
 Confidence intervals: percentile bootstrap over realisations. ROIs taken from one noise
 realisation (one image) are resampled together, present and absent alike, so that ROIs
 sharing an image count as one draw; comparing two methods on the same realisations uses the
-same draws for both, which gives the paired difference its interval.
+same draws for both, which gives the paired difference its interval. Measured coverage of
+the nominal 95 % interval for d' = 1 with 6 channels in white noise: 0.91 with 30 ROIs per
+class, 0.92 with 100 (150 repeats each; Efron's bias-corrected percentiles did worse, 0.87
+and 0.91).
 """
 
 from __future__ import annotations
