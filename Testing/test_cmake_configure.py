@@ -12,6 +12,7 @@ import ast
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,15 +30,21 @@ pytestmark = pytest.mark.skipif(cmake is None, reason="cmake is not installed")
 def run(*arguments):
     completed = subprocess.run([cmake, *arguments], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return completed.stdout
 
 
-def configureAndInstall(buildFolder, *options, build=False):
-    """Configures (and builds, when asked) in `buildFolder`; returns the installed scripted-modules folder."""
+def configureAndInstall(buildFolder, *options, build=False, installLog=None):
+    """Configures (and builds, when asked) in `buildFolder`; returns the installed scripted-modules folder.
+
+    `installLog`: a list that receives the lines cmake --install printed.
+    """
     run("-S", str(REPOSITORY), "-B", str(buildFolder), f"-DSlicer_DIR={REPOSITORY / 'Testing' / 'cmake'}", *options)
     if build:
         run("--build", str(buildFolder))
     installFolder = buildFolder / "install"
-    run("--install", str(buildFolder), "--prefix", str(installFolder))
+    output = run("--install", str(buildFolder), "--prefix", str(installFolder))
+    if installLog is not None:
+        installLog.extend(output.splitlines())
     return installFolder / SCRIPTED_MODULES
 
 
@@ -65,6 +72,32 @@ def test_extension_configures_and_installs_every_runtime_file(tmp_path):
     missing = expectedInstalledFiles() - installedFiles(installed)
     assert not missing, f"not installed: {sorted(missing)}"
     assert (tmp_path / "build" / "IPv2Config.cmake").is_file()
+
+
+def test_each_backend_file_is_installed_once_and_a_deleted_one_not_at_all(tmp_path):
+    """Slicer's macros install the build tree's scripted-modules folder whole: a backend copied
+    there and installed again would be installed twice, and a file deleted from the source
+    would stay in the package until a clean build."""
+    log = []
+    installed = configureAndInstall(tmp_path / "build", installLog=log)
+    counts = {}
+    for line in log:
+        match = re.match(r"-- (?:Installing|Up-to-date): (.*)$", line)
+        if match:
+            path = Path(match.group(1)).relative_to(installed.parents[2]).as_posix()
+            counts[path] = counts.get(path, 0) + 1
+    backend = {path: count for path, count in counts.items()
+               if path.startswith(f"{SCRIPTED_MODULES}/ipv2/") or path.startswith(f"{SCRIPTED_MODULES}/Resources/Models/")}
+    assert f"{SCRIPTED_MODULES}/ipv2/__init__.py" in backend
+    assert all(count == 1 for count in backend.values()), {path: n for path, n in backend.items() if n > 1}
+    assert not (tmp_path / "build" / SCRIPTED_MODULES / "ipv2").exists(), "the backend is copied into the build tree"
+
+
+def test_the_package_carries_the_extensions_own_licence_and_readme(tmp_path):
+    configureAndInstall(tmp_path / "build")
+    packaged = dict(line.split(" ", 1) for line in (tmp_path / "build" / "CPackResourceFiles.txt").read_text().splitlines())
+    assert Path(packaged["license"]) == REPOSITORY / "LICENSE"
+    assert Path(packaged["readme"]) == REPOSITORY / "README.md"
 
 
 def realMacroOptions():
@@ -149,4 +182,7 @@ def test_every_url_is_the_one_cmake_sets_and_every_image_exists(tmp_path):
     assert catalogEntry["scm_url"] == homepage + ".git"
     assert catalogEntry["category"] == description["category"]
     assert catalogEntry["build_dependencies"] == description["depends"].split()
-    assert f"href='{homepage}'" in (REPOSITORY / "IPv2Purify" / "IPv2Purify.py").read_text()
+    for module in ("IPv2Purify", "IPv2Denoise"):
+        text = (REPOSITORY / module / f"{module}.py").read_text()
+        assert f"href='{homepage}/blob/main/docs/slicer.md'" in text, f"{module}'s help does not link the documentation"
+        assert "research use only" in text.lower(), f"{module}'s help does not state the research-use limit"

@@ -20,3 +20,7 @@ foreach(key HOMEPAGE CATEGORY CONTRIBUTORS DESCRIPTION ICONURL SCREENSHOTURLS ST
   string(APPEND description "${name} ${EXTENSION_${key}}\n")
 endforeach()
 file(WRITE "${CMAKE_BINARY_DIR}/${EXTENSION_NAME}.s4ext" "${description}")
+# The files Slicer's SlicerExtensionCPack.cmake packages as the licence and the readme
+# (CPACK_RESOURCE_FILE_LICENSE and CPACK_PACKAGE_DESCRIPTION_FILE, v5.12.3 CMake/SlicerExtensionCPack.cmake 139-140).
+file(WRITE "${CMAKE_BINARY_DIR}/CPackResourceFiles.txt"
+  "license ${EXTENSION_LICENSE_FILE}\nreadme ${EXTENSION_README_FILE}\n")
