@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Optional, Tuple
 
 from ipv2 import __version__
-from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, NETWORKS, DEFAULT_STRENGTH, STRENGTH_RANGE, STRENGTHS
+from ipv2.contract import (CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, EXIT_CANCELLED, EXIT_USER_ERROR,
+                           NETWORKS, STRENGTH_RANGE, STRENGTHS)
 from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_uncompressed_option,
                              monitor_from_args, rank_zero_output_lock, require_uncompressible)
 from ipv2.errors import InputError
@@ -229,26 +231,86 @@ def _scan_device(args: argparse.Namespace) -> str:
     return f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % torch.cuda.device_count()}"
 
 
+SUMMARY_KEYS = ("done", "skipped", "kept", "failed")
+
+
 def _print_summary(args: argparse.Namespace, summary: dict, rank: int, world: int, total: int) -> None:
     if args.progress == "json":
-        count = sum(len(summary[key]) for key in ("done", "skipped", "failed"))
+        count = sum(len(summary[key]) for key in SUMMARY_KEYS)
         record = {"stage": SCANS_STAGE, "done": count, "total": count, "summary": summary}
         print(PROGRESS_PREFIX + json.dumps(record), flush=True)
         return
     share = f" (rank {rank} of {world}: {sum(len(v) for v in summary.values())} of {total})" if world > 1 else ""
+    kept = f"{len(summary['kept'])} kept (made otherwise), " if summary["kept"] else ""
     print(f"{total} scans{share}: {len(summary['done'])} denoised, {len(summary['skipped'])} skipped "
-          f"(already done), {len(summary['failed'])} failed")
-    for item in summary["failed"]:
-        print(f"  failed  {item['scan']}: {item['reason']}")
+          f"(already done), {kept}{len(summary['failed'])} failed")
+    for key in ("kept", "failed"):
+        for item in summary[key]:
+            print(f"  {key:<7} {item['scan']}: {item['reason']}")
+
+
+def _recipe(args: argparse.Namespace) -> str:
+    """What a folder run makes its results with, independent of the scan: a rerun with the same
+    recipe counts a recorded result as done (`ipv2.io.made_by`)."""
+    from ipv2.strength import dose_multiple
+
+    if _is_classical(args.model):
+        sigma = "measured" if args.sigma is None else f"{args.sigma:g} HU"
+        return f"{args.model.lower()}, sigma {sigma}"
+    model = args.model if args.model in NETWORKS else str(Path(args.model).resolve())
+    return f"{model}, strength {dose_multiple(args.strength):g}"
+
+
+def _report_cancel(summary: dict, out_dir: Path, stop: BaseException) -> int:
+    """A cancelled folder run lists what it kept and how to continue; with nothing kept it is
+    the usual cancel."""
+    if not summary["done"]:
+        raise stop
+    names = ", ".join(summary["done"])
+    print(f"ipv2 denoise: cancelled; kept {len(summary['done'])} finished scan"
+          f"{'s' if len(summary['done']) > 1 else ''} in {out_dir} ({names}); run the same command again to "
+          "continue (finished scans are skipped)", file=sys.stderr)
+    return EXIT_CANCELLED
+
+
+def _denoise_scan(scan, output: Path, dicom: bool, args: argparse.Namespace, model, device: str,
+                  recipe: str, summary: dict) -> None:
+    """One scan of a folder run, under its result's lock: skipped when done with this recipe,
+    kept (and reported) when made otherwise, else denoised and recorded."""
+    from ipv2.io.dicom import require_derivable
+    from ipv2.io.made_by import made_by, record_made_by
+    from ipv2.io.volumes import read_volume
+
+    if not args.overwrite and (output.exists() or output.is_symlink()):
+        if not _is_finished(scan, output, dicom):
+            raise InputError(f"{output} exists but is not a complete result of {scan.path.name}; "
+                             "delete it or give --overwrite")
+        made_with = made_by(output)
+        if made_with != recipe:
+            how = f"with {made_with}" if made_with else "by another run or by hand"
+            summary["kept"].append({"scan": scan.name, "reason": f"{output} was made {how}, not with {recipe}; "
+                                                                 "give --overwrite to replace it"})
+            return
+        summary["skipped"].append(scan.name)
+        return
+    _require_replaceable_result(output, dicom)
+    volume = read_volume(scan.path)
+    if dicom:
+        require_derivable(volume)
+    denoised, label = _denoise(volume, args, model, device, quiet=True)
+    _write(denoised, output, dicom, label, compress=not args.uncompressed)
+    record_made_by(output, recipe)
+    summary["done"].append(scan.name)
+    if args.progress != "json":
+        print(f"{scan.name}: written to {output}", flush=True)
 
 
 def _run_folder(args: argparse.Namespace) -> int:
     """A folder of scans into the folder --out: this rank's share, finished ones skipped."""
-    from ipv2.errors import CheckpointError
+    from ipv2.errors import Cancelled, CheckpointError
+    from ipv2.io.lock import output_lock
     from ipv2.io.outputs import require_writable_output
-    from ipv2.io.dicom import require_derivable
     from ipv2.io.scans import find_scans, rank_from_env, share_of_rank
-    from ipv2.io.volumes import read_volume
 
     out_dir = Path(args.out)
     if _full_suffix(out_dir) is not None:
@@ -271,30 +333,23 @@ def _run_folder(args: argparse.Namespace) -> int:
 
         model = resolve_model(args.model)  # once, and refused before any scan is read
     device = _scan_device(args)
-    summary = {"done": [], "skipped": [], "failed": []}
+    recipe = _recipe(args)
+    summary = {key: [] for key in SUMMARY_KEYS}
     with rank_zero_output_lock(out_dir, folder=True):
-        for scan in share_of_rank(scans, rank, world):
-            output, dicom = _output_of(scan, out_dir, args.format)
-            try:
-                if not args.overwrite and output.exists():
-                    if not _is_finished(scan, output, dicom):
-                        raise InputError(f"{output} exists but is not a complete result of {scan.path.name}; "
-                                         "delete it or give --overwrite")
-                    summary["skipped"].append(scan.name)
-                    continue
-                _require_replaceable_result(output, dicom)
-                volume = read_volume(scan.path)
-                if dicom:
-                    require_derivable(volume)
-                denoised, label = _denoise(volume, args, model, device, quiet=True)
-                _write(denoised, output, dicom, label, compress=not args.uncompressed)
-                summary["done"].append(scan.name)
-                if args.progress != "json":
-                    print(f"{scan.name}: written to {output}", flush=True)
-            except (InputError, CheckpointError) as error:
-                summary["failed"].append({"scan": scan.name, "reason": str(error)})
+        try:
+            for scan in share_of_rank(scans, rank, world):
+                output, dicom = _output_of(scan, out_dir, args.format)
+                try:
+                    # the lock a single run on this result takes: two runs never write one result
+                    with output_lock(output, flag="result", within=out_dir):
+                        _denoise_scan(scan, output, dicom, args, model, device, recipe, summary)
+                except (InputError, CheckpointError) as error:
+                    summary["failed"].append({"scan": scan.name, "reason": str(error)})
+        except (Cancelled, KeyboardInterrupt) as stop:
+            _print_summary(args, summary, rank, world, len(scans))
+            return _report_cancel(summary, out_dir, stop)
     _print_summary(args, summary, rank, world, len(scans))
-    return 2 if summary["failed"] else 0
+    return EXIT_USER_ERROR if summary["failed"] or summary["kept"] else 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,11 @@ removes it at the end, whatever the outcome. The second run is refused at once. 
 file output is `.NAME.ipv2-lock` beside it; that of a folder output is `.ipv2-lock` inside it
 (where the run must be able to write anyway; the folder's parent may not be writable).
 
+One rule covers single runs and runs over a folder of scans: a run is also refused while
+another holds the folder lock of any folder above its output (a batch writing R/ owns every
+result in it), and a batch takes each scan's result lock, the one a single run on that result
+takes, before writing it. So two runs never write the same result.
+
 A lock left by a run that was killed is stale, and the next run takes it over, when
 
 - no process holds an flock on it (POSIX: the kernel drops a dead holder's flock), and
@@ -88,7 +93,7 @@ def _stale(fd: int, lock: Path) -> bool:
     return owner.get("host") == socket.gethostname() and not _pid_runs(owner.get("pid"))
 
 
-def _refusal(flag: str, output: Path, lock: Path) -> InputError:
+def _refusal(flag: str, output: Path, lock: Path, inside: Optional[Path] = None) -> InputError:
     owner = None
     with contextlib.suppress(OSError):
         fd = os.open(lock, os.O_RDONLY)
@@ -98,7 +103,8 @@ def _refusal(flag: str, output: Path, lock: Path) -> InputError:
             os.close(fd)
     who = (f"another ipv2 run (PID {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')})"
            if owner else "another ipv2 run")
-    return InputError(f"{flag} {output}: {who} is writing it; wait for that run to end, or delete {lock} "
+    what = f"is writing the folder {inside} that holds it" if inside is not None else "is writing it"
+    return InputError(f"{flag} {output}: {who} {what}; wait for that run to end, or delete {lock} "
                       "if no such run exists")
 
 
@@ -118,12 +124,46 @@ def _take_over_if_stale(lock: Path) -> bool:
         os.close(fd)  # closing drops the flock
 
 
+def _is_held(lock: Path) -> bool:
+    """Whether another run holds `lock` now (this process's own lock is not counted)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        owner = _owner(fd)
+        if owner is not None and owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
+            return False
+        return not (_flock(fd) and _stale(fd, lock))
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+def _require_no_folder_lock_above(output: Path, flag: str, within: Optional[Path]) -> None:
+    """Refuses an output inside a folder that a run of a folder of scans holds: that run would
+    write, or count as done, what this one writes. `within` (a folder this run's own job holds)
+    and the folders above it are not asked."""
+    skip = set()
+    if within is not None:
+        within = Path(within).absolute()
+        skip = {within, *within.parents}
+    for folder in Path(output).absolute().parents:
+        if folder in skip:
+            continue
+        lock = folder / LOCK_SUFFIX
+        if lock.is_file() and _is_held(lock):
+            raise _refusal(flag, output, lock, inside=folder)
+
+
 @contextlib.contextmanager
-def output_lock(output: PathLike, flag: str = "--out", folder: bool = False) -> Iterator[Path]:
+def output_lock(output: PathLike, flag: str = "--out", folder: bool = False,
+                within: Optional[PathLike] = None) -> Iterator[Path]:
     """Holds the exclusive lock of the file (or with `folder` the folder) `output` for the block;
-    refuses with InputError, naming `flag`, while another run holds it. Folders created for the
-    lock and left empty are removed."""
+    refuses with InputError, naming `flag`, while another run holds it or holds the lock of a
+    folder above it (`within`: a folder lock of this run's own job, not counted). Folders created
+    for the lock and left empty are removed."""
     output = Path(output)
+    _require_no_folder_lock_above(output, flag, within)
     lock = lock_path(output, folder)
     created = missing_folders(lock.parent)
     fd = None
