@@ -42,13 +42,13 @@ def register(subparsers) -> None:
     parser.add_argument("--add-noise", action=argparse.BooleanOptionalAction, default=True,
                         help="IPv2 Add noise: lung of the input simulated from the NDCT (default on)")
     motion = parser.add_argument_group("motion rules (--mode ipv2m only)")
-    motion.add_argument("--agreed-background", action=argparse.BooleanOptionalAction, default=True,
+    motion.add_argument("--agreed-background", action=argparse.BooleanOptionalAction, default=None,
                         help="take the NDCT's background only where both scans show background; where they "
                              "disagree the target follows the uLDCT (default on)")
-    motion.add_argument("--lung-field", action=argparse.BooleanOptionalAction, default=True,
+    motion.add_argument("--lung-field", action=argparse.BooleanOptionalAction, default=None,
                         help="Add noise and Remove noise over the lung field, vessels and nodules inside "
                              "(default on)")
-    motion.add_argument("--stitch-blend", type=int, metavar="PX", default=DEFAULT_STITCH_BLEND_PX,
+    motion.add_argument("--stitch-blend", type=int, metavar="PX", default=None,
                         help=f"blend the input from sim(gt) to the uLDCT over PX pixels of body, 0.."
                              f"{MAX_STITCH_BLEND_PX} (default {DEFAULT_STITCH_BLEND_PX}; 0 stitches at once)")
     parser.add_argument("--weak", choices=WEAK_DENOISERS, default=DEFAULT_WEAK_DENOISER,
@@ -71,12 +71,19 @@ def register(subparsers) -> None:
 
 
 def _options(args: argparse.Namespace) -> PurifyOptions:
-    from ipv2.purify.options import PurifyOptions
+    from ipv2.purify.options import PurifyOptions, require_motion_rules_apply
 
+    given = [f"--{'' if value else 'no-'}{flag}" for flag, value in
+             (("agreed-background", args.agreed_background), ("lung-field", args.lung_field)) if value is not None]
+    if args.stitch_blend is not None:
+        given.append(f"--stitch-blend {args.stitch_blend}")
+    require_motion_rules_apply(args.mode, given)
+    motion = dict(agreed_background=args.agreed_background, lung_field=args.lung_field,
+                  stitch_blend_px=args.stitch_blend)
+    motion = {key: value for key, value in motion.items() if value is not None}  # else the options' defaults
     return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
                          weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
-                         device=args.device, sigma_hu=args.sigma, agreed_background=args.agreed_background,
-                         lung_field=args.lung_field, stitch_blend_px=args.stitch_blend).checked()
+                         device=args.device, sigma_hu=args.sigma, **motion).checked()
 
 
 def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_STITCH_BLEND_PX, DEVICES,
                            MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES)
@@ -17,6 +17,15 @@ from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoise
 # The names, defaults and bounds come from ipv2.contract, which the Slicer panels read too.
 # DEFAULT_MODE is the motion-aware IPv2, which beats IPv1 and the paper's IPv2 against the
 # truth in the quick ablation (README).
+
+
+def require_motion_rules_apply(mode: str, given: Iterable[str]) -> None:
+    """Refuses motion rules (named as the user gave them, e.g. `--stitch-blend 5`) asked for in
+    a mode without them: `ipv1` and `ipv2` would ignore them without a word."""
+    given = list(given)
+    if given and str(mode).lower() != "ipv2m":
+        raise InputError(f"{' and '.join(given)}: a motion rule of --mode ipv2m; --mode {mode} has none and would "
+                         "ignore it; leave it out or use --mode ipv2m")
 
 
 @dataclass(frozen=True)
