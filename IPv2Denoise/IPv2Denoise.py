@@ -122,7 +122,8 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                                             **callbacks)
 
     def onClicked(self, button, makeJob):
-        with slicer.util.tryWithErrorDisplay(_("The run could not start."), waitCursor=True):
+        # No wait cursor: the checks may ask questions and install for minutes, with their own dialogs.
+        with slicer.util.tryWithErrorDisplay(_("The run could not start.")):
             if self.jobs.busy or Dependencies.ensureAll():
                 self.jobs.startOrCancel(button, makeJob)
 
@@ -138,7 +139,9 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if job.title == "Denoising":
             slicer.util.setSliceViewerLayers(background=job.result, fit=True)
         elif job.title == "Training":
-            self.ui.checkpointPathLineEdit.currentPath = str(job.result)
+            # Said, not selected: the Method the user sees stays what denoises until they choose the checkpoint.
+            self.ui.statusLabel.setText(_("Checkpoint saved to {path}. To denoise with it, choose it as the "
+                                          "Denoise checkpoint.").format(path=job.result))
         else:
             table, report, figure = job.result
             self.ui.metricsTableView.setMRMLTableNode(table)

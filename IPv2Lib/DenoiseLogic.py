@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from ipv2.contract import DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
-from ipv2.io import read_volume
 
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
@@ -32,6 +31,8 @@ class DenoiseLogic(BackendLogic):
         volume = VolumeNodeConverter.toVolume(inputNode)
 
         def readResults(workFolder):  # files only: runs outside the main thread
+            from ipv2.io.volumes import read_volume
+
             denoised = read_volume(workFolder / "denoised.nrrd")
             if not denoised.same_geometry(volume):
                 raise ValueError("the denoised volume is not on the input's voxel grid")

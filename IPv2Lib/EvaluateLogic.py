@@ -6,6 +6,7 @@ import slicer
 
 from IPv2Lib.BackendJob import writeInputLabels, writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
+from IPv2Lib.NodeTransforms import requireOneParentTransform
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
@@ -18,6 +19,8 @@ class EvaluateLogic(BackendLogic):
         """Region figures of a prediction against a label; returns (table node, report, figure PNG bytes)."""
         if predictionNode is None or labelNode is None or segmentationNode is None:
             raise ValueError("select the prediction, the evaluation label and the region segmentation")
+        requireOneParentTransform([("the prediction", predictionNode), ("the evaluation label", labelNode),
+                                   ("the regions", segmentationNode), ("the truth", truthNode)])
         prediction = VolumeNodeConverter.toVolume(predictionNode)
         label = VolumeNodeConverter.toVolume(labelNode)
         truth = VolumeNodeConverter.toVolume(truthNode) if truthNode is not None else None

@@ -6,12 +6,11 @@ from typing import Optional
 
 from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE,
                            MASKS_FILE, MODES, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
-from ipv2.io import read_volume
-from ipv2.io.volumes import read_labelmap
 from ipv2.input_checks import require_dose, require_pair
 
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
+from IPv2Lib.NodeTransforms import requireOneParentTransform
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
@@ -49,12 +48,13 @@ class PurifyOutputs:
 
 @dataclass
 class PurifiedPairNodes:
-    """The purified pair as new scene nodes, with the backend's report."""
+    """The purified pair as new scene nodes, with the backend's report and the uLDCT they were computed from."""
 
     segmentationNode: object
     trainInputNode: object
     trainTargetNode: object
     evalLabelNode: object
+    lowDoseNode: object = None
     report: dict = field(default_factory=dict)
 
 
@@ -76,6 +76,8 @@ class PurifyLogic(BackendLogic):
         if settings.weakDenoiser not in WEAK_DENOISERS:
             raise ValueError(f"weak denoiser '{settings.weakDenoiser}' is not one of {', '.join(WEAK_DENOISERS)}")
         require_dose(settings.dose)
+        requireOneParentTransform([(f"uLDCT '{lowDoseNode.GetName()}'", lowDoseNode),
+                                   (f"NDCT '{normalDoseNode.GetName()}'", normalDoseNode)])
         lowDose = VolumeNodeConverter.toVolume(lowDoseNode)
         normalDose = VolumeNodeConverter.toVolume(normalDoseNode)
         require_pair(lowDose, normalDose, f"uLDCT '{lowDoseNode.GetName()}'", f"NDCT '{normalDoseNode.GetName()}'")
@@ -107,6 +109,8 @@ class PurifyLogic(BackendLogic):
 
         Reads files only, no node: `BackendJob` runs it outside Slicer's main thread.
         """
+        from ipv2.io.volumes import read_labelmap, read_volume
+
         volumes = {}
         for key, fileName in (("trainInput", TRAIN_INPUT_FILE), ("trainTarget", TRAIN_TARGET_FILE),
                               ("evalLabel", EVAL_LABEL_FILE)):
@@ -127,7 +131,7 @@ class PurifyLogic(BackendLogic):
             trainInputNode=VolumeNodeConverter.toNewNode(outputs.trainInput, f"{lowName} training input", like=lowDoseNode),
             trainTargetNode=VolumeNodeConverter.toNewNode(outputs.trainTarget, f"{normalName} training target", like=lowDoseNode),
             evalLabelNode=VolumeNodeConverter.toNewNode(outputs.evalLabel, f"{lowName} evaluation label", like=lowDoseNode),
-            report=outputs.report)
+            lowDoseNode=lowDoseNode, report=outputs.report)
 
     def process(self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None, onProgress=None, onLog=None):
         """Synchronous run for batch mode and tests; returns the `PurifiedPairNodes`."""

@@ -8,6 +8,7 @@ from ipv2.contract import NETWORKS
 
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
+from IPv2Lib.NodeTransforms import requireOneParentTransform
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
 LOSS_PATTERN = re.compile(r"\bloss[=:\s]+([-+0-9.eE]+)")
@@ -70,6 +71,8 @@ class TrainLogic(BackendLogic):
             raise ValueError(f"training steps {steps} must be at least 1")
         pairs = []
         for inputNode, targetNode in pairNodes:
+            requireOneParentTransform([(f"training input '{inputNode.GetName()}'", inputNode),
+                                       (f"training target '{targetNode.GetName()}'", targetNode)])
             inputVolume, targetVolume = VolumeNodeConverter.toVolume(inputNode), VolumeNodeConverter.toVolume(targetNode)
             if not inputVolume.same_geometry(targetVolume):
                 raise ValueError(f"training pair '{inputNode.GetName()}' / '{targetNode.GetName()}': "

@@ -136,7 +136,8 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.applyButton.toolTip = _("Purify the pair") if ready else _("Select the uLDCT and the NDCT volumes")
 
     def onApplyButton(self):
-        with slicer.util.tryWithErrorDisplay(_("Purification could not start."), waitCursor=True):
+        # No wait cursor: the checks may ask questions and install for minutes, with their own dialogs.
+        with slicer.util.tryWithErrorDisplay(_("Purification could not start.")):
             if self.jobs.busy or Dependencies.ensureAll():
                 if not self.jobs.busy:
                     self.ui.statusTextEdit.clear()
@@ -150,9 +151,8 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def showResult(self, job):
         for line in PurifyLogic.reportLines(job.result.report):
             self.ui.statusTextEdit.appendPlainText(line)
-        lowDose = self._parameterNode.lowDoseVolume if self._parameterNode else None
-        if lowDose is not None:
-            slicer.util.setSliceViewerLayers(background=lowDose, fit=True)
+        if job.result.lowDoseNode.GetScene() is not None:  # the job's own input, whatever is selected now
+            slicer.util.setSliceViewerLayers(background=job.result.lowDoseNode, fit=True)
         job.result.segmentationNode.GetDisplayNode().SetVisibility(True)
 
     def showError(self, job):

@@ -115,3 +115,20 @@ def test_self_tests_skip_instead_of_installing(module):
     source = ast.unparse(testClass)
     assert "Dependencies.skipReason()" in source
     assert "ensureAll" not in source and "install" not in source.replace("never install", "")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_wait_cursor_covers_a_dialog(module):
+    """Apply may ask to install packages, or whether to replace a file: no wait cursor over those questions."""
+    text = (REPOSITORY / module / f"{module}.py").read_text()
+    assert "waitCursor=True" not in text and "WaitCursor()" not in text
+
+
+def test_training_never_changes_what_denoise_uses():
+    """After training the Method the user sees stays in force: the checkpoint field is left as it was."""
+    tree = ast.parse((REPOSITORY / "IPv2Denoise" / "IPv2Denoise.py").read_text())
+    widget = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "IPv2DenoiseWidget")
+    showResult = next(node for node in widget.body if isinstance(node, ast.FunctionDef) and node.name == "showResult")
+    assigned = [ast.unparse(target) for node in ast.walk(showResult) if isinstance(node, ast.Assign)
+                for target in node.targets]
+    assert not any("checkpointPathLineEdit" in target for target in assigned)
