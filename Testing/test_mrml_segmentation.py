@@ -108,3 +108,20 @@ def test_segmentation_joins_the_study_of_the_uldct(uldctWithMasks, mrmlScene):
     shNode.CreateItem(study, node)
     segmentation = RegionSegmentation.create(labels, node, "regions")
     assert shNode.GetItemParent(shNode.GetItemByDataNode(segmentation)) == study
+
+
+def test_only_the_lung_is_filled_and_the_background_is_hidden(mrmlScene, obliqueCt):
+    reference = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    labels = np.full(obliqueCt.shape, LABEL_BODY, dtype=np.uint8)
+    labels[:, :8] = LABEL_BACKGROUND
+    labels[:, 20:30, 10:20] = LABEL_LUNG
+    before = mrmlScene.GetNumberOfNodesByClass("vtkMRMLLabelMapVolumeNode")
+    segmentationNode = RegionSegmentation.create(labels, reference, "patient regions")
+    assert mrmlScene.GetNumberOfNodesByClass("vtkMRMLLabelMapVolumeNode") == before  # the import's labelmap is gone
+    np.testing.assert_array_equal(RegionSegmentation.toLabels(segmentationNode, reference), labels)
+    display = segmentationNode.GetDisplayNode()
+    shown = {}
+    for name in ("Background", "Lung parenchyma", "Body"):
+        segmentId = RegionSegmentation.segmentIdByName(segmentationNode, name)
+        shown[name] = (bool(display.GetSegmentVisibility(segmentId)), bool(display.GetSegmentVisibility2DFill(segmentId)))
+    assert shown == {"Background": (False, False), "Lung parenchyma": (True, True), "Body": (True, False)}
