@@ -9,25 +9,41 @@ Background only), `ipv2_an` (Add noise only), `ipv2` (both), `ipv2m` (IPv2 with 
 rule) and each motion rule alone on top of IPv2: `ipv2m_background` (agreed background),
 `ipv2m_field` (lung field) and `ipv2m_blend` (stitch blend).
 
+`--seeds N` repeats the whole ablation N times with the training phantoms, the test phantom
+and the training seed all changed together (seed k moves every phantom seed by
+k*SEED_STRIDE and trains with seed k; no replicate's test phantom is any replicate's
+training phantom). Each cell is the mean over seeds with its 95% Student-t interval, and
+every strategy is compared with `ipv1` and with `ipv2` seed by seed: the mean paired
+difference of RMSE against the truth, its 95% t-interval over the per-seed differences, and
+the verdict "wins" or "loses" only where that interval excludes zero (and lies beyond the
+tables' resolution, NEGLIGIBLE_HU), "ties" otherwise (`ipv2.evaluate.paired_intervals`).
+Replicate 0 is the single run's seeds.
+
 The quick setting is small but not easy: its phantom size and dose are chosen so that the
 uLDCT's noise in soft tissue and lung is that of the default 512x512 pair at 2% (within
-20%); both are measured and printed at the start of every run.
+20%); both are measured and printed at the start of every run. Torch runs with
+deterministic algorithms and a fixed thread count (one for the quick setting unless
+`--threads` says otherwise): the same command gives the same figures.
 
-    python benchmarks/bench_ablation.py --quick --threads 1   # 192x192 phantoms on a shared 2-core CPU
+    python benchmarks/bench_ablation.py --quick --seeds 5 --strategies ipv1,ipv2_an,ipv2,ipv2m,ipv2m_background,ipv2m_field,ipv2m_blend
     python benchmarks/bench_ablation.py --quick --steps 20 --strategies ipv1,ipv2m --architectures unet  # smoke
-    python benchmarks/bench_ablation.py             # the full setting (the default 512x512 pair), for a GPU
+    python benchmarks/bench_ablation.py --seeds 5 --device cuda   # the full setting (the default 512x512 pair), for a GPU
 
 Prints the uLDCT noise against the default pair's, how far each strategy's training target
 lies from the noise-free scene its input shows (which is what a network learns to paint),
-a table, the background and lung split near and far from their borders, verdicts per
-architecture, then as its last line one JSON object
-{architecture: {strategy: {region: rmse_hu}}} of RMSE against the truth.
+a table of means with intervals, the background and lung split near and far from their
+borders, the paired differences and verdicts per architecture, the strategies that win
+against `ipv2` in background and lung for every architecture, then as its last line one
+JSON object {"seeds", "threads", "wall_s", "rmse_hu": {architecture: {strategy: {region:
+{mean, low, high, count, per_seed}}}}, "paired": {architecture: {strategy: {reference:
+{region: {mean, low, high, count, verdict}}}}}, "wins_against_ipv2_everywhere": [...]}.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -39,7 +55,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes
+from ipv2.evaluate.paired_intervals import Interval, mean_interval, paired_difference, verdict
 from ipv2.inference import denoise_volume
 from ipv2.io import write_volume
 from ipv2.masks import compute_region_masks
@@ -88,22 +106,53 @@ class Setting:
     architectures: Dict[str, dict] = field(default_factory=dict)
 
 
-# Narrower variants of the registered networks keep the quick run within 30 minutes on two
-# cores for nine strategies: 400 steps of 8 patches of 40^2 (measured 0.47 s per step for the
-# three networks together, wall, on the shared machine). Mean squared error, as the bundled
+# Narrower variants of the registered networks and 300 steps of 8 patches of 32^2 keep five
+# seeds of seven strategies within the hour on one core of the shared 2-core machine
+# (measured 0.32 s per step of 40^2 for the three networks together, one thread; the
+# denoising of the test phantom adds 5 s per strategy). Mean squared error, as the bundled
 # weights are trained: with L1, a target that equals the input over most of a patch (IPv1's
 # lung and background) pins the median correction at zero and a short run ends where it
 # started. 192 pixels over the phantom's 358 mm are 1.86 mm pixels, which average the noise
 # down; at 1.1% dose the uLDCT's noise is the default 512x512 pair's at 2% (measured: soft
 # tissue 49 against 52 HU, lung 45 against 49 HU, on the phantom with textured lungs and
 # the upper abdomen).
-QUICK = Setting(size=192, dose=0.011, train_slices=12, test_slices=8, train_seeds=[11], test_seed=1000, steps=400,
-                patch=40, batch=8, lr=1e-3, loss="mse", warmup_steps=25,
+QUICK = Setting(size=192, dose=0.011, train_slices=12, test_slices=8, train_seeds=[11], test_seed=1000, steps=300,
+                patch=32, batch=8, lr=1e-3, loss="mse", warmup_steps=25,
                 architectures={"unet": {"widths": [8, 16, 32, 64]}, "dncnn": {"depth": 8, "width": 32},
                                "redcnn": {"width": 32}})
 FULL = Setting(size=REFERENCE_SIZE, dose=REFERENCE_DOSE, train_slices=48, test_slices=24, train_seeds=[11, 12, 13],
                test_seed=1000, steps=4000, patch=96, batch=16, lr=2e-4, loss="mse", warmup_steps=200,
                architectures={"unet": {}, "dncnn": {}, "redcnn": {}, "restormer": {}})
+
+
+# Seed k of `--seeds` moves every phantom seed by k*SEED_STRIDE; the settings' own phantom
+# seeds lie below it, so no replicate's test phantom is any replicate's training phantom.
+SEED_STRIDE = 1000
+QUICK_THREADS = 1
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """One seed of the ablation: its training phantoms, test phantom and training seed."""
+
+    index: int
+    train_seeds: List[int]
+    test_seed: int
+    training_seed: int
+
+
+def replicates(setting: "Setting", count: int) -> List[Replicate]:
+    """The `count` seeds of a run; seed 0 is the setting's own phantoms with training seed 0."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InputError(f"--seeds {count!r} must be a whole number of at least 1")
+    runs = [Replicate(index=k, train_seeds=[seed + k * SEED_STRIDE for seed in setting.train_seeds],
+                      test_seed=setting.test_seed + k * SEED_STRIDE, training_seed=k) for k in range(count)]
+    trained = {seed for run_ in runs for seed in run_.train_seeds}
+    tested = {run_.test_seed for run_ in runs}
+    if trained & tested or len(tested) != count:
+        raise InputError(f"phantom seeds {sorted(trained & tested)} would be both trained on and tested; "
+                         f"the setting's seeds must differ modulo {SEED_STRIDE}")
+    return runs
 
 
 def log(message: str) -> None:
@@ -197,12 +246,12 @@ def consistency_table(consistency: Dict[str, Dict[str, float]], seed: int) -> st
     return "\n".join(lines)
 
 
-def training_pairs(setting: Setting, strategies, device: str, work: Path):
+def training_pairs(setting: Setting, train_seeds: List[int], strategies, device: str, work: Path):
     """Writes each training phantom's pair under each strategy; returns folders by strategy and
     the first phantom's `pair_consistency` by strategy."""
     folders: Dict[str, List[Path]] = {strategy: [] for strategy in strategies}
     consistency: Dict[str, Dict[str, float]] = {}
-    for seed in setting.train_seeds:
+    for seed in train_seeds:
         pair = generate_phantom_pair(size=setting.size, slices=setting.train_slices, seed=seed, dose=setting.dose)
         masks = compute_region_masks(pair.uldct.array, pair.ndct.array, spacing=pair.uldct.spacing)
         options_of = {s: PurifyOptions(seed=seed, device=device, dose=setting.dose, **STRATEGY_OPTIONS[s]).checked()
@@ -227,25 +276,29 @@ def training_pairs(setting: Setting, strategies, device: str, work: Path):
             write_volume(inputs, folder / "train_input.nrrd")
             write_volume(target, folder / "train_target.nrrd")
             folders[strategy].append(folder)
-            if seed == setting.train_seeds[0]:
+            if seed == train_seeds[0]:
                 consistency[strategy] = pair_consistency(pair, masks, options, target)
         log(f"training pairs of phantom seed {seed} written")
     return folders, consistency
 
 
-def run(setting: Setting, architectures, strategies, device: str, work: Path) -> dict:
+def run(setting: Setting, replicate: Replicate, architectures, strategies, device: str, work: Path):
+    """One seed of the ablation: results {architecture: {strategy: report}} and the first
+    training phantom's target-consistency table."""
     started, cpu_started = time.perf_counter(), time.process_time()
-    test = generate_phantom_pair(size=setting.size, slices=setting.test_slices, seed=setting.test_seed,
+    work = work / f"seed{replicate.index}"
+    test = generate_phantom_pair(size=setting.size, slices=setting.test_slices, seed=replicate.test_seed,
                                  dose=setting.dose)
-    purified = purify_volumes(test.uldct, test.ndct, PurifyOptions(mode="ipv2", seed=setting.test_seed, device=device,
+    purified = purify_volumes(test.uldct, test.ndct, PurifyOptions(mode="ipv2", seed=replicate.test_seed, device=device,
                                                                    dose=setting.dose))
     labelmap = purified.masks.labelmap()
     baseline = evaluate_volumes(test.uldct, purified.eval_label, labelmap, test.truth)
     bands = edge_bands(purified.masks)
     baseline["bands"] = band_rmse(test.uldct, test.truth, bands)
-    log(f"test pair ready ({time.perf_counter() - started:.0f} s)")
-    folders, consistency = training_pairs(setting, strategies, device, work)
-    log(consistency_table(consistency, setting.train_seeds[0]))
+    log(f"seed {replicate.index}: test pair of phantom seed {replicate.test_seed} ready "
+        f"({time.perf_counter() - started:.0f} s)")
+    folders, consistency = training_pairs(setting, replicate.train_seeds, strategies, device, work)
+    log(consistency_table(consistency, replicate.train_seeds[0]))
 
     results: Dict[str, Dict[str, dict]] = {"uLDCT (no denoising)": {"-": baseline}}
     for architecture in architectures:
@@ -256,109 +309,205 @@ def run(setting: Setting, architectures, strategies, device: str, work: Path) ->
             config = TrainConfig(data=[str(f) for f in folders[strategy]], out=str(checkpoint), model=architecture,
                                  model_args=setting.architectures.get(architecture, {}), steps=setting.steps,
                                  patch=setting.patch, batch=setting.batch, lr=setting.lr, loss=setting.loss,
-                                 warmup_steps=setting.warmup_steps, seed=0, device=device, checkpoint_every=0)
+                                 warmup_steps=setting.warmup_steps, seed=replicate.training_seed, device=device,
+                                 checkpoint_every=0)
             train(config)
             denoised = denoise_volume(test.uldct, model=str(checkpoint), device=device)
             results[architecture][strategy] = evaluate_volumes(denoised, purified.eval_label, labelmap, test.truth)
             results[architecture][strategy]["bands"] = band_rmse(denoised, test.truth, bands)
-            log(f"{architecture:<10} {strategy:<16} trained and scored in {time.perf_counter() - begun:.0f} s")
+            log(f"seed {replicate.index} {architecture:<10} {strategy:<16} trained and scored in "
+                f"{time.perf_counter() - begun:.0f} s")
     # CPU time too: wall time on a shared machine says little about the benchmark itself.
-    log(f"total {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu_started:.0f} s CPU")
-    return results, consistency_table(consistency, setting.train_seeds[0])
+    log(f"seed {replicate.index}: {time.perf_counter() - started:.0f} s wall, "
+        f"{time.process_time() - cpu_started:.0f} s CPU")
+    return results, consistency_table(consistency, replicate.train_seeds[0])
 
 
-def table(results: dict) -> str:
-    head = (f"{'architecture':<22}{'strategy':<18}" + "".join(f"{'truth ' + r[:4]:>11}" for r in REGIONS)
-            + "".join(f"{'label ' + r[:4]:>11}" for r in REGIONS) + f"{'SSIM lung':>10}")
-    lines = ["RMSE in HU against the true clean volume (truth) and the IPv2 label (label); SSIM vs truth",
+BASELINE = "uLDCT (no denoising)"
+REFERENCES = ("ipv1", "ipv2")
+VERDICT_REGIONS = ("background", "lung")
+# Half the tables' 0.1 HU: a paired difference that prints as 0.0 carries no verdict.
+NEGLIGIBLE_HU = 0.05
+
+
+def verdict_of(difference: Interval) -> str:
+    return verdict(difference, negligible=NEGLIGIBLE_HU)
+
+
+def per_seed(runs: List[dict], architecture: str, strategy: str, region: str, against: str = "truth") -> List[float]:
+    """One seed's RMSE in HU per entry, against the truth or the IPv2 label."""
+    key = "prediction_vs_truth" if against == "truth" else "prediction_vs_label"
+    return [results[architecture][strategy]["fidelity"][key][region]["rmse_hu"] for results in runs]
+
+
+def cell(interval: Interval) -> str:
+    """`mean [low, high]`, or the mean alone with one seed."""
+    if interval.count < 2:
+        return f"{interval.mean:.1f}"
+    return f"{interval.mean:.1f} [{interval.low:.1f}, {interval.high:.1f}]"
+
+
+def signed_cell(difference: Interval) -> str:
+    if difference.count < 2:
+        return f"{difference.mean:+.1f}"
+    return f"{difference.mean:+.1f} [{difference.low:+.1f}, {difference.high:+.1f}]"
+
+
+def table(runs: List[dict]) -> str:
+    width = 22
+    head = (f"{'architecture':<22}{'strategy':<18}" + "".join(f"{'truth ' + r[:4]:>{width}}" for r in REGIONS)
+            + f"{'label lung':>12}{'SSIM lung':>10}")
+    lines = [f"RMSE in HU against the true clean volume (truth), mean over {len(runs)} seed(s) [95% t-interval]; "
+             "the IPv2 label's lung RMSE and SSIM in the lung against the truth, means",
              head, "-" * len(head)]
-    for architecture, by_strategy in results.items():
-        for strategy, report in by_strategy.items():
-            truth = report["fidelity"]["prediction_vs_truth"]
-            label = report["fidelity"]["prediction_vs_label"]
-            lines.append(f"{architecture:<22}{strategy:<18}" + "".join(f"{truth[r]['rmse_hu']:>11.1f}" for r in REGIONS)
-                         + "".join(f"{label[r]['rmse_hu']:>11.1f}" for r in REGIONS)
-                         + f"{truth['lung']['ssim']:>10.3f}")
+    for architecture, by_strategy in runs[0].items():
+        for strategy in by_strategy:
+            truth = "".join(f"{cell(mean_interval(per_seed(runs, architecture, strategy, r))):>{width}}" for r in REGIONS)
+            label = np.mean(per_seed(runs, architecture, strategy, "lung", against="label"))
+            ssim = np.mean([results[architecture][strategy]["fidelity"]["prediction_vs_truth"]["lung"]["ssim"]
+                            for results in runs])
+            lines.append(f"{architecture:<22}{strategy:<18}{truth}{label:>12.1f}{ssim:>10.3f}")
     return "\n".join(lines)
 
 
-def band_table(results: dict) -> str:
+def band_table(runs: List[dict]) -> str:
     head = f"{'architecture':<22}{'strategy':<18}" + "".join(f"{band:>17}" for band in BANDS)
-    lines = [f"RMSE in HU against the truth, background and lung split at {EDGE_PX} pixels from their borders",
-             head, "-" * len(head)]
-    for architecture, by_strategy in results.items():
-        for strategy, report in by_strategy.items():
+    lines = [f"RMSE in HU against the truth, background and lung split at {EDGE_PX} pixels from their borders, "
+             f"mean over {len(runs)} seed(s)", head, "-" * len(head)]
+    for architecture, by_strategy in runs[0].items():
+        for strategy in by_strategy:
             lines.append(f"{architecture:<22}{strategy:<18}"
-                         + "".join(f"{report['bands'][band]:>17.1f}" for band in BANDS))
+                         + "".join(f"{np.mean([r[architecture][strategy]['bands'][band] for r in runs]):>17.1f}"
+                                   for band in BANDS))
     return "\n".join(lines)
 
 
-VERDICTS = (("ipv2", "ipv1", "IPv2 beats IPv1"), ("ipv2m", "ipv1", "IPv2m beats IPv1"),
-            ("ipv2m", "ipv2", "IPv2m beats IPv2"))
+def trained(runs: List[dict]) -> Dict[str, List[str]]:
+    return {architecture: list(by_strategy) for architecture, by_strategy in runs[0].items()
+            if architecture != BASELINE}
 
 
-def verdict(results: dict) -> str:
-    """Whether a strategy beats another against the truth in background and lung, per architecture."""
-    lines = []
-    for strategy, other, claim in VERDICTS:
-        for architecture, by_strategy in results.items():
-            if strategy not in by_strategy or other not in by_strategy:
-                continue
-            parts = []
-            for region in ("background", "lung"):
-                ours = by_strategy[strategy]["fidelity"]["prediction_vs_truth"][region]["rmse_hu"]
-                theirs = by_strategy[other]["fidelity"]["prediction_vs_truth"][region]["rmse_hu"]
-                parts.append(f"{region} {'yes' if ours < theirs else 'NO'} ({ours:.1f} vs {theirs:.1f} HU)")
-            lines.append(f"{claim} for {architecture}: " + ", ".join(parts))
+def paired(runs: List[dict]) -> Dict[str, Dict[str, Dict[str, Dict[str, Interval]]]]:
+    """{architecture: {strategy: {reference: {region: interval of strategy - reference}}}} against the truth."""
+    return {architecture: {strategy: {reference: {region: paired_difference(
+                per_seed(runs, architecture, strategy, region), per_seed(runs, architecture, reference, region))
+                for region in REGIONS}
+                for reference in REFERENCES if reference in strategies and reference != strategy}
+                for strategy in strategies}
+            for architecture, strategies in trained(runs).items()}
+
+
+def paired_table(differences) -> str:
+    width = 30
+    head = f"{'architecture':<14}{'strategy':<18}{'against':<9}" + "".join(f"{region:>{width}}" for region in REGIONS)
+    lines = ["Paired difference of RMSE against the truth, strategy minus reference, HU: mean over seeds "
+             "[95% t-interval of the per-seed differences] and the verdict (wins/loses only where the "
+             "interval excludes zero)", head, "-" * len(head)]
+    for architecture, by_strategy in differences.items():
+        for strategy, by_reference in by_strategy.items():
+            for reference, by_region in by_reference.items():
+                cells = "".join(f"{signed_cell(d) + ' ' + verdict_of(d):>{width}}" for d in by_region.values())
+                lines.append(f"{architecture:<14}{strategy:<18}{reference:<9}{cells}")
     return "\n".join(lines)
 
 
-def rmse_json(results: dict) -> dict:
-    return {architecture: {strategy: {region: round(report["fidelity"]["prediction_vs_truth"][region]["rmse_hu"], 2)
-                                      for region in REGIONS}
-                           for strategy, report in by_strategy.items()}
-            for architecture, by_strategy in results.items() if not architecture.startswith("uLDCT")}
+def winners_against_ipv2(differences) -> List[str]:
+    """Strategies whose paired interval against `ipv2` excludes zero in their favour in the
+    background and the lung for every architecture: the rule `ipv2 purify`'s default follows."""
+    candidates = {s for by_strategy in differences.values() for s in by_strategy}
+    return sorted(s for s in candidates
+                  if all(s in by_strategy and "ipv2" in by_strategy[s]
+                         and all(verdict_of(by_strategy[s]["ipv2"][r]) == "wins" for r in VERDICT_REGIONS)
+                         for by_strategy in differences.values()))
+
+
+def summary_json(runs: List[dict], differences, threads: int, wall_s: float) -> dict:
+    def interval_of(values):
+        return {**{k: round(v, 2) for k, v in mean_interval(values).as_dict().items() if k != "count"},
+                "count": len(values), "per_seed": [round(v, 2) for v in values]}
+    rmse = {architecture: {strategy: {region: interval_of(per_seed(runs, architecture, strategy, region))
+                                      for region in REGIONS} for strategy in strategies}
+            for architecture, strategies in trained(runs).items()}
+    pairs = {architecture: {strategy: {reference: {region: {**{k: round(v, 2) for k, v in d.as_dict().items()
+                                                               if k != "count"}, "count": d.count,
+                                                            "verdict": verdict_of(d)}
+                                                   for region, d in by_region.items()}
+                                       for reference, by_region in by_reference.items()}
+                            for strategy, by_reference in by_strategy.items()}
+             for architecture, by_strategy in differences.items()}
+    return {"seeds": len(runs), "threads": threads, "wall_s": round(wall_s), "rmse_hu": rmse, "paired": pairs,
+            "wins_against_ipv2_everywhere": winners_against_ipv2(differences)}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small phantoms and networks; minutes on a CPU")
+    parser.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds (phantoms and training "
+                        "together) and report means, 95%% intervals and paired verdicts (default: 1)")
     parser.add_argument("--architectures", help="comma-separated registered models (default: the setting's)")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of "
                         + ", ".join(STRATEGIES))
     parser.add_argument("--steps", type=int, help="training steps per run (default: the setting's)")
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice); 1 runs "
-                        "far faster on a machine whose cores other jobs are using")
+    parser.add_argument("--threads", type=int, help=f"CPU threads for torch (default: {QUICK_THREADS} with --quick, "
+                        "torch's choice otherwise); results are reproducible at a fixed count")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--work", help="keep pairs and models here (default: a temporary folder)")
     args = parser.parse_args(argv)
 
     setting = QUICK if args.quick else FULL
-    if args.steps:
+    if args.steps is not None:
+        if args.steps < 1:
+            parser.error(f"--steps {args.steps} must be at least 1")
         setting.steps = args.steps
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    architectures = args.architectures.split(",") if args.architectures else list(setting.architectures)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads {args.threads} must be at least 1")
+    try:
+        seeds = replicates(setting, args.seeds)
+    except InputError as error:
+        parser.error(str(error))
+    architectures = [a for a in (args.architectures.split(",") if args.architectures else setting.architectures) if a]
     strategies = [s for s in args.strategies.split(",") if s]
     unknown = sorted(set(strategies) - set(STRATEGIES))
     if unknown:
         parser.error(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}")
+    if args.work and Path(args.work).exists() and any(Path(args.work).iterdir()):
+        parser.error(f"--work {args.work} is not empty; give a new or empty folder so that nothing of yours is "
+                     "overwritten")
+
+    # Same command, same figures: deterministic kernels where torch has them (a warning
+    # names any op without one), a fixed thread count, and cuBLAS's fixed workspace on a GPU.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    threads = args.threads or (QUICK_THREADS if args.quick else torch.get_num_threads())
+    torch.set_num_threads(threads)
     log(f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms at dose "
-        f"{setting.dose:g}, {setting.steps} steps of {setting.batch} patches of {setting.patch}^2, {setting.loss} loss, lr {setting.lr}, "
-        f"{torch.get_num_threads()} threads, architectures {architectures}")
+        f"{setting.dose:g}, {setting.steps} steps of {setting.batch} patches of {setting.patch}^2, {setting.loss} loss, "
+        f"lr {setting.lr}, {threads} threads, deterministic algorithms, {len(seeds)} seed(s), "
+        f"architectures {architectures}, strategies {strategies}")
+    started = time.perf_counter()
     matched = noise_match(setting, args.device)
     log(matched)
-    if args.work:
-        results, consistency = run(setting, architectures, strategies, args.device, Path(args.work))
-    else:
-        with tempfile.TemporaryDirectory(prefix="ipv2-ablation-") as work:
-            results, consistency = run(setting, architectures, strategies, args.device, Path(work))
+    runs, consistency = [], None
+    with tempfile.TemporaryDirectory(prefix="ipv2-ablation-") as scratch:
+        work = Path(args.work) if args.work else Path(scratch)
+        for replicate in seeds:
+            results, table_text = run(setting, replicate, architectures, strategies, args.device, work)
+            runs.append(results)
+            consistency = consistency or table_text
+            log(f"{replicate.index + 1} of {len(seeds)} seeds done, {time.perf_counter() - started:.0f} s wall so far")
+    wall_s = time.perf_counter() - started
+    differences = paired(runs)
+    winners = winners_against_ipv2(differences)
     print(matched)
     print(consistency)
-    print(table(results))
-    print(band_table(results))
-    print(verdict(results))
-    print(json.dumps(rmse_json(results)))
+    print(table(runs))
+    print(band_table(runs))
+    print(paired_table(differences))
+    print("Wins against ipv2 in background and lung for every architecture: "
+          + (", ".join(winners) if winners else "none"))
+    print(f"{len(seeds)} seed(s) in {wall_s:.0f} s wall ({wall_s / 60:.1f} min), {threads} thread(s)")
+    print(json.dumps(summary_json(runs, differences, threads, wall_s)))
     return 0
 
 

@@ -69,3 +69,11 @@ def test_one_seed_gives_no_interval_and_never_a_win():
 def test_unpaired_or_missing_values_are_refused(ours, theirs):
     with pytest.raises(InputError):
         paired_difference(ours, theirs)
+
+
+def test_a_difference_within_the_negligible_band_ties_however_narrow_its_interval():
+    # Two routes to the same network: every seed differs by the same 1e-9 HU.
+    difference = paired_difference([30.0 + 1e-9, 31.0 + 1e-9, 29.0 + 1e-9], [30.0, 31.0, 29.0])
+    assert verdict(difference) == LOSES
+    assert verdict(difference, negligible=0.05) == TIES
+    assert verdict(paired_difference([28.0, 29.1, 27.0], [30.0, 31.0, 29.0]), negligible=0.05) == WINS

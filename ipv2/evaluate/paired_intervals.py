@@ -70,10 +70,16 @@ def paired_difference(ours: Sequence[float], theirs: Sequence[float], confidence
     return mean_interval(ours_array - theirs_array, confidence)
 
 
-def verdict(difference: Interval, lower_is_better: bool = True) -> str:
+def verdict(difference: Interval, lower_is_better: bool = True, negligible: float = 0.0) -> str:
     """WINS where the interval of `ours - theirs` excludes zero in our favour, LOSES where it
-    excludes zero against us, TIES otherwise (and always with one seed: no interval)."""
-    if not difference.excludes_zero():
+    excludes zero against us, TIES otherwise (and always with one seed: no interval).
+
+    `negligible` widens zero to [-negligible, negligible]: two runs that differ only in the
+    last bits of their floating point (the same network reached by two routes) give an
+    interval of width zero off zero by 1e-9, which is no difference worth a verdict."""
+    if negligible < 0.0:
+        raise InputError(f"negligible {negligible} must be 0 or more")
+    if not (difference.low > negligible or difference.high < -negligible):
         return TIES
     better = difference.high < 0.0 if lower_is_better else difference.low > 0.0
     return WINS if better else LOSES
