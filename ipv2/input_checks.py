@@ -56,6 +56,17 @@ def require_ct(volume: Volume, name: str) -> None:
             f"(no air below {AIR_BELOW_HU:g} HU); give a CT scan, not an MR or an 8-bit image")
 
 
+def require_soft_tissue(volume: Volume, name: str) -> None:
+    """Soft tissue to measure the noise level in (`ipv2.weak.noise_level`), where a radiologist
+    judges it: an all-air crop has none, and its air, clipped at one value, shows no noise."""
+    from ipv2.weak.noise_level import SOFT_TISSUE_HU
+
+    array = volume.array
+    if not np.any((array > SOFT_TISSUE_HU[0]) & (array < SOFT_TISSUE_HU[1])):
+        raise InputError(f"{name}: no soft tissue ({SOFT_TISSUE_HU[0]:g}..{SOFT_TISSUE_HU[1]:g} HU) to measure the "
+                         "noise level in (an all-air crop?); give it with --sigma")
+
+
 def require_pair(lq: Volume, gt: Volume, lq_name: str = "uLDCT", gt_name: str = "NDCT") -> None:
     """Both CT volumes, on the same voxel grid (their origins may differ: two scans)."""
     require_ct(lq, lq_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 import sys
 from pathlib import Path
 from typing import Optional, Tuple
@@ -52,6 +53,14 @@ def register(subparsers) -> None:
                         help=f"the dose a network's result should look like, as a multiple of the input's: "
                              f"{', '.join(STRENGTHS)} (2x, 4x and 10x the dose) or a number from "
                              f"{STRENGTH_RANGE[0]:g} (unchanged) to {STRENGTH_RANGE[1]:g} (default {DEFAULT_STRENGTH})")
+    parser.add_argument("--strength-lung", default=None, metavar="LEVEL",
+                        help="the strength in the lung field (found with the region masks), blended into the "
+                             "body's across its border (default: --strength)")
+    parser.add_argument("--strength-body", default=None, metavar="LEVEL",
+                        help="the strength outside the lung field (default: --strength)")
+    parser.add_argument("--no-account", dest="account", action="store_false",
+                        help="do not write the account of what was removed (<name>.denoise.json beside the "
+                             "result; for a folder of scans also denoise_accounts.csv)")
     parser.add_argument("--batch", type=int, default=None,
                         help="slices per forward pass of a network (default: sized to the device's memory)")
     add_device_option(parser)
@@ -76,8 +85,16 @@ def _require_options(args: argparse.Namespace) -> None:
             raise InputError(f"--batch sets a network's forward pass; {args.model} denoises one slice at a time")
         if dose_multiple(args.strength) != dose_multiple(DEFAULT_STRENGTH):
             raise InputError(f"--strength applies to the networks; {args.model} takes --sigma")
+        if args.strength_lung is not None or args.strength_body is not None:
+            raise InputError(f"--strength-lung and --strength-body apply to the networks; {args.model} takes --sigma")
     else:
-        dose_multiple(args.strength)
+        for flag, value in (("--strength", args.strength), ("--strength-lung", args.strength_lung),
+                            ("--strength-body", args.strength_body)):
+            if value is not None:
+                try:
+                    dose_multiple(value)
+                except InputError as error:
+                    raise InputError(f"{flag}: {error}") from None
         if args.batch is not None and args.batch < 1:
             raise InputError(f"--batch {args.batch} must be at least 1")
         if args.sigma is not None:
@@ -100,16 +117,25 @@ def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
     if _is_classical(args.model):
         return f"{args.model.lower()}, sigma {sigma:.1f} HU"
     name = args.model if args.model in NETWORKS else Path(args.model).stem
-    return f"{name}, strength {args.strength}"
+    if args.strength_lung is None and args.strength_body is None:
+        return f"{name}, strength {args.strength}"
+    lung = args.strength if args.strength_lung is None else args.strength_lung
+    body = args.strength if args.strength_body is None else args.strength_body
+    return f"{name}, strength lung {lung} body {body}"
 
 
 def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool = False):
     """The denoised volume and the label of what denoised it."""
     from ipv2.classical import denoise_volume_classical, measure_sigma_hu
     from ipv2.inference import denoise_volume
+    from ipv2.input_checks import require_ct, require_soft_tissue
 
+    source = volume.metadata.get("source") or args.input
+    require_ct(volume, source)  # content refusals name the file, not "input volume"
     sigma = None
     if _is_classical(args.model):
+        if args.sigma is None:
+            require_soft_tissue(volume, source)
         sigma = args.sigma if args.sigma is not None else measure_sigma_hu(volume)
         if not quiet:
             _report_sigma(args, sigma, "given" if args.sigma is not None else "measured")
@@ -118,10 +144,36 @@ def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool =
             denoised = denoise_volume_classical(volume, args.model, sigma_hu=sigma, monitor=monitor)
         else:
             denoised = denoise_volume(volume, model=model, device=device, monitor=monitor,
-                                      batch_size=args.batch, strength=args.strength)
+                                      batch_size=args.batch, strength=args.strength,
+                                      lung_strength=args.strength_lung, body_strength=args.strength_body)
     if "measured_noise_hu" in denoised.metadata and not quiet:
         _report_sigma(args, denoised.metadata["measured_noise_hu"], "measured")
-    return denoised, _model_label(args, sigma)
+    label = _model_label(args, sigma)
+    account = _account(volume, denoised, label, sigma, time.monotonic() - started) if args.account else None
+    return denoised, label, account
+
+
+def _account(volume, denoised, label: str, sigma: Optional[float], seconds: float) -> dict:
+    """What the account file holds: the run's settings and `ipv2.evaluate.denoise_account`'s figures."""
+    from ipv2.evaluate.denoise_account import denoise_account
+    from ipv2.io.denoise_record import acquisition_of
+
+    figures = denoise_account(volume.array, denoised.array, volume.spacing)
+    keys = ("denoised_with", "strength", "lung_strength", "body_strength", "measured_noise_hu")
+    settings = {key: denoised.metadata[key] for key in keys if key in denoised.metadata}
+    if sigma is not None:
+        settings["measured_noise_hu"] = round(float(sigma), 2)
+    return {"ipv2_version": __version__, "model": label, **settings,
+            "acquisition": acquisition_of(volume.metadata.get("dicom_files")),
+            "seconds": round(seconds, 2), **figures}
+
+
+def _write_account(account: Optional[dict], output: Path) -> None:
+    from ipv2.io.denoise_record import account_path, write_account
+    from ipv2.io.volumes import VOLUME_SUFFIXES
+
+    if account is not None:
+        write_account(account_path(output, VOLUME_SUFFIXES), account)
 
 
 def _write(denoised, out: Path, dicom: bool, label: str, compress: bool = True) -> None:
@@ -163,18 +215,26 @@ def _run_one(args: argparse.Namespace) -> int:
         if args.format is not None and _full_suffix(out) != "." + args.format:
             raise InputError(f"--format {args.format} but --out {out} names another format")
     with rank_zero_output_lock(out):
-        require_new_outputs([out], [args.input], args.overwrite)
+        require_new_outputs([out, _account_file(args, out)], [args.input], args.overwrite)
         if dicom and out.exists():
             require_replaceable_series(out)
         volume = read_volume(args.input)
         if dicom:
             require_derivable(volume)
-        denoised, label = _denoise(volume, args, args.model, args.device)
+        denoised, label, account = _denoise(volume, args, args.model, args.device)
         _write(denoised, out, dicom, label, compress=not args.uncompressed)
+        _write_account(account, out)
     if args.progress != "json":
         what = "derived DICOM series" if dicom else "denoised volume"
         print(f"{what} written to {out}")
     return 0
+
+
+def _account_file(args: argparse.Namespace, out: Path) -> Optional[Path]:
+    from ipv2.io.denoise_record import account_path
+    from ipv2.io.volumes import VOLUME_SUFFIXES
+
+    return account_path(out, VOLUME_SUFFIXES) if args.account else None
 
 
 def _full_suffix(path: Path) -> Optional[str]:
@@ -258,7 +318,11 @@ def _recipe(args: argparse.Namespace) -> str:
         sigma = "measured" if args.sigma is None else f"{args.sigma:g} HU"
         return f"{args.model.lower()}, sigma {sigma}"
     model = args.model if args.model in NETWORKS else str(Path(args.model).resolve())
-    return f"{model}, strength {dose_multiple(args.strength):g}"
+    lung = dose_multiple(args.strength if args.strength_lung is None else args.strength_lung)
+    body = dose_multiple(args.strength if args.strength_body is None else args.strength_body)
+    if lung == body:
+        return f"{model}, strength {lung:g}"
+    return f"{model}, strength lung {lung:g} body {body:g}"
 
 
 def _report_cancel(summary: dict, out_dir: Path, stop: BaseException) -> int:
@@ -297,12 +361,20 @@ def _denoise_scan(scan, output: Path, dicom: bool, args: argparse.Namespace, mod
     volume = read_volume(scan.path)
     if dicom:
         require_derivable(volume)
-    denoised, label = _denoise(volume, args, model, device, quiet=True)
+    denoised, label, account = _denoise(volume, args, model, device, quiet=True)
     _write(denoised, output, dicom, label, compress=not args.uncompressed)
+    _write_account(account, output)
     record_made_by(output, recipe)
     summary["done"].append(scan.name)
     if args.progress != "json":
         print(f"{scan.name}: written to {output}", flush=True)
+
+
+def _write_summary_table(args: argparse.Namespace, out_dir: Path) -> None:
+    from ipv2.io.denoise_record import write_summary
+
+    if args.account and out_dir.is_dir():
+        write_summary(out_dir)
 
 
 def _run_folder(args: argparse.Namespace) -> int:
@@ -346,8 +418,10 @@ def _run_folder(args: argparse.Namespace) -> int:
                 except (InputError, CheckpointError) as error:
                     summary["failed"].append({"scan": scan.name, "reason": str(error)})
         except (Cancelled, KeyboardInterrupt) as stop:
+            _write_summary_table(args, out_dir)
             _print_summary(args, summary, rank, world, len(scans))
             return _report_cancel(summary, out_dir, stop)
+        _write_summary_table(args, out_dir)
     _print_summary(args, summary, rank, world, len(scans))
     return EXIT_USER_ERROR if summary["failed"] or summary["kept"] else 0
 

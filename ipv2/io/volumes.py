@@ -13,6 +13,7 @@ import SimpleITK as sitk
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
 from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header, require_regular_files
+from ipv2.io.native_output import native_output_captured
 from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike]
@@ -41,7 +42,7 @@ def _itk_warnings_off():
 
 def holds_dicom(folder: PathLike) -> bool:
     """Whether the folder itself (not its subfolders) holds DICOM image files."""
-    with _itk_warnings_off():
+    with native_output_captured(f"looking for DICOM files in {folder}"), _itk_warnings_off():
         return bool(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
 
 
@@ -118,11 +119,12 @@ def read_volume(path: PathLike) -> Volume:
         raise InputError(f"{path}: no such file or folder")
     files = None
     try:
-        if path.is_dir():
-            files = dicom_series_files(path)
-            image = _read_dicom_series(path, files)
-        else:
-            image = _read_file(path)
+        with native_output_captured(f"reading {path}"):
+            if path.is_dir():
+                files = dicom_series_files(path)
+                image = _read_dicom_series(path, files)
+            else:
+                image = _read_file(path)
     except InputError:
         raise
     except RuntimeError as error:
@@ -136,7 +138,11 @@ def read_volume(path: PathLike) -> Volume:
 
 def volume_shape(path: PathLike) -> tuple:
     """The (z, y, x) shape of a volume file or DICOM series folder from its headers alone."""
-    path = Path(path)
+    with native_output_captured(f"reading the header of {path}"):
+        return _volume_shape(Path(path))
+
+
+def _volume_shape(path: Path) -> tuple:
     if not path.is_dir():
         require_regular_files(path)
     reader = sitk.ImageFileReader()
