@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,20 @@ def _source_copy(folder: Path) -> Path:
     return folder
 
 
+def _see_the_running_environment(python: Path) -> None:
+    """`venv --system-site-packages` shows the base interpreter's packages; when the tests run
+    in a virtual environment (as a newcomer's do), torch and SimpleITK are in that one's
+    site-packages instead, which a .pth file in the new environment puts on its path. Plain
+    lines of a .pth are folders only: the running environment's own .pth files (an editable
+    ipv2) are not run, so the new environment's ipv2 is still the wheel's."""
+    if sys.prefix == sys.base_prefix:
+        return
+    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    outer = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(inner) / "running-environment.pth").write_text("".join(f"{folder}\n" for folder in outer))
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not any(MODELS.glob("*.safetensors")), reason="no bundled weights in this checkout")
 def test_wheel_installed_in_a_fresh_environment_lists_and_uses_its_weights(tmp_path):
@@ -47,6 +62,7 @@ def test_wheel_installed_in_a_fresh_environment_lists_and_uses_its_weights(tmp_p
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
                     str(tmp_path / "venv")], check=True)
     python = tmp_path / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
+    _see_the_running_environment(python)
     # Without PYTHONPATH: a source checkout on it would show pip an ipv2 "already installed".
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "IPV2_MODELS_DIR")}
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
