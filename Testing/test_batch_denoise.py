@@ -128,7 +128,7 @@ def test_a_bad_scan_fails_alone_and_the_others_are_denoised_and_segmented(tmp_pa
     assert completed.returncode == 2, completed.stderr[-2000:]
     assert "failed: broken" in completed.stderr
     assert sorted(path.name for path in (tmp_path / "out" / "denoised").iterdir() if not path.name.startswith(".")) \
-        == ["chest.nrrd"]
+        == ["chest.denoise.json", "chest.nrrd", "denoise_accounts.csv"]
     assert sorted(path.name for path in (tmp_path / "out" / "regions").iterdir() if not path.name.startswith(".")) \
         == ["chest.nrrd"]
 

@@ -191,7 +191,9 @@ def test_a_folder_of_scans_is_denoised_with_a_summary_and_skipped_when_done(scan
     text = capsys.readouterr().out
     assert "4 scans: 3 denoised, 0 skipped (already done), 1 failed" in text
     assert "failed  delta: " in text and "cannot be read" in text
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["alpha", "beta", "gamma.nrrd"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "alpha", "alpha.denoise.json", "beta", "beta.denoise.json", "denoise_accounts.csv", "gamma.denoise.json",
+        "gamma.nrrd"]
     assert {str(h.PatientName) for h in _headers(out / "beta")} == {"B^B"}
     assert read_volume(out / "gamma.nrrd").shape == (4, 32, 32)
 
@@ -217,10 +219,12 @@ def test_ranks_share_the_scans(scans, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RANK", "1")
     assert main(argv) == 0
     assert "3 scans (rank 1 of 2: 1 of 3): 1 denoised" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["beta"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "beta", "beta.denoise.json", "denoise_accounts.csv"]
     monkeypatch.setenv("RANK", "0")
     assert main(argv) == 0
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["alpha", "beta", "gamma.nrrd"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith((".json", ".csv"))
+                  and not p.name.startswith(".")) == ["alpha", "beta", "gamma.nrrd"]
     monkeypatch.setenv("RANK", "2")
     assert main(argv) == 2
     assert "RANK=2 and WORLD_SIZE=2" in capsys.readouterr().err

@@ -49,7 +49,7 @@ def test_overwrite_replaces_an_earlier_derived_series(series, tmp_path, capsys):
     first = _series_uid(out)
     assert main(DENOISE + ["--in", str(series), "--out", str(out), "--overwrite"]) == 0
     assert _series_uid(out) != first and len(list(out.iterdir())) == 4
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["denoised", "series"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["denoised", "denoised.denoise.json", "series"]
 
 
 def test_overwrite_keeps_a_derived_series_with_a_file_added(series, tmp_path, capsys):

@@ -38,8 +38,8 @@ def test_the_parser_copies_of_names_match_their_sources():
     from ipv2 import demo, weak
     from ipv2.purify import options
     from ipv2.classical import CLASSICAL_DENOISERS
-    from ipv2.models import conditioning
     from ipv2.models import registry
+    from ipv2 import strength
     from ipv2.phantom.variants import ACQUISITION_VARIANTS
     from ipv2.simulate import MODES
     from ipv2.simulate import kernels
@@ -51,9 +51,9 @@ def test_the_parser_copies_of_names_match_their_sources():
     assert contract.LOSSES == tuple(LOSSES)
     assert contract.DEFAULT_TRAIN_STEPS == TrainConfig.DEFAULT_STEPS
     assert contract.CLASSICAL_DENOISERS == tuple(CLASSICAL_DENOISERS)
-    assert contract.STRENGTHS == tuple(conditioning.STRENGTHS)
-    assert contract.DEFAULT_STRENGTH == conditioning.DEFAULT_STRENGTH
-    assert contract.STRENGTH_RANGE == tuple(conditioning.STRENGTH_RANGE)
+    assert contract.STRENGTHS == tuple(strength.STRENGTHS)
+    assert contract.DEFAULT_STRENGTH == strength.DEFAULT_STRENGTH
+    assert contract.STRENGTH_RANGE == tuple(strength.STRENGTH_RANGE)
     assert contract.SIMULATE_MODES == tuple(MODES)
     assert contract.KERNELS == tuple(kernels.KERNELS)
     assert contract.DEFAULT_KERNEL == kernels.DEFAULT_KERNEL

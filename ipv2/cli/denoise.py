@@ -125,11 +125,12 @@ def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
 
 
 def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool = False):
-    """The denoised volume and the label of what denoised it."""
+    """The denoised volume, the label of what denoised it, and its account (None with --no-account)."""
     from ipv2.classical import denoise_volume_classical, measure_sigma_hu
     from ipv2.inference import denoise_volume
     from ipv2.input_checks import require_ct, require_soft_tissue
 
+    started = time.monotonic()
     source = volume.metadata.get("source") or args.input
     require_ct(volume, source)  # content refusals name the file, not "input volume"
     sigma = None
@@ -370,10 +371,11 @@ def _denoise_scan(scan, output: Path, dicom: bool, args: argparse.Namespace, mod
         print(f"{scan.name}: written to {output}", flush=True)
 
 
-def _write_summary_table(args: argparse.Namespace, out_dir: Path) -> None:
-    from ipv2.io.denoise_record import write_summary
+def _write_summary_table(args: argparse.Namespace, out_dir: Path, summary: dict) -> None:
+    """The accounts' table, rebuilt when this run added a result (a rerun that only skips leaves it)."""
+    from ipv2.io.denoise_record import SUMMARY_FILE, write_summary
 
-    if args.account and out_dir.is_dir():
+    if args.account and out_dir.is_dir() and (summary["done"] or not (out_dir / SUMMARY_FILE).exists()):
         write_summary(out_dir)
 
 
@@ -418,10 +420,10 @@ def _run_folder(args: argparse.Namespace) -> int:
                 except (InputError, CheckpointError) as error:
                     summary["failed"].append({"scan": scan.name, "reason": str(error)})
         except (Cancelled, KeyboardInterrupt) as stop:
-            _write_summary_table(args, out_dir)
+            _write_summary_table(args, out_dir, summary)
             _print_summary(args, summary, rank, world, len(scans))
             return _report_cancel(summary, out_dir, stop)
-        _write_summary_table(args, out_dir)
+        _write_summary_table(args, out_dir, summary)
     _print_summary(args, summary, rank, world, len(scans))
     return EXIT_USER_ERROR if summary["failed"] or summary["kept"] else 0
 

@@ -1,0 +1,85 @@
+"""`ipv2 denoise` writes the account of what it removed, and takes region-aware strengths."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from ipv2.cli.main import main
+from ipv2.io import read_volume, write_volume
+from ipv2.testing import chest_like
+from ipv2.volume import Volume
+
+SPACING = (0.7, 0.7, 2.0)
+
+
+@pytest.fixture()
+def scan(tmp_path):
+    rng = np.random.default_rng(0)
+    anatomy = np.maximum(chest_like((3, 96, 96), seed=5), -1024.0)
+    noisy = (anatomy + rng.normal(0.0, 60.0, anatomy.shape)).astype(np.float32)
+    return write_volume(Volume(noisy, spacing=SPACING), tmp_path / "scan.nrrd")
+
+
+def test_the_account_is_written_beside_the_result(scan, tmp_path):
+    out = tmp_path / "den.nrrd"
+    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none"]) == 0
+    account = json.loads((tmp_path / "den.denoise.json").read_text())
+    assert account["strength"] == 4.0 and account["model"] == "unet, strength medium"
+    assert account["measured_noise_hu"] > 0 and account["seconds"] > 0
+    assert set(account["regions"]) == {"lung", "fat", "soft_tissue"}
+    soft = account["regions"]["soft_tissue"]
+    assert soft["noise_after_hu"] < soft["noise_before_hu"]
+    assert account["structure_check"]["flagged_slices"] == []
+    assert read_volume(out).shape == (3, 96, 96)
+
+
+def test_no_account_writes_only_the_result(scan, tmp_path):
+    out = tmp_path / "den.nrrd"
+    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
+                 "--no-account"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["den.nrrd", "scan.nrrd"]
+
+
+def test_an_existing_account_is_not_replaced_without_overwrite(scan, tmp_path, capsys):
+    (tmp_path / "den.denoise.json").write_text("mine")
+    assert main(["denoise", "--in", str(scan), "--out", str(tmp_path / "den.nrrd"), "--progress", "none"]) == 2
+    assert "den.denoise.json: already exists" in capsys.readouterr().err
+    assert (tmp_path / "den.denoise.json").read_text() == "mine"
+    assert not (tmp_path / "den.nrrd").exists()
+
+
+def test_region_strengths_reach_the_result_and_its_account(scan, tmp_path):
+    out = tmp_path / "den.nrrd"
+    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
+                 "--strength-lung", "low", "--strength-body", "high"]) == 0
+    account = json.loads((tmp_path / "den.denoise.json").read_text())
+    assert (account["lung_strength"], account["body_strength"]) == (2.0, 10.0)
+    assert account["model"] == "unet, strength lung low body high"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--strength-lung", "strongest"], "--strength-lung: strength 'strongest' is unknown"),
+    (["--strength-body", "0.5"], "--strength-body: strength 0.5 is outside"),
+    (["--model", "nlm", "--strength-lung", "low"], "--strength-lung and --strength-body apply to the networks"),
+])
+def test_bad_region_strengths_are_refused_before_any_work(scan, tmp_path, capsys, flags, message):
+    out = tmp_path / "den.nrrd"
+    assert main(["denoise", "--in", str(scan), "--out", str(out), "--progress", "none", *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "den.denoise.json").exists()
+
+
+def test_a_folder_run_keeps_a_table_of_the_accounts(scan, tmp_path):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name in ("a", "b"):
+        (scans / f"{name}.nrrd").write_bytes(scan.read_bytes())
+    out = tmp_path / "results"
+    assert main(["denoise", "--model", "nlm", "--sigma", "60", "--in", str(scans), "--out", str(out),
+                 "--progress", "none"]) == 0
+    with (out / "denoise_accounts.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["scan"] for row in rows] == ["a", "b"]
+    assert all(float(row["soft_tissue_noise_after_hu"]) < float(row["soft_tissue_noise_before_hu"]) for row in rows)
