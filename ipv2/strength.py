@@ -1,8 +1,8 @@
 """The strength control: how much of the input's noise the denoised scan keeps.
 
 A strength names the dose the output should look like, as a multiple of the input's:
-`low` a scan at 2x the dose, `medium` at 4x, `high` at 10x, or a number from 1 (the input
-unchanged) to 100. Quantum noise falls as the square root of the dose, so a scan at N times
+`low` a scan at 2x the dose, `medium` at 8x, `high` at 32x, or a number from 1 (the input
+unchanged) to 100: each level halves the noise the one below leaves. Quantum noise falls as the square root of the dose, so a scan at N times
 the dose keeps `1 / sqrt(N)` of the input's noise: that fraction of what the network removed
 above the restored band (below) is put back. Because the kept part is the input's own noise,
 the texture stays that of the scan's kernel whatever the level, and the output noise falls
@@ -43,7 +43,7 @@ __all__ = ["BOUNDARY_BLEND_MM", "DEFAULT_STRENGTH", "RESTORED_SCALE_MM", "STRENG
            "dose_multiple", "kept_noise_fraction", "recombine", "regional_kept_fraction"]
 
 # Dose multiples; ipv2.contract restates the names, the default and the range for the panels.
-STRENGTHS = {"low": 2.0, "medium": 4.0, "high": 10.0}
+STRENGTHS = {"low": 2.0, "medium": 8.0, "high": 32.0}
 DEFAULT_STRENGTH = "medium"
 STRENGTH_RANGE = (1.0, 100.0)
 RESTORED_SCALE_MM = 3.0

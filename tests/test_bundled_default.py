@@ -52,6 +52,6 @@ def test_more_strength_leaves_less_noise_at_every_dose(anatomy, dose):
         noise[strength] = float((result - clean)[region].std())
     assert noise["input"] > noise["low"] > noise["medium"] > noise["high"]
     if dose < LOW_DOSE:
-        # medium aims at the noise of four times the dose, half the input's; the band
+        # medium aims at the noise of eight times the dose, 35% of the input's; the band
         # restored in full (ipv2.strength) holds a little noise too.
-        assert 0.4 * noise["input"] < noise["medium"] < 0.7 * noise["input"]
+        assert 0.25 * noise["input"] < noise["medium"] < 0.55 * noise["input"]

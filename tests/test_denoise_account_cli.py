@@ -26,7 +26,7 @@ def test_the_account_is_written_beside_the_result(scan, tmp_path):
     out = tmp_path / "den.nrrd"
     assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none"]) == 0
     account = json.loads((tmp_path / "den.denoise.json").read_text())
-    assert account["strength"] == 4.0 and account["model"] == "unet, strength medium"
+    assert account["strength"] == 8.0 and account["model"] == "unet, strength medium"
     assert account["measured_noise_hu"] > 0 and account["seconds"] > 0
     assert set(account["regions"]) == {"lung", "fat", "soft_tissue"}
     soft = account["regions"]["soft_tissue"]
@@ -55,7 +55,7 @@ def test_region_strengths_reach_the_result_and_its_account(scan, tmp_path):
     assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
                  "--strength-lung", "low", "--strength-body", "high"]) == 0
     account = json.loads((tmp_path / "den.denoise.json").read_text())
-    assert (account["lung_strength"], account["body_strength"]) == (2.0, 10.0)
+    assert (account["lung_strength"], account["body_strength"]) == (2.0, 32.0)
     assert account["model"] == "unet, strength lung low body high"
 
 

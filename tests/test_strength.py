@@ -17,8 +17,8 @@ HU = Normalization.for_kind("hu")
 SPACING_MM = 0.7
 
 
-@pytest.mark.parametrize("text, multiple", [("low", 2.0), ("MEDIUM", 4.0), (" high ", 10.0), ("3", 3.0),
-                                            (None, 4.0), (1, 1.0), (100.0, 100.0)])
+@pytest.mark.parametrize("text, multiple", [("low", 2.0), ("MEDIUM", 8.0), (" high ", 32.0), ("3", 3.0),
+                                            (None, 8.0), (1, 1.0), (100.0, 100.0)])
 def test_names_and_numbers_are_dose_multiples(text, multiple):
     assert dose_multiple(text) == pytest.approx(multiple)
 
@@ -36,7 +36,7 @@ def test_the_panels_contract_restates_the_same_levels():
 
 
 def test_a_scan_at_n_times_the_dose_keeps_one_over_root_n_of_the_noise():
-    assert kept_noise_fraction("medium") == pytest.approx(0.5)
+    assert kept_noise_fraction("medium") == pytest.approx(0.5 ** 1.5)
     assert kept_noise_fraction(9) == pytest.approx(1 / 3)
     levels = [kept_noise_fraction(name) for name in ("low", "medium", "high")]
     assert levels == sorted(levels, reverse=True)
@@ -55,7 +55,8 @@ def test_with_a_perfect_estimate_the_fine_noise_left_is_the_kept_fraction(streng
     sigma_px = RESTORED_SCALE_MM / SPACING_MM
     fine = lambda image: image - ndi.gaussian_filter(image, (0, sigma_px, sigma_px), mode="nearest")
     ratio = fine(result - clean).std() / fine(noisy - clean).std()
-    assert ratio == pytest.approx(kept_noise_fraction(strength), rel=0.02)
+    # the fine part of the restored band adds a little: about 0.02 of the input's fine noise
+    assert ratio == pytest.approx(kept_noise_fraction(strength), abs=0.03)
 
 
 def test_strength_one_gives_the_input_back():
@@ -151,7 +152,7 @@ def test_denoise_volume_takes_region_strengths_and_a_given_lung_field():
     field[:, 10:30, 10:30] = True
     result = denoise_volume(volume, model=loaded, device="cpu", lung_strength="low", body_strength="high",
                             lung_field=field)
-    assert (result.metadata["lung_strength"], result.metadata["body_strength"]) == (2.0, 10.0)
+    assert (result.metadata["lung_strength"], result.metadata["body_strength"]) == (2.0, 32.0)
     with pytest.raises(InputError, match="lung field's shape"):
         denoise_volume(volume, model=loaded, device="cpu", lung_strength="low", lung_field=field[:1])
     with pytest.raises(InputError, match="region-aware"):

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
                              "volume's flat regions); networks measure the noise themselves")
     parser.add_argument("--strength", default=DEFAULT_STRENGTH, metavar="LEVEL",
                         help=f"the dose a network's result should look like, as a multiple of the input's: "
-                             f"{', '.join(STRENGTHS)} (2x, 4x and 10x the dose) or a number from "
+                             f"{', '.join(STRENGTHS)} (2x, 8x and 32x the dose) or a number from "
                              f"{STRENGTH_RANGE[0]:g} (unchanged) to {STRENGTH_RANGE[1]:g} (default {DEFAULT_STRENGTH})")
     parser.add_argument("--strength-lung", default=None, metavar="LEVEL",
                         help="the strength in the lung field (found with the region masks), blended into the "
