@@ -22,7 +22,12 @@ each) for the contrast-dependent task transfer function of `ipv2.evaluate.ttf`.
 
 Noisy realisations come from the project's physical simulator (`simulate_low_dose`, a full
 reconstruction of the phantom at the dose, no input dose); each realisation is a pure
-function of the seed, the dose and its index (`simulate_realisations`).
+function of the seed, the dose and its index (`simulate_realisations`). Dose 1 here is
+FULL_DOSE_FLUX of the simulator's own full dose: about 19 HU of pixel noise at the
+cylinder's centre (15 HU on the outer ring) with the standard kernel, as a routine scan of
+a 20 cm body gives (the simulator's 10^6 photons per ray give 5.6 HU, quieter than any
+clinical scan); 10% then reads about 70 HU, 2% about 230 HU and 1%, starved of photons
+along the longest rays, about 580 HU.
 Benchmark only: these images must stay out of every training set.
 """
 
@@ -52,6 +57,7 @@ OUTER_RING_MM, OUTER_SITES, OUTER_OFFSET_DEG = 70.0, 12, 15.0
 ROI_PER_DIAMETER = 3.0
 MIN_ROI_PX = 16
 REALISATIONS_PER_BLOCK = 32  # simulated together under one seed
+FULL_DOSE_FLUX = 1.0 / 8.0  # of the simulator's full-dose photons: 100% dose for this phantom
 
 TTF_ROD_DIAMETER_MM = 25.0
 TTF_ROD_CONTRASTS_HU = (15.0, 120.0, 15.0, 120.0)
@@ -201,7 +207,8 @@ def simulate_realisations(slice_: LowContrastSlice, dose: float, count: int, see
     for block, start in enumerate(range(0, count, REALISATIONS_PER_BLOCK)):
         depth = min(REALISATIONS_PER_BLOCK, count - start)
         stack = np.ascontiguousarray(np.broadcast_to(slice_.hu, (depth,) + slice_.hu.shape))
-        blocks.append(simulate_low_dose(stack, dose=dose, mode="physical", pixel_spacing_mm=slice_.pixel_mm,
+        blocks.append(simulate_low_dose(stack, dose=dose * FULL_DOSE_FLUX, mode="physical",
+                                        pixel_spacing_mm=slice_.pixel_mm,
                                         seed=realisation_seed(seed, dose, block), kernel=kernel, device=device))
     return np.concatenate(blocks)
 
