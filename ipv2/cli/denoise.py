@@ -58,6 +58,9 @@ def register(subparsers) -> None:
                              "body's across its border (default: --strength)")
     parser.add_argument("--strength-body", default=None, metavar="LEVEL",
                         help="the strength outside the lung field (default: --strength)")
+    parser.add_argument("--removed", default=None, metavar="PATH",
+                        help="also write the removed image (input minus output, on the input's grid) to this "
+                             "volume file; one scan only")
     parser.add_argument("--no-account", dest="account", action="store_false",
                         help="do not write the account of what was removed (<name>.denoise.json beside the "
                              "result; for a folder of scans also denoise_accounts.csv)")
@@ -215,8 +218,9 @@ def _run_one(args: argparse.Namespace) -> int:
             require_uncompressible(out)
         if args.format is not None and _full_suffix(out) != "." + args.format:
             raise InputError(f"--format {args.format} but --out {out} names another format")
+    removed = _require_removed_output(args, out, dicom)
     with rank_zero_output_lock(out):
-        require_new_outputs([out, _account_file(args, out)], [args.input], args.overwrite)
+        require_new_outputs([out, _account_file(args, out), removed], [args.input], args.overwrite)
         if dicom and out.exists():
             require_replaceable_series(out)
         volume = read_volume(args.input)
@@ -225,10 +229,41 @@ def _run_one(args: argparse.Namespace) -> int:
         denoised, label, account = _denoise(volume, args, args.model, args.device)
         _write(denoised, out, dicom, label, compress=not args.uncompressed)
         _write_account(account, out)
+        if removed is not None:
+            _write_removed(volume, denoised, removed, compress=not args.uncompressed)
     if args.progress != "json":
         what = "derived DICOM series" if dicom else "denoised volume"
         print(f"{what} written to {out}")
     return 0
+
+
+def _require_removed_output(args: argparse.Namespace, out: Path, dicom: bool) -> Optional[Path]:
+    """--removed: a volume file apart from the other outputs (whatever --format the result has)."""
+    from ipv2.io.outputs import require_writable_output
+    from ipv2.io.volumes import require_volume_suffix
+
+    if args.removed is None:
+        return None
+    removed = Path(args.removed)
+    require_writable_output(removed, flag="--removed")
+    require_volume_suffix(removed)
+    if args.uncompressed:
+        require_uncompressible(removed)
+    account = _account_file(args, out)
+    taken = [out] + ([account] if account is not None else [])
+    inside_series = dicom and out.absolute() in removed.absolute().parents
+    if inside_series or any(removed.absolute() == path.absolute() for path in taken):
+        raise InputError(f"--removed {removed}: the result or its account is written there; choose another path")
+    return removed
+
+
+def _write_removed(volume, denoised, path: Path, compress: bool) -> None:
+    import numpy as np
+
+    from ipv2.io.volumes import write_volume
+
+    removed = np.subtract(volume.array, denoised.array, dtype=np.float32)
+    write_volume(volume.with_array(removed), path, compress=compress)
 
 
 def _account_file(args: argparse.Namespace, out: Path) -> Optional[Path]:
@@ -395,6 +430,8 @@ def _run_folder(args: argparse.Namespace) -> int:
     if out_dir.resolve() in Path(args.input).resolve().parents:
         raise InputError(f"--out {out_dir} holds the --in folder {args.input}; choose a folder for the results "
                          "outside it")
+    if args.removed is not None:
+        raise InputError(f"--removed writes the removed image of one scan; --in {args.input} is a folder of scans")
     require_writable_output(out_dir, folder=True)
     rank, world = rank_from_env()
     scans = find_scans(args.input)
