@@ -10,7 +10,7 @@ Cases (each scored against its own clean reference):
 - `phantom_2pct`: a held-out built-in phantom at 2% dose; reference its noise-free truth.
 
 Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium; `NAME@low`
-for another strength) and the classical BM3D and NLM (noise measured in flat soft tissue),
+for another strength, `NAME@lung=low,body=high` for region-aware strengths) and the classical BM3D and NLM (noise measured in flat soft tissue),
 on the same slices.
 
 Figures per method and case: RMSE in HU in the body (outside the lung field) and in the
@@ -103,14 +103,18 @@ def regions_of(reference: np.ndarray, grid) -> dict:
 
 
 def run_method(method: str, noisy: np.ndarray, grid) -> tuple:
-    """`method`: bm3d, nlm, or a network (bundled name or checkpoint) with an optional `@strength`."""
+    """`method`: bm3d, nlm, or a network (bundled name or checkpoint) with an optional `@strength`
+    or `@lung=LEVEL,body=LEVEL` (region-aware strengths)."""
     volume = Volume(noisy, spacing=(grid[0], grid[1], grid[2]))
     started = time.perf_counter()
     if method in CLASSICAL_DENOISERS:
         result = denoise_volume_classical(volume, method)
     else:
         model, _, strength = method.partition("@")
-        result = denoise_volume(volume, model=model, device="cpu", strength=strength or "medium")
+        regional = dict(part.split("=", 1) for part in strength.split(",")) if "=" in strength else {}
+        result = denoise_volume(volume, model=model, device="cpu",
+                                strength="medium" if regional else (strength or "medium"),
+                                lung_strength=regional.get("lung"), body_strength=regional.get("body"))
     return result.array, (time.perf_counter() - started) / noisy.shape[0]
 
 
