@@ -39,9 +39,20 @@ def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
                         help=f"random seed; the same seed gives the same result (default {default})")
 
 
+def device_value(text: str) -> str:
+    """auto, cpu, cuda or cuda:N, as ipv2.contract.DEVICES says (argparse's choices would refuse cuda:N)."""
+    from ipv2.contract import DEVICES
+
+    name = text.strip().lower()
+    if name in DEVICES or (name.startswith("cuda:") and name[5:].isdigit()):
+        return name
+    raise argparse.ArgumentTypeError(f"'{text}' is not a device; choose {', '.join(DEVICES)} or cuda:N (one GPU)")
+
+
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                        help="where to compute: auto takes the GPU when there is one (default auto)")
+    parser.add_argument("--device", default="auto", type=device_value, metavar="DEVICE",
+                        help="where to compute: auto takes the GPU when there is one, cpu, cuda or cuda:N for one "
+                             "GPU of several (default auto)")
 
 
 @contextlib.contextmanager
