@@ -15,9 +15,13 @@ from slicer.util import VTKObservationMixin
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 
 # Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
-from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
+from ipv2.contract import (CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS,
+                           STRENGTHS)
 
+from IPv2Lib.ChoiceLabels import showAllLabels, strengthToolTip
+from IPv2Lib.CompareLayout import COMPARE_VIEWS, CompareLayout
 from IPv2Lib.Dependencies import Dependencies
+from IPv2Lib.DenoiseAccount import accountLines
 from IPv2Lib.DenoiseLogic import DenoiseLogic
 from IPv2Lib.EvaluateLogic import EvaluateLogic
 from IPv2Lib.JobPanel import JobPanel
@@ -45,6 +49,9 @@ class IPv2DenoiseParameterNode:
     inputVolume: vtkMRMLScalarVolumeNode
     model: Annotated[str, Choice(list(DENOISERS))] = DEFAULT_MODEL
     strength: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
+    sameStrength: bool = True  # one strength in lung and body, else the two below
+    strengthLung: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
+    strengthBody: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
     device: Annotated[str, Choice(list(DEVICES))] = "auto"
     trainModel: Annotated[str, Choice(list(NETWORKS))] = DEFAULT_MODEL
     trainInputVolume: vtkMRMLScalarVolumeNode
@@ -56,6 +63,13 @@ class IPv2DenoiseParameterNode:
     truthVolume: vtkMRMLScalarVolumeNode
 
 
+# The combo boxes bound to Choice fields, with their codes: they show the codes' labels.
+CHOICE_COMBO_BOXES = {"modelComboBox": DENOISERS, "strengthComboBox": STRENGTHS, "strengthLungComboBox": STRENGTHS,
+                      "strengthBodyComboBox": STRENGTHS, "deviceComboBox": DEVICES, "trainModelComboBox": NETWORKS}
+STRENGTH_TOOL_TIPS = {name: strengthToolTip for name in ("strengthComboBox", "strengthLungComboBox",
+                                                         "strengthBodyComboBox")}
+
+
 class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def __init__(self, parent=None):
         ScriptedLoadableModuleWidget.__init__(self, parent)
@@ -64,6 +78,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._parameterNode = None
         self._parameterNodeGuiTag = None
         self.jobs = None
+        self.lastDenoise = None  # the latest run's DenoiseResult, for Compare
 
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -78,13 +93,20 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         for button, makeJob in ((self.ui.denoiseButton, self.denoiseJob), (self.ui.trainButton, self.trainJob),
                                 (self.ui.evaluateButton, self.evaluateJob)):
             button.connect("clicked(bool)", lambda checked=False, button=button, makeJob=makeJob: self.onClicked(button, makeJob))
+        self.ui.sameStrengthCheckBox.connect("toggled(bool)", self.onSameStrengthToggled)
+        self.ui.modelComboBox.connect("currentIndexChanged(int)", lambda index: self.updateStrengthControls())
+        self.ui.checkpointPathLineEdit.connect("currentPathChanged(QString)", lambda path: self.updateStrengthControls())
+        self.ui.compareButton.connect("clicked(bool)", lambda checked=False: self.onCompare())
+        self.ui.compareButton.enabled = False
         # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, lambda *args: self.setParameterNode(None))
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.setParameterNode(self.logic.getParameterNode())
 
     def onSceneEndClose(self, caller=None, event=None):
-        """The closed scene took the parameter node with it: a new one for the new scene."""
+        """The closed scene took the parameter node and the last result with it: a new one for the new scene."""
+        self.lastDenoise = None
+        self.ui.compareButton.enabled = False
         self.setParameterNode(self.logic.getParameterNode())
 
     def cleanup(self):
@@ -98,11 +120,38 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._parameterNode = parameterNode
         if self._parameterNode:
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            # connectGui fills the combo boxes with the codes; they show labels, the node keeps the codes.
+            showAllLabels(self.ui, CHOICE_COMBO_BOXES, STRENGTH_TOOL_TIPS)
+            self.updateStrengthControls()
+
+    def onSameStrengthToggled(self, same):
+        if not same and self._parameterNode:
+            # Unlinking starts both regions at the strength used so far.
+            self._parameterNode.strengthLung = self._parameterNode.strength
+            self._parameterNode.strengthBody = self._parameterNode.strength
+        self.updateStrengthControls()
+
+    def updateStrengthControls(self):
+        """One strength, or lung and body strengths when unlinked; none for a classical method."""
+        same = self.ui.sameStrengthCheckBox.checked
+        for widget in (self.ui.strengthLabel, self.ui.strengthComboBox):
+            widget.visible = same
+        for widget in (self.ui.strengthLungLabel, self.ui.strengthLungComboBox, self.ui.strengthBodyLabel,
+                       self.ui.strengthBodyComboBox):
+            widget.visible = not same
+        # From the box, not the node: this runs from the box's own signal, maybe before the node follows it.
+        index = self.ui.modelComboBox.currentIndex
+        classical = not self.ui.checkpointPathLineEdit.currentPath and 0 <= index < len(DENOISERS) \
+            and DENOISERS[index] in CLASSICAL_DENOISERS
+        for widget in (self.ui.sameStrengthCheckBox, self.ui.strengthComboBox, self.ui.strengthLungComboBox,
+                       self.ui.strengthBodyComboBox):
+            widget.enabled = not classical
 
     def denoiseJob(self, callbacks):
         p = self._parameterNode
         model = self.ui.checkpointPathLineEdit.currentPath or p.model
-        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, p.strength, **callbacks)
+        lung, body = (None, None) if p.sameStrength else (p.strengthLung, p.strengthBody)
+        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, p.strength, lung, body, **callbacks)
 
     def trainJob(self, callbacks):
         p = self._parameterNode
@@ -137,7 +186,10 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def showResult(self, job):
         if job.title == "Denoising":
-            slicer.util.setSliceViewerLayers(background=job.result, fit=True)
+            self.lastDenoise = job.result
+            slicer.util.setSliceViewerLayers(background=job.result.denoisedNode, fit=True)
+            self.ui.statusLabel.setText("\n".join([_("Denoising done.")] + accountLines(job.result.account)))
+            self.ui.compareButton.enabled = job.result.removed is not None
         elif job.title == "Training":
             # Said, not selected: the Method the user sees stays what denoises until they choose the checkpoint.
             self.ui.statusLabel.setText(_("Checkpoint saved to {path}. To denoise with it, choose it as the "
@@ -149,6 +201,21 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 pixmap = qt.QPixmap()
                 pixmap.loadFromData(figure)
                 self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
+
+    def onCompare(self):
+        """Input, denoised and removed side by side in linked views, with the input's regions if any."""
+        with slicer.util.tryWithErrorDisplay(_("The comparison could not be shown.")):
+            result = self.lastDenoise
+            if result is None or result.inputNode.GetScene() is None or result.denoisedNode.GetScene() is None:
+                raise ValueError(_("Denoise first: the last result or its input is no longer in the scene."))
+            layoutManager = slicer.app.layoutManager()
+            CompareLayout.show(result.inputNode, result.denoisedNode, self.logic.removedNode(result),
+                               CompareLayout.regionsOf(result.inputNode),
+                               layoutNode=layoutManager.layoutLogic().GetLayoutNode())
+            for tag, _label, _color in COMPARE_VIEWS:
+                sliceWidget = layoutManager.sliceWidget(tag)
+                if sliceWidget is not None:
+                    sliceWidget.sliceController().fitSliceToBackground()
 
 
 class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic, TrainLogic, EvaluateLogic):
@@ -162,7 +229,7 @@ class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic, TrainLogic, Ev
         return IPv2DenoiseParameterNode(super().getParameterNode())
 
     def process(self, inputNode, model=DEFAULT_MODEL, device="auto", strength=DEFAULT_STRENGTH):
-        return self.createDenoiseJob(inputNode, model, device, strength).run()
+        return self.createDenoiseJob(inputNode, model, device, strength).run().denoisedNode
 
 
 class IPv2DenoiseTest(ScriptedLoadableModuleTest):

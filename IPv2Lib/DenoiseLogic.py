@@ -1,21 +1,51 @@
 """Denoising a volume of the scene, through `ipv2 denoise` in a separate process."""
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ipv2.contract import DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
+from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
 
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
+DENOISED_FILE = "denoised.nrrd"
+REMOVED_FILE = "removed.nrrd"
+ACCOUNT_FILE = "denoised.denoise.json"  # `ipv2 denoise` writes <name>.denoise.json beside <name>.nrrd
+REMOVED_WINDOW_NOISE_MULTIPLE = 8.0  # the removed image's window: +-4 noise standard deviations
+REMOVED_WINDOW_HU = 200.0  # where the account states no noise level
+
+
+@dataclass
+class DenoiseOutputs:
+    """What the backend wrote, as read from its work folder: backend volumes, no nodes."""
+    denoised: object
+    removed: object = None
+    account: dict = field(default_factory=dict)
+
+
+@dataclass
+class DenoiseResult:
+    """The denoised node, and what the compare view shows of the run once asked."""
+    inputNode: object
+    denoisedNode: object
+    removed: object = None  # the removed image as a backend volume, made a node only when compared
+    account: dict = field(default_factory=dict)
+    removedNode: object = None
+
 
 class DenoiseLogic(BackendLogic):
-    def createDenoiseJob(self, inputNode, model, device="auto", strength=DEFAULT_STRENGTH, **callbacks):
-        """Denoises `inputNode` into a new node.
+    def createDenoiseJob(self, inputNode, model, device="auto", strength=DEFAULT_STRENGTH, lungStrength=None,
+                         bodyStrength=None, **callbacks):
+        """Denoises `inputNode` into a new node; the job's result is a `DenoiseResult`.
 
         `model`: a network with bundled weights or a classical method (`ipv2.contract.DENOISERS`),
         else the path of a checkpoint file written by `ipv2 train`. `strength`: one of
-        `STRENGTHS`, passed to `ipv2 denoise --strength`.
+        `STRENGTHS`, passed to `ipv2 denoise --strength`; with `lungStrength` and
+        `bodyStrength` both given, those are passed as `--strength-lung` and `--strength-body`
+        instead. The classical methods take no strength (they measure the noise), so none is
+        passed for them. The backend also writes the removed image and its account.
         """
         if inputNode is None:
             raise ValueError("select the volume to denoise")
@@ -23,26 +53,75 @@ class DenoiseLogic(BackendLogic):
             raise ValueError("choose a bundled model, a classical method or a checkpoint file")
         if device not in DEVICES:
             raise ValueError(f"device '{device}' is not one of {', '.join(DEVICES)}")
-        if strength not in STRENGTHS:
-            raise ValueError(f"strength '{strength}' is not one of {', '.join(STRENGTHS)}")
+        if (lungStrength is None) != (bodyStrength is None):
+            raise ValueError("give both the lung and the body strength, or neither")
+        for name, value in (("strength", strength), ("lung strength", lungStrength), ("body strength", bodyStrength)):
+            if value is not None and value not in STRENGTHS:
+                raise ValueError(f"{name} '{value}' is not one of {', '.join(STRENGTHS)}")
         if model not in DENOISERS and not Path(model).is_file():
             raise ValueError(f"'{model}' is neither a bundled model or method ({', '.join(DENOISERS)}) "
                              "nor an existing checkpoint file")
         volume = VolumeNodeConverter.toVolume(inputNode)
 
         def readResults(workFolder):  # files only: runs outside the main thread
-            from ipv2.io.volumes import read_volume
+            return self.readOutputs(workFolder, volume)
 
-            denoised = read_volume(workFolder / "denoised.nrrd")
-            if not denoised.same_geometry(volume):
-                raise ValueError("the denoised volume is not on the input's voxel grid")
-            return denoised
-
-        # A raw output: the reader takes a quarter of the time it takes on gzip.
+        # Raw outputs: the reader takes a quarter of the time it takes on gzip.
         return self.backendJob(
             "Denoising", lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
-                            folder / "denoised.nrrd", "--device", device, "--strength", strength,
+                            folder / DENOISED_FILE, "--removed", folder / REMOVED_FILE, "--device", device,
+                            *self.strengthArguments(model, strength, lungStrength, bodyStrength),
                             "--uncompressed", "--progress", "json"],
-            lambda denoised: VolumeNodeConverter.toNewNode(denoised, f"{inputNode.GetName()} denoised", like=inputNode),
+            lambda outputs: self.importOutputs(outputs, inputNode),
             inputNodes=[inputNode], readResults=readResults, **callbacks)
+
+    @staticmethod
+    def strengthArguments(model, strength, lungStrength=None, bodyStrength=None):
+        if str(model).lower() in CLASSICAL_DENOISERS:
+            return []
+        if lungStrength is not None and bodyStrength is not None:
+            return ["--strength-lung", lungStrength, "--strength-body", bodyStrength]
+        return ["--strength", strength]
+
+    @staticmethod
+    def readOutputs(workFolder, volume):
+        """The denoised and removed volumes, checked against the input's grid, and the account.
+
+        Reads files only, no node: `BackendJob` runs it outside Slicer's main thread.
+        """
+        from ipv2.io.volumes import read_volume
+
+        outputs = DenoiseOutputs(denoised=read_volume(workFolder / DENOISED_FILE))
+        if (workFolder / REMOVED_FILE).is_file():
+            outputs.removed = read_volume(workFolder / REMOVED_FILE)
+        for name, read in (("denoised", outputs.denoised), ("removed", outputs.removed)):
+            if read is not None and not read.same_geometry(volume):
+                raise ValueError(f"the {name} volume is not on the input's voxel grid")
+        if (workFolder / ACCOUNT_FILE).is_file():
+            outputs.account = json.loads((workFolder / ACCOUNT_FILE).read_text(encoding="utf-8"))
+        return outputs
+
+    @staticmethod
+    def importOutputs(outputs, inputNode):
+        denoisedNode = VolumeNodeConverter.toNewNode(outputs.denoised, f"{inputNode.GetName()} denoised", like=inputNode)
+        return DenoiseResult(inputNode=inputNode, denoisedNode=denoisedNode, removed=outputs.removed,
+                             account=outputs.account)
+
+    @staticmethod
+    def removedNode(result):
+        """The removed image of `result` as a node beside the input (made once), shown centred on zero."""
+        if result.removed is None:
+            raise ValueError("this run has no removed image")
+        if result.removedNode is not None and result.removedNode.GetScene() is not None:
+            return result.removedNode
+        node = VolumeNodeConverter.toNewNode(result.removed, f"{result.inputNode.GetName()} removed",
+                                             like=result.inputNode)
+        noise = result.account.get("measured_noise_hu")
+        window = REMOVED_WINDOW_NOISE_MULTIPLE * noise if isinstance(noise, (int, float)) and noise > 0 \
+            else REMOVED_WINDOW_HU
+        display = node.GetDisplayNode()
+        display.AutoWindowLevelOff()
+        display.SetWindowLevel(window, 0.0)
+        result.removedNode = node
+        return node

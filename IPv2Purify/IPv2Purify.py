@@ -17,6 +17,7 @@ from slicer import vtkMRMLScalarVolumeNode
 
 from ipv2.contract import DEFAULT_MODE, DEFAULT_WEAK_DENOISER, MODES, WEAK_DENOISERS
 
+from IPv2Lib.ChoiceLabels import showAllLabels
 from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.JobPanel import JobPanel
 from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
@@ -62,6 +63,10 @@ class IPv2PurifyParameterNode:
     def settings(self):
         return PurifySettings(mode=self.mode, removeBackground=self.removeBackground, addNoise=self.addNoise,
                               weakDenoiser=self.weakDenoiser, dose=self.dose, seed=self.seed)
+
+
+# The combo boxes bound to Choice fields, with their codes: they show the codes' labels.
+CHOICE_COMBO_BOXES = {"modeComboBox": MODES, "weakDenoiserComboBox": WEAK_DENOISERS}
 
 
 class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -124,6 +129,8 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._parameterNode = inputParameterNode
         if self._parameterNode:
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            # connectGui fills the combo boxes with the codes; they show labels, the node keeps the codes.
+            showAllLabels(self.ui, CHOICE_COMBO_BOXES)
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._checkCanApply)
             self._checkCanApply()
 

@@ -176,7 +176,10 @@ def test_denoise_job_runs_a_named_method_at_the_chosen_strength(mrmlScene, obliq
     job = DenoiseLogic().createDenoiseJob(node, model, "cpu", "high")
     arguments = [str(argument) for argument in job.buildArguments(tmp_path)]
     assert arguments[:3] == ["denoise", "--model", model]
-    assert arguments[arguments.index("--strength") + 1] == "high"
+    if model in ("bm3d", "nlm"):  # the classical methods take no strength: the backend would refuse one
+        assert "--strength" not in arguments
+    else:
+        assert arguments[arguments.index("--strength") + 1] == "high"
     assert arguments[arguments.index("--device") + 1] == "cpu"
 
 
@@ -272,12 +275,17 @@ def test_denoise_runs_in_a_separate_process_and_its_raw_result_is_read_in_a_work
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     job = DenoiseLogic(python=sys.executable).createDenoiseJob(node, "nlm", "cpu")
     assert "--uncompressed" in [str(argument) for argument in job.buildArguments(tmp_path)]
-    denoised = job.run(pollSeconds=0.02)
+    result = job.run(pollSeconds=0.02)
+    denoised = result.denoisedNode
     assert job.readResults is not None and denoised.GetName() == "patient uLDCT denoised"
     # The same command in this process, on the same input, gives the same voxels.
     source = write_volume(VolumeNodeConverter.toVolume(node), tmp_path / "in.nrrd", compress=False)
     assert main(["denoise", "--model", "nlm", "--in", str(source), "--out", str(tmp_path / "out.nrrd"),
                  "--progress", "none"]) == 0
-    result = VolumeNodeConverter.toVolume(denoised)
-    assert result.same_geometry(obliqueCt)
-    np.testing.assert_array_equal(result.array, read_volume(tmp_path / "out.nrrd").array)
+    denoisedVolume = VolumeNodeConverter.toVolume(denoised)
+    assert denoisedVolume.same_geometry(obliqueCt)
+    np.testing.assert_array_equal(denoisedVolume.array, read_volume(tmp_path / "out.nrrd").array)
+    # The removed image and the account came back with it; the removed image is no node until compared.
+    assert result.removed.same_geometry(obliqueCt) and result.removedNode is None
+    np.testing.assert_allclose(result.removed.array, obliqueCt.array - denoisedVolume.array, atol=1e-3)
+    assert set(result.account["regions"]) >= {"lung", "soft_tissue"} and result.account["seconds"] > 0

@@ -15,7 +15,7 @@ import pytest
 import slicer
 
 from ipv2.testing import chest_like
-from IPv2Lib.DenoiseLogic import DenoiseLogic
+from IPv2Lib.DenoiseLogic import DenoiseLogic, DenoiseOutputs
 from IPv2Lib.PurifyLogic import PurifyLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 from test_process_logic import writeBackendOutputs
@@ -70,7 +70,7 @@ def test_purified_pair_and_regions_are_new_series_of_the_uldct_study(dicomStudy,
 def test_denoised_volume_is_a_new_series_of_its_inputs_study(dicomStudy, obliqueCt):
     shNode, patient, study, (inputNode, _) = dicomStudy
     job = DenoiseLogic().createDenoiseJob(inputNode, "nlm")
-    denoised = job.importResults(obliqueCt.with_array(obliqueCt.array * 0.5))
+    denoised = job.importResults(DenoiseOutputs(obliqueCt.with_array(obliqueCt.array * 0.5))).denoisedNode
     assert denoised.GetName() == "uLDCT denoised"
     assertNewSeriesOfTheStudy(shNode, patient, study, denoised)
     np.testing.assert_array_equal(slicer.util.arrayFromVolume(denoised), (obliqueCt.array * 0.5).astype(np.float32))
@@ -81,6 +81,6 @@ def test_a_volume_outside_any_study_gives_results_beside_it(mrmlScene, obliqueCt
     shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(mrmlScene)
     inputNode = VolumeNodeConverter.toNewNode(obliqueCt, "scan")
     inputItem = shNode.GetItemByDataNode(inputNode) or shNode.CreateItem(shNode.GetSceneItemID(), inputNode)
-    denoised = DenoiseLogic().createDenoiseJob(inputNode, "nlm").importResults(obliqueCt)
+    denoised = DenoiseLogic().createDenoiseJob(inputNode, "nlm").importResults(DenoiseOutputs(obliqueCt)).denoisedNode
     assert shNode.GetItemParent(shNode.GetItemByDataNode(denoised)) == shNode.GetItemParent(inputItem) \
         == shNode.GetSceneItemID()

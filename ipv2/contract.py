@@ -38,6 +38,7 @@ DENOISERS = NETWORKS + CLASSICAL_DENOISERS  # what `ipv2 denoise --model` takes 
 STRENGTHS = ("low", "medium", "high")  # `ipv2 denoise --strength`
 DEFAULT_STRENGTH = "medium"
 STRENGTH_RANGE = (1.0, 100.0)  # a number instead of a name: the dose multiple the result aims at
+STRENGTH_DOSE_MULTIPLES = {"low": 2.0, "medium": 8.0, "high": 32.0}  # what each of STRENGTHS aims at
 LOSSES = ("l1", "mse", "l1_grad")  # `ipv2 train --loss`
 DEFAULT_TRAIN_STEPS = 2000
 
@@ -54,6 +55,15 @@ PHANTOM_VARIANTS = ("default", "smooth", "sharp", "lung-kernel", "thin-1mm", "th
 
 # Every command -------------------------------------------------------------------------
 DEVICES = ("auto", "cpu", "cuda")  # `--device`; "cuda:N" picks one GPU
+
+# What the panels show for each code above; their jobs pass the codes.
+CHOICE_LABELS = {
+    "ipv1": "IPv1", "ipv2": "IPv2", "ipv2m": "IPv2, motion-aware",
+    "nlm": "Non-local means", "tv": "Total variation", "bm3d": "BM3D", "none": "None",
+    "unet": "U-Net", "redcnn": "RED-CNN", "dncnn": "DnCNN", "restormer": "Restormer",
+    "low": "Low", "medium": "Medium", "high": "High",
+    "auto": "Automatic (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)",
+}
 
 # Exit codes of `python -m ipv2`.
 EXIT_OK = 0
