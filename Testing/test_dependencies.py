@@ -27,7 +27,7 @@ def test_missing_torch_is_a_problem():
 
 
 def test_torch_requirement_is_the_backends_own():
-    text = (REPOSITORY / "pyproject.toml").read_text()
+    text = (REPOSITORY / "pyproject.toml").read_text(encoding="utf-8")
     assert f'"torch{TORCH_REQUIREMENT}"' in text
 
 
@@ -150,7 +150,7 @@ def thirdPartyModulesOfBackend():
 
     modules = set()
     for path in (REPOSITORY / "ipv2").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

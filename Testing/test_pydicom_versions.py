@@ -54,7 +54,7 @@ for k, pixels in enumerate(slices):
     ds.PixelData = pixels.astype("<i2").tobytes()
     save_as_file_format(ds, folder / f"IM{k:04d}.dcm")
 completed = subprocess.run([sys.executable, "-m", "ipv2", "denoise", "--in", str(folder), "--out", str(out),
-                            "--model", "nlm", "--progress", "none"], capture_output=True, text=True)
+                            "--model", "nlm", "--progress", "none"], capture_output=True, text=True, encoding="utf-8", errors="replace")
 assert completed.returncode == 0, completed.stderr
 derived = [pydicom.dcmread(str(path)) for path in sorted(out.iterdir()) if path.suffix == ".dcm"]
 assert len(derived) == 4
@@ -70,7 +70,7 @@ def slicer58Pydicom(tmp_path_factory):
     downloads = tmp_path_factory.mktemp("pydicom-wheel")
     completed = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                                 "--dest", str(downloads), f"pydicom=={SLICER_5_8_PYDICOM}"],
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300)
     wheels = list(downloads.glob("pydicom-*.whl"))
     if completed.returncode != 0 or not wheels:
         pytest.skip(f"pydicom {SLICER_5_8_PYDICOM} cannot be fetched from the package registry here")
@@ -84,7 +84,7 @@ def runWithPath(tmp_path, pathFirst, expectedVersion):
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join([*map(str, pathFirst), str(REPOSITORY)])
     return subprocess.run([sys.executable, "-c", WRITE_SERIES_AND_DENOISE, expectedVersion, str(tmp_path / "series"),
-                           str(tmp_path / "derived")], capture_output=True, text=True, env=environment, timeout=300)
+                           str(tmp_path / "derived")], capture_output=True, text=True, encoding="utf-8", errors="replace", env=environment, timeout=300)
 
 
 def test_a_derived_series_is_written_with_the_installed_pydicom(tmp_path):
