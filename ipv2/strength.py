@@ -36,16 +36,14 @@ from typing import Union
 import numpy as np
 from scipy import ndimage as ndi
 
+from ipv2.contract import DEFAULT_STRENGTH, STRENGTH_DOSE_MULTIPLES as STRENGTHS, STRENGTH_RANGE
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
 
 __all__ = ["BOUNDARY_BLEND_MM", "DEFAULT_STRENGTH", "RESTORED_SCALE_MM", "STRENGTHS", "STRENGTH_RANGE",
            "dose_multiple", "kept_noise_fraction", "recombine", "regional_kept_fraction"]
 
-# Dose multiples; ipv2.contract restates the names, the default and the range for the panels.
-STRENGTHS = {"low": 2.0, "medium": 8.0, "high": 32.0}
-DEFAULT_STRENGTH = "medium"
-STRENGTH_RANGE = (1.0, 100.0)
+# The levels' dose multiples, the default and the range are ipv2.contract's, which the panels read.
 RESTORED_SCALE_MM = 3.0
 BOUNDARY_BLEND_MM = 3.0
 

@@ -29,10 +29,10 @@ def test_bad_strengths_are_refused_with_the_range(bad):
         dose_multiple(bad)
 
 
-def test_the_panels_contract_restates_the_same_levels():
-    assert contract.STRENGTHS == tuple(STRENGTHS)
-    assert contract.DEFAULT_STRENGTH == DEFAULT_STRENGTH
-    assert contract.STRENGTH_RANGE == STRENGTH_RANGE
+def test_every_named_level_has_a_dose_multiple_and_the_default_is_one_of_them():
+    assert tuple(STRENGTHS) == contract.STRENGTHS
+    assert DEFAULT_STRENGTH in STRENGTHS
+    assert all(STRENGTH_RANGE[0] <= multiple <= STRENGTH_RANGE[1] for multiple in STRENGTHS.values())
 
 
 def test_a_scan_at_n_times_the_dose_keeps_one_over_root_n_of_the_noise():
