@@ -283,3 +283,18 @@ def test_a_second_run_on_the_same_series_or_results_folder_is_refused(series, sc
         assert main(base + ["--in", str(scans), "--out", str(results)]) == 2
     assert "another ipv2 run" in capsys.readouterr().err
     assert not results.exists()  # nothing written; the folder made for the lock is gone with it
+
+
+def test_the_derived_series_carries_the_accounts_key_figures_in_its_comments(series, tmp_path):
+    source, _ = series
+    out = tmp_path / "denoised"
+    assert main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(out), "--progress",
+                 "none"]) == 0
+    comments = {h.ImageComments for h in _headers(out)}
+    assert len(comments) == 1
+    comment = comments.pop()
+    assert comment.startswith("IPv2 nlm, sigma") and "structure check" in comment
+    assert (tmp_path / "denoised.denoise.json").is_file()
+    assert main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(tmp_path / "quiet"),
+                 "--progress", "none", "--no-account"]) == 0
+    assert all("ImageComments" not in h for h in _headers(tmp_path / "quiet"))

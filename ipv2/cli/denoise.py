@@ -180,13 +180,16 @@ def _write_account(account: Optional[dict], output: Path) -> None:
         write_account(account_path(output, VOLUME_SUFFIXES), account)
 
 
-def _write(denoised, out: Path, dicom: bool, label: str, compress: bool = True) -> None:
+def _write(denoised, out: Path, dicom: bool, label: str, compress: bool = True,
+           account: Optional[dict] = None) -> None:
+    from ipv2.io.denoise_record import account_comment
     from ipv2.io.dicom import write_derived_series
     from ipv2.io.volumes import write_volume
 
     if dicom:
         write_derived_series(denoised, out, denoised.metadata["dicom_files"], f"IPv2 denoised ({label})",
-                             derivation=f"denoised by ipv2 {__version__} ({label})")
+                             derivation=f"denoised by ipv2 {__version__} ({label})",
+                             comments=account_comment(account))
     else:
         write_volume(denoised, out, compress=compress)
 
@@ -227,7 +230,7 @@ def _run_one(args: argparse.Namespace) -> int:
         if dicom:
             require_derivable(volume)
         denoised, label, account = _denoise(volume, args, args.model, args.device)
-        _write(denoised, out, dicom, label, compress=not args.uncompressed)
+        _write(denoised, out, dicom, label, compress=not args.uncompressed, account=account)
         _write_account(account, out)
         if removed is not None:
             _write_removed(volume, denoised, removed, compress=not args.uncompressed)
@@ -398,7 +401,7 @@ def _denoise_scan(scan, output: Path, dicom: bool, args: argparse.Namespace, mod
     if dicom:
         require_derivable(volume)
     denoised, label, account = _denoise(volume, args, model, device, quiet=True)
-    _write(denoised, output, dicom, label, compress=not args.uncompressed)
+    _write(denoised, output, dicom, label, compress=not args.uncompressed, account=account)
     _write_account(account, output)
     record_made_by(output, recipe)
     summary["done"].append(scan.name)

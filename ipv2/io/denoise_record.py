@@ -63,6 +63,24 @@ def acquisition_of(dicom_files: Optional[Sequence[str]]) -> dict:
             if header.get(keyword) not in (None, "")}
 
 
+def account_comment(account: Optional[dict]) -> str:
+    """The account's key figures in one line, for a derived series' ImageComments."""
+    if not account:
+        return ""
+    parts = [f"IPv2 {account.get('model', '')}"]
+    for name, label in (("soft_tissue", "soft tissue"), ("lung", "lung")):
+        figures = account.get("regions", {}).get(name, {})
+        if figures.get("noise_before_hu") is not None and figures.get("noise_after_hu") is not None:
+            parts.append(f"{label} noise {figures['noise_before_hu']:g} -> {figures['noise_after_hu']:g} HU")
+    ratio = account.get("texture", {}).get("ratio")
+    if ratio is not None:
+        parts.append(f"NPS mean frequency x{ratio:g}")
+    check = account.get("structure_check", {})
+    flagged = check.get("flagged_slices") or []
+    parts.append(f"structure check: {len(flagged)} slice(s) flagged" if flagged else "structure check: passed")
+    return "; ".join(parts)
+
+
 def write_account(path: Path, account: dict) -> Path:
     with atomic_output_path(path) as tmp:
         tmp.write_text(json.dumps(account, indent=1, sort_keys=False) + "\n", encoding="utf-8")

@@ -146,11 +146,16 @@ def _source_geometry(source, keyword: str, from_grid) -> np.ndarray:
     return np.asarray([float(v) for v in value] if value else from_grid, dtype=float)
 
 
+IMAGE_COMMENTS_LENGTH = 10240  # LT
+
+
 def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequence[PathLike],
-                         description: str, derivation: str = "") -> Path:
+                         description: str, derivation: str = "", comments: str = "") -> Path:
     """Writes `volume` (HU, on the grid of the DICOM series `source_files`, in slice order) as a
     derived series into the folder `folder`, atomically; returns it. An existing `folder` is
-    replaced only when it holds nothing but an earlier derived series (`require_replaceable_series`)."""
+    replaced only when it holds nothing but an earlier derived series (`require_replaceable_series`).
+    `comments` goes into every slice's ImageComments, a standard attribute PACS keep and
+    viewers show (private attributes are often dropped)."""
     from pydicom.uid import generate_uid
 
     from ipv2.io.pydicom_compat import save_as_file_format
@@ -180,6 +185,8 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
         "BitsAllocated": 16, "BitsStored": 16, "HighBit": 15, "PixelRepresentation": 1,
         "RescaleSlope": _ds(slope), "RescaleIntercept": _ds(intercept), "RescaleType": "HU",
     }
+    if comments:
+        shared["ImageComments"] = comments[:IMAGE_COMMENTS_LENGTH]
     origin = np.asarray(volume.origin, dtype=float)
     with atomic_output_folder(folder, require_replaceable_series) as tmp:
         for k, source in enumerate(sources):
