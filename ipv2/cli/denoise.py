@@ -165,6 +165,8 @@ def _account(volume, denoised, label: str, sigma: Optional[float], seconds: floa
     figures = denoise_account(volume.array, denoised.array, volume.spacing)
     keys = ("denoised_with", "strength", "lung_strength", "body_strength", "measured_noise_hu")
     settings = {key: denoised.metadata[key] for key in keys if key in denoised.metadata}
+    if "denoised_with" in settings:  # the weights' file name: an account travels without its machine's paths
+        settings["denoised_with"] = Path(str(settings["denoised_with"])).name
     if sigma is not None:
         settings["measured_noise_hu"] = round(float(sigma), 2)
     return {"ipv2_version": __version__, "model": label, **settings,
