@@ -77,7 +77,7 @@ def _lesion_window_px(pixel_mm: float) -> int:
 
 def _boxed(image: np.ndarray, pixel_mm: float) -> np.ndarray:
     side = _lesion_box_px(pixel_mm)
-    return ndi.uniform_filter(image.astype(np.float64), size=(1, side, side), mode="nearest")
+    return ndi.uniform_filter(image, size=(1, side, side), mode="nearest")
 
 
 def _flattest(inside: np.ndarray, structure: np.ndarray) -> np.ndarray:
@@ -103,19 +103,19 @@ def region_masks(output: np.ndarray, pixel_mm: float) -> Dict[str, Dict[str, np.
     return masks
 
 
-def pixel_noise_hu(image: np.ndarray, flat: np.ndarray) -> Optional[float]:
+def noise_maps(image: np.ndarray, pixel_mm: float) -> Dict[str, np.ndarray]:
+    """Local variances of one image, computed once for every region: at pixel scale
+    ("pixel") and of the image box-averaged over LESION_SCALE_MM ("lesion")."""
+    values = image.astype(np.float32)
+    return {"pixel": local_variance(values, PIXEL_WINDOW),
+            "lesion": local_variance(_boxed(values, pixel_mm), _lesion_window_px(pixel_mm))}
+
+
+def region_noise_hu(variance: np.ndarray, flat: np.ndarray) -> Optional[float]:
     """Root mean local variance over `flat` voxels; None where too few."""
     if np.count_nonzero(flat) < MIN_FLAT_VOXELS:
         return None
-    return float(np.sqrt(local_variance(image.astype(np.float64), PIXEL_WINDOW)[flat].mean()))
-
-
-def lesion_noise_hu(image: np.ndarray, flat: np.ndarray, pixel_mm: float) -> Optional[float]:
-    """The same on the image box-averaged over LESION_SCALE_MM, in the wider windows."""
-    if np.count_nonzero(flat) < MIN_FLAT_VOXELS:
-        return None
-    variance = local_variance(_boxed(image, pixel_mm), _lesion_window_px(pixel_mm))
-    return float(np.sqrt(variance[flat].mean()))
+    return float(np.sqrt(np.mean(variance[flat], dtype=np.float64)))
 
 
 def _nps_mean_frequency(image: np.ndarray, flat: np.ndarray, spacing_zyx) -> Optional[float]:
@@ -161,13 +161,14 @@ def denoise_account(noisy: np.ndarray, output: np.ndarray, spacing: Sequence[flo
     after = np.asarray(output, dtype=np.float32)[picked]
     pixel_mm = float(np.sqrt(spacing[0] * spacing[1]))
     regions = {}
+    maps_before, maps_after = noise_maps(before, pixel_mm), noise_maps(after, pixel_mm)
     for name, flat in region_masks(after, pixel_mm).items():
         regions[name] = {
             "voxels": int(np.count_nonzero(flat["pixel"])),
-            "noise_before_hu": _rounded(pixel_noise_hu(before, flat["pixel"])),
-            "noise_after_hu": _rounded(pixel_noise_hu(after, flat["pixel"])),
-            "lesion_noise_before_hu": _rounded(lesion_noise_hu(before, flat["lesion"], pixel_mm)),
-            "lesion_noise_after_hu": _rounded(lesion_noise_hu(after, flat["lesion"], pixel_mm)),
+            "noise_before_hu": _rounded(region_noise_hu(maps_before["pixel"], flat["pixel"])),
+            "noise_after_hu": _rounded(region_noise_hu(maps_after["pixel"], flat["pixel"])),
+            "lesion_noise_before_hu": _rounded(region_noise_hu(maps_before["lesion"], flat["lesion"])),
+            "lesion_noise_after_hu": _rounded(region_noise_hu(maps_after["lesion"], flat["lesion"])),
         }
     return {"slices_measured": [int(z) for z in picked], "regions": regions,
             "texture": _texture(before, after, spacing), "structure_check": _structure_check(before, after, picked)}
