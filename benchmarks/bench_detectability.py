@@ -14,7 +14,10 @@ model reads neighbouring slices), so that realisations never serve as each other
 Figures per dose, method and disc: d' of a channelized Hotelling observer with
 Laguerre-Gauss channels (and with dense difference-of-Gaussians channels) and its 95 %
 bootstrap interval over realisations, the paired difference to the input's d' with its
-interval, the AUC, the contrast kept against the noise-free reconstruction; per dose and
+interval, the AUC, the contrast kept against the noise-free reconstruction, and the
+contrast kept read free of noise (`kept_paired`: the method's output for the realisations
+minus its output for the same realisations with the noise-free discs subtracted, so the
+noise cancels; 1 for the input by construction); per dose and
 method: noise per pixel and as a 7.7 mm box mean (across realisations, in disc-free water),
 the NPS mean frequency and its ratio to the input's, the TTF's f50 at +15 and +120 HU.
 Prints two tables and, as its LAST line, one JSON object
@@ -34,7 +37,8 @@ import time
 
 import numpy as np
 
-from ipv2.evaluate.low_contrast import ensemble_noise, insert_contrast, observer_data_for, water_nps
+from ipv2.evaluate.low_contrast import (ensemble_noise, insert_contrast, observer_data_for, paired_contrast_kept,
+                                       water_nps)
 from ipv2.evaluate.observer import CHANNEL_SETS, bootstrap_weights, detectability, paired_difference
 from ipv2.evaluate.ttf import disc_ttf
 from ipv2.models.registry import DEFAULT_MODEL
@@ -83,7 +87,7 @@ def _ttf_figures(images: np.ndarray, ttf_slice, noise_hu: float) -> dict:
     return figures
 
 
-def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference) -> dict:
+def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, disc_reference) -> dict:
     started = time.perf_counter()
     noisy = simulate_realisations(phantom, dose, args.realisations, seed=args.seed, kernel=KERNEL)
     noisy_rods = simulate_realisations(ttf_slice, dose, args.ttf_realisations, seed=args.seed + TTF_SEED_OFFSET,
@@ -93,12 +97,18 @@ def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference) -> 
     for method in (INPUT,) + tuple(methods):
         method_started = time.perf_counter()
         images = noisy if method == INPUT else _denoise_stack(noisy, method, phantom.pixel_mm)
+        # The same realisations without the discs: what the method makes of the discs alone.
+        without = noisy - disc_reference if method == INPUT else _denoise_stack(noisy - disc_reference, method,
+                                                                                  phantom.pixel_mm)
         rods = noisy_rods if method == INPUT else _denoise_stack(noisy_rods, method, phantom.pixel_mm)
         noise = ensemble_noise(images, phantom)
         nps = water_nps(images, phantom)
         inserts = {}
         for diameter, _ in INSERTS:
             entry = insert_contrast(images, phantom, diameter, reference)
+            paired = paired_contrast_kept(images, without, phantom, diameter, disc_reference)
+            entry["paired_contrast_kept"], entry["paired_contrast_kept_ci"] = (paired["contrast_kept"],
+                                                                               paired["contrast_kept_ci"])
             for channel_set in CHANNEL_SETS:
                 data = observer_data_for(images, phantom, diameter, channel_set)
                 observed = detectability(data, weights)
@@ -137,7 +147,7 @@ def _interval(pair, digits=2) -> str:
 
 def print_tables(results: dict) -> None:
     header = (f"{'dose':>6} {'method':<14}{'disc':>6}{'d_LG':>7}{'95% CI':>15}{'d-d_in':>8}{'95% CI':>16}"
-              f"{'d_DDOG':>8}{'AUC_LG':>8}{'contrast':>10}{'kept':>7}")
+              f"{'d_DDOG':>8}{'AUC_LG':>8}{'contrast':>10}{'kept':>7}{'kept_paired':>12}{'95% CI':>14}")
     print(header)
     print("-" * len(header))
     for dose, methods in results.items():
@@ -150,7 +160,8 @@ def print_tables(results: dict) -> None:
                       f"{_cell(versus['difference'] if versus else None):>8}"
                       f"{_interval(versus['difference_ci'] if versus else None):>16}"
                       f"{_cell(dog['d_prime']):>8}{_cell(lg['auc'], 3):>8}"
-                      f"{_cell(entry['contrast_hu'], 1):>10}{_cell(entry['contrast_kept']):>7}")
+                      f"{_cell(entry['contrast_hu'], 1):>10}{_cell(entry['contrast_kept']):>7}"
+                      f"{_cell(entry['paired_contrast_kept']):>12}{_interval(entry['paired_contrast_kept_ci']):>14}")
     print()
     header = (f"{'dose':>6} {'method':<14}{'noise_px':>9}{'noise_7.7mm':>12}{'lesion_x':>9}{'nps_mean':>9}"
               f"{'nps_ratio':>10}{'f50@15HU':>9}{'f50@120HU':>10}{'s':>6}")
@@ -213,11 +224,13 @@ def main(argv=None) -> int:
     phantom = render_low_contrast_slice(args.size, args.pixel_mm)
     ttf_slice = render_ttf_slice(args.size, args.pixel_mm)
     reference = noise_free_reference(phantom, kernel=KERNEL)
+    disc_reference = reference - noise_free_reference(render_low_contrast_slice(args.size, args.pixel_mm, discs=False),
+                                                      kernel=KERNEL)
     # Every method runs once on the reference (model found, strength valid) before the long work.
     for method in args.methods:
         _denoise_stack(reference[None], method, phantom.pixel_mm)
     started = time.perf_counter()
-    results = {f"{100 * dose:g}": evaluate_dose(dose, args.methods, args, phantom, ttf_slice, reference)
+    results = {f"{100 * dose:g}": evaluate_dose(dose, args.methods, args, phantom, ttf_slice, reference, disc_reference)
                for dose in args.doses}
     print_tables(results)
     print(f"{args.realisations} realisations x (3 discs per size, 6 disc-free sites) per dose, "
