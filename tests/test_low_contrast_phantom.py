@@ -161,3 +161,19 @@ def test_figures_of_white_noise_on_the_phantom(phantom):
         assert low < ideal * 1.02 and high > 0.9 * ideal
     with pytest.raises(InputError, match="do not match"):
         ensemble_noise(images[:, :100], phantom)
+
+
+def test_paired_contrast_kept_reads_what_a_method_keeps_free_of_noise():
+    from ipv2.evaluate.low_contrast import paired_contrast_kept
+    from ipv2.phantom.low_contrast import render_low_contrast_slice
+
+    phantom = render_low_contrast_slice()
+    discs = phantom.hu - render_low_contrast_slice(discs=False).hu
+    noisy = phantom.hu[None] + np.random.default_rng(0).normal(0.0, 80.0, (3,) + phantom.hu.shape)
+    without = noisy - discs
+    kept = paired_contrast_kept(noisy, without, phantom, 5.0, discs)
+    assert kept["contrast_kept"] == pytest.approx(1.0, abs=1e-6)
+    # A method that keeps half of every disc, whatever the noise, reads 0.5.
+    halved = paired_contrast_kept(noisy - 0.5 * discs, without, phantom, 3.0, discs)
+    assert halved["contrast_kept"] == pytest.approx(0.5, abs=1e-6)
+    assert halved["contrast_kept_ci"][0] <= 0.5 <= halved["contrast_kept_ci"][1]
