@@ -11,7 +11,7 @@ input and target, the evaluation label and the JSON report.
 
 # ipv2 purify ---------------------------------------------------------------------------
 MODES = ("ipv1", "ipv2", "ipv2m")
-DEFAULT_MODE = "ipv2m"
+DEFAULT_MODE = "ipv2"
 WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
 DEFAULT_WEAK_DENOISER = "nlm"
 SIMULATE_MODES = ("physical", "seed")

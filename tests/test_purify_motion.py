@@ -46,10 +46,10 @@ def purify(*args):
     return main(["purify", *map(str, args), "--progress", "none"])
 
 
-def test_default_mode_is_the_motion_aware_one_with_every_rule_on():
+def test_default_mode_is_the_papers_ipv2_and_ipv2m_turns_every_rule_on():
     options = PurifyOptions().checked()
-    assert DEFAULT_MODE == "ipv2m" and options.mode == DEFAULT_MODE
-    rules = options.motion_rules
+    assert DEFAULT_MODE == "ipv2" and options.mode == DEFAULT_MODE and options.motion_rules is None
+    rules = PurifyOptions(mode="ipv2m").checked().motion_rules
     assert rules.agreed_background and rules.lung_field and rules.stitch_blend_px > 0
 
 
