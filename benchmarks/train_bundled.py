@@ -187,6 +187,13 @@ Held-out phantom (seed {val_seed}, 2% dose, standard kernel), RMSE in HU against
 | body (chest wall, mediastinum, bone, upper abdomen with its gas) | {body_input_rmse_hu} | {body_rmse_hu} |
 
 CPU time while validating: {cpu_seconds_per_slice} s per slice.
+
+## Task-based figures
+The figures above are of the network's estimate (what a dose multiple of 100 gives). What a
+reader needs, detectability, contrast kept, noise power spectrum and task transfer function
+at each strength, comes from `python benchmarks/bench_detectability.py --methods
+{name}@low {name}@medium {name}@high` and, for small lesions in the held-out real chest,
+`python benchmarks/bench_lesions.py --realct DIR`.
 """
 
 
