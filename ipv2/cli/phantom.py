@@ -65,6 +65,13 @@ def register(subparsers) -> None:
     parser.add_argument("--no-tumour", dest="tumour", action="store_false",
                         help="leave out the lung tumour (labels then have no 7); the rest of the phantom stays "
                              "the same")
+    parser.add_argument("--low-contrast", action="store_true",
+                        help="write the low-contrast detectability phantom instead (CCT189 layout: a 200 mm water "
+                             "cylinder with 3/5/7/10 mm discs at +14/+7/+5/+3 HU): --realisations noisy slices at "
+                             "--dose (default 0.1 of a routine dose), the noise-free reference, the truth and the "
+                             "sites; --size, --pixel-mm, --kernel and --seed apply")
+    parser.add_argument("--realisations", type=int, default=None,
+                        help="with --low-contrast: independent noise realisations to write (default 16)")
     parser.add_argument("--png", action="store_true",
                         help="also write the authors' layout png/lq/ and png/gt/ (8-bit, lung window)")
     parser.add_argument("--no-electronic-noise", dest="electronic_noise", action="store_false",
@@ -105,6 +112,14 @@ def run(args: argparse.Namespace) -> int:
     from ipv2.phantom import generate_phantom_pair, write_phantom
     from ipv2.phantom.writer import OUTPUT_FILES
 
+    if args.low_contrast:
+        from ipv2.cli import phantom_low_contrast
+
+        phantom_low_contrast.require_options(args)
+        with monitor_from_args(args) as monitor:
+            return phantom_low_contrast.run(args, monitor)
+    if args.realisations is not None:
+        raise InputError("--realisations applies to --low-contrast")
     out = Path(args.out)
     require_new_outputs([out / name for name in OUTPUT_FILES] + ([out / "png"] if args.png else []),
                         overwrite=args.overwrite)
