@@ -34,6 +34,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
+from ipv2.evaluate.low_contrast import LESION_SCALE_MM
 from ipv2.evaluate.nps import noise_power_spectrum
 from ipv2.local_variance import local_variance
 
@@ -44,7 +45,6 @@ EDGE_MARGIN_PX = 3
 FLAT_FRACTION = 0.3
 MIN_FLAT_VOXELS = 200
 PIXEL_WINDOW = 9
-LESION_SCALE_MM = 6.0
 LESION_WINDOW_FACTOR = 3
 NPS_ROI = 32
 NPS_FLAT_STD_HU = 20.0

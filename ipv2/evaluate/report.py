@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from scipy import ndimage
 
 from ipv2.errors import InputError
 from ipv2.evaluate import flat_region_noise, metrics, nps, structure, windowed
+from ipv2.evaluate.low_contrast import LESION_SCALE_MM
 from ipv2.io.atomic import atomic_output_path
 from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
@@ -135,7 +137,8 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     small-structure contrast kept; see `structure`); per reference (label, truth),
     `structure` {kind: {pixels, contrast_hu}}; per image, `nps` {region: the figures of
     `nps.noise_power_spectrum` in ROIs flat in the truth, or in the label without one, or
-    None}.
+    None}. With the truth: `lesion_noise_hu` {prediction, input: {region: the standard
+    deviation of the error's LESION_SCALE_MM box mean where the truth is flat}}.
     """
     monitor = monitor or Monitor()
     pred_volume = _as_volume(prediction, spacing)
@@ -224,7 +227,23 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
                                for region, mask in nps_flat.items()}
         done += 1
         monitor.step("evaluate", done, total)
+    if "truth" in others:
+        # With the truth, the error itself is the noise: its lesion-sized box mean is the
+        # noise a reader integrates looking for a faint lesion, which smoothing lowers far
+        # less than the pixel noise when it leaves blotchy low-frequency noise.
+        box = max(1, int(round(LESION_SCALE_MM / float(np.sqrt(spacing_zyx[1] * spacing_zyx[2])))) | 1)
+        report["lesion_scale_mm"] = box * float(np.sqrt(spacing_zyx[1] * spacing_zyx[2]))
+        report["lesion_noise_hu"] = {name: lesion_noise(image, others["truth"], nps_flat, box)
+                                     for name, image in (("prediction", pred), ("input", others.get("input")))
+                                     if image is not None}
     return report
+
+
+def lesion_noise(image: np.ndarray, truth: np.ndarray, flat: Dict[str, np.ndarray], box: int) -> Dict[str, Optional[float]]:
+    """Per region, the standard deviation of the error's box mean (box x box pixels in-plane)
+    over the voxels flat in the truth; None where a region has none."""
+    error = ndimage.uniform_filter(np.asarray(image, dtype=np.float64) - truth, size=(1, box, box), mode="nearest")
+    return {region: float(error[mask].std()) if np.any(mask) else None for region, mask in flat.items()}
 
 
 def json_ready(value):
