@@ -78,3 +78,27 @@ def test_slices_are_spread_and_capped():
 def test_mismatched_images_are_refused(shapes):
     with pytest.raises(InputError, match="account"):
         denoise_account(np.zeros(shapes[0]), np.zeros(shapes[1]), SPACING)
+
+
+def test_the_structure_check_says_how_much_the_edges_lost():
+    anatomy = _anatomy()
+    noisy = anatomy + np.random.default_rng(1).normal(0.0, 40.0, anatomy.shape).astype(np.float32)
+    output = ndi.gaussian_filter(noisy, (0, 3.0, 3.0))
+    heavy = denoise_account(noisy, output, SPACING)
+    # The same output, a tenth of the loss: the same ratio, a tenth of the HU.
+    light = denoise_account(output + 0.1 * (noisy - output), output, SPACING)
+    assert light["structure_check"]["edge_energy_ratio_median"] == pytest.approx(
+        heavy["structure_check"]["edge_energy_ratio_median"], rel=0.05)
+    assert light["structure_check"]["edge_removed_rms_hu_median"] == pytest.approx(
+        0.1 * heavy["structure_check"]["edge_removed_rms_hu_median"], rel=0.05)
+    assert "HU RMS on those edges" in heavy["structure_check"]["warning"]
+
+
+def test_an_edge_loss_below_one_stored_hu_is_not_flagged():
+    anatomy = _anatomy()
+    noisy = anatomy + np.random.default_rng(1).normal(0.0, 40.0, anatomy.shape).astype(np.float32)
+    output = ndi.gaussian_filter(noisy, (0, 3.0, 3.0))
+    rms = denoise_account(noisy, output, SPACING)["structure_check"]["edge_removed_rms_hu_median"]
+    tiny = denoise_account(output + (0.5 / rms) * (noisy - output), output, SPACING)["structure_check"]
+    assert tiny["edge_energy_ratio_median"] > EDGE_ENERGY_LIMIT
+    assert tiny["flagged_slices"] == [] and tiny["warning"] is None
