@@ -83,3 +83,33 @@ def test_a_folder_run_keeps_a_table_of_the_accounts(scan, tmp_path):
         rows = list(csv.DictReader(handle))
     assert [row["scan"] for row in rows] == ["a", "b"]
     assert all(float(row["soft_tissue_noise_after_hu"]) < float(row["soft_tissue_noise_before_hu"]) for row in rows)
+
+
+def test_regions_are_written_once_and_used_by_the_region_strengths(scan, tmp_path, monkeypatch):
+    import ipv2.masks
+
+    calls = []
+    original = ipv2.masks.compute_region_masks
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ipv2.masks, "compute_region_masks", counting)
+    out, regions = tmp_path / "den.nrrd", tmp_path / "regions.nrrd"
+    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
+                 "--strength-lung", "low", "--strength-body", "high", "--regions", str(regions)]) == 0
+    assert len(calls) == 1  # the masks the strengths used are the ones written
+    labels = read_volume(regions).array
+    assert labels.shape == (3, 96, 96) and set(np.unique(labels)) <= {0, 1, 2} and (labels == 2).any()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--regions", "same.nrrd", "--removed", "same.nrrd"], "another output is written there"),
+    (["--regions", "regions.txt"], "regions.txt"),
+])
+def test_bad_region_outputs_are_refused_before_any_work(scan, tmp_path, capsys, monkeypatch, flags, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["denoise", "--in", str(scan), "--out", "den.nrrd", "--progress", "none", *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "den.nrrd").exists()

@@ -43,7 +43,7 @@ def test_an_existing_file_is_kept_and_nothing_written_without_overwrite(scan, tm
 
 
 @pytest.mark.parametrize("removed, message", [
-    ("scan.nrrd", "would replace an input"), ("den.nrrd", "the result or its account"),
+    ("scan.nrrd", "would replace an input"), ("den.nrrd", "the result, its account or another output"),
     ("removed.txt", "unknown volume format"), ("removed.nii.gz", "--uncompressed")])
 def test_a_removed_path_that_cannot_be_written_is_refused_before_any_work(scan, tmp_path, capsys, removed, message):
     before = scan.read_bytes()

@@ -61,6 +61,9 @@ def register(subparsers) -> None:
     parser.add_argument("--removed", default=None, metavar="PATH",
                         help="also write the removed image (input minus output, on the input's grid) to this "
                              "volume file; one scan only")
+    parser.add_argument("--regions", default=None, metavar="PATH",
+                        help="also write the region masks of the scan (0 body, 1 background, 2 lung; the masks "
+                             "region-aware strengths use, computed once) to this volume file; one scan only")
     parser.add_argument("--no-account", dest="account", action="store_false",
                         help="do not write the account of what was removed (<name>.denoise.json beside the "
                              "result; for a folder of scans also denoise_accounts.csv)")
@@ -127,8 +130,10 @@ def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
     return f"{name}, strength lung {lung} body {body}"
 
 
-def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool = False):
-    """The denoised volume, the label of what denoised it, and its account (None with --no-account)."""
+def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool = False, masks=None):
+    """The denoised volume, the label of what denoised it, and its account (None with --no-account).
+    `masks`: the scan's region masks where already computed, whose lung field region-aware
+    strengths then use instead of finding it again."""
     from ipv2.classical import denoise_volume_classical, measure_sigma_hu
     from ipv2.inference import denoise_volume
     from ipv2.input_checks import require_ct, require_soft_tissue
@@ -149,7 +154,8 @@ def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool =
         else:
             denoised = denoise_volume(volume, model=model, device=device, monitor=monitor,
                                       batch_size=args.batch, strength=args.strength,
-                                      lung_strength=args.strength_lung, body_strength=args.strength_body)
+                                      lung_strength=args.strength_lung, body_strength=args.strength_body,
+                                      lung_field=_lung_field(masks, args))
     if "measured_noise_hu" in denoised.metadata and not quiet:
         _report_sigma(args, denoised.metadata["measured_noise_hu"], "measured")
     label = _model_label(args, sigma)
@@ -223,43 +229,76 @@ def _run_one(args: argparse.Namespace) -> int:
             require_uncompressible(out)
         if args.format is not None and _full_suffix(out) != "." + args.format:
             raise InputError(f"--format {args.format} but --out {out} names another format")
-    removed = _require_removed_output(args, out, dicom)
+    sides = _require_side_outputs(args, out, dicom)
     with rank_zero_output_lock(out):
-        require_new_outputs([out, _account_file(args, out), removed], [args.input], args.overwrite)
+        require_new_outputs([out, _account_file(args, out), *sides.values()], [args.input], args.overwrite)
         if dicom and out.exists():
             require_replaceable_series(out)
         volume = read_volume(args.input)
         if dicom:
             require_derivable(volume)
-        denoised, label, account = _denoise(volume, args, args.model, args.device)
+        masks = _scan_masks(volume, args)
+        denoised, label, account = _denoise(volume, args, args.model, args.device, masks=masks)
         _write(denoised, out, dicom, label, compress=not args.uncompressed, account=account)
         _write_account(account, out)
-        if removed is not None:
-            _write_removed(volume, denoised, removed, compress=not args.uncompressed)
+        if "--removed" in sides:
+            _write_removed(volume, denoised, sides["--removed"], compress=not args.uncompressed)
+        if "--regions" in sides:
+            _write_regions(volume, masks, sides["--regions"], compress=not args.uncompressed)
     if args.progress != "json":
         what = "derived DICOM series" if dicom else "denoised volume"
         print(f"{what} written to {out}")
     return 0
 
 
-def _require_removed_output(args: argparse.Namespace, out: Path, dicom: bool) -> Optional[Path]:
-    """--removed: a volume file apart from the other outputs (whatever --format the result has)."""
+def _require_side_outputs(args: argparse.Namespace, out: Path, dicom: bool) -> dict:
+    """--removed and --regions: volume files apart from the other outputs and from each other
+    (whatever --format the result has); {flag: path} of those given."""
     from ipv2.io.outputs import require_writable_output
     from ipv2.io.volumes import require_volume_suffix
 
-    if args.removed is None:
-        return None
-    removed = Path(args.removed)
-    require_writable_output(removed, flag="--removed")
-    require_volume_suffix(removed)
-    if args.uncompressed:
-        require_uncompressible(removed)
     account = _account_file(args, out)
     taken = [out] + ([account] if account is not None else [])
-    inside_series = dicom and out.absolute() in removed.absolute().parents
-    if inside_series or any(removed.absolute() == path.absolute() for path in taken):
-        raise InputError(f"--removed {removed}: the result or its account is written there; choose another path")
-    return removed
+    sides = {}
+    for flag, value in (("--removed", args.removed), ("--regions", args.regions)):
+        if value is None:
+            continue
+        path = Path(value)
+        require_writable_output(path, flag=flag)
+        require_volume_suffix(path)
+        if args.uncompressed:
+            require_uncompressible(path)
+        inside_series = dicom and out.absolute() in path.absolute().parents
+        if inside_series or any(path.absolute() == other.absolute() for other in taken):
+            raise InputError(f"{flag} {path}: the result, its account or another output is written there; "
+                             "choose another path")
+        taken.append(path)
+        sides[flag] = path
+    return sides
+
+
+def _lung_field(masks, args: argparse.Namespace):
+    if masks is None or (args.strength_lung is None and args.strength_body is None):
+        return None
+    return masks.lung_field if masks.lung_field is not None else masks.lung
+
+
+def _scan_masks(volume, args: argparse.Namespace):
+    """The scan's region masks, once, where --regions or region-aware strengths need them."""
+    regional = args.strength_lung is not None or args.strength_body is not None
+    if args.regions is None and not (regional and not _is_classical(args.model)):
+        return None
+    from ipv2.masks import compute_region_masks
+
+    return compute_region_masks(volume, volume)
+
+
+def _write_regions(volume, masks, path: Path, compress: bool) -> None:
+    import numpy as np
+
+    from ipv2.io.volumes import write_volume
+
+    write_volume(volume.with_array(masks.labelmap()), path, compress=compress, dtype=np.uint8)
 
 
 def _write_removed(volume, denoised, path: Path, compress: bool) -> None:
@@ -437,6 +476,8 @@ def _run_folder(args: argparse.Namespace) -> int:
                          "outside it")
     if args.removed is not None:
         raise InputError(f"--removed writes the removed image of one scan; --in {args.input} is a folder of scans")
+    if args.regions is not None:
+        raise InputError(f"--regions writes the region masks of one scan; --in {args.input} is a folder of scans")
     require_writable_output(out_dir, folder=True)
     rank, world = rank_from_env()
     scans = find_scans(args.input)
