@@ -203,14 +203,15 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
 
     def onCompare(self):
-        """Input, denoised and removed side by side in linked views, with the input's regions if any."""
+        """Input, denoised and removed side by side in linked views, with the regions the run's
+        strengths used, or else the input's regions from Purify, if any."""
         with slicer.util.tryWithErrorDisplay(_("The comparison could not be shown.")):
             result = self.lastDenoise
             if result is None or result.inputNode.GetScene() is None or result.denoisedNode.GetScene() is None:
                 raise ValueError(_("Denoise first: the last result or its input is no longer in the scene."))
             layoutManager = slicer.app.layoutManager()
-            CompareLayout.show(result.inputNode, result.denoisedNode, self.logic.removedNode(result),
-                               CompareLayout.regionsOf(result.inputNode),
+            regions = self.logic.regionsNode(result) or CompareLayout.regionsOf(result.inputNode)
+            CompareLayout.show(result.inputNode, result.denoisedNode, self.logic.removedNode(result), regions,
                                layoutNode=layoutManager.layoutLogic().GetLayoutNode())
             for tag, _label, _color in COMPARE_VIEWS:
                 sliceWidget = layoutManager.sliceWidget(tag)

@@ -12,6 +12,7 @@ from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
 DENOISED_FILE = "denoised.nrrd"
 REMOVED_FILE = "removed.nrrd"
+REGIONS_FILE = "regions.nrrd"  # with region-aware strengths: the masks they used
 ACCOUNT_FILE = "denoised.denoise.json"  # `ipv2 denoise` writes <name>.denoise.json beside <name>.nrrd
 REMOVED_WINDOW_NOISE_MULTIPLE = 8.0  # the removed image's window: +-4 noise standard deviations
 REMOVED_WINDOW_HU = 200.0  # where the account states no noise level
@@ -23,6 +24,7 @@ class DenoiseOutputs:
     denoised: object
     removed: object = None
     account: dict = field(default_factory=dict)
+    regions: object = None
 
 
 @dataclass
@@ -33,6 +35,8 @@ class DenoiseResult:
     removed: object = None  # the removed image as a backend volume, made a node only when compared
     account: dict = field(default_factory=dict)
     removedNode: object = None
+    regions: object = None  # the region labels the backend used, made a segmentation only when compared
+    regionsNode: object = None
 
 
 class DenoiseLogic(BackendLogic):
@@ -45,7 +49,8 @@ class DenoiseLogic(BackendLogic):
         `STRENGTHS`, passed to `ipv2 denoise --strength`; with `lungStrength` and
         `bodyStrength` both given, those are passed as `--strength-lung` and `--strength-body`
         instead. The classical methods take no strength (they measure the noise), so none is
-        passed for them. The backend also writes the removed image and its account.
+        passed for them. The backend also writes the removed image and its account, and with
+        region-aware strengths the region masks those used (shown by Compare).
         """
         if inputNode is None:
             raise ValueError("select the volume to denoise")
@@ -72,6 +77,7 @@ class DenoiseLogic(BackendLogic):
             lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
                             folder / DENOISED_FILE, "--removed", folder / REMOVED_FILE, "--device", device,
                             *self.strengthArguments(model, strength, lungStrength, bodyStrength),
+                            *self.regionsArguments(model, lungStrength, folder),
                             "--uncompressed", "--progress", "json"],
             lambda outputs: self.importOutputs(outputs, inputNode),
             inputNodes=[inputNode], readResults=readResults, **callbacks)
@@ -85,6 +91,13 @@ class DenoiseLogic(BackendLogic):
         return ["--strength", strength]
 
     @staticmethod
+    def regionsArguments(model, lungStrength, folder):
+        """Region-aware strengths compute the scan's masks anyway: the backend writes them once."""
+        if str(model).lower() in CLASSICAL_DENOISERS or lungStrength is None:
+            return []
+        return ["--regions", folder / REGIONS_FILE]
+
+    @staticmethod
     def readOutputs(workFolder, volume):
         """The denoised and removed volumes, checked against the input's grid, and the account.
 
@@ -95,7 +108,9 @@ class DenoiseLogic(BackendLogic):
         outputs = DenoiseOutputs(denoised=read_volume(workFolder / DENOISED_FILE))
         if (workFolder / REMOVED_FILE).is_file():
             outputs.removed = read_volume(workFolder / REMOVED_FILE)
-        for name, read in (("denoised", outputs.denoised), ("removed", outputs.removed)):
+        if (workFolder / REGIONS_FILE).is_file():
+            outputs.regions = read_volume(workFolder / REGIONS_FILE)
+        for name, read in (("denoised", outputs.denoised), ("removed", outputs.removed), ("regions", outputs.regions)):
             if read is not None and not read.same_geometry(volume):
                 raise ValueError(f"the {name} volume is not on the input's voxel grid")
         if (workFolder / ACCOUNT_FILE).is_file():
@@ -106,7 +121,21 @@ class DenoiseLogic(BackendLogic):
     def importOutputs(outputs, inputNode):
         denoisedNode = VolumeNodeConverter.toNewNode(outputs.denoised, f"{inputNode.GetName()} denoised", like=inputNode)
         return DenoiseResult(inputNode=inputNode, denoisedNode=denoisedNode, removed=outputs.removed,
-                             account=outputs.account)
+                             account=outputs.account, regions=outputs.regions)
+
+    @staticmethod
+    def regionsNode(result):
+        """The regions the run's strengths used, as a segmentation beside the input (made once);
+        None for a run with one strength."""
+        from IPv2Lib.RegionSegmentation import RegionSegmentation
+
+        if result.regions is None:
+            return None
+        if result.regionsNode is not None and result.regionsNode.GetScene() is not None:
+            return result.regionsNode
+        result.regionsNode = RegionSegmentation.create(result.regions.array, result.inputNode,
+                                                       f"{result.inputNode.GetName()} regions (denoising)")
+        return result.regionsNode
 
     @staticmethod
     def removedNode(result):

@@ -158,3 +158,37 @@ def test_every_choice_combo_box_of_a_panel_shows_labels(module):
         assert widget, f"no widget of {module}.ui is bound to {fieldName}"
         assert re.search(rf'"{widget.group(1)}": {codes}\b', source), \
             f"{module}.py does not label {widget.group(1)} with {codes}"
+
+
+def test_region_strengths_ask_the_backend_for_the_regions_they_use(tmp_path):
+    assert DenoiseLogic.regionsArguments("unet", "low", tmp_path) == ["--regions", tmp_path / "regions.nrrd"]
+    assert DenoiseLogic.regionsArguments("unet", None, tmp_path) == []
+    assert DenoiseLogic.regionsArguments("nlm", "low", tmp_path) == []
+
+
+def test_the_regions_the_run_used_become_one_segmentation_beside_the_input(mrmlScene, obliqueCt):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "scan")
+    labels = np.zeros(obliqueCt.shape, dtype=np.uint8)
+    labels[:, :2] = 1
+    labels[:, 3:5, 3:5] = 2
+    result = DenoiseLogic().createDenoiseJob(node, "unet", lungStrength="low", bodyStrength="high").importResults(
+        DenoiseOutputs(obliqueCt, regions=obliqueCt.with_array(labels)))
+    segmentation = DenoiseLogic.regionsNode(result)
+    assert DenoiseLogic.regionsNode(result) is segmentation  # made once
+    assert segmentation.GetName() == "scan regions (denoising)"
+    role = segmentation.GetReferenceImageGeometryReferenceRole()
+    assert segmentation.GetNodeReference(role) is node
+    assert segmentation.GetSegmentation().GetNumberOfSegments() == 3
+    one = DenoiseLogic().createDenoiseJob(node, "unet").importResults(DenoiseOutputs(obliqueCt))
+    assert DenoiseLogic.regionsNode(one) is None
+
+
+def test_a_regions_file_off_the_inputs_grid_is_refused(tmp_path, obliqueCt):
+    from ipv2.io.volumes import write_volume
+    from ipv2.volume import Volume
+
+    write_volume(obliqueCt, tmp_path / "denoised.nrrd")
+    write_volume(Volume(np.zeros((1,) + obliqueCt.shape[1:], dtype=np.float32), spacing=obliqueCt.spacing),
+                 tmp_path / "regions.nrrd")
+    with pytest.raises(ValueError, match="regions volume is not on the input's voxel grid"):
+        DenoiseLogic.readOutputs(tmp_path, obliqueCt)
