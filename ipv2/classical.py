@@ -14,7 +14,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.progress import Monitor
 from ipv2.input_checks import require_ct
 from ipv2.volume import Volume
@@ -53,9 +53,7 @@ CLASSICAL_SPECS: Dict[str, ClassicalSpec] = {
 
 def require_classical_denoiser(method: str) -> str:
     name = str(method).lower()
-    if name not in CLASSICAL_DENOISERS:
-        raise InputError(f"classical denoiser '{method}' is unknown; choose one of {', '.join(CLASSICAL_DENOISERS)}")
-    return name
+    return require_choice(name, CLASSICAL_DENOISERS, "classical denoiser", shown=method)
 
 
 def require_sigma_hu(sigma_hu: float) -> float:

@@ -9,7 +9,7 @@ from typing import Callable, Dict, Optional
 import torch
 from torch import nn
 
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.models.dncnn import dncnn
 from ipv2.models.redcnn import redcnn
 from ipv2.models.restormer import restormer
@@ -59,9 +59,7 @@ DEFAULT_MODEL = "unet"
 
 def model_spec(name: str) -> ModelSpec:
     key = (name or "").lower()
-    if key not in MODEL_REGISTRY:
-        raise InputError(f"model '{name}' is unknown; choose one of {', '.join(MODEL_REGISTRY)}")
-    return MODEL_REGISTRY[key]
+    return MODEL_REGISTRY[require_choice(key, tuple(MODEL_REGISTRY), "model", shown=name)]
 
 
 def build_model(name: str = DEFAULT_MODEL, **kwargs) -> nn.Module:

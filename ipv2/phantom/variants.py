@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from ipv2.errors import InputError
+from ipv2.errors import require_choice
 
 CROPPED_FOV_MM = 220.0  # narrower than the lungs (about 235 mm across): they touch the border
 
@@ -33,6 +33,4 @@ ACQUISITION_VARIANTS: Dict[str, dict] = {
 
 def acquisition_variant(name: str) -> dict:
     """A copy of the keyword arguments of a named variant."""
-    if name not in ACQUISITION_VARIANTS:
-        raise InputError(f"acquisition variant '{name}' is unknown; choose one of {', '.join(ACQUISITION_VARIANTS)}")
-    return dict(ACQUISITION_VARIANTS[name])
+    return dict(ACQUISITION_VARIANTS[require_choice(name, tuple(ACQUISITION_VARIANTS), "acquisition variant")])

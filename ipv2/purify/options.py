@@ -9,7 +9,7 @@ from typing import Iterable, Optional
 
 from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_STITCH_BLEND_PX, DEVICES,
                            MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES)
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.pairs import MotionRules
 from ipv2.input_checks import require_dose
 from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoiser
@@ -56,12 +56,9 @@ class PurifyOptions:
 
     def checked(self) -> "PurifyOptions":
         """The same options checked and normalised; in IPv1 mode the IPv2 modules are off."""
-        mode = str(self.mode).lower()
-        if mode not in MODES:
-            raise InputError(f"mode '{self.mode}' is unknown; choose one of {', '.join(MODES)}")
-        simulate_mode = str(self.simulate_mode).lower()
-        if simulate_mode not in SIMULATE_MODES:
-            raise InputError(f"simulate mode '{self.simulate_mode}' is unknown; choose one of {', '.join(SIMULATE_MODES)}")
+        mode = require_choice(str(self.mode).lower(), MODES, "mode", shown=self.mode)
+        simulate_mode = require_choice(str(self.simulate_mode).lower(), SIMULATE_MODES, "simulate mode",
+                                       shown=self.simulate_mode)
         device = str(self.device).lower()
         if device not in DEVICES and not device.startswith("cuda:"):
             raise InputError(f"device '{self.device}' is unknown; choose one of {', '.join(DEVICES)}")

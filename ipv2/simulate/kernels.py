@@ -25,11 +25,9 @@ SMOOTH_CUTOFF = 0.35  # cycles per pixel where the smooth kernel's window reache
 
 
 def require_kernel(kernel: str) -> str:
-    from ipv2.errors import InputError
+    from ipv2.errors import require_choice
 
-    if kernel not in KERNELS:
-        raise InputError(f"reconstruction kernel '{kernel}' is unknown; choose one of {', '.join(KERNELS)}")
-    return kernel
+    return require_choice(kernel, KERNELS, "reconstruction kernel")
 
 
 def kernel_window(frequency: np.ndarray, kernel: str) -> np.ndarray:

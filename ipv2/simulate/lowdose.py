@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ipv2.device import resolve_device
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.progress import Monitor
 from ipv2.simulate import photon_noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
@@ -94,8 +94,7 @@ def _require_spacing(spacing) -> float:
 
 def _checked_settings(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, electronic_noise: bool,
                input_dose, noise_free: bool = False, kernel: str = DEFAULT_KERNEL) -> _Settings:
-    if mode not in MODES:
-        raise InputError(f"simulation mode '{mode}' is unknown; choose one of {', '.join(MODES)}")
+    require_choice(mode, MODES, "simulation mode")
     require_kernel(kernel)
     dose = require_dose(dose)
     if input_dose is not None:

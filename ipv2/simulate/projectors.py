@@ -8,7 +8,7 @@ from typing import Union
 
 import torch
 
-from ipv2.errors import InputError
+from ipv2.errors import require_choice
 from ipv2.simulate.direct_projector import DirectProjector
 from ipv2.simulate.geometry import ParallelBeamGeometry
 from ipv2.simulate.nufft_projector import NufftProjector
@@ -27,8 +27,7 @@ _nufft_lock = threading.Lock()
 
 def make_projector(geometry: ParallelBeamGeometry, device: torch.device, kind: str = "auto") -> Projector:
     """`auto`: finufft on the CPU (O(n^2 log n)), rotate-and-sum on CUDA (massively parallel)."""
-    if kind not in PROJECTOR_CHOICES:
-        raise InputError(f"projector '{kind}' is unknown; choose one of {', '.join(PROJECTOR_CHOICES)}")
+    require_choice(kind, PROJECTOR_CHOICES, "projector")
     if kind == "auto":
         kind = "direct" if device.type == "cuda" else "nufft"
     if kind == "direct":

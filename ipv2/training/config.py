@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.models.registry import DEFAULT_MODEL, build_model, model_spec
 from ipv2.training.losses import LOSSES
 from ipv2.input_checks import require_arch_args, require_context_slices
@@ -62,8 +62,7 @@ class TrainConfig:
             raise InputError(f"--batch {self.batch} must be at least 1")
         if not self.lr > 0:
             raise InputError(f"--lr {self.lr} must be positive")
-        if self.loss not in LOSSES:
-            raise InputError(f"--loss '{self.loss}' is unknown; choose one of {', '.join(LOSSES)}")
+        require_choice(self.loss, LOSSES, "--loss")
         require_context_slices(self.context_slices)
         self._require_buildable_model()
         if self.checkpoint_every < 0 or self.val_every < 0:

@@ -12,7 +12,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.progress import Monitor
 from ipv2.weak.noise_level import estimate_noise_sigma
 
@@ -82,9 +82,7 @@ CROP_MARGIN = 16
 
 def require_weak_denoiser(method: str) -> str:
     name = str(method).lower()
-    if name not in WEAK_DENOISERS:
-        raise InputError(f"weak denoiser '{method}' is unknown; choose one of {', '.join(WEAK_DENOISERS)}")
-    return name
+    return require_choice(name, WEAK_DENOISERS, "weak denoiser", shown=method)
 
 
 def require_sigma(sigma: float) -> float:
