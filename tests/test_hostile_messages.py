@@ -14,7 +14,7 @@ from ipv2.io.native_output import native_output_captured
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
-ITK_WARNING = b"WARNING: In /work/ITK/Modules/IO/ImageBase/include/itkImageSeriesReader.hxx, line 480\n"
+ITK_WARNING = b"WARNING: In /itk-build/ITK/Modules/IO/ImageBase/include/itkImageSeriesReader.hxx, line 480\n"
 
 
 def test_native_output_is_kept_off_stderr_and_logged(capfd, caplog):
