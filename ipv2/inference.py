@@ -30,7 +30,8 @@ from ipv2.models.normalization import Normalization
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.progress import Monitor
 from ipv2.input_checks import require_ct
-from ipv2.strength import DEFAULT_STRENGTH, dose_multiple, kept_noise_fraction, recombine, regional_kept_fraction
+from ipv2.strength import (DEFAULT_STRENGTH, dose_multiple, kept_noise_fraction, recombine, region_strengths,
+                           regional_kept_fraction)
 from ipv2.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -159,28 +160,28 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
     return out
 
 
+def lung_field_of(masks) -> np.ndarray:
+    """The lung field of region masks, or the lung where the method gives no field."""
+    return masks.lung_field if masks.lung_field is not None else masks.lung
+
+
 def scan_lung_field(volume: Volume, monitor: Optional[Monitor] = None) -> np.ndarray:
     """The lung field of one scan (`ipv2.masks` with the scan on both sides of the pair)."""
     from ipv2.masks import compute_region_masks
 
-    masks = compute_region_masks(volume, volume, monitor=monitor)
-    return masks.lung_field if masks.lung_field is not None else masks.lung
+    return lung_field_of(compute_region_masks(volume, volume, monitor=monitor))
 
 
-def _kept_fractions(volume: Volume, strength, lung_strength, body_strength, lung_field, monitor: Monitor):
-    """A number for one strength; an array over the volume for region-aware strengths."""
-    if lung_strength is None and body_strength is None:
-        if lung_field is not None:
-            raise InputError("a lung field sets region-aware strengths; give a lung or a body strength with it")
-        return kept_noise_fraction(strength)
-    lung_strength = strength if lung_strength is None else lung_strength
-    body_strength = strength if body_strength is None else body_strength
-    dose_multiple(lung_strength), dose_multiple(body_strength)
+def _kept_fractions(volume: Volume, regions, lung_field, monitor: Monitor):
+    """An array over the volume for region-aware (lung, body) strengths; the strengths are
+    checked before the lung field is looked for."""
+    for strength in regions:
+        dose_multiple(strength)
     if lung_field is None:
         lung_field = scan_lung_field(volume, monitor)
     elif np.shape(lung_field) != volume.shape:
         raise InputError(f"the lung field's shape {np.shape(lung_field)} differs from the volume's {volume.shape}")
-    return regional_kept_fraction(lung_field, lung_strength, body_strength, volume.pixel_spacing_mm)
+    return regional_kept_fraction(lung_field, *regions, volume.pixel_spacing_mm)
 
 
 def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str = "auto",
@@ -214,7 +215,10 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
                          f"the model was trained with")
     torch_device = resolve_device(device)
     monitor = monitor or Monitor()
-    kept = _kept_fractions(volume, strength, lung_strength, body_strength, lung_field, monitor)
+    regions = region_strengths(strength, lung_strength, body_strength)
+    if regions is None and lung_field is not None:
+        raise InputError("a lung field sets region-aware strengths; give a lung or a body strength with it")
+    kept = kept_noise_fraction(strength) if regions is None else _kept_fractions(volume, regions, lung_field, monitor)
     levels = None
     if loaded.noise_scale_hu is not None:
         levels = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES, monitor=monitor)
@@ -223,15 +227,15 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
                               batch_size=batch_size, monitor=monitor, noise_levels=levels,
                               noise_scale_hu=loaded.noise_scale_hu, restore_outside_window=False)
     for start in range(0, estimate.shape[0], RECOMBINED_SLICES):
+        monitor.check()  # a second or two over a whole scan: cancel, but no stage of its own
         chunk = slice(start, start + RECOMBINED_SLICES)
         estimate[chunk] = recombine(volume.array[chunk], estimate[chunk], loaded.normalization,
                                     kept[chunk] if np.ndim(kept) else kept, volume.pixel_spacing_mm)
     result = volume.with_array(estimate)
     result.metadata["denoised_with"] = loaded.source or loaded.architecture
     result.metadata["strength"] = multiple
-    if np.ndim(kept):
-        result.metadata["lung_strength"] = dose_multiple(strength if lung_strength is None else lung_strength)
-        result.metadata["body_strength"] = dose_multiple(strength if body_strength is None else body_strength)
+    if regions is not None:
+        result.metadata["lung_strength"], result.metadata["body_strength"] = (dose_multiple(value) for value in regions)
     if levels is not None:
         result.metadata["measured_noise_hu"] = round(float(np.median(levels)), 2)
     return result

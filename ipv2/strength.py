@@ -31,7 +31,7 @@ air is part of the noise, kept or removed with the rest.
 from __future__ import annotations
 
 import math
-from typing import Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -41,7 +41,7 @@ from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
 
 __all__ = ["BOUNDARY_BLEND_MM", "DEFAULT_STRENGTH", "RESTORED_SCALE_MM", "STRENGTHS", "STRENGTH_RANGE",
-           "dose_multiple", "kept_noise_fraction", "recombine", "regional_kept_fraction"]
+           "dose_multiple", "kept_noise_fraction", "recombine", "region_strengths", "regional_kept_fraction"]
 
 # The levels' dose multiples, the default and the range are ipv2.contract's, which the panels read.
 RESTORED_SCALE_MM = 3.0
@@ -71,6 +71,15 @@ def dose_multiple(strength: Union[str, float, None]) -> float:
 def kept_noise_fraction(strength: Union[str, float, None]) -> float:
     """The share of the input's noise a scan at the strength's dose multiple still has."""
     return 1.0 / math.sqrt(dose_multiple(strength))
+
+
+def region_strengths(strength, lung_strength, body_strength) -> Optional[Tuple]:
+    """(lung, body) strengths where either region has its own (the other takes `strength`);
+    None where the whole scan takes `strength`."""
+    if lung_strength is None and body_strength is None:
+        return None
+    return (strength if lung_strength is None else lung_strength,
+            strength if body_strength is None else body_strength)
 
 
 def _sigma_px(scale_mm: float, pixel_spacing_mm: float, ndim: int):

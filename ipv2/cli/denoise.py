@@ -122,12 +122,13 @@ def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
     """What the derived series' description says made it: model (and strength or sigma)."""
     if _is_classical(args.model):
         return f"{args.model.lower()}, sigma {sigma:.1f} HU"
+    from ipv2.strength import region_strengths
+
     name = args.model if args.model in NETWORKS else Path(args.model).stem
-    if args.strength_lung is None and args.strength_body is None:
+    regions = region_strengths(args.strength, args.strength_lung, args.strength_body)
+    if regions is None:
         return f"{name}, strength {args.strength}"
-    lung = args.strength if args.strength_lung is None else args.strength_lung
-    body = args.strength if args.strength_body is None else args.strength_body
-    return f"{name}, strength lung {lung} body {body}"
+    return f"{name}, strength lung {regions[0]} body {regions[1]}"
 
 
 def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool = False, masks=None):
@@ -278,19 +279,23 @@ def _require_side_outputs(args: argparse.Namespace, out: Path, dicom: bool) -> d
 
 
 def _lung_field(masks, args: argparse.Namespace):
+    """The lung field of masks already computed, where region-aware strengths need one."""
+    from ipv2.inference import lung_field_of
+
     if masks is None or (args.strength_lung is None and args.strength_body is None):
         return None
-    return masks.lung_field if masks.lung_field is not None else masks.lung
+    return lung_field_of(masks)
 
 
 def _scan_masks(volume, args: argparse.Namespace):
-    """The scan's region masks, once, where --regions or region-aware strengths need them."""
-    regional = args.strength_lung is not None or args.strength_body is not None
-    if args.regions is None and not (regional and not _is_classical(args.model)):
+    """The scan's region masks for --regions, with progress and cancel; region-aware
+    strengths then use them instead of finding the lung field again."""
+    if args.regions is None:
         return None
     from ipv2.masks import compute_region_masks
 
-    return compute_region_masks(volume, volume)
+    with monitor_from_args(args) as monitor:
+        return compute_region_masks(volume, volume, monitor=monitor)
 
 
 def _write_regions(volume, masks, path: Path, compress: bool) -> None:
@@ -392,14 +397,14 @@ def _print_summary(args: argparse.Namespace, summary: dict, rank: int, world: in
 def _recipe(args: argparse.Namespace) -> str:
     """What a folder run makes its results with, independent of the scan: a rerun with the same
     recipe counts a recorded result as done (`ipv2.io.made_by`)."""
-    from ipv2.strength import dose_multiple
+    from ipv2.strength import dose_multiple, region_strengths
 
     if _is_classical(args.model):
         sigma = "measured" if args.sigma is None else f"{args.sigma:g} HU"
         return f"{args.model.lower()}, sigma {sigma}"
     model = args.model if args.model in NETWORKS else str(Path(args.model).resolve())
-    lung = dose_multiple(args.strength if args.strength_lung is None else args.strength_lung)
-    body = dose_multiple(args.strength if args.strength_body is None else args.strength_body)
+    lung, body = (dose_multiple(value) for value in
+                  region_strengths(args.strength, args.strength_lung, args.strength_body) or (args.strength,) * 2)
     if lung == body:
         return f"{model}, strength {lung:g}"
     return f"{model}, strength lung {lung:g} body {body:g}"

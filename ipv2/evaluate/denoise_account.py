@@ -38,7 +38,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
-from ipv2.evaluate.low_contrast import LESION_SCALE_MM
+from ipv2.evaluate.low_contrast import LESION_SCALE_MM, box_pixels
 from ipv2.evaluate.nps import noise_power_spectrum
 from ipv2.local_variance import local_variance
 
@@ -49,7 +49,7 @@ EDGE_MARGIN_PX = 3
 FLAT_FRACTION = 0.3
 MIN_FLAT_VOXELS = 200
 PIXEL_WINDOW = 9
-LESION_WINDOW_FACTOR = 3
+LESION_WINDOW_FACTOR = 3  # odd
 NPS_ROI = 32
 NPS_FLAT_STD_HU = 20.0
 BODY_ABOVE_HU = -500.0
@@ -65,20 +65,16 @@ def account_slices(depth: int, count: int = ACCOUNT_SLICES) -> np.ndarray:
     return np.unique(np.linspace(0, depth - 1, min(depth, count)).round().astype(int))
 
 
-def _odd(pixels: float) -> int:
-    return max(3, int(round(pixels)) // 2 * 2 + 1)
-
-
 def _structure(smoothed: np.ndarray) -> np.ndarray:
     return local_variance(smoothed, PIXEL_WINDOW)
 
 
 def _lesion_box_px(pixel_mm: float) -> int:
-    return _odd(LESION_SCALE_MM / pixel_mm)
+    return max(3, box_pixels(LESION_SCALE_MM, pixel_mm))
 
 
 def _lesion_window_px(pixel_mm: float) -> int:
-    return _odd(LESION_WINDOW_FACTOR * _lesion_box_px(pixel_mm))
+    return LESION_WINDOW_FACTOR * _lesion_box_px(pixel_mm)  # an odd factor: the window stays centred
 
 
 def _boxed(image: np.ndarray, pixel_mm: float) -> np.ndarray:

@@ -131,8 +131,9 @@ def paired_contrast_kept(with_discs: np.ndarray, without_discs: np.ndarray, slic
     return {"contrast_kept": mean, "contrast_kept_ci": [mean - half_width, mean + half_width]}
 
 
-def _box_pixels(slice_: LowContrastSlice, box_mm: float) -> int:
-    return max(1, int(round(box_mm / slice_.pixel_mm)) | 1)  # odd, so the box is centred
+def box_pixels(box_mm: float, pixel_mm: float) -> int:
+    """A box of `box_mm` as a whole, odd number of pixels (odd, so that the box is centred)."""
+    return max(1, int(round(box_mm / pixel_mm)) | 1)
 
 
 def ensemble_noise(images: np.ndarray, slice_: LowContrastSlice, lesion_mm: float = LESION_SCALE_MM) -> dict:
@@ -143,7 +144,7 @@ def ensemble_noise(images: np.ndarray, slice_: LowContrastSlice, lesion_mm: floa
     near = np.zeros(slice_.hu.shape, dtype=bool)
     for site in slice_.absent_sites():
         near |= _distance_mm(slice_, site) <= SITE_RADIUS_MM
-    box = _box_pixels(slice_, lesion_mm)
+    box = box_pixels(lesion_mm, slice_.pixel_mm)
     boxed = ndi.uniform_filter(images, size=(1, box, box), mode="nearest")
     # Box means near a site whose box stays within SITE_RADIUS_MM + half a box: water only.
     pixel = float(np.sqrt(images[:, near].var(axis=0, ddof=1).mean()))

@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from ipv2.errors import InputError
 from ipv2.evaluate import flat_region_noise, metrics, nps, structure, windowed
-from ipv2.evaluate.low_contrast import LESION_SCALE_MM
+from ipv2.evaluate.low_contrast import LESION_SCALE_MM, box_pixels
 from ipv2.io.atomic import atomic_output_path
 from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
@@ -231,8 +231,9 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
         # With the truth, the error itself is the noise: its lesion-sized box mean is the
         # noise a reader integrates looking for a faint lesion, which smoothing lowers far
         # less than the pixel noise when it leaves blotchy low-frequency noise.
-        box = max(1, int(round(LESION_SCALE_MM / float(np.sqrt(spacing_zyx[1] * spacing_zyx[2])))) | 1)
-        report["lesion_scale_mm"] = box * float(np.sqrt(spacing_zyx[1] * spacing_zyx[2]))
+        pixel_mm = float(np.sqrt(spacing_zyx[1] * spacing_zyx[2]))
+        box = box_pixels(LESION_SCALE_MM, pixel_mm)
+        report["lesion_scale_mm"] = box * pixel_mm
         report["lesion_noise_hu"] = {name: lesion_noise(image, others["truth"], nps_flat, box)
                                      for name, image in (("prediction", pred), ("input", others.get("input")))
                                      if image is not None}
