@@ -111,13 +111,15 @@ def test_an_install_that_cannot_happen_exits_2_without_a_dialog(tmp_path):
     assert seconds < QUICK_SECONDS and not (tmp_path / "out").exists()
 
 
+UNINSTALLABLE_REQUIREMENT = """
+import IPv2Lib.Dependencies as dependencies
+dependencies.requirementLines = lambda path=None: ["surely-not-a-package-ipv2>=1.0"]
+"""
+
+
 def test_a_requirement_pip_cannot_install_exits_2(tmp_path):
-    prelude = """
-    import IPv2Lib.Dependencies as dependencies
-    dependencies.requirementLines = lambda path=None: ["surely-not-a-package-ipv2>=1.0"]
-    """
     completed, seconds = runBatch(tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out",
-                                  "--install-dependencies", prelude=prelude)
+                                  "--install-dependencies", prelude=UNINSTALLABLE_REQUIREMENT)
     assert completed.returncode == 2 and "surely-not-a-package-ipv2" in completed.stderr
     assert seconds < DEADLINE_SECONDS and not (tmp_path / "out").exists()
 
@@ -157,3 +159,10 @@ def test_the_script_imports_nothing_outside_its_guard():
     assert [alias.name for node in imports for alias in node.names] == ["sys"]
     guard = tree.body[-1]
     assert isinstance(guard, ast.If) and "sys.exit(main(" in ast.unparse(guard)
+
+
+def test_a_missing_input_folder_is_refused_before_any_install(tmp_path):
+    completed, seconds = runBatch(tmp_path, "--in", tmp_path / "nowhere", "--out", tmp_path / "out",
+                                  "--install-dependencies", prelude=UNINSTALLABLE_REQUIREMENT)
+    assert completed.returncode == 2 and "no such file or folder" in completed.stderr
+    assert "surely-not-a-package-ipv2" not in completed.stderr + completed.stdout

@@ -57,6 +57,7 @@ from scipy import ndimage
 
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes
+from ipv2.evaluate.report import json_ready
 from ipv2.evaluate.paired_intervals import Interval, mean_interval, paired_difference, verdict
 from ipv2.inference import denoise_volume
 from ipv2.io import write_volume
@@ -509,7 +510,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("Wins against ipv2 in background and lung for every architecture: "
           + (", ".join(winners) if winners else "none"))
     print(f"{len(seeds)} seed(s) in {wall_s:.0f} s wall ({wall_s / 60:.1f} min), {threads} thread(s)")
-    print(json.dumps(summary_json(runs, differences, threads, wall_s)))
+    print(json.dumps(json_ready(summary_json(runs, differences, threads, wall_s))))  # one seed: no interval, null
     return 0
 
 

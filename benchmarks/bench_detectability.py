@@ -39,6 +39,7 @@ import numpy as np
 
 from ipv2.evaluate.low_contrast import (ensemble_noise, insert_contrast, observer_data_for, paired_contrast_kept,
                                        water_nps)
+from ipv2.evaluate.report import json_ready
 from ipv2.evaluate.observer import CHANNEL_SETS, bootstrap_weights, detectability, paired_difference
 from ipv2.evaluate.ttf import disc_ttf
 from ipv2.models.registry import DEFAULT_MODEL
@@ -180,13 +181,12 @@ def print_tables(results: dict) -> None:
 
 
 def _rounded(value):
+    """The results for JSON: floats to four places, NaN and infinities as null (`json_ready`)."""
     if isinstance(value, dict):
         return {key: _rounded(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_rounded(item) for item in value]
-    if isinstance(value, (float, np.floating)):
-        return round(float(value), 4)
-    return value
+    return round(value, 4) if isinstance(value, float) else value
 
 
 def main(argv=None) -> int:
@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     print_tables(results)
     print(f"{args.realisations} realisations x (3 discs per size, 6 disc-free sites) per dose, "
           f"{args.ttf_realisations} of the rods; {time.perf_counter() - started:.0f} s")
-    print(json.dumps(_rounded(results)))
+    print(json.dumps(_rounded(json_ready(results))))
     return 0
 
 

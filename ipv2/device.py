@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from ipv2.contract import DEVICES
+from ipv2.device_names import is_device_name
 from ipv2.errors import InputError
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -16,11 +16,11 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cpu":
         return torch.device("cpu")
-    if name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit()):
+    if is_device_name(name):
         if not torch.cuda.is_available():
             raise InputError(f"device '{name}' was asked for, but no CUDA GPU is available here; use --device cpu or auto")
         if name != "cuda" and int(name[5:]) >= torch.cuda.device_count():
             raise InputError(f"device '{name}' was asked for, but this machine has {torch.cuda.device_count()} "
                              f"GPU(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
         return torch.device(name)
-    raise InputError(f"unknown device '{name}'; choose one of {', '.join(DEVICE_CHOICES)} or cuda:N")
+    raise InputError(f"unknown device '{name}'; choose one of {', '.join(DEVICES)} or cuda:N")

@@ -113,3 +113,11 @@ def test_bad_region_outputs_are_refused_before_any_work(scan, tmp_path, capsys, 
     assert main(["denoise", "--in", str(scan), "--out", "den.nrrd", "--progress", "none", *flags]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "den.nrrd").exists()
+
+
+def test_ipv2_masks_refuses_a_scan_that_is_not_ct(tmp_path, capsys):
+    image = np.random.default_rng(0).integers(0, 255, (3, 64, 64)).astype(np.float32)
+    source = write_volume(Volume(image, spacing=SPACING), tmp_path / "photo.nrrd")
+    assert main(["masks", "--in", str(source), "--out", str(tmp_path / "labels.nrrd"), "--progress", "none"]) == 2
+    assert "photo.nrrd" in capsys.readouterr().err
+    assert not (tmp_path / "labels.nrrd").exists()

@@ -40,3 +40,12 @@ def test_cuda_without_a_gpu_is_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(InputError, match="no CUDA GPU"):
         resolve_device("cuda:0")
+
+
+@pytest.mark.parametrize("bad", ["cuda:x", "gpu"])
+def test_purify_options_refuse_what_the_parser_refuses(bad):
+    from ipv2.purify.options import PurifyOptions
+
+    with pytest.raises(InputError, match="device"):
+        PurifyOptions(device=bad).checked()
+    assert PurifyOptions(device="cuda:1").checked().device == "cuda:1"

@@ -42,7 +42,7 @@ def test_the_same_seed_gives_the_same_realisations(tmp_path):
 @pytest.mark.parametrize("flags, message", [
     (["--slices", "8"], "--slices apply to the chest phantom"),
     (["--png"], "--png apply to the chest phantom"),
-    (["--dose", "2"], "--dose 2: a dose is a fraction"),
+    (["--dose", "2"], "--dose 2 must be in (0, 1]"),
     (["--realisations", "0"], "--realisations 0 must be at least 1"),
 ])
 def test_chest_options_and_bad_values_are_refused(tmp_path, capsys, flags, message):
@@ -55,3 +55,22 @@ def test_chest_options_and_bad_values_are_refused(tmp_path, capsys, flags, messa
 def test_realisations_without_low_contrast_are_refused(tmp_path, capsys):
     assert main(["phantom", "--out", str(tmp_path / "p"), "--realisations", "3", "--progress", "none"]) == 2
     assert "--realisations applies to --low-contrast" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--motion-mm", "4"], "--motion-mm apply to the chest phantom"),
+    (["--no-electronic-noise"], "--no-electronic-noise apply to the chest phantom"),
+    (["--size", "0"], "a field of view of 0 x 0.7 mm"),
+])
+def test_options_the_cylinder_would_ignore_or_misread_are_refused(tmp_path, capsys, flags, message):
+    assert main(["phantom", "--low-contrast", "--out", str(tmp_path / "lcd"), "--progress", "none", *flags]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_realisations_report_progress_block_by_block():
+    from ipv2.phantom.low_contrast import render_low_contrast_slice, simulate_realisations
+    from ipv2.progress import Monitor
+
+    seen = []
+    simulate_realisations(render_low_contrast_slice(300), 0.5, 2, monitor=Monitor(lambda *step: seen.append(step)))
+    assert seen[0][1:] == (0, 2) and seen[-1][1:] == (2, 2)

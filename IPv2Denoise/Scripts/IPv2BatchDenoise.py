@@ -86,10 +86,14 @@ def runBackend(arguments):
 
 
 def run(argv):
+    from pathlib import Path
+
     arguments = parseArguments(argv)
+    if not Path(arguments.inputFolder).is_dir():  # refused before any install, which can take minutes
+        print(f"--in {arguments.inputFolder}: no such file or folder", file=sys.stderr, flush=True)
+        return EXIT_USER_ERROR
     if not dependenciesReady(arguments.install_dependencies):
         return EXIT_USER_ERROR
-    from pathlib import Path
 
     resultsFolder = Path(arguments.outputFolder)
     denoised, regions = resultsFolder / DENOISED_FOLDER, resultsFolder / REGIONS_FOLDER

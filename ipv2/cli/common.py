@@ -42,9 +42,10 @@ def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
 def device_value(text: str) -> str:
     """auto, cpu, cuda or cuda:N, as ipv2.contract.DEVICES says (argparse's choices would refuse cuda:N)."""
     from ipv2.contract import DEVICES
+    from ipv2.device_names import is_device_name
 
     name = text.strip().lower()
-    if name in DEVICES or (name.startswith("cuda:") and name[5:].isdigit()):
+    if is_device_name(name):
         return name
     raise argparse.ArgumentTypeError(f"'{text}' is not a device; choose {', '.join(DEVICES)} or cuda:N (one GPU)")
 

@@ -238,8 +238,19 @@ def _run_one(args: argparse.Namespace) -> int:
         volume = read_volume(args.input)
         if dicom:
             require_derivable(volume)
+        model = args.model
+        if args.regions is not None:
+            # everything the denoising refuses is refused before the masks' long work
+            from ipv2.device import resolve_device
+            from ipv2.inference import resolve_model
+            from ipv2.input_checks import require_ct
+
+            require_ct(volume, volume.metadata.get("source") or args.input)
+            if not _is_classical(model):
+                model = resolve_model(model)
+                resolve_device(args.device)
         masks = _scan_masks(volume, args)
-        denoised, label, account = _denoise(volume, args, args.model, args.device, masks=masks)
+        denoised, label, account = _denoise(volume, args, model, args.device, masks=masks)
         _write(denoised, out, dicom, label, compress=not args.uncompressed, account=account)
         _write_account(account, out)
         if "--removed" in sides:
@@ -299,11 +310,9 @@ def _scan_masks(volume, args: argparse.Namespace):
 
 
 def _write_regions(volume, masks, path: Path, compress: bool) -> None:
-    import numpy as np
+    from ipv2.io.volumes import write_labelmap
 
-    from ipv2.io.volumes import write_volume
-
-    write_volume(volume.with_array(masks.labelmap()), path, compress=compress, dtype=np.uint8)
+    write_labelmap(masks.labelmap(), volume, path, compress=compress)
 
 
 def _write_removed(volume, denoised, path: Path, compress: bool) -> None:

@@ -44,7 +44,10 @@ def _labelmap_of(scan_path: Path, args: argparse.Namespace):
     from ipv2.io.volumes import read_volume
     from ipv2.masks import compute_region_masks
 
+    from ipv2.input_checks import require_ct
+
     volume = read_volume(scan_path)
+    require_ct(volume, str(scan_path))
     with monitor_from_args(args) as monitor:
         masks = compute_region_masks(volume, volume, monitor=monitor)
     return masks.labelmap(), volume

@@ -55,7 +55,7 @@ def register(subparsers) -> None:
     add_seed_option(parser)
     parser.add_argument("--dose", type=float, default=None,
                         help="dose of the uLDCT as a fraction of the NDCT's (default 0.02)")
-    parser.add_argument("--motion-mm", type=float, default=8.0,
+    parser.add_argument("--motion-mm", type=float, default=None,
                         help="breathing motion of the lung bases between the two scans, mm (default 8)")
     parser.add_argument("--fov-padding", action="store_true", default=None,
                         help="pad outside the circular reconstruction field of view with -2048 HU")
@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     settings = acquisition_settings(args)
     with monitor_from_args(args) as monitor:
         try:
-            pair = generate_phantom_pair(seed=args.seed, motion_mm=args.motion_mm, monitor=monitor,
+            motion = {} if args.motion_mm is None else {"motion_mm": args.motion_mm}
+            pair = generate_phantom_pair(seed=args.seed, monitor=monitor, **motion,
                                          electronic_noise=args.electronic_noise, device=args.device,
                                          tumour=args.tumour, **settings)
         except InputError as error:

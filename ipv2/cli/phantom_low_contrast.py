@@ -22,20 +22,23 @@ DEFAULT_REALISATIONS = 16
 DEFAULT_DOSE = 0.10
 # Options of the chest phantom that mean nothing for the water cylinder.
 CHEST_ONLY = {"variant": "--variant", "slices": "--slices", "fov_mm": "--fov-mm", "slice_mm": "--slice-mm",
-              "thickness_mm": "--thickness-mm", "crop_fov_mm": "--crop-fov-mm", "fov_padding": "--fov-padding"}
+              "thickness_mm": "--thickness-mm", "crop_fov_mm": "--crop-fov-mm", "fov_padding": "--fov-padding",
+              "motion_mm": "--motion-mm"}
+# Flags that switch a chest-phantom feature off or on, with the value that leaves it as it is.
+CHEST_SWITCHES = {"png": ("--png", False), "tumour": ("--no-tumour", True),
+                  "electronic_noise": ("--no-electronic-noise", True)}
 
 
 def require_options(args: argparse.Namespace) -> None:
+    from ipv2.input_checks import require_dose
+
     given = [flag for key, flag in CHEST_ONLY.items() if getattr(args, key) is not None]
-    if given or args.png or not args.tumour or args.motion_mm != 8.0:
-        names = given + (["--png"] if args.png else []) + (["--no-tumour"] if not args.tumour else []) \
-            + (["--motion-mm"] if args.motion_mm != 8.0 else [])
-        raise InputError(f"--low-contrast: {', '.join(names)} apply to the chest phantom, not to the low-contrast one")
+    given += [flag for key, (flag, unchanged) in CHEST_SWITCHES.items() if getattr(args, key) != unchanged]
+    if given:
+        raise InputError(f"--low-contrast: {', '.join(given)} apply to the chest phantom, not to the low-contrast one")
     if args.realisations is not None and args.realisations < 1:
         raise InputError(f"--realisations {args.realisations} must be at least 1")
-    dose = DEFAULT_DOSE if args.dose is None else args.dose
-    if not 0.0 < dose <= 1.0:
-        raise InputError(f"--dose {dose:g}: a dose is a fraction of full dose, above 0 and at most 1")
+    require_dose(DEFAULT_DOSE if args.dose is None else args.dose, "--dose")
 
 
 def _site_record(slice_, site) -> dict:
@@ -56,12 +59,12 @@ def run(args: argparse.Namespace, monitor) -> int:
     dose = DEFAULT_DOSE if args.dose is None else args.dose
     count = DEFAULT_REALISATIONS if args.realisations is None else args.realisations
     kernel = args.kernel or "standard"
-    phantom = render_low_contrast_slice(args.size or DEFAULT_SIZE, args.pixel_mm or DEFAULT_PIXEL_MM)
+    phantom = render_low_contrast_slice(DEFAULT_SIZE if args.size is None else args.size,
+                                        DEFAULT_PIXEL_MM if args.pixel_mm is None else args.pixel_mm)
     spacing = (phantom.pixel_mm, phantom.pixel_mm, 1.0)
-    monitor.step("low-contrast phantom", 0, 2)
-    noisy = simulate_realisations(phantom, dose, count, seed=args.seed, kernel=kernel, device="cpu")
-    reference = noise_free_reference(phantom, kernel=kernel)
-    monitor.step("low-contrast phantom", 1, 2)
+    noisy = simulate_realisations(phantom, dose, count, seed=args.seed, kernel=kernel, device=args.device,
+                                  monitor=monitor)
+    reference = noise_free_reference(phantom, kernel=kernel, device=args.device)
     write_volume(Volume(noisy, spacing=spacing), out / OUTPUT_FILES[0])
     write_volume(Volume(reference[None], spacing=spacing), out / OUTPUT_FILES[1])
     write_volume(Volume(phantom.hu[None], spacing=spacing), out / OUTPUT_FILES[2])
@@ -70,6 +73,5 @@ def run(args: argparse.Namespace, monitor) -> int:
               "sites": [_site_record(phantom, site) for site in phantom.sites]}
     with atomic_output_path(out / OUTPUT_FILES[3]) as tmp:
         tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    monitor.step("low-contrast phantom", 2, 2)
     print(f"low-contrast phantom written to {out}: " + ", ".join(OUTPUT_FILES))
     return 0

@@ -33,9 +33,6 @@ class Interval:
     high: float
     count: int
 
-    def excludes_zero(self) -> bool:
-        return self.low > 0.0 or self.high < 0.0
-
     def as_dict(self) -> dict:
         return {"mean": self.mean, "low": self.low, "high": self.high, "count": self.count}
 

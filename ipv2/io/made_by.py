@@ -9,7 +9,6 @@ matches its record, and a result without one was made elsewhere.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from pathlib import Path
@@ -40,8 +39,3 @@ def made_by(result: PathLike) -> Optional[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return str(record.get("recipe")) if unchanged else None
-
-
-def forget_made_by(result: PathLike) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        record_path(result).unlink()

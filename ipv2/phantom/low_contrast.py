@@ -57,6 +57,7 @@ OUTER_RING_MM, OUTER_SITES, OUTER_OFFSET_DEG = 70.0, 12, 15.0
 ROI_PER_DIAMETER = 3.0
 MIN_ROI_PX = 16
 REALISATIONS_PER_BLOCK = 32  # simulated together under one seed
+REALISATIONS_STAGE = "low-contrast realisations"
 FULL_DOSE_FLUX = 1.0 / 8.0  # of the simulator's full-dose photons: 100% dose for this phantom
 
 TTF_ROD_DIAMETER_MM = 25.0
@@ -192,24 +193,30 @@ def realisation_seed(seed: int, dose: float, block: int) -> int:
 
 
 def simulate_realisations(slice_: LowContrastSlice, dose: float, count: int, seed: int = 0,
-                          kernel: str = "standard", device: str = "cpu") -> np.ndarray:
+                          kernel: str = "standard", device: str = "cpu", monitor=None) -> np.ndarray:
     """Realisations 0 .. count - 1 of the slice at `dose`, (count, H, W) HU float32.
 
     Realisation i is slice i % REALISATIONS_PER_BLOCK of the block i // REALISATIONS_PER_BLOCK,
     simulated with `realisation_seed(seed, dose, block)`; the simulator makes a slice's noise
     depend on its seed and index only, so realisation i is the same whatever `count`.
+    `monitor` (`ipv2.progress.Monitor`) sees the realisations done, block by block, and can cancel.
     """
+    from ipv2.progress import Monitor
     from ipv2.simulate.lowdose import simulate_low_dose
+
+    monitor = monitor or Monitor()
 
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
         raise InputError(f"the number of realisations {count!r} must be a positive whole number")
     blocks = []
+    monitor.step(REALISATIONS_STAGE, 0, count)
     for block, start in enumerate(range(0, count, REALISATIONS_PER_BLOCK)):
         depth = min(REALISATIONS_PER_BLOCK, count - start)
         stack = np.ascontiguousarray(np.broadcast_to(slice_.hu, (depth,) + slice_.hu.shape))
         blocks.append(simulate_low_dose(stack, dose=dose * FULL_DOSE_FLUX, mode="physical",
                                         pixel_spacing_mm=slice_.pixel_mm,
                                         seed=realisation_seed(seed, dose, block), kernel=kernel, device=device))
+        monitor.step(REALISATIONS_STAGE, start + depth, count)
     return np.concatenate(blocks)
 
 
