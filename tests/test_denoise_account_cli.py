@@ -121,3 +121,21 @@ def test_ipv2_masks_refuses_a_scan_that_is_not_ct(tmp_path, capsys):
     assert main(["masks", "--in", str(source), "--out", str(tmp_path / "labels.nrrd"), "--progress", "none"]) == 2
     assert "photo.nrrd" in capsys.readouterr().err
     assert not (tmp_path / "labels.nrrd").exists()
+
+
+@pytest.mark.parametrize("photo, flags", [(True, []), (False, ["--model", "missing.safetensors"])])
+def test_regions_are_not_computed_for_a_run_that_will_be_refused(scan, tmp_path, monkeypatch, capsys, photo, flags):
+    import ipv2.masks
+
+    def never(*args, **kwargs):
+        raise AssertionError("the masks were computed before the refusal")
+
+    monkeypatch.setattr(ipv2.masks, "compute_region_masks", never)
+    source = scan
+    if photo:
+        image = np.random.default_rng(0).integers(0, 255, (3, 64, 64)).astype(np.float32)
+        source = write_volume(Volume(image, spacing=SPACING), tmp_path / "photo.nrrd")
+    assert main(["denoise", "--in", str(source), "--out", str(tmp_path / "den.nrrd"), "--progress", "none",
+                 "--regions", str(tmp_path / "regions.nrrd"), *flags]) == 2
+    assert "the masks were computed" not in capsys.readouterr().err
+    assert not (tmp_path / "regions.nrrd").exists()
