@@ -72,7 +72,7 @@ RECIPES = {
     "restormer": {"model_args": {"width": 16, "blocks": [1, 1, 2], "heads": [1, 2, 4], "refinement_blocks": 1},
                   "steps": 1200, "patch": 48, "batch": 8, "lr": 5e-4},
 }
-SETTINGS = {"loss": "l1_grad", "noise_conditioning": True, "seed": 0, "device": "cpu", "checkpoint_every": 100,
+SETTINGS = {"loss": "l1_grad", "noise_conditioning": True, "seed": 0, "checkpoint_every": 100,
             "half_weights": True, "warmup_steps": 100}
 
 
@@ -260,6 +260,19 @@ def update_docs_table(docs: Path, table: str) -> bool:
     return True
 
 
+def recipe_config(name: str, data: dict, work: Path, *, registered_size: bool = False, device: str = "cpu",
+                  steps_scale: float = 1.0, validation_slices: int = VALIDATION_PAIRS) -> TrainConfig:
+    """The training run of one model: its bundled recipe, or with `registered_size` the same
+    recipe at the size `ipv2.models.registry` registers (too slow for a CPU, a GPU's work)."""
+    recipe = dict(RECIPES[name])
+    recipe["steps"] = max(1, int(recipe["steps"] * steps_scale))
+    if registered_size:
+        recipe["model_args"] = {}
+    folder = work / "registered" if registered_size else work
+    return TrainConfig(data=data["train"], val=data["validation"], out=str(folder / f"{name}.safetensors"),
+                       model=name, val_slices=validation_slices, device=device, **recipe, **SETTINGS)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realct", required=True, type=Path,
@@ -276,16 +289,18 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training and validation")
     parser.add_argument("--validation-slices", type=int, default=VALIDATION_PAIRS,
                         help="validation pairs scored during training")
+    parser.add_argument("--device", default="cpu", help="where to train: cpu, cuda or cuda:N")
+    parser.add_argument("--registered-sizes", action="store_true",
+                        help="train each model at its registered size into --work/registered instead of "
+                             "rebuilding the bundled weights (a GPU's work)")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     work, out = Path(args.work), Path(args.out)
     data = prepare_data(work, args.realct)
     for name in args.models:
-        recipe = dict(RECIPES[name])
-        recipe["steps"] = max(1, int(recipe["steps"] * args.steps_scale))
         checkpoint = out / f"{name}.safetensors"
-        config = TrainConfig(data=data["train"], val=data["validation"], out=str(work / f"{name}.safetensors"),
-                             model=name, val_slices=args.validation_slices, **recipe, **SETTINGS)
+        config = recipe_config(name, data, work, registered_size=args.registered_sizes, device=args.device,
+                               steps_scale=args.steps_scale, validation_slices=args.validation_slices)
         # An interrupted regeneration continues where it stopped, with identical results.
         config.resume = config.state_path.is_file() and not Path(config.out).is_file()
         started = time.perf_counter()
@@ -297,10 +312,16 @@ def main(argv=None) -> int:
         minutes = float(minutes_file.read_text()) if minutes_file.is_file() else 0.0
         figures = evaluate_on_phantom(Path(config.out), Path(data["phantom"]))
         loaded = load_checkpoint(config.out)
+        validation = loaded.metadata.get("validation") or {}
+        print(json.dumps({"model": name, "arch_args": loaded.arch_args, "device": args.device,
+                          "minutes": minutes, "validation_rmse_hu": validation.get("rmse"), **figures}), flush=True)
+        if args.registered_sizes:
+            continue
         record = {**loaded.metadata, "phantom_evaluation": {**figures, "training_minutes": minutes}}
         save_checkpoint(checkpoint, loaded.model.state_dict(), record, half=True)
         write_card(name, checkpoint, figures, minutes)
-        print(json.dumps({"model": name, "minutes": minutes, **figures}), flush=True)
+    if args.registered_sizes:
+        return 0
     table = bundled_table(out)
     if update_docs_table(Path(args.docs), table):
         print(f"updated the bundled table in {args.docs}")
