@@ -42,9 +42,9 @@ def test_model_names_are_the_registered_ones():
     assert contract.NETWORKS[0] == DEFAULT_MODEL
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ipv2.classical") is None, reason="no classical denoisers in this backend")
+@pytest.mark.skipif(importlib.util.find_spec("ipv2.denoise.classical") is None, reason="no classical denoisers in this backend")
 def test_classical_names_are_the_backends():
-    from ipv2.classical import CLASSICAL_DENOISERS
+    from ipv2.denoise.classical import CLASSICAL_DENOISERS
 
     assert contract.CLASSICAL_DENOISERS == tuple(CLASSICAL_DENOISERS)
 

@@ -130,7 +130,7 @@ def test_every_code_a_panel_offers_has_one_label_of_its_own():
 
 
 def test_the_strength_tool_tips_state_the_backends_dose_multiples():
-    from ipv2.strength import STRENGTHS
+    from ipv2.denoise.strength import STRENGTHS
 
     assert contract.STRENGTH_DOSE_MULTIPLES == STRENGTHS
     assert strengthToolTip("medium") == f"The result looks like a scan at {STRENGTHS['medium']:g}x the input's dose."

@@ -59,10 +59,10 @@ from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes
 from ipv2.evaluate.report import json_ready
 from ipv2.evaluate.paired_intervals import Interval, mean_interval, paired_difference, verdict
-from ipv2.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume
 from ipv2.io import write_volume
 from ipv2.masks import compute_region_masks
-from ipv2.pairs import disagreement_band, lung_field, purification_region, stitch_weights
+from ipv2.purify.pairs import disagreement_band, lung_field, purification_region, stitch_weights
 from ipv2.phantom import TISSUES, generate_phantom_pair
 from ipv2.purify import PurifyOptions, purify_volumes
 from ipv2.purify.pipeline import simulate_ndct

@@ -60,8 +60,8 @@ DENOISE_CHUNK = 32
 
 
 def _denoise_stack(stack: np.ndarray, method: str, pixel_mm: float) -> np.ndarray:
-    from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical
-    from ipv2.inference import denoise_volume, resolve_model
+    from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical
+    from ipv2.denoise.inference import denoise_volume, resolve_model
 
     spacing = (pixel_mm, pixel_mm, 1.0)
     if method in CLASSICAL_DENOISERS:

@@ -54,7 +54,7 @@ def peak_rss_mib() -> float:
 
 
 def measure_classical(name: str, slices: int) -> dict:
-    from ipv2.classical import denoise_volume_classical
+    from ipv2.denoise.classical import denoise_volume_classical
     from ipv2.volume import Volume
 
     volume = Volume(synthetic_chest(slices), spacing=(0.7, 0.7, 2.5))
@@ -67,13 +67,13 @@ def measure_classical(name: str, slices: int) -> dict:
 
 
 def measure_one(name: str, slices: int) -> dict:
-    from ipv2.classical import CLASSICAL_DENOISERS
+    from ipv2.denoise.classical import CLASSICAL_DENOISERS
 
     if name in CLASSICAL_DENOISERS:
         return measure_classical(name, slices)
     import torch
 
-    from ipv2.inference import denoise_volume, resolve_model
+    from ipv2.denoise.inference import denoise_volume, resolve_model
     from ipv2.models.registry import count_parameters
     from ipv2.volume import Volume
 
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(measure_one(args.one, args.slices)))
         return 0
-    from ipv2.classical import CLASSICAL_DENOISERS
+    from ipv2.denoise.classical import CLASSICAL_DENOISERS
     from ipv2.models.bundled import bundled_weights_path
     from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from ipv2.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume
 from ipv2.io import read_volume
 from ipv2.training.acquisitions import Acquisition, acquire
 from ipv2.volume import Volume

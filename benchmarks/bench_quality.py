@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical
+from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical
 from ipv2.evaluate import contrast_retention, windowed_ssim
-from ipv2.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume
 from ipv2.io import read_volume
 from ipv2.masks import compute_region_masks
 from ipv2.models.bundled import bundled_weights_path

@@ -6,7 +6,7 @@
    and full dose, four reconstruction kernels, pixel spacing 0.5 to 1.0 mm, electronic noise
    on or off), written once to --work.
 2. Each registered model is trained on them, noise-conditioned (one network for every dose,
-   with the strength control of ipv2.strength on top) with the L1-plus-gradient loss, seeded, on the CPU, and stored
+   with the strength control of ipv2.denoise.strength on top) with the L1-plus-gradient loss, seeded, on the CPU, and stored
    as float16 safetensors with its record.
 3. Validation during training: pairs drawn the same way from the held-out real chest.
    Model card: RMSE against the truth on a held-out phantom (the noise-free scan of the
@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ipv2.checkpoint import load_checkpoint, save_checkpoint
-from ipv2.inference import denoise_volume
+from ipv2.models.checkpoint import load_checkpoint, save_checkpoint
+from ipv2.denoise.inference import denoise_volume
 from ipv2.io import read_volume, write_volume
 from ipv2.models.bundled import bundled_models_dir
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
@@ -145,7 +145,7 @@ CARD = """# {name}: {description}
 Architecture: {reference}; arguments `{arch_args}`; {params:,} parameters;
 {gflops:.1f} GFLOPs per 512x512 slice; noise-conditioned (channel 0 is the input's measured
 noise level over {noise_scale:g} HU; `ipv2 denoise --strength` sets the dose multiple the result
-aims at, `ipv2.strength`). Weights stored as float16 safetensors.
+aims at, `ipv2.denoise.strength`). Weights stored as float16 safetensors.
 
 **For research use only.** Not a medical device. Trained on simulated low-dose versions of
 two real normal-dose scans; validated on a third, held-out real scan with simulated noise

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from ipv2.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume
 from ipv2.models import DEFAULT_MODEL, bundled_weights_path
 from ipv2.simulate import simulate_low_dose
 from ipv2.testing import chest_like
@@ -53,5 +53,5 @@ def test_more_strength_leaves_less_noise_at_every_dose(anatomy, dose):
     assert noise["input"] > noise["low"] > noise["medium"] > noise["high"]
     if dose < LOW_DOSE:
         # medium aims at the noise of eight times the dose, 35% of the input's; the band
-        # restored in full (ipv2.strength) holds a little noise too.
+        # restored in full (ipv2.denoise.strength) holds a little noise too.
         assert 0.25 * noise["input"] < noise["medium"] < 0.55 * noise["input"]

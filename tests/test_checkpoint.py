@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from ipv2.checkpoint import (load_checkpoint, model_record, read_checkpoint, save_checkpoint,
+from ipv2.models.checkpoint import (load_checkpoint, model_record, read_checkpoint, save_checkpoint,
                              save_training_state)
 from ipv2.errors import CheckpointError
 from ipv2.models import build_model

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ipv2.cli.denoise as denoise_cli
-from ipv2.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
+from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
 from ipv2.cli.main import main
 from ipv2.errors import Cancelled, InputError
 from ipv2.io import read_volume, write_volume

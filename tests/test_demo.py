@@ -42,7 +42,7 @@ def test_demo_refuses_a_phantom_too_small_and_writes_nothing(tmp_path, capsys):
 
 
 def test_demo_out_must_be_a_folder(tmp_path):
-    from ipv2.demo import run_demo
+    from ipv2.services.demo import run_demo
 
     target = tmp_path / "file.txt"
     target.write_text("x")

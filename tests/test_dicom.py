@@ -10,7 +10,7 @@ import SimpleITK as sitk
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from ipv2.classical import denoise_volume_classical
+from ipv2.denoise.classical import denoise_volume_classical
 from ipv2.cli.main import main
 from ipv2.io import read_volume, write_volume
 from ipv2.io.dicom import rescale_for, write_derived_series

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-import ipv2.inference as inference
-from ipv2.checkpoint import LoadedModel, model_record, save_checkpoint
+import ipv2.denoise.inference as inference
+from ipv2.models.checkpoint import LoadedModel, model_record, save_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import CheckpointError, InputError
 from ipv2.io import read_volume, write_volume
@@ -112,7 +112,7 @@ def test_gpu_out_of_memory_falls_back_to_cpu_with_a_warning(ct_volume, monkeypat
     monkeypatch.setattr(inference, "_move", pretend_move)
     wrapped = LoadedModel(model=flaky, architecture="unet", arch_args=ARGS,
                           normalization=loaded.normalization)
-    with caplog.at_level(logging.WARNING, logger="ipv2.inference"):
+    with caplog.at_level(logging.WARNING, logger="ipv2.denoise.inference"):
         result = inference.denoise_volume(ct_volume, model=wrapped, device="cuda", batch_size=1)
     assert "ran out of memory" in caplog.text and "CPU" in caplog.text
     assert placed[0] == "cuda" and placed[-1] == "cpu"

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from ipv2.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
+from ipv2.models.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
 from ipv2.errors import CheckpointError, InputError
-from ipv2.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume
 from ipv2.models import build_model
 from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
@@ -62,7 +62,7 @@ def test_the_network_reads_the_measured_level_whatever_the_strength(strength, mo
         estimates.append(estimate.copy())
         return estimate
 
-    monkeypatch.setattr("ipv2.inference.recombine", keep_the_estimate)
+    monkeypatch.setattr("ipv2.denoise.inference.recombine", keep_the_estimate)
     result = denoise_volume(volume, model=_probe_model(), device="cpu", strength=strength)
     # The probe hands back channel 0, level / scale, which the window maps back to HU.
     expected = HU.from_model(slice_noise_levels(volume.array) / NOISE_SCALE_HU)

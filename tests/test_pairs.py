@@ -3,7 +3,7 @@ import pytest
 
 from ipv2.errors import InputError
 from ipv2.masks import RegionMasks
-from ipv2.pairs import evaluation_label, ipv1_label, ipv1_pair, ipv2_pair
+from ipv2.purify.pairs import evaluation_label, ipv1_label, ipv1_pair, ipv2_pair
 
 
 def hand_masks(shape=(2, 16, 16)):

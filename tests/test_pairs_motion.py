@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from ipv2.masks import RegionMasks
-from ipv2.pairs import (MotionRules, disagreement_band, ipv2_pair, ipv2m_label, ipv2m_pair, lung_field,
+from ipv2.purify.pairs import (MotionRules, disagreement_band, ipv2_pair, ipv2m_label, ipv2m_pair, lung_field,
                         purification_region, stitch_weights)
 
 SHAPE = (2, 48, 48)

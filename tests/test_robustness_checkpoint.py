@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-import ipv2.checkpoint as checkpoint
-from ipv2.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
+import ipv2.models.checkpoint as checkpoint
+from ipv2.models.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import CheckpointError
-from ipv2.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume
 from ipv2.io import write_volume
 from ipv2.models import build_model
 from ipv2.models.normalization import Normalization
@@ -100,7 +100,7 @@ def test_nan_network_output_is_refused_and_nothing_written(tmp_path, capsys, mon
     loaded = LoadedModel(_Diverged(), "unet", {}, Normalization.for_kind("hu"))
     with pytest.raises(CheckpointError, match="NaN or infinite values for slices 0..2"):
         denoise_volume(volume, model=loaded, device="cpu")
-    import ipv2.inference as inference
+    import ipv2.denoise.inference as inference
     monkeypatch.setattr(inference, "denoise_volume",
                         lambda volume, model, **kwargs: denoise_volume(volume, model=loaded, **kwargs))
     scan = write_volume(volume, tmp_path / "scan.nrrd")

@@ -168,11 +168,11 @@ def test_simulate_dose_flags_are_named_and_input_dose_needs_the_physical_mode(sc
 
 
 def test_demo_with_a_missing_model_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
-    import ipv2.demo
+    import ipv2.services.demo
 
     def never(*args, **kwargs):
         raise AssertionError("the demo started")
-    monkeypatch.setattr(ipv2.demo, "run_demo", never)
+    monkeypatch.setattr(ipv2.services.demo, "run_demo", never)
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--model", str(tmp_path / "nonexistent.safetensors"),
                  "--progress", "none"]) == 2
@@ -183,11 +183,11 @@ def test_demo_with_a_missing_model_is_refused_before_any_work(tmp_path, monkeypa
 @pytest.mark.parametrize("flag,value,message", [("--slices", "2", "--slices 2 must be from 4 to 1024"),
                                                 ("--size", "32", "--size 32 must be from 64 to 2048")])
 def test_demo_sizes_are_the_phantoms_bounds_checked_first(tmp_path, monkeypatch, capsys, flag, value, message):
-    import ipv2.demo
+    import ipv2.services.demo
 
     def never(*args, **kwargs):
         raise AssertionError("the demo started")
-    monkeypatch.setattr(ipv2.demo, "run_demo", never)
+    monkeypatch.setattr(ipv2.services.demo, "run_demo", never)
     assert main(["demo", "--out", str(tmp_path / "demo"), flag, value, "--progress", "none"]) == 2
     assert message in capsys.readouterr().err
 

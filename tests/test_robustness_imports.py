@@ -35,11 +35,12 @@ def test_help_and_argument_errors_import_no_torch(argv):
 
 
 def test_the_parser_copies_of_names_match_their_sources():
-    from ipv2 import demo, weak
+    from ipv2 import weak
+    from ipv2.services import demo
     from ipv2.purify import options
-    from ipv2.classical import CLASSICAL_DENOISERS
+    from ipv2.denoise.classical import CLASSICAL_DENOISERS
     from ipv2.models import registry
-    from ipv2 import strength
+    from ipv2.denoise import strength
     from ipv2.phantom.variants import ACQUISITION_VARIANTS
     from ipv2.simulate import MODES
     from ipv2.simulate import kernels

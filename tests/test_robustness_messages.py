@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ipv2.checkpoint import load_checkpoint, model_record, save_checkpoint
+from ipv2.models.checkpoint import load_checkpoint, model_record, save_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import CheckpointError, InputError
 from ipv2.evaluate.report import region_masks_from_labelmap

@@ -72,7 +72,7 @@ def _nan_after(steps):
 def test_diverged_training_stops_with_a_clear_error_and_saves_no_nan_model(pair_dir, tmp_path, monkeypatch,
                                                                            capsys):
     import ipv2.training.loop as loop
-    from ipv2.checkpoint import read_checkpoint
+    from ipv2.models.checkpoint import read_checkpoint
     import torch
 
     monkeypatch.setattr(loop, "make_loss", lambda name: _nan_after(2))

@@ -7,8 +7,8 @@ from scipy import ndimage as ndi
 from ipv2 import contract
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
-from ipv2.inference import denoise_volume
-from ipv2.strength import (BOUNDARY_BLEND_MM, DEFAULT_STRENGTH, RESTORED_SCALE_MM, STRENGTHS, STRENGTH_RANGE,
+from ipv2.denoise.inference import denoise_volume
+from ipv2.denoise.strength import (BOUNDARY_BLEND_MM, DEFAULT_STRENGTH, RESTORED_SCALE_MM, STRENGTHS, STRENGTH_RANGE,
                            dose_multiple, kept_noise_fraction, recombine, regional_kept_fraction)
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
@@ -142,7 +142,7 @@ def test_the_region_blend_has_no_seam():
 
 
 def test_denoise_volume_takes_region_strengths_and_a_given_lung_field():
-    from ipv2.checkpoint import LoadedModel
+    from ipv2.models.checkpoint import LoadedModel
     from ipv2.models import build_model
 
     volume = Volume(chest_like((2, 48, 48)), spacing=(0.7, 0.7, 2.0))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ipv2.checkpoint import load_checkpoint, read_checkpoint
+from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import Cancelled, InputError
 from ipv2.io import write_volume

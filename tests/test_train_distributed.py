@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from ipv2.checkpoint import load_checkpoint
+from ipv2.models.checkpoint import load_checkpoint
 from tests.test_train import _write_pair
 
 

@@ -57,8 +57,8 @@ def _require_phantom_sizes(args: argparse.Namespace) -> None:
 
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
-    from ipv2.demo import OUTPUT_FILES, run_demo
-    from ipv2.inference import resolve_model
+    from ipv2.services.demo import OUTPUT_FILES, run_demo
+    from ipv2.denoise.inference import resolve_model
     from ipv2.models.registry import DEFAULT_MODEL
 
     _require_phantom_sizes(args)

@@ -81,8 +81,8 @@ def _is_classical(model: str) -> bool:
 
 
 def _require_options(args: argparse.Namespace) -> None:
-    from ipv2.classical import require_sigma_hu
-    from ipv2.strength import dose_multiple
+    from ipv2.denoise.classical import require_sigma_hu
+    from ipv2.denoise.strength import dose_multiple
 
     if _is_classical(args.model):
         if args.sigma is not None:
@@ -122,7 +122,7 @@ def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
     """What the derived series' description says made it: model (and strength or sigma)."""
     if _is_classical(args.model):
         return f"{args.model.lower()}, sigma {sigma:.1f} HU"
-    from ipv2.strength import region_strengths
+    from ipv2.denoise.strength import region_strengths
 
     name = args.model if args.model in NETWORKS else Path(args.model).stem
     regions = region_strengths(args.strength, args.strength_lung, args.strength_body)
@@ -135,8 +135,8 @@ def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool =
     """The denoised volume, the label of what denoised it, and its account (None with --no-account).
     `masks`: the scan's region masks where already computed, whose lung field region-aware
     strengths then use instead of finding it again."""
-    from ipv2.classical import denoise_volume_classical, measure_sigma_hu
-    from ipv2.inference import denoise_volume
+    from ipv2.denoise.classical import denoise_volume_classical, measure_sigma_hu
+    from ipv2.denoise.inference import denoise_volume
     from ipv2.input_checks import require_ct, require_soft_tissue
 
     started = time.monotonic()
@@ -242,7 +242,7 @@ def _run_one(args: argparse.Namespace) -> int:
         if args.regions is not None:
             # everything the denoising refuses is refused before the masks' long work
             from ipv2.device import resolve_device
-            from ipv2.inference import resolve_model
+            from ipv2.denoise.inference import resolve_model
             from ipv2.input_checks import require_ct
 
             require_ct(volume, volume.metadata.get("source") or args.input)
@@ -291,7 +291,7 @@ def _require_side_outputs(args: argparse.Namespace, out: Path, dicom: bool) -> d
 
 def _lung_field(masks, args: argparse.Namespace):
     """The lung field of masks already computed, where region-aware strengths need one."""
-    from ipv2.inference import lung_field_of
+    from ipv2.denoise.inference import lung_field_of
 
     if masks is None or (args.strength_lung is None and args.strength_body is None):
         return None
@@ -406,7 +406,7 @@ def _print_summary(args: argparse.Namespace, summary: dict, rank: int, world: in
 def _recipe(args: argparse.Namespace) -> str:
     """What a folder run makes its results with, independent of the scan: a rerun with the same
     recipe counts a recorded result as done (`ipv2.io.made_by`)."""
-    from ipv2.strength import dose_multiple, region_strengths
+    from ipv2.denoise.strength import dose_multiple, region_strengths
 
     if _is_classical(args.model):
         sigma = "measured" if args.sigma is None else f"{args.sigma:g} HU"
@@ -500,7 +500,7 @@ def _run_folder(args: argparse.Namespace) -> int:
             _require_dicom_input(scan.path, scan.dicom)
     model = args.model
     if not _is_classical(args.model):
-        from ipv2.inference import resolve_model
+        from ipv2.denoise.inference import resolve_model
 
         model = resolve_model(args.model)  # once, and refused before any scan is read
     device = _scan_device(args)

@@ -18,8 +18,8 @@ def register(subparsers) -> None:
 
 
 def model_rows() -> list:
-    from ipv2.checkpoint import checkpoint_summary
-    from ipv2.classical import CLASSICAL_SPECS
+    from ipv2.models.checkpoint import checkpoint_summary
+    from ipv2.denoise.classical import CLASSICAL_SPECS
     from ipv2.models.bundled import bundled_weights_path
     from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
 

@@ -7,7 +7,7 @@ slice's noise standard deviation in HU, measured in its flat soft tissue
 Trained on pairs whose noise runs from full dose to 1%, the network learns what to remove
 at each level. The network is always told the level measured: scaling it to set a strength
 saturated (every noisy input got the same maximal smoothing), so the strength control acts
-on the result instead (`ipv2.strength`).
+on the result instead (`ipv2.denoise.strength`).
 
 The noise map is channel 0: every model adds its correction to the centre channel
 `C // 2`, which with `C = 2 + 2k` channels (map, then 2k + 1 slices) is still the centre

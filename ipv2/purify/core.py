@@ -16,7 +16,7 @@ from typing import Callable, Dict, Iterator, Optional, Set
 import numpy as np
 
 from ipv2.errors import InputError
-from ipv2.pairs import (disagreement_band, evaluation_label, ipv1_label, ipv1_pair, ipv2_pair, ipv2m_label,
+from ipv2.purify.pairs import (disagreement_band, evaluation_label, ipv1_label, ipv1_pair, ipv2_pair, ipv2m_label,
                         ipv2m_label_region, ipv2m_pair, purification_region)
 from ipv2.purify.options import PurifyOptions
 from ipv2.weak import estimate_noise_sigma, weak_denoise

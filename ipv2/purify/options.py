@@ -11,7 +11,7 @@ from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DE
                            MAX_STITCH_BLEND_PX, MODES, SIMULATE_MODES)
 from ipv2.device_names import is_device_name
 from ipv2.errors import InputError, require_choice
-from ipv2.pairs import MotionRules
+from ipv2.purify.pairs import MotionRules
 from ipv2.input_checks import require_dose
 from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoiser
 
@@ -38,7 +38,7 @@ class PurifyOptions:
     `mode="ipv1"` is the predecessor: the dark mask, no simulation and the noisy uLDCT as
     the label in the dark region; the IPv2 switches then do not apply. `mode="ipv2"` is the
     paper's method exactly. `mode="ipv2m"` is IPv2 with the motion rules `agreed_background`, `lung_field` and `stitch_blend_px`
-    (see `ipv2.pairs.MotionRules`); in the other modes they are off. `sigma_hu` is the
+    (see `ipv2.purify.pairs.MotionRules`); in the other modes they are off. `sigma_hu` is the
     uLDCT noise level for the weak denoiser; None measures it.
     """
 

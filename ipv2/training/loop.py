@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ipv2.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
+from ipv2.models.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
 from ipv2.errors import Cancelled, InputError, TrainingDiverged
 from ipv2.models.conditioning import NOISE_SCALE_HU
 from ipv2.models.normalization import Normalization

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ipv2.inference import predict_slices
+from ipv2.denoise.inference import predict_slices
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
 from ipv2.training.data import TrainingPair

@@ -59,7 +59,7 @@ def run_demo(out_dir: Union[str, os.PathLike], *, size: int = DEFAULT_SIZE, slic
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out: {out_dir} is a file; give a folder")
     # Imported here so that bad arguments are refused before the heavier modules load.
-    from ipv2.inference import denoise_volume
+    from ipv2.denoise.inference import denoise_volume
     from ipv2.phantom import generate_phantom_pair
     from ipv2.purify import PurifyOptions, purify_volumes
 

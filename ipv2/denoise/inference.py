@@ -7,7 +7,7 @@ and at one slice the work moves to the CPU with a warning.
 
 A noise-conditioned model (`ipv2.models.conditioning`) is given each slice's measured noise
 level; the median level measured is reported. The strength the user chose decides how much
-of the input's noise the result keeps (`ipv2.strength`), for every model.
+of the input's noise the result keeps (`ipv2.denoise.strength`), for every model.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ipv2.checkpoint import LoadedModel, load_checkpoint
+from ipv2.models.checkpoint import LoadedModel, load_checkpoint
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
 from ipv2.models.bundled import bundled_weights_path
@@ -30,7 +30,7 @@ from ipv2.models.normalization import Normalization
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.progress import Monitor
 from ipv2.input_checks import require_ct
-from ipv2.strength import (DEFAULT_STRENGTH, dose_multiple, kept_noise_fraction, recombine, region_strengths,
+from ipv2.denoise.strength import (DEFAULT_STRENGTH, dose_multiple, kept_noise_fraction, recombine, region_strengths,
                            regional_kept_fraction)
 from ipv2.volume import Volume
 
@@ -103,7 +103,7 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
 
     The network sees values outside the normalisation window clipped; with
     `restore_outside_window` what clipping removed is added back, otherwise the result is
-    the network's estimate alone (for `ipv2.strength.recombine`). A noise-conditioned network takes
+    the network's estimate alone (for `ipv2.denoise.strength.recombine`). A noise-conditioned network takes
     `noise_levels` (HU, one per slice of `array`) over `noise_scale_hu` as channel 0.
     A NaN or infinite prediction raises CheckpointError.
     """
@@ -194,7 +194,7 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     `context_slices`: neighbours on each side given to a 2.5D model; taken from the
     checkpoint when None. `batch_size`: slices per forward pass; sized to memory when None.
     `strength`: `low`, `medium`, `high` or a dose multiple from 1 to 100: the result aims at
-    the noise of a scan at that multiple of the input's dose (`ipv2.strength`).
+    the noise of a scan at that multiple of the input's dose (`ipv2.denoise.strength`).
     `lung_strength`, `body_strength`: region-aware strengths (either defaults to `strength`)
     in the lung field and elsewhere, blended across the border; `lung_field`: that field as
     a boolean array of the volume's shape, found with `ipv2.masks` when None. The result's

@@ -1,0 +1,1 @@
+"""Denoising a scan: networks, classical methods and the strength control over them."""

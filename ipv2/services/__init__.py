@@ -1,0 +1,1 @@
+"""The work behind the commands: what each command line module hands its checked options to."""
