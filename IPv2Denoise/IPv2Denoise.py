@@ -6,23 +6,25 @@ from typing import Annotated, Optional
 
 import qt
 import slicer
+from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.ScriptedLoadableModule import (
+    ScriptedLoadableModule,
+    ScriptedLoadableModuleLogic,
+    ScriptedLoadableModuleTest,
+    ScriptedLoadableModuleWidget,
+)
 from slicer.util import VTKObservationMixin
-from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 
 # Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
-from ipv2.contract import (CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS,
-                           STRENGTHS)
-
+from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
 from IPv2Lib.ChoiceLabels import showAllLabels, strengthToolTip
 from IPv2Lib.CompareLayout import COMPARE_VIEWS, CompareLayout
-from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.DenoiseAccount import accountLines
 from IPv2Lib.DenoiseLogic import DenoiseLogic
+from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.EvaluateLogic import EvaluateLogic
 from IPv2Lib.JobPanel import JobPanel
 from IPv2Lib.TrainLogic import TrainLogic, lossOf
@@ -39,7 +41,8 @@ class IPv2Denoise(ScriptedLoadableModule):
             "Denoises ultra-low-dose lung CT with a bundled model or a trained checkpoint, trains a model on "
             "purified pairs made by IPv2 Purify, and evaluates a denoised volume region by region. See the "
             "<a href='https://github.com/ipv2-ct/IPv2/blob/main/docs/slicer.md'>documentation</a>. <b>Research use only</b>: not a medical device; the bundled "
-            "models were trained on synthetic data.")
+            "models were trained on synthetic data."
+        )
         self.parent.acknowledgementText = _("Part of the IPv2 image purification extension.")
 
 
@@ -64,10 +67,17 @@ class IPv2DenoiseParameterNode:
 
 
 # The combo boxes bound to Choice fields, with their codes: they show the codes' labels.
-CHOICE_COMBO_BOXES = {"modelComboBox": DENOISERS, "strengthComboBox": STRENGTHS, "strengthLungComboBox": STRENGTHS,
-                      "strengthBodyComboBox": STRENGTHS, "deviceComboBox": DEVICES, "trainModelComboBox": NETWORKS}
-STRENGTH_TOOL_TIPS = {name: strengthToolTip for name in ("strengthComboBox", "strengthLungComboBox",
-                                                         "strengthBodyComboBox")}
+CHOICE_COMBO_BOXES = {
+    "modelComboBox": DENOISERS,
+    "strengthComboBox": STRENGTHS,
+    "strengthLungComboBox": STRENGTHS,
+    "strengthBodyComboBox": STRENGTHS,
+    "deviceComboBox": DEVICES,
+    "trainModelComboBox": NETWORKS,
+}
+STRENGTH_TOOL_TIPS = {
+    name: strengthToolTip for name in ("strengthComboBox", "strengthLungComboBox", "strengthBodyComboBox")
+}
 
 
 class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -87,15 +97,28 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = IPv2DenoiseLogic()
-        self.jobs = JobPanel(self.ui.progressBar, self.ui.statusLabel.setText, qt.QTimer(), onSucceeded=self.showResult,
-                             showError=lambda job: slicer.util.errorDisplay(str(job.error)),
-                             onProgress=lambda record: self.showLoss(lossOf(record)), onLog=self.onLog)
-        for button, makeJob in ((self.ui.denoiseButton, self.denoiseJob), (self.ui.trainButton, self.trainJob),
-                                (self.ui.evaluateButton, self.evaluateJob)):
-            button.connect("clicked(bool)", lambda checked=False, button=button, makeJob=makeJob: self.onClicked(button, makeJob))
+        self.jobs = JobPanel(
+            self.ui.progressBar,
+            self.ui.statusLabel.setText,
+            qt.QTimer(),
+            onSucceeded=self.showResult,
+            showError=lambda job: slicer.util.errorDisplay(str(job.error)),
+            onProgress=lambda record: self.showLoss(lossOf(record)),
+            onLog=self.onLog,
+        )
+        for button, makeJob in (
+            (self.ui.denoiseButton, self.denoiseJob),
+            (self.ui.trainButton, self.trainJob),
+            (self.ui.evaluateButton, self.evaluateJob),
+        ):
+            button.connect(
+                "clicked(bool)", lambda checked=False, button=button, makeJob=makeJob: self.onClicked(button, makeJob)
+            )
         self.ui.sameStrengthCheckBox.connect("toggled(bool)", self.onSameStrengthToggled)
         self.ui.modelComboBox.connect("currentIndexChanged(int)", lambda index: self.updateStrengthControls())
-        self.ui.checkpointPathLineEdit.connect("currentPathChanged(QString)", lambda path: self.updateStrengthControls())
+        self.ui.checkpointPathLineEdit.connect(
+            "currentPathChanged(QString)", lambda path: self.updateStrengthControls()
+        )
         self.ui.compareButton.connect("clicked(bool)", lambda checked=False: self.onCompare())
         self.ui.compareButton.enabled = False
         # A running job cancels itself once its input nodes leave the scene (see SceneGuard).
@@ -136,15 +159,26 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         same = self.ui.sameStrengthCheckBox.checked
         for widget in (self.ui.strengthLabel, self.ui.strengthComboBox):
             widget.visible = same
-        for widget in (self.ui.strengthLungLabel, self.ui.strengthLungComboBox, self.ui.strengthBodyLabel,
-                       self.ui.strengthBodyComboBox):
+        for widget in (
+            self.ui.strengthLungLabel,
+            self.ui.strengthLungComboBox,
+            self.ui.strengthBodyLabel,
+            self.ui.strengthBodyComboBox,
+        ):
             widget.visible = not same
         # From the box, not the node: this runs from the box's own signal, maybe before the node follows it.
         index = self.ui.modelComboBox.currentIndex
-        classical = not self.ui.checkpointPathLineEdit.currentPath and 0 <= index < len(DENOISERS) \
+        classical = (
+            not self.ui.checkpointPathLineEdit.currentPath
+            and 0 <= index < len(DENOISERS)
             and DENOISERS[index] in CLASSICAL_DENOISERS
-        for widget in (self.ui.sameStrengthCheckBox, self.ui.strengthComboBox, self.ui.strengthLungComboBox,
-                       self.ui.strengthBodyComboBox):
+        )
+        for widget in (
+            self.ui.sameStrengthCheckBox,
+            self.ui.strengthComboBox,
+            self.ui.strengthLungComboBox,
+            self.ui.strengthBodyComboBox,
+        ):
             widget.enabled = not classical
 
     def denoiseJob(self, callbacks):
@@ -159,16 +193,29 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         folder = self.ui.pairFolderPathLineEdit.currentPath
         checkpoint = self.ui.outputCheckpointPathLineEdit.currentPath
         # A path typed in the field was never confirmed by the save dialog: ask here.
-        overwrite = bool(checkpoint) and os.path.isfile(checkpoint) and slicer.util.confirmOkCancelDisplay(
-            _("{path} already exists. Replace it when training completes?").format(path=checkpoint))
-        return self.logic.createTrainJob(checkpoint, p.trainModel, p.trainSteps,
-                                         pairNodes=pairs, pairFolders=[folder] if folder else [], device=p.device,
-                                         overwrite=overwrite, **callbacks)
+        overwrite = (
+            bool(checkpoint)
+            and os.path.isfile(checkpoint)
+            and slicer.util.confirmOkCancelDisplay(
+                _("{path} already exists. Replace it when training completes?").format(path=checkpoint)
+            )
+        )
+        return self.logic.createTrainJob(
+            checkpoint,
+            p.trainModel,
+            p.trainSteps,
+            pairNodes=pairs,
+            pairFolders=[folder] if folder else [],
+            device=p.device,
+            overwrite=overwrite,
+            **callbacks,
+        )
 
     def evaluateJob(self, callbacks):
         p = self._parameterNode
-        return self.logic.createEvaluateJob(p.predictionVolume, p.labelVolume, p.regionSegmentation, p.truthVolume,
-                                            **callbacks)
+        return self.logic.createEvaluateJob(
+            p.predictionVolume, p.labelVolume, p.regionSegmentation, p.truthVolume, **callbacks
+        )
 
     def onClicked(self, button, makeJob):
         # No wait cursor: the checks may ask questions and install for minutes, with their own dialogs.
@@ -192,8 +239,11 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.compareButton.enabled = job.result.removed is not None
         elif job.title == "Training":
             # Said, not selected: the Method the user sees stays what denoises until they choose the checkpoint.
-            self.ui.statusLabel.setText(_("Checkpoint saved to {path}. To denoise with it, choose it as the "
-                                          "Denoise checkpoint.").format(path=job.result))
+            self.ui.statusLabel.setText(
+                _("Checkpoint saved to {path}. To denoise with it, choose it as the Denoise checkpoint.").format(
+                    path=job.result
+                )
+            )
         else:
             table, report, figure = job.result
             self.ui.metricsTableView.setMRMLTableNode(table)
@@ -211,8 +261,13 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 raise ValueError(_("Denoise first: the last result or its input is no longer in the scene."))
             layoutManager = slicer.app.layoutManager()
             regions = self.logic.regionsNode(result) or CompareLayout.regionsOf(result.inputNode)
-            CompareLayout.show(result.inputNode, result.denoisedNode, self.logic.removedNode(result), regions,
-                               layoutNode=layoutManager.layoutLogic().GetLayoutNode())
+            CompareLayout.show(
+                result.inputNode,
+                result.denoisedNode,
+                self.logic.removedNode(result),
+                regions,
+                layoutNode=layoutManager.layoutLogic().GetLayoutNode(),
+            )
             for tag, _label, _color in COMPARE_VIEWS:
                 sliceWidget = layoutManager.sliceWidget(tag)
                 if sliceWidget is not None:

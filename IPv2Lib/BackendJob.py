@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from ipv2.contract import EXIT_CANCELLED
-
 from IPv2Lib.BackendProcess import BackendProcess
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
@@ -66,9 +65,22 @@ class BackendJobCancelled(BackendJobError):
 
 
 class BackendJob:
-    def __init__(self, title, prepareInputs, buildArguments, importResults, onProgress=None, onLog=None,
-                 onFinished=None, python=None, environment=None, workFolder=None, processOptions=None,
-                 resultsWanted=None, readResults=None):
+    def __init__(
+        self,
+        title,
+        prepareInputs,
+        buildArguments,
+        importResults,
+        onProgress=None,
+        onLog=None,
+        onFinished=None,
+        python=None,
+        environment=None,
+        workFolder=None,
+        processOptions=None,
+        resultsWanted=None,
+        readResults=None,
+    ):
         """
         prepareInputs(workFolder): writes the input files (runs in `start`, before the process).
         buildArguments(workFolder) -> list: the `ipv2` command line after `python -m ipv2`.
@@ -111,9 +123,15 @@ class BackendJob:
         self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=parent))
         try:
             self.prepareInputs(self.workFolder)
-            self.process = BackendProcess(self.buildArguments(self.workFolder), onProgress=self.onProgress,
-                                          onLog=self.onLog, python=self.python, environment=self.environment,
-                                          workingFolder=str(self.workFolder), **self.processOptions)
+            self.process = BackendProcess(
+                self.buildArguments(self.workFolder),
+                onProgress=self.onProgress,
+                onLog=self.onLog,
+                python=self.python,
+                environment=self.environment,
+                workingFolder=str(self.workFolder),
+                **self.processOptions,
+            )
             self.process.start()
         except BaseException:
             self._removeWorkFolder()

@@ -13,5 +13,13 @@ class BackendLogic:
     def backendJob(self, title, prepareInputs, buildArguments, importResults, inputNodes=(), **options):
         """A `BackendJob` run by this logic's interpreter, cancelled if `inputNodes` leave the scene
         (it was closed) before it ends; `options` are the job's other arguments."""
-        return BackendJob(title, prepareInputs, buildArguments, importResults, python=self.python,
-                          environment=self.environment, resultsWanted=inputsInScene(*inputNodes), **options)
+        return BackendJob(
+            title,
+            prepareInputs,
+            buildArguments,
+            importResults,
+            python=self.python,
+            environment=self.environment,
+            resultsWanted=inputsInScene(*inputNodes),
+            **options,
+        )

@@ -22,7 +22,6 @@ import time
 from collections import deque
 
 from ipv2.progress import parse_progress_line
-
 from IPv2Lib.ProcessTree import ProcessTree
 
 # The backend turns SIGTERM into a clean cancel (exit 130, nothing written); a tree that has
@@ -43,8 +42,17 @@ def slicerPython():
 class BackendProcess:
     """One run of `python -m ipv2 <command> ... --progress json`."""
 
-    def __init__(self, arguments, onProgress=None, onLog=None, python=None, environment=None, workingFolder=None,
-                 module="ipv2", cancelGraceSeconds=CANCEL_GRACE_SECONDS):
+    def __init__(
+        self,
+        arguments,
+        onProgress=None,
+        onLog=None,
+        python=None,
+        environment=None,
+        workingFolder=None,
+        module="ipv2",
+        cancelGraceSeconds=CANCEL_GRACE_SECONDS,
+    ):
         self.arguments = [str(argument) for argument in arguments]
         self.module = module
         self.cancelGraceSeconds = cancelGraceSeconds
@@ -80,9 +88,18 @@ class BackendProcess:
         environment["PYTHONUTF8"] = "1"
         environment["PYTHONIOENCODING"] = "utf-8"
         self._process = subprocess.Popen(
-            self.commandLine, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, encoding="utf-8", errors="replace", bufsize=1, cwd=self.workingFolder, env=environment,
-            **options)
+            self.commandLine,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            cwd=self.workingFolder,
+            env=environment,
+            **options,
+        )
         self._tree = ProcessTree(self._process.pid)
         self._reader = threading.Thread(target=self._readOutput, name="ipv2-backend-output", daemon=True)
         self._reader.start()

@@ -18,8 +18,11 @@ import slicer
 
 COMPARE_LAYOUT_ID = 2201
 COMPARE_VIEW_GROUP = 2201
-COMPARE_VIEWS = (("IPv2CompareInput", "Input", "#7f7f7f"), ("IPv2CompareDenoised", "Denoised", "#4f8fd6"),
-                 ("IPv2CompareRemoved", "Removed", "#d6904f"))
+COMPARE_VIEWS = (
+    ("IPv2CompareInput", "Input", "#7f7f7f"),
+    ("IPv2CompareDenoised", "Denoised", "#4f8fd6"),
+    ("IPv2CompareRemoved", "Removed", "#d6904f"),
+)
 
 
 def layoutDescription():
@@ -29,7 +32,9 @@ def layoutDescription():
         f'<property name="viewlabel" action="default">{label}</property>'
         f'<property name="viewcolor" action="default">{color}</property>'
         f'<property name="viewgroup" action="default">{COMPARE_VIEW_GROUP}</property>'
-        f'</view></item>' for tag, label, color in COMPARE_VIEWS)
+        f"</view></item>"
+        for tag, label, color in COMPARE_VIEWS
+    )
     return f'<layout type="horizontal">{views}</layout>'
 
 

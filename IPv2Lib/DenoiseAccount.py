@@ -17,9 +17,11 @@ def accountLines(account):
     regions = account.get("regions") or {}
     for key, name in REGIONS:
         region = regions.get(key) or {}
-        lines.append(f"Noise in {name}: {_hu(region.get('noise_before_hu'))} -> {_hu(region.get('noise_after_hu'))} HU "
-                     f"(lesion scale {_hu(region.get('lesion_noise_before_hu'))} -> "
-                     f"{_hu(region.get('lesion_noise_after_hu'))} HU)")
+        lines.append(
+            f"Noise in {name}: {_hu(region.get('noise_before_hu'))} -> {_hu(region.get('noise_after_hu'))} HU "
+            f"(lesion scale {_hu(region.get('lesion_noise_before_hu'))} -> "
+            f"{_hu(region.get('lesion_noise_after_hu'))} HU)"
+        )
     ratio = (account.get("texture") or {}).get("ratio")
     texture = f"{ratio:.2f}" if isinstance(ratio, (int, float)) else MISSING
     lines.append(f"Texture (NPS mean frequency, after / before): {texture}")

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
-
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -21,6 +20,7 @@ REMOVED_WINDOW_HU = 200.0  # where the account states no noise level
 @dataclass
 class DenoiseOutputs:
     """What the backend wrote, as read from its work folder: backend volumes, no nodes."""
+
     denoised: object
     removed: object = None
     account: dict = field(default_factory=dict)
@@ -30,6 +30,7 @@ class DenoiseOutputs:
 @dataclass
 class DenoiseResult:
     """The denoised node, and what the compare view shows of the run once asked."""
+
     inputNode: object
     denoisedNode: object
     removed: object = None  # the removed image as a backend volume, made a node only when compared
@@ -40,8 +41,16 @@ class DenoiseResult:
 
 
 class DenoiseLogic(BackendLogic):
-    def createDenoiseJob(self, inputNode, model, device="auto", strength=DEFAULT_STRENGTH, lungStrength=None,
-                         bodyStrength=None, **callbacks):
+    def createDenoiseJob(
+        self,
+        inputNode,
+        model,
+        device="auto",
+        strength=DEFAULT_STRENGTH,
+        lungStrength=None,
+        bodyStrength=None,
+        **callbacks,
+    ):
         """Denoises `inputNode` into a new node; the job's result is a `DenoiseResult`.
 
         `model`: a network with bundled weights or a classical method (`ipv2.contract.DENOISERS`),
@@ -64,8 +73,10 @@ class DenoiseLogic(BackendLogic):
             if value is not None and value not in STRENGTHS:
                 raise ValueError(f"{name} '{value}' is not one of {', '.join(STRENGTHS)}")
         if model not in DENOISERS and not Path(model).is_file():
-            raise ValueError(f"'{model}' is neither a bundled model or method ({', '.join(DENOISERS)}) "
-                             "nor an existing checkpoint file")
+            raise ValueError(
+                f"'{model}' is neither a bundled model or method ({', '.join(DENOISERS)}) "
+                "nor an existing checkpoint file"
+            )
         volume = VolumeNodeConverter.toVolume(inputNode)
 
         def readResults(workFolder):  # files only: runs outside the main thread
@@ -73,14 +84,31 @@ class DenoiseLogic(BackendLogic):
 
         # Raw outputs: the reader takes a quarter of the time it takes on gzip.
         return self.backendJob(
-            "Denoising", lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
-            lambda folder: ["denoise", "--model", model, "--in", folder / "input.nrrd", "--out",
-                            folder / DENOISED_FILE, "--removed", folder / REMOVED_FILE, "--device", device,
-                            *self.strengthArguments(model, strength, lungStrength, bodyStrength),
-                            *self.regionsArguments(model, lungStrength, folder),
-                            "--uncompressed", "--progress", "json"],
+            "Denoising",
+            lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
+            lambda folder: [
+                "denoise",
+                "--model",
+                model,
+                "--in",
+                folder / "input.nrrd",
+                "--out",
+                folder / DENOISED_FILE,
+                "--removed",
+                folder / REMOVED_FILE,
+                "--device",
+                device,
+                *self.strengthArguments(model, strength, lungStrength, bodyStrength),
+                *self.regionsArguments(model, lungStrength, folder),
+                "--uncompressed",
+                "--progress",
+                "json",
+            ],
             lambda outputs: self.importOutputs(outputs, inputNode),
-            inputNodes=[inputNode], readResults=readResults, **callbacks)
+            inputNodes=[inputNode],
+            readResults=readResults,
+            **callbacks,
+        )
 
     @staticmethod
     def strengthArguments(model, strength, lungStrength=None, bodyStrength=None):
@@ -119,9 +147,16 @@ class DenoiseLogic(BackendLogic):
 
     @staticmethod
     def importOutputs(outputs, inputNode):
-        denoisedNode = VolumeNodeConverter.toNewNode(outputs.denoised, f"{inputNode.GetName()} denoised", like=inputNode)
-        return DenoiseResult(inputNode=inputNode, denoisedNode=denoisedNode, removed=outputs.removed,
-                             account=outputs.account, regions=outputs.regions)
+        denoisedNode = VolumeNodeConverter.toNewNode(
+            outputs.denoised, f"{inputNode.GetName()} denoised", like=inputNode
+        )
+        return DenoiseResult(
+            inputNode=inputNode,
+            denoisedNode=denoisedNode,
+            removed=outputs.removed,
+            account=outputs.account,
+            regions=outputs.regions,
+        )
 
     @staticmethod
     def regionsNode(result):
@@ -133,8 +168,9 @@ class DenoiseLogic(BackendLogic):
             return None
         if result.regionsNode is not None and result.regionsNode.GetScene() is not None:
             return result.regionsNode
-        result.regionsNode = RegionSegmentation.create(result.regions.array, result.inputNode,
-                                                       f"{result.inputNode.GetName()} regions (denoising)")
+        result.regionsNode = RegionSegmentation.create(
+            result.regions.array, result.inputNode, f"{result.inputNode.GetName()} regions (denoising)"
+        )
         return result.regionsNode
 
     @staticmethod
@@ -144,11 +180,15 @@ class DenoiseLogic(BackendLogic):
             raise ValueError("this run has no removed image")
         if result.removedNode is not None and result.removedNode.GetScene() is not None:
             return result.removedNode
-        node = VolumeNodeConverter.toNewNode(result.removed, f"{result.inputNode.GetName()} removed",
-                                             like=result.inputNode)
+        node = VolumeNodeConverter.toNewNode(
+            result.removed, f"{result.inputNode.GetName()} removed", like=result.inputNode
+        )
         noise = result.account.get("measured_noise_hu")
-        window = REMOVED_WINDOW_NOISE_MULTIPLE * noise if isinstance(noise, (int, float)) and noise > 0 \
+        window = (
+            REMOVED_WINDOW_NOISE_MULTIPLE * noise
+            if isinstance(noise, (int, float)) and noise > 0
             else REMOVED_WINDOW_HU
+        )
         display = node.GetDisplayNode()
         display.AutoWindowLevelOff()
         display.SetWindowLevel(window, 0.0)

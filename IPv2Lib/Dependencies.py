@@ -20,8 +20,14 @@ import logging
 import tempfile
 from pathlib import Path
 
-from IPv2Lib.PackageInstall import (PackageInstallError, constraintLines, installedVersion, plannedChanges,
-                                    replacedShippedPackages, writeConstraints)
+from IPv2Lib.PackageInstall import (
+    PackageInstallError,
+    constraintLines,
+    installedVersion,
+    plannedChanges,
+    replacedShippedPackages,
+    writeConstraints,
+)
 
 # The backend's own lower bound (pyproject.toml): an installed torch must satisfy it.
 TORCH_REQUIREMENT = ">=2.1"
@@ -92,9 +98,11 @@ def testingEnabled():
 
 def confirmationText(changes):
     """The question asked before installing: every package pip would install or replace."""
-    return ("IPv2 needs Python packages that Slicer does not have. pip will download and install:\n\n"
-            + "\n".join(f"- {change.describe()}" for change in changes)
-            + "\n\nNo package that Slicer ships is changed. This may take a few minutes. Continue?")
+    return (
+        "IPv2 needs Python packages that Slicer does not have. pip will download and install:\n\n"
+        + "\n".join(f"- {change.describe()}" for change in changes)
+        + "\n\nNo package that Slicer ships is changed. This may take a few minutes. Continue?"
+    )
 
 
 class Dependencies:
@@ -112,8 +120,11 @@ class Dependencies:
         missing = Dependencies.missing()
         if not missing:
             return None
-        return ("IPv2 self-test skipped: Slicer's Python lacks " + "; ".join(missing)
-                + " (run IPv2 once outside testing mode to install them)")
+        return (
+            "IPv2 self-test skipped: Slicer's Python lacks "
+            + "; ".join(missing)
+            + " (run IPv2 once outside testing mode to install them)"
+        )
 
     @staticmethod
     def installTorch(interactive=True):
@@ -124,10 +135,12 @@ class Dependencies:
         try:
             import PyTorchUtils
         except ModuleNotFoundError:
-            raise DependencyError(f"{problem}. Install the 'PyTorch' extension from the Extensions Manager, "
-                                  "restart Slicer and try again.") from None
-        torch = PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=interactive,
-                                                              torchVersionRequirement=TORCH_INSTALL_REQUIREMENT)
+            raise DependencyError(
+                f"{problem}. Install the 'PyTorch' extension from the Extensions Manager, restart Slicer and try again."
+            ) from None
+        torch = PyTorchUtils.PyTorchUtilsLogic().installTorch(
+            askConfirmation=interactive, torchVersionRequirement=TORCH_INSTALL_REQUIREMENT
+        )
         if torch is None:
             raise DependencyDeclined("torch was not installed")
         problem = torchProblem(installedVersion("torch"))
@@ -159,17 +172,21 @@ class Dependencies:
             except PackageInstallError as error:
                 raise DependencyError(str(error)) from None
             if replacedShippedPackages(changes):  # pip honours -c; this is the last line of defence
-                raise DependencyError("installing would replace packages Slicer ships: "
-                                      + ", ".join(change.describe() for change in replacedShippedPackages(changes)))
-            if interactive and not slicer.util.confirmOkCancelDisplay(confirmationText(changes),
-                                                                      f"{REQUESTER} - Install Python packages"):
+                raise DependencyError(
+                    "installing would replace packages Slicer ships: "
+                    + ", ".join(change.describe() for change in replacedShippedPackages(changes))
+                )
+            if interactive and not slicer.util.confirmOkCancelDisplay(
+                confirmationText(changes), f"{REQUESTER} - Install Python packages"
+            ):
                 raise DependencyDeclined("the Python packages were not installed")
             Dependencies._pipInstall(missing, constraints, interactive)
         logging.info("IPv2 installed %s", ", ".join(change.describe() for change in changes))
         still = unmetRequirements(requirementLines())
         if still:
-            raise DependencyError(f"after installing, these are still not met: {', '.join(still)}. Restart Slicer "
-                                  "and try again.")
+            raise DependencyError(
+                f"after installing, these are still not met: {', '.join(still)}. Restart Slicer and try again."
+            )
 
     @staticmethod
     def _pipInstall(requirements, constraints, interactive):
@@ -181,8 +198,9 @@ class Dependencies:
         except ImportError:  # Slicer before 5.12: pip's own arguments, run without any dialog
             slicer.util.pip_install(["-c", str(constraints), *requirements])
             return
-        packaging.pip_install(list(requirements), constraints=str(constraints), show_progress=interactive,
-                              requester=REQUESTER)
+        packaging.pip_install(
+            list(requirements), constraints=str(constraints), show_progress=interactive, requester=REQUESTER
+        )
 
     @staticmethod
     def ensureAll(interactive=True):

@@ -19,8 +19,14 @@ class EvaluateLogic(BackendLogic):
         """Region figures of a prediction against a label; returns (table node, report, figure PNG bytes)."""
         if predictionNode is None or labelNode is None or segmentationNode is None:
             raise ValueError("select the prediction, the evaluation label and the region segmentation")
-        requireOneParentTransform([("the prediction", predictionNode), ("the evaluation label", labelNode),
-                                   ("the regions", segmentationNode), ("the truth", truthNode)])
+        requireOneParentTransform(
+            [
+                ("the prediction", predictionNode),
+                ("the evaluation label", labelNode),
+                ("the regions", segmentationNode),
+                ("the truth", truthNode),
+            ]
+        )
         prediction = VolumeNodeConverter.toVolume(predictionNode)
         label = VolumeNodeConverter.toVolume(labelNode)
         truth = VolumeNodeConverter.toVolume(truthNode) if truthNode is not None else None
@@ -34,9 +40,21 @@ class EvaluateLogic(BackendLogic):
                 writeInputVolume(truth, workFolder / "truth.nrrd")
 
         def arguments(workFolder):
-            command = ["evaluate", "--pred", workFolder / "prediction.nrrd", "--label", workFolder / "label.nrrd",
-                       "--masks", workFolder / "masks.nrrd", "--out", workFolder / "report.json",
-                       "--figure", workFolder / "figure.png", "--progress", "json"]
+            command = [
+                "evaluate",
+                "--pred",
+                workFolder / "prediction.nrrd",
+                "--label",
+                workFolder / "label.nrrd",
+                "--masks",
+                workFolder / "masks.nrrd",
+                "--out",
+                workFolder / "report.json",
+                "--figure",
+                workFolder / "figure.png",
+                "--progress",
+                "json",
+            ]
             if truth is not None:
                 command += ["--truth", workFolder / "truth.nrrd"]
             return command
@@ -48,8 +66,14 @@ class EvaluateLogic(BackendLogic):
             table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
             return table, report, figure
 
-        return self.backendJob("Evaluation", prepare, arguments, importResults,
-                         inputNodes=[predictionNode, labelNode, segmentationNode, truthNode], **callbacks)
+        return self.backendJob(
+            "Evaluation",
+            prepare,
+            arguments,
+            importResults,
+            inputNodes=[predictionNode, labelNode, segmentationNode, truthNode],
+            **callbacks,
+        )
 
     @staticmethod
     def reportRows(report):
@@ -74,5 +98,7 @@ class EvaluateLogic(BackendLogic):
             table.SetCellText(index, 0, row[0])
             table.SetCellText(index, 1, row[1])
             for offset, value in enumerate(row[2:], start=2):
-                table.SetCellText(index, offset, MISSING_FIGURE if not isinstance(value, (int, float)) else f"{value:.6g}")
+                table.SetCellText(
+                    index, offset, MISSING_FIGURE if not isinstance(value, (int, float)) else f"{value:.6g}"
+                )
         return table

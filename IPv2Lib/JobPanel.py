@@ -32,8 +32,17 @@ POLL_MILLISECONDS = 100
 
 
 class JobPanel:
-    def __init__(self, progressBar, showStatus, timer, onSucceeded=None, showError=None, onProgress=None,
-                 onLog=None, onEnded=None):
+    def __init__(
+        self,
+        progressBar,
+        showStatus,
+        timer,
+        onSucceeded=None,
+        showError=None,
+        onProgress=None,
+        onLog=None,
+        onEnded=None,
+    ):
         """
         showStatus(text): the status line. showError(job): a failed job's error, shown to the user.
         onSucceeded(job): the results (`job.result`) shown or selected. onProgress(record),

@@ -17,10 +17,13 @@ def parentTransformName(node):
 def requireOneParentTransform(namedNodes):
     """Refuses `(description, node)` pairs whose nodes sit under different parent transforms."""
     present = [(description, node) for description, node in namedNodes if node is not None]
-    transforms = {None if node.GetParentTransformNode() is None else node.GetParentTransformNode().GetID()
-                  for _, node in present}
+    transforms = {
+        None if node.GetParentTransformNode() is None else node.GetParentTransformNode().GetID() for _, node in present
+    }
     if len(transforms) > 1:
         placed = ", ".join(f"{description} under {parentTransformName(node)}" for description, node in present)
-        raise ValueError(f"the inputs sit under different transforms ({placed}). Put them under the same "
-                         "transform, or harden the transforms (Data module: right-click > Harden transform), "
-                         "and try again")
+        raise ValueError(
+            f"the inputs sit under different transforms ({placed}). Put them under the same "
+            "transform, or harden the transforms (Data module: right-click > Harden transform), "
+            "and try again"
+        )

@@ -39,7 +39,7 @@ def installedVersion(distributionName):
 
 
 def constraintLines(versionOf=installedVersion, distributions=SLICER_SHIPPED_DISTRIBUTIONS):
-    """"name==version" for each shipped distribution that is installed."""
+    """ "name==version" for each shipped distribution that is installed."""
     lines = []
     for name in distributions:
         version = versionOf(name)
@@ -69,12 +69,29 @@ class PlannedChange:
 
 def resolveArguments(requirements, constraintsFile, extraArguments=()):
     """The command line after `python -m` that resolves an install without installing."""
-    return ["pip", "install", "--dry-run", "--quiet", "--report", "-", "--disable-pip-version-check",
-            "-c", str(constraintsFile), *extraArguments, *requirements]
+    return [
+        "pip",
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--report",
+        "-",
+        "--disable-pip-version-check",
+        "-c",
+        str(constraintsFile),
+        *extraArguments,
+        *requirements,
+    ]
 
 
-def plannedChanges(requirements, constraintsFile, python, extraArguments=(), versionOf=installedVersion,
-                   timeoutSeconds=RESOLVE_TIMEOUT_SECONDS):
+def plannedChanges(
+    requirements,
+    constraintsFile,
+    python,
+    extraArguments=(),
+    versionOf=installedVersion,
+    timeoutSeconds=RESOLVE_TIMEOUT_SECONDS,
+):
     """What `pip install` of `requirements` under the constraints would install, in `python`.
 
     Raises PackageInstallError with pip's own message when it cannot resolve them (a
@@ -82,14 +99,22 @@ def plannedChanges(requirements, constraintsFile, python, extraArguments=(), ver
     """
     command = [str(python), "-m", *resolveArguments(requirements, constraintsFile, extraArguments)]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace",
-                                   stdin=subprocess.DEVNULL, timeout=timeoutSeconds)
+        completed = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            timeout=timeoutSeconds,
+        )
     except subprocess.TimeoutExpired:
         raise PackageInstallError(f"pip did not resolve {', '.join(requirements)} within {timeoutSeconds} s") from None
     if completed.returncode != 0:
         lines = [line for line in completed.stderr.splitlines() if line.strip()]
-        raise PackageInstallError("pip cannot install " + ", ".join(requirements) + " next to Slicer's packages:\n"
-                                  + "\n".join(lines[-12:]))
+        raise PackageInstallError(
+            "pip cannot install " + ", ".join(requirements) + " next to Slicer's packages:\n" + "\n".join(lines[-12:])
+        )
     try:
         report = json.loads(completed.stdout)
     except json.JSONDecodeError:
@@ -105,8 +130,9 @@ def plannedChanges(requirements, constraintsFile, python, extraArguments=(), ver
 def replacedShippedPackages(changes, distributions=SLICER_SHIPPED_DISTRIBUTIONS):
     """The planned changes that would replace a package Slicer ships (none, under the constraints)."""
     shipped = {canonicalName(name) for name in distributions}
-    return [change for change in changes
-            if change.installedVersion is not None and canonicalName(change.name) in shipped]
+    return [
+        change for change in changes if change.installedVersion is not None and canonicalName(change.name) in shipped
+    ]
 
 
 def canonicalName(name):

@@ -42,15 +42,19 @@ def _procEntries():
         except OSError:
             continue  # ended while listing
         # "pid (command) state ppid pgrp ...": the command may hold spaces and parentheses.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if fields[0] not in ("Z", "X"):
             entries.append(ProcessEntry(int(name), int(fields[1]), int(fields[2])))
     return entries
 
 
 def _psEntries():
-    output = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "pgid=", "-o", "stat="],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        ["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "pgid=", "-o", "stat="],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     entries = []
     for line in output.splitlines():
         fields = line.split()
@@ -126,8 +130,12 @@ class ProcessTree:
     def kill(self):
         """Ends every member at once."""
         if os.name == "nt":
-            subprocess.run(["taskkill", "/F", "/T", "/PID", str(self.rootPid)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False)
+            subprocess.run(
+                ["taskkill", "/F", "/T", "/PID", str(self.rootPid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
             return
         self._signal(signal.SIGKILL)
 

@@ -4,10 +4,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_WEAK_DENOISER, EVAL_LABEL_FILE,
-                           MASKS_FILE, MODES, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE, WEAK_DENOISERS)
+from ipv2.contract import (
+    DEFAULT_DOSE,
+    DEFAULT_MODE,
+    DEFAULT_SIMULATE_MODE,
+    DEFAULT_WEAK_DENOISER,
+    EVAL_LABEL_FILE,
+    MASKS_FILE,
+    MODES,
+    REPORT_FILE,
+    TRAIN_INPUT_FILE,
+    TRAIN_TARGET_FILE,
+    WEAK_DENOISERS,
+)
 from ipv2.input_checks import require_dose, require_pair
-
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.NodeTransforms import requireOneParentTransform
@@ -28,8 +38,20 @@ class PurifySettings:
 
     def arguments(self):
         """The options of `ipv2 purify` for these settings."""
-        arguments = ["--mode", self.mode, "--weak", self.weakDenoiser, "--dose", repr(float(self.dose)),
-                     "--seed", str(int(self.seed)), "--simulate-mode", self.simulateMode, "--device", self.device]
+        arguments = [
+            "--mode",
+            self.mode,
+            "--weak",
+            self.weakDenoiser,
+            "--dose",
+            repr(float(self.dose)),
+            "--seed",
+            str(int(self.seed)),
+            "--simulate-mode",
+            self.simulateMode,
+            "--device",
+            self.device,
+        ]
         if self.mode in ("ipv2", "ipv2m"):
             arguments.append("--remove-background" if self.removeBackground else "--no-remove-background")
             arguments.append("--add-noise" if self.addNoise else "--no-add-noise")
@@ -39,6 +61,7 @@ class PurifySettings:
 @dataclass
 class PurifyOutputs:
     """The backend's purification outputs as read from its folder: backend volumes, no nodes."""
+
     trainInput: object
     trainTarget: object
     evalLabel: object
@@ -76,15 +99,23 @@ class PurifyLogic(BackendLogic):
         if settings.weakDenoiser not in WEAK_DENOISERS:
             raise ValueError(f"weak denoiser '{settings.weakDenoiser}' is not one of {', '.join(WEAK_DENOISERS)}")
         require_dose(settings.dose)
-        requireOneParentTransform([(f"uLDCT '{lowDoseNode.GetName()}'", lowDoseNode),
-                                   (f"NDCT '{normalDoseNode.GetName()}'", normalDoseNode)])
+        requireOneParentTransform(
+            [(f"uLDCT '{lowDoseNode.GetName()}'", lowDoseNode), (f"NDCT '{normalDoseNode.GetName()}'", normalDoseNode)]
+        )
         lowDose = VolumeNodeConverter.toVolume(lowDoseNode)
         normalDose = VolumeNodeConverter.toVolume(normalDoseNode)
         require_pair(lowDose, normalDose, f"uLDCT '{lowDoseNode.GetName()}'", f"NDCT '{normalDoseNode.GetName()}'")
         return lowDose, normalDose
 
-    def createJob(self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None,
-                  onProgress=None, onLog=None, onFinished=None):
+    def createJob(
+        self,
+        lowDoseNode,
+        normalDoseNode,
+        settings: Optional[PurifySettings] = None,
+        onProgress=None,
+        onLog=None,
+        onFinished=None,
+    ):
         settings = settings or PurifySettings()
         lowDose, normalDose = self.checkInputs(lowDoseNode, normalDoseNode, settings)
 
@@ -94,14 +125,31 @@ class PurifyLogic(BackendLogic):
 
         def buildArguments(workFolder):
             # Raw volumes: the reader below takes a quarter of the time it takes on gzip.
-            return ["purify", "--lq", workFolder / "uldct.nrrd", "--gt", workFolder / "ndct.nrrd",
-                    "--out", workFolder / "out", *settings.arguments(), "--uncompressed", "--progress", "json"]
+            return [
+                "purify",
+                "--lq",
+                workFolder / "uldct.nrrd",
+                "--gt",
+                workFolder / "ndct.nrrd",
+                "--out",
+                workFolder / "out",
+                *settings.arguments(),
+                "--uncompressed",
+                "--progress",
+                "json",
+            ]
 
-        return self.backendJob("Purification", prepareInputs, buildArguments,
-                               lambda outputs: self.importOutputs(outputs, lowDoseNode, normalDoseNode),
-                               inputNodes=[lowDoseNode, normalDoseNode],
-                               readResults=lambda workFolder: self.readOutputs(workFolder / "out", lowDose),
-                               onProgress=onProgress, onLog=onLog, onFinished=onFinished)
+        return self.backendJob(
+            "Purification",
+            prepareInputs,
+            buildArguments,
+            lambda outputs: self.importOutputs(outputs, lowDoseNode, normalDoseNode),
+            inputNodes=[lowDoseNode, normalDoseNode],
+            readResults=lambda workFolder: self.readOutputs(workFolder / "out", lowDose),
+            onProgress=onProgress,
+            onLog=onLog,
+            onFinished=onFinished,
+        )
 
     @staticmethod
     def readOutputs(outputFolder, lowDose):
@@ -112,8 +160,11 @@ class PurifyLogic(BackendLogic):
         from ipv2.io.volumes import read_labelmap, read_volume
 
         volumes = {}
-        for key, fileName in (("trainInput", TRAIN_INPUT_FILE), ("trainTarget", TRAIN_TARGET_FILE),
-                              ("evalLabel", EVAL_LABEL_FILE)):
+        for key, fileName in (
+            ("trainInput", TRAIN_INPUT_FILE),
+            ("trainTarget", TRAIN_TARGET_FILE),
+            ("evalLabel", EVAL_LABEL_FILE),
+        ):
             volume = read_volume(outputFolder / fileName)
             if not volume.same_geometry(lowDose):
                 raise ValueError(f"the backend's {fileName} is not on the uLDCT's voxel grid")
@@ -128,12 +179,22 @@ class PurifyLogic(BackendLogic):
         lowName, normalName = lowDoseNode.GetName(), normalDoseNode.GetName()
         return PurifiedPairNodes(
             segmentationNode=RegionSegmentation.create(outputs.labels, lowDoseNode, f"{lowName} regions"),
-            trainInputNode=VolumeNodeConverter.toNewNode(outputs.trainInput, f"{lowName} training input", like=lowDoseNode),
-            trainTargetNode=VolumeNodeConverter.toNewNode(outputs.trainTarget, f"{normalName} training target", like=lowDoseNode),
-            evalLabelNode=VolumeNodeConverter.toNewNode(outputs.evalLabel, f"{lowName} evaluation label", like=lowDoseNode),
-            lowDoseNode=lowDoseNode, report=outputs.report)
+            trainInputNode=VolumeNodeConverter.toNewNode(
+                outputs.trainInput, f"{lowName} training input", like=lowDoseNode
+            ),
+            trainTargetNode=VolumeNodeConverter.toNewNode(
+                outputs.trainTarget, f"{normalName} training target", like=lowDoseNode
+            ),
+            evalLabelNode=VolumeNodeConverter.toNewNode(
+                outputs.evalLabel, f"{lowName} evaluation label", like=lowDoseNode
+            ),
+            lowDoseNode=lowDoseNode,
+            report=outputs.report,
+        )
 
-    def process(self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None, onProgress=None, onLog=None):
+    def process(
+        self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None, onProgress=None, onLog=None
+    ):
         """Synchronous run for batch mode and tests; returns the `PurifiedPairNodes`."""
         return self.createJob(lowDoseNode, normalDoseNode, settings, onProgress=onProgress, onLog=onLog).run()
 

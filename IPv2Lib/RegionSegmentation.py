@@ -7,7 +7,6 @@ import slicer
 import vtk
 
 from ipv2.contract import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
-
 from IPv2Lib.SubjectHierarchy import SubjectHierarchy
 
 TERMINOLOGY_CONTEXT = "Segmentation category and type - DICOM master list"
@@ -31,13 +30,26 @@ class RegionStyle:
 
 # No standard code names lung parenchyma alone: it is tagged as Lung and named precisely.
 REGION_STYLES = (
-    RegionStyle(LABEL_BACKGROUND, "Background", (0.25, 0.35, 0.75),
-                terminologyEntry("SCT^309825002^Spatial and Relational Concept", "DCM^125040^Background"),
-                visible=False),
-    RegionStyle(LABEL_LUNG, "Lung parenchyma", (0.77, 0.65, 0.57),
-                terminologyEntry("SCT^123037004^Anatomical Structure", "SCT^39607008^Lung"), filled=True),
-    RegionStyle(LABEL_BODY, "Body", (0.90, 0.82, 0.45),
-                terminologyEntry("SCT^123037004^Anatomical Structure", "SCT^38266002^Entire body")),
+    RegionStyle(
+        LABEL_BACKGROUND,
+        "Background",
+        (0.25, 0.35, 0.75),
+        terminologyEntry("SCT^309825002^Spatial and Relational Concept", "DCM^125040^Background"),
+        visible=False,
+    ),
+    RegionStyle(
+        LABEL_LUNG,
+        "Lung parenchyma",
+        (0.77, 0.65, 0.57),
+        terminologyEntry("SCT^123037004^Anatomical Structure", "SCT^39607008^Lung"),
+        filled=True,
+    ),
+    RegionStyle(
+        LABEL_BODY,
+        "Body",
+        (0.90, 0.82, 0.45),
+        terminologyEntry("SCT^123037004^Anatomical Structure", "SCT^38266002^Entire body"),
+    ),
 )
 
 
@@ -61,8 +73,10 @@ class RegionSegmentation:
         labels = np.asarray(labels)
         expected = tuple(slicer.util.arrayFromVolume(referenceVolumeNode).shape)
         if labels.shape != expected:
-            raise ValueError(f"masks of shape {labels.shape} do not match volume "
-                             f"'{referenceVolumeNode.GetName()}' of shape {expected}")
+            raise ValueError(
+                f"masks of shape {labels.shape} do not match volume "
+                f"'{referenceVolumeNode.GetName()}' of shape {expected}"
+            )
         segmentationNode = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", scene.GenerateUniqueName(name))
         segmentationNode.CreateDefaultDisplayNodes()
         segmentationNode.SetReferenceImageGeometryParameterFromVolumeNode(referenceVolumeNode)
@@ -84,8 +98,9 @@ class RegionSegmentation:
         try:
             slicer.util.updateVolumeFromArray(labelmapNode, indexed)
             labelmapNode.CopyOrientation(referenceVolumeNode)
-            if not slicer.modules.segmentations.logic().ImportLabelmapToSegmentationNode(labelmapNode, segmentationNode,
-                                                                                        segmentIds):
+            if not slicer.modules.segmentations.logic().ImportLabelmapToSegmentationNode(
+                labelmapNode, segmentationNode, segmentIds
+            ):
                 raise RuntimeError(f"the regions could not be imported into segmentation '{name}'")
         finally:
             scene.RemoveNode(labelmapNode)

@@ -39,11 +39,15 @@ class SamplePair:
         `loadFileType`, later ones `loadFileTypes`).
         """
         paths = [SAMPLE_FOLDER / fileName for fileName, _ in SAMPLE_FILES]
-        return dict(category=CATEGORY, sampleName=SAMPLE_NAME, uris=[path.as_uri() for path in paths],
-                    fileNames=[fileName for fileName, _ in SAMPLE_FILES],
-                    nodeNames=[nodeName for _, nodeName in SAMPLE_FILES],
-                    checksums=[sha256Checksum(path) for path in paths],
-                    thumbnailFileName=os.path.join(iconFolder, "IPv2Purify.png"))
+        return dict(
+            category=CATEGORY,
+            sampleName=SAMPLE_NAME,
+            uris=[path.as_uri() for path in paths],
+            fileNames=[fileName for fileName, _ in SAMPLE_FILES],
+            nodeNames=[nodeName for _, nodeName in SAMPLE_FILES],
+            checksums=[sha256Checksum(path) for path in paths],
+            thumbnailFileName=os.path.join(iconFolder, "IPv2Purify.png"),
+        )
 
     @staticmethod
     def register(iconFolder):
@@ -57,8 +61,10 @@ class SamplePair:
         """The shipped pair as new nodes, without Sample Data; returns (uLDCT node, NDCT node)."""
         from ipv2.io import read_volume
 
-        return tuple(VolumeNodeConverter.toNewNode(read_volume(SAMPLE_FOLDER / fileName), nodeName, scene=scene)
-                     for fileName, nodeName in SAMPLE_FILES)
+        return tuple(
+            VolumeNodeConverter.toNewNode(read_volume(SAMPLE_FOLDER / fileName), nodeName, scene=scene)
+            for fileName, nodeName in SAMPLE_FILES
+        )
 
     @staticmethod
     def generate(size=192, slices=16, seed=0, withTruthMasks=False):

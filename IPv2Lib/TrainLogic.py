@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 from ipv2.contract import NETWORKS
-
 from IPv2Lib.BackendJob import writeInputVolume
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.NodeTransforms import requireOneParentTransform
@@ -34,7 +33,7 @@ def freeFileName(path):
     if not path.exists():
         return path
     suffixes = "".join(path.suffixes)
-    stem = path.name[:len(path.name) - len(suffixes)] if suffixes else path.name
+    stem = path.name[: len(path.name) - len(suffixes)] if suffixes else path.name
     number = 1
     while (path.parent / f"{stem}-{number}{suffixes}").exists():
         number += 1
@@ -42,8 +41,18 @@ def freeFileName(path):
 
 
 class TrainLogic(BackendLogic):
-    def createTrainJob(self, outputCheckpoint, model, steps, pairNodes=(), pairFolders=(), device="auto",
-                       seed=0, overwrite=False, **callbacks):
+    def createTrainJob(
+        self,
+        outputCheckpoint,
+        model,
+        steps,
+        pairNodes=(),
+        pairFolders=(),
+        device="auto",
+        seed=0,
+        overwrite=False,
+        **callbacks,
+    ):
         """Trains on purified pairs ((input node, target node) and/or `ipv2 purify` output folders).
 
         The backend writes the checkpoint in the work folder; it is moved to `outputCheckpoint`
@@ -71,12 +80,21 @@ class TrainLogic(BackendLogic):
             raise ValueError(f"training steps {steps} must be at least 1")
         pairs = []
         for inputNode, targetNode in pairNodes:
-            requireOneParentTransform([(f"training input '{inputNode.GetName()}'", inputNode),
-                                       (f"training target '{targetNode.GetName()}'", targetNode)])
-            inputVolume, targetVolume = VolumeNodeConverter.toVolume(inputNode), VolumeNodeConverter.toVolume(targetNode)
+            requireOneParentTransform(
+                [
+                    (f"training input '{inputNode.GetName()}'", inputNode),
+                    (f"training target '{targetNode.GetName()}'", targetNode),
+                ]
+            )
+            inputVolume, targetVolume = (
+                VolumeNodeConverter.toVolume(inputNode),
+                VolumeNodeConverter.toVolume(targetNode),
+            )
             if not inputVolume.same_geometry(targetVolume):
-                raise ValueError(f"training pair '{inputNode.GetName()}' / '{targetNode.GetName()}': "
-                                 "input and target are not on the same voxel grid")
+                raise ValueError(
+                    f"training pair '{inputNode.GetName()}' / '{targetNode.GetName()}': "
+                    "input and target are not on the same voxel grid"
+                )
             pairs.append((inputVolume, targetVolume))
         extension = "".join(Path(outputCheckpoint).suffixes) or ".pt"
 
@@ -87,8 +105,23 @@ class TrainLogic(BackendLogic):
 
         def arguments(workFolder):
             folders = [workFolder / "pairs" / f"scene{index}" for index in range(len(pairs))] + pairFolders
-            return ["train", "--data", *folders, "--model", model, "--steps", str(int(steps)), "--seed", str(int(seed)),
-                    "--device", device, "--out", workFolder / f"checkpoint{extension}", "--progress", "json"]
+            return [
+                "train",
+                "--data",
+                *folders,
+                "--model",
+                model,
+                "--steps",
+                str(int(steps)),
+                "--seed",
+                str(int(seed)),
+                "--device",
+                device,
+                "--out",
+                workFolder / f"checkpoint{extension}",
+                "--progress",
+                "json",
+            ]
 
         def importResults(workFolder):
             destination = Path(outputCheckpoint) if overwrite else freeFileName(Path(outputCheckpoint))

@@ -10,7 +10,6 @@ import slicer
 import vtk
 
 from ipv2.volume import Volume
-
 from IPv2Lib.SubjectHierarchy import SubjectHierarchy
 
 # RAS = LPS_TO_RAS @ LPS, and the flip is its own inverse.
@@ -38,8 +37,13 @@ class VolumeNodeConverter:
                 directionsRas[row, column] = matrix.GetElement(row, column)
         directionLps = LPS_TO_RAS @ directionsRas
         originLps = LPS_TO_RAS @ np.array(volumeNode.GetOrigin(), dtype=float)
-        return Volume(array=array, spacing=tuple(volumeNode.GetSpacing()), origin=tuple(originLps),
-                      direction=tuple(directionLps.reshape(-1)), metadata={"node": volumeNode.GetName()})
+        return Volume(
+            array=array,
+            spacing=tuple(volumeNode.GetSpacing()),
+            origin=tuple(originLps),
+            direction=tuple(directionLps.reshape(-1)),
+            metadata={"node": volumeNode.GetName()},
+        )
 
     @staticmethod
     def applyGeometry(volume, volumeNode):

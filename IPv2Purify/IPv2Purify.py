@@ -7,16 +7,19 @@ from typing import Annotated, Optional
 import qt
 import slicer
 import vtk
+from slicer import vtkMRMLScalarVolumeNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.ScriptedLoadableModule import (
+    ScriptedLoadableModule,
+    ScriptedLoadableModuleLogic,
+    ScriptedLoadableModuleTest,
+    ScriptedLoadableModuleWidget,
+)
 from slicer.util import VTKObservationMixin
-from slicer import vtkMRMLScalarVolumeNode
 
 from ipv2.contract import DEFAULT_MODE, DEFAULT_WEAK_DENOISER, MODES, WEAK_DENOISERS
-
 from IPv2Lib.ChoiceLabels import showAllLabels
 from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.JobPanel import JobPanel
@@ -34,10 +37,12 @@ class IPv2Purify(ScriptedLoadableModule):
             "Builds purified training pairs from a misaligned ultra-low-dose (uLDCT) / normal-dose (NDCT) "
             "lung CT pair: region masks (background, lung parenchyma, body), the training input and target, "
             "and the evaluation label. See the <a href='https://github.com/ipv2-ct/IPv2/blob/main/docs/slicer.md'>documentation</a>. "
-            "<b>Research use only</b>: not a medical device; the bundled models were trained on synthetic data.")
+            "<b>Research use only</b>: not a medical device; the bundled models were trained on synthetic data."
+        )
         self.parent.acknowledgementText = _(
             "Implements the image purification strategy of Gong and Yu (IPv1, IPv2) for real-world "
-            "ultra-low-dose lung CT denoising.")
+            "ultra-low-dose lung CT denoising."
+        )
         slicer.app.connect("startupCompleted()", self.registerSampleData)
 
     def registerSampleData(self):
@@ -61,8 +66,14 @@ class IPv2PurifyParameterNode:
     weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = DEFAULT_WEAK_DENOISER
 
     def settings(self):
-        return PurifySettings(mode=self.mode, removeBackground=self.removeBackground, addNoise=self.addNoise,
-                              weakDenoiser=self.weakDenoiser, dose=self.dose, seed=self.seed)
+        return PurifySettings(
+            mode=self.mode,
+            removeBackground=self.removeBackground,
+            addNoise=self.addNoise,
+            weakDenoiser=self.weakDenoiser,
+            dose=self.dose,
+            seed=self.seed,
+        )
 
 
 # The combo boxes bound to Choice fields, with their codes: they show the codes' labels.
@@ -86,8 +97,15 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = IPv2PurifyLogic()
         status = self.ui.statusTextEdit.appendPlainText
-        self.jobs = JobPanel(self.ui.progressBar, status, qt.QTimer(), onSucceeded=self.showResult,
-                             showError=self.showError, onLog=status, onEnded=self._checkCanApply)
+        self.jobs = JobPanel(
+            self.ui.progressBar,
+            status,
+            qt.QTimer(),
+            onSucceeded=self.showResult,
+            showError=self.showError,
+            onLog=status,
+            onEnded=self._checkCanApply,
+        )
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.ui.applyButton.connect("clicked(bool)", self.onApplyButton)
@@ -152,8 +170,9 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def purifyJob(self, callbacks):
         parameters = self._parameterNode
-        return self.logic.createJob(parameters.lowDoseVolume, parameters.normalDoseVolume, parameters.settings(),
-                                    **callbacks)
+        return self.logic.createJob(
+            parameters.lowDoseVolume, parameters.normalDoseVolume, parameters.settings(), **callbacks
+        )
 
     def showResult(self, job):
         for line in PurifyLogic.reportLines(job.result.report):
@@ -188,6 +207,7 @@ class IPv2PurifyTest(ScriptedLoadableModuleTest):
 
     def test_IPv2Purify_samplePair(self):
         import SampleData
+
         from IPv2Lib.RegionSegmentation import REGION_STYLES
         from IPv2Lib.SamplePair import SAMPLE_NAME
         from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter

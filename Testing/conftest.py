@@ -51,8 +51,11 @@ def mrmlScene():
     previousScene = getattr(slicer, "mrmlScene", None)
     previousModules = getattr(slicer, "modules", None)
     slicer.mrmlScene = scene
-    slicer.modules = types.SimpleNamespace(colors=_ModuleWithLogic(colors), volumes=_ModuleWithLogic(volumes),
-                                           segmentations=_ModuleWithLogic(segmentations))
+    slicer.modules = types.SimpleNamespace(
+        colors=_ModuleWithLogic(colors),
+        volumes=_ModuleWithLogic(volumes),
+        segmentations=_ModuleWithLogic(segmentations),
+    )
     yield scene
     scene.Clear(True)
     slicer.mrmlScene = previousScene
@@ -77,11 +80,17 @@ def obliqueDirection(rightHanded=True):
 @pytest.fixture
 def obliqueCt():
     """A CT volume with anisotropic spacing, a non-zero origin and a non-identity direction."""
-    return Volume(chest_like((6, 48, 40)), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0), direction=obliqueDirection())
+    return Volume(
+        chest_like((6, 48, 40)), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0), direction=obliqueDirection()
+    )
 
 
 @pytest.fixture
 def mirroredCt():
     """As obliqueCt, on a left-handed grid."""
-    return Volume(chest_like((6, 48, 40), seed=1), spacing=(0.7, 0.8, 2.5), origin=(-31.5, 12.25, 107.0),
-                  direction=obliqueDirection(rightHanded=False))
+    return Volume(
+        chest_like((6, 48, 40), seed=1),
+        spacing=(0.7, 0.8, 2.5),
+        origin=(-31.5, 12.25, 107.0),
+        direction=obliqueDirection(rightHanded=False),
+    )

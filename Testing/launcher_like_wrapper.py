@@ -17,8 +17,9 @@ def main(argv):
     ownGroup = "--worker-own-group" in argv
     argv = [argument for argument in argv if argument != "--worker-own-group"]
     if argv[:1] != ["--worker-pid-file"] or len(argv) < 3:
-        print("usage: launcher_like_wrapper --worker-pid-file FILE [--worker-own-group] MODULE ARGS...",
-              file=sys.stderr)
+        print(
+            "usage: launcher_like_wrapper --worker-pid-file FILE [--worker-own-group] MODULE ARGS...", file=sys.stderr
+        )
         return 2
     pidFile, command = argv[1], argv[2:]
     worker = subprocess.Popen([sys.executable, "-u", "-m", *command], start_new_session=ownGroup)

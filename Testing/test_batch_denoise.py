@@ -14,8 +14,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 REPOSITORY = Path(__file__).resolve().parents[1]
 TESTING = REPOSITORY / "Testing"
 SCRIPT = REPOSITORY / "IPv2Denoise" / "Scripts" / "IPv2BatchDenoise.py"
@@ -36,12 +34,22 @@ def runBatch(tmp_path, *arguments, prelude="", pathFirst=()):
     runnerFolder.mkdir(exist_ok=True)
     writeRunner(runnerFolder, prelude)
     environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join([*map(str, pathFirst), str(runnerFolder), str(TESTING), str(REPOSITORY)])
-    command = [sys.executable, "-m", "launcher_like_wrapper", "--worker-pid-file", str(tmp_path / "worker.pid"),
-               "batch_under_test", *map(str, arguments)]
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [*map(str, pathFirst), str(runnerFolder), str(TESTING), str(REPOSITORY)]
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "launcher_like_wrapper",
+        "--worker-pid-file",
+        str(tmp_path / "worker.pid"),
+        "batch_under_test",
+        *map(str, arguments),
+    ]
     started = time.monotonic()
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path,
-                               timeout=DEADLINE_SECONDS)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=DEADLINE_SECONDS
+    )
     return completed, time.monotonic() - started
 
 
@@ -84,7 +92,9 @@ def test_a_backend_that_cannot_be_imported_exits_non_zero(tmp_path):
     broken = tmp_path / "broken-path"
     (broken / "ipv2").mkdir(parents=True)
     (broken / "ipv2" / "__init__.py").write_text("raise ImportError('this ipv2 is broken')\n")
-    completed, seconds = runBatch(tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out", pathFirst=[broken])
+    completed, seconds = runBatch(
+        tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out", pathFirst=[broken]
+    )
     assert completed.returncode == 1 and "this ipv2 is broken" in completed.stderr and seconds < QUICK_SECONDS
 
 
@@ -96,8 +106,9 @@ dependencies.installedVersion = lambda name: None if name == "torch" else realVe
 
 
 def test_missing_packages_are_listed_and_nothing_is_installed(tmp_path):
-    completed, seconds = runBatch(tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out",
-                                  prelude=MISSING_TORCH)
+    completed, seconds = runBatch(
+        tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out", prelude=MISSING_TORCH
+    )
     assert completed.returncode == 2 and "missing: torch is not installed" in completed.stderr
     assert "--install-dependencies" in completed.stderr and seconds < QUICK_SECONDS
     assert not (tmp_path / "out").exists()
@@ -105,8 +116,15 @@ def test_missing_packages_are_listed_and_nothing_is_installed(tmp_path):
 
 def test_an_install_that_cannot_happen_exits_2_without_a_dialog(tmp_path):
     """No PyTorch extension to install torch with: one message, exit 2 (a dialog would hang a headless Slicer)."""
-    completed, seconds = runBatch(tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out",
-                                  "--install-dependencies", prelude=MISSING_TORCH)
+    completed, seconds = runBatch(
+        tmp_path,
+        "--in",
+        scansFolder(tmp_path),
+        "--out",
+        tmp_path / "out",
+        "--install-dependencies",
+        prelude=MISSING_TORCH,
+    )
     assert completed.returncode == 2 and "Install the 'PyTorch' extension" in completed.stderr
     assert seconds < QUICK_SECONDS and not (tmp_path / "out").exists()
 
@@ -118,8 +136,15 @@ dependencies.requirementLines = lambda path=None: ["surely-not-a-package-ipv2>=1
 
 
 def test_a_requirement_pip_cannot_install_exits_2(tmp_path):
-    completed, seconds = runBatch(tmp_path, "--in", scansFolder(tmp_path), "--out", tmp_path / "out",
-                                  "--install-dependencies", prelude=UNINSTALLABLE_REQUIREMENT)
+    completed, seconds = runBatch(
+        tmp_path,
+        "--in",
+        scansFolder(tmp_path),
+        "--out",
+        tmp_path / "out",
+        "--install-dependencies",
+        prelude=UNINSTALLABLE_REQUIREMENT,
+    )
     assert completed.returncode == 2 and "surely-not-a-package-ipv2" in completed.stderr
     assert seconds < DEADLINE_SECONDS and not (tmp_path / "out").exists()
 
@@ -129,10 +154,14 @@ def test_a_bad_scan_fails_alone_and_the_others_are_denoised_and_segmented(tmp_pa
     completed, _ = runBatch(tmp_path, "--in", scans, "--out", tmp_path / "out", "--model", "nlm")
     assert completed.returncode == 2, completed.stderr[-2000:]
     assert "failed: broken" in completed.stderr
-    assert sorted(path.name for path in (tmp_path / "out" / "denoised").iterdir() if not path.name.startswith(".")) \
-        == ["chest.denoise.json", "chest.nrrd", "denoise_accounts.csv"]
-    assert sorted(path.name for path in (tmp_path / "out" / "regions").iterdir() if not path.name.startswith(".")) \
-        == ["chest.nrrd"]
+    assert sorted(path.name for path in (tmp_path / "out" / "denoised").iterdir() if not path.name.startswith(".")) == [
+        "chest.denoise.json",
+        "chest.nrrd",
+        "denoise_accounts.csv",
+    ]
+    assert sorted(path.name for path in (tmp_path / "out" / "regions").iterdir() if not path.name.startswith(".")) == [
+        "chest.nrrd"
+    ]
 
 
 def test_a_good_folder_exits_0_and_a_rerun_skips_what_is_done(tmp_path):
@@ -162,7 +191,14 @@ def test_the_script_imports_nothing_outside_its_guard():
 
 
 def test_a_missing_input_folder_is_refused_before_any_install(tmp_path):
-    completed, seconds = runBatch(tmp_path, "--in", tmp_path / "nowhere", "--out", tmp_path / "out",
-                                  "--install-dependencies", prelude=UNINSTALLABLE_REQUIREMENT)
+    completed, seconds = runBatch(
+        tmp_path,
+        "--in",
+        tmp_path / "nowhere",
+        "--out",
+        tmp_path / "out",
+        "--install-dependencies",
+        prelude=UNINSTALLABLE_REQUIREMENT,
+    )
     assert completed.returncode == 2 and "no such file or folder" in completed.stderr
     assert "surely-not-a-package-ipv2" not in completed.stderr + completed.stdout

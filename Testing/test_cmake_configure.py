@@ -54,17 +54,25 @@ def expectedInstalledFiles():
     for module in ("IPv2Purify", "IPv2Denoise"):
         files |= {f"Resources/UI/{module}.ui", f"Resources/Icons/{module}.png"}
     library = REPOSITORY / "IPv2Lib"
-    files |= {f"IPv2Lib/{path.relative_to(library).as_posix()}" for path in library.rglob("*")
-              if path.is_file() and path.suffix in (".py", ".txt", ".nrrd") and path.name != "CMakeLists.txt"
-              and "__pycache__" not in path.parts}
+    files |= {
+        f"IPv2Lib/{path.relative_to(library).as_posix()}"
+        for path in library.rglob("*")
+        if path.is_file()
+        and path.suffix in (".py", ".txt", ".nrrd")
+        and path.name != "CMakeLists.txt"
+        and "__pycache__" not in path.parts
+    }
     files |= {path.relative_to(REPOSITORY).as_posix() for path in (REPOSITORY / "ipv2").rglob("*.py")}
     files |= {f"Resources/Models/{path.name}" for path in (REPOSITORY / "Resources" / "Models").glob("*.safetensors")}
     return files
 
 
 def installedFiles(folder):
-    return {path.relative_to(folder).as_posix() for path in folder.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    return {
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
 
 
 def test_extension_configures_and_installs_every_runtime_file(tmp_path):
@@ -86,8 +94,11 @@ def test_each_backend_file_is_installed_once_and_a_deleted_one_not_at_all(tmp_pa
         if match:
             path = Path(match.group(1)).relative_to(installed.parents[2]).as_posix()
             counts[path] = counts.get(path, 0) + 1
-    backend = {path: count for path, count in counts.items()
-               if path.startswith(f"{SCRIPTED_MODULES}/ipv2/") or path.startswith(f"{SCRIPTED_MODULES}/Resources/Models/")}
+    backend = {
+        path: count
+        for path, count in counts.items()
+        if path.startswith(f"{SCRIPTED_MODULES}/ipv2/") or path.startswith(f"{SCRIPTED_MODULES}/Resources/Models/")
+    }
     assert f"{SCRIPTED_MODULES}/ipv2/__init__.py" in backend
     assert all(count == 1 for count in backend.values()), {path: n for path, n in backend.items() if n > 1}
     assert not (tmp_path / "build" / SCRIPTED_MODULES / "ipv2").exists(), "the backend is copied into the build tree"
@@ -95,7 +106,9 @@ def test_each_backend_file_is_installed_once_and_a_deleted_one_not_at_all(tmp_pa
 
 def test_the_package_carries_the_extensions_own_licence_and_readme(tmp_path):
     configureAndInstall(tmp_path / "build")
-    packaged = dict(line.split(" ", 1) for line in (tmp_path / "build" / "CPackResourceFiles.txt").read_text().splitlines())
+    packaged = dict(
+        line.split(" ", 1) for line in (tmp_path / "build" / "CPackResourceFiles.txt").read_text().splitlines()
+    )
     assert Path(packaged["license"]) == REPOSITORY / "LICENSE"
     assert Path(packaged["readme"]) == REPOSITORY / "README.md"
 
@@ -126,18 +139,23 @@ def test_both_modules_import_the_library_installed_beside_them(tmp_path):
     """
     installed = configureAndInstall(tmp_path / "build", *realMacroOptions(), build=bool(realMacroOptions()))
     imported = libraryImportsOfModules(installed)
-    assert {"IPv2Lib.DenoiseLogic", "IPv2Lib.TrainLogic", "IPv2Lib.EvaluateLogic", "IPv2Lib.PurifyLogic"} <= set(imported)
-    script = "\n".join([
-        "import importlib, sys",
-        f"modules = [importlib.import_module(name) for name in {imported!r}]",
-        "import ipv2, IPv2Lib, IPv2Lib.Dependencies as d, IPv2Lib.SamplePair as s",
-        "print(IPv2Lib.__file__); print(ipv2.__file__)",
-        "print(d.REQUIREMENTS_FILE.is_file(), all((s.SAMPLE_FOLDER / name).is_file() for name, _ in s.SAMPLE_FILES))",
-    ])
+    assert {"IPv2Lib.DenoiseLogic", "IPv2Lib.TrainLogic", "IPv2Lib.EvaluateLogic", "IPv2Lib.PurifyLogic"} <= set(
+        imported
+    )
+    script = "\n".join(
+        [
+            "import importlib, sys",
+            f"modules = [importlib.import_module(name) for name in {imported!r}]",
+            "import ipv2, IPv2Lib, IPv2Lib.Dependencies as d, IPv2Lib.SamplePair as s",
+            "print(IPv2Lib.__file__); print(ipv2.__file__)",
+            "print(d.REQUIREMENTS_FILE.is_file(), all((s.SAMPLE_FOLDER / name).is_file() for name, _ in s.SAMPLE_FILES))",
+        ]
+    )
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     environment["PYTHONPATH"] = str(installed)
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                               env=environment)
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=environment
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     libraryFile, backendFile, resourcesFound = completed.stdout.split("\n")[:3]
     assert Path(libraryFile) == installed / "IPv2Lib" / "__init__.py"
@@ -157,8 +175,10 @@ def test_description_generated_by_cmake_matches_the_s4ext_file(tmp_path):
         assert stored.get(key) == value.strip(), f"IPv2.s4ext '{key}' differs from CMakeLists.txt"
 
 
-@pytest.mark.skipif(not (os.environ.get("IPV2_SLICER_SOURCE_DIR") and os.environ.get("IPV2_CTK_SOURCE_DIR")),
-                    reason="set IPV2_SLICER_SOURCE_DIR and IPV2_CTK_SOURCE_DIR to use Slicer's and CTK's macros")
+@pytest.mark.skipif(
+    not (os.environ.get("IPV2_SLICER_SOURCE_DIR") and os.environ.get("IPV2_CTK_SOURCE_DIR")),
+    reason="set IPV2_SLICER_SOURCE_DIR and IPV2_CTK_SOURCE_DIR to use Slicer's and CTK's macros",
+)
 def test_extension_configures_with_slicers_own_macros(tmp_path):
     installed = configureAndInstall(tmp_path / "build", *realMacroOptions(), build=True)
     missing = expectedInstalledFiles() - installedFiles(installed)
@@ -177,7 +197,7 @@ def test_every_url_is_the_one_cmake_sets_and_every_image_exists(tmp_path):
     for key in ("iconurl", "screenshoturls"):
         for url in description[key].split():
             assert url.startswith(filesUrl), f"{key} {url} is not in the repository"
-            assert (REPOSITORY / url[len(filesUrl):]).is_file(), f"{key} {url} names no file of the repository"
+            assert (REPOSITORY / url[len(filesUrl) :]).is_file(), f"{key} {url} names no file of the repository"
     catalogEntry = json.loads((REPOSITORY / "ExtensionsIndex" / "IPv2.json").read_text())
     assert catalogEntry["scm_url"] == homepage + ".git"
     assert catalogEntry["category"] == description["category"]

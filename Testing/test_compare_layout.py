@@ -5,8 +5,7 @@ import pytest
 import slicer
 
 from ipv2.contract import LABEL_BACKGROUND, LABEL_LUNG
-from IPv2Lib.CompareLayout import (COMPARE_LAYOUT_ID, COMPARE_VIEW_GROUP, COMPARE_VIEWS, CompareLayout,
-                                   compositeNodeOf)
+from IPv2Lib.CompareLayout import COMPARE_LAYOUT_ID, COMPARE_VIEW_GROUP, COMPARE_VIEWS, CompareLayout, compositeNodeOf
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
@@ -24,7 +23,9 @@ def layoutNode(mrmlScene):
 @pytest.fixture
 def volumes(mrmlScene, obliqueCt):
     inputNode = VolumeNodeConverter.toNewNode(obliqueCt, "scan")
-    denoised = VolumeNodeConverter.toNewNode(obliqueCt.with_array(obliqueCt.array * 0.5), "scan denoised", like=inputNode)
+    denoised = VolumeNodeConverter.toNewNode(
+        obliqueCt.with_array(obliqueCt.array * 0.5), "scan denoised", like=inputNode
+    )
     removed = VolumeNodeConverter.toNewNode(obliqueCt.with_array(obliqueCt.array * 0.5), "scan removed", like=inputNode)
     return inputNode, denoised, removed
 
@@ -45,13 +46,17 @@ def test_the_three_views_show_input_denoised_and_removed(mrmlScene, layoutNode, 
 
 def test_a_second_compare_reuses_the_views(mrmlScene, layoutNode, volumes):
     first = CompareLayout.show(*volumes, layoutNode=layoutNode)
-    counts = (mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceNode"),
-              mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode"))
+    counts = (
+        mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceNode"),
+        mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode"),
+    )
     layoutNode.SetViewArrangement(slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpView)
     second = CompareLayout.show(*reversed(volumes), layoutNode=layoutNode)
     assert [node.GetID() for node in second] == [node.GetID() for node in first]
-    assert counts == (mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceNode"),
-                      mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode"))
+    assert counts == (
+        mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceNode"),
+        mrmlScene.GetNumberOfNodesByClass("vtkMRMLSliceCompositeNode"),
+    )
     assert slicer.vtkMRMLSliceLogic.GetSliceCompositeNode(second[0]).GetBackgroundVolumeID() == volumes[2].GetID()
 
 

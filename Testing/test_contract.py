@@ -13,9 +13,11 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def test_importing_the_contract_imports_no_heavy_package():
-    script = ("import sys; import ipv2.contract; "
-              "print(sorted(name for name in ('torch', 'scipy', 'skimage', 'SimpleITK', 'matplotlib') "
-              "if name in sys.modules))")
+    script = (
+        "import sys; import ipv2.contract; "
+        "print(sorted(name for name in ('torch', 'scipy', 'skimage', 'SimpleITK', 'matplotlib') "
+        "if name in sys.modules))"
+    )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
@@ -31,7 +33,11 @@ def test_purify_names_are_the_backends():
     assert (contract.WEAK_DENOISERS, contract.DEFAULT_WEAK_DENOISER) == (WEAK_DENOISERS, DEFAULT_WEAK_DENOISER)
     assert contract.DEFAULT_MODE == PurifyOptions.__dataclass_fields__["mode"].default
     assert contract.PURIFY_OUTPUT_FILES == VOLUME_OUTPUTS
-    assert (contract.LABEL_BODY, contract.LABEL_BACKGROUND, contract.LABEL_LUNG) == (LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG)
+    assert (contract.LABEL_BODY, contract.LABEL_BACKGROUND, contract.LABEL_LUNG) == (
+        LABEL_BODY,
+        LABEL_BACKGROUND,
+        LABEL_LUNG,
+    )
 
 
 def test_model_names_are_the_registered_ones():
@@ -42,7 +48,9 @@ def test_model_names_are_the_registered_ones():
     assert contract.NETWORKS[0] == DEFAULT_MODEL
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ipv2.denoise.classical") is None, reason="no classical denoisers in this backend")
+@pytest.mark.skipif(
+    importlib.util.find_spec("ipv2.denoise.classical") is None, reason="no classical denoisers in this backend"
+)
 def test_classical_names_are_the_backends():
     from ipv2.denoise.classical import CLASSICAL_DENOISERS
 
@@ -58,9 +66,11 @@ def test_exit_codes_are_the_command_lines():
 def test_the_panels_libraries_import_no_heavy_package():
     """What IPv2Purify.py and IPv2Denoise.py import at module load, on Slicer's main thread."""
     pytest.importorskip("slicer")
-    script = ("import sys; "
-              "import IPv2Lib.DenoiseLogic, IPv2Lib.TrainLogic, IPv2Lib.EvaluateLogic, IPv2Lib.PurifyLogic, IPv2Lib.JobPanel, IPv2Lib.Dependencies; "
-              "print(sorted(name for name in ('torch', 'scipy', 'skimage', 'matplotlib') if name in sys.modules))")
+    script = (
+        "import sys; "
+        "import IPv2Lib.DenoiseLogic, IPv2Lib.TrainLogic, IPv2Lib.EvaluateLogic, IPv2Lib.PurifyLogic, IPv2Lib.JobPanel, IPv2Lib.Dependencies; "
+        "print(sorted(name for name in ('torch', 'scipy', 'skimage', 'matplotlib') if name in sys.modules))"
+    )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"

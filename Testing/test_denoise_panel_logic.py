@@ -37,8 +37,10 @@ def test_unlinked_strengths_pass_the_lung_and_body_levels(mrmlScene, obliqueCt, 
     assert "--strength" not in passed
 
 
-@pytest.mark.parametrize("lung, body, message", [
-    ("low", None, "both the lung and the body strength"), ("gentle", "high", "lung strength 'gentle'")])
+@pytest.mark.parametrize(
+    "lung, body, message",
+    [("low", None, "both the lung and the body strength"), ("gentle", "high", "lung strength 'gentle'")],
+)
 def test_a_bad_region_strength_is_refused(mrmlScene, obliqueCt, lung, body, message):
     node = VolumeNodeConverter.toNewNode(obliqueCt, "scan")
     with pytest.raises(ValueError, match=message):
@@ -46,11 +48,23 @@ def test_a_bad_region_strength_is_refused(mrmlScene, obliqueCt, lung, body, mess
 
 
 ACCOUNT = {
-    "model": "unet, strength lung low body high", "measured_noise_hu": 25.0, "seconds": 3.2,
-    "regions": {"soft_tissue": {"noise_before_hu": 41.27, "noise_after_hu": 12.04,
-                                "lesion_noise_before_hu": 9.5, "lesion_noise_after_hu": 4.25},
-                "lung": {"noise_before_hu": 60.0, "noise_after_hu": 30.55, "lesion_noise_before_hu": None,
-                         "lesion_noise_after_hu": None}},
+    "model": "unet, strength lung low body high",
+    "measured_noise_hu": 25.0,
+    "seconds": 3.2,
+    "regions": {
+        "soft_tissue": {
+            "noise_before_hu": 41.27,
+            "noise_after_hu": 12.04,
+            "lesion_noise_before_hu": 9.5,
+            "lesion_noise_after_hu": 4.25,
+        },
+        "lung": {
+            "noise_before_hu": 60.0,
+            "noise_after_hu": 30.55,
+            "lesion_noise_before_hu": None,
+            "lesion_noise_after_hu": None,
+        },
+    },
     "texture": {"ratio": 0.874},
     "structure_check": {"flagged_slices": [3, 9], "warning": "what was removed gathers on edges"},
 }
@@ -122,8 +136,7 @@ def test_combo_boxes_show_labels_in_the_codes_order():
 
 
 def test_every_code_a_panel_offers_has_one_label_of_its_own():
-    for codes in (contract.MODES, contract.WEAK_DENOISERS, contract.DENOISERS, contract.STRENGTHS,
-                  contract.DEVICES):
+    for codes in (contract.MODES, contract.WEAK_DENOISERS, contract.DENOISERS, contract.STRENGTHS, contract.DEVICES):
         labels = [contract.CHOICE_LABELS[code] for code in codes]
         assert len(set(labels)) == len(labels)
     assert contract.CHOICE_LABELS["nlm"] == "Non-local means"
@@ -156,8 +169,9 @@ def test_every_choice_combo_box_of_a_panel_shows_labels(module):
     for fieldName, codes in fields.items():
         widget = re.search(rf'name="(\w+)">(?:(?!</widget>).)*?<string>{fieldName}</string>', ui, flags=re.S)
         assert widget, f"no widget of {module}.ui is bound to {fieldName}"
-        assert re.search(rf'"{widget.group(1)}": {codes}\b', source), \
+        assert re.search(rf'"{widget.group(1)}": {codes}\b', source), (
             f"{module}.py does not label {widget.group(1)} with {codes}"
+        )
 
 
 def test_region_strengths_ask_the_backend_for_the_regions_they_use(tmp_path):
@@ -171,8 +185,11 @@ def test_the_regions_the_run_used_become_one_segmentation_beside_the_input(mrmlS
     labels = np.zeros(obliqueCt.shape, dtype=np.uint8)
     labels[:, :2] = 1
     labels[:, 3:5, 3:5] = 2
-    result = DenoiseLogic().createDenoiseJob(node, "unet", lungStrength="low", bodyStrength="high").importResults(
-        DenoiseOutputs(obliqueCt, regions=obliqueCt.with_array(labels)))
+    result = (
+        DenoiseLogic()
+        .createDenoiseJob(node, "unet", lungStrength="low", bodyStrength="high")
+        .importResults(DenoiseOutputs(obliqueCt, regions=obliqueCt.with_array(labels)))
+    )
     segmentation = DenoiseLogic.regionsNode(result)
     assert DenoiseLogic.regionsNode(result) is segmentation  # made once
     assert segmentation.GetName() == "scan regions (denoising)"
@@ -188,7 +205,9 @@ def test_a_regions_file_off_the_inputs_grid_is_refused(tmp_path, obliqueCt):
     from ipv2.volume import Volume
 
     write_volume(obliqueCt, tmp_path / "denoised.nrrd")
-    write_volume(Volume(np.zeros((1,) + obliqueCt.shape[1:], dtype=np.float32), spacing=obliqueCt.spacing),
-                 tmp_path / "regions.nrrd")
+    write_volume(
+        Volume(np.zeros((1,) + obliqueCt.shape[1:], dtype=np.float32), spacing=obliqueCt.spacing),
+        tmp_path / "regions.nrrd",
+    )
     with pytest.raises(ValueError, match="regions volume is not on the input's voxel grid"):
         DenoiseLogic.readOutputs(tmp_path, obliqueCt)

@@ -8,13 +8,26 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
-from IPv2Lib.Dependencies import (TORCH_INSTALL_REQUIREMENT, TORCH_REQUIREMENT, requirementLines, torchProblem,
-                                  unmetRequirements)
+from IPv2Lib.Dependencies import (
+    TORCH_INSTALL_REQUIREMENT,
+    TORCH_REQUIREMENT,
+    requirementLines,
+    torchProblem,
+    unmetRequirements,
+)
 from IPv2Lib.PackageInstall import SLICER_SHIPPED_DISTRIBUTIONS, constraintLines, installedVersion
 
 
-@pytest.mark.parametrize("version, satisfied", [
-    ("2.1.0", True), ("2.5.1+cu121", True), ("2.6.0.dev20250101+cpu", True), ("2.0.1", False), ("1.13.1+cu117", False)])
+@pytest.mark.parametrize(
+    "version, satisfied",
+    [
+        ("2.1.0", True),
+        ("2.5.1+cu121", True),
+        ("2.6.0.dev20250101+cpu", True),
+        ("2.0.1", False),
+        ("1.13.1+cu117", False),
+    ],
+)
 def test_torch_version_is_checked_against_the_requirement(version, satisfied):
     problem = torchProblem(version, ">=2.1")
     assert (problem is None) == satisfied
@@ -34,8 +47,12 @@ def test_torch_requirement_is_the_backends_own():
 def test_unmet_requirements_are_the_missing_and_the_too_old():
     numpy = installedVersion("numpy")
     assert numpy is not None
-    requirements = [f"numpy>={numpy}", "numpy>=999", "surely-not-a-package-ipv2>=1.0",
-                    'numpy>=999; sys_platform == "no-such-platform"']
+    requirements = [
+        f"numpy>={numpy}",
+        "numpy>=999",
+        "surely-not-a-package-ipv2>=1.0",
+        'numpy>=999; sys_platform == "no-such-platform"',
+    ]
     assert unmetRequirements(requirements) == ["numpy>=999", "surely-not-a-package-ipv2>=1.0"]
 
 
@@ -61,8 +78,11 @@ def test_only_the_missing_requirements_are_installed_and_under_the_constraints(m
     fake = types.ModuleType("slicer.packaging")
     fake.pip_install = pipInstall
     monkeypatch.setitem(sys.modules, "slicer.packaging", fake)
-    monkeypatch.setattr(dependencies, "plannedChanges",
-                        lambda requirements, constraints, python: [PlannedChange("ipv2-test", "1.0", None)])
+    monkeypatch.setattr(
+        dependencies,
+        "plannedChanges",
+        lambda requirements, constraints, python: [PlannedChange("ipv2-test", "1.0", None)],
+    )
     monkeypatch.setattr(dependencies, "requirementLines", lambda: ["numpy>=1.0"])
     dependencies.Dependencies.installRequirements(interactive=False)
     assert calls == []
@@ -70,7 +90,7 @@ def test_only_the_missing_requirements_are_installed_and_under_the_constraints(m
     monkeypatch.setattr(dependencies, "requirementLines", lambda: ["numpy>=1.0", missing])
     with pytest.raises(dependencies.DependencyError, match="still not met"):
         dependencies.Dependencies.installRequirements(interactive=False)
-    (requirements, constraints, showProgress), = calls
+    ((requirements, constraints, showProgress),) = calls
     assert requirements == [missing] and showProgress is False
     assert f"numpy=={installedVersion('numpy')}" in constraints
     assert all(line.split("==")[0] in SLICER_SHIPPED_DISTRIBUTIONS for line in constraints)
@@ -81,8 +101,14 @@ def test_an_install_that_would_replace_a_shipped_package_is_refused(monkeypatch)
     from IPv2Lib.PackageInstall import PlannedChange
 
     monkeypatch.setattr(dependencies, "requirementLines", lambda: ["surely-not-a-package-ipv2>=1.0"])
-    monkeypatch.setattr(dependencies, "plannedChanges", lambda requirements, constraints, python: [
-        PlannedChange("surely-not-a-package-ipv2", "1.0", None), PlannedChange("numpy", "9.0", "1.26.4")])
+    monkeypatch.setattr(
+        dependencies,
+        "plannedChanges",
+        lambda requirements, constraints, python: [
+            PlannedChange("surely-not-a-package-ipv2", "1.0", None),
+            PlannedChange("numpy", "9.0", "1.26.4"),
+        ],
+    )
     with pytest.raises(dependencies.DependencyError, match="numpy 9.0 .replaces 1.26.4."):
         dependencies.Dependencies.installRequirements(interactive=False)
 
@@ -91,7 +117,9 @@ def test_the_confirmation_lists_every_change():
     from IPv2Lib.Dependencies import confirmationText
     from IPv2Lib.PackageInstall import PlannedChange
 
-    text = confirmationText([PlannedChange("scikit-image", "0.24.0", None), PlannedChange("tifffile", "2024.8.30", "2023.7.10")])
+    text = confirmationText(
+        [PlannedChange("scikit-image", "0.24.0", None), PlannedChange("tifffile", "2024.8.30", "2023.7.10")]
+    )
     assert "- scikit-image 0.24.0 (new)" in text and "- tifffile 2024.8.30 (replaces 2023.7.10)" in text
 
 
@@ -118,7 +146,9 @@ def test_testing_mode_installs_nothing_and_says_whether_the_backend_can_run(monk
     installs = []
     monkeypatch.setattr(slicer, "app", types.SimpleNamespace(testingEnabled=lambda: True), raising=False)
     monkeypatch.setattr(dependencies.Dependencies, "installTorch", staticmethod(lambda *a: installs.append("torch")))
-    monkeypatch.setattr(dependencies.Dependencies, "installRequirements", staticmethod(lambda *a: installs.append("pip")))
+    monkeypatch.setattr(
+        dependencies.Dependencies, "installRequirements", staticmethod(lambda *a: installs.append("pip"))
+    )
     monkeypatch.setattr(dependencies, "requirementLines", lambda: ["surely-not-a-package-ipv2>=1.0"])
     assert dependencies.Dependencies.ensureAll() is False and installs == []
     assert dependencies.Dependencies.skipReason().startswith("IPv2 self-test skipped: ")
@@ -135,11 +165,12 @@ def test_requirements_file_parses_and_leaves_torch_to_the_pytorch_extension():
 
 
 def test_checking_versions_imports_none_of_the_packages():
-    script = ("import sys; from IPv2Lib.Dependencies import *; "
-              "torchProblem(installedVersion('torch')); unmetRequirements(requirementLines()); "
-              "print(sorted(name for name in ('torch', 'scipy', 'skimage') if name in sys.modules))")
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                               cwd=REPOSITORY)
+    script = (
+        "import sys; from IPv2Lib.Dependencies import *; "
+        "torchProblem(installedVersion('torch')); unmetRequirements(requirementLines()); "
+        "print(sorted(name for name in ('torch', 'scipy', 'skimage') if name in sys.modules))"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
 
@@ -155,7 +186,9 @@ def thirdPartyModulesOfBackend():
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.split(".")[0])
-    return {module for module in modules if module not in sys.stdlib_module_names and module not in ("ipv2", "__future__")}
+    return {
+        module for module in modules if module not in sys.stdlib_module_names and module not in ("ipv2", "__future__")
+    }
 
 
 def test_the_requirements_list_every_package_the_backend_imports():

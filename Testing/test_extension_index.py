@@ -23,7 +23,9 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parents[1]
 ENTRY = REPOSITORY / "ExtensionsIndex" / "IPv2.json"
 CMAKE = REPOSITORY / "CMakeLists.txt"
-SCHEMA_URL = "https://raw.githubusercontent.com/Slicer/Slicer/main/Schemas/slicer-extension-catalog-entry-schema-v1.0.2.json#"
+SCHEMA_URL = (
+    "https://raw.githubusercontent.com/Slicer/Slicer/main/Schemas/slicer-extension-catalog-entry-schema-v1.0.2.json#"
+)
 # The rules of the catalog-entry schema v1.0.2 (Slicer's Schemas/ folder, also the index's schemas/).
 CATALOG_ENTRY_RULES = {
     "type": "object",
@@ -57,8 +59,9 @@ def cmakeText():
 def cmakeMetadata():
     """The EXTENSION_* values set in the top-level CMakeLists.txt, quoted or not."""
     values = {}
-    for name, quoted, bare in re.findall(r'^\s*set\(\s*(EXTENSION_\w+)\s+(?:"([^"]*)"|([^\s)]+))\s*\)', cmakeText(),
-                                         flags=re.MULTILINE):
+    for name, quoted, bare in re.findall(
+        r'^\s*set\(\s*(EXTENSION_\w+)\s+(?:"([^"]*)"|([^\s)]+))\s*\)', cmakeText(), flags=re.MULTILINE
+    ):
         values[name] = quoted or bare
     return values
 
@@ -82,9 +85,12 @@ def test_the_entry_satisfies_the_catalog_entry_schema_v1_0_2():
 def test_the_schema_rules_refuse_what_the_index_refuses():
     import jsonschema
 
-    for broken in ({**entry(), "homepage": "https://example.org"}, {**entry(), "tier": 6},
-                   {key: value for key, value in entry().items() if key != "scm_url"},
-                   {**entry(), "build_dependencies": "PyTorch"}):
+    for broken in (
+        {**entry(), "homepage": "https://example.org"},
+        {**entry(), "tier": 6},
+        {key: value for key, value in entry().items() if key != "scm_url"},
+        {**entry(), "build_dependencies": "PyTorch"},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, CATALOG_ENTRY_RULES)
 
@@ -116,7 +122,7 @@ def test_image_urls_are_literal_and_name_images_of_the_repository(variable):
     for url in matches[0].split():
         assert url.startswith("http") and "${" not in url
         assert url.startswith(filesUrl), f"{url} is not a file of {homepage} on main"
-        image = REPOSITORY / url[len(filesUrl):]
+        image = REPOSITORY / url[len(filesUrl) :]
         assert image.is_file(), f"{url} names no file of the repository"
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{url} is not a PNG image"
 
@@ -137,14 +143,24 @@ def test_the_repository_name_has_the_slicer_prefix_or_the_argued_exception():
         return
     docs = (REPOSITORY / "docs" / "slicer.md").read_text(encoding="utf-8")
     section = docs.split("### Repository name", 1)[-1].split("\n#", 1)[0]
-    assert "### Repository name" in docs and f"`{repositoryName}`" in section and "exception" in section, \
+    assert "### Repository name" in docs and f"`{repositoryName}`" in section and "exception" in section, (
         "a repository name without the Slicer prefix needs the exception argued in docs/slicer.md"
+    )
 
 
 def test_the_entry_and_the_s4ext_say_what_cmake_says():
     metadata, s4ext, catalog = cmakeMetadata(), s4extValues(), entry()
-    for key in ("HOMEPAGE", "CATEGORY", "CONTRIBUTORS", "DESCRIPTION", "ICONURL", "SCREENSHOTURLS", "STATUS",
-                "DEPENDS", "BUILD_SUBDIRECTORY"):
+    for key in (
+        "HOMEPAGE",
+        "CATEGORY",
+        "CONTRIBUTORS",
+        "DESCRIPTION",
+        "ICONURL",
+        "SCREENSHOTURLS",
+        "STATUS",
+        "DEPENDS",
+        "BUILD_SUBDIRECTORY",
+    ):
         assert s4ext[key.lower()] == metadata[f"EXTENSION_{key}"], f"IPv2.s4ext '{key.lower()}' differs from CMake"
     assert catalog["category"] == metadata["EXTENSION_CATEGORY"]
     assert catalog["build_dependencies"] == metadata["EXTENSION_DEPENDS"].split()

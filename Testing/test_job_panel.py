@@ -8,10 +8,10 @@ real processes.
 import sys
 
 import pytest
+from test_process_runner import harnessJob, waitUntil
 
 from IPv2Lib.BackendJob import CANCELLED, FAILED, SUCCEEDED, BackendJob
 from IPv2Lib.JobPanel import POLL_MILLISECONDS, JobPanel
-from test_process_runner import harnessJob, waitUntil
 
 
 class Timer:
@@ -67,8 +67,15 @@ class Panel:
     def __init__(self, **handlers):
         self.timer, self.progressBar = Timer(), ProgressBar()
         self.status, self.errors, self.succeeded, self.ended, self.ranges = [], [], [], [], []
-        self.jobs = JobPanel(self.progressBar, self.status.append, self.timer, onSucceeded=self.succeeded.append,
-                             showError=self.errors.append, onEnded=self.ended.append, **handlers)
+        self.jobs = JobPanel(
+            self.progressBar,
+            self.status.append,
+            self.timer,
+            onSucceeded=self.succeeded.append,
+            showError=self.errors.append,
+            onEnded=self.ended.append,
+            **handlers,
+        )
 
     def runTimer(self, condition=lambda panel: not panel.jobs.busy):
         def step():
@@ -89,16 +96,18 @@ def unwritableInputsJob(tmp_path):
         workFolders.append(folder)
         (blocker / "input.nrrd").write_text("never written")
 
-    job = BackendJob("Denoising", prepareInputs, lambda folder: ["--version"], lambda folder: None,
-                     python=sys.executable)
+    job = BackendJob(
+        "Denoising", prepareInputs, lambda folder: ["--version"], lambda folder: None, python=sys.executable
+    )
     return job, workFolders
 
 
 def test_a_job_turns_its_button_into_cancel_shows_progress_and_puts_everything_back(tmp_path):
     panel, apply = Panel(), Button("Apply")
     assert not panel.progressBar.visible and panel.timer.interval == POLL_MILLISECONDS
-    job = panel.jobs.startOrCancel(apply, lambda callbacks: harnessJob(tmp_path / "results", "--steps", "3",
-                                                                       **callbacks)[0])
+    job = panel.jobs.startOrCancel(
+        apply, lambda callbacks: harnessJob(tmp_path / "results", "--steps", "3", **callbacks)[0]
+    )
     assert panel.jobs.busy and panel.timer.active and apply.text == "Cancel"
     assert panel.progressBar.visible and (panel.progressBar.minimum, panel.progressBar.maximum) == (0, 0)
     assert panel.status == ["slow writer running..."]
@@ -153,7 +162,9 @@ def test_a_failed_job_shows_its_error(tmp_path):
 def test_the_success_handler_may_start_the_next_job(tmp_path):
     panel, apply = Panel(), Button("Apply")
     jobs = [harnessJob(tmp_path / f"results{index}", "--steps", "1")[0] for index in range(2)]
-    panel.jobs.onSucceeded = lambda job: panel.jobs.startOrCancel(apply, lambda callbacks: jobs[1]) if job is jobs[0] else None
+    panel.jobs.onSucceeded = lambda job: (
+        panel.jobs.startOrCancel(apply, lambda callbacks: jobs[1]) if job is jobs[0] else None
+    )
     panel.jobs.startOrCancel(apply, lambda callbacks: jobs[0])
     panel.runTimer(lambda panel: jobs[1].finished)
     assert [job.state for job in jobs] == [SUCCEEDED, SUCCEEDED] and apply.text == "Apply" and not panel.jobs.busy

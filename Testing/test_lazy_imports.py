@@ -22,8 +22,10 @@ def libraryImportsOfModuleFiles():
 def test_the_module_files_load_without_heavy_packages():
     imported = libraryImportsOfModuleFiles()
     assert "IPv2Lib.DenoiseLogic" in imported and "IPv2Lib.PurifyLogic" in imported
-    script = (f"import importlib, sys\nfor name in {imported!r}: importlib.import_module(name)\n"
-              f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))")
+    script = (
+        f"import importlib, sys\nfor name in {imported!r}: importlib.import_module(name)\n"
+        f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))"
+    )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.strip() == "[]"

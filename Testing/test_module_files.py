@@ -69,9 +69,14 @@ def test_ui_parameters_bind_to_parameter_node_fields(module):
 
 def test_every_shared_library_file_is_installed():
     library = REPOSITORY / "IPv2Lib"
-    shipped = {path.relative_to(library).as_posix() for path in library.rglob("*")
-               if path.is_file() and path.suffix in (".py", ".txt", ".nrrd") and path.name != "CMakeLists.txt"
-               and "__pycache__" not in path.parts}
+    shipped = {
+        path.relative_to(library).as_posix()
+        for path in library.rglob("*")
+        if path.is_file()
+        and path.suffix in (".py", ".txt", ".nrrd")
+        and path.name != "CMakeLists.txt"
+        and "__pycache__" not in path.parts
+    }
     text = (library / "CMakeLists.txt").read_text()
     listed = set(re.findall(r"^\s+([\w/.]+\.(?:py|txt|nrrd))\s*$", text, flags=re.MULTILINE))
     assert "__init__.py" in listed and "WITH_SUBDIR" in text
@@ -84,7 +89,9 @@ def test_no_module_or_script_edits_sys_path():
     """IPv2Lib is found as a package beside the modules (Slicer puts their folder on sys.path)."""
     for path in REPOSITORY.glob("IPv2*/**/*.py"):
         text = path.read_text()
-        assert "sys.path.insert" not in text and "sys.path.append" not in text, f"{path.relative_to(REPOSITORY)} edits sys.path"
+        assert "sys.path.insert" not in text and "sys.path.append" not in text, (
+            f"{path.relative_to(REPOSITORY)} edits sys.path"
+        )
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -129,6 +136,7 @@ def test_training_never_changes_what_denoise_uses():
     tree = ast.parse((REPOSITORY / "IPv2Denoise" / "IPv2Denoise.py").read_text())
     widget = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "IPv2DenoiseWidget")
     showResult = next(node for node in widget.body if isinstance(node, ast.FunctionDef) and node.name == "showResult")
-    assigned = [ast.unparse(target) for node in ast.walk(showResult) if isinstance(node, ast.Assign)
-                for target in node.targets]
+    assigned = [
+        ast.unparse(target) for node in ast.walk(showResult) if isinstance(node, ast.Assign) for target in node.targets
+    ]
     assert not any("checkpointPathLineEdit" in target for target in assigned)

@@ -123,5 +123,8 @@ def test_only_the_lung_is_filled_and_the_background_is_hidden(mrmlScene, oblique
     shown = {}
     for name in ("Background", "Lung parenchyma", "Body"):
         segmentId = RegionSegmentation.segmentIdByName(segmentationNode, name)
-        shown[name] = (bool(display.GetSegmentVisibility(segmentId)), bool(display.GetSegmentVisibility2DFill(segmentId)))
+        shown[name] = (
+            bool(display.GetSegmentVisibility(segmentId)),
+            bool(display.GetSegmentVisibility2DFill(segmentId)),
+        )
     assert shown == {"Background": (False, False), "Lung parenchyma": (True, True), "Body": (True, False)}

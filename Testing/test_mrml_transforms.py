@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 import vtk
+from test_process_logic import writeBackendOutputs
 
 from IPv2Lib.EvaluateLogic import EvaluateLogic
 from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.TrainLogic import TrainLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
-from test_process_logic import writeBackendOutputs
 
 
 def linearTransform(scene, name, shift):

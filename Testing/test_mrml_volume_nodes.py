@@ -4,8 +4,8 @@ import numpy as np
 import slicer
 import vtk
 
-from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 from ipv2.io import read_volume, write_volume
+from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
 
 def loadWithSlicerReader(path, scene):

@@ -8,16 +8,23 @@ import numpy as np
 import pytest
 import slicer
 
+from ipv2.io import write_labelmap, write_volume
 from ipv2.testing import chest_like
+from ipv2.volume import Volume
 from IPv2Lib.DenoiseLogic import DenoiseLogic
 from IPv2Lib.EvaluateLogic import FIDELITY_METRICS, MISSING_FIGURE, EvaluateLogic
-from IPv2Lib.TrainLogic import TrainLogic, freeFileName, lossOf
-from IPv2Lib.PurifyLogic import (EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE,
-                                 PurifyLogic, PurifySettings)
+from IPv2Lib.PurifyLogic import (
+    EVAL_LABEL_FILE,
+    MASKS_FILE,
+    REPORT_FILE,
+    TRAIN_INPUT_FILE,
+    TRAIN_TARGET_FILE,
+    PurifyLogic,
+    PurifySettings,
+)
 from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG, RegionSegmentation
+from IPv2Lib.TrainLogic import TrainLogic, freeFileName, lossOf
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
-from ipv2.io import write_labelmap, write_volume
-from ipv2.volume import Volume
 
 
 def backendHas(command):
@@ -27,7 +34,9 @@ def backendHas(command):
 @pytest.fixture
 def pairNodes(mrmlScene, obliqueCt):
     lowDose = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
-    normalDose = VolumeNodeConverter.toNewNode(obliqueCt.with_array(chest_like(obliqueCt.shape, seed=7)), "patient NDCT")
+    normalDose = VolumeNodeConverter.toNewNode(
+        obliqueCt.with_array(chest_like(obliqueCt.shape, seed=7)), "patient NDCT"
+    )
     return lowDose, normalDose
 
 
@@ -47,9 +56,14 @@ def test_geometry_mismatch_is_refused_before_any_work(mrmlScene, pairNodes, obli
     assert list(tmp_path.iterdir()) == []  # no work folder was made
 
 
-@pytest.mark.parametrize("settings, message", [
-    (PurifySettings(dose=0.0), "dose"), (PurifySettings(mode="ipv3"), "mode"),
-    (PurifySettings(weakDenoiser="median"), "weak denoiser")])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (PurifySettings(dose=0.0), "dose"),
+        (PurifySettings(mode="ipv3"), "mode"),
+        (PurifySettings(weakDenoiser="median"), "weak denoiser"),
+    ],
+)
 def test_bad_settings_are_refused(pairNodes, settings, message):
     with pytest.raises(ValueError, match=message):
         PurifyLogic().checkInputs(*pairNodes, settings)
@@ -118,15 +132,24 @@ def test_evaluation_report_becomes_a_table(mrmlScene, obliqueCt):
     table = EvaluateLogic.reportTable(report, "evaluation")
     rows = EvaluateLogic.reportRows(report)
     assert table.GetNumberOfRows() == len(rows) == sum(len(regions) for regions in report["fidelity"].values())
-    assert [table.GetColumnName(index) for index in range(table.GetNumberOfColumns())] == \
-        ["comparison", "region", *FIDELITY_METRICS]
+    assert [table.GetColumnName(index) for index in range(table.GetNumberOfColumns())] == [
+        "comparison",
+        "region",
+        *FIDELITY_METRICS,
+    ]
     overall = next(index for index, row in enumerate(rows) if row[1] == "overall")
     assert float(table.GetCellText(overall, 2)) == pytest.approx(10.0, rel=1e-4)  # RMSE of a +10 HU offset
 
 
 def test_a_figure_the_report_lacks_shows_as_a_dash_not_zero(mrmlScene):
-    report = {"fidelity": {"ipv2_label": {"lung": {"rmse_hu": 12.5, "mae_hu": 0.0, "psnr_db": None},
-                                          "overall": {"rmse_hu": 3.0, "mae_hu": 2.0, "psnr_db": 40.0, "ssim": 0.9}}}}
+    report = {
+        "fidelity": {
+            "ipv2_label": {
+                "lung": {"rmse_hu": 12.5, "mae_hu": 0.0, "psnr_db": None},
+                "overall": {"rmse_hu": 3.0, "mae_hu": 2.0, "psnr_db": 40.0, "ssim": 0.9},
+            }
+        }
+    }
     table = EvaluateLogic.reportTable(report, "evaluation")
     lung = [table.GetCellText(0, column) for column in range(table.GetNumberOfColumns())]
     assert lung == ["ipv2_label", "lung", "12.5", "0", MISSING_FIGURE, MISSING_FIGURE]
@@ -205,9 +228,14 @@ def test_denoise_job_takes_a_checkpoint_path_in_either_slash_style(mrmlScene, ob
     assert str(job.buildArguments(tmp_path)[2]) == checkpoint.as_posix()
 
 
-@pytest.mark.parametrize("model, strength, message", [
-    ("unet2", "medium", "neither a bundled model"), ("missing/model.pt", "medium", "neither a bundled model"),
-    ("unet", "maximum", "strength 'maximum'")])
+@pytest.mark.parametrize(
+    "model, strength, message",
+    [
+        ("unet2", "medium", "neither a bundled model"),
+        ("missing/model.pt", "medium", "neither a bundled model"),
+        ("unet", "maximum", "strength 'maximum'"),
+    ],
+)
 def test_denoise_job_refuses_an_unknown_method_or_strength(mrmlScene, obliqueCt, model, strength, message):
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     with pytest.raises(ValueError, match=message):
@@ -236,7 +264,8 @@ def test_train_job_refuses_missing_pairs(tmp_path):
 def test_purify_runs_in_a_separate_process_and_imports_results(mrmlScene, pairNodes):
     progress = []
     result = PurifyLogic(python=sys.executable).process(
-        *pairNodes, PurifySettings(weakDenoiser="tv"), onProgress=progress.append)
+        *pairNodes, PurifySettings(weakDenoiser="tv"), onProgress=progress.append
+    )
     assert progress, "the backend reported no progress"
     lowDose = VolumeNodeConverter.toVolume(pairNodes[0])
     assert VolumeNodeConverter.toVolume(result.trainInputNode).same_geometry(lowDose)
@@ -263,7 +292,9 @@ def test_evaluate_runs_in_a_separate_process_and_fills_a_table(mrmlScene, obliqu
     labels = np.where(obliqueCt.array < -500, LABEL_LUNG, 0).astype(np.uint8)
     labels[:, :3, :] = LABEL_BACKGROUND
     segmentation = RegionSegmentation.create(labels, label, "regions")
-    table, report, figure = EvaluateLogic(python=sys.executable).createEvaluateJob(prediction, label, segmentation).run()
+    table, report, figure = (
+        EvaluateLogic(python=sys.executable).createEvaluateJob(prediction, label, segmentation).run()
+    )
     assert table.GetNumberOfRows() == len(EvaluateLogic.reportRows(report)) > 0
     assert figure is not None and figure[:4] == b"\x89PNG"
 
@@ -280,8 +311,22 @@ def test_denoise_runs_in_a_separate_process_and_its_raw_result_is_read_in_a_work
     assert job.readResults is not None and denoised.GetName() == "patient uLDCT denoised"
     # The same command in this process, on the same input, gives the same voxels.
     source = write_volume(VolumeNodeConverter.toVolume(node), tmp_path / "in.nrrd", compress=False)
-    assert main(["denoise", "--model", "nlm", "--in", str(source), "--out", str(tmp_path / "out.nrrd"),
-                 "--progress", "none"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                "nlm",
+                "--in",
+                str(source),
+                "--out",
+                str(tmp_path / "out.nrrd"),
+                "--progress",
+                "none",
+            ]
+        )
+        == 0
+    )
     denoisedVolume = VolumeNodeConverter.toVolume(denoised)
     assert denoisedVolume.same_geometry(obliqueCt)
     np.testing.assert_array_equal(denoisedVolume.array, read_volume(tmp_path / "out.nrrd").array)

@@ -21,8 +21,17 @@ def harnessEnvironment():
     return environment
 
 
-def harnessJob(destination, *extra, importResults=None, readResults=None, launcher=(), workFolder=None, onProgress=None,
-               onLog=None, **options):
+def harnessJob(
+    destination,
+    *extra,
+    importResults=None,
+    readResults=None,
+    launcher=(),
+    workFolder=None,
+    onProgress=None,
+    onLog=None,
+    **options,
+):
     """A job running the slow writer into its work folder, then moving the result to `destination`.
 
     `launcher`: the options of launcher_like_wrapper, to run the slow writer as its child.
@@ -42,12 +51,26 @@ def harnessJob(destination, *extra, importResults=None, readResults=None, launch
         return produced
 
     job = BackendJob(
-        "slow writer", prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
-        buildArguments=lambda folder: [*launcher, *([HARNESS] if launcher else []), "--out", folder / "out",
-                                       "--progress", "json", *extra],
-        importResults=importResults or importInto, readResults=readResults, onProgress=collect, onLog=onLog, python=sys.executable,
-        environment=harnessEnvironment(), workFolder=workFolder,
-        processOptions={"module": "launcher_like_wrapper" if launcher else HARNESS, **options})
+        "slow writer",
+        prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
+        buildArguments=lambda folder: [
+            *launcher,
+            *([HARNESS] if launcher else []),
+            "--out",
+            folder / "out",
+            "--progress",
+            "json",
+            *extra,
+        ],
+        importResults=importResults or importInto,
+        readResults=readResults,
+        onProgress=collect,
+        onLog=onLog,
+        python=sys.executable,
+        environment=harnessEnvironment(),
+        workFolder=workFolder,
+        processOptions={"module": "launcher_like_wrapper" if launcher else HARNESS, **options},
+    )
     return job, progress
 
 
@@ -75,8 +98,9 @@ def test_progress_lines_reach_the_callback_and_results_are_imported(tmp_path):
 def test_cancel_stops_the_process_and_nothing_is_written(tmp_path):
     destination = tmp_path / "results"
     imported = []
-    job, progress = harnessJob(destination, "--steps", "200", "--step-seconds", "0.05",
-                               importResults=lambda folder: imported.append(folder))
+    job, progress = harnessJob(
+        destination, "--steps", "200", "--step-seconds", "0.05", importResults=lambda folder: imported.append(folder)
+    )
     job.start()
     workFolder = job.workFolder
     waitUntil(lambda: len(progress) >= 3, job=job)
@@ -99,8 +123,9 @@ def test_cancel_stops_the_process_and_nothing_is_written(tmp_path):
 def test_a_process_that_ignores_cancel_is_killed_with_its_children(tmp_path):
     destination = tmp_path / "results"
     pidFile = tmp_path / "child.pid"
-    job, progress = harnessJob(destination, "--steps", "1000", "--ignore-terminate", "--child-pid-file", pidFile,
-                               cancelGraceSeconds=0.5)
+    job, progress = harnessJob(
+        destination, "--steps", "1000", "--ignore-terminate", "--child-pid-file", pidFile, cancelGraceSeconds=0.5
+    )
     job.start()
     waitUntil(lambda: len(progress) >= 2, job=job)
     childPid = int(pidFile.read_text())
@@ -241,8 +266,9 @@ def test_cancel_ends_the_launchers_child_before_the_work_folder_goes(tmp_path, o
     work.mkdir()
     pidFile = tmp_path / "worker.pid"
     launcher = ["--worker-pid-file", pidFile] + (["--worker-own-group"] if ownGroup else [])
-    job, progress = harnessJob(destination, "--steps", "1000", "--step-seconds", "0.05", launcher=launcher,
-                               workFolder=work)
+    job, progress = harnessJob(
+        destination, "--steps", "1000", "--step-seconds", "0.05", launcher=launcher, workFolder=work
+    )
     job.start()
     worker = workerPid(pidFile, job)
     waitUntil(lambda: len(progress) >= 2, job=job)
@@ -259,8 +285,17 @@ def test_a_child_that_ignores_cancel_is_killed_with_its_own_child_after_the_laun
     destination, work = tmp_path / "results", tmp_path / "work"
     work.mkdir()
     workerFile, grandchildFile = tmp_path / "worker.pid", tmp_path / "grandchild.pid"
-    job, progress = harnessJob(destination, "--steps", "1000", "--ignore-terminate", "--child-pid-file", grandchildFile,
-                               launcher=["--worker-pid-file", workerFile], workFolder=work, cancelGraceSeconds=0.5)
+    job, progress = harnessJob(
+        destination,
+        "--steps",
+        "1000",
+        "--ignore-terminate",
+        "--child-pid-file",
+        grandchildFile,
+        launcher=["--worker-pid-file", workerFile],
+        workFolder=work,
+        cancelGraceSeconds=0.5,
+    )
     job.start()
     worker = workerPid(workerFile, job)
     waitUntil(lambda: len(progress) >= 2, job=job)

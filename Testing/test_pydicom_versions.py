@@ -68,9 +68,24 @@ print("pydicom", pydicom.__version__, "ok")
 def slicer58Pydicom(tmp_path_factory):
     """A folder holding pydicom 2.4.4, unpacked from its wheel (pure Python)."""
     downloads = tmp_path_factory.mktemp("pydicom-wheel")
-    completed = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                                "--dest", str(downloads), f"pydicom=={SLICER_5_8_PYDICOM}"],
-                               capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(downloads),
+            f"pydicom=={SLICER_5_8_PYDICOM}",
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=300,
+    )
     wheels = list(downloads.glob("pydicom-*.whl"))
     if completed.returncode != 0 or not wheels:
         pytest.skip(f"pydicom {SLICER_5_8_PYDICOM} cannot be fetched from the package registry here")
@@ -83,8 +98,22 @@ def slicer58Pydicom(tmp_path_factory):
 def runWithPath(tmp_path, pathFirst, expectedVersion):
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join([*map(str, pathFirst), str(REPOSITORY)])
-    return subprocess.run([sys.executable, "-c", WRITE_SERIES_AND_DENOISE, expectedVersion, str(tmp_path / "series"),
-                           str(tmp_path / "derived")], capture_output=True, text=True, encoding="utf-8", errors="replace", env=environment, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WRITE_SERIES_AND_DENOISE,
+            expectedVersion,
+            str(tmp_path / "series"),
+            str(tmp_path / "derived"),
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=environment,
+        timeout=300,
+    )
 
 
 def test_a_derived_series_is_written_with_the_installed_pydicom(tmp_path):

@@ -2,11 +2,11 @@
 
 import numpy as np
 import slicer
+from test_process_runner import harnessJob, waitUntil
 
 from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
-from test_process_runner import harnessJob, waitUntil
 
 
 def nodeNames(scene):

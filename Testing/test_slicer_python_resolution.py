@@ -19,8 +19,12 @@ SLICER_5_8_PINS = {"numpy": "1.26.4", "scipy": "1.13.1", "pydicom": "2.4.4", "pi
 
 
 def registryReachable():
-    completed = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "numpy", "--python-version", "3.9",
-                                "--only-binary=:all:"], capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pip", "index", "versions", "numpy", "--python-version", "3.9", "--only-binary=:all:"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return completed.returncode == 0 and "1.26.4" in completed.stdout
 
 
@@ -36,10 +40,20 @@ def registry():
 
 def resolveForSlicer58(requirements, folder, pins):
     constraints = writeConstraints(folder, [f"{name}=={version}" for name, version in pins.items()])
-    extra = ["--python-version", "3.9", "--only-binary=:all:", "--ignore-installed", "--target", str(Path(folder) / "target")]
-    return {change.name.lower(): change.version
-            for change in plannedChanges(requirements, constraints, sys.executable, extraArguments=extra,
-                                         versionOf=lambda name: None)}
+    extra = [
+        "--python-version",
+        "3.9",
+        "--only-binary=:all:",
+        "--ignore-installed",
+        "--target",
+        str(Path(folder) / "target"),
+    ]
+    return {
+        change.name.lower(): change.version
+        for change in plannedChanges(
+            requirements, constraints, sys.executable, extraArguments=extra, versionOf=lambda name: None
+        )
+    }
 
 
 def test_the_requirements_resolve_for_slicer_5_8_keeping_its_packages(registry, tmp_path):

@@ -13,12 +13,12 @@ loader builds it, on real MRML, and the results are made by the modules' own imp
 import numpy as np
 import pytest
 import slicer
+from test_process_logic import writeBackendOutputs
 
 from ipv2.testing import chest_like
 from IPv2Lib.DenoiseLogic import DenoiseLogic, DenoiseOutputs
 from IPv2Lib.PurifyLogic import PurifyLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
-from test_process_logic import writeBackendOutputs
 
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1"
 SERIES_UID = "1.2.826.0.1.3680043.8.498.2"
@@ -82,5 +82,8 @@ def test_a_volume_outside_any_study_gives_results_beside_it(mrmlScene, obliqueCt
     inputNode = VolumeNodeConverter.toNewNode(obliqueCt, "scan")
     inputItem = shNode.GetItemByDataNode(inputNode) or shNode.CreateItem(shNode.GetSceneItemID(), inputNode)
     denoised = DenoiseLogic().createDenoiseJob(inputNode, "nlm").importResults(DenoiseOutputs(obliqueCt)).denoisedNode
-    assert shNode.GetItemParent(shNode.GetItemByDataNode(denoised)) == shNode.GetItemParent(inputItem) \
+    assert (
+        shNode.GetItemParent(shNode.GetItemByDataNode(denoised))
+        == shNode.GetItemParent(inputItem)
         == shNode.GetSceneItemID()
+    )

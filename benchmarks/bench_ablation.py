@@ -49,27 +49,25 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import numpy as np
 import torch
 from scipy import ndimage
 
+from ipv2.denoise.inference import denoise_volume
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes
-from ipv2.evaluate.report import json_ready
 from ipv2.evaluate.paired_intervals import Interval, mean_interval, paired_difference, verdict
-from ipv2.denoise.inference import denoise_volume
+from ipv2.evaluate.report import json_ready
 from ipv2.io import write_volume
 from ipv2.masks import compute_region_masks
-from ipv2.purify.pairs import disagreement_band, lung_field, purification_region, stitch_weights
 from ipv2.phantom import TISSUES, generate_phantom_pair
 from ipv2.purify import PurifyOptions, purify_volumes
+from ipv2.purify.pairs import disagreement_band, lung_field, purification_region, stitch_weights
 from ipv2.purify.pipeline import simulate_ndct
 from ipv2.training import TrainConfig, train
 
-STRATEGIES = ("naive", "ipv1", "ipv2_rb", "ipv2_an", "ipv2", "ipv2m", "ipv2m_background", "ipv2m_field",
-              "ipv2m_blend")
+STRATEGIES = ("naive", "ipv1", "ipv2_rb", "ipv2_an", "ipv2", "ipv2m", "ipv2m_background", "ipv2m_field", "ipv2m_blend")
 REGIONS = ("background", "lung", "body")
 EDGE_PX = 2
 BANDS = ("background far", "background near", "lung core", "lung edge")
@@ -96,7 +94,7 @@ class Setting:
     dose: float
     train_slices: int
     test_slices: int
-    train_seeds: List[int]
+    train_seeds: list[int]
     test_seed: int
     steps: int
     patch: int
@@ -104,7 +102,7 @@ class Setting:
     lr: float
     loss: str
     warmup_steps: int
-    architectures: Dict[str, dict] = field(default_factory=dict)
+    architectures: dict[str, dict] = field(default_factory=dict)
 
 
 # Narrower variants of the registered networks and 300 steps of 8 patches of 32^2 keep five
@@ -117,13 +115,36 @@ class Setting:
 # down; at 1.1% dose the uLDCT's noise is the default 512x512 pair's at 2% (measured: soft
 # tissue 49 against 52 HU, lung 45 against 49 HU, on the phantom with textured lungs and
 # the upper abdomen).
-QUICK = Setting(size=192, dose=0.011, train_slices=12, test_slices=8, train_seeds=[11], test_seed=1000, steps=300,
-                patch=32, batch=8, lr=1e-3, loss="mse", warmup_steps=25,
-                architectures={"unet": {"widths": [8, 16, 32, 64]}, "dncnn": {"depth": 8, "width": 32},
-                               "redcnn": {"width": 32}})
-FULL = Setting(size=REFERENCE_SIZE, dose=REFERENCE_DOSE, train_slices=48, test_slices=24, train_seeds=[11, 12, 13],
-               test_seed=1000, steps=4000, patch=96, batch=16, lr=2e-4, loss="mse", warmup_steps=200,
-               architectures={"unet": {}, "dncnn": {}, "redcnn": {}, "restormer": {}})
+QUICK = Setting(
+    size=192,
+    dose=0.011,
+    train_slices=12,
+    test_slices=8,
+    train_seeds=[11],
+    test_seed=1000,
+    steps=300,
+    patch=32,
+    batch=8,
+    lr=1e-3,
+    loss="mse",
+    warmup_steps=25,
+    architectures={"unet": {"widths": [8, 16, 32, 64]}, "dncnn": {"depth": 8, "width": 32}, "redcnn": {"width": 32}},
+)
+FULL = Setting(
+    size=REFERENCE_SIZE,
+    dose=REFERENCE_DOSE,
+    train_slices=48,
+    test_slices=24,
+    train_seeds=[11, 12, 13],
+    test_seed=1000,
+    steps=4000,
+    patch=96,
+    batch=16,
+    lr=2e-4,
+    loss="mse",
+    warmup_steps=200,
+    architectures={"unet": {}, "dncnn": {}, "redcnn": {}, "restormer": {}},
+)
 
 
 # Seed k of `--seeds` moves every phantom seed by k*SEED_STRIDE; the settings' own phantom
@@ -137,22 +158,31 @@ class Replicate:
     """One seed of the ablation: its training phantoms, test phantom and training seed."""
 
     index: int
-    train_seeds: List[int]
+    train_seeds: list[int]
     test_seed: int
     training_seed: int
 
 
-def replicates(setting: "Setting", count: int) -> List[Replicate]:
+def replicates(setting: Setting, count: int) -> list[Replicate]:
     """The `count` seeds of a run; seed 0 is the setting's own phantoms with training seed 0."""
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise InputError(f"--seeds {count!r} must be a whole number of at least 1")
-    runs = [Replicate(index=k, train_seeds=[seed + k * SEED_STRIDE for seed in setting.train_seeds],
-                      test_seed=setting.test_seed + k * SEED_STRIDE, training_seed=k) for k in range(count)]
+    runs = [
+        Replicate(
+            index=k,
+            train_seeds=[seed + k * SEED_STRIDE for seed in setting.train_seeds],
+            test_seed=setting.test_seed + k * SEED_STRIDE,
+            training_seed=k,
+        )
+        for k in range(count)
+    ]
     trained = {seed for run_ in runs for seed in run_.train_seeds}
     tested = {run_.test_seed for run_ in runs}
     if trained & tested or len(tested) != count:
-        raise InputError(f"phantom seeds {sorted(trained & tested)} would be both trained on and tested; "
-                         f"the setting's seeds must differ modulo {SEED_STRIDE}")
+        raise InputError(
+            f"phantom seeds {sorted(trained & tested)} would be both trained on and tested; "
+            f"the setting's seeds must differ modulo {SEED_STRIDE}"
+        )
     return runs
 
 
@@ -160,7 +190,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def edge_bands(masks) -> Dict[str, np.ndarray]:
+def edge_bands(masks) -> dict[str, np.ndarray]:
     """Background and lung split at EDGE_PX pixels (in-plane) from their borders.
 
     Breathing moves the body outline and the lungs between the two scans, so an NDCT-taken
@@ -170,45 +200,72 @@ def edge_bands(masks) -> Dict[str, np.ndarray]:
     near = np.ones((1, 2 * EDGE_PX + 1, 2 * EDGE_PX + 1), dtype=bool)
     background_near = ndimage.binary_dilation(~masks.background, structure=near) & masks.background
     lung_core = ndimage.binary_erosion(masks.lung, structure=near) & masks.lung
-    return {"background far": masks.background & ~background_near, "background near": background_near,
-            "lung core": lung_core, "lung edge": masks.lung & ~lung_core}
+    return {
+        "background far": masks.background & ~background_near,
+        "background near": background_near,
+        "lung core": lung_core,
+        "lung edge": masks.lung & ~lung_core,
+    }
 
 
-def uldct_noise(pair) -> Dict[str, float]:
+def uldct_noise(pair) -> dict[str, float]:
     """Standard deviation of `uldct - truth` (the noise alone) in soft tissue and lung parenchyma, HU."""
     noise = pair.uldct.array.astype(np.float64) - pair.truth.array
     tissues = pair.tissues.array
-    return {name: float(np.std(noise[np.isin(tissues, [TISSUES[t].id for t in names])]))
-            for name, names in NOISE_TISSUES.items()}
+    return {
+        name: float(np.std(noise[np.isin(tissues, [TISSUES[t].id for t in names])]))
+        for name, names in NOISE_TISSUES.items()
+    }
 
 
-def noise_match(setting: "Setting", device: str) -> str:
+def noise_match(setting: Setting, device: str) -> str:
     """The setting's uLDCT noise against the default pair's, one line per tissue."""
-    reference = uldct_noise(generate_phantom_pair(size=REFERENCE_SIZE, slices=REFERENCE_SLICES, seed=setting.test_seed,
-                                                  dose=REFERENCE_DOSE, slice_mm=2.5, device=device))
-    ours = uldct_noise(generate_phantom_pair(size=setting.size, slices=REFERENCE_SLICES, seed=setting.test_seed,
-                                             dose=setting.dose, slice_mm=2.5, device=device))
-    lines = [f"uLDCT noise (std of uLDCT - truth), this setting ({setting.size}x{setting.size}, dose {setting.dose:g}) "
-             f"against the default {REFERENCE_SIZE}x{REFERENCE_SIZE} pair at dose {REFERENCE_DOSE:g}:"]
+    reference = uldct_noise(
+        generate_phantom_pair(
+            size=REFERENCE_SIZE,
+            slices=REFERENCE_SLICES,
+            seed=setting.test_seed,
+            dose=REFERENCE_DOSE,
+            slice_mm=2.5,
+            device=device,
+        )
+    )
+    ours = uldct_noise(
+        generate_phantom_pair(
+            size=setting.size,
+            slices=REFERENCE_SLICES,
+            seed=setting.test_seed,
+            dose=setting.dose,
+            slice_mm=2.5,
+            device=device,
+        )
+    )
+    lines = [
+        f"uLDCT noise (std of uLDCT - truth), this setting ({setting.size}x{setting.size}, dose {setting.dose:g}) "
+        f"against the default {REFERENCE_SIZE}x{REFERENCE_SIZE} pair at dose {REFERENCE_DOSE:g}:"
+    ]
     for name in NOISE_TISSUES:
         ratio = ours[name] / reference[name]
         within = "within" if abs(ratio - 1.0) <= NOISE_TOLERANCE else "NOT within"
-        lines.append(f"  {name:<12}{ours[name]:7.1f} HU against {reference[name]:7.1f} HU "
-                     f"({ratio:.2f}x, {within} {NOISE_TOLERANCE:.0%})")
+        lines.append(
+            f"  {name:<12}{ours[name]:7.1f} HU against {reference[name]:7.1f} HU "
+            f"({ratio:.2f}x, {within} {NOISE_TOLERANCE:.0%})"
+        )
     return "\n".join(lines)
 
 
-def band_rmse(prediction, truth, bands: Dict[str, np.ndarray]) -> Dict[str, float]:
+def band_rmse(prediction, truth, bands: dict[str, np.ndarray]) -> dict[str, float]:
     error = prediction.array.astype(np.float64) - truth.array
-    return {name: float(np.sqrt(np.mean(error[mask] ** 2))) if mask.any() else float("nan")
-            for name, mask in bands.items()}
+    return {
+        name: float(np.sqrt(np.mean(error[mask] ** 2))) if mask.any() else float("nan") for name, mask in bands.items()
+    }
 
 
 PAIR_REGIONS = ("band", "field holes", "body near field", "all")
 NEAR_FIELD_PX = 3
 
 
-def simulated_share(options: Optional[PurifyOptions], masks) -> np.ndarray:
+def simulated_share(options: PurifyOptions | None, masks) -> np.ndarray:
     """`w`, the share of sim(gt) in each voxel of the strategy's training input."""
     if options is None or not options.add_noise:
         return np.zeros(masks.shape, dtype=np.float32)
@@ -217,7 +274,7 @@ def simulated_share(options: Optional[PurifyOptions], masks) -> np.ndarray:
     return stitch_weights(region, masks.background, rules.stitch_blend_px if rules else 0)
 
 
-def pair_consistency(pair, masks, options: Optional[PurifyOptions], target) -> Dict[str, float]:
+def pair_consistency(pair, masks, options: PurifyOptions | None, target) -> dict[str, float]:
     """RMSE of the training target against the noise-free scene its input shows, by region.
 
     The input shows the uLDCT's breathing state where it is the uLDCT and the NDCT's where it
@@ -231,36 +288,48 @@ def pair_consistency(pair, masks, options: Optional[PurifyOptions], target) -> D
     error = np.asarray(target.array, dtype=np.float64) - scene
     field = lung_field(masks)
     near = np.ones((1, 2 * NEAR_FIELD_PX + 1, 2 * NEAR_FIELD_PX + 1), dtype=bool)
-    regions = {"band": disagreement_band(masks), "field holes": field & ~masks.lung,
-               "body near field": ndimage.binary_dilation(field, structure=near) & ~field & ~masks.background,
-               "all": np.ones(masks.shape, dtype=bool)}
-    return {name: float(np.sqrt(np.mean(error[mask] ** 2))) if mask.any() else float("nan")
-            for name, mask in regions.items()}
+    regions = {
+        "band": disagreement_band(masks),
+        "field holes": field & ~masks.lung,
+        "body near field": ndimage.binary_dilation(field, structure=near) & ~field & ~masks.background,
+        "all": np.ones(masks.shape, dtype=bool),
+    }
+    return {
+        name: float(np.sqrt(np.mean(error[mask] ** 2))) if mask.any() else float("nan")
+        for name, mask in regions.items()
+    }
 
 
-def consistency_table(consistency: Dict[str, Dict[str, float]], seed: int) -> str:
+def consistency_table(consistency: dict[str, dict[str, float]], seed: int) -> str:
     head = f"{'strategy':<18}" + "".join(f"{name:>17}" for name in PAIR_REGIONS)
-    lines = [f"Training target against the noise-free scene its input shows, RMSE in HU (phantom seed {seed})",
-             head, "-" * len(head)]
+    lines = [
+        f"Training target against the noise-free scene its input shows, RMSE in HU (phantom seed {seed})",
+        head,
+        "-" * len(head),
+    ]
     for strategy, by_region in consistency.items():
         lines.append(f"{strategy:<18}" + "".join(f"{by_region[name]:>17.1f}" for name in PAIR_REGIONS))
     return "\n".join(lines)
 
 
-def training_pairs(setting: Setting, train_seeds: List[int], strategies, device: str, work: Path):
+def training_pairs(setting: Setting, train_seeds: list[int], strategies, device: str, work: Path):
     """Writes each training phantom's pair under each strategy; returns folders by strategy and
     the first phantom's `pair_consistency` by strategy."""
-    folders: Dict[str, List[Path]] = {strategy: [] for strategy in strategies}
-    consistency: Dict[str, Dict[str, float]] = {}
+    folders: dict[str, list[Path]] = {strategy: [] for strategy in strategies}
+    consistency: dict[str, dict[str, float]] = {}
     for seed in train_seeds:
         pair = generate_phantom_pair(size=setting.size, slices=setting.train_slices, seed=seed, dose=setting.dose)
         masks = compute_region_masks(pair.uldct.array, pair.ndct.array, spacing=pair.uldct.spacing)
-        options_of = {s: PurifyOptions(seed=seed, device=device, dose=setting.dose, **STRATEGY_OPTIONS[s]).checked()
-                      for s in strategies if s != "naive"}
+        options_of = {
+            s: PurifyOptions(seed=seed, device=device, dose=setting.dose, **STRATEGY_OPTIONS[s]).checked()
+            for s in strategies
+            if s != "naive"
+        }
         simulated = None
         if any(options.add_noise for options in options_of.values()):
-            simulated = simulate_ndct(pair.ndct, PurifyOptions(seed=seed, device=device, dose=setting.dose).checked(),
-                                      None)
+            simulated = simulate_ndct(
+                pair.ndct, PurifyOptions(seed=seed, device=device, dose=setting.dose).checked(), None
+            )
         for strategy in strategies:
             folder = work / "train" / strategy / f"seed{seed}"
             options = None
@@ -288,39 +357,57 @@ def run(setting: Setting, replicate: Replicate, architectures, strategies, devic
     training phantom's target-consistency table."""
     started, cpu_started = time.perf_counter(), time.process_time()
     work = work / f"seed{replicate.index}"
-    test = generate_phantom_pair(size=setting.size, slices=setting.test_slices, seed=replicate.test_seed,
-                                 dose=setting.dose)
-    purified = purify_volumes(test.uldct, test.ndct, PurifyOptions(mode="ipv2", seed=replicate.test_seed, device=device,
-                                                                   dose=setting.dose))
+    test = generate_phantom_pair(
+        size=setting.size, slices=setting.test_slices, seed=replicate.test_seed, dose=setting.dose
+    )
+    purified = purify_volumes(
+        test.uldct, test.ndct, PurifyOptions(mode="ipv2", seed=replicate.test_seed, device=device, dose=setting.dose)
+    )
     labelmap = purified.masks.labelmap()
     baseline = evaluate_volumes(test.uldct, purified.eval_label, labelmap, test.truth)
     bands = edge_bands(purified.masks)
     baseline["bands"] = band_rmse(test.uldct, test.truth, bands)
-    log(f"seed {replicate.index}: test pair of phantom seed {replicate.test_seed} ready "
-        f"({time.perf_counter() - started:.0f} s)")
+    log(
+        f"seed {replicate.index}: test pair of phantom seed {replicate.test_seed} ready "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
     folders, consistency = training_pairs(setting, replicate.train_seeds, strategies, device, work)
     log(consistency_table(consistency, replicate.train_seeds[0]))
 
-    results: Dict[str, Dict[str, dict]] = {"uLDCT (no denoising)": {"-": baseline}}
+    results: dict[str, dict[str, dict]] = {"uLDCT (no denoising)": {"-": baseline}}
     for architecture in architectures:
         results[architecture] = {}
         for strategy in strategies:
             begun = time.perf_counter()
             checkpoint = work / "models" / f"{architecture}_{strategy}.safetensors"
-            config = TrainConfig(data=[str(f) for f in folders[strategy]], out=str(checkpoint), model=architecture,
-                                 model_args=setting.architectures.get(architecture, {}), steps=setting.steps,
-                                 patch=setting.patch, batch=setting.batch, lr=setting.lr, loss=setting.loss,
-                                 warmup_steps=setting.warmup_steps, seed=replicate.training_seed, device=device,
-                                 checkpoint_every=0)
+            config = TrainConfig(
+                data=[str(f) for f in folders[strategy]],
+                out=str(checkpoint),
+                model=architecture,
+                model_args=setting.architectures.get(architecture, {}),
+                steps=setting.steps,
+                patch=setting.patch,
+                batch=setting.batch,
+                lr=setting.lr,
+                loss=setting.loss,
+                warmup_steps=setting.warmup_steps,
+                seed=replicate.training_seed,
+                device=device,
+                checkpoint_every=0,
+            )
             train(config)
             denoised = denoise_volume(test.uldct, model=str(checkpoint), device=device)
             results[architecture][strategy] = evaluate_volumes(denoised, purified.eval_label, labelmap, test.truth)
             results[architecture][strategy]["bands"] = band_rmse(denoised, test.truth, bands)
-            log(f"seed {replicate.index} {architecture:<10} {strategy:<16} trained and scored in "
-                f"{time.perf_counter() - begun:.0f} s")
+            log(
+                f"seed {replicate.index} {architecture:<10} {strategy:<16} trained and scored in "
+                f"{time.perf_counter() - begun:.0f} s"
+            )
     # CPU time too: wall time on a shared machine says little about the benchmark itself.
-    log(f"seed {replicate.index}: {time.perf_counter() - started:.0f} s wall, "
-        f"{time.process_time() - cpu_started:.0f} s CPU")
+    log(
+        f"seed {replicate.index}: {time.perf_counter() - started:.0f} s wall, "
+        f"{time.process_time() - cpu_started:.0f} s CPU"
+    )
     return results, consistency_table(consistency, replicate.train_seeds[0])
 
 
@@ -337,7 +424,7 @@ def verdict_of(difference: Interval) -> str:
     return verdict(difference, negligible=NEGLIGIBLE_HU)
 
 
-def per_seed(runs: List[dict], architecture: str, strategy: str, region: str, against: str = "truth") -> List[float]:
+def per_seed(runs: list[dict], architecture: str, strategy: str, region: str, against: str = "truth") -> list[float]:
     """One seed's RMSE in HU per entry, against the truth or the IPv2 label."""
     key = "prediction_vs_truth" if against == "truth" else "prediction_vs_label"
     return [results[architecture][strategy]["fidelity"][key][region]["rmse_hu"] for results in runs]
@@ -356,56 +443,87 @@ def signed_cell(difference: Interval) -> str:
     return f"{difference.mean:+.1f} [{difference.low:+.1f}, {difference.high:+.1f}]"
 
 
-def table(runs: List[dict]) -> str:
+def table(runs: list[dict]) -> str:
     width = 22
-    head = (f"{'architecture':<22}{'strategy':<18}" + "".join(f"{'truth ' + r[:4]:>{width}}" for r in REGIONS)
-            + f"{'label lung':>12}{'SSIM lung':>10}")
-    lines = [f"RMSE in HU against the true clean volume (truth), mean over {len(runs)} seed(s) [95% t-interval]; "
-             "the IPv2 label's lung RMSE and SSIM in the lung against the truth, means",
-             head, "-" * len(head)]
+    head = (
+        f"{'architecture':<22}{'strategy':<18}"
+        + "".join(f"{'truth ' + r[:4]:>{width}}" for r in REGIONS)
+        + f"{'label lung':>12}{'SSIM lung':>10}"
+    )
+    lines = [
+        f"RMSE in HU against the true clean volume (truth), mean over {len(runs)} seed(s) [95% t-interval]; "
+        "the IPv2 label's lung RMSE and SSIM in the lung against the truth, means",
+        head,
+        "-" * len(head),
+    ]
     for architecture, by_strategy in runs[0].items():
         for strategy in by_strategy:
-            truth = "".join(f"{cell(mean_interval(per_seed(runs, architecture, strategy, r))):>{width}}" for r in REGIONS)
+            truth = "".join(
+                f"{cell(mean_interval(per_seed(runs, architecture, strategy, r))):>{width}}" for r in REGIONS
+            )
             label = np.mean(per_seed(runs, architecture, strategy, "lung", against="label"))
-            ssim = np.mean([results[architecture][strategy]["fidelity"]["prediction_vs_truth"]["lung"]["ssim"]
-                            for results in runs])
+            ssim = np.mean(
+                [results[architecture][strategy]["fidelity"]["prediction_vs_truth"]["lung"]["ssim"] for results in runs]
+            )
             lines.append(f"{architecture:<22}{strategy:<18}{truth}{label:>12.1f}{ssim:>10.3f}")
     return "\n".join(lines)
 
 
-def band_table(runs: List[dict]) -> str:
+def band_table(runs: list[dict]) -> str:
     head = f"{'architecture':<22}{'strategy':<18}" + "".join(f"{band:>17}" for band in BANDS)
-    lines = [f"RMSE in HU against the truth, background and lung split at {EDGE_PX} pixels from their borders, "
-             f"mean over {len(runs)} seed(s)", head, "-" * len(head)]
+    lines = [
+        f"RMSE in HU against the truth, background and lung split at {EDGE_PX} pixels from their borders, "
+        f"mean over {len(runs)} seed(s)",
+        head,
+        "-" * len(head),
+    ]
     for architecture, by_strategy in runs[0].items():
         for strategy in by_strategy:
-            lines.append(f"{architecture:<22}{strategy:<18}"
-                         + "".join(f"{np.mean([r[architecture][strategy]['bands'][band] for r in runs]):>17.1f}"
-                                   for band in BANDS))
+            lines.append(
+                f"{architecture:<22}{strategy:<18}"
+                + "".join(
+                    f"{np.mean([r[architecture][strategy]['bands'][band] for r in runs]):>17.1f}" for band in BANDS
+                )
+            )
     return "\n".join(lines)
 
 
-def trained(runs: List[dict]) -> Dict[str, List[str]]:
-    return {architecture: list(by_strategy) for architecture, by_strategy in runs[0].items()
-            if architecture != BASELINE}
+def trained(runs: list[dict]) -> dict[str, list[str]]:
+    return {
+        architecture: list(by_strategy) for architecture, by_strategy in runs[0].items() if architecture != BASELINE
+    }
 
 
-def paired(runs: List[dict]) -> Dict[str, Dict[str, Dict[str, Dict[str, Interval]]]]:
+def paired(runs: list[dict]) -> dict[str, dict[str, dict[str, dict[str, Interval]]]]:
     """{architecture: {strategy: {reference: {region: interval of strategy - reference}}}} against the truth."""
-    return {architecture: {strategy: {reference: {region: paired_difference(
-                per_seed(runs, architecture, strategy, region), per_seed(runs, architecture, reference, region))
-                for region in REGIONS}
-                for reference in REFERENCES if reference in strategies and reference != strategy}
-                for strategy in strategies}
-            for architecture, strategies in trained(runs).items()}
+    return {
+        architecture: {
+            strategy: {
+                reference: {
+                    region: paired_difference(
+                        per_seed(runs, architecture, strategy, region), per_seed(runs, architecture, reference, region)
+                    )
+                    for region in REGIONS
+                }
+                for reference in REFERENCES
+                if reference in strategies and reference != strategy
+            }
+            for strategy in strategies
+        }
+        for architecture, strategies in trained(runs).items()
+    }
 
 
 def paired_table(differences) -> str:
     width = 30
     head = f"{'architecture':<14}{'strategy':<18}{'against':<9}" + "".join(f"{region:>{width}}" for region in REGIONS)
-    lines = ["Paired difference of RMSE against the truth, strategy minus reference, HU: mean over seeds "
-             "[95% t-interval of the per-seed differences] and the verdict (wins/loses only where the "
-             "interval excludes zero)", head, "-" * len(head)]
+    lines = [
+        "Paired difference of RMSE against the truth, strategy minus reference, HU: mean over seeds "
+        "[95% t-interval of the per-seed differences] and the verdict (wins/loses only where the "
+        "interval excludes zero)",
+        head,
+        "-" * len(head),
+    ]
     for architecture, by_strategy in differences.items():
         for strategy, by_reference in by_strategy.items():
             for reference, by_region in by_reference.items():
@@ -414,45 +532,85 @@ def paired_table(differences) -> str:
     return "\n".join(lines)
 
 
-def winners_against_ipv2(differences) -> List[str]:
+def winners_against_ipv2(differences) -> list[str]:
     """Strategies whose paired interval against `ipv2` excludes zero in their favour in the
     background and the lung for every architecture: the rule `ipv2 purify`'s default follows."""
     candidates = {s for by_strategy in differences.values() for s in by_strategy}
-    return sorted(s for s in candidates
-                  if all(s in by_strategy and "ipv2" in by_strategy[s]
-                         and all(verdict_of(by_strategy[s]["ipv2"][r]) == "wins" for r in VERDICT_REGIONS)
-                         for by_strategy in differences.values()))
+    return sorted(
+        s
+        for s in candidates
+        if all(
+            s in by_strategy
+            and "ipv2" in by_strategy[s]
+            and all(verdict_of(by_strategy[s]["ipv2"][r]) == "wins" for r in VERDICT_REGIONS)
+            for by_strategy in differences.values()
+        )
+    )
 
 
-def summary_json(runs: List[dict], differences, threads: int, wall_s: float) -> dict:
+def summary_json(runs: list[dict], differences, threads: int, wall_s: float) -> dict:
     def interval_of(values):
-        return {**{k: round(v, 2) for k, v in mean_interval(values).as_dict().items() if k != "count"},
-                "count": len(values), "per_seed": [round(v, 2) for v in values]}
-    rmse = {architecture: {strategy: {region: interval_of(per_seed(runs, architecture, strategy, region))
-                                      for region in REGIONS} for strategy in strategies}
-            for architecture, strategies in trained(runs).items()}
-    pairs = {architecture: {strategy: {reference: {region: {**{k: round(v, 2) for k, v in d.as_dict().items()
-                                                               if k != "count"}, "count": d.count,
-                                                            "verdict": verdict_of(d)}
-                                                   for region, d in by_region.items()}
-                                       for reference, by_region in by_reference.items()}
-                            for strategy, by_reference in by_strategy.items()}
-             for architecture, by_strategy in differences.items()}
-    return {"seeds": len(runs), "threads": threads, "wall_s": round(wall_s), "rmse_hu": rmse, "paired": pairs,
-            "wins_against_ipv2_everywhere": winners_against_ipv2(differences)}
+        return {
+            **{k: round(v, 2) for k, v in mean_interval(values).as_dict().items() if k != "count"},
+            "count": len(values),
+            "per_seed": [round(v, 2) for v in values],
+        }
+
+    rmse = {
+        architecture: {
+            strategy: {region: interval_of(per_seed(runs, architecture, strategy, region)) for region in REGIONS}
+            for strategy in strategies
+        }
+        for architecture, strategies in trained(runs).items()
+    }
+    pairs = {
+        architecture: {
+            strategy: {
+                reference: {
+                    region: {
+                        **{k: round(v, 2) for k, v in d.as_dict().items() if k != "count"},
+                        "count": d.count,
+                        "verdict": verdict_of(d),
+                    }
+                    for region, d in by_region.items()
+                }
+                for reference, by_region in by_reference.items()
+            }
+            for strategy, by_reference in by_strategy.items()
+        }
+        for architecture, by_strategy in differences.items()
+    }
+    return {
+        "seeds": len(runs),
+        "threads": threads,
+        "wall_s": round(wall_s),
+        "rmse_hu": rmse,
+        "paired": pairs,
+        "wins_against_ipv2_everywhere": winners_against_ipv2(differences),
+    }
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small phantoms and networks; minutes on a CPU")
-    parser.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds (phantoms and training "
-                        "together) and report means, 95%% intervals and paired verdicts (default: 1)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="repeat with this many seeds (phantoms and training "
+        "together) and report means, 95%% intervals and paired verdicts (default: 1)",
+    )
     parser.add_argument("--architectures", help="comma-separated registered models (default: the setting's)")
-    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of "
-                        + ", ".join(STRATEGIES))
+    parser.add_argument(
+        "--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ", ".join(STRATEGIES)
+    )
     parser.add_argument("--steps", type=int, help="training steps per run (default: the setting's)")
-    parser.add_argument("--threads", type=int, help=f"CPU threads for torch (default: {QUICK_THREADS} with --quick, "
-                        "torch's choice otherwise); results are reproducible at a fixed count")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help=f"CPU threads for torch (default: {QUICK_THREADS} with --quick, "
+        "torch's choice otherwise); results are reproducible at a fixed count",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--work", help="keep pairs and models here (default: a temporary folder)")
     args = parser.parse_args(argv)
@@ -474,8 +632,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:
         parser.error(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}")
     if args.work and Path(args.work).exists() and any(Path(args.work).iterdir()):
-        parser.error(f"--work {args.work} is not empty; give a new or empty folder so that nothing of yours is "
-                     "overwritten")
+        parser.error(
+            f"--work {args.work} is not empty; give a new or empty folder so that nothing of yours is overwritten"
+        )
 
     # Same command, same figures: deterministic kernels where torch has them (a warning
     # names any op without one), a fixed thread count, and cuBLAS's fixed workspace on a GPU.
@@ -484,10 +643,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     torch.backends.cudnn.benchmark = False
     threads = args.threads or (QUICK_THREADS if args.quick else torch.get_num_threads())
     torch.set_num_threads(threads)
-    log(f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms at dose "
+    log(
+        f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms at dose "
         f"{setting.dose:g}, {setting.steps} steps of {setting.batch} patches of {setting.patch}^2, {setting.loss} loss, "
         f"lr {setting.lr}, {threads} threads, deterministic algorithms, {len(seeds)} seed(s), "
-        f"architectures {architectures}, strategies {strategies}")
+        f"architectures {architectures}, strategies {strategies}"
+    )
     started = time.perf_counter()
     matched = noise_match(setting, args.device)
     log(matched)
@@ -507,8 +668,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(table(runs))
     print(band_table(runs))
     print(paired_table(differences))
-    print("Wins against ipv2 in background and lung for every architecture: "
-          + (", ".join(winners) if winners else "none"))
+    print(
+        "Wins against ipv2 in background and lung for every architecture: "
+        + (", ".join(winners) if winners else "none")
+    )
     print(f"{len(seeds)} seed(s) in {wall_s:.0f} s wall ({wall_s / 60:.1f} min), {threads} thread(s)")
     print(json.dumps(json_ready(summary_json(runs, differences, threads, wall_s))))  # one seed: no interval, null
     return 0

@@ -37,15 +37,27 @@ import time
 
 import numpy as np
 
-from ipv2.evaluate.low_contrast import (ensemble_noise, insert_contrast, observer_data_for, paired_contrast_kept,
-                                       water_nps)
-from ipv2.evaluate.report import json_ready
+from ipv2.evaluate.low_contrast import (
+    ensemble_noise,
+    insert_contrast,
+    observer_data_for,
+    paired_contrast_kept,
+    water_nps,
+)
 from ipv2.evaluate.observer import CHANNEL_SETS, bootstrap_weights, detectability, paired_difference
+from ipv2.evaluate.report import json_ready
 from ipv2.evaluate.ttf import disc_ttf
 from ipv2.models.registry import DEFAULT_MODEL
-from ipv2.phantom.low_contrast import (DEFAULT_PIXEL_MM, DEFAULT_SIZE, INSERTS, TTF_ROD_CONTRASTS_HU,
-                                       noise_free_reference, render_low_contrast_slice, render_ttf_slice,
-                                       simulate_realisations)
+from ipv2.phantom.low_contrast import (
+    DEFAULT_PIXEL_MM,
+    DEFAULT_SIZE,
+    INSERTS,
+    TTF_ROD_CONTRASTS_HU,
+    noise_free_reference,
+    render_low_contrast_slice,
+    render_ttf_slice,
+    simulate_realisations,
+)
 from ipv2.volume import Volume
 
 DOSES = (0.01, 0.02, 0.10, 0.25, 0.55, 1.00)
@@ -65,42 +77,65 @@ def _denoise_stack(stack: np.ndarray, method: str, pixel_mm: float) -> np.ndarra
 
     spacing = (pixel_mm, pixel_mm, 1.0)
     if method in CLASSICAL_DENOISERS:
-        return np.concatenate([denoise_volume_classical(Volume(stack[i:i + 1], spacing=spacing), method).array
-                               for i in range(len(stack))])
+        return np.concatenate(
+            [
+                denoise_volume_classical(Volume(stack[i : i + 1], spacing=spacing), method).array
+                for i in range(len(stack))
+            ]
+        )
     name, _, strength = method.partition("@")
     model = resolve_model(name)
     # A 2.5D model must not read one realisation as another's neighbour; a 2D one may take
     # several realisations at once (each slice's noise level is measured on itself).
     chunk = 1 if model.context_slices > 0 else DENOISE_CHUNK
-    return np.concatenate([denoise_volume(Volume(np.ascontiguousarray(stack[i:i + chunk]), spacing=spacing), model,
-                                          device="cpu", strength=strength or "medium").array
-                           for i in range(0, len(stack), chunk)])
+    return np.concatenate(
+        [
+            denoise_volume(
+                Volume(np.ascontiguousarray(stack[i : i + chunk]), spacing=spacing),
+                model,
+                device="cpu",
+                strength=strength or "medium",
+            ).array
+            for i in range(0, len(stack), chunk)
+        ]
+    )
 
 
 def _ttf_figures(images: np.ndarray, ttf_slice, noise_hu: float) -> dict:
     figures = {}
     for contrast in sorted(set(TTF_ROD_CONTRASTS_HU)):
         rods = [site for site in ttf_slice.sites if site.contrast_hu == contrast]
-        result = disc_ttf(images, [ttf_slice.centre_px(site) for site in rods], rods[0].diameter_mm / 2.0 /
-                          ttf_slice.pixel_mm, ttf_slice.pixel_mm, noise_hu=noise_hu)
-        figures[f"{contrast:g}"] = {key: result[key] for key in ("f50_cycles_per_mm", "f10_cycles_per_mm",
-                                                                  "contrast_hu", "cnr_total", "reliable")}
+        result = disc_ttf(
+            images,
+            [ttf_slice.centre_px(site) for site in rods],
+            rods[0].diameter_mm / 2.0 / ttf_slice.pixel_mm,
+            ttf_slice.pixel_mm,
+            noise_hu=noise_hu,
+        )
+        figures[f"{contrast:g}"] = {
+            key: result[key]
+            for key in ("f50_cycles_per_mm", "f10_cycles_per_mm", "contrast_hu", "cnr_total", "reliable")
+        }
     return figures
 
 
 def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, disc_reference) -> dict:
     started = time.perf_counter()
     noisy = simulate_realisations(phantom, dose, args.realisations, seed=args.seed, kernel=KERNEL)
-    noisy_rods = simulate_realisations(ttf_slice, dose, args.ttf_realisations, seed=args.seed + TTF_SEED_OFFSET,
-                                       kernel=KERNEL)
+    noisy_rods = simulate_realisations(
+        ttf_slice, dose, args.ttf_realisations, seed=args.seed + TTF_SEED_OFFSET, kernel=KERNEL
+    )
     weights = bootstrap_weights(args.realisations, args.bootstraps, seed=args.seed)
     results, baseline = {}, {}
     for method in (INPUT,) + tuple(methods):
         method_started = time.perf_counter()
         images = noisy if method == INPUT else _denoise_stack(noisy, method, phantom.pixel_mm)
         # The same realisations without the discs: what the method makes of the discs alone.
-        without = noisy - disc_reference if method == INPUT else _denoise_stack(noisy - disc_reference, method,
-                                                                                  phantom.pixel_mm)
+        without = (
+            noisy - disc_reference
+            if method == INPUT
+            else _denoise_stack(noisy - disc_reference, method, phantom.pixel_mm)
+        )
         rods = noisy_rods if method == INPUT else _denoise_stack(noisy_rods, method, phantom.pixel_mm)
         noise = ensemble_noise(images, phantom)
         nps = water_nps(images, phantom)
@@ -108,8 +143,10 @@ def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, dis
         for diameter, _ in INSERTS:
             entry = insert_contrast(images, phantom, diameter, reference)
             paired = paired_contrast_kept(images, without, phantom, diameter, disc_reference)
-            entry["paired_contrast_kept"], entry["paired_contrast_kept_ci"] = (paired["contrast_kept"],
-                                                                               paired["contrast_kept_ci"])
+            entry["paired_contrast_kept"], entry["paired_contrast_kept_ci"] = (
+                paired["contrast_kept"],
+                paired["contrast_kept_ci"],
+            )
             for channel_set in CHANNEL_SETS:
                 data = observer_data_for(images, phantom, diameter, channel_set)
                 observed = detectability(data, weights)
@@ -117,8 +154,7 @@ def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, dis
                 if method == INPUT:
                     baseline[(diameter, channel_set)] = data
                 else:
-                    entry[channel_set]["vs_input"] = paired_difference(data, baseline[(diameter, channel_set)],
-                                                                       weights)
+                    entry[channel_set]["vs_input"] = paired_difference(data, baseline[(diameter, channel_set)], weights)
             inserts[f"{diameter:g}"] = entry
         results[method] = {
             "inserts": inserts,
@@ -133,7 +169,9 @@ def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, dis
     for figures in results.values():
         frequency = figures["nps_mean_cycles_per_mm"]
         figures["nps_mean_ratio"] = None if frequency is None or not input_frequency else frequency / input_frequency
-        figures["lesion_noise_reduction"] = input_lesion / figures["lesion_noise_hu"] if figures["lesion_noise_hu"] else None
+        figures["lesion_noise_reduction"] = (
+            input_lesion / figures["lesion_noise_hu"] if figures["lesion_noise_hu"] else None
+        )
     print(f"dose {100 * dose:g}%: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return results
 
@@ -147,8 +185,10 @@ def _interval(pair, digits=2) -> str:
 
 
 def print_tables(results: dict) -> None:
-    header = (f"{'dose':>6} {'method':<14}{'disc':>6}{'d_LG':>7}{'95% CI':>15}{'d-d_in':>8}{'95% CI':>16}"
-              f"{'d_DDOG':>8}{'AUC_LG':>8}{'contrast':>10}{'kept':>7}{'kept_paired':>12}{'95% CI':>14}")
+    header = (
+        f"{'dose':>6} {'method':<14}{'disc':>6}{'d_LG':>7}{'95% CI':>15}{'d-d_in':>8}{'95% CI':>16}"
+        f"{'d_DDOG':>8}{'AUC_LG':>8}{'contrast':>10}{'kept':>7}{'kept_paired':>12}{'95% CI':>14}"
+    )
     print(header)
     print("-" * len(header))
     for dose, methods in results.items():
@@ -156,16 +196,20 @@ def print_tables(results: dict) -> None:
             for diameter, entry in figures["inserts"].items():
                 lg, dog = entry["laguerre_gauss"], entry["dense_dog"]
                 versus = lg.get("vs_input")
-                print(f"{dose:>5}% {method:<14}{diameter + 'mm':>6}{_cell(lg['d_prime']):>7}"
-                      f"{_interval(lg['d_prime_ci']):>15}"
-                      f"{_cell(versus['difference'] if versus else None):>8}"
-                      f"{_interval(versus['difference_ci'] if versus else None):>16}"
-                      f"{_cell(dog['d_prime']):>8}{_cell(lg['auc'], 3):>8}"
-                      f"{_cell(entry['contrast_hu'], 1):>10}{_cell(entry['contrast_kept']):>7}"
-                      f"{_cell(entry['paired_contrast_kept']):>12}{_interval(entry['paired_contrast_kept_ci']):>14}")
+                print(
+                    f"{dose:>5}% {method:<14}{diameter + 'mm':>6}{_cell(lg['d_prime']):>7}"
+                    f"{_interval(lg['d_prime_ci']):>15}"
+                    f"{_cell(versus['difference'] if versus else None):>8}"
+                    f"{_interval(versus['difference_ci'] if versus else None):>16}"
+                    f"{_cell(dog['d_prime']):>8}{_cell(lg['auc'], 3):>8}"
+                    f"{_cell(entry['contrast_hu'], 1):>10}{_cell(entry['contrast_kept']):>7}"
+                    f"{_cell(entry['paired_contrast_kept']):>12}{_interval(entry['paired_contrast_kept_ci']):>14}"
+                )
     print()
-    header = (f"{'dose':>6} {'method':<14}{'noise_px':>9}{'noise_7.7mm':>12}{'lesion_x':>9}{'nps_mean':>9}"
-              f"{'nps_ratio':>10}{'f50@15HU':>9}{'f50@120HU':>10}{'s':>6}")
+    header = (
+        f"{'dose':>6} {'method':<14}{'noise_px':>9}{'noise_7.7mm':>12}{'lesion_x':>9}{'nps_mean':>9}"
+        f"{'nps_ratio':>10}{'f50@15HU':>9}{'f50@120HU':>10}{'s':>6}"
+    )
     print(header)
     print("-" * len(header))
     for dose, methods in results.items():
@@ -173,10 +217,12 @@ def print_tables(results: dict) -> None:
             ttf = figures["ttf"]
             f50 = {key: value["f50_cycles_per_mm"] for key, value in ttf.items()}
             reliable = {key: "" if value["reliable"] else "*" for key, value in ttf.items()}
-            print(f"{dose:>5}% {method:<14}{_cell(figures['pixel_noise_hu']):>9}{_cell(figures['lesion_noise_hu']):>12}"
-                  f"{_cell(figures['lesion_noise_reduction']):>9}{_cell(figures['nps_mean_cycles_per_mm'], 3):>9}"
-                  f"{_cell(figures['nps_mean_ratio']):>10}{_cell(f50.get('15'), 3) + reliable.get('15', ''):>9}"
-                  f"{_cell(f50.get('120'), 3) + reliable.get('120', ''):>10}{figures['seconds']:>6.0f}")
+            print(
+                f"{dose:>5}% {method:<14}{_cell(figures['pixel_noise_hu']):>9}{_cell(figures['lesion_noise_hu']):>12}"
+                f"{_cell(figures['lesion_noise_reduction']):>9}{_cell(figures['nps_mean_cycles_per_mm'], 3):>9}"
+                f"{_cell(figures['nps_mean_ratio']):>10}{_cell(f50.get('15'), 3) + reliable.get('15', ''):>9}"
+                f"{_cell(f50.get('120'), 3) + reliable.get('120', ''):>10}{figures['seconds']:>6.0f}"
+            )
     print("(* TTF below TG-233's total contrast-to-noise ratio of 15: unreliable)")
 
 
@@ -191,22 +237,41 @@ def _rounded(value):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--realisations", type=int, default=REALISATIONS,
-                        help=f"noise realisations of the disc slice per dose (default {REALISATIONS}: three "
-                             "ROIs per disc size and six signal-absent ROIs each)")
-    parser.add_argument("--ttf-realisations", type=int, default=TTF_REALISATIONS,
-                        help=f"realisations of the rods' slice per dose (default {TTF_REALISATIONS})")
-    parser.add_argument("--doses", type=float, nargs="+", default=list(DOSES),
-                        help="dose fractions (default 0.01 0.02 0.10 0.25 0.55 1.0)")
-    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS),
-                        help="MODEL@STRENGTH (bundled name or checkpoint; strength low, medium, high or a number), "
-                             f"bm3d or nlm (default {' '.join(DEFAULT_METHODS)}); the input is always scored")
+    parser.add_argument(
+        "--realisations",
+        type=int,
+        default=REALISATIONS,
+        help=f"noise realisations of the disc slice per dose (default {REALISATIONS}: three "
+        "ROIs per disc size and six signal-absent ROIs each)",
+    )
+    parser.add_argument(
+        "--ttf-realisations",
+        type=int,
+        default=TTF_REALISATIONS,
+        help=f"realisations of the rods' slice per dose (default {TTF_REALISATIONS})",
+    )
+    parser.add_argument(
+        "--doses",
+        type=float,
+        nargs="+",
+        default=list(DOSES),
+        help="dose fractions (default 0.01 0.02 0.10 0.25 0.55 1.0)",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=list(DEFAULT_METHODS),
+        help="MODEL@STRENGTH (bundled name or checkpoint; strength low, medium, high or a number), "
+        f"bm3d or nlm (default {' '.join(DEFAULT_METHODS)}); the input is always scored",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the realisations and the bootstrap (default 0)")
-    parser.add_argument("--bootstraps", type=int, default=BOOTSTRAPS,
-                        help=f"bootstrap draws for the intervals (default {BOOTSTRAPS})")
+    parser.add_argument(
+        "--bootstraps", type=int, default=BOOTSTRAPS, help=f"bootstrap draws for the intervals (default {BOOTSTRAPS})"
+    )
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"pixels per side (default {DEFAULT_SIZE})")
-    parser.add_argument("--pixel-mm", type=float, default=DEFAULT_PIXEL_MM,
-                        help=f"pixel size in mm (default {DEFAULT_PIXEL_MM})")
+    parser.add_argument(
+        "--pixel-mm", type=float, default=DEFAULT_PIXEL_MM, help=f"pixel size in mm (default {DEFAULT_PIXEL_MM})"
+    )
     args = parser.parse_args(argv)
     if args.realisations < 8:
         parser.error(f"--realisations {args.realisations}: at least 8 are needed for the observer's covariance")
@@ -224,17 +289,22 @@ def main(argv=None) -> int:
     phantom = render_low_contrast_slice(args.size, args.pixel_mm)
     ttf_slice = render_ttf_slice(args.size, args.pixel_mm)
     reference = noise_free_reference(phantom, kernel=KERNEL)
-    disc_reference = reference - noise_free_reference(render_low_contrast_slice(args.size, args.pixel_mm, discs=False),
-                                                      kernel=KERNEL)
+    disc_reference = reference - noise_free_reference(
+        render_low_contrast_slice(args.size, args.pixel_mm, discs=False), kernel=KERNEL
+    )
     # Every method runs once on the reference (model found, strength valid) before the long work.
     for method in args.methods:
         _denoise_stack(reference[None], method, phantom.pixel_mm)
     started = time.perf_counter()
-    results = {f"{100 * dose:g}": evaluate_dose(dose, args.methods, args, phantom, ttf_slice, reference, disc_reference)
-               for dose in args.doses}
+    results = {
+        f"{100 * dose:g}": evaluate_dose(dose, args.methods, args, phantom, ttf_slice, reference, disc_reference)
+        for dose in args.doses
+    }
     print_tables(results)
-    print(f"{args.realisations} realisations x (3 discs per size, 6 disc-free sites) per dose, "
-          f"{args.ttf_realisations} of the rods; {time.perf_counter() - started:.0f} s")
+    print(
+        f"{args.realisations} realisations x (3 discs per size, 6 disc-free sites) per dose, "
+        f"{args.ttf_realisations} of the rods; {time.perf_counter() - started:.0f} s"
+    )
     print(json.dumps(_rounded(json_ready(results))))
     return 0
 

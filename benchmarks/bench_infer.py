@@ -50,7 +50,7 @@ def synthetic_chest(slices: int, size: int = SIZE, seed: int = 0) -> np.ndarray:
 def peak_rss_mib() -> float:
     # Linux reports kilobytes, macOS bytes.
     scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2 ** 20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def measure_classical(name: str, slices: int) -> dict:
@@ -62,8 +62,12 @@ def measure_classical(name: str, slices: int) -> dict:
     denoise_volume_classical(warm_up, name, sigma_hu=NOISE_HU)  # loads the library and its tables
     started = time.perf_counter()
     denoise_volume_classical(volume, name, sigma_hu=NOISE_HU)
-    return {"s_per_slice": round((time.perf_counter() - started) / slices, 4),
-            "peak_rss_mib": round(peak_rss_mib(), 1), "params": None, "kind": "classical"}
+    return {
+        "s_per_slice": round((time.perf_counter() - started) / slices, 4),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "params": None,
+        "kind": "classical",
+    }
 
 
 def measure_one(name: str, slices: int) -> dict:
@@ -82,9 +86,12 @@ def measure_one(name: str, slices: int) -> dict:
     denoise_volume(Volume(volume.array[:1].copy(), spacing=volume.spacing), model=loaded, device="cpu")  # warm-up
     started = time.perf_counter()
     denoise_volume(volume, model=loaded, device="cpu")
-    figures = {"s_per_slice": round((time.perf_counter() - started) / slices, 4),
-               "peak_rss_mib": round(peak_rss_mib(), 1), "params": count_parameters(loaded.model),
-               "cpu_threads": torch.get_num_threads()}
+    figures = {
+        "s_per_slice": round((time.perf_counter() - started) / slices, 4),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "params": count_parameters(loaded.model),
+        "cpu_threads": torch.get_num_threads(),
+    }
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
         denoise_volume(volume, model=loaded, device="cuda")  # warm-up and batch sizing
@@ -93,7 +100,7 @@ def measure_one(name: str, slices: int) -> dict:
         denoise_volume(volume, model=loaded, device="cuda")
         torch.cuda.synchronize()
         figures["cuda_s_per_slice"] = round((time.perf_counter() - started) / slices, 5)
-        figures["cuda_peak_mib"] = round(torch.cuda.max_memory_allocated() / 2 ** 20, 1)
+        figures["cuda_peak_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
         figures["cuda_device"] = torch.cuda.get_device_name()
     return figures
 
@@ -106,15 +113,33 @@ def measure_cli(slices: int, model: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "in.nrrd", Path(folder) / "out.nrrd"
         write_volume(Volume(synthetic_chest(slices), spacing=(0.7, 0.7, 2.5)), source, compress=False)
-        command = [sys.executable, "-m", "ipv2", "denoise", "--model", model, "--in", str(source),
-                   "--out", str(target), "--device", "cpu", "--progress", "none"]
+        command = [
+            sys.executable,
+            "-m",
+            "ipv2",
+            "denoise",
+            "--model",
+            model,
+            "--in",
+            str(source),
+            "--out",
+            str(target),
+            "--device",
+            "cpu",
+            "--progress",
+            "none",
+        ]
         started = time.perf_counter()
         subprocess.run(command, check=True)
         seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     scale = 1 if sys.platform == "darwin" else 1024
-    return {"model": model, "volume": f"{SIZE}x{SIZE}x{slices}", "wall_s": round(seconds, 1),
-            "peak_rss_mib": round(usage.ru_maxrss * scale / 2 ** 20, 1)}
+    return {
+        "model": model,
+        "volume": f"{SIZE}x{SIZE}x{slices}",
+        "wall_s": round(seconds, 1),
+        "peak_rss_mib": round(usage.ru_maxrss * scale / 2**20, 1),
+    }
 
 
 def default_vs_bm3d(results: dict, default: str) -> dict:
@@ -138,11 +163,16 @@ def table_row(name: str, row: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Inference speed and memory of the bundled models.")
     parser.add_argument("--slices", type=int, default=8, help="512x512 slices per measurement (default 8)")
-    parser.add_argument("--models", nargs="+",
-                        help="models or classical methods to measure (default: every bundled model, bm3d, nlm)")
+    parser.add_argument(
+        "--models", nargs="+", help="models or classical methods to measure (default: every bundled model, bm3d, nlm)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
-    parser.add_argument("--cli-volume", type=int, metavar="SLICES",
-                        help="instead, time `ipv2 denoise` with the default model on a 512x512xSLICES file")
+    parser.add_argument(
+        "--cli-volume",
+        type=int,
+        metavar="SLICES",
+        help="instead, time `ipv2 denoise` with the default model on a 512x512xSLICES file",
+    )
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(measure_one(args.one, args.slices)))
@@ -157,15 +187,21 @@ def main(argv=None) -> int:
     names = args.models or [name for name in MODEL_REGISTRY if bundled_weights_path(name)] + list(CLASSICAL_DENOISERS)
     results = {}
     for name in names:
-        output = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", name, "--slices",
-                                 str(args.slices)], check=True, capture_output=True, text=True).stdout
+        output = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--one", name, "--slices", str(args.slices)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         results[name] = json.loads(output.strip().splitlines()[-1])
         print(table_row(name, results[name]), flush=True)
     comparison = default_vs_bm3d(results, DEFAULT_MODEL)
     if comparison:
-        cuda = (f" ({comparison['cuda_times_faster']:g} times on CUDA)" if "cuda_times_faster" in comparison else "")
-        print(f"default model {DEFAULT_MODEL} is {comparison['times_faster']:g} times faster than BM3D "
-              f"on the CPU{cuda}", flush=True)
+        cuda = f" ({comparison['cuda_times_faster']:g} times on CUDA)" if "cuda_times_faster" in comparison else ""
+        print(
+            f"default model {DEFAULT_MODEL} is {comparison['times_faster']:g} times faster than BM3D on the CPU{cuda}",
+            flush=True,
+        )
         results["default_vs_bm3d"] = comparison
     print(json.dumps(results))
     return 0

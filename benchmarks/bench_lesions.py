@@ -64,8 +64,12 @@ class Lesion:
     tissue: str
 
 
-LESIONS = (Lesion("solid_3mm", 3.0, 800.0, "lung"), Lesion("ggo_8mm", 8.0, 250.0, "lung"),
-           Lesion("soft_6mm_hypo", 6.0, -15.0, "soft"), Lesion("soft_10mm", 10.0, 10.0, "soft"))
+LESIONS = (
+    Lesion("solid_3mm", 3.0, 800.0, "lung"),
+    Lesion("ggo_8mm", 8.0, 250.0, "lung"),
+    Lesion("soft_6mm_hypo", 6.0, -15.0, "soft"),
+    Lesion("soft_10mm", 10.0, 10.0, "soft"),
+)
 
 
 def chest_slices(realct: Path, count: int):
@@ -109,9 +113,9 @@ def lesion_image(shape, sites, pixel_mm: float) -> np.ndarray:
         radius_px = lesion.diameter_mm / 2 / pixel_mm
         half = int(np.ceil(radius_px)) + 2
         offsets = (np.arange(-half * SUPERSAMPLING, half * SUPERSAMPLING) + 0.5) / SUPERSAMPLING
-        inside = (offsets[:, None] ** 2 + offsets[None, :] ** 2) <= radius_px ** 2
+        inside = (offsets[:, None] ** 2 + offsets[None, :] ** 2) <= radius_px**2
         patch = inside.reshape(2 * half, SUPERSAMPLING, 2 * half, SUPERSAMPLING).mean(axis=(1, 3))
-        image[z, y - half:y + half, x - half:x + half] += lesion.contrast_hu * patch
+        image[z, y - half : y + half, x - half : x + half] += lesion.contrast_hu * patch
     return ndi.gaussian_filter(image, (0, BLUR_MM / pixel_mm, BLUR_MM / pixel_mm))
 
 
@@ -128,7 +132,7 @@ def contrast_kept(with_lesions, without, lesions_only, sites, pixel_mm: float) -
     kept = {}
     for lesion, z, y, x in sites:
         radius_px = lesion.diameter_mm / 2 / pixel_mm
-        yy, xx = np.ogrid[:difference.shape[1], :difference.shape[2]]
+        yy, xx = np.ogrid[: difference.shape[1], : difference.shape[2]]
         core = (yy - y) ** 2 + (xx - x) ** 2 <= (CORE_FRACTION * max(radius_px, 1.0)) ** 2
         kept.setdefault(lesion.name, []).append(float(difference[z][core].mean() / lesions_only[z][core].mean()))
     return {name: _interval(values) for name, values in kept.items()}
@@ -139,10 +143,17 @@ def _interval(values) -> dict:
 
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
-    half = float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 \
+    half = (
+        float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+        if values.size > 1
         else float("nan")
-    return {"mean": round(mean, 3), "low": round(mean - half, 3), "high": round(mean + half, 3),
-            "count": int(values.size)}
+    )
+    return {
+        "mean": round(mean, 3),
+        "low": round(mean - half, 3),
+        "high": round(mean + half, 3),
+        "count": int(values.size),
+    }
 
 
 def main(argv=None) -> int:
@@ -170,8 +181,13 @@ def main(argv=None) -> int:
             noisy, _ = acquire(hu, pixel_mm, Acquisition(dose, "standard", pixel_mm, True), seed=args.seed)
         row = results.setdefault(f"{100 * dose:g}", {})
         for method in ["input", *args.methods]:
-            kept = contrast_kept(_denoise(method, noisy + lesions_only, grid), _denoise(method, noisy, grid),
-                                 lesions_only, sites, pixel_mm)
+            kept = contrast_kept(
+                _denoise(method, noisy + lesions_only, grid),
+                _denoise(method, noisy, grid),
+                lesions_only,
+                sites,
+                pixel_mm,
+            )
             for name, figures in kept.items():
                 row.setdefault(name, {})[method] = figures
         print(f"dose {100 * dose:g}% done", file=sys.stderr, flush=True)

@@ -35,11 +35,11 @@ from ipv2.phantom.code_digest import phantom_code_digest
 def chest_pair(size: int, slices: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    inside_fov = (yy - 0.5) ** 2 + (xx - 0.5) ** 2 <= 0.5 ** 2
+    inside_fov = (yy - 0.5) ** 2 + (xx - 0.5) ** 2 <= 0.5**2
     body = ((yy - 0.48) / 0.30) ** 2 + ((xx - 0.5) / 0.42) ** 2 <= 1
     table = (np.abs(yy - 0.83) <= 0.025) & (np.abs(xx - 0.5) <= 0.45)
     table_pocket = (np.abs(yy - 0.83) <= 0.018) & (np.abs(xx - 0.5) <= 0.40)
-    trachea = ((yy - 0.35) ** 2 + (xx - 0.5) ** 2) <= 0.018 ** 2
+    trachea = ((yy - 0.35) ** 2 + (xx - 0.5) ** 2) <= 0.018**2
 
     ndct = np.empty((slices, size, size), dtype=np.float32)
     for z in range(slices):
@@ -50,8 +50,9 @@ def chest_pair(size: int, slices: int, seed: int = 0):
         image[table_pocket] = -1000.0
         for side in (-1, 1):
             if lung_scale > 0:
-                lung = (((yy - 0.47) / (0.20 * lung_scale)) ** 2
-                        + ((xx - 0.5 - side * 0.18) / (0.12 * lung_scale)) ** 2 <= 1)
+                lung = ((yy - 0.47) / (0.20 * lung_scale)) ** 2 + (
+                    (xx - 0.5 - side * 0.18) / (0.12 * lung_scale)
+                ) ** 2 <= 1
                 image[lung] = -850.0
         if z < slices // 5:
             image[trachea] = -1000.0
@@ -71,12 +72,17 @@ def phantom_pair(size: int, slices: int, cache: Path):
         from ipv2.phantom import generate_phantom_pair
         from ipv2.phantom.grid import REFERENCE_SCAN_MM
 
-        pair = generate_phantom_pair(size=size, slices=slices, slice_mm=REFERENCE_SCAN_MM / slices, seed=0,
-                                     fov_padding=True)
+        pair = generate_phantom_pair(
+            size=size, slices=slices, slice_mm=REFERENCE_SCAN_MM / slices, seed=0, fov_padding=True
+        )
         cache.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")
-        np.savez(partial, uldct=np.rint(pair.uldct.array).astype(np.int16),
-                 ndct=np.rint(pair.ndct.array).astype(np.int16), spacing=np.array(pair.uldct.spacing))
+        np.savez(
+            partial,
+            uldct=np.rint(pair.uldct.array).astype(np.int16),
+            ndct=np.rint(pair.ndct.array).astype(np.int16),
+            spacing=np.array(pair.uldct.spacing),
+        )
         partial.replace(path)
     stored = np.load(path)
     return stored["uldct"], stored["ndct"], tuple(float(s) for s in stored["spacing"])
@@ -106,13 +112,23 @@ def main() -> None:
     cpu_seconds = cpu_times[times.index(seconds)]
     voxels = int(uldct.size)
     volumes = masks.volumes_ml(spacing)
-    print(f"region masks of a {args.slices}x{args.size}x{args.size} pair: {seconds:.2f} s, the fastest of "
-          f"{len(times)} (first run {times[0]:.2f} s; {voxels / seconds / 1e6:.1f} Mvoxel/s per volume, "
-          f"{cpu_seconds:.2f} s of CPU time on {os.cpu_count()} cores); lung {volumes['lung']:.0f} mL, "
-          f"airways {volumes['airways']:.1f} mL, other gas {volumes.get('other_gas', 0.0):.1f} mL, "
-          f"background {volumes['background']:.0f} mL")
-    print(json.dumps({"voxels": voxels, "seconds": round(seconds, 3), "first_run_seconds": round(times[0], 3),
-                      "mvoxels_per_s": round(voxels / seconds / 1e6, 2)}))
+    print(
+        f"region masks of a {args.slices}x{args.size}x{args.size} pair: {seconds:.2f} s, the fastest of "
+        f"{len(times)} (first run {times[0]:.2f} s; {voxels / seconds / 1e6:.1f} Mvoxel/s per volume, "
+        f"{cpu_seconds:.2f} s of CPU time on {os.cpu_count()} cores); lung {volumes['lung']:.0f} mL, "
+        f"airways {volumes['airways']:.1f} mL, other gas {volumes.get('other_gas', 0.0):.1f} mL, "
+        f"background {volumes['background']:.0f} mL"
+    )
+    print(
+        json.dumps(
+            {
+                "voxels": voxels,
+                "seconds": round(seconds, 3),
+                "first_run_seconds": round(times[0], 3),
+                "mvoxels_per_s": round(voxels / seconds / 1e6, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -74,21 +74,26 @@ def score(variant: str, seed: int) -> dict:
     sx, sy, sz = pair.uldct.spacing
     voxel_ml = sx * sy * sz / 1000.0
     warned = any("field of view" in warning for warning in masks.warnings)
-    return {"background_dice": dice(masks.background, background),
-            "lung_field_dice": dice(masks.lung_field, field),
-            "other_gas_as_lung_ml": float(np.count_nonzero(other_gas & masks.lung) * voxel_ml),
-            "lung_recall": float(np.count_nonzero(lung & masks.lung) / max(1, np.count_nonzero(lung))),
-            "cut_lung_warning": bool(warned), "seconds": time.perf_counter() - start}
+    return {
+        "background_dice": dice(masks.background, background),
+        "lung_field_dice": dice(masks.lung_field, field),
+        "other_gas_as_lung_ml": float(np.count_nonzero(other_gas & masks.lung) * voxel_ml),
+        "lung_recall": float(np.count_nonzero(lung & masks.lung) / max(1, np.count_nonzero(lung))),
+        "cut_lung_warning": bool(warned),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def worst(scores) -> dict:
     """The worst seed's figure for each measure (lowest Dice and recall, most misplaced gas)."""
-    return {"background_dice": min(s["background_dice"] for s in scores),
-            "lung_field_dice": min(s["lung_field_dice"] for s in scores),
-            "other_gas_as_lung_ml": max(s["other_gas_as_lung_ml"] for s in scores),
-            "lung_recall": min(s["lung_recall"] for s in scores),
-            "cut_lung_warning": any(s["cut_lung_warning"] for s in scores),
-            "seconds": sum(s["seconds"] for s in scores)}
+    return {
+        "background_dice": min(s["background_dice"] for s in scores),
+        "lung_field_dice": min(s["lung_field_dice"] for s in scores),
+        "other_gas_as_lung_ml": max(s["other_gas_as_lung_ml"] for s in scores),
+        "lung_recall": min(s["lung_recall"] for s in scores),
+        "cut_lung_warning": any(s["cut_lung_warning"] for s in scores),
+        "seconds": sum(s["seconds"] for s in scores),
+    }
 
 
 def verdict(variant: str, figures: dict) -> str:
@@ -111,15 +116,19 @@ def main() -> None:
     args = parser.parse_args()
 
     results = {}
-    print(f"{'variant':<14} {'bg Dice':>8} {'field Dice':>10} {'gas as lung mL':>15} {'lung recall':>12} "
-          f"{'warned':>7} {'s':>6}  verdict")
+    print(
+        f"{'variant':<14} {'bg Dice':>8} {'field Dice':>10} {'gas as lung mL':>15} {'lung recall':>12} "
+        f"{'warned':>7} {'s':>6}  verdict"
+    )
     for variant in args.variants:
         figures = worst([score(variant, seed) for seed in args.seeds])
         results[variant] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}
-        print(f"{variant:<14} {figures['background_dice']:>8.4f} {figures['lung_field_dice']:>10.4f} "
-              f"{figures['other_gas_as_lung_ml']:>15.2f} {figures['lung_recall']:>12.3f} "
-              f"{str(figures['cut_lung_warning']):>7} {figures['seconds']:>6.0f}  {verdict(variant, figures)}",
-              flush=True)
+        print(
+            f"{variant:<14} {figures['background_dice']:>8.4f} {figures['lung_field_dice']:>10.4f} "
+            f"{figures['other_gas_as_lung_ml']:>15.2f} {figures['lung_recall']:>12.3f} "
+            f"{str(figures['cut_lung_warning']):>7} {figures['seconds']:>6.0f}  {verdict(variant, figures)}",
+            flush=True,
+        )
     print(json.dumps(results))
 
 

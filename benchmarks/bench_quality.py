@@ -36,14 +36,22 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical
-from ipv2.evaluate import contrast_retention, windowed_ssim
 from ipv2.denoise.inference import denoise_volume
+from ipv2.evaluate import contrast_retention, windowed_ssim
 from ipv2.io import read_volume
 from ipv2.masks import compute_region_masks
 from ipv2.models.bundled import bundled_weights_path
 from ipv2.models.registry import MODEL_REGISTRY
-from ipv2.phantom import (LABEL_AIRWAY, LABEL_BODY, LABEL_LUNG, LABEL_NODULE, LABEL_OTHER_GAS, LABEL_TUMOUR,
-                          LABEL_VESSEL, generate_phantom_pair)
+from ipv2.phantom import (
+    LABEL_AIRWAY,
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_NODULE,
+    LABEL_OTHER_GAS,
+    LABEL_TUMOUR,
+    LABEL_VESSEL,
+    generate_phantom_pair,
+)
 from ipv2.training.acquisitions import Acquisition, acquire
 from ipv2.volume import Volume
 
@@ -88,8 +96,15 @@ def chest_cases(realct: Path, slices: int):
 
 def phantom_case(slices: int):
     # The phantom has a minimum depth; the first `slices` of a deeper one are scored.
-    pair = generate_phantom_pair(seed=PHANTOM_SEED, size=512, slices=max(slices, MIN_PHANTOM_SLICES), pixel_mm=0.7,
-                                 slice_mm=2.5, dose=0.02, device="cpu")
+    pair = generate_phantom_pair(
+        seed=PHANTOM_SEED,
+        size=512,
+        slices=max(slices, MIN_PHANTOM_SLICES),
+        pixel_mm=0.7,
+        slice_mm=2.5,
+        dose=0.02,
+        device="cpu",
+    )
     labels = pair.labels.array[:slices]
     regions = {"lung": np.isin(labels, PHANTOM_LUNG_LABELS), "body": np.isin(labels, PHANTOM_BODY_LABELS)}
     return PHANTOM_CASE, pair.uldct.array[:slices], pair.truth.array[:slices], pair.uldct.spacing, regions
@@ -112,9 +127,14 @@ def run_method(method: str, noisy: np.ndarray, grid) -> tuple:
     else:
         model, _, strength = method.partition("@")
         regional = dict(part.split("=", 1) for part in strength.split(",")) if "=" in strength else {}
-        result = denoise_volume(volume, model=model, device="cpu",
-                                strength="medium" if regional else (strength or "medium"),
-                                lung_strength=regional.get("lung"), body_strength=regional.get("body"))
+        result = denoise_volume(
+            volume,
+            model=model,
+            device="cpu",
+            strength="medium" if regional else (strength or "medium"),
+            lung_strength=regional.get("lung"),
+            body_strength=regional.get("body"),
+        )
     return result.array, (time.perf_counter() - started) / noisy.shape[0]
 
 
@@ -154,9 +174,13 @@ def main(argv=None) -> int:
     parser.add_argument("--realct", required=True, type=Path, help=f"folder holding {VALIDATION_VOLUME}.nrrd")
     parser.add_argument("--slices", type=int, default=4, help="slices per case (default 4)")
     bundled = [name for name in MODEL_REGISTRY if bundled_weights_path(name)]
-    parser.add_argument("--methods", nargs="+", default=bundled + list(CLASSICAL_DENOISERS),
-                        help="bundled model names or checkpoint files, each with an optional @low, @high or "
-                             "@FACTOR strength, and bm3d, nlm (default: every bundled model, bm3d and nlm)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=bundled + list(CLASSICAL_DENOISERS),
+        help="bundled model names or checkpoint files, each with an optional @low, @high or "
+        "@FACTOR strength, and bm3d, nlm (default: every bundled model, bm3d and nlm)",
+    )
     parser.add_argument("--cases", nargs="+", default=None, help="only these cases (default: all)")
     args = parser.parse_args(argv)
     if not (args.realct / f"{VALIDATION_VOLUME}.nrrd").is_file():
@@ -179,8 +203,11 @@ def main(argv=None) -> int:
         for method in args.methods:
             output, seconds = run_method(method, noisy, grid)
             results[method][name] = rounded_figures({**score(output, reference, regions, grid), "s_per_slice": seconds})
-            print(f"{name:<26}{method:<11}" + "  ".join(f"{k} {v}" for k, v in results[method][name].items()),
-                  file=sys.stderr, flush=True)
+            print(
+                f"{name:<26}{method:<11}" + "  ".join(f"{k} {v}" for k, v in results[method][name].items()),
+                file=sys.stderr,
+                flush=True,
+            )
     print_table(results, [case[0] for case in cases], COLUMNS + ("s_per_slice",))
     print(json.dumps(results))
     return 0

@@ -31,7 +31,6 @@ from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
 
-
 def result_like(scan, slices):
     """A float32 volume of `slices` slices with a denoised scan's texture: the scan's slices
     repeated as needed, with the sub-HU variation a network's output has (gzip finds no runs in it)."""
@@ -80,8 +79,12 @@ def node_maker():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scan", type=Path, default=None,
-                        help="a CT volume whose slices the result repeats (default: a synthetic chest)")
+    parser.add_argument(
+        "--scan",
+        type=Path,
+        default=None,
+        help="a CT volume whose slices the result repeats (default: a synthetic chest)",
+    )
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
@@ -98,10 +101,16 @@ def main(argv=None):
             if makeNode:
                 makeNode(result)  # the input node, made once
             node_s = best_of(args.repeat, lambda: makeNode(result))[0] if makeNode else None
-            figures[encoding] = {"file_mb": round(path.stat().st_size / 2**20, 1), "write_s": round(write_s, 3),
-                                 "read_s": round(read_s, 3), "node_s": None if node_s is None else round(node_s, 3)}
-            print(f"{encoding}: {volume.shape} float32, {figures[encoding]['file_mb']} MB, written in {write_s:.2f} s, "
-                  f"read in {read_s:.3f} s" + ("" if node_s is None else f", node in {node_s:.3f} s"))
+            figures[encoding] = {
+                "file_mb": round(path.stat().st_size / 2**20, 1),
+                "write_s": round(write_s, 3),
+                "read_s": round(read_s, 3),
+                "node_s": None if node_s is None else round(node_s, 3),
+            }
+            print(
+                f"{encoding}: {volume.shape} float32, {figures[encoding]['file_mb']} MB, written in {write_s:.2f} s, "
+                f"read in {read_s:.3f} s" + ("" if node_s is None else f", node in {node_s:.3f} s")
+            )
     print(json.dumps(figures))
 
 

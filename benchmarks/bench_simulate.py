@@ -97,46 +97,61 @@ def noiseless_agreement(image: np.ndarray, device: torch.device) -> dict:
     ours_fbp = projector.fbp(torch.tensor(sinogram.T[None], dtype=torch.float32)).cpu().numpy()[0]
     ours_radon = projector.forward(torch.tensor(normalised[None], dtype=torch.float32)).cpu().numpy()[0].T
     inside = ~geometry.outside_circle
-    return {"fbp_rel_err": relative_l2(ours_fbp, reference, inside),
-            "radon_rel_err": relative_l2(ours_radon, sinogram, np.ones_like(sinogram, dtype=bool)),
-            "projector": projector.name}
+    return {
+        "fbp_rel_err": relative_l2(ours_fbp, reference, inside),
+        "radon_rel_err": relative_l2(ours_radon, sinogram, np.ones_like(sinogram, dtype=bool)),
+        "projector": projector.name,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=3, help="distinct slices, each run through both paths")
-    parser.add_argument("--volume-slices", type=int, default=64,
-                        help="ours runs on the slices repeated to a volume this deep")
+    parser.add_argument(
+        "--volume-slices", type=int, default=64, help="ours runs on the slices repeated to a volume this deep"
+    )
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--dose", type=float, default=0.02)
     parser.add_argument("--repeat", type=int, default=3, help="timed repeats of ours after the first call (averaged)")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--direct", action="store_true",
-                        help="also time the rotate-and-sum torch projector on this device")
+    parser.add_argument(
+        "--direct", action="store_true", help="also time the rotate-and-sum torch projector on this device"
+    )
     args = parser.parse_args()
 
     slices = chest_slices(args.size, args.slices)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     skimage_s, skimage_out = time_skimage(slices, args.dose)
     volume = slices[np.arange(max(args.volume_slices, args.slices)) % args.slices]
-    first_s, ours_s, ours_volume = time_ours(volume, args.repeat, mode="seed", dose=args.dose, seed=0,
-                                             device=str(device))
+    first_s, ours_s, ours_volume = time_ours(
+        volume, args.repeat, mode="seed", dose=args.dose, seed=0, device=str(device)
+    )
     ours_out = ours_volume[: args.slices]
-    _, physical_s, _ = time_ours(volume, args.repeat, mode="physical", dose=args.dose, seed=0,
-                                 pixel_spacing_mm=0.7, device=str(device))
+    _, physical_s, _ = time_ours(
+        volume, args.repeat, mode="physical", dose=args.dose, seed=0, pixel_spacing_mm=0.7, device=str(device)
+    )
     agreement = noiseless_agreement(slices[0], device)
     direct_s = None
     if args.direct:
-        _, direct_s, _ = time_ours(slices, 0, mode="seed", dose=args.dose, seed=0, device=str(device),
-                                   projector="direct")  # on the distinct slices only: it is slow on a CPU
+        _, direct_s, _ = time_ours(
+            slices, 0, mode="seed", dose=args.dose, seed=0, device=str(device), projector="direct"
+        )  # on the distinct slices only: it is slow on a CPU
 
     tissue = (slices > 0) & (slices < 100)
     skimage_noise = float(np.std((skimage_out - slices)[tissue]))
     ours_noise = float(np.std((ours_out - slices)[tissue]))
     result = {
-        "slices": args.slices, "volume_slices": len(volume), "size": args.size, "dose": args.dose, "device": str(device),
-        "projector": agreement["projector"], "torch_threads": torch.get_num_threads(),
+        "slices": args.slices,
+        "volume_slices": len(volume),
+        "size": args.size,
+        "dose": args.dose,
+        "device": str(device),
+        "projector": agreement["projector"],
+        "torch_threads": torch.get_num_threads(),
         "skimage_s_per_slice": round(skimage_s, 4),
         "ipv2_s_per_slice": round(ours_s, 4),
         "ipv2_first_call_s_per_slice": round(first_s, 4),
@@ -156,8 +171,10 @@ def main() -> None:
     print(f"{'ipv2 physical mode':<34}{physical_s:>10.4f}")
     if direct_s is not None:
         print(f"{'ipv2 seed mode (direct projector)':<34}{direct_s:>10.4f}   ({skimage_s / direct_s:.1f}x)")
-    print(f"FBP of the same sinogram vs scikit-image: relative L2 {agreement['fbp_rel_err']:.2e}; "
-          f"projection {agreement['radon_rel_err']:.2e}")
+    print(
+        f"FBP of the same sinogram vs scikit-image: relative L2 {agreement['fbp_rel_err']:.2e}; "
+        f"projection {agreement['radon_rel_err']:.2e}"
+    )
     print(f"noise in soft tissue: scikit-image {skimage_noise:.1f} HU, ipv2 {ours_noise:.1f} HU")
     print(json.dumps(result))
 

@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 
 import torch
+from bench_quality import COLUMNS, chest_cases, print_table, regions_of, rounded_figures, run_method, score
+from train_bundled import RECIPES, SETTINGS, prepare_data
 
-from bench_quality import COLUMNS, rounded_figures, chest_cases, print_table, regions_of, run_method, score
 from ipv2.training import TrainConfig, train
 from ipv2.training.losses import LOSSES
-from train_bundled import RECIPES, SETTINGS, prepare_data
 
 CASES = ("chest_2pct_standard", "chest_10pct_sharp", "chest_full_dose")
 
@@ -29,8 +29,12 @@ CASES = ("chest_2pct_standard", "chest_10pct_sharp", "chest_full_dose")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realct", required=True, type=Path, help="folder of the real normal-dose volumes")
-    parser.add_argument("--work", default="build/bundled-training", type=Path,
-                        help="the pairs of train_bundled.py (made there if missing)")
+    parser.add_argument(
+        "--work",
+        default="build/bundled-training",
+        type=Path,
+        help="the pairs of train_bundled.py (made there if missing)",
+    )
     parser.add_argument("--steps", type=int, default=800, help="training steps per loss (default 800)")
     parser.add_argument("--slices", type=int, default=2, help="slices per scored case (default 2)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads")

@@ -46,16 +46,32 @@ def main(argv=None) -> int:
         work = Path(work)
         pair = generate_phantom_pair(seed=SEED, size=512, slices=8, dose=0.02, device="cpu")
         write_volume(pair.uldct, work / "uldct.nrrd")
-        code = ipv2_main(["denoise", "--in", str(work / "uldct.nrrd"), "--out", str(work / "denoised.nrrd"),
-                          "--removed", str(work / "removed.nrrd"), "--device", "cpu", "--progress", "none"])
+        code = ipv2_main(
+            [
+                "denoise",
+                "--in",
+                str(work / "uldct.nrrd"),
+                "--out",
+                str(work / "denoised.nrrd"),
+                "--removed",
+                str(work / "removed.nrrd"),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+            ]
+        )
         if code != 0:
             return code
         account = json.loads((work / "denoised.denoise.json").read_text())
         images = [read_volume(work / name).array for name in ("uldct.nrrd", "denoised.nrrd", "removed.nrrd")]
         middle = images[0].shape[0] // 2
         noise = float(account.get("measured_noise_hu") or 50.0)
-        panels = [_window(images[0][middle], *SOFT_WINDOW), _window(images[1][middle], *SOFT_WINDOW),
-                  _window(images[2][middle], 0.0, 6.0 * noise)]
+        panels = [
+            _window(images[0][middle], *SOFT_WINDOW),
+            _window(images[1][middle], *SOFT_WINDOW),
+            _window(images[2][middle], 0.0, 6.0 * noise),
+        ]
         titles = ["input (2% dose)", f"denoised ({account['model']})", "removed (input - denoised)"]
         figure, axes = plt.subplots(1, 3, figsize=(15, 5.4))
         for axis, panel, title in zip(axes, panels, titles):
@@ -63,9 +79,11 @@ def main(argv=None) -> int:
             axis.set_title(title)
             axis.axis("off")
         soft = account["regions"]["soft_tissue"]
-        figure.suptitle(f"soft-tissue noise {soft['noise_before_hu']} -> {soft['noise_after_hu']} HU; "
-                        f"NPS mean frequency x{account['texture']['ratio']}; structure check: "
-                        f"{len(account['structure_check']['flagged_slices'])} slices flagged")
+        figure.suptitle(
+            f"soft-tissue noise {soft['noise_before_hu']} -> {soft['noise_after_hu']} HU; "
+            f"NPS mean frequency x{account['texture']['ratio']}; structure check: "
+            f"{len(account['structure_check']['flagged_slices'])} slices flagged"
+        )
         figure.tight_layout()
         args.out.mkdir(parents=True, exist_ok=True)
         figure.savefig(args.out / "denoise_compare.png", dpi=80)

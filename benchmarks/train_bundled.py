@@ -30,13 +30,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ipv2.models.checkpoint import load_checkpoint, save_checkpoint
 from ipv2.denoise.inference import denoise_volume
 from ipv2.io import read_volume, write_volume
 from ipv2.models.bundled import bundled_models_dir
+from ipv2.models.checkpoint import load_checkpoint, save_checkpoint
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
-from ipv2.phantom import (LABEL_AIRWAY, LABEL_BODY, LABEL_LUNG, LABEL_NODULE, LABEL_OTHER_GAS, LABEL_TUMOUR,
-                          LABEL_VESSEL, generate_phantom_pair)
+from ipv2.phantom import (
+    LABEL_AIRWAY,
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_NODULE,
+    LABEL_OTHER_GAS,
+    LABEL_TUMOUR,
+    LABEL_VESSEL,
+    generate_phantom_pair,
+)
 from ipv2.phantom.code_digest import phantom_code_digest
 from ipv2.progress import Monitor, TqdmProgress
 from ipv2.training import TrainConfig, train
@@ -47,14 +55,15 @@ TRAIN_VOLUMES = ("chest_ricord_1", "abdomen_pancreatic_001")
 VALIDATION_VOLUME = "chest_ricord_2"
 SOURCES = {
     "chest_ricord_1": "TCIA MIDRC-RICORD-1A, patient 419639-001012, whole chest, 512x512x248, 0.703 mm; "
-                      "licence not stated by the copy it came from (TCIA collection: cite it, research use)",
+    "licence not stated by the copy it came from (TCIA collection: cite it, research use)",
     "abdomen_pancreatic_001": "TCIA Pancreatic-CT-CBCT-SEG, patient 001, abdomen with the lung bases, 512x512x134, "
-                              "1.074 mm; CC BY 4.0, stated with the data",
+    "1.074 mm; CC BY 4.0, stated with the data",
     "chest_ricord_2": "TCIA MIDRC-RICORD-1A, patient 419639-000082, whole chest (validation only, never trained on); "
-                      "licence as chest_ricord_1",
+    "licence as chest_ricord_1",
 }
-ATTRIBUTION = ("Contains data from The Cancer Imaging Archive (TCIA): MIDRC-RICORD-1A and Pancreatic-CT-CBCT-SEG "
-               "collections.")
+ATTRIBUTION = (
+    "Contains data from The Cancer Imaging Archive (TCIA): MIDRC-RICORD-1A and Pancreatic-CT-CBCT-SEG collections."
+)
 TRAIN_PAIRS, VALIDATION_PAIRS, PAIR_SEED, VALIDATION_SEED_PAIRS = 480, 24, 1, 2
 VALIDATION_SEED = 13
 PHANTOM = {"size": 512, "slices": 16, "pixel_mm": 0.7, "slice_mm": 2.5, "dose": 0.02}
@@ -69,11 +78,22 @@ RECIPES = {
     "unet": {"model_args": {}, "steps": 4000, "patch": 64, "batch": 16, "lr": 1e-3},
     "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 1200, "patch": 64, "batch": 8, "lr": 1e-3},
     "redcnn": {"model_args": {"width": 24}, "steps": 1200, "patch": 64, "batch": 8, "lr": 3e-4},
-    "restormer": {"model_args": {"width": 16, "blocks": [1, 1, 2], "heads": [1, 2, 4], "refinement_blocks": 1},
-                  "steps": 1200, "patch": 48, "batch": 8, "lr": 5e-4},
+    "restormer": {
+        "model_args": {"width": 16, "blocks": [1, 1, 2], "heads": [1, 2, 4], "refinement_blocks": 1},
+        "steps": 1200,
+        "patch": 48,
+        "batch": 8,
+        "lr": 5e-4,
+    },
 }
-SETTINGS = {"loss": "l1_grad", "noise_conditioning": True, "seed": 0, "checkpoint_every": 100,
-            "half_weights": True, "warmup_steps": 100}
+SETTINGS = {
+    "loss": "l1_grad",
+    "noise_conditioning": True,
+    "seed": 0,
+    "checkpoint_every": 100,
+    "half_weights": True,
+    "warmup_steps": 100,
+}
 
 
 def _read_real(folder: Path, name: str):
@@ -95,8 +115,11 @@ def _write_pairs(volumes, count: int, seed: int, folder: Path) -> list:
         spacing = (group.spacing_mm, group.spacing_mm, 1.0)
         write_volume(Volume(group.inputs, spacing=spacing), sub / "train_input.nrrd", compress=False)
         write_volume(Volume(group.targets, spacing=spacing), sub / "train_target.nrrd", compress=False)
-        (sub / "acquisitions.json").write_text(json.dumps(
-            [{"source": source, **a.to_dict()} for source, a in zip(group.sources, group.acquisitions)], indent=1))
+        (sub / "acquisitions.json").write_text(
+            json.dumps(
+                [{"source": source, **a.to_dict()} for source, a in zip(group.sources, group.acquisitions)], indent=1
+            )
+        )
         folders.append(str(sub))
     (folder / "done.json").write_text(json.dumps({"folders": folders}))
     return folders
@@ -107,8 +130,9 @@ def prepare_data(work: Path, realct: Path) -> dict:
     train_volumes = [_read_real(realct, name) for name in TRAIN_VOLUMES]
     train_dirs = _write_pairs(train_volumes, TRAIN_PAIRS, PAIR_SEED, work / "real_train")
     del train_volumes
-    val_dirs = _write_pairs([_read_real(realct, VALIDATION_VOLUME)], VALIDATION_PAIRS, VALIDATION_SEED_PAIRS,
-                            work / "real_validation")
+    val_dirs = _write_pairs(
+        [_read_real(realct, VALIDATION_VOLUME)], VALIDATION_PAIRS, VALIDATION_SEED_PAIRS, work / "real_validation"
+    )
     # Named by the phantom's code, so that a phantom kept from earlier code is not scored on.
     held_out = work / f"heldout_{VALIDATION_SEED}_{phantom_code_digest()}"
     if not (held_out / "labels.nrrd").is_file():
@@ -204,19 +228,38 @@ def write_card(name: str, checkpoint: Path, figures: dict, minutes: float) -> Pa
     config = training["config"]
     validation = record.get("validation") or {}
     spec = MODEL_REGISTRY[name]
-    rows = [f"| {volume} | {'validation' if volume == VALIDATION_VOLUME else 'training'} | {text} |"
-            for volume, text in SOURCES.items()]
+    rows = [
+        f"| {volume} | {'validation' if volume == VALIDATION_VOLUME else 'training'} | {text} |"
+        for volume, text in SOURCES.items()
+    ]
     text = CARD.format(
-        name=name, description=spec.description, reference=spec.reference,
-        arch_args=json.dumps(loaded.arch_args), params=count_parameters(loaded.model),
+        name=name,
+        description=spec.description,
+        reference=spec.reference,
+        arch_args=json.dumps(loaded.arch_args),
+        params=count_parameters(loaded.model),
         gflops=gflops_per_slice(loaded.model, in_channels=loaded.in_channels),
-        noise_scale=loaded.noise_scale_hu or 0, attribution=ATTRIBUTION, source_rows="\n".join(rows),
-        pairs=record["data"]["slices"], steps=training["steps"], patch=config["patch"], batch=config["batch"],
-        lr=config["lr"], warmup=config["warmup_steps"], loss=config["loss"].upper().replace("_GRAD", "+gradient"),
-        seed=config["seed"], low=loaded.normalization.low, high=loaded.normalization.high, minutes=minutes,
-        validation_volume=VALIDATION_VOLUME, val_pairs=VALIDATION_PAIRS,
-        val_input_rmse=validation.get("input_rmse", float("nan")), val_rmse=validation.get("rmse", float("nan")),
-        val_seed=VALIDATION_SEED, **figures)
+        noise_scale=loaded.noise_scale_hu or 0,
+        attribution=ATTRIBUTION,
+        source_rows="\n".join(rows),
+        pairs=record["data"]["slices"],
+        steps=training["steps"],
+        patch=config["patch"],
+        batch=config["batch"],
+        lr=config["lr"],
+        warmup=config["warmup_steps"],
+        loss=config["loss"].upper().replace("_GRAD", "+gradient"),
+        seed=config["seed"],
+        low=loaded.normalization.low,
+        high=loaded.normalization.high,
+        minutes=minutes,
+        validation_volume=VALIDATION_VOLUME,
+        val_pairs=VALIDATION_PAIRS,
+        val_input_rmse=validation.get("input_rmse", float("nan")),
+        val_rmse=validation.get("rmse", float("nan")),
+        val_seed=VALIDATION_SEED,
+        **figures,
+    )
     path = checkpoint.with_suffix(".md")
     path.write_text(text)
     return path
@@ -227,9 +270,11 @@ TABLE_START, TABLE_END = "<!-- bundled table start -->", "<!-- bundled table end
 
 def bundled_table(out: Path) -> str:
     """The docs table of every bundled model, from the figures stored in each file's record."""
-    rows = ["| model (bundled size) | training (CPU) | real chest RMSE, input -> denoised "
-            "| phantom lung RMSE, input -> denoised | phantom body |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| model (bundled size) | training (CPU) | real chest RMSE, input -> denoised "
+        "| phantom lung RMSE, input -> denoised | phantom body |",
+        "|---|---|---|---|---|",
+    ]
     for name in RECIPES:
         path = out / f"{name}.safetensors"
         if not path.is_file():
@@ -241,10 +286,12 @@ def bundled_table(out: Path) -> str:
         size = ", ".join(f"{key} {value}" for key, value in loaded.arch_args.items()) or "registered size"
         label = f"`{name}`" + (" (default)" if name == DEFAULT_MODEL else "") + f" ({size})"
         validation = loaded.metadata.get("validation") or {}
-        rows.append(f"| {label} | {loaded.metadata['training']['steps']} steps, "
-                    f"{figures['training_minutes']:g} min | {validation.get('input_rmse', float('nan')):.1f} -> "
-                    f"{validation.get('rmse', float('nan')):.1f} | {figures['lung_input_rmse_hu']} -> "
-                    f"{figures['lung_rmse_hu']} | {figures['body_input_rmse_hu']} -> {figures['body_rmse_hu']} |")
+        rows.append(
+            f"| {label} | {loaded.metadata['training']['steps']} steps, "
+            f"{figures['training_minutes']:g} min | {validation.get('input_rmse', float('nan')):.1f} -> "
+            f"{validation.get('rmse', float('nan')):.1f} | {figures['lung_input_rmse_hu']} -> "
+            f"{figures['lung_rmse_hu']} | {figures['body_input_rmse_hu']} -> {figures['body_rmse_hu']} |"
+        )
     return "\n".join(rows)
 
 
@@ -260,8 +307,16 @@ def update_docs_table(docs: Path, table: str) -> bool:
     return True
 
 
-def recipe_config(name: str, data: dict, work: Path, *, registered_size: bool = False, device: str = "cpu",
-                  steps_scale: float = 1.0, validation_slices: int = VALIDATION_PAIRS) -> TrainConfig:
+def recipe_config(
+    name: str,
+    data: dict,
+    work: Path,
+    *,
+    registered_size: bool = False,
+    device: str = "cpu",
+    steps_scale: float = 1.0,
+    validation_slices: int = VALIDATION_PAIRS,
+) -> TrainConfig:
     """The training run of one model: its bundled recipe, or with `registered_size` the same
     recipe at the size `ipv2.models.registry` registers (too slow for a CPU, a GPU's work)."""
     recipe = dict(RECIPES[name])
@@ -269,15 +324,26 @@ def recipe_config(name: str, data: dict, work: Path, *, registered_size: bool = 
     if registered_size:
         recipe["model_args"] = {}
     folder = work / "registered" if registered_size else work
-    return TrainConfig(data=data["train"], val=data["validation"], out=str(folder / f"{name}.safetensors"),
-                       model=name, val_slices=validation_slices, device=device, **recipe, **SETTINGS)
+    return TrainConfig(
+        data=data["train"],
+        val=data["validation"],
+        out=str(folder / f"{name}.safetensors"),
+        model=name,
+        val_slices=validation_slices,
+        device=device,
+        **recipe,
+        **SETTINGS,
+    )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--realct", required=True, type=Path,
-                        help="folder of the real normal-dose volumes (chest_ricord_1, chest_ricord_2, "
-                             "abdomen_pancreatic_001 .nrrd)")
+    parser.add_argument(
+        "--realct",
+        required=True,
+        type=Path,
+        help="folder of the real normal-dose volumes (chest_ricord_1, chest_ricord_2, abdomen_pancreatic_001 .nrrd)",
+    )
     parser.add_argument("--models", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--work", default="build/bundled-training", help="folder for the pairs and the phantom")
     parser.add_argument("--out", default=str(bundled_models_dir()), help="folder of the bundled weights")
@@ -287,20 +353,31 @@ def main(argv=None) -> int:
     # Small batches gain little from a second thread, and on a shared machine two threads
     # spin-waiting for each other run many times slower than one.
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training and validation")
-    parser.add_argument("--validation-slices", type=int, default=VALIDATION_PAIRS,
-                        help="validation pairs scored during training")
+    parser.add_argument(
+        "--validation-slices", type=int, default=VALIDATION_PAIRS, help="validation pairs scored during training"
+    )
     parser.add_argument("--device", default="cpu", help="where to train: cpu, cuda or cuda:N")
-    parser.add_argument("--registered-sizes", action="store_true",
-                        help="train each model at its registered size into --work/registered instead of "
-                             "rebuilding the bundled weights (a GPU's work)")
+    parser.add_argument(
+        "--registered-sizes",
+        action="store_true",
+        help="train each model at its registered size into --work/registered instead of "
+        "rebuilding the bundled weights (a GPU's work)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     work, out = Path(args.work), Path(args.out)
     data = prepare_data(work, args.realct)
     for name in args.models:
         checkpoint = out / f"{name}.safetensors"
-        config = recipe_config(name, data, work, registered_size=args.registered_sizes, device=args.device,
-                               steps_scale=args.steps_scale, validation_slices=args.validation_slices)
+        config = recipe_config(
+            name,
+            data,
+            work,
+            registered_size=args.registered_sizes,
+            device=args.device,
+            steps_scale=args.steps_scale,
+            validation_slices=args.validation_slices,
+        )
         # An interrupted regeneration continues where it stopped, with identical results.
         config.resume = config.state_path.is_file() and not Path(config.out).is_file()
         started = time.perf_counter()
@@ -313,8 +390,19 @@ def main(argv=None) -> int:
         figures = evaluate_on_phantom(Path(config.out), Path(data["phantom"]))
         loaded = load_checkpoint(config.out)
         validation = loaded.metadata.get("validation") or {}
-        print(json.dumps({"model": name, "arch_args": loaded.arch_args, "device": args.device,
-                          "minutes": minutes, "validation_rmse_hu": validation.get("rmse"), **figures}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "model": name,
+                    "arch_args": loaded.arch_args,
+                    "device": args.device,
+                    "minutes": minutes,
+                    "validation_rmse_hu": validation.get("rmse"),
+                    **figures,
+                }
+            ),
+            flush=True,
+        )
         if args.registered_sizes:
             continue
         record = {**loaded.metadata, "phantom_evaluation": {**figures, "training_minutes": minutes}}

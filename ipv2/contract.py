@@ -50,19 +50,42 @@ DEMO_SLICES = 8
 
 # ipv2 phantom --------------------------------------------------------------------------
 # `--variant`: the named acquisitions of ipv2.phantom.ACQUISITION_VARIANTS, in its order.
-PHANTOM_VARIANTS = ("default", "smooth", "sharp", "lung-kernel", "thin-1mm", "thick-5mm", "pixel-0.9mm",
-                    "pixel-0.5mm", "fov-padding", "cropped", "dose-10pct")
+PHANTOM_VARIANTS = (
+    "default",
+    "smooth",
+    "sharp",
+    "lung-kernel",
+    "thin-1mm",
+    "thick-5mm",
+    "pixel-0.9mm",
+    "pixel-0.5mm",
+    "fov-padding",
+    "cropped",
+    "dose-10pct",
+)
 
 # Every command -------------------------------------------------------------------------
 DEVICES = ("auto", "cpu", "cuda")  # `--device`; "cuda:N" picks one GPU
 
 # What the panels show for each code above; their jobs pass the codes.
 CHOICE_LABELS = {
-    "ipv1": "IPv1", "ipv2": "IPv2", "ipv2m": "IPv2, motion-aware",
-    "nlm": "Non-local means", "tv": "Total variation", "bm3d": "BM3D", "none": "None",
-    "unet": "U-Net", "redcnn": "RED-CNN", "dncnn": "DnCNN", "restormer": "Restormer",
-    "low": "Low", "medium": "Medium", "high": "High",
-    "auto": "Automatic (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)",
+    "ipv1": "IPv1",
+    "ipv2": "IPv2",
+    "ipv2m": "IPv2, motion-aware",
+    "nlm": "Non-local means",
+    "tv": "Total variation",
+    "bm3d": "BM3D",
+    "none": "None",
+    "unet": "U-Net",
+    "redcnn": "RED-CNN",
+    "dncnn": "DnCNN",
+    "restormer": "Restormer",
+    "low": "Low",
+    "medium": "Medium",
+    "high": "High",
+    "auto": "Automatic (GPU if present)",
+    "cpu": "CPU",
+    "cuda": "GPU (CUDA)",
 }
 
 # Exit codes of `python -m ipv2`.

@@ -18,9 +18,13 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     if is_device_name(name):
         if not torch.cuda.is_available():
-            raise InputError(f"device '{name}' was asked for, but no CUDA GPU is available here; use --device cpu or auto")
+            raise InputError(
+                f"device '{name}' was asked for, but no CUDA GPU is available here; use --device cpu or auto"
+            )
         if name != "cuda" and int(name[5:]) >= torch.cuda.device_count():
-            raise InputError(f"device '{name}' was asked for, but this machine has {torch.cuda.device_count()} "
-                             f"GPU(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+            raise InputError(
+                f"device '{name}' was asked for, but this machine has {torch.cuda.device_count()} "
+                f"GPU(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}"
+            )
         return torch.device(name)
     raise InputError(f"unknown device '{name}'; choose one of {', '.join(DEVICES)} or cuda:N")

@@ -25,6 +25,8 @@ def require_choice(value, choices, what: str, shown=None):
     """`value` when it is one of `choices`; otherwise one InputError for every such check:
     "<what> '<shown, else value>' is unknown; choose one of <choices>"."""
     if value not in choices:
-        raise InputError(f"{what} '{value if shown is None else shown}' is unknown; "
-                         f"choose one of {', '.join(str(choice) for choice in choices)}")
+        raise InputError(
+            f"{what} '{value if shown is None else shown}' is unknown; "
+            f"choose one of {', '.join(str(choice) for choice in choices)}"
+        )
     return value

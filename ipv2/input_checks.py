@@ -48,12 +48,14 @@ def require_ct(volume: Volume, name: str) -> None:
     if lo < HU_MIN_PLAUSIBLE or hi > HU_MAX_PLAUSIBLE:
         raise InputError(
             f"{name}: intensities {lo:g}..{hi:g} are outside the range of CT Hounsfield units "
-            f"({HU_MIN_PLAUSIBLE:g}..{HU_MAX_PLAUSIBLE:g}); is the rescale slope/intercept missing?")
+            f"({HU_MIN_PLAUSIBLE:g}..{HU_MAX_PLAUSIBLE:g}); is the rescale slope/intercept missing?"
+        )
     air_fraction = np.count_nonzero(array < AIR_BELOW_HU) / array.size
     if air_fraction < MIN_AIR_FRACTION:
         raise InputError(
             f"{name}: intensities {lo:g}..{hi:g} do not look like a chest CT in Hounsfield units "
-            f"(no air below {AIR_BELOW_HU:g} HU); give a CT scan, not an MR or an 8-bit image")
+            f"(no air below {AIR_BELOW_HU:g} HU); give a CT scan, not an MR or an 8-bit image"
+        )
 
 
 def require_soft_tissue(volume: Volume, name: str) -> None:
@@ -63,8 +65,10 @@ def require_soft_tissue(volume: Volume, name: str) -> None:
 
     array = volume.array
     if not np.any((array > SOFT_TISSUE_HU[0]) & (array < SOFT_TISSUE_HU[1])):
-        raise InputError(f"{name}: no soft tissue ({SOFT_TISSUE_HU[0]:g}..{SOFT_TISSUE_HU[1]:g} HU) to measure the "
-                         "noise level in (an all-air crop?); give it with --sigma")
+        raise InputError(
+            f"{name}: no soft tissue ({SOFT_TISSUE_HU[0]:g}..{SOFT_TISSUE_HU[1]:g} HU) to measure the "
+            "noise level in (an all-air crop?); give it with --sigma"
+        )
 
 
 def require_pair(lq: Volume, gt: Volume, lq_name: str = "uLDCT", gt_name: str = "NDCT") -> None:
@@ -78,14 +82,18 @@ def require_same_grid(volume: Volume, other: Volume, name: str, other_name: str)
     """Same size, spacing and orientation, so that voxel (k, j, i) of one is voxel (k, j, i) of
     the other; origins may differ (two scans of one patient)."""
     if volume.shape != other.shape:
-        raise InputError(f"{name} and {other_name} differ in size: {volume.shape} against {other.shape} (z, y, x); "
-                         "resample one onto the other's grid first")
+        raise InputError(
+            f"{name} and {other_name} differ in size: {volume.shape} against {other.shape} (z, y, x); "
+            "resample one onto the other's grid first"
+        )
     if not np.allclose(volume.spacing, other.spacing, rtol=1e-3):
-        raise InputError(f"{name} and {other_name} differ in voxel spacing: {volume.spacing} against "
-                         f"{other.spacing} mm")
+        raise InputError(
+            f"{name} and {other_name} differ in voxel spacing: {volume.spacing} against {other.spacing} mm"
+        )
     if not np.allclose(volume.direction, other.direction, atol=1e-4):
-        raise InputError(f"{name} and {other_name} differ in orientation: direction {volume.direction} against "
-                         f"{other.direction}")
+        raise InputError(
+            f"{name} and {other_name} differ in orientation: direction {volume.direction} against {other.direction}"
+        )
 
 
 def require_dose(dose: float, name: str = "dose fraction") -> float:
@@ -165,8 +173,9 @@ def require_arch_args(name: str, arch_args, what: str = "--model-arg") -> dict:
     accepted = ARCH_ARGS.get(name, ())
     for key, value in arch_args.items():
         if key not in accepted:
-            raise InputError(f"{what}: {name} takes no argument '{str(key)[:40]}'; it takes "
-                             f"{', '.join(accepted) or 'none'}")
+            raise InputError(
+                f"{what}: {name} takes no argument '{str(key)[:40]}'; it takes {', '.join(accepted) or 'none'}"
+            )
         _require_arg(name, key, value, what)
     return dict(arch_args)
 

@@ -13,13 +13,11 @@ denoisers' strength (`ipv2.weak.noise_level`).
 
 from __future__ import annotations
 
-from typing import Tuple
-
 import numpy as np
 from scipy import ndimage
 
 
-def local_mean_and_variance(values: np.ndarray, window: int) -> Tuple[np.ndarray, np.ndarray]:
+def local_mean_and_variance(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean and unbiased variance of each voxel's window x window in-plane neighbourhood (float64).
 
     `values` is a slice (H, W) or a stack of slices (z, y, x); slices never mix.

@@ -12,7 +12,8 @@ import json
 import signal
 import sys
 import threading
-from typing import Callable, Iterable, Iterator, Optional, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Callable, TypeVar
 
 from ipv2.errors import Cancelled
 
@@ -23,8 +24,7 @@ ProgressCallback = Callable[[str, int, int], None]
 class Monitor:
     """Reports (stage, done, total) and checks for cancel between steps."""
 
-    def __init__(self, callback: Optional[ProgressCallback] = None,
-                 cancel_event: Optional[threading.Event] = None):
+    def __init__(self, callback: ProgressCallback | None = None, cancel_event: threading.Event | None = None):
         self._callback = callback
         self.cancel_event = cancel_event if cancel_event is not None else threading.Event()
 
@@ -44,7 +44,7 @@ class Monitor:
         if self._callback is not None:
             self._callback(stage, done, total)
 
-    def track(self, items: Iterable[T], stage: str, total: Optional[int] = None) -> Iterator[T]:
+    def track(self, items: Iterable[T], stage: str, total: int | None = None) -> Iterator[T]:
         """Yields items, reporting progress after each one."""
         if total is None:
             total = len(items)  # type: ignore[arg-type]
@@ -114,8 +114,7 @@ class TqdmProgress:
         if stage != self._stage:
             self.close()
             self._stage = stage
-            self._bar = tqdm(total=total, desc=stage, file=self._stream, leave=False,
-                             dynamic_ncols=True)
+            self._bar = tqdm(total=total, desc=stage, file=self._stream, leave=False, dynamic_ncols=True)
         self._bar.total = total
         self._bar.n = done
         self._bar.refresh()
@@ -146,12 +145,12 @@ class JsonLinesProgress:
         pass
 
 
-def parse_progress_line(line: str) -> Optional[dict]:
+def parse_progress_line(line: str) -> dict | None:
     """The progress record of a line written by `JsonLinesProgress`, or None for other output."""
     if not line.startswith(PROGRESS_PREFIX):
         return None
     try:
-        record = json.loads(line[len(PROGRESS_PREFIX):])
+        record = json.loads(line[len(PROGRESS_PREFIX) :])
     except json.JSONDecodeError:
         return None
     return record if isinstance(record, dict) else None

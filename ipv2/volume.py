@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Tuple
 
 import numpy as np
 
@@ -19,9 +18,9 @@ class Volume:
     """
 
     array: np.ndarray
-    spacing: Tuple[float, float, float] = (1.0, 1.0, 1.0)
-    origin: Tuple[float, float, float] = (0.0, 0.0, 0.0)
-    direction: Tuple[float, ...] = IDENTITY_DIRECTION
+    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    direction: tuple[float, ...] = IDENTITY_DIRECTION
     metadata: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -30,7 +29,7 @@ class Volume:
         object.__setattr__(self, "direction", tuple(float(d) for d in self.direction))
 
     @property
-    def shape(self) -> Tuple[int, ...]:
+    def shape(self) -> tuple[int, ...]:
         return tuple(self.array.shape)
 
     @property
@@ -43,13 +42,13 @@ class Volume:
         """In-plane pixel size; the simulator needs one number for its line integrals."""
         return float(np.sqrt(self.spacing[0] * self.spacing[1]))
 
-    def with_array(self, array: np.ndarray) -> "Volume":
+    def with_array(self, array: np.ndarray) -> Volume:
         """The same geometry around new voxels (for results derived from this volume)."""
         if tuple(array.shape) != self.shape:
             raise ValueError(f"array shape {array.shape} differs from the volume's {self.shape}")
         return replace(self, array=array, metadata=dict(self.metadata))
 
-    def same_geometry(self, other: "Volume", rtol: float = 1e-4) -> bool:
+    def same_geometry(self, other: Volume, rtol: float = 1e-4) -> bool:
         return (
             self.shape == other.shape
             and np.allclose(self.spacing, other.spacing, rtol=rtol)

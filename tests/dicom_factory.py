@@ -2,8 +2,9 @@
 and every way a series met in a hospital departs from that (a missing or doubled slice,
 uneven spacing, a gantry tilt, a localizer, another modality, a slice without geometry)."""
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -17,9 +18,15 @@ PIXEL_MM = 0.8
 SLICE_MM = 2.5
 
 
-def ct_slice(image: np.ndarray, position: Sequence[float], orientation: Sequence[float] = AXIAL,
-             uids: Optional[dict] = None, instance: int = 1, modality: str = "CT",
-             image_type: Sequence[str] = ("ORIGINAL", "PRIMARY", "AXIAL")) -> Dataset:
+def ct_slice(
+    image: np.ndarray,
+    position: Sequence[float],
+    orientation: Sequence[float] = AXIAL,
+    uids: Optional[dict] = None,
+    instance: int = 1,
+    modality: str = "CT",
+    image_type: Sequence[str] = ("ORIGINAL", "PRIMARY", "AXIAL"),
+) -> Dataset:
     """One CT Image slice of HU `image`, stored unsigned with intercept -1024."""
     uids = uids if uids is not None else new_uids()
     meta = FileMetaDataset()
@@ -57,8 +64,15 @@ def axial_positions(count: int, spacing: float = SLICE_MM, start=(-19.2, -19.2, 
     return [np.asarray(start) + [0.0, 0.0, k * spacing] for k in range(count)]
 
 
-def write_series(folder: Path, positions: Sequence, orientation=AXIAL, shape=(48, 48), seed: int = 3,
-                 modality: str = "CT", orientations: Optional[Sequence] = None) -> list:
+def write_series(
+    folder: Path,
+    positions: Sequence,
+    orientation=AXIAL,
+    shape=(48, 48),
+    seed: int = 3,
+    modality: str = "CT",
+    orientations: Optional[Sequence] = None,
+) -> list:
     """A series of one slice per position (None: no position); returns its files in position order.
     Files are named in reverse order, so a reader must sort by position."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,18 @@ from ipv2.errors import InputError
 from ipv2.simulate import simulate_low_dose
 from ipv2.simulate.kernels import KERNELS
 from ipv2.testing import chest_like
-from ipv2.training.acquisitions import (DOSE_RANGE, IDENTITY_FRACTION, SCANNER_RANGE_HU, SPACINGS_MM, Acquisition,
-                                        acquire, acquired_pairs, body_slices, draw_acquisitions, resample_in_plane)
+from ipv2.training.acquisitions import (
+    DOSE_RANGE,
+    IDENTITY_FRACTION,
+    SCANNER_RANGE_HU,
+    SPACINGS_MM,
+    Acquisition,
+    acquire,
+    acquired_pairs,
+    body_slices,
+    draw_acquisitions,
+    resample_in_plane,
+)
 
 
 def test_draws_are_seeded_and_cover_the_ranges():
@@ -63,8 +73,9 @@ def test_other_kernels_pair_the_reconstruction_with_its_noise_free_twin():
     hu = chest_like((1, 64, 64))
     acquisition = Acquisition(0.05, "sharp", 0.7, True)
     noisy, clean = acquire(hu, 0.7, acquisition, seed=2)
-    expected_clean = simulate_low_dose(np.maximum(hu, -1024.0), dose=0.05, pixel_spacing_mm=0.7, seed=2,
-                                       kernel="sharp", noise_free=True, device="cpu")
+    expected_clean = simulate_low_dose(
+        np.maximum(hu, -1024.0), dose=0.05, pixel_spacing_mm=0.7, seed=2, kernel="sharp", noise_free=True, device="cpu"
+    )
     np.testing.assert_allclose(clean, np.clip(expected_clean, *SCANNER_RANGE_HU), atol=1e-3)
     assert np.abs(noisy - clean).mean() > 5.0
 

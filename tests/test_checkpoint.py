@@ -3,10 +3,9 @@ import json
 import pytest
 import torch
 
-from ipv2.models.checkpoint import (load_checkpoint, model_record, read_checkpoint, save_checkpoint,
-                             save_training_state)
 from ipv2.errors import CheckpointError
 from ipv2.models import build_model
+from ipv2.models.checkpoint import load_checkpoint, model_record, read_checkpoint, save_checkpoint, save_training_state
 from ipv2.models.normalization import Normalization
 
 ARGS = {"widths": [4, 8]}
@@ -45,8 +44,9 @@ def test_training_state_loads_as_a_model(tmp_path):
     model = build_model("unet", **ARGS)
     record = model_record("unet", ARGS, Normalization.for_kind("hu"), 0)
     optimizer = torch.optim.AdamW(model.parameters())
-    path = save_training_state(tmp_path / "run.train-state.pt", model.state_dict(), record,
-                               {"optimizer": optimizer.state_dict(), "step": 7})
+    path = save_training_state(
+        tmp_path / "run.train-state.pt", model.state_dict(), record, {"optimizer": optimizer.state_dict(), "step": 7}
+    )
     _, _, training = read_checkpoint(path)
     assert training["step"] == 7
     assert load_checkpoint(path).architecture == "unet"

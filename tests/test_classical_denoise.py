@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ipv2.cli.denoise as denoise_cli
-from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
 from ipv2.cli.main import main
+from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical, measure_sigma_hu, require_sigma_hu
 from ipv2.errors import Cancelled, InputError
 from ipv2.io import read_volume, write_volume
 from ipv2.progress import Monitor, parse_progress_line
@@ -25,8 +25,9 @@ def noisy_scan(shape=(3, 64, 64), sigma=NOISE_HU, seed=1):
     """A chest-like volume plus white noise of known level, and its clean version."""
     clean = chest_like(shape, seed=seed).astype(np.float64)
     noise = np.random.default_rng(seed + 10).normal(0.0, sigma, shape)
-    volume = Volume((clean + noise).astype(np.float32), spacing=(0.7, 0.8, 2.5), origin=(-120.5, 33.25, 7.0),
-                    direction=OBLIQUE)
+    volume = Volume(
+        (clean + noise).astype(np.float32), spacing=(0.7, 0.8, 2.5), origin=(-120.5, 33.25, 7.0), direction=OBLIQUE
+    )
     return volume, clean
 
 
@@ -118,8 +119,18 @@ def test_unknown_method_is_refused():
 def test_cli_refuses_bad_sigma_before_reading_anything(sigma, tmp_path, capsys):
     # The input does not exist: the sigma must be refused before the input is even looked at.
     out = tmp_path / "out.nrrd"
-    argv = ["denoise", "--model", "bm3d", "--in", str(tmp_path / "missing.nrrd"), "--out", str(out),
-            f"--sigma={sigma}", "--progress", "none"]
+    argv = [
+        "denoise",
+        "--model",
+        "bm3d",
+        "--in",
+        str(tmp_path / "missing.nrrd"),
+        "--out",
+        str(out),
+        f"--sigma={sigma}",
+        "--progress",
+        "none",
+    ]
     assert main(argv) == 2
     error = capsys.readouterr().err
     assert "noise level" in error and "missing.nrrd" not in error
@@ -185,8 +196,12 @@ def test_cancelled_cli_run_writes_nothing(scan_file, tmp_path, monkeypatch):
 
     monkeypatch.setattr(denoise_cli, "monitor_from_args", cancelled_monitor)
     out = tmp_path / "out.nrrd"
-    assert main(["denoise", "--model", "bm3d", "--in", str(path), "--out", str(out), "--sigma", "30",
-                 "--progress", "none"]) == 130
+    assert (
+        main(
+            ["denoise", "--model", "bm3d", "--in", str(path), "--out", str(out), "--sigma", "30", "--progress", "none"]
+        )
+        == 130
+    )
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [path]
 

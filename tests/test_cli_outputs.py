@@ -13,11 +13,14 @@ def scan(tmp_path):
     return write_volume(Volume(chest_like((4, 64, 64)), spacing=(0.7, 0.7, 2.5)), tmp_path / "scan.nrrd")
 
 
-@pytest.mark.parametrize("command", [
-    ["simulate", "--in", "{scan}", "--out", "{out}"],
-    ["denoise", "--in", "{scan}", "--out", "{out}"],
-    ["denoise", "--model", "nlm", "--in", "{scan}", "--out", "{out}"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "--in", "{scan}", "--out", "{out}"],
+        ["denoise", "--in", "{scan}", "--out", "{out}"],
+        ["denoise", "--model", "nlm", "--in", "{scan}", "--out", "{out}"],
+    ],
+)
 def test_output_that_is_the_input_is_refused_and_the_input_kept(scan, command, capsys):
     before = scan.read_bytes()
     argv = [part.format(scan=scan, out=scan) for part in command] + ["--progress", "none", "--overwrite"]
@@ -26,11 +29,14 @@ def test_output_that_is_the_input_is_refused_and_the_input_kept(scan, command, c
     assert scan.read_bytes() == before
 
 
-@pytest.mark.parametrize("command", [
-    ["simulate", "--in", "{scan}", "--out", "{out}"],
-    ["denoise", "--in", "{scan}", "--out", "{out}"],
-    ["denoise", "--model", "nlm", "--in", "{scan}", "--out", "{out}"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "--in", "{scan}", "--out", "{out}"],
+        ["denoise", "--in", "{scan}", "--out", "{out}"],
+        ["denoise", "--model", "nlm", "--in", "{scan}", "--out", "{out}"],
+    ],
+)
 def test_existing_output_is_kept_unless_overwrite(scan, tmp_path, command, capsys):
     out = tmp_path / "result.nrrd"
     out.write_bytes(b"earlier result")
@@ -53,16 +59,42 @@ def test_phantom_keeps_an_earlier_phantom(tmp_path, capsys):
 
 
 def test_evaluate_output_may_not_replace_its_inputs(scan, capsys):
-    argv = ["evaluate", "--pred", str(scan), "--label", str(scan), "--masks", str(scan), "--out", str(scan),
-            "--progress", "none"]
+    argv = [
+        "evaluate",
+        "--pred",
+        str(scan),
+        "--label",
+        str(scan),
+        "--masks",
+        str(scan),
+        "--out",
+        str(scan),
+        "--progress",
+        "none",
+    ]
     assert main(argv) == 2
     assert "replace an input" in capsys.readouterr().err
 
 
 def test_denoise_uncompressed_writes_a_raw_nrrd_with_the_same_voxels(scan, tmp_path):
     for name, extra in (("gzip.nrrd", []), ("raw.nrrd", ["--uncompressed"])):
-        assert main(["denoise", "--model", "nlm", "--in", str(scan), "--out", str(tmp_path / name), "--progress",
-                     "none", *extra]) == 0
+        assert (
+            main(
+                [
+                    "denoise",
+                    "--model",
+                    "nlm",
+                    "--in",
+                    str(scan),
+                    "--out",
+                    str(tmp_path / name),
+                    "--progress",
+                    "none",
+                    *extra,
+                ]
+            )
+            == 0
+        )
     headers = [(tmp_path / name).read_bytes().split(b"\n\n", 1)[0] for name in ("gzip.nrrd", "raw.nrrd")]
     assert b"encoding: gzip" in headers[0] and b"encoding: raw" in headers[1]
     gzip, raw = read_volume(tmp_path / "gzip.nrrd"), read_volume(tmp_path / "raw.nrrd")

@@ -8,8 +8,10 @@ from ipv2.errors import InputError
 from ipv2.io import read_volume
 from ipv2.models import DEFAULT_MODEL, bundled_weights_path
 
-needs_bundled_weights = pytest.mark.skipif(bundled_weights_path(DEFAULT_MODEL) is None,
-                                           reason="the default model's bundled weights are not in Resources/Models")
+needs_bundled_weights = pytest.mark.skipif(
+    bundled_weights_path(DEFAULT_MODEL) is None,
+    reason="the default model's bundled weights are not in Resources/Models",
+)
 
 
 @needs_bundled_weights

@@ -5,8 +5,13 @@ import pytest
 from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
-from ipv2.evaluate.denoise_account import (EDGE_ENERGY_LIMIT, LESION_SCALE_MM, account_slices, denoise_account,
-                                           edge_energy_ratios)
+from ipv2.evaluate.denoise_account import (
+    EDGE_ENERGY_LIMIT,
+    LESION_SCALE_MM,
+    account_slices,
+    denoise_account,
+    edge_energy_ratios,
+)
 from ipv2.testing import chest_like
 
 SPACING = (0.7, 0.7, 2.0)
@@ -88,9 +93,11 @@ def test_the_structure_check_says_how_much_the_edges_lost():
     # The same output, a tenth of the loss: the same ratio, a tenth of the HU.
     light = denoise_account(output + 0.1 * (noisy - output), output, SPACING)
     assert light["structure_check"]["edge_energy_ratio_median"] == pytest.approx(
-        heavy["structure_check"]["edge_energy_ratio_median"], rel=0.05)
+        heavy["structure_check"]["edge_energy_ratio_median"], rel=0.05
+    )
     assert light["structure_check"]["edge_removed_rms_hu_median"] == pytest.approx(
-        0.1 * heavy["structure_check"]["edge_removed_rms_hu_median"], rel=0.05)
+        0.1 * heavy["structure_check"]["edge_removed_rms_hu_median"], rel=0.05
+    )
     assert "HU RMS on those edges" in heavy["structure_check"]["warning"]
 
 

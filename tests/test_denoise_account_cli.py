@@ -37,8 +37,10 @@ def test_the_account_is_written_beside_the_result(scan, tmp_path):
 
 def test_no_account_writes_only_the_result(scan, tmp_path):
     out = tmp_path / "den.nrrd"
-    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
-                 "--no-account"]) == 0
+    assert (
+        main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none", "--no-account"])
+        == 0
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["den.nrrd", "scan.nrrd"]
 
 
@@ -52,18 +54,39 @@ def test_an_existing_account_is_not_replaced_without_overwrite(scan, tmp_path, c
 
 def test_region_strengths_reach_the_result_and_its_account(scan, tmp_path):
     out = tmp_path / "den.nrrd"
-    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
-                 "--strength-lung", "low", "--strength-body", "high"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                "--in",
+                str(scan),
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+                "--strength-lung",
+                "low",
+                "--strength-body",
+                "high",
+            ]
+        )
+        == 0
+    )
     account = json.loads((tmp_path / "den.denoise.json").read_text())
     assert (account["lung_strength"], account["body_strength"]) == (2.0, 32.0)
     assert account["model"] == "unet, strength lung low body high"
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--strength-lung", "strongest"], "--strength-lung: strength 'strongest' is unknown"),
-    (["--strength-body", "0.5"], "--strength-body: strength 0.5 is outside"),
-    (["--model", "nlm", "--strength-lung", "low"], "--strength-lung and --strength-body apply to the networks"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--strength-lung", "strongest"], "--strength-lung: strength 'strongest' is unknown"),
+        (["--strength-body", "0.5"], "--strength-body: strength 0.5 is outside"),
+        (["--model", "nlm", "--strength-lung", "low"], "--strength-lung and --strength-body apply to the networks"),
+    ],
+)
 def test_bad_region_strengths_are_refused_before_any_work(scan, tmp_path, capsys, flags, message):
     out = tmp_path / "den.nrrd"
     assert main(["denoise", "--in", str(scan), "--out", str(out), "--progress", "none", *flags]) == 2
@@ -77,8 +100,12 @@ def test_a_folder_run_keeps_a_table_of_the_accounts(scan, tmp_path):
     for name in ("a", "b"):
         (scans / f"{name}.nrrd").write_bytes(scan.read_bytes())
     out = tmp_path / "results"
-    assert main(["denoise", "--model", "nlm", "--sigma", "60", "--in", str(scans), "--out", str(out),
-                 "--progress", "none"]) == 0
+    assert (
+        main(
+            ["denoise", "--model", "nlm", "--sigma", "60", "--in", str(scans), "--out", str(out), "--progress", "none"]
+        )
+        == 0
+    )
     with (out / "denoise_accounts.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [row["scan"] for row in rows] == ["a", "b"]
@@ -97,17 +124,40 @@ def test_regions_are_written_once_and_used_by_the_region_strengths(scan, tmp_pat
 
     monkeypatch.setattr(ipv2.masks, "compute_region_masks", counting)
     out, regions = tmp_path / "den.nrrd", tmp_path / "regions.nrrd"
-    assert main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none",
-                 "--strength-lung", "low", "--strength-body", "high", "--regions", str(regions)]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                "--in",
+                str(scan),
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+                "--strength-lung",
+                "low",
+                "--strength-body",
+                "high",
+                "--regions",
+                str(regions),
+            ]
+        )
+        == 0
+    )
     assert len(calls) == 1  # the masks the strengths used are the ones written
     labels = read_volume(regions).array
     assert labels.shape == (3, 96, 96) and set(np.unique(labels)) <= {0, 1, 2} and (labels == 2).any()
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--regions", "same.nrrd", "--removed", "same.nrrd"], "another output is written there"),
-    (["--regions", "regions.txt"], "regions.txt"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--regions", "same.nrrd", "--removed", "same.nrrd"], "another output is written there"),
+        (["--regions", "regions.txt"], "regions.txt"),
+    ],
+)
 def test_bad_region_outputs_are_refused_before_any_work(scan, tmp_path, capsys, monkeypatch, flags, message):
     monkeypatch.chdir(tmp_path)
     assert main(["denoise", "--in", str(scan), "--out", "den.nrrd", "--progress", "none", *flags]) == 2
@@ -135,7 +185,22 @@ def test_regions_are_not_computed_for_a_run_that_will_be_refused(scan, tmp_path,
     if photo:
         image = np.random.default_rng(0).integers(0, 255, (3, 64, 64)).astype(np.float32)
         source = write_volume(Volume(image, spacing=SPACING), tmp_path / "photo.nrrd")
-    assert main(["denoise", "--in", str(source), "--out", str(tmp_path / "den.nrrd"), "--progress", "none",
-                 "--regions", str(tmp_path / "regions.nrrd"), *flags]) == 2
+    assert (
+        main(
+            [
+                "denoise",
+                "--in",
+                str(source),
+                "--out",
+                str(tmp_path / "den.nrrd"),
+                "--progress",
+                "none",
+                "--regions",
+                str(tmp_path / "regions.nrrd"),
+                *flags,
+            ]
+        )
+        == 2
+    )
     assert "the masks were computed" not in capsys.readouterr().err
     assert not (tmp_path / "regions.nrrd").exists()

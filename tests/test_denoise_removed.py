@@ -19,8 +19,21 @@ def scan(tmp_path):
 
 
 def denoise(scan, out, *extra):
-    return main(["denoise", "--model", "nlm", "--in", str(scan), "--out", str(out), "--progress", "none",
-                 "--no-account", *map(str, extra)])
+    return main(
+        [
+            "denoise",
+            "--model",
+            "nlm",
+            "--in",
+            str(scan),
+            "--out",
+            str(out),
+            "--progress",
+            "none",
+            "--no-account",
+            *map(str, extra),
+        ]
+    )
 
 
 def test_the_removed_image_is_input_minus_output_on_the_input_grid(scan, tmp_path):
@@ -42,9 +55,15 @@ def test_an_existing_file_is_kept_and_nothing_written_without_overwrite(scan, tm
     assert read_volume(tmp_path / "removed.nrrd").shape == (2, 48, 48)
 
 
-@pytest.mark.parametrize("removed, message", [
-    ("scan.nrrd", "would replace an input"), ("den.nrrd", "the result, its account or another output"),
-    ("removed.txt", "unknown volume format"), ("removed.nii.gz", "--uncompressed")])
+@pytest.mark.parametrize(
+    "removed, message",
+    [
+        ("scan.nrrd", "would replace an input"),
+        ("den.nrrd", "the result, its account or another output"),
+        ("removed.txt", "unknown volume format"),
+        ("removed.nii.gz", "--uncompressed"),
+    ],
+)
 def test_a_removed_path_that_cannot_be_written_is_refused_before_any_work(scan, tmp_path, capsys, removed, message):
     before = scan.read_bytes()
     assert denoise(scan, tmp_path / "den.nrrd", "--removed", tmp_path / removed, "--uncompressed") == 2

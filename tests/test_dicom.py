@@ -10,8 +10,8 @@ import SimpleITK as sitk
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from ipv2.denoise.classical import denoise_volume_classical
 from ipv2.cli.main import main
+from ipv2.denoise.classical import denoise_volume_classical
 from ipv2.io import read_volume, write_volume
 from ipv2.io.dicom import rescale_for, write_derived_series
 from ipv2.io.scans import Scan, find_scans, share_of_rank
@@ -72,8 +72,9 @@ def series(tmp_path):
 def test_derived_series_joins_the_study_with_the_input_geometry(series, tmp_path, capsys):
     source, uids = series
     out = tmp_path / "denoised"
-    assert main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(out),
-                 "--progress", "none"]) == 0
+    assert (
+        main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(out), "--progress", "none"]) == 0
+    )
     assert "derived DICOM series written" in capsys.readouterr().out
 
     headers = _headers(out)
@@ -84,8 +85,12 @@ def test_derived_series_joins_the_study_with_the_input_geometry(series, tmp_path
     assert len(set(sops)) == 6 and not set(sops) & set(uids["sop"])
     for k, h in enumerate(headers):
         assert h.StudyInstanceUID == uids["study"] and h.FrameOfReferenceUID == uids["frame"]
-        assert (str(h.PatientName), h.PatientID, h.PatientBirthDate, h.AccessionNumber) == \
-            ("Doe^Jane", "P-17", "19600101", "A42")
+        assert (str(h.PatientName), h.PatientID, h.PatientBirthDate, h.AccessionNumber) == (
+            "Doe^Jane",
+            "P-17",
+            "19600101",
+            "A42",
+        )
         assert list(h.ImageType)[:2] == ["DERIVED", "SECONDARY"]
         assert (h.Manufacturer, h.ReferringPhysicianName, h.KVP) == ("IPv2", "", None)  # Type 2: present, empty
         assert h.SeriesDescription == "IPv2 denoised (nlm, sigma 20.0 HU)"
@@ -113,8 +118,24 @@ def test_the_series_description_names_the_network_and_its_strength(series, tmp_p
     source, _ = series
     checkpoint = _checkpoint(tmp_path)
     out = tmp_path / "denoised"
-    assert main(["denoise", "--model", str(checkpoint), "--in", str(source), "--out", str(out), "--device", "cpu",
-                 "--progress", "none"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                str(checkpoint),
+                "--in",
+                str(source),
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert {h.SeriesDescription for h in _headers(out)} == {"IPv2 denoised (tiny, strength medium)"}
 
 
@@ -158,6 +179,7 @@ def test_derived_series_is_refused_or_written_whole(series, tmp_path, monkeypatc
         if len(calls) == 4:
             raise OSError(28, "No space left on device")
         return original_save(self, *args, **kwargs)
+
     monkeypatch.setattr(pydicom.dataset.Dataset, "save_as", failing_save)
     with pytest.raises(OSError):
         main(base + ["--in", str(source), "--out", str(tmp_path / "fresh")])
@@ -192,8 +214,14 @@ def test_a_folder_of_scans_is_denoised_with_a_summary_and_skipped_when_done(scan
     assert "4 scans: 3 denoised, 0 skipped (already done), 1 failed" in text
     assert "failed  delta: " in text and "cannot be read" in text
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "alpha", "alpha.denoise.json", "beta", "beta.denoise.json", "denoise_accounts.csv", "gamma.denoise.json",
-        "gamma.nrrd"]
+        "alpha",
+        "alpha.denoise.json",
+        "beta",
+        "beta.denoise.json",
+        "denoise_accounts.csv",
+        "gamma.denoise.json",
+        "gamma.nrrd",
+    ]
     assert {str(h.PatientName) for h in _headers(out / "beta")} == {"B^B"}
     assert read_volume(out / "gamma.nrrd").shape == (4, 32, 32)
 
@@ -220,11 +248,15 @@ def test_ranks_share_the_scans(scans, tmp_path, monkeypatch, capsys):
     assert main(argv) == 0
     assert "3 scans (rank 1 of 2: 1 of 3): 1 denoised" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "beta", "beta.denoise.json", "denoise_accounts.csv"]
+        "beta",
+        "beta.denoise.json",
+        "denoise_accounts.csv",
+    ]
     monkeypatch.setenv("RANK", "0")
     assert main(argv) == 0
-    assert sorted(p.name for p in out.iterdir() if not p.name.endswith((".json", ".csv"))
-                  and not p.name.startswith(".")) == ["alpha", "beta", "gamma.nrrd"]
+    assert sorted(
+        p.name for p in out.iterdir() if not p.name.endswith((".json", ".csv")) and not p.name.startswith(".")
+    ) == ["alpha", "beta", "gamma.nrrd"]
     monkeypatch.setenv("RANK", "2")
     assert main(argv) == 2
     assert "RANK=2 and WORLD_SIZE=2" in capsys.readouterr().err
@@ -249,8 +281,27 @@ def test_purify_reads_dicom_series_with_their_geometry(tmp_path):
     write_series(tmp_path / "uldct", noisy)
     write_series(tmp_path / "ndct", clean)
     out = tmp_path / "purified"
-    assert main(["purify", "--lq", str(tmp_path / "uldct"), "--gt", str(tmp_path / "ndct"), "--out", str(out),
-                 "--no-add-noise", "--weak", "none", "--device", "cpu", "--progress", "none"]) == 0
+    assert (
+        main(
+            [
+                "purify",
+                "--lq",
+                str(tmp_path / "uldct"),
+                "--gt",
+                str(tmp_path / "ndct"),
+                "--out",
+                str(out),
+                "--no-add-noise",
+                "--weak",
+                "none",
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+            ]
+        )
+        == 0
+    )
     target = read_volume(out / "train_target.nrrd")
     np.testing.assert_allclose(target.origin, ORIGIN, atol=1e-4)
     np.testing.assert_allclose(target.direction, np.column_stack([ROW, COLUMN, NORMAL]).ravel(), atol=1e-5)
@@ -288,13 +339,30 @@ def test_a_second_run_on_the_same_series_or_results_folder_is_refused(series, sc
 def test_the_derived_series_carries_the_accounts_key_figures_in_its_comments(series, tmp_path):
     source, _ = series
     out = tmp_path / "denoised"
-    assert main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(out), "--progress",
-                 "none"]) == 0
+    assert (
+        main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(out), "--progress", "none"]) == 0
+    )
     comments = {h.ImageComments for h in _headers(out)}
     assert len(comments) == 1
     comment = comments.pop()
     assert comment.startswith("IPv2 nlm, sigma") and "structure check" in comment
     assert (tmp_path / "denoised.denoise.json").is_file()
-    assert main(["denoise", "--model", "nlm", *SIGMA, "--in", str(source), "--out", str(tmp_path / "quiet"),
-                 "--progress", "none", "--no-account"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                "nlm",
+                *SIGMA,
+                "--in",
+                str(source),
+                "--out",
+                str(tmp_path / "quiet"),
+                "--progress",
+                "none",
+                "--no-account",
+            ]
+        )
+        == 0
+    )
     assert all("ImageComments" not in h for h in _headers(tmp_path / "quiet"))

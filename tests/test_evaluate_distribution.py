@@ -29,8 +29,12 @@ def _frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     ca, cb = a - a.mean(0), b - b.mean(0)
     cross = ca @ cb.T / np.sqrt((len(a) - 1) * (len(b) - 1))
     trace_sqrt = np.linalg.svd(cross, compute_uv=False).sum()
-    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + (ca ** 2).sum() / (len(a) - 1)
-                 + (cb ** 2).sum() / (len(b) - 1) - 2 * trace_sqrt)
+    return float(
+        ((a.mean(0) - b.mean(0)) ** 2).sum()
+        + (ca**2).sum() / (len(a) - 1)
+        + (cb**2).sum() / (len(b) - 1)
+        - 2 * trace_sqrt
+    )
 
 
 @needs_extra

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from ipv2.testing import chest_like
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, report_figure, save_figure
 from ipv2.evaluate.figure import default_slices, parse_slices
+from ipv2.testing import chest_like
 
 
 def _case():
@@ -13,8 +13,13 @@ def _case():
     labels = np.zeros(truth.shape, dtype=np.uint8)
     labels[truth < -950] = 1
     labels[(truth > -900) & (truth < -700)] = 2
-    return truth + rng.normal(0, 20, truth.shape), truth + rng.normal(0, 5, truth.shape), labels, truth, \
-        truth + rng.normal(0, 100, truth.shape)
+    return (
+        truth + rng.normal(0, 20, truth.shape),
+        truth + rng.normal(0, 5, truth.shape),
+        labels,
+        truth,
+        truth + rng.normal(0, 100, truth.shape),
+    )
 
 
 def test_full_figure_has_every_panel_in_both_windows_and_the_charts(tmp_path):

@@ -69,7 +69,9 @@ def test_noise_std_recovers_the_noise_of_flat_tissue_and_skips_vessels():
     clean[:, :, ::8] = -100.0  # vessel-like lines through the "lung"
     noisy = clean + rng.normal(0, 40, clean.shape)
     region = np.ones(clean.shape, dtype=bool)
-    flat = flat_region_noise.uniform_mask(clean, region, flat_region_noise.UniformRegion("lung", (-1000.0, -600.0), 0.3))
+    flat = flat_region_noise.uniform_mask(
+        clean, region, flat_region_noise.UniformRegion("lung", (-1000.0, -600.0), 0.3)
+    )
     assert flat.any() and not flat[:, :, ::8].any()
     assert flat_region_noise.noise_std(noisy, flat) == pytest.approx(40.0, rel=0.06)
     # Over the whole region the lines inflate the spread far above the noise.

@@ -64,9 +64,15 @@ def test_reader_figures_score_a_copy_perfectly_and_see_blur_and_noise(tmp_path):
         assert set(image) == {"background", "lung", "soft_tissue"}
     for region in ("background", "soft_tissue"):
         noisy_nps, smooth_nps = report["nps"]["input"][region], report["nps"]["prediction"][region]
-        assert set(noisy_nps) >= {"frequencies_cycles_per_mm", "nps", "variance_hu2", "peak_cycles_per_mm",
-                                  "mean_cycles_per_mm", "band_power"}
-        assert noisy_nps["variance_hu2"] == pytest.approx(60 ** 2 + 5 ** 2, rel=0.15)
+        assert set(noisy_nps) >= {
+            "frequencies_cycles_per_mm",
+            "nps",
+            "variance_hu2",
+            "peak_cycles_per_mm",
+            "mean_cycles_per_mm",
+            "band_power",
+        }
+        assert noisy_nps["variance_hu2"] == pytest.approx(60**2 + 5**2, rel=0.15)
         assert smooth_nps["mean_cycles_per_mm"] < noisy_nps["mean_cycles_per_mm"]
         assert report["nps"]["label"][region]["variance_hu2"] == pytest.approx(25.0, rel=0.3)
 
@@ -77,10 +83,14 @@ def test_reader_figures_score_a_copy_perfectly_and_see_blur_and_noise(tmp_path):
     kept = lines[next(i for i, line in enumerate(lines) if line.startswith("reader figures")) + 1]
     assert kept.startswith("prediction_vs_label")
     assert [float(value) for value in kept.split()[1:]] == pytest.approx(
-        [report["structure_contrast"]["prediction_vs_label"]["lung_vessels"],
-         report["structure_contrast"]["prediction_vs_label"]["soft_tissue"],
-         report["ssim_windowed"]["prediction_vs_label"]["lung"],
-         report["ssim_windowed"]["prediction_vs_label"]["soft"]], abs=1e-3)
+        [
+            report["structure_contrast"]["prediction_vs_label"]["lung_vessels"],
+            report["structure_contrast"]["prediction_vs_label"]["soft_tissue"],
+            report["ssim_windowed"]["prediction_vs_label"]["lung"],
+            report["ssim_windowed"]["prediction_vs_label"]["soft"],
+        ],
+        abs=1e-3,
+    )
     assert any(line.split()[:2] == ["input", "soft_tissue"] for line in lines)
 
     figure = report_figure(blurred, label, labels, report, input=noisy, truth=label, slices=[1])

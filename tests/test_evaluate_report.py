@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from ipv2.testing import chest_like
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, json_ready, write_report
 from ipv2.progress import Monitor
+from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
 
@@ -33,8 +33,10 @@ def test_report_holds_every_region_and_comparison():
     assert lung["rmse_hu"] == pytest.approx(np.sqrt(np.mean((prediction - truth)[labels == 2] ** 2)))
     # The denoised volume is closer to the truth than the noisy input in every region.
     for region in ("background", "lung", "body"):
-        assert (report["fidelity"]["prediction_vs_truth"][region]["rmse_hu"]
-                < report["fidelity"]["input_vs_truth"][region]["rmse_hu"])
+        assert (
+            report["fidelity"]["prediction_vs_truth"][region]["rmse_hu"]
+            < report["fidelity"]["input_vs_truth"][region]["rmse_hu"]
+        )
     noise = report["noise_std_hu"]
     assert noise["truth"]["soft_tissue"] == pytest.approx(5.0, rel=0.2)
     assert noise["prediction"]["lung"] == pytest.approx(np.hypot(30, 5), rel=0.1)
@@ -49,7 +51,9 @@ def test_label_data_range_is_the_label_span():
     span = float(label.max() - label.min())
     assert by_label["data_range_hu"] == pytest.approx(span)
     rmse = fixed["fidelity"]["prediction_vs_label"]["overall"]["rmse_hu"]
-    assert by_label["fidelity"]["prediction_vs_label"]["overall"]["psnr_db"] == pytest.approx(20 * np.log10(span / rmse))
+    assert by_label["fidelity"]["prediction_vs_label"]["overall"]["psnr_db"] == pytest.approx(
+        20 * np.log10(span / rmse)
+    )
 
 
 def test_volumes_and_plain_arrays_give_the_same_report_and_inputs_stay_untouched():
@@ -62,14 +66,17 @@ def test_volumes_and_plain_arrays_give_the_same_report_and_inputs_stay_untouched
     np.testing.assert_array_equal(prediction, before)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda p, l, m: (p[:, :-1], l, m), "prediction"),
-    (lambda p, l, m: (p, l, np.where(m == 2, 5, m)), "unexpected label values"),
-    (lambda p, l, m: (p, l, m + 0.5), "fractional"),
-    (lambda p, l, m: (np.where(m == 1, np.nan, p), l, m), "NaN"),
-    (lambda p, l, m: (p, l[:, :, :40], m), "label"),
-    (lambda p, l, m: (p, l, m[:2]), "masks"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p, l, m: (p[:, :-1], l, m), "prediction"),
+        (lambda p, l, m: (p, l, np.where(m == 2, 5, m)), "unexpected label values"),
+        (lambda p, l, m: (p, l, m + 0.5), "fractional"),
+        (lambda p, l, m: (np.where(m == 1, np.nan, p), l, m), "NaN"),
+        (lambda p, l, m: (p, l[:, :, :40], m), "label"),
+        (lambda p, l, m: (p, l, m[:2]), "masks"),
+    ],
+)
 def test_bad_inputs_are_refused_with_a_message_naming_them(change, message):
     prediction, label, labels, _, _ = _case()
     prediction, label, labels = change(prediction, label, labels)
@@ -93,6 +100,7 @@ def test_progress_is_reported_and_cancel_stops_the_work():
     monitor = Monitor()
     monitor.cancel()
     from ipv2.errors import Cancelled
+
     with pytest.raises(Cancelled):
         evaluate_volumes(prediction, label, labels, monitor=monitor)
 

@@ -16,7 +16,7 @@ def _discs(background_hu, contrast_hu, radius_mm=1.5, shape=(6, 160, 160), pitch
     inside = np.zeros((rows, columns), dtype=bool)
     for cy in range(pitch, rows - pitch // 2, pitch):
         for cx in range(pitch, columns - pitch // 2, pitch):
-            inside |= ((yy - cy) * SPACING[1]) ** 2 + ((xx - cx) * SPACING[2]) ** 2 <= radius_mm ** 2
+            inside |= ((yy - cy) * SPACING[1]) ** 2 + ((xx - cx) * SPACING[2]) ** 2 <= radius_mm**2
     discs = np.repeat(inside[None], shape[0], axis=0)
     return np.where(discs, background_hu + contrast_hu, background_hu).astype(np.float64), discs
 
@@ -25,10 +25,13 @@ def _grown(mask):
     return ndimage.binary_dilation(mask, structure=np.ones((1, 3, 3), dtype=bool))
 
 
-@pytest.mark.parametrize("kind, background_hu, contrast_hu, noise_hu", [
-    ("lung_vessels", -850.0, 600.0, 60.0),
-    ("soft_tissue", -50.0, 120.0, 20.0),
-])
+@pytest.mark.parametrize(
+    "kind, background_hu, contrast_hu, noise_hu",
+    [
+        ("lung_vessels", -850.0, 600.0, 60.0),
+        ("soft_tissue", -50.0, 120.0, 20.0),
+    ],
+)
 def test_retention_is_the_share_of_the_discs_contrast_kept(kind, background_hu, contrast_hu, noise_hu):
     reference, discs = _discs(background_hu, contrast_hu)
     region = np.ones(reference.shape, dtype=bool)

@@ -33,9 +33,15 @@ def test_it_is_the_ssim_of_the_displayed_images_with_the_window_width_as_range()
     expected = []
     for z in range(image.shape[0]):
         # Grey levels as shown: 0 at the window's black end (-1350 HU), 1500 at its white end.
-        _, full = structural_similarity(np.clip(other[z], -1350, 150) + 1350, np.clip(image[z], -1350, 150) + 1350,
-                                        data_range=1500.0, full=True, gaussian_weights=True, sigma=1.5,
-                                        use_sample_covariance=False)
+        _, full = structural_similarity(
+            np.clip(other[z], -1350, 150) + 1350,
+            np.clip(image[z], -1350, 150) + 1350,
+            data_range=1500.0,
+            full=True,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+        )
         expected.append(full)
     assert windowed_ssim(other, image, None, "lung") == pytest.approx(np.mean(expected), abs=1e-5)
 

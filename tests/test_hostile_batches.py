@@ -6,9 +6,9 @@ import os
 import socket
 
 import pytest
+from dicom_factory import axial_positions, write_series
 
 import ipv2.cli.denoise as denoise_cli
-from dicom_factory import axial_positions, write_series
 from ipv2.cli.main import main
 from ipv2.errors import Cancelled
 from ipv2.io import write_volume
@@ -38,8 +38,11 @@ def test_single_runs_inside_a_folder_a_batch_holds_are_refused(scans, tmp_path, 
     _held_by_another_run(results / LOCK_SUFFIX)
     series = tmp_path / "series"
     write_series(series, axial_positions(3))
-    for source, out in ((series, results / "s1"), (scans / "alpha.nrrd", results / "x.nrrd"),
-                        (scans / "alpha.nrrd", results / "deeper" / "y.nrrd")):
+    for source, out in (
+        (series, results / "s1"),
+        (scans / "alpha.nrrd", results / "x.nrrd"),
+        (scans / "alpha.nrrd", results / "deeper" / "y.nrrd"),
+    ):
         assert main(DENOISE + ["--sigma", "20", "--in", str(source), "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert f"is writing the folder {results}" in err and err.count("\n") == 1
@@ -57,8 +60,9 @@ def test_a_batch_does_not_write_a_result_a_single_run_is_writing(scans, tmp_path
 
 def test_a_rerun_counts_as_done_only_what_it_made_with_the_same_settings(scans, tmp_path, capsys):
     results = tmp_path / "results"
-    assert main(DENOISE + ["--sigma", "20", "--in", str(scans / "gamma.nrrd"),
-                           "--out", str(results / "gamma.nrrd")]) == 0
+    assert (
+        main(DENOISE + ["--sigma", "20", "--in", str(scans / "gamma.nrrd"), "--out", str(results / "gamma.nrrd")]) == 0
+    )
     assert main(DENOISE + ["--sigma", "20", "--in", str(scans), "--out", str(results)]) == 2
     out = capsys.readouterr().out
     assert "3 scans: 2 denoised, 0 skipped (already done), 1 kept (made otherwise), 0 failed" in out
@@ -88,6 +92,7 @@ def test_a_cancelled_batch_lists_what_it_kept_and_how_to_continue(scans, tmp_pat
         if len(calls) == 2:
             raise Cancelled("cancelled")
         return original(*args, **kwargs)
+
     monkeypatch.setattr(denoise_cli, "_denoise", cancelled_on_the_second_scan)
     assert main(DENOISE + ["--sigma", "20", "--in", str(scans), "--out", str(results)]) == 130
     captured = capsys.readouterr()

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-
 from dicom_factory import AXIAL, SLICE_MM, axial_positions, ct_slice, new_uids, write_series
+
 from ipv2.cli.main import main
 from ipv2.errors import InputError
 from ipv2.io import read_volume
@@ -38,8 +38,9 @@ def test_each_derived_slice_carries_its_source_slice_geometry(tmp_path):
         assert [float(v) for v in ds.ImagePositionPatient] == [float(v) for v in origin.ImagePositionPatient]
         assert [float(v) for v in ds.ImageOrientationPatient] == [float(v) for v in origin.ImageOrientationPatient]
         assert [float(v) for v in ds.PixelSpacing] == [float(v) for v in origin.PixelSpacing]
-    along = [float(np.dot([float(v) for v in ds.ImagePositionPatient], np.cross(OBLIQUE[:3], OBLIQUE[3:])))
-             for ds in derived]
+    along = [
+        float(np.dot([float(v) for v in ds.ImagePositionPatient], np.cross(OBLIQUE[:3], OBLIQUE[3:]))) for ds in derived
+    ]
     assert np.all(np.diff(along) > 0)  # written in slice order along the normal
 
 
@@ -60,12 +61,15 @@ def _tilted(positions):
     return [p + [0, k * shear, 0] for k, p in enumerate(positions)]
 
 
-@pytest.mark.parametrize("defect, expected", [
-    (_missing, "1 slice is missing"),
-    (_uneven, "the slice spacing is uneven"),
-    (_doubled, "holds a slice twice"),
-    (_tilted, "gantry tilt or shear"),
-])
+@pytest.mark.parametrize(
+    "defect, expected",
+    [
+        (_missing, "1 slice is missing"),
+        (_uneven, "the slice spacing is uneven"),
+        (_doubled, "holds a slice twice"),
+        (_tilted, "gantry tilt or shear"),
+    ],
+)
 def test_a_series_off_a_regular_grid_is_refused_naming_the_problem(tmp_path, capsys, defect, expected):
     source = tmp_path / "series"
     write_series(source, defect(axial_positions(8)))

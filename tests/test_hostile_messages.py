@@ -33,9 +33,26 @@ def test_a_refusal_after_library_chatter_is_one_line(tmp_path, monkeypatch, capf
     def chatty_refusal(path, reader):
         os.write(2, ITK_WARNING + b"[INFO] openjpeg: Stream too short\n")
         raise InputError(f"{path}: refused after the library spoke")
+
     monkeypatch.setattr(volumes, "require_plausible_header", chatty_refusal)
-    assert main(["denoise", "--model", "nlm", "--sigma", "20", "--progress", "none", "--in", str(scan),
-                 "--out", str(tmp_path / "out.nrrd")]) == 2
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                "nlm",
+                "--sigma",
+                "20",
+                "--progress",
+                "none",
+                "--in",
+                str(scan),
+                "--out",
+                str(tmp_path / "out.nrrd"),
+            ]
+        )
+        == 2
+    )
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "refused after the library spoke" in err and "ITK" not in err
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
-
 from dicom_factory import axial_positions, write_series
+
 from ipv2.cli.main import main
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_folder
@@ -22,8 +22,10 @@ def series(tmp_path):
 
 
 def _tree(folder: Path) -> dict:
-    return {str(path.relative_to(folder)): path.read_bytes() if path.is_file() else None
-            for path in sorted(folder.rglob("*"))}
+    return {
+        str(path.relative_to(folder)): path.read_bytes() if path.is_file() else None
+        for path in sorted(folder.rglob("*"))
+    }
 
 
 def _series_uid(folder: Path) -> str:
@@ -69,6 +71,7 @@ def test_a_folder_that_changed_during_the_run_is_not_replaced(tmp_path):
 
     def refuse(folder):
         raise InputError(f"{folder}: holds arrived.txt")
+
     with pytest.raises(InputError):
         with atomic_output_folder(destination, refuse) as tmp:
             (tmp / "00001.dcm").write_bytes(b"new")
@@ -82,8 +85,9 @@ def test_a_folder_that_changed_during_the_run_is_not_replaced(tmp_path):
 
 @pytest.mark.parametrize("out", [".", "..", "CWD", "ROOT"])
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
-def test_the_current_folder_and_its_parents_are_refused_before_any_work(series, tmp_path, monkeypatch, capsys,
-                                                                         out, overwrite):
+def test_the_current_folder_and_its_parents_are_refused_before_any_work(
+    series, tmp_path, monkeypatch, capsys, out, overwrite
+):
     work = tmp_path / "work"
     work.mkdir()
     (work / "keep.txt").write_text("mine")

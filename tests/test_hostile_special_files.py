@@ -41,8 +41,10 @@ def test_a_pipe_among_the_scans_or_as_the_input_ends_without_a_hang(tmp_path):
     scans.mkdir()
     write_volume(Volume(chest_like((3, 32, 32))), scans / "alpha.nrrd")
     os.mkfifo(scans / "beta.nrrd")
-    (tmp_path / "detached.nhdr").write_text("NRRD0004\ntype: float\ndimension: 3\nsizes: 32 32 3\n"
-                                             "encoding: raw\nendian: little\ndata file: scans/beta.nrrd\n\n")
+    (tmp_path / "detached.nhdr").write_text(
+        "NRRD0004\ntype: float\ndimension: 3\nsizes: 32 32 3\n"
+        "encoding: raw\nendian: little\ndata file: scans/beta.nrrd\n\n"
+    )
     script = textwrap.dedent(f"""
         from ipv2.cli.main import main
         base = ["denoise", "--model", "nlm", "--sigma", "20", "--progress", "none"]
@@ -56,4 +58,7 @@ def test_a_pipe_among_the_scans_or_as_the_input_ends_without_a_hang(tmp_path):
     assert "pipe 2" in run.stdout and "beta.nrrd: a named pipe, not a file" in run.stderr
     assert "detached 2" in run.stdout and "its data file" in run.stderr
     assert sorted(p.name for p in (tmp_path / "results").iterdir() if not p.name.startswith(".")) == [
-        "alpha.denoise.json", "alpha.nrrd", "denoise_accounts.csv"]
+        "alpha.denoise.json",
+        "alpha.nrrd",
+        "denoise_accounts.csv",
+    ]

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 import ipv2.denoise.inference as inference
-from ipv2.models.checkpoint import LoadedModel, model_record, save_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import CheckpointError, InputError
 from ipv2.io import read_volume, write_volume
 from ipv2.models import build_model
+from ipv2.models.checkpoint import LoadedModel, model_record, save_checkpoint
 from ipv2.models.normalization import Normalization
 from ipv2.volume import Volume
 
@@ -20,8 +20,13 @@ def _loaded(context_slices=0):
     torch.manual_seed(1)
     model = build_model("unet", in_channels=1 + 2 * context_slices, **ARGS)
     torch.nn.init.normal_(model.head.weight, std=0.1)  # a trained network's correction is not zero
-    return LoadedModel(model=model.eval(), architecture="unet", arch_args=ARGS,
-                       normalization=Normalization.for_kind("hu"), context_slices=context_slices)
+    return LoadedModel(
+        model=model.eval(),
+        architecture="unet",
+        arch_args=ARGS,
+        normalization=Normalization.for_kind("hu"),
+        context_slices=context_slices,
+    )
 
 
 def _identity_loaded():
@@ -80,8 +85,13 @@ def test_progress_reaches_every_slice(ct_volume):
     from ipv2.progress import Monitor
 
     seen = []
-    inference.denoise_volume(ct_volume, model=_loaded(), device="cpu", batch_size=1,
-                             monitor=Monitor(lambda stage, done, total: seen.append((stage, done, total))))
+    inference.denoise_volume(
+        ct_volume,
+        model=_loaded(),
+        device="cpu",
+        batch_size=1,
+        monitor=Monitor(lambda stage, done, total: seen.append((stage, done, total))),
+    )
     assert seen[-1] == ("denoise", ct_volume.shape[0], ct_volume.shape[0])
 
 
@@ -110,8 +120,7 @@ def test_gpu_out_of_memory_falls_back_to_cpu_with_a_warning(ct_volume, monkeypat
 
     monkeypatch.setattr(inference, "resolve_device", lambda name: torch.device("cuda"))
     monkeypatch.setattr(inference, "_move", pretend_move)
-    wrapped = LoadedModel(model=flaky, architecture="unet", arch_args=ARGS,
-                          normalization=loaded.normalization)
+    wrapped = LoadedModel(model=flaky, architecture="unet", arch_args=ARGS, normalization=loaded.normalization)
     with caplog.at_level(logging.WARNING, logger="ipv2.denoise.inference"):
         result = inference.denoise_volume(ct_volume, model=wrapped, device="cuda", batch_size=1)
     assert "ran out of memory" in caplog.text and "CPU" in caplog.text
@@ -158,8 +167,23 @@ def test_cli_denoise_end_to_end(ct_volume, tmp_path):
     checkpoint = _checkpoint(tmp_path)
     source = write_volume(ct_volume, tmp_path / "in.nrrd")
     out = tmp_path / "out.nrrd"
-    code = main(["denoise", "--model", str(checkpoint), "--in", str(source), "--out", str(out),
-                 "--device", "cpu", "--batch", "2", "--progress", "none"])
+    code = main(
+        [
+            "denoise",
+            "--model",
+            str(checkpoint),
+            "--in",
+            str(source),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--batch",
+            "2",
+            "--progress",
+            "none",
+        ]
+    )
     assert code == 0
     written = read_volume(out)
     assert written.same_geometry(ct_volume)
@@ -171,8 +195,9 @@ def test_cli_denoise_reports_a_bad_checkpoint(ct_volume, tmp_path, capsys):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint at all")
     source = write_volume(ct_volume, tmp_path / "in.nrrd")
-    code = main(["denoise", "--model", str(bad), "--in", str(source), "--out", str(tmp_path / "o.nrrd"),
-                 "--progress", "none"])
+    code = main(
+        ["denoise", "--model", str(bad), "--in", str(source), "--out", str(tmp_path / "o.nrrd"), "--progress", "none"]
+    )
     assert code == 2
     assert "bad.safetensors" in capsys.readouterr().err
     assert not (tmp_path / "o.nrrd").exists()

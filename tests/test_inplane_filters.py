@@ -43,8 +43,7 @@ def test_grow_and_shrink_are_scipys_rectangle_filters(mask):
     grown = ndi.maximum_filter(mask.view(np.uint8), size=size, mode="constant", cval=0).view(bool)
     assert np.array_equal(inplane_filters.grow(mask, 2, 3), grown)
     for outside_set in (True, False):
-        shrunk = ndi.minimum_filter(mask.view(np.uint8), size=size, mode="constant",
-                                    cval=int(outside_set)).view(bool)
+        shrunk = ndi.minimum_filter(mask.view(np.uint8), size=size, mode="constant", cval=int(outside_set)).view(bool)
         assert np.array_equal(inplane_filters.shrink(mask, 2, 3, outside_set=outside_set), shrunk)
 
 

@@ -10,13 +10,16 @@ def test_good_ct_passes(ct_volume):
     require_ct(ct_volume, "NDCT")
 
 
-@pytest.mark.parametrize("array, message", [
-    (np.zeros((64, 64), np.float32) - 1000, "3D volume"),
-    (np.zeros((0, 64, 64), np.float32), "empty"),
-    (np.full((2, 64, 64), -1000, np.float32), "same value"),
-    (np.random.default_rng(0).uniform(0, 255, (2, 64, 64)).astype(np.float32), "not look like"),
-    (np.random.default_rng(0).uniform(-1000, 60000, (2, 64, 64)).astype(np.float32), "outside the range"),
-])
+@pytest.mark.parametrize(
+    "array, message",
+    [
+        (np.zeros((64, 64), np.float32) - 1000, "3D volume"),
+        (np.zeros((0, 64, 64), np.float32), "empty"),
+        (np.full((2, 64, 64), -1000, np.float32), "same value"),
+        (np.random.default_rng(0).uniform(0, 255, (2, 64, 64)).astype(np.float32), "not look like"),
+        (np.random.default_rng(0).uniform(-1000, 60000, (2, 64, 64)).astype(np.float32), "outside the range"),
+    ],
+)
 def test_bad_volumes_are_named(array, message):
     with pytest.raises(InputError, match=message) as error:
         require_ct(Volume(array), "NDCT")

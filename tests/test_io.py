@@ -28,9 +28,14 @@ def test_dicom_series_is_read_in_hu_with_rescale(tmp_path, ct_volume):
         image = sitk.GetImageFromArray(hu[k])
         image.SetSpacing(ct_volume.spacing[:2])
         tags = {
-            "0008|0060": "CT", "0020|000d": "1.2.3", "0020|000e": "1.2.3.4",
-            "0020|0032": f"0\\0\\{k * ct_volume.spacing[2]}", "0020|0013": str(k + 1),
-            "0020|0037": "1\\0\\0\\0\\1\\0", "0028|1052": "-1024", "0028|1053": "1",
+            "0008|0060": "CT",
+            "0020|000d": "1.2.3",
+            "0020|000e": "1.2.3.4",
+            "0020|0032": f"0\\0\\{k * ct_volume.spacing[2]}",
+            "0020|0013": str(k + 1),
+            "0020|0037": "1\\0\\0\\0\\1\\0",
+            "0028|1052": "-1024",
+            "0028|1053": "1",
             "0008|0018": f"1.2.3.4.{k + 1}",
         }
         for key, value in tags.items():
@@ -107,6 +112,7 @@ def test_png_dataset_missing_folder(tmp_path):
 
 def test_png_slice_rejects_colour(tmp_path):
     from skimage import io as skio
+
     rgb = np.zeros((8, 8, 3), np.uint8)
     rgb[..., 0] = 200
     skio.imsave(str(tmp_path / "c.png"), rgb, check_contrast=False)
@@ -116,6 +122,7 @@ def test_png_slice_rejects_colour(tmp_path):
 
 def test_written_files_get_ordinary_permissions(tmp_path, ct_volume):
     import os
+
     mask = os.umask(0o022)
     try:
         path = write_volume(ct_volume, tmp_path / "perm.nrrd")

@@ -16,7 +16,7 @@ def test_interior_voxels_match_the_sample_variance_of_their_window():
     image = np.random.default_rng(0).normal(0.0, 30.0, (12, 14))
     variance = local_variance(image, 5)
     for y, x in ((2, 2), (6, 9), (9, 11)):
-        window = image[y - 2:y + 3, x - 2:x + 3]
+        window = image[y - 2 : y + 3, x - 2 : x + 3]
         assert variance[y, x] == pytest.approx(np.var(window, ddof=1))
 
 

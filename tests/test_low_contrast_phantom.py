@@ -4,9 +4,16 @@ import numpy as np
 import pytest
 
 from ipv2.errors import InputError
-from ipv2.phantom.low_contrast import (REALISATIONS_PER_BLOCK, WATER_DIAMETER_MM, low_contrast_sites,
-                                       noise_free_reference, render_low_contrast_slice, render_ttf_slice,
-                                       roi_side_px, simulate_realisations)
+from ipv2.phantom.low_contrast import (
+    REALISATIONS_PER_BLOCK,
+    WATER_DIAMETER_MM,
+    low_contrast_sites,
+    noise_free_reference,
+    render_low_contrast_slice,
+    render_ttf_slice,
+    roi_side_px,
+    simulate_realisations,
+)
 
 PIXEL_MM = 0.7
 STATED = {3.0: 14.0, 5.0: 7.0, 7.0: 5.0, 10.0: 3.0}
@@ -18,7 +25,7 @@ def phantom():
 
 
 def _disc_pixels(phantom, site, shrink_mm=0.0):
-    rows, columns = np.mgrid[:phantom.hu.shape[0], :phantom.hu.shape[1]]
+    rows, columns = np.mgrid[: phantom.hu.shape[0], : phantom.hu.shape[1]]
     row, column = phantom.centre_px(site)
     distance_mm = np.hypot(rows - row, columns - column) * PIXEL_MM
     return distance_mm <= site.diameter_mm / 2.0 - shrink_mm, distance_mm
@@ -43,8 +50,8 @@ def test_each_disc_is_drawn_where_and_as_strong_as_stated(phantom):
         np.testing.assert_allclose(phantom.hu[core], site.contrast_hu, atol=1e-4)
         # Partial volume keeps the disc's area: its excess over water integrates to contrast x area.
         near = distance <= site.diameter_mm / 2.0 + 2.0
-        area_mm2 = phantom.hu[near].sum() * PIXEL_MM ** 2 / site.contrast_hu
-        assert area_mm2 == pytest.approx(np.pi * site.diameter_mm ** 2 / 4.0, rel=0.02)
+        area_mm2 = phantom.hu[near].sum() * PIXEL_MM**2 / site.contrast_hu
+        assert area_mm2 == pytest.approx(np.pi * site.diameter_mm**2 / 4.0, rel=0.02)
         # Its centre of mass is the stated centre.
         rows, columns = np.nonzero(near)
         weights = phantom.hu[near]
@@ -68,20 +75,23 @@ def test_water_cylinder_in_air_and_disc_free_sites(phantom):
         side = roi_side_px(10.0 if site.absent else site.diameter_mm, PIXEL_MM)
         row, column = (int(round(v)) for v in phantom.centre_px(site))
         half = side // 2
-        roi = phantom.hu[row - half:row + half, column - half:column + half]
-        twin_roi = twin.hu[row - half:row + half, column - half:column + half]
+        roi = phantom.hu[row - half : row + half, column - half : column + half]
+        twin_roi = twin.hu[row - half : row + half, column - half : column + half]
         assert np.all(twin_roi == 0.0)
         if site.absent:
             assert np.all(roi == 0.0)
         else:
-            assert roi.sum() * PIXEL_MM ** 2 == pytest.approx(site.contrast_hu * np.pi * site.diameter_mm ** 2 / 4,
-                                                               rel=0.02)
+            assert roi.sum() * PIXEL_MM**2 == pytest.approx(
+                site.contrast_hu * np.pi * site.diameter_mm**2 / 4, rel=0.02
+            )
 
 
 def test_sites_are_at_least_35_mm_apart():
     sites = low_contrast_sites()
-    distances = [np.hypot(a.centre_mm[0] - b.centre_mm[0], a.centre_mm[1] - b.centre_mm[1])
-                 for a, b in itertools.combinations(sites, 2)]
+    distances = [
+        np.hypot(a.centre_mm[0] - b.centre_mm[0], a.centre_mm[1] - b.centre_mm[1])
+        for a, b in itertools.combinations(sites, 2)
+    ]
     assert min(distances) >= 35.0 - 1e-9
 
 
@@ -101,7 +111,7 @@ def test_realisations_are_a_pure_function_of_seed_dose_and_index(phantom):
     again = simulate_realisations(phantom, 0.1, count, seed=3)
     np.testing.assert_array_equal(many, again)
     # No two realisations, in a block or across blocks, share their noise.
-    water = np.abs(np.arange(320) - 159.5)[:, None] ** 2 + np.abs(np.arange(320) - 159.5)[None, :] ** 2 < 20 ** 2
+    water = np.abs(np.arange(320) - 159.5)[:, None] ** 2 + np.abs(np.arange(320) - 159.5)[None, :] ** 2 < 20**2
     centred = many[:, water] - many[:, water].mean(axis=0)
     correlation = np.corrcoef(centred)
     assert np.abs(correlation[~np.eye(count, dtype=bool)]).max() < 0.5

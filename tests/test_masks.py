@@ -1,13 +1,13 @@
 """Region masks in HU on constructed volumes whose true regions are known."""
 
 import json
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
 from ipv2.errors import Cancelled, InputError
-from ipv2.masks import (LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, MaskParameters, RegionMasks,
-                        compute_region_masks)
+from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, MaskParameters, RegionMasks, compute_region_masks
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -107,8 +107,11 @@ def test_volumes_in_millilitres_follow_the_spacing():
         masks.volumes_ml((0.8, 0, 2.5))
 
 
-@pytest.mark.parametrize("top, wall", [(54.0, 2.0), (50.0, 2.0), (56.0, 6.0)],
-                         ids=["thin table apart", "thin table under the back", "thick table apart"])
+@pytest.mark.parametrize(
+    "top, wall",
+    [(54.0, 2.0), (50.0, 2.0), (56.0, 6.0)],
+    ids=["thin table apart", "thin table under the back", "thick table apart"],
+)
 def test_air_pocket_inside_the_table_is_not_lung(top, wall):
     # Carbon-fibre walls of 2 mm fall to the wall rule; a thick-walled table standing apart
     # from the body falls to the rule that lungs lie inside the patient.
@@ -127,7 +130,7 @@ def test_air_pocket_inside_the_table_is_not_lung(top, wall):
 @pytest.mark.parametrize("padding", [-1024.0, -2048.0, -3024.0])
 def test_circular_field_of_view_padding_is_background(padding):
     scene = Scene().chest()
-    outside = scene.x_mm ** 2 + scene.y_mm ** 2 > 76.0 ** 2
+    outside = scene.x_mm**2 + scene.y_mm**2 > 76.0**2
     scene.paint(outside, padding, LABEL_BACKGROUND)
     masks = masks_of(scene)
     outside_voxels = np.repeat(outside[None], scene.slices, axis=0)
@@ -204,7 +207,8 @@ def test_trachea_and_main_bronchi_are_lung_and_reported_as_airways():
     assert dice(masks.lung, lung_truth) > 0.95
     assert masks.lung[:6][airway_truth[:6]].all()  # trachea-only slices are lung
     assert masks.volumes_ml(scene.spacing)["airways"] == pytest.approx(
-        np.count_nonzero(airway_truth) * 0.8 * 0.8 * 2.5 / 1000, rel=0.15)
+        np.count_nonzero(airway_truth) * 0.8 * 0.8 * 2.5 / 1000, rel=0.15
+    )
 
 
 def test_no_airways_are_claimed_without_a_trachea():
@@ -226,8 +230,7 @@ def test_heavy_ultra_low_dose_noise_keeps_the_regions():
     assert_regions_match(masks, scene.labels(), min_dice=0.97)
 
     truth_dark = scene.labels() != LABEL_BODY
-    unsmoothed = compute_region_masks(uldct, ndct, spacing=scene.spacing,
-                                      parameters=MaskParameters(smooth_mm=0.0))
+    unsmoothed = compute_region_masks(uldct, ndct, spacing=scene.spacing, parameters=MaskParameters(smooth_mm=0.0))
     assert dice(masks.dark_lq, truth_dark) > 0.97
     assert dice(masks.dark_lq, truth_dark) > dice(unsmoothed.dark_lq, truth_dark) + 0.02
 
@@ -241,7 +244,7 @@ def test_both_scans_at_ultra_low_dose_still_give_the_regions():
 
 def test_inputs_are_never_modified_and_volumes_give_their_spacing():
     scene = Scene().chest()
-    outside = scene.x_mm ** 2 + scene.y_mm ** 2 > 76.0 ** 2
+    outside = scene.x_mm**2 + scene.y_mm**2 > 76.0**2
     scene.image[outside] = -3024.0
     lq, gt = scene.volume(), scene.volume() + 5
     lq_copy, gt_copy = lq.copy(), gt.copy()
@@ -257,8 +260,7 @@ def test_integer_volumes_give_the_same_masks_as_float():
     scene = Scene().chest()
     floats = compute_region_masks(scene.volume(), scene.volume(), spacing=scene.spacing)
     ints = scene.volume().astype(np.int16)
-    np.testing.assert_array_equal(compute_region_masks(ints, ints, spacing=scene.spacing).labelmap(),
-                                  floats.labelmap())
+    np.testing.assert_array_equal(compute_region_masks(ints, ints, spacing=scene.spacing).labelmap(), floats.labelmap())
 
 
 def test_chunks_and_threads_do_not_change_the_result():
@@ -275,8 +277,11 @@ def test_chunks_and_threads_do_not_change_the_result():
 def test_progress_is_reported_per_stage_and_cancel_stops_the_work():
     scene = Scene(slices=6).chest()
     seen = []
-    masks_of(scene, monitor=Monitor(lambda stage, done, total: seen.append((stage, done, total))),
-             parameters=MaskParameters(chunk_slices=2))
+    masks_of(
+        scene,
+        monitor=Monitor(lambda stage, done, total: seen.append((stage, done, total))),
+        parameters=MaskParameters(chunk_slices=2),
+    )
     assert ("region masks", 3, 3) in seen and ("airways", 1, 1) in seen
     assert [done for stage, done, _ in seen if stage == "region masks"] == [0, 1, 2, 3]
 
@@ -298,15 +303,18 @@ def test_progress_is_reported_per_stage_and_cancel_stops_the_work():
     assert ("region masks", 3) not in seen and not any(stage == "airways" for stage, _ in seen)
 
 
-@pytest.mark.parametrize("lq, gt, spacing, message", [
-    (np.zeros((4, 32, 32)), np.zeros((4, 32, 30)), SPACING, "differ in size"),
-    (np.zeros((32, 32)), np.zeros((32, 32)), SPACING, "3D"),
-    (np.full((4, 32, 32), np.nan), np.zeros((4, 32, 32)), SPACING, "NaN"),
-    (np.zeros((4, 32, 32)), np.zeros((4, 32, 32)), None, "spacing"),
-    (np.zeros((4, 32, 32)), np.zeros((4, 32, 32)), (0.8, -1, 2), "spacing"),
-    (np.zeros((4, 32, 32)), np.zeros((4, 32, 32)), (0.8, 0.8), "spacing"),
-    ("image", np.zeros((4, 32, 32)), SPACING, "numpy array"),
-])
+@pytest.mark.parametrize(
+    "lq, gt, spacing, message",
+    [
+        (np.zeros((4, 32, 32)), np.zeros((4, 32, 30)), SPACING, "differ in size"),
+        (np.zeros((32, 32)), np.zeros((32, 32)), SPACING, "3D"),
+        (np.full((4, 32, 32), np.nan), np.zeros((4, 32, 32)), SPACING, "NaN"),
+        (np.zeros((4, 32, 32)), np.zeros((4, 32, 32)), None, "spacing"),
+        (np.zeros((4, 32, 32)), np.zeros((4, 32, 32)), (0.8, -1, 2), "spacing"),
+        (np.zeros((4, 32, 32)), np.zeros((4, 32, 32)), (0.8, 0.8), "spacing"),
+        ("image", np.zeros((4, 32, 32)), SPACING, "numpy array"),
+    ],
+)
 def test_bad_input_is_one_clear_error(lq, gt, spacing, message):
     with pytest.raises(InputError, match=message):
         compute_region_masks(lq, gt, spacing=spacing)
@@ -314,8 +322,14 @@ def test_bad_input_is_one_clear_error(lq, gt, spacing, message):
 
 def test_region_masks_dataclass_body_is_what_is_not_dark():
     dark = np.array([[True, True, False]])
-    masks = RegionMasks(dark_lq=dark, dark_gt=dark, dark=dark, background=np.array([[True, False, False]]),
-                        lung=np.array([[False, True, False]]), airways=np.zeros((1, 3), dtype=bool))
+    masks = RegionMasks(
+        dark_lq=dark,
+        dark_gt=dark,
+        dark=dark,
+        background=np.array([[True, False, False]]),
+        lung=np.array([[False, True, False]]),
+        airways=np.zeros((1, 3), dtype=bool),
+    )
     np.testing.assert_array_equal(masks.body, [[False, False, True]])
     np.testing.assert_array_equal(masks.labelmap(), [[1, 2, 0]])
 

@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
+from test_masks import AIR, LUNG, SPACING, TABLE, TISSUE, Scene, dice
 
 from ipv2.masks import compute_region_masks
-from test_masks import AIR, LUNG, SPACING, TABLE, TISSUE, Scene, dice
 
 VOXEL_ML = SPACING[0] * SPACING[1] * SPACING[2] / 1000.0
 
@@ -92,6 +92,7 @@ def test_gas_the_shallower_breath_lifts_into_the_diaphragm_is_gas_not_lung():
                 image[lungs] = LUNG
             if z <= stomach_top:
                 image[stomach] = AIR
+
         return stack(scene, 16, paint)
 
     ndct, uldct = volume(stomach_top=5, lung_bottom=7), volume(stomach_top=6, lung_bottom=8)
@@ -117,6 +118,7 @@ def test_moved_gas_that_touches_only_the_lung_is_told_by_the_noisy_uldcts_own_re
                 image[stomach] = AIR
             if moved_gas and z == 5:
                 image[moved] = AIR
+
         return stack(scene, 16, paint)
 
     noise = np.random.default_rng(3).normal(0.0, 150.0, (16,) + scene.image.shape).astype(np.float32)
@@ -251,5 +253,4 @@ def test_trachea_below_a_wide_larynx_on_a_scanner_whose_air_reads_minus_950():
     assert masks.info["airways"]["found"]
     assert masks.info["airways"]["trachea_slices"][0] == 2  # the run starts below the larynx
     assert dice(masks.airways, airway_truth) > 0.8
-    assert masks.stats(scene.spacing)["airways_ml"] == pytest.approx(
-        np.count_nonzero(airway_truth) * VOXEL_ML, rel=0.2)
+    assert masks.stats(scene.spacing)["airways_ml"] == pytest.approx(np.count_nonzero(airway_truth) * VOXEL_ML, rel=0.2)

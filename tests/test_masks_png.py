@@ -139,12 +139,15 @@ def test_stacks_match_single_slices_and_inputs_are_not_modified():
     np.testing.assert_array_equal(gt, gt_copy)
 
 
-@pytest.mark.parametrize("lq, gt, message", [
-    (np.zeros((8, 8), np.float32), np.zeros((8, 8), np.uint8), "uint8"),
-    (np.zeros((8, 8), np.uint8), np.zeros((8, 9), np.uint8), "differ in size"),
-    (np.zeros((2, 2, 8, 8), np.uint8), np.zeros((2, 2, 8, 8), np.uint8), "shape"),
-    ([[0]], np.zeros((8, 8), np.uint8), "numpy array"),
-])
+@pytest.mark.parametrize(
+    "lq, gt, message",
+    [
+        (np.zeros((8, 8), np.float32), np.zeros((8, 8), np.uint8), "uint8"),
+        (np.zeros((8, 8), np.uint8), np.zeros((8, 9), np.uint8), "differ in size"),
+        (np.zeros((2, 2, 8, 8), np.uint8), np.zeros((2, 2, 8, 8), np.uint8), "shape"),
+        ([[0]], np.zeros((8, 8), np.uint8), "numpy array"),
+    ],
+)
 def test_bad_png_input_is_one_clear_error(lq, gt, message):
     with pytest.raises(InputError, match=message):
         compute_png_region_masks(lq, gt)

@@ -61,8 +61,11 @@ def test_default_model_is_cheap_enough_for_a_cpu():
     default = build_model(DEFAULT_MODEL)
     # The CPU target (0.2 s per 512x512 slice on two cores) needs roughly 10 GFLOPs per slice.
     assert gflops_per_slice(default) < 15
-    assert all(gflops_per_slice(default) < gflops_per_slice(build_model(name))
-               for name in MODEL_REGISTRY if name != DEFAULT_MODEL)
+    assert all(
+        gflops_per_slice(default) < gflops_per_slice(build_model(name))
+        for name in MODEL_REGISTRY
+        if name != DEFAULT_MODEL
+    )
 
 
 def test_gflops_scale_with_slice_area():

@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from ipv2.models.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
-from ipv2.errors import CheckpointError, InputError
 from ipv2.denoise.inference import denoise_volume
+from ipv2.errors import CheckpointError
 from ipv2.models import build_model
+from ipv2.models.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
 from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.testing import chest_like
@@ -47,8 +47,9 @@ class ChannelZeroProbe(nn.Module):
 
 
 def _probe_model():
-    return LoadedModel(model=ChannelZeroProbe(), architecture="unet", arch_args={}, normalization=HU,
-                       noise_scale_hu=NOISE_SCALE_HU)
+    return LoadedModel(
+        model=ChannelZeroProbe(), architecture="unet", arch_args={}, normalization=HU, noise_scale_hu=NOISE_SCALE_HU
+    )
 
 
 @pytest.mark.parametrize("strength", ["low", "high"])
@@ -67,8 +68,9 @@ def test_the_network_reads_the_measured_level_whatever_the_strength(strength, mo
     # The probe hands back channel 0, level / scale, which the window maps back to HU.
     expected = HU.from_model(slice_noise_levels(volume.array) / NOISE_SCALE_HU)
     np.testing.assert_allclose(estimates[0][:, 10, 60], expected, rtol=1e-5)
-    assert result.metadata["measured_noise_hu"] == pytest.approx(float(np.median(slice_noise_levels(volume.array))),
-                                                                 abs=0.01)
+    assert result.metadata["measured_noise_hu"] == pytest.approx(
+        float(np.median(slice_noise_levels(volume.array))), abs=0.01
+    )
 
 
 def test_a_model_without_conditioning_takes_every_strength():
@@ -117,8 +119,9 @@ def test_conditioned_patches_carry_the_level_in_channel_zero():
 def test_gradient_loss_penalises_a_blurred_edge_more_than_l1_alone():
     target = torch.zeros(1, 1, 16, 16)
     target[..., 8:] = 1.0
-    blurred = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(target, (2, 2, 2, 2), mode="replicate"),
-                                             5, stride=1)
+    blurred = torch.nn.functional.avg_pool2d(
+        torch.nn.functional.pad(target, (2, 2, 2, 2), mode="replicate"), 5, stride=1
+    )
     assert L1WithGradient()(target, target).item() == 0.0
     plain = make_loss("l1")(blurred, target).item()
     assert L1WithGradient()(blurred, target).item() > plain + 0.05

@@ -3,9 +3,17 @@ import pytest
 from scipy.special import ndtr
 
 from ipv2.errors import InputError
-from ipv2.evaluate.observer import (auc_of, bootstrap_weights, channel_outputs, d_prime_squared,
-                                    dense_dog_channels, detectability, laguerre_gauss_channels, observer_data,
-                                    paired_difference)
+from ipv2.evaluate.observer import (
+    auc_of,
+    bootstrap_weights,
+    channel_outputs,
+    d_prime_squared,
+    dense_dog_channels,
+    detectability,
+    laguerre_gauss_channels,
+    observer_data,
+    paired_difference,
+)
 
 SIDE = 24
 DIAMETER = 6.0
@@ -84,8 +92,9 @@ def test_the_interval_covers_the_truth_at_about_the_nominal_rate():
     repeats, count = 60, 150
     covered = 0
     for seed in range(repeats):
-        result = detectability(_data(channels, signal, sigma, count, seed=100 + seed),
-                               bootstrap_weights(2 * count, 300, seed=seed))
+        result = detectability(
+            _data(channels, signal, sigma, count, seed=100 + seed), bootstrap_weights(2 * count, 300, seed=seed)
+        )
         low, high = result["d_prime_ci"]
         covered += low <= 1.0 <= high
     # 95 % nominal; 60 repeats put a correct interval above 0.85 nearly always.
@@ -101,8 +110,12 @@ def test_paired_difference_is_zero_for_the_same_images_and_positive_for_less_noi
     realisation = np.arange(300)
 
     def data(scale):
-        return observer_data(channel_outputs(signal + scale * noise_present, channels),
-                             channel_outputs(scale * noise_absent, channels), realisation, realisation)
+        return observer_data(
+            channel_outputs(signal + scale * noise_present, channels),
+            channel_outputs(scale * noise_absent, channels),
+            realisation,
+            realisation,
+        )
 
     weights = bootstrap_weights(300, 500, seed=1)
     same = paired_difference(data(1.0), data(1.0), weights)

@@ -53,8 +53,10 @@ def test_the_interval_is_students_t_of_the_mean():
 def test_the_95_percent_interval_covers_the_true_mean_95_percent_of_the_time(count):
     rng = np.random.default_rng(count)
     trials, true_mean = 4000, 7.0
-    covered = sum(interval.low <= true_mean <= interval.high
-                  for interval in (mean_interval(rng.normal(true_mean, 3.0, count)) for _ in range(trials)))
+    covered = sum(
+        interval.low <= true_mean <= interval.high
+        for interval in (mean_interval(rng.normal(true_mean, 3.0, count)) for _ in range(trials))
+    )
     # Binomial standard error at 4000 trials is 0.0034: 0.93-0.97 is beyond five of them.
     assert 0.93 <= covered / trials <= 0.97
 

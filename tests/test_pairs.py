@@ -15,16 +15,21 @@ def hand_masks(shape=(2, 16, 16)):
     airways = np.zeros(shape, bool)
     airways[:, 6:8, 6:8] = True
     dark = background | lung
-    return RegionMasks(dark_lq=dark.copy(), dark_gt=dark.copy(), dark=dark, background=background, lung=lung,
-                       airways=airways)
+    return RegionMasks(
+        dark_lq=dark.copy(), dark_gt=dark.copy(), dark=dark, background=background, lung=lung, airways=airways
+    )
 
 
 @pytest.fixture
 def images():
     rng = np.random.default_rng(7)
     shape = (2, 16, 16)
-    return (rng.normal(0, 100, shape).astype(np.float32), rng.normal(500, 100, shape).astype(np.float32),
-            rng.normal(1000, 100, shape).astype(np.float32), rng.normal(-500, 10, shape).astype(np.float32))
+    return (
+        rng.normal(0, 100, shape).astype(np.float32),
+        rng.normal(500, 100, shape).astype(np.float32),
+        rng.normal(1000, 100, shape).astype(np.float32),
+        rng.normal(-500, 10, shape).astype(np.float32),
+    )
 
 
 def expected(mask, inside, outside):
@@ -64,8 +69,9 @@ def test_ipv2_with_add_noise_puts_the_simulation_in_the_region_and_ndct_as_targe
     lq, gt, simulated, _ = images
     masks = hand_masks()
     region = masks.lung if remove_background else masks.dark
-    train_input, target = ipv2_pair(lq, gt, masks, remove_background=remove_background, add_noise=True,
-                                    simulated_gt=simulated)
+    train_input, target = ipv2_pair(
+        lq, gt, masks, remove_background=remove_background, add_noise=True, simulated_gt=simulated
+    )
     np.testing.assert_array_equal(train_input, expected(region, simulated, lq))
     np.testing.assert_array_equal(target, gt)
 
@@ -84,8 +90,12 @@ def test_pairs_never_modify_their_inputs(images):
     lq, gt, simulated, denoised = images
     masks = hand_masks()
     before = [a.copy() for a in images] + [masks.dark.copy(), masks.lung.copy()]
-    outputs = [*ipv1_pair(lq, gt, masks), *ipv2_pair(lq, gt, masks, simulated_gt=simulated),
-               ipv1_label(lq, gt, masks), evaluation_label(gt, masks, denoised)]
+    outputs = [
+        *ipv1_pair(lq, gt, masks),
+        *ipv2_pair(lq, gt, masks, simulated_gt=simulated),
+        ipv1_label(lq, gt, masks),
+        evaluation_label(gt, masks, denoised),
+    ]
     for output in outputs:
         output += 1  # results own their memory
     for original, now in zip(before, [*images, masks.dark, masks.lung]):

@@ -5,16 +5,24 @@ import pytest
 from scipy import ndimage
 
 from ipv2.masks import RegionMasks
-from ipv2.purify.pairs import (MotionRules, disagreement_band, ipv2_pair, ipv2m_label, ipv2m_pair, lung_field,
-                        purification_region, stitch_weights)
+from ipv2.purify.pairs import (
+    MotionRules,
+    disagreement_band,
+    ipv2_pair,
+    ipv2m_label,
+    ipv2m_pair,
+    lung_field,
+    purification_region,
+    stitch_weights,
+)
 
 SHAPE = (2, 48, 48)
 SHIFT_PX = 2
 
 
 def disc(cy, cx, radius, shape=SHAPE):
-    yy, xx = np.mgrid[0:shape[1], 0:shape[2]]
-    return np.broadcast_to((yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2, shape).copy()
+    yy, xx = np.mgrid[0 : shape[1], 0 : shape[2]]
+    return np.broadcast_to((yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2, shape).copy()
 
 
 def shifted_pair():
@@ -37,8 +45,9 @@ def shifted_pair():
     dark = dark_lq | dark_gt
     background = ~(body_lq & body_gt)  # the dark union connected to the border
     lung = dark & ~background
-    masks = RegionMasks(dark_lq=dark_lq, dark_gt=dark_gt, dark=dark, background=background, lung=lung,
-                        airways=np.zeros(SHAPE, bool))
+    masks = RegionMasks(
+        dark_lq=dark_lq, dark_gt=dark_gt, dark=dark, background=background, lung=lung, airways=np.zeros(SHAPE, bool)
+    )
     truth = dict(band=body_lq ^ body_gt, lung_field=lung | vessel, vessel=vessel)
     return lq, gt, masks, truth
 
@@ -80,10 +89,19 @@ def test_all_rules_off_is_the_papers_ipv2(case):
     off = MotionRules(agreed_background=False, lung_field=False, stitch_blend_px=0)
     for add_noise in (True, False):
         for remove_background in (True, False):
-            ours = ipv2m_pair(lq, gt, masks, off, weak, remove_background=remove_background, add_noise=add_noise,
-                              simulated_gt=simulated)
-            paper = ipv2_pair(lq, gt, masks, remove_background=remove_background, add_noise=add_noise,
-                              simulated_gt=simulated)
+            ours = ipv2m_pair(
+                lq,
+                gt,
+                masks,
+                off,
+                weak,
+                remove_background=remove_background,
+                add_noise=add_noise,
+                simulated_gt=simulated,
+            )
+            paper = ipv2_pair(
+                lq, gt, masks, remove_background=remove_background, add_noise=add_noise, simulated_gt=simulated
+            )
             for a, b in zip(ours, paper):
                 np.testing.assert_array_equal(a, b)
 
@@ -127,8 +145,9 @@ def test_without_remove_background_the_band_rule_has_nothing_to_act_on(case):
     region = masks.dark | truth["lung_field"]
     np.testing.assert_array_equal(train_input, np.where(region, simulated, lq))
     np.testing.assert_array_equal(target, gt)
-    np.testing.assert_array_equal(ipv2m_label(gt, masks, weak, rules, remove_background=False),
-                                  np.where(region, weak, gt))
+    np.testing.assert_array_equal(
+        ipv2m_label(gt, masks, weak, rules, remove_background=False), np.where(region, weak, gt)
+    )
 
 
 def test_label_is_the_weak_uldct_in_the_lung_field_and_the_band(case):
@@ -171,9 +190,11 @@ def test_motion_pairs_never_modify_their_inputs(case):
     lq, gt, masks, _, simulated, weak = case
     arrays = [lq, gt, simulated, weak, masks.dark, masks.lung, masks.background, masks.dark_lq, masks.dark_gt]
     before = [a.copy() for a in arrays]
-    outputs = [*ipv2m_pair(lq, gt, masks, MotionRules(stitch_blend_px=3), weak, simulated_gt=simulated),
-               *ipv2m_pair(lq, gt, masks, MotionRules(), weak, add_noise=False),
-               ipv2m_label(gt, masks, weak, MotionRules())]
+    outputs = [
+        *ipv2m_pair(lq, gt, masks, MotionRules(stitch_blend_px=3), weak, simulated_gt=simulated),
+        *ipv2m_pair(lq, gt, masks, MotionRules(), weak, add_noise=False),
+        ipv2m_label(gt, masks, weak, MotionRules()),
+    ]
     for output in outputs:
         output += 1  # results own their memory
     for original, now in zip(before, arrays):

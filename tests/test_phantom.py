@@ -5,8 +5,17 @@ import pytest
 from scipy import ndimage
 
 from ipv2.errors import Cancelled, InputError
-from ipv2.phantom import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NAMES, LABEL_NODULE,
-                          LABEL_VESSEL, TISSUES, generate_phantom_pair)
+from ipv2.phantom import (
+    LABEL_AIRWAY,
+    LABEL_BACKGROUND,
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_NAMES,
+    LABEL_NODULE,
+    LABEL_VESSEL,
+    TISSUES,
+    generate_phantom_pair,
+)
 from ipv2.phantom.grid import PhantomGrid
 from ipv2.phantom.model import build_phantom_model
 from ipv2.progress import Monitor
@@ -21,14 +30,17 @@ def _tissue_mask(pair, name):
     return pair.tissues.array == TISSUES[name].id
 
 
-@pytest.mark.parametrize("tissue, low, high, interior", [
-    ("lung parenchyma", -900, -700, True),
-    ("fat", -120, -80, True),
-    ("muscle", 20, 60, True),
-    ("blood", 20, 60, True),
-    ("myocardium", 20, 60, True),
-    ("cortical bone", 500, 3000, False),  # a shell one or two pixels thick: no interior
-])
+@pytest.mark.parametrize(
+    "tissue, low, high, interior",
+    [
+        ("lung parenchyma", -900, -700, True),
+        ("fat", -120, -80, True),
+        ("muscle", 20, 60, True),
+        ("blood", 20, 60, True),
+        ("myocardium", 20, 60, True),
+        ("cortical bone", 500, 3000, False),  # a shell one or two pixels thick: no interior
+    ],
+)
 def test_mean_hu_of_each_tissue_is_in_its_published_range(clean_pair, tissue, low, high, interior):
     mask = _tissue_mask(clean_pair, tissue)
     if interior:  # a region of interest inside the tissue, clear of partial volume at its edges
@@ -73,7 +85,7 @@ def test_ribs_leave_intercostal_gaps_and_the_spine_has_a_canal(clean_pair):
     assert csf.sum(axis=(1, 2)).min() > 0  # the canal in every slice
     # Along the lateral chest wall, bone and soft tissue alternate from slice to slice.
     nz, ny, nx = cortical.shape
-    lateral_wall = cortical[:, ny // 3: 2 * ny // 3, : nx // 4]
+    lateral_wall = cortical[:, ny // 3 : 2 * ny // 3, : nx // 4]
     per_slice = lateral_wall.sum(axis=(1, 2))
     assert per_slice.max() > 0 and per_slice.min() < per_slice.max()
 
@@ -149,11 +161,21 @@ def test_fov_padding_fills_outside_the_circle():
     assert np.all(pair.labels.array[corner] == LABEL_BACKGROUND)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"size": 32}, "size"), ({"slices": 2}, "slices"), ({"size": 100.5}, "size"), ({"dose": 0.0}, "dose"),
-    ({"dose": 1.5}, "dose"), ({"motion_mm": -1.0}, "motion_mm"), ({"motion_mm": float("nan")}, "motion_mm"),
-    ({"seed": -3}, "seed"), ({"pixel_mm": 0.0}, "pixel_mm"), ({"tumour": "no"}, "tumour"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"size": 32}, "size"),
+        ({"slices": 2}, "slices"),
+        ({"size": 100.5}, "size"),
+        ({"dose": 0.0}, "dose"),
+        ({"dose": 1.5}, "dose"),
+        ({"motion_mm": -1.0}, "motion_mm"),
+        ({"motion_mm": float("nan")}, "motion_mm"),
+        ({"seed": -3}, "seed"),
+        ({"pixel_mm": 0.0}, "pixel_mm"),
+        ({"tumour": "no"}, "tumour"),
+    ],
+)
 def test_bad_parameters_are_refused_with_a_clear_message(kwargs, word):
     with pytest.raises(InputError, match=word):
         generate_phantom_pair(noise=False, **dict({"size": 64, "slices": 4}, **kwargs))

@@ -16,8 +16,18 @@ from scipy import ndimage
 from ipv2.cli.main import main
 from ipv2.errors import InputError
 from ipv2.io import read_volume
-from ipv2.phantom import (ACQUISITION_VARIANTS, LABEL_AIRWAY, LABEL_BODY, LABEL_LUNG, LABEL_VESSEL, TISSUES,
-                          acquisition_variant, generate_phantom_pair, read_deformation, resolve_acquisition)
+from ipv2.phantom import (
+    ACQUISITION_VARIANTS,
+    LABEL_AIRWAY,
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_VESSEL,
+    TISSUES,
+    acquisition_variant,
+    generate_phantom_pair,
+    read_deformation,
+    resolve_acquisition,
+)
 from ipv2.phantom.deformation import MAX_INTERPOLATION_ERROR_MM, coarse_node_count, write_deformation
 from ipv2.phantom.grid import REFERENCE_SCAN_MM, PhantomGrid
 from ipv2.phantom.model import build_phantom_model
@@ -29,6 +39,7 @@ LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_AIRWAY)
 
 
 # The acquisition's geometry, worked by hand.
+
 
 def test_two_of_size_pixel_and_fov_decide_the_third():
     assert resolve_acquisition().size == 512 and resolve_acquisition().pixel_mm == pytest.approx(0.7)
@@ -62,19 +73,30 @@ def test_a_central_crop_keeps_the_matrix_parity():
     assert grid.cropped(358).origin[0] == pytest.approx(grid.origin[0] + 77 * 0.7)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"kernel": "ramp"}, "kernel"), ({"kernel": None}, "kernel"), ({"fov_mm": -300.0}, "fov_mm"),
-    ({"fov_mm": 20.0}, "fov_mm"), ({"pixel_mm": float("nan")}, "pixel_mm"), ({"slice_mm": 0.0}, "slice_mm"),
-    ({"thickness_mm": 12.0}, "thickness_mm"), ({"thickness_mm": "thick"}, "thickness_mm"),
-    ({"crop_fov_mm": 400.0}, "crop_fov_mm"), ({"crop_fov_mm": 358.4}, "crop_fov_mm"),
-    ({"crop_fov_mm": 60.0, "size": 64}, "crop_fov_mm"), ({"fov_mm": 900.0}, "fov_mm"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"kernel": "ramp"}, "kernel"),
+        ({"kernel": None}, "kernel"),
+        ({"fov_mm": -300.0}, "fov_mm"),
+        ({"fov_mm": 20.0}, "fov_mm"),
+        ({"pixel_mm": float("nan")}, "pixel_mm"),
+        ({"slice_mm": 0.0}, "slice_mm"),
+        ({"thickness_mm": 12.0}, "thickness_mm"),
+        ({"thickness_mm": "thick"}, "thickness_mm"),
+        ({"crop_fov_mm": 400.0}, "crop_fov_mm"),
+        ({"crop_fov_mm": 358.4}, "crop_fov_mm"),
+        ({"crop_fov_mm": 60.0, "size": 64}, "crop_fov_mm"),
+        ({"fov_mm": 900.0}, "fov_mm"),
+    ],
+)
 def test_bad_acquisitions_are_refused_naming_the_parameter(kwargs, word):
     with pytest.raises(InputError, match=word):
         generate_phantom_pair(**dict({"size": 64, "slices": 4, "noise": False}, **kwargs))
 
 
 # Each acquisition changes what it should.
+
 
 def _high_frequency_noise(pair) -> float:
     """Std of the noise's neighbour differences (a high-pass) inside the body."""
@@ -176,9 +198,20 @@ def test_the_cropped_lungs_touch_the_image_border(full_and_cropped):
 
 # The named variants.
 
+
 def test_every_variant_is_a_valid_acquisition_of_the_same_slab():
-    assert {"default", "smooth", "sharp", "thin-1mm", "thick-5mm", "pixel-0.9mm", "pixel-0.5mm", "fov-padding",
-            "cropped", "dose-10pct"} <= set(ACQUISITION_VARIANTS)
+    assert {
+        "default",
+        "smooth",
+        "sharp",
+        "thin-1mm",
+        "thick-5mm",
+        "pixel-0.9mm",
+        "pixel-0.5mm",
+        "fov-padding",
+        "cropped",
+        "dose-10pct",
+    } <= set(ACQUISITION_VARIANTS)
     for name, kwargs in ACQUISITION_VARIANTS.items():
         acquisition = resolve_acquisition(**{k: v for k, v in kwargs.items() if k not in ("fov_padding", "dose")})
         assert acquisition.slices * acquisition.slice_mm == pytest.approx(REFERENCE_SCAN_MM), name
@@ -191,6 +224,7 @@ def test_every_variant_is_a_valid_acquisition_of_the_same_slab():
 
 
 # The deformation on disk.
+
 
 def test_node_counts_along_an_axis():
     assert coarse_node_count(512, 0.7, 3.0) == 121  # ceil(357.7 / 3) + 1
@@ -233,11 +267,36 @@ def test_itk_reads_the_stored_field_as_a_displacement_transform(default_field, t
 
 # The command line and the preview.
 
+
 def test_cli_records_the_acquisition_and_writes_the_cropped_volumes(tmp_path):
     out = tmp_path / "phantom"
-    code = main(["phantom", "--out", str(out), "--size", "96", "--pixel-mm", "3.0", "--slices", "4", "--slice-mm",
-                 "2.0", "--thickness-mm", "3.0", "--kernel", "sharp", "--crop-fov-mm", "200", "--dose", "0.1",
-                 "--progress", "none", "--device", "cpu"])
+    code = main(
+        [
+            "phantom",
+            "--out",
+            str(out),
+            "--size",
+            "96",
+            "--pixel-mm",
+            "3.0",
+            "--slices",
+            "4",
+            "--slice-mm",
+            "2.0",
+            "--thickness-mm",
+            "3.0",
+            "--kernel",
+            "sharp",
+            "--crop-fov-mm",
+            "200",
+            "--dose",
+            "0.1",
+            "--progress",
+            "none",
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     record = json.loads((out / "phantom.json").read_text())
     assert record["kernel"] == "sharp" and record["dose"] == 0.1
@@ -251,11 +310,16 @@ def test_cli_records_the_acquisition_and_writes_the_cropped_volumes(tmp_path):
     assert read_deformation(out / "deformation.nrrd", truth).shape == (4, 66, 66, 3)
 
 
-@pytest.mark.parametrize("options, flag", [
-    (["--crop-fov-mm", "400"], "--crop-fov-mm"), (["--thickness-mm", "-1"], "--thickness-mm"),
-    (["--size", "512", "--pixel-mm", "0.5", "--fov-mm", "300"], "--fov-mm"), (["--slice-mm", "0"], "--slice-mm"),
-    (["--pixel-mm", "50"], "--pixel-mm"),
-])
+@pytest.mark.parametrize(
+    "options, flag",
+    [
+        (["--crop-fov-mm", "400"], "--crop-fov-mm"),
+        (["--thickness-mm", "-1"], "--thickness-mm"),
+        (["--size", "512", "--pixel-mm", "0.5", "--fov-mm", "300"], "--fov-mm"),
+        (["--slice-mm", "0"], "--slice-mm"),
+        (["--pixel-mm", "50"], "--pixel-mm"),
+    ],
+)
 def test_cli_refuses_bad_acquisitions_naming_the_flag(tmp_path, capsys, options, flag):
     code = main(["phantom", "--out", str(tmp_path / "x"), "--slices", "4", "--progress", "none"] + options)
     assert code == 2
@@ -264,8 +328,10 @@ def test_cli_refuses_bad_acquisitions_naming_the_flag(tmp_path, capsys, options,
 
 
 def test_cli_help_imports_no_torch():
-    probe = ("import sys\nfrom ipv2.cli.main import main\ntry:\n    main(['phantom', '--help'])\n"
-             "except SystemExit:\n    pass\nprint('torch' in sys.modules)")
+    probe = (
+        "import sys\nfrom ipv2.cli.main import main\ntry:\n    main(['phantom', '--help'])\n"
+        "except SystemExit:\n    pass\nprint('torch' in sys.modules)"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "False"
@@ -278,11 +344,17 @@ def test_cli_refuses_an_unknown_kernel(tmp_path, capsys):
 
 
 def test_the_preview_caption_names_the_acquisition():
-    parameters = resolve_acquisition(pixel_mm=0.9, slices=24, slice_mm=5.0, thickness_mm=5.0, kernel="lung",
-                                     crop_fov_mm=250.0).record()
+    parameters = resolve_acquisition(
+        pixel_mm=0.9, slices=24, slice_mm=5.0, thickness_mm=5.0, kernel="lung", crop_fov_mm=250.0
+    ).record()
     parameters.update(dose=0.1, fov_padding=False)
     caption = acquisition_caption(parameters)
-    for part in ("kernel lung", "uLDCT 10% dose", "512 x 512 of 0.90 mm, FOV 461 mm", "cropped to 250 mm (278 x 278)",
-                 "24 slices 5 mm apart, 5 mm thick"):
+    for part in (
+        "kernel lung",
+        "uLDCT 10% dose",
+        "512 x 512 of 0.90 mm, FOV 461 mm",
+        "cropped to 250 mm (278 x 278)",
+        "24 slices 5 mm apart, 5 mm thick",
+    ):
         assert part in caption
     assert "centre plane" in acquisition_caption(dict(resolve_acquisition().record(), dose=0.02))

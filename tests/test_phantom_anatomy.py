@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from ipv2.phantom import (LABEL_BODY, LABEL_LUNG, LABEL_OTHER_GAS, LABEL_TUMOUR, TISSUES,
-                          generate_phantom_pair)
+from ipv2.phantom import LABEL_BODY, LABEL_LUNG, LABEL_OTHER_GAS, LABEL_TUMOUR, TISSUES, generate_phantom_pair
 from ipv2.phantom import anatomy as shape
 from ipv2.phantom.anatomy import Anatomy
 from ipv2.phantom.breathing import Breathing
@@ -97,7 +96,7 @@ def test_without_the_tumour_the_rest_of_the_phantom_is_the_same(still_pair, stil
     X, Y, Z = _coordinates()
     centre = still_model.tumour.centre
     reach = 0.5 * still_model.tumour.diameter_mm + still_model.tumour.halo_mm + 3.0 + 2 * GRID["slice_mm"]
-    far = (X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 > reach ** 2
+    far = (X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 > reach**2
     np.testing.assert_array_equal(plain.anatomy.array[far], still_pair.anatomy.array[far])
 
 
@@ -152,14 +151,19 @@ def test_a_tube_thinner_than_a_voxel_keeps_its_volume():
     voxel_ml = 0.7 * 0.7 * 2.5
     assert occupancy.sum() * voxel_ml == pytest.approx(np.pi * r * r * (x[50] - x[10]), rel=1e-3)
     # Read by blocks, the same as a whole.
-    np.testing.assert_array_equal(np.concatenate([SplattedTubes(tube, grid).block(slice(0, 4)),
-                                                  SplattedTubes(tube, grid).block(slice(4, 8))]), occupancy)
+    np.testing.assert_array_equal(
+        np.concatenate([SplattedTubes(tube, grid).block(slice(0, 4)), SplattedTubes(tube, grid).block(slice(4, 8))]),
+        occupancy,
+    )
 
 
 def test_bronchi_run_beside_their_arteries_and_stop_at_the_lung_edge():
-    artery = Segments(np.array([[-45.0, 0.0, 0.0], [-65.0, 0.0, 0.0], [-80.0, 0.0, 0.0]]),
-                      np.array([[-65.0, 0.0, 0.0], [-80.0, 0.0, 0.0], [-90.0, 0.0, 0.0]]),
-                      np.array([4.0, 3.5, 3.0]), np.array([3.6, 3.2, 2.7]))
+    artery = Segments(
+        np.array([[-45.0, 0.0, 0.0], [-65.0, 0.0, 0.0], [-80.0, 0.0, 0.0]]),
+        np.array([[-65.0, 0.0, 0.0], [-80.0, 0.0, 0.0], [-90.0, 0.0, 0.0]]),
+        np.array([4.0, 3.5, 3.0]),
+        np.array([3.6, 3.2, 2.7]),
+    )
     tree = Tree(artery, np.array([-1, 0, 1]))
 
     def depth_inside(points):  # lung out to x = -85 mm
@@ -189,8 +193,12 @@ def test_septa_meet_the_pleura_at_right_angles_and_fade_inwards():
     xs = np.linspace(-140, -60, 8001, dtype=np.float32)
     surface = np.array([xs[np.argmin(np.abs(lung_distance(anatomy, xs, y, z)))], y, z], dtype=np.float32)
     step = 0.01
-    normal = np.array([lung_distance(anatomy, *(surface + step * e)) - lung_distance(anatomy, *(surface - step * e))
-                       for e in np.eye(3, dtype=np.float32)]) / (2 * step)
+    normal = np.array(
+        [
+            lung_distance(anatomy, *(surface + step * e)) - lung_distance(anatomy, *(surface - step * e))
+            for e in np.eye(3, dtype=np.float32)
+        ]
+    ) / (2 * step)
     normal /= np.linalg.norm(normal)
     depths = np.array([2.0, 5.0, 8.0, 11.0, 19.0], dtype=np.float32)
     px, py, pz = (surface[None, :] - depths[:, None] * normal[None, :]).T.astype(np.float32)
@@ -210,20 +218,21 @@ def test_septa_meet_the_pleura_at_right_angles_and_fade_inwards():
     inside = depth < SEPTA_DEPTH_MM
     assert inside.sum() == 4
     ratio = hu[inside] / hu[inside][0]
-    np.testing.assert_allclose(ratio, (1 - depth[inside] / SEPTA_DEPTH_MM) / (1 - depth[0] / SEPTA_DEPTH_MM),
-                               rtol=0.05)
+    np.testing.assert_allclose(ratio, (1 - depth[inside] / SEPTA_DEPTH_MM) / (1 - depth[0] / SEPTA_DEPTH_MM), rtol=0.05)
     assert hu[~inside].max() == 0.0 and hu[0] > 20.0
 
 
 def test_chest_wall_muscle_has_fat_strands_and_bone_a_trabecular_texture(still_pair, still_model):
     X, Y, Z = _coordinates()
     anatomy = still_model.anatomy
-    deep_in_muscle = ((shape.subcutaneous_fat_inner_distance(anatomy, X, Y, Z) < -6.0)
-                      & (shape.rib_cage_distance(anatomy, X, Y, Z) > 3.0))
+    deep_in_muscle = (shape.subcutaneous_fat_inner_distance(anatomy, X, Y, Z) < -6.0) & (
+        shape.rib_cage_distance(anatomy, X, Y, Z) > 3.0
+    )
     fat, muscle = _tissue(still_pair, "fat") & deep_in_muscle, _tissue(still_pair, "muscle") & deep_in_muscle
     assert 0.01 < fat.sum() / (fat.sum() + muscle.sum()) < 0.3
     offsets = TrabecularPattern.draw(np.random.default_rng(1)).hu_offset(
-        *np.random.default_rng(2).uniform(-100, 100, (3, 100_000)).astype(np.float32))
+        *np.random.default_rng(2).uniform(-100, 100, (3, 100_000)).astype(np.float32)
+    )
     assert abs(offsets.mean()) < 10.0 and offsets.std() > 80.0
     marrow = ndimage.binary_erosion(_tissue(still_pair, "cancellous bone"), structure=np.ones((1, 3, 3), bool))
     bone_hu = still_pair.anatomy.array[marrow]

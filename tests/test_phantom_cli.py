@@ -1,7 +1,7 @@
 """`ipv2 phantom` on the command line, and its output as input of `ipv2 purify`."""
 
-import json
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -24,8 +24,25 @@ def labels_of(folder):
 @pytest.fixture(scope="module")
 def phantom_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("phantom")
-    code = main(["phantom", "--out", str(out), "--size", "64", "--slices", "4", "--seed", "2", "--png",
-                 "--fov-padding", "--progress", "none", "--device", "cpu"])
+    code = main(
+        [
+            "phantom",
+            "--out",
+            str(out),
+            "--size",
+            "64",
+            "--slices",
+            "4",
+            "--seed",
+            "2",
+            "--png",
+            "--fov-padding",
+            "--progress",
+            "none",
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     return out
 
@@ -88,18 +105,34 @@ def test_bad_option_is_a_user_error(tmp_path, capsys):
 @pytest.mark.skipif(importlib.util.find_spec("ipv2.purify") is None, reason="purification backend not present")
 def test_purify_runs_on_the_phantom(phantom_dir, tmp_path):
     out = tmp_path / "purified"
-    code = main(["purify", "--lq", str(phantom_dir / "uldct.nrrd"), "--gt", str(phantom_dir / "ndct.nrrd"),
-                 "--out", str(out), "--progress", "none", "--weak", "tv"])
+    code = main(
+        [
+            "purify",
+            "--lq",
+            str(phantom_dir / "uldct.nrrd"),
+            "--gt",
+            str(phantom_dir / "ndct.nrrd"),
+            "--out",
+            str(out),
+            "--progress",
+            "none",
+            "--weak",
+            "tv",
+        ]
+    )
     assert code == 0
     assert (out / "train_input.nrrd").is_file() and (out / "masks.nrrd").is_file()
 
 
 # Named acquisitions and the tumour.
 
+
 def test_variant_sets_the_acquisition_and_given_options_replace_its_values(tmp_path):
     out = tmp_path / "thick"
-    assert main(["phantom", "--out", str(out), "--variant", "thick-5mm", "--slices", "4", "--kernel", "sharp",
-                 *SMALL]) == 0
+    assert (
+        main(["phantom", "--out", str(out), "--variant", "thick-5mm", "--slices", "4", "--kernel", "sharp", *SMALL])
+        == 0
+    )
     record = json.loads((out / "phantom.json").read_text())
     assert record["variant"] == "thick-5mm"
     # 4 slices given; their 5-mm spacing and thickness the variant's.
@@ -128,8 +161,9 @@ def test_no_tumour_leaves_out_the_tumour_and_nothing_else(tmp_path):
     folders = {flag: tmp_path / (flag or "with") for flag in ("", "--no-tumour")}
     for flag, out in folders.items():
         extra = [flag] if flag else []
-        assert main(["phantom", "--out", str(out), "--seed", "2", "--slices", "4", "--slice-mm", "5", *SMALL,
-                     *extra]) == 0
+        assert (
+            main(["phantom", "--out", str(out), "--seed", "2", "--slices", "4", "--slice-mm", "5", *SMALL, *extra]) == 0
+        )
     with_tumour, without = labels_of(folders[""]), labels_of(folders["--no-tumour"])
     tumour = with_tumour == LABEL_TUMOUR
     assert tumour.sum() > 50 and not (without == LABEL_TUMOUR).any()

@@ -12,8 +12,25 @@ from ipv2.phantom.low_contrast import INSERTS
 
 def test_the_low_contrast_phantom_is_written_with_its_sites(tmp_path):
     out = tmp_path / "lcd"
-    assert main(["phantom", "--low-contrast", "--out", str(out), "--size", "300", "--realisations", "3",
-                 "--dose", "0.5", "--progress", "none"]) == 0
+    assert (
+        main(
+            [
+                "phantom",
+                "--low-contrast",
+                "--out",
+                str(out),
+                "--size",
+                "300",
+                "--realisations",
+                "3",
+                "--dose",
+                "0.5",
+                "--progress",
+                "none",
+            ]
+        )
+        == 0
+    )
     noisy = read_volume(out / "low_contrast.nrrd").array
     reference = read_volume(out / "low_contrast_reference.nrrd").array[0]
     truth = read_volume(out / "low_contrast_truth.nrrd").array[0]
@@ -33,18 +50,38 @@ def test_the_low_contrast_phantom_is_written_with_its_sites(tmp_path):
 def test_the_same_seed_gives_the_same_realisations(tmp_path):
     arrays = []
     for name in ("a", "b"):
-        assert main(["phantom", "--low-contrast", "--out", str(tmp_path / name), "--size", "300",
-                     "--realisations", "2", "--seed", "4", "--progress", "none"]) == 0
+        assert (
+            main(
+                [
+                    "phantom",
+                    "--low-contrast",
+                    "--out",
+                    str(tmp_path / name),
+                    "--size",
+                    "300",
+                    "--realisations",
+                    "2",
+                    "--seed",
+                    "4",
+                    "--progress",
+                    "none",
+                ]
+            )
+            == 0
+        )
         arrays.append(read_volume(tmp_path / name / "low_contrast.nrrd").array)
     np.testing.assert_array_equal(*arrays)
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--slices", "8"], "--slices apply to the chest phantom"),
-    (["--png"], "--png apply to the chest phantom"),
-    (["--dose", "2"], "--dose 2 must be in (0, 1]"),
-    (["--realisations", "0"], "--realisations 0 must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--slices", "8"], "--slices apply to the chest phantom"),
+        (["--png"], "--png apply to the chest phantom"),
+        (["--dose", "2"], "--dose 2 must be in (0, 1]"),
+        (["--realisations", "0"], "--realisations 0 must be at least 1"),
+    ],
+)
 def test_chest_options_and_bad_values_are_refused(tmp_path, capsys, flags, message):
     out = tmp_path / "lcd"
     assert main(["phantom", "--low-contrast", "--out", str(out), "--progress", "none", *flags]) == 2
@@ -57,11 +94,14 @@ def test_realisations_without_low_contrast_are_refused(tmp_path, capsys):
     assert "--realisations applies to --low-contrast" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--motion-mm", "4"], "--motion-mm apply to the chest phantom"),
-    (["--no-electronic-noise"], "--no-electronic-noise apply to the chest phantom"),
-    (["--size", "0"], "a field of view of 0 x 0.7 mm"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--motion-mm", "4"], "--motion-mm apply to the chest phantom"),
+        (["--no-electronic-noise"], "--no-electronic-noise apply to the chest phantom"),
+        (["--size", "0"], "a field of view of 0 x 0.7 mm"),
+    ],
+)
 def test_options_the_cylinder_would_ignore_or_misread_are_refused(tmp_path, capsys, flags, message):
     assert main(["phantom", "--low-contrast", "--out", str(tmp_path / "lcd"), "--progress", "none", *flags]) == 2
     assert message in capsys.readouterr().err

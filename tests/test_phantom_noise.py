@@ -36,8 +36,7 @@ def test_uldct_noise_is_sqrt_inverse_dose_times_ndct_noise(photon_noise_pair):
 
 
 def test_electronic_noise_adds_to_the_low_dose_scan(photon_noise_pair):
-    with_electronic = generate_phantom_pair(size=128, slices=8, seed=1, dose=DOSE, electronic_noise=True,
-                                            device="cpu")
+    with_electronic = generate_phantom_pair(size=128, slices=8, seed=1, dose=DOSE, electronic_noise=True, device="cpu")
     assert _noise_ratio(with_electronic) > np.sqrt(1.0 / DOSE)
 
 

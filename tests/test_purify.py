@@ -4,19 +4,22 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from ipv2.purify.options import DEFAULT_MODE
 from ipv2.errors import Cancelled, InputError
 from ipv2.progress import Monitor
 from ipv2.purify import PurifyOptions, purify_volumes, write_purify_outputs
 from ipv2.purify.cache import CACHE_FOLDER_NAME
-from ipv2.volume import Volume
+from ipv2.purify.options import DEFAULT_MODE
 from ipv2.testing import chest_like
+from ipv2.volume import Volume
 from tests.test_pairs import hand_masks
 
 
 def pair(shape=(4, 64, 64)):
-    lq = Volume(chest_like(shape, seed=1) + np.random.default_rng(2).normal(0, 60, shape).astype(np.float32),
-                spacing=(0.7, 0.7, 2.5), origin=(-20.0, 10.0, 5.0))
+    lq = Volume(
+        chest_like(shape, seed=1) + np.random.default_rng(2).normal(0, 60, shape).astype(np.float32),
+        spacing=(0.7, 0.7, 2.5),
+        origin=(-20.0, 10.0, 5.0),
+    )
     gt = Volume(chest_like(shape, seed=3), spacing=(0.7, 0.7, 2.5), origin=(-25.0, 10.0, 5.0))
     return lq, gt
 
@@ -27,8 +30,14 @@ def masks_for(shape):
     lung = (clean > -950) & (clean < -700)
     background = clean < -950
     airways = np.zeros(shape, bool)
-    return type(hand_masks())(dark_lq=lung | background, dark_gt=lung | background, dark=lung | background,
-                              background=background, lung=lung, airways=airways)
+    return type(hand_masks())(
+        dark_lq=lung | background,
+        dark_gt=lung | background,
+        dark=lung | background,
+        background=background,
+        lung=lung,
+        airways=airways,
+    )
 
 
 def test_full_ipv2_follows_the_method_voxel_by_voxel():
@@ -36,13 +45,16 @@ def test_full_ipv2_follows_the_method_voxel_by_voxel():
     masks = masks_for(lq.shape)
     simulated = gt.array + np.float32(123.0)
     lq_before, gt_before = lq.array.copy(), gt.array.copy()
-    result = purify_volumes(lq, gt, PurifyOptions(mode="ipv2", weak="tv", sigma_hu=60.0), masks=masks, simulated_gt=simulated)
+    result = purify_volumes(
+        lq, gt, PurifyOptions(mode="ipv2", weak="tv", sigma_hu=60.0), masks=masks, simulated_gt=simulated
+    )
     np.testing.assert_array_equal(result.train_input.array, np.where(masks.lung, simulated, lq.array))
     np.testing.assert_array_equal(result.train_target.array, gt.array)
     label = result.eval_label.array
     np.testing.assert_array_equal(label[~masks.lung], gt.array[~masks.lung])
-    assert np.std(label[masks.lung] - chest_like(lq.shape, seed=1)[masks.lung]) < \
-        0.6 * np.std(lq.array[masks.lung] - chest_like(lq.shape, seed=1)[masks.lung])
+    assert np.std(label[masks.lung] - chest_like(lq.shape, seed=1)[masks.lung]) < 0.6 * np.std(
+        lq.array[masks.lung] - chest_like(lq.shape, seed=1)[masks.lung]
+    )
     np.testing.assert_array_equal(lq.array, lq_before)
     np.testing.assert_array_equal(gt.array, gt_before)
     assert result.train_input.same_geometry(lq) and result.eval_label.origin == lq.origin
@@ -78,10 +90,17 @@ def test_report_has_volumes_noise_parameters_version_and_timings():
     assert "remove noise" in report["timings_s"] and report["timings_s"]["total"] >= 0
 
 
-@pytest.mark.parametrize("bad, message", [
-    (PurifyOptions(mode="ipv3"), "mode 'ipv3'"), (PurifyOptions(weak="median"), "weak denoiser"),
-    (PurifyOptions(dose=0.0), "dose"), (PurifyOptions(sigma_hu=-1.0), "noise level"),
-    (PurifyOptions(simulate_mode="fancy"), "simulate mode"), (PurifyOptions(seed=-1), "seed")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (PurifyOptions(mode="ipv3"), "mode 'ipv3'"),
+        (PurifyOptions(weak="median"), "weak denoiser"),
+        (PurifyOptions(dose=0.0), "dose"),
+        (PurifyOptions(sigma_hu=-1.0), "noise level"),
+        (PurifyOptions(simulate_mode="fancy"), "simulate mode"),
+        (PurifyOptions(seed=-1), "seed"),
+    ],
+)
 def test_bad_options_are_refused_before_any_work(bad, message):
     lq, gt = pair()
     with pytest.raises(InputError, match=message):
@@ -104,6 +123,7 @@ def test_resume_reuses_finished_stages_after_a_cancel(tmp_path):
     def cancel_when_denoising(stage, done, total):
         if stage.startswith("remove noise"):
             monitor.cancel()
+
     monitor = Monitor(cancel_when_denoising)
     with pytest.raises(Cancelled):
         purify_volumes(lq, gt, options, monitor, cache_dir=cache)
@@ -138,4 +158,5 @@ def test_outputs_are_written_with_the_uldct_geometry_and_never_over_earlier_ones
     assert (out / "train_input.nrrd").stat().st_mtime_ns == stamp
     write_purify_outputs(result, out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json"])
+        ["masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json"]
+    )

@@ -5,12 +5,12 @@ import pytest
 import SimpleITK as sitk
 
 import ipv2.simulate
-from ipv2.purify.options import DEFAULT_MODE
 from ipv2.cli.main import main
 from ipv2.io import write_volume
 from ipv2.io.png_dataset import read_png_slice, write_png_slice
-from ipv2.volume import Volume
+from ipv2.purify.options import DEFAULT_MODE
 from ipv2.testing import chest_like
+from ipv2.volume import Volume
 
 HAS_SIMULATOR = hasattr(ipv2.simulate, "simulate_low_dose") and hasattr(ipv2.simulate, "simulate_seed_u8")
 needs_simulator = pytest.mark.skipif(not HAS_SIMULATOR, reason="the low-dose simulator is not available")
@@ -33,8 +33,9 @@ def purify(*args):
     return main(["purify", *map(str, args), "--progress", "none"])
 
 
-@pytest.mark.parametrize("extra", [
-    pytest.param([], marks=needs_simulator), ["--no-add-noise", "--weak", "tv"], ["--mode", "ipv1"]])
+@pytest.mark.parametrize(
+    "extra", [pytest.param([], marks=needs_simulator), ["--no-add-noise", "--weak", "tv"], ["--mode", "ipv1"]]
+)
 def test_cli_writes_every_output_for_a_volume_pair(tmp_path, capsys, extra):
     lq_path, gt_path = write_pair(tmp_path)
     out = tmp_path / "out"
@@ -52,8 +53,23 @@ def test_cli_writes_every_output_for_a_volume_pair(tmp_path, capsys, extra):
 
 def test_cli_reports_progress_as_json_lines(tmp_path, capsys):
     lq_path, gt_path = write_pair(tmp_path)
-    assert main(["purify", "--lq", str(lq_path), "--gt", str(gt_path), "--out", str(tmp_path / "out"),
-                 "--no-add-noise", "--progress", "json"]) == 0
+    assert (
+        main(
+            [
+                "purify",
+                "--lq",
+                str(lq_path),
+                "--gt",
+                str(gt_path),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-add-noise",
+                "--progress",
+                "json",
+            ]
+        )
+        == 0
+    )
     assert "IPV2_PROGRESS" in capsys.readouterr().out
 
 
@@ -139,8 +155,7 @@ def to_u8(hu):
 
 
 def write_png_dataset(root, names=("a.png", "b.png", "c.png"), gt_names=None):
-    lq = to_u8(chest_like((len(names), 64, 64), seed=1)
-               + np.random.default_rng(4).normal(0, 60, (len(names), 64, 64)))
+    lq = to_u8(chest_like((len(names), 64, 64), seed=1) + np.random.default_rng(4).normal(0, 60, (len(names), 64, 64)))
     gt = to_u8(chest_like((len(names), 64, 64), seed=3))
     for index, name in enumerate(names):
         write_png_slice(lq[index], root / "lq" / name)

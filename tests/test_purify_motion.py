@@ -27,13 +27,13 @@ def disc_scene():
     """NDCT: a body disc of radius 22 px centred at column 30 with two lungs, their wall thick
     enough for the masks to keep them inside; the uLDCT the same moved SHIFT_PX pixels right,
     with 30 HU of noise."""
-    yy, xx = np.mgrid[0:SHAPE[1], 0:SHAPE[2]]
+    yy, xx = np.mgrid[0 : SHAPE[1], 0 : SHAPE[2]]
 
     def chest(cx):
         image = np.full(SHAPE[1:], -1000.0)
-        image[(yy - 32) ** 2 + (xx - cx) ** 2 <= 22 ** 2] = 40.0
+        image[(yy - 32) ** 2 + (xx - cx) ** 2 <= 22**2] = 40.0
         for side in (-8, 8):
-            image[(yy - 32) ** 2 + (xx - cx - side) ** 2 <= 5 ** 2] = -850.0
+            image[(yy - 32) ** 2 + (xx - cx - side) ** 2 <= 5**2] = -850.0
         return np.repeat(image[None], SHAPE[0], axis=0)
 
     rng = np.random.default_rng(1)
@@ -90,8 +90,7 @@ def test_purify_volumes_in_ipv2m_follows_the_rules_voxel_by_voxel():
 def test_ipv2m_label_denoises_the_band_too():
     lq_array, gt_array, masks, truth = shifted_pair()
     lq, gt = Volume(lq_array, spacing=SPACING), Volume(gt_array, spacing=SPACING)
-    result = purify_volumes(lq, gt, PurifyOptions(mode="ipv2m", add_noise=False, weak="tv", sigma_hu=30.0),
-                            masks=masks)
+    result = purify_volumes(lq, gt, PurifyOptions(mode="ipv2m", add_noise=False, weak="tv", sigma_hu=30.0), masks=masks)
     band = truth["band"]
     label = result.eval_label.array
     np.testing.assert_array_equal(label[~(band | truth["lung_field"])], gt.array[~(band | truth["lung_field"])])
@@ -122,8 +121,26 @@ def write_png_pair(root):
 def test_cli_ipv2m_on_volumes_follows_the_uldct_in_the_band(tmp_path, extra):
     lq, gt = write_volume_pair(tmp_path)
     out = tmp_path / "out"
-    assert purify("--lq", tmp_path / "uldct.nrrd", "--gt", tmp_path / "ndct.nrrd", "--out", out, "--mode", "ipv2m",
-                  "--weak", "none", "--device", "cpu", "--stitch-blend", "2", *extra) == 0
+    assert (
+        purify(
+            "--lq",
+            tmp_path / "uldct.nrrd",
+            "--gt",
+            tmp_path / "ndct.nrrd",
+            "--out",
+            out,
+            "--mode",
+            "ipv2m",
+            "--weak",
+            "none",
+            "--device",
+            "cpu",
+            "--stitch-blend",
+            "2",
+            *extra,
+        )
+        == 0
+    )
     target = sitk.GetArrayFromImage(sitk.ReadImage(str(out / "train_target.nrrd")))
     band = np.s_[:, ROWS, BAND_COLUMNS]
     expected = gt if extra else lq
@@ -138,8 +155,12 @@ def test_cli_ipv2m_on_volumes_follows_the_uldct_in_the_band(tmp_path, extra):
 def test_cli_ipv2m_on_a_png_dataset_follows_the_uldct_in_the_band(tmp_path, extra):
     lq, gt = write_png_pair(tmp_path / "data")
     out = tmp_path / "out"
-    assert purify("--dataset", tmp_path / "data", "--out", out, "--mode", "ipv2m", "--weak", "none",
-                  "--device", "cpu", *extra) == 0
+    assert (
+        purify(
+            "--dataset", tmp_path / "data", "--out", out, "--mode", "ipv2m", "--weak", "none", "--device", "cpu", *extra
+        )
+        == 0
+    )
     for index in range(3):
         target = read_png_slice(out / "gt_bar" / f"s{index}.png")
         np.testing.assert_array_equal(target[ROWS, BAND_COLUMNS], lq[index][ROWS, BAND_COLUMNS])
@@ -152,8 +173,9 @@ def test_volume_and_dataset_reports_share_one_schema(tmp_path):
     write_volume_pair(tmp_path)
     write_png_pair(tmp_path / "data")
     common = ["--mode", "ipv2m", "--weak", "tv", "--no-add-noise"]
-    assert purify("--lq", tmp_path / "uldct.nrrd", "--gt", tmp_path / "ndct.nrrd", "--out", tmp_path / "v",
-                  *common) == 0
+    assert (
+        purify("--lq", tmp_path / "uldct.nrrd", "--gt", tmp_path / "ndct.nrrd", "--out", tmp_path / "v", *common) == 0
+    )
     assert purify("--dataset", tmp_path / "data", "--out", tmp_path / "d", *common) == 0
     volumes = json.loads((tmp_path / "v" / "report.json").read_text())
     dataset = json.loads((tmp_path / "d" / "report.json").read_text())

@@ -14,13 +14,16 @@ def test_an_unknown_choice_names_what_was_given_and_the_choices():
         require_choice("nlx", ("nlm", "tv"), "weak denoiser", shown="NLX")
 
 
-@pytest.mark.parametrize("call, message", [
-    ("ipv2.models.registry:model_spec:'resnet'", "model 'resnet' is unknown; choose one of unet"),
-    ("ipv2.simulate.kernels:require_kernel:'bone'", "reconstruction kernel 'bone' is unknown"),
-    ("ipv2.weak.denoisers:require_weak_denoiser:'Median'", "weak denoiser 'Median' is unknown"),
-    ("ipv2.denoise.classical:require_classical_denoiser:'Wiener'", "classical denoiser 'Wiener' is unknown"),
-    ("ipv2.phantom.variants:acquisition_variant:'huge'", "acquisition variant 'huge' is unknown"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("ipv2.models.registry:model_spec:'resnet'", "model 'resnet' is unknown; choose one of unet"),
+        ("ipv2.simulate.kernels:require_kernel:'bone'", "reconstruction kernel 'bone' is unknown"),
+        ("ipv2.weak.denoisers:require_weak_denoiser:'Median'", "weak denoiser 'Median' is unknown"),
+        ("ipv2.denoise.classical:require_classical_denoiser:'Wiener'", "classical denoiser 'Wiener' is unknown"),
+        ("ipv2.phantom.variants:acquisition_variant:'huge'", "acquisition variant 'huge' is unknown"),
+    ],
+)
 def test_the_backend_checks_use_it(call, message):
     import importlib
 

@@ -9,12 +9,12 @@ import torch
 from torch import nn
 
 import ipv2.models.checkpoint as checkpoint
-from ipv2.models.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
 from ipv2.cli.main import main
-from ipv2.errors import CheckpointError
 from ipv2.denoise.inference import denoise_volume
+from ipv2.errors import CheckpointError
 from ipv2.io import write_volume
 from ipv2.models import build_model
+from ipv2.models.checkpoint import LoadedModel, load_checkpoint, model_record, save_checkpoint
 from ipv2.models.normalization import Normalization
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
@@ -40,23 +40,27 @@ def builds(monkeypatch):
         model = original(*args, **kwargs)
         devices.append(next(model.parameters()).device.type)
         return model
+
     monkeypatch.setattr(checkpoint, "build_model", recording)
     return devices
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"arch_args": {"widths": "abc"}}, "widths=\"abc\" for unet must be a list of integers"),
-    ({"arch_args": {"widths": [4, True]}}, "must be a list of integers"),
-    ({"arch_args": {"widths": [1 << 20, 1 << 21]}}, "must be from 1 to 1024"),
-    ({"arch_args": {"widths": [4] * 40}}, "lists 40 values"),
-    ({"arch_args": {"depth_of_field": 3}}, "takes no argument 'depth_of_field'"),
-    ({"arch_args": [4, 8]}, "must be an object"),
-    ({"context_slices": -3}, "context_slices -3 must be an integer from 0 to 16"),
-    ({"context_slices": "2"}, "context_slices \"2\" must be an integer"),
-    ({"format_version": "x"}, 'format_version "x"'),
-    ({"format_version": True}, "format_version true"),
-    ({"architecture": ["unet"]}, "architecture"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"arch_args": {"widths": "abc"}}, 'widths="abc" for unet must be a list of integers'),
+        ({"arch_args": {"widths": [4, True]}}, "must be a list of integers"),
+        ({"arch_args": {"widths": [1 << 20, 1 << 21]}}, "must be from 1 to 1024"),
+        ({"arch_args": {"widths": [4] * 40}}, "lists 40 values"),
+        ({"arch_args": {"depth_of_field": 3}}, "takes no argument 'depth_of_field'"),
+        ({"arch_args": [4, 8]}, "must be an object"),
+        ({"context_slices": -3}, "context_slices -3 must be an integer from 0 to 16"),
+        ({"context_slices": "2"}, 'context_slices "2" must be an integer'),
+        ({"format_version": "x"}, 'format_version "x"'),
+        ({"format_version": True}, "format_version true"),
+        ({"architecture": ["unet"]}, "architecture"),
+    ],
+)
 def test_bad_record_values_are_refused_before_any_network_is_built(tmp_path, builds, changes, message):
     path = _save(tmp_path / "m.safetensors", changes)
     with pytest.raises(CheckpointError, match=message.replace("(", r"\(").replace("[", r"\[")):
@@ -101,8 +105,10 @@ def test_nan_network_output_is_refused_and_nothing_written(tmp_path, capsys, mon
     with pytest.raises(CheckpointError, match="NaN or infinite values for slices 0..2"):
         denoise_volume(volume, model=loaded, device="cpu")
     import ipv2.denoise.inference as inference
-    monkeypatch.setattr(inference, "denoise_volume",
-                        lambda volume, model, **kwargs: denoise_volume(volume, model=loaded, **kwargs))
+
+    monkeypatch.setattr(
+        inference, "denoise_volume", lambda volume, model, **kwargs: denoise_volume(volume, model=loaded, **kwargs)
+    )
     scan = write_volume(volume, tmp_path / "scan.nrrd")
     out = tmp_path / "out.nrrd"
     code = main(["denoise", "--in", str(scan), "--out", str(out), "--device", "cpu", "--progress", "none"])

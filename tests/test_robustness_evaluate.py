@@ -26,19 +26,24 @@ def no_work(monkeypatch):
 
     def refuse(path):
         raise AssertionError(f"read {path} before refusing")
+
     monkeypatch.setattr(volumes, "_read_file", refuse)
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--figure", "{tmp}/figure.txt"], "the figure is written as .png, .pdf or .svg"),
-    (["--figure", "{tmp}"], "--figure {tmp}: a folder; give the file to write"),
-    (["--figure", "{tmp}/pred.nrrd/f.png"], "pred.nrrd is a file, so nothing can be written under it"),
-    (["--out", "{tmp}/pred.nrrd/r.json"], "pred.nrrd is a file, so nothing can be written under it"),
-    (["--out", "{tmp}/same.png", "--figure", "{tmp}/same.png"], "--out and --figure name the same file"),
-    (["--slices", "-1"], "--slices chooses the slices of the figure; give --figure FILE too"),
-])
-def test_bad_outputs_and_options_are_refused_before_any_volume_is_read(volumes, tmp_path, no_work, extra, message,
-                                                                       capsys):
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--figure", "{tmp}/figure.txt"], "the figure is written as .png, .pdf or .svg"),
+        (["--figure", "{tmp}"], "--figure {tmp}: a folder; give the file to write"),
+        (["--figure", "{tmp}/pred.nrrd/f.png"], "pred.nrrd is a file, so nothing can be written under it"),
+        (["--out", "{tmp}/pred.nrrd/r.json"], "pred.nrrd is a file, so nothing can be written under it"),
+        (["--out", "{tmp}/same.png", "--figure", "{tmp}/same.png"], "--out and --figure name the same file"),
+        (["--slices", "-1"], "--slices chooses the slices of the figure; give --figure FILE too"),
+    ],
+)
+def test_bad_outputs_and_options_are_refused_before_any_volume_is_read(
+    volumes, tmp_path, no_work, extra, message, capsys
+):
     argv = volumes + ["--out", str(tmp_path / "report.json")] + [part.format(tmp=tmp_path) for part in extra]
     assert main(argv) == 2
     assert message.format(tmp=tmp_path) in capsys.readouterr().err
@@ -60,6 +65,18 @@ def test_a_second_run_on_the_same_report_is_refused(volumes, tmp_path, no_work, 
 
 
 def test_a_finished_run_leaves_its_outputs_and_no_lock(volumes, tmp_path):
-    assert main(volumes + ["--out", str(tmp_path / "r" / "report.json"), "--figure", str(tmp_path / "r" / "f.png"),
-                           "--slices", "-1"]) == 0
+    assert (
+        main(
+            volumes
+            + [
+                "--out",
+                str(tmp_path / "r" / "report.json"),
+                "--figure",
+                str(tmp_path / "r" / "f.png"),
+                "--slices",
+                "-1",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["f.png", "report.json"]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.cli.main import EXIT_CANCELLED, main
 from ipv2.errors import Cancelled
+from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.progress import Monitor, cancel_on_signals, parse_progress_line
 from ipv2.training import TrainConfig, train
 from ipv2.training.loop import Trainer
@@ -20,8 +20,19 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _config(pair_dir, out, **overrides):
-    settings = dict(data=[str(pair_dir)], out=str(out), model="unet", model_args={"widths": [4, 8]}, steps=6,
-                    patch=24, batch=4, lr=3e-3, seed=3, device="cpu", checkpoint_every=2)
+    settings = dict(
+        data=[str(pair_dir)],
+        out=str(out),
+        model="unet",
+        model_args={"widths": [4, 8]},
+        steps=6,
+        patch=24,
+        batch=4,
+        lr=3e-3,
+        seed=3,
+        device="cpu",
+        checkpoint_every=2,
+    )
     settings.update(overrides)
     return TrainConfig(**settings)
 
@@ -38,10 +49,35 @@ def test_signal_during_training_saves_the_state_and_says_how_to_resume(pair_dir,
     out = tmp_path / "m.safetensors"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "ipv2", "train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]",
-         "--out", str(out), "--steps", "100000", "--patch", "24", "--batch", "2", "--device", "cpu",
-         "--checkpoint-every", "0", "--progress", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "ipv2",
+            "train",
+            "--data",
+            str(pair_dir),
+            "--model-arg",
+            "widths=[4,8]",
+            "--out",
+            str(out),
+            "--steps",
+            "100000",
+            "--patch",
+            "24",
+            "--batch",
+            "2",
+            "--device",
+            "cpu",
+            "--checkpoint-every",
+            "0",
+            "--progress",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         for line in process.stdout:
             record = parse_progress_line(line)
@@ -76,8 +112,7 @@ def test_keyboard_interrupt_between_steps_is_a_cancel_that_resumes_exactly(pair_
     _assert_same_weights(tmp_path / "whole.safetensors", tmp_path / "split.safetensors")
 
 
-def test_keyboard_interrupt_within_a_weight_update_keeps_the_last_periodic_state(pair_dir, tmp_path,
-                                                                                 monkeypatch):
+def test_keyboard_interrupt_within_a_weight_update_keeps_the_last_periodic_state(pair_dir, tmp_path, monkeypatch):
     original = Trainer.train_step
 
     def interrupted_fifth_step(self):
@@ -97,14 +132,35 @@ def test_cli_reports_the_kept_state_after_a_keyboard_interrupt(pair_dir, tmp_pat
     import ipv2.training as training_package
 
     def interrupt_at_step_two(config, monitor, on_step=None):
-        monitor._callback = lambda stage, done, total: (_ for _ in ()).throw(KeyboardInterrupt) \
-            if stage == "train" and done == 2 else None
+        monitor._callback = lambda stage, done, total: (
+            (_ for _ in ()).throw(KeyboardInterrupt) if stage == "train" and done == 2 else None
+        )
         return train(config, monitor, on_step)
 
     monkeypatch.setattr(training_package, "train", interrupt_at_step_two)
-    code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
-                 str(tmp_path / "m.safetensors"), "--steps", "5", "--patch", "24", "--batch", "2",
-                 "--device", "cpu", "--progress", "none", "--checkpoint-every", "0"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(pair_dir),
+            "--model-arg",
+            "widths=[4,8]",
+            "--out",
+            str(tmp_path / "m.safetensors"),
+            "--steps",
+            "5",
+            "--patch",
+            "24",
+            "--batch",
+            "2",
+            "--device",
+            "cpu",
+            "--progress",
+            "none",
+            "--checkpoint-every",
+            "0",
+        ]
+    )
     assert code == EXIT_CANCELLED
     err = capsys.readouterr().err
     assert str(tmp_path / "m.train-state.pt") in err and "--resume" in err and "nothing was written" not in err

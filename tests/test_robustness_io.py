@@ -14,8 +14,10 @@ from ipv2.volume import Volume
 
 
 def _nrrd(path, sizes, encoding, payload, extra=""):
-    header = (f"NRRD0004\ntype: short\ndimension: {len(sizes)}\nsizes: {' '.join(map(str, sizes))}\n"
-              f"endian: little\nencoding: {encoding}\n{extra}\n").encode()
+    header = (
+        f"NRRD0004\ntype: short\ndimension: {len(sizes)}\nsizes: {' '.join(map(str, sizes))}\n"
+        f"endian: little\nencoding: {encoding}\n{extra}\n"
+    ).encode()
     path.write_bytes(header + payload)
     return path
 
@@ -23,8 +25,10 @@ def _nrrd(path, sizes, encoding, payload, extra=""):
 @pytest.fixture
 def no_voxel_reading(monkeypatch):
     """Fails the test if the reader gets as far as the voxels."""
+
     def refuse(self, *args):
         raise AssertionError("the voxels were read")
+
     monkeypatch.setattr(sitk.ImageFileReader, "Execute", refuse)
 
 
@@ -66,9 +70,19 @@ def test_compressed_claim_above_the_voxel_cap_is_refused(tmp_path, no_voxel_read
         read_volume(path)
 
 
-@pytest.mark.parametrize("name,compress", [("a.nrrd", False), ("b.nrrd", True), ("c.mha", False),
-                                           ("d.mha", True), ("e.nii", False), ("f.nii.gz", True),
-                                           ("g.nhdr", False), ("h.mhd", False)])
+@pytest.mark.parametrize(
+    "name,compress",
+    [
+        ("a.nrrd", False),
+        ("b.nrrd", True),
+        ("c.mha", False),
+        ("d.mha", True),
+        ("e.nii", False),
+        ("f.nii.gz", True),
+        ("g.nhdr", False),
+        ("h.mhd", False),
+    ],
+)
 def test_honest_files_still_read(tmp_path, name, compress):
     array = np.random.default_rng(0).normal(size=(3, 12, 10)).astype(np.float32)
     image = sitk.GetImageFromArray(array)

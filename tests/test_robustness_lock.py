@@ -55,15 +55,19 @@ def test_a_run_on_an_output_another_run_holds_is_refused(scan, tmp_path, capsys)
 
 def test_the_lock_is_removed_after_a_failed_run_with_the_folders_it_made(scan, tmp_path):
     out = tmp_path / "new" / "deeper" / "out.nrrd"
-    assert main(["denoise", "--model", "no-such-model", "--in", str(scan), "--out", str(out),
-                 "--progress", "none"]) == 2
+    assert (
+        main(["denoise", "--model", "no-such-model", "--in", str(scan), "--out", str(out), "--progress", "none"]) == 2
+    )
     assert not (tmp_path / "new").exists()
 
 
-@pytest.mark.parametrize("owner_of", [
-    lambda: {"pid": _dead_pid(), "host": socket.gethostname(), "started": "earlier"},
-    lambda: {"pid": "garbage", "host": socket.gethostname()},
-])
+@pytest.mark.parametrize(
+    "owner_of",
+    [
+        lambda: {"pid": _dead_pid(), "host": socket.gethostname(), "started": "earlier"},
+        lambda: {"pid": "garbage", "host": socket.gethostname()},
+    ],
+)
 def test_a_stale_lock_of_a_dead_run_on_this_host_is_taken_over(scan, tmp_path, owner_of):
     out = tmp_path / "out.nrrd"
     _write_lock(out, owner_of())
@@ -98,10 +102,25 @@ def test_a_lock_from_another_host_is_refused_by_the_library_too(tmp_path):
 def test_two_runs_started_together_cannot_both_write(tmp_path):
     out = tmp_path / "phantom"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    argv = [sys.executable, "-m", "ipv2", "phantom", "--out", str(out), "--size", "64", "--slices", "4",
-            "--device", "cpu", "--progress", "none"]
-    processes = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+    argv = [
+        sys.executable,
+        "-m",
+        "ipv2",
+        "phantom",
+        "--out",
+        str(out),
+        "--size",
+        "64",
+        "--slices",
+        "4",
+        "--device",
+        "cpu",
+        "--progress",
+        "none",
+    ]
+    processes = [
+        subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 2], results

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from ipv2.models.checkpoint import load_checkpoint, model_record, save_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import CheckpointError, InputError
 from ipv2.evaluate.report import region_masks_from_labelmap
 from ipv2.io import write_volume
 from ipv2.models import build_model
+from ipv2.models.checkpoint import load_checkpoint, model_record, save_checkpoint
 from ipv2.models.normalization import Normalization
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
@@ -44,8 +44,24 @@ def test_torch_refusal_reaches_the_user_without_escapes_or_advice_to_unpickle(tm
     path = tmp_path / "evil.pt"
     torch.save({"format": "ipv2-model", "record": "{}", "state_dict": {}, "extra": _Payload()}, path)
     scan = write_volume(Volume(chest_like((2, 32, 32))), tmp_path / "scan.nrrd")
-    assert main(["denoise", "--model", str(path), "--in", str(scan), "--out", str(tmp_path / "o.nrrd"),
-                 "--device", "cpu", "--progress", "none"]) == 2
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                str(path),
+                "--in",
+                str(scan),
+                "--out",
+                str(tmp_path / "o.nrrd"),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+            ]
+        )
+        == 2
+    )
     captured = capsys.readouterr()
     assert "refusing to unpickle" in captured.err and len(captured.err.strip().splitlines()) == 1
     assert "\x1b" not in captured.err and "weights_only" not in captured.err
@@ -55,8 +71,24 @@ def test_torch_refusal_reaches_the_user_without_escapes_or_advice_to_unpickle(tm
 def test_a_folder_given_as_the_model_is_called_a_folder(tmp_path, capsys):
     scan = write_volume(Volume(chest_like((2, 32, 32))), tmp_path / "scan.nrrd")
     (tmp_path / "models").mkdir()
-    assert main(["denoise", "--model", str(tmp_path / "models"), "--in", str(scan), "--out",
-                 str(tmp_path / "o.nrrd"), "--device", "cpu", "--progress", "none"]) == 2
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                str(tmp_path / "models"),
+                "--in",
+                str(scan),
+                "--out",
+                str(tmp_path / "o.nrrd"),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "models: a folder; give a checkpoint file (.safetensors or .pt)" in err
     assert "no such" not in err
@@ -65,8 +97,22 @@ def test_a_folder_given_as_the_model_is_called_a_folder(tmp_path, capsys):
 @pytest.mark.parametrize("dose", ["0", "-0.5", "1.5", "nan"])
 def test_input_dose_out_of_range_is_called_the_input_s_own_dose(tmp_path, capsys, dose):
     scan = write_volume(Volume(chest_like((2, 32, 32))), tmp_path / "scan.nrrd")
-    assert main(["simulate", "--in", str(scan), "--out", str(tmp_path / "o.nrrd"), "--input-dose", dose,
-                 "--progress", "none"]) == 2
+    assert (
+        main(
+            [
+                "simulate",
+                "--in",
+                str(scan),
+                "--out",
+                str(tmp_path / "o.nrrd"),
+                "--input-dose",
+                dose,
+                "--progress",
+                "none",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert f"--input-dose {float(dose):g}: the input's own dose" in err and "(1 for a normal-dose scan)" in err
     assert "dose fraction 0" not in err and not (tmp_path / "o.nrrd").exists()

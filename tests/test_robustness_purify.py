@@ -3,6 +3,7 @@ size) and leaves nothing else; a pair given the wrong way round is warned about.
 
 import numpy as np
 import pytest
+from test_purify_cli import purify, write_pair, write_png_dataset
 
 import ipv2.purify.pipeline as pipeline
 from ipv2.errors import Cancelled, InputError
@@ -10,7 +11,6 @@ from ipv2.purify import purify_png_dataset
 from ipv2.purify.cache import CACHE_FOLDER_NAME
 from ipv2.purify.options import PurifyOptions
 from ipv2.testing import chest_like
-from test_purify_cli import purify, write_pair, write_png_dataset
 
 FAST = ["--no-add-noise", "--weak", "none", "--device", "cpu"]
 
@@ -18,15 +18,21 @@ FAST = ["--no-add-noise", "--weak", "none", "--device", "cpu"]
 def _stop_after_the_masks(monkeypatch, error):
     def stopped(*args, **kwargs):
         raise error
+
     monkeypatch.setattr(pipeline, "purify_arrays", stopped)
 
 
-@pytest.mark.parametrize("error,code,what", [(Cancelled("cancelled by the user"), 130, "cancelled"),
-                                             (KeyboardInterrupt(), 130, "cancelled"),
-                                             (InputError("the weak denoiser failed"), 2,
-                                              "error: the weak denoiser failed")])
-def test_a_stopped_run_reports_the_cache_it_kept_and_a_resumed_run_removes_it(tmp_path, monkeypatch, capsys,
-                                                                              error, code, what):
+@pytest.mark.parametrize(
+    "error,code,what",
+    [
+        (Cancelled("cancelled by the user"), 130, "cancelled"),
+        (KeyboardInterrupt(), 130, "cancelled"),
+        (InputError("the weak denoiser failed"), 2, "error: the weak denoiser failed"),
+    ],
+)
+def test_a_stopped_run_reports_the_cache_it_kept_and_a_resumed_run_removes_it(
+    tmp_path, monkeypatch, capsys, error, code, what
+):
     lq, gt = write_pair(tmp_path)
     out = tmp_path / "out"
     _stop_after_the_masks(monkeypatch, error)
@@ -35,8 +41,9 @@ def test_a_stopped_run_reports_the_cache_it_kept_and_a_resumed_run_removes_it(tm
     cache = out / CACHE_FOLDER_NAME
     size = sum(path.stat().st_size for path in cache.iterdir())
     assert size > 0
-    assert err.strip() == (f"ipv2 purify: {what}; resume cache kept at {cache} ({size / 1e6:.1f} MB); "
-                           "rerun with --resume or delete it")
+    assert err.strip() == (
+        f"ipv2 purify: {what}; resume cache kept at {cache} ({size / 1e6:.1f} MB); rerun with --resume or delete it"
+    )
     assert "nothing was written" not in err
     assert sorted(path.name for path in out.iterdir()) == [CACHE_FOLDER_NAME]  # no lock, no partial output
 
@@ -53,6 +60,7 @@ def test_a_run_stopped_before_any_stage_finished_leaves_nothing(tmp_path, monkey
 
     def cancelled(*args, **kwargs):
         raise Cancelled("cancelled by the user")
+
     monkeypatch.setattr(ipv2.masks, "compute_region_masks", cancelled)
     assert purify("--lq", lq, "--gt", gt, "--out", out, *FAST) == 130
     assert "nothing was written" in capsys.readouterr().err

@@ -12,8 +12,20 @@ from ipv2.io import write_volume
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
-TINY_ARGS = ["--model-arg", "widths=[4,8]", "--steps", "2", "--patch", "24", "--batch", "2",
-             "--device", "cpu", "--progress", "none"]
+TINY_ARGS = [
+    "--model-arg",
+    "widths=[4,8]",
+    "--steps",
+    "2",
+    "--patch",
+    "24",
+    "--batch",
+    "2",
+    "--device",
+    "cpu",
+    "--progress",
+    "none",
+]
 
 
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
@@ -47,8 +59,9 @@ def test_out_reaching_the_data_through_a_link_or_the_validation_set_is_refused(p
     for out in (link, hard):
         assert main(["train", "--data", str(pair_dir), "--out", str(out), "--overwrite"] + TINY_ARGS) == 2
     val_out = pair_dir / "train_input.nrrd"
-    code = main(["train", "--data", f"{hard},{link}", "--val", str(pair_dir), "--out", str(val_out),
-                 "--overwrite"] + TINY_ARGS)
+    code = main(
+        ["train", "--data", f"{hard},{link}", "--val", str(pair_dir), "--out", str(val_out), "--overwrite"] + TINY_ARGS
+    )
     assert code == 2
     assert capsys.readouterr().err.count("would replace the training data file") == 3
 
@@ -66,19 +79,22 @@ def _nan_after(steps):
         calls.append(1)
         value = (prediction - target).abs().mean()
         return value * float("nan") if len(calls) > steps else value
+
     return loss
 
 
-def test_diverged_training_stops_with_a_clear_error_and_saves_no_nan_model(pair_dir, tmp_path, monkeypatch,
-                                                                           capsys):
+def test_diverged_training_stops_with_a_clear_error_and_saves_no_nan_model(pair_dir, tmp_path, monkeypatch, capsys):
+    import torch
+
     import ipv2.training.loop as loop
     from ipv2.models.checkpoint import read_checkpoint
-    import torch
 
     monkeypatch.setattr(loop, "make_loss", lambda name: _nan_after(2))
     out = tmp_path / "m.safetensors"
-    code = main(["train", "--data", str(pair_dir), "--out", str(out), "--checkpoint-every", "1"]
-                + [a if a != "2" else "6" for a in TINY_ARGS])
+    code = main(
+        ["train", "--data", str(pair_dir), "--out", str(out), "--checkpoint-every", "1"]
+        + [a if a != "2" else "6" for a in TINY_ARGS]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "training diverged at step 3: the loss is nan; no model was saved" in err and "--lr" in err
@@ -90,6 +106,7 @@ def test_diverged_training_stops_with_a_clear_error_and_saves_no_nan_model(pair_
 
 def test_nan_weights_are_never_saved(pair_dir, tmp_path, monkeypatch):
     import torch
+
     import ipv2.training.loop as loop
     from ipv2.errors import TrainingDiverged
     from ipv2.training import TrainConfig, train
@@ -103,8 +120,16 @@ def test_nan_weights_are_never_saved(pair_dir, tmp_path, monkeypatch):
         return loss
 
     monkeypatch.setattr(loop.Trainer, "train_step", poisoned)
-    config = TrainConfig(data=[str(pair_dir)], out=str(tmp_path / "m.pt"), model_args={"widths": [4, 8]}, steps=1,
-                         patch=24, batch=2, device="cpu", checkpoint_every=0)
+    config = TrainConfig(
+        data=[str(pair_dir)],
+        out=str(tmp_path / "m.pt"),
+        model_args={"widths": [4, 8]},
+        steps=1,
+        patch=24,
+        batch=2,
+        device="cpu",
+        checkpoint_every=0,
+    )
     with pytest.raises(TrainingDiverged, match="weight tensors hold NaN or infinite"):
         train(config)
     assert not (tmp_path / "m.pt").exists() and not (tmp_path / "m.train-state.pt").exists()
@@ -146,10 +171,32 @@ def test_a_run_diverging_in_one_process_stops_every_process(pair_dir, tmp_path):
     script = tmp_path / "diverge.py"
     script.write_text(DIVERGING_RANK)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    argv = ["train", "--data", str(pair_dir), "--out", str(tmp_path / "m.safetensors"), "--model-arg", "widths=[4,8]",
-            "--steps", "50", "--patch", "24", "--batch", "2", "--device", "cpu", "--progress", "none"]
-    result = subprocess.run(["torchrun", "--standalone", "--nproc_per_node", "2", str(script), *argv],
-                            env=env, capture_output=True, text=True, timeout=240)
+    argv = [
+        "train",
+        "--data",
+        str(pair_dir),
+        "--out",
+        str(tmp_path / "m.safetensors"),
+        "--model-arg",
+        "widths=[4,8]",
+        "--steps",
+        "50",
+        "--patch",
+        "24",
+        "--batch",
+        "2",
+        "--device",
+        "cpu",
+        "--progress",
+        "none",
+    ]
+    result = subprocess.run(
+        ["torchrun", "--standalone", "--nproc_per_node", "2", str(script), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode != 0
     assert result.stderr.count("training diverged at step 1") == 2  # both processes, neither left waiting
     assert not (tmp_path / "m.safetensors").exists()
@@ -160,9 +207,18 @@ def test_a_missing_half_of_a_file_pair_is_named_before_the_other_is_read(pair_di
 
     def refuse(path):
         raise AssertionError(f"read {path} before refusing")
+
     monkeypatch.setattr(volumes, "_read_file", refuse)
-    code = main(["train", "--data", f"{pair_dir / 'train_input.nrrd'},{tmp_path / 'nope.nrrd'}",
-                 "--out", str(tmp_path / "m.pt")] + TINY_ARGS)
+    code = main(
+        [
+            "train",
+            "--data",
+            f"{pair_dir / 'train_input.nrrd'},{tmp_path / 'nope.nrrd'}",
+            "--out",
+            str(tmp_path / "m.pt"),
+        ]
+        + TINY_ARGS
+    )
     assert code == 2
     assert f"no such file {tmp_path / 'nope.nrrd'}" in capsys.readouterr().err
 
@@ -186,8 +242,15 @@ def test_a_cancel_before_the_first_new_step_saves_nothing(pair_dir, tmp_path, ca
     monitor = Monitor()
     # As Ctrl-C once the network is built, before its first step.
     monitor._callback = lambda stage, done, total: monitor.cancel() if stage == "train" else None
-    config = TrainConfig(data=[str(pair_dir)], out=str(tmp_path / "m.pt"), model_args={"widths": [4, 8]}, steps=2,
-                         patch=24, batch=2, device="cpu")
+    config = TrainConfig(
+        data=[str(pair_dir)],
+        out=str(tmp_path / "m.pt"),
+        model_args={"widths": [4, 8]},
+        steps=2,
+        patch=24,
+        batch=2,
+        device="cpu",
+    )
     with pytest.raises(Cancelled):
         train(config, monitor)
     assert list(tmp_path.iterdir()) == [pair_dir]

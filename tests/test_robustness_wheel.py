@@ -45,8 +45,12 @@ def _see_the_running_environment(python: Path) -> None:
     ipv2) are not run, so the new environment's ipv2 is still the wheel's."""
     if sys.prefix == sys.base_prefix:
         return
-    inner = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                           check=True, capture_output=True, text=True).stdout.strip()
+    inner = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     outer = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     (Path(inner) / "running-environment.pth").write_text("".join(f"{folder}\n" for folder in outer))
 
@@ -55,23 +59,43 @@ def _see_the_running_environment(python: Path) -> None:
 @pytest.mark.skipif(not any(MODELS.glob("*.safetensors")), reason="no bundled weights in this checkout")
 def test_wheel_installed_in_a_fresh_environment_lists_and_uses_its_weights(tmp_path):
     source = _source_copy(tmp_path / "src")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
     wheel = next((tmp_path / "dist").glob("ipv2-*.whl"))
     # The environment sees the installed torch and numpy (nothing is downloaded) but its own ipv2.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(tmp_path / "venv")], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(tmp_path / "venv")], check=True
+    )
     python = tmp_path / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
     _see_the_running_environment(python)
     # Without PYTHONPATH: a source checkout on it would show pip an ipv2 "already installed".
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "IPV2_MODELS_DIR")}
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "-q", str(wheel)], check=True, capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     shutil.rmtree(source)
 
     def ipv2(*argv):
-        return subprocess.run([str(python), "-m", "ipv2", *argv], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
+        return subprocess.run(
+            [str(python), "-m", "ipv2", *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
 
     listing = ipv2("models", "--json")
     assert listing.returncode == 0, listing.stderr
@@ -83,7 +107,8 @@ def test_wheel_installed_in_a_fresh_environment_lists_and_uses_its_weights(tmp_p
     assert {p.name for p in installed.glob("*.md")} == {p.name for p in MODELS.glob("*.md")}
 
     scan = write_volume(Volume(chest_like((3, 64, 64)), spacing=(0.7, 0.7, 2.5)), tmp_path / "scan.nrrd")
-    denoised = ipv2("denoise", "--in", str(scan), "--out", str(tmp_path / "out.nrrd"), "--device", "cpu",
-                    "--progress", "none")
+    denoised = ipv2(
+        "denoise", "--in", str(scan), "--out", str(tmp_path / "out.nrrd"), "--device", "cpu", "--progress", "none"
+    )
     assert denoised.returncode == 0, denoised.stderr
     assert read_volume(tmp_path / "out.nrrd").shape == (3, 64, 64)

@@ -98,24 +98,28 @@ def test_seed_mode_leaves_a_constant_slice_as_it_is(hu):
 
 
 def test_seed_mode_ignores_the_input_dose(hu):
-    np.testing.assert_array_equal(simulate_low_dose(hu, mode="seed", seed=3, input_dose=1.0),
-                                  simulate_low_dose(hu, mode="seed", seed=3))
+    np.testing.assert_array_equal(
+        simulate_low_dose(hu, mode="seed", seed=3, input_dose=1.0), simulate_low_dose(hu, mode="seed", seed=3)
+    )
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"dose": 0.0}, "dose fraction"),
-    ({"dose": 1.5}, "dose fraction"),
-    ({"dose": float("nan")}, "dose fraction"),
-    ({"mode": "fancy"}, "mode"),
-    ({"seed": -1}, "seed"),
-    ({"seed": 1.5}, "seed"),
-    ({"pixel_spacing_mm": 0.0}, "spacing"),
-    ({"pixel_spacing_mm": "wide"}, "spacing"),
-    ({"dose": 0.5, "input_dose": 0.1}, "input dose"),
-    ({"projector": "magic"}, "projector"),
-    ({"device": "tpu"}, "device"),
-    ({"batch_size": 0}, "batch size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"dose": 0.0}, "dose fraction"),
+        ({"dose": 1.5}, "dose fraction"),
+        ({"dose": float("nan")}, "dose fraction"),
+        ({"mode": "fancy"}, "mode"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"pixel_spacing_mm": 0.0}, "spacing"),
+        ({"pixel_spacing_mm": "wide"}, "spacing"),
+        ({"dose": 0.5, "input_dose": 0.1}, "input dose"),
+        ({"projector": "magic"}, "projector"),
+        ({"device": "tpu"}, "device"),
+        ({"batch_size": 0}, "batch size"),
+    ],
+)
 def test_bad_arguments_are_refused(hu, kwargs, words):
     with pytest.raises(InputError, match=words):
         simulate_low_dose(hu, **kwargs)

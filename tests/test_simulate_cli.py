@@ -7,14 +7,18 @@ import pytest
 
 from ipv2.cli.main import main
 from ipv2.io import read_volume, write_volume
-from ipv2.volume import Volume
 from ipv2.testing import chest_like
+from ipv2.volume import Volume
 
 
 @pytest.fixture
 def ndct_file(tmp_path):
-    volume = Volume(chest_like((3, 40, 40), seed=6), spacing=(0.8, 0.8, 2.5), origin=(-12.0, 4.0, 30.0),
-                    direction=(1, 0, 0, 0, -1, 0, 0, 0, 1))
+    volume = Volume(
+        chest_like((3, 40, 40), seed=6),
+        spacing=(0.8, 0.8, 2.5),
+        origin=(-12.0, 4.0, 30.0),
+        direction=(1, 0, 0, 0, -1, 0, 0, 0, 1),
+    )
     path = tmp_path / "ndct.nrrd"
     write_volume(volume, path)
     return path, volume
@@ -24,8 +28,23 @@ def ndct_file(tmp_path):
 def test_simulate_writes_a_noisy_volume_on_the_input_grid(tmp_path, ndct_file, mode, capsys):
     source, volume = ndct_file
     out = tmp_path / "out" / "uldct.nii.gz"
-    code = main(["simulate", "--in", str(source), "--out", str(out), "--dose", "0.05", "--mode", mode,
-                 "--seed", "4", "--progress", "none"])
+    code = main(
+        [
+            "simulate",
+            "--in",
+            str(source),
+            "--out",
+            str(out),
+            "--dose",
+            "0.05",
+            "--mode",
+            mode,
+            "--seed",
+            "4",
+            "--progress",
+            "none",
+        ]
+    )
     assert code == 0
     result = read_volume(out)
     assert result.same_geometry(volume)
@@ -35,8 +54,23 @@ def test_simulate_writes_a_noisy_volume_on_the_input_grid(tmp_path, ndct_file, m
     assert summary["mode"] == mode and summary["slices"] == 3
     # Same seed, same file content.
     again = tmp_path / "again.nrrd"
-    main(["simulate", "--in", str(source), "--out", str(again), "--dose", "0.05", "--mode", mode,
-          "--seed", "4", "--progress", "none"])
+    main(
+        [
+            "simulate",
+            "--in",
+            str(source),
+            "--out",
+            str(again),
+            "--dose",
+            "0.05",
+            "--mode",
+            mode,
+            "--seed",
+            "4",
+            "--progress",
+            "none",
+        ]
+    )
     np.testing.assert_array_equal(read_volume(again).array, result.array)
 
 
@@ -57,17 +91,22 @@ def test_input_dose_option_reaches_the_simulator(tmp_path, ndct_file):
     common = ["--dose", "0.5", "--seed", "1", "--progress", "none", "--no-electronic-noise"]
     main(["simulate", "--in", str(source), "--out", str(clean)] + common)
     main(["simulate", "--in", str(source), "--out", str(inserted), "--input-dose", "0.6"] + common)
-    residual = {name: np.std(read_volume(path).array[:, 12:28, 12:28] - volume.array[:, 12:28, 12:28])
-                for name, path in (("clean", clean), ("inserted", inserted))}
+    residual = {
+        name: np.std(read_volume(path).array[:, 12:28, 12:28] - volume.array[:, 12:28, 12:28])
+        for name, path in (("clean", clean), ("inserted", inserted))
+    }
     # From 0.6 to 0.5 only a little noise is missing; from a clean input all of it is.
     assert residual["inserted"] < residual["clean"]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--dose", "0"], "dose fraction"),
-    (["--dose", "1.2"], "dose fraction"),
-    (["--input-dose", "0.01"], "input dose"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--dose", "0"], "dose fraction"),
+        (["--dose", "1.2"], "dose fraction"),
+        (["--input-dose", "0.01"], "input dose"),
+    ],
+)
 def test_bad_options_write_nothing(tmp_path, ndct_file, extra, message, capsys):
     source, _ = ndct_file
     out = tmp_path / "out.nrrd"
@@ -88,9 +127,15 @@ def test_bad_inputs_write_nothing(tmp_path, capsys):
     write_volume(Volume(array), nan)
     two_d = tmp_path / "slice.nrrd"
     import SimpleITK as sitk
+
     sitk.WriteImage(sitk.GetImageFromArray(chest_like((1, 20, 20))[0]), str(two_d))
-    cases = [(tmp_path / "missing.nrrd", "no such file"), (flat, "same value"), (mr_like, "Hounsfield"),
-             (nan, "NaN"), (two_d, "3D")]
+    cases = [
+        (tmp_path / "missing.nrrd", "no such file"),
+        (flat, "same value"),
+        (mr_like, "Hounsfield"),
+        (nan, "NaN"),
+        (two_d, "3D"),
+    ]
     for source, message in cases:
         out = tmp_path / "result.nrrd"
         assert main(["simulate", "--in", str(source), "--out", str(out), "--progress", "none"]) == 2

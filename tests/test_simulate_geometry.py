@@ -133,15 +133,15 @@ def test_filtered_window_is_skimage_padding_and_filter(size, circle):
     # iradon's steps: pad centred to the diagonal, then with zeros to the filter length, filter.
     padded = np.zeros((geometry.filter_length, geometry.n_angles))
     before = geometry.filter_input_centre - geometry.detector_centre
-    padded[before: before + geometry.detector_count] = sinogram.T
+    padded[before : before + geometry.detector_count] = sinogram.T
     full = _get_fourier_filter(geometry.filter_length, "hann")
     expected = np.real(np.fft.ifft(np.fft.fft(padded, axis=0) * full, axis=0))[: geometry.filter_input_count].T
     first, last = geometry.readable_range
-    ours = window[:, first + geometry.window_radius: last + geometry.window_radius + 1]
-    theirs = expected[:, first + geometry.filter_input_centre: last + geometry.filter_input_centre + 1]
+    ours = window[:, first + geometry.window_radius : last + geometry.window_radius + 1]
+    theirs = expected[:, first + geometry.filter_input_centre : last + geometry.filter_input_centre + 1]
     np.testing.assert_allclose(ours, theirs, atol=1e-10)
     assert not window[:, : first + geometry.window_radius].any()
-    assert not window[:, last + geometry.window_radius + 1:].any()
+    assert not window[:, last + geometry.window_radius + 1 :].any()
 
 
 def test_fast_lengths_have_small_factors_only():

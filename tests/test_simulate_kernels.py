@@ -20,8 +20,7 @@ def water_cylinder():
 
 
 def _noise(hu, kernel, **options):
-    noisy = simulate_low_dose(hu, dose=DOSE, pixel_spacing_mm=SPACING, seed=3, kernel=kernel, device="cpu",
-                              **options)
+    noisy = simulate_low_dose(hu, dose=DOSE, pixel_spacing_mm=SPACING, seed=3, kernel=kernel, device="cpu", **options)
     return noisy
 
 

@@ -46,8 +46,11 @@ def predicted_variance_hu(dose: float, electronic_photons: float) -> float:
     weights = kernel[(filtered_bins - detectors - before) % length]
     variances = []
     for row, col in zip(ROWS, COLS):
-        position = ((col - SIZE // 2) * np.cos(geometry.angles_rad) - (row - SIZE // 2) * np.sin(geometry.angles_rad)
-                    + geometry.filter_input_centre)
+        position = (
+            (col - SIZE // 2) * np.cos(geometry.angles_rad)
+            - (row - SIZE // 2) * np.sin(geometry.angles_rad)
+            + geometry.filter_input_centre
+        )
         lower = np.floor(position).astype(int)
         frac = (position - lower)[:, None]
         ray_weights = (1 - frac) * weights[lower] + frac * weights[lower + 1]
@@ -63,8 +66,9 @@ def measured_std_hu(noisy: np.ndarray) -> float:
 
 @pytest.mark.parametrize("projector, dose", [("nufft", 0.05), ("nufft", 0.0125), ("direct", 0.05)])
 def test_physical_noise_matches_poisson_prediction(projector, dose):
-    noisy = simulate_low_dose(water_disk_volume(), dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False,
-                              seed=3, projector=projector)
+    noisy = simulate_low_dose(
+        water_disk_volume(), dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False, seed=3, projector=projector
+    )
     predicted = np.sqrt(predicted_variance_hu(dose, 0.0))
     assert measured_std_hu(noisy) == pytest.approx(predicted, rel=0.08)
     # Noise, not bias: water stays water on average.
@@ -73,9 +77,12 @@ def test_physical_noise_matches_poisson_prediction(projector, dose):
 
 def test_physical_noise_scales_as_inverse_square_root_of_dose():
     volume = water_disk_volume()
-    stds = {dose: measured_std_hu(simulate_low_dose(volume, dose=dose, pixel_spacing_mm=SPACING_MM,
-                                                    electronic_noise=False, seed=5))
-            for dose in (0.08, 0.02)}
+    stds = {
+        dose: measured_std_hu(
+            simulate_low_dose(volume, dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False, seed=5)
+        )
+        for dose in (0.08, 0.02)
+    }
     assert stds[0.02] / stds[0.08] == pytest.approx(2.0, rel=0.08)
 
 
@@ -93,10 +100,12 @@ def test_noise_insertion_on_a_noisy_input_reaches_the_target_noise():
     volume = water_disk_volume()
     input_dose, target = 0.025, 0.02
     scanned = simulate_low_dose(volume, dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=11, electronic_noise=False)
-    inserted = simulate_low_dose(scanned, dose=target, input_dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=12,
-                                 electronic_noise=False)
-    assumed_clean = simulate_low_dose(scanned, dose=target, pixel_spacing_mm=SPACING_MM, seed=12,
-                                      electronic_noise=False)
+    inserted = simulate_low_dose(
+        scanned, dose=target, input_dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=12, electronic_noise=False
+    )
+    assumed_clean = simulate_low_dose(
+        scanned, dose=target, pixel_spacing_mm=SPACING_MM, seed=12, electronic_noise=False
+    )
     predicted = np.sqrt(predicted_variance_hu(target, 0.0))
     assert measured_std_hu(inserted) == pytest.approx(predicted, rel=0.08)
     # Treating the noisy input as clean stacks both noises (about 17% more here); insertion does not.
@@ -122,5 +131,6 @@ def test_seed_mode_has_the_statistics_of_the_authors_path():
         assert ours[:, region].mean() == pytest.approx(reference[:, region].mean(), abs=0.1 * reference_noise)
         assert np.std(ours[:, region] - hu[:, region]) == pytest.approx(reference_noise, rel=0.08)
     # Outside the reconstruction circle both paths give the slice minimum.
-    np.testing.assert_allclose(ours[:, ~inside], np.broadcast_to(hu.min(axis=(1, 2))[:, None], ours[:, ~inside].shape),
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        ours[:, ~inside], np.broadcast_to(hu.min(axis=(1, 2))[:, None], ours[:, ~inside].shape), atol=1e-3
+    )

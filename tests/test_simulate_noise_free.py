@@ -10,8 +10,9 @@ from ipv2.testing import chest_like
 def test_noise_free_scan_ignores_the_seed_and_is_the_mean_of_noisy_scans(mode):
     clean = chest_like((6, 64, 64))
     reference = simulate_low_dose(clean, mode=mode, dose=0.2, seed=1, noise_free=True, device="cpu")
-    assert np.array_equal(reference, simulate_low_dose(clean, mode=mode, dose=0.2, seed=2, noise_free=True,
-                                                       device="cpu"))
+    assert np.array_equal(
+        reference, simulate_low_dose(clean, mode=mode, dose=0.2, seed=2, noise_free=True, device="cpu")
+    )
     noisy = simulate_low_dose(clean, mode=mode, dose=0.2, seed=3, device="cpu")
     residual = noisy - reference
     # Noise only: zero mean (up to the log's small bias) and far smaller than the image's own contrast.

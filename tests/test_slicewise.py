@@ -8,8 +8,13 @@ from scipy import ndimage as ndi
 from ipv2.masks.chunk_sections import ChunkSections, boundary_slices
 from ipv2.masks.enclosed import section_links
 from ipv2.masks.lung_field import small_holes
-from ipv2.masks.slicewise import (component_sizes, label_slices, label_slices_with_stats, largest_per_slice,
-                                  slice_of_labels)
+from ipv2.masks.slicewise import (
+    component_sizes,
+    label_slices,
+    label_slices_with_stats,
+    largest_per_slice,
+    slice_of_labels,
+)
 
 
 @pytest.fixture
@@ -38,9 +43,9 @@ def test_labels_with_stats_of_an_empty_mask():
 
 def test_largest_per_slice_keeps_the_largest_component_of_each_slice():
     mask = np.zeros((3, 12, 12), dtype=bool)
-    mask[0, 1:3, 1:3] = True       # 4 pixels
-    mask[0, 6:10, 6:10] = True     # 16 pixels: the largest
-    mask[1, 0:2, 0:2] = True       # two equal ones: the first in raster order
+    mask[0, 1:3, 1:3] = True  # 4 pixels
+    mask[0, 6:10, 6:10] = True  # 16 pixels: the largest
+    mask[1, 0:2, 0:2] = True  # two equal ones: the first in raster order
     mask[1, 8:10, 8:10] = True
     mask[2, 4, 4] = mask[2, 5, 5] = True  # joined diagonally only
     largest = largest_per_slice(mask)
@@ -53,10 +58,11 @@ def test_largest_per_slice_keeps_the_largest_component_of_each_slice():
 def test_small_holes_are_the_enclosed_gaps_up_to_the_size(mask):
     gaps, count = label_slices(~mask, 1)
     sizes = component_sizes(gaps, count)
-    touching = np.unique(np.concatenate([gaps[:, 0].ravel(), gaps[:, -1].ravel(),
-                                         gaps[:, :, 0].ravel(), gaps[:, :, -1].ravel()]))
+    touching = np.unique(
+        np.concatenate([gaps[:, 0].ravel(), gaps[:, -1].ravel(), gaps[:, :, 0].ravel(), gaps[:, :, -1].ravel()])
+    )
     for limit in (3, 20, 10_000):
-        wanted = (sizes <= limit)
+        wanted = sizes <= limit
         wanted[touching] = False
         wanted[0] = False
         np.testing.assert_array_equal(small_holes(mask, limit), wanted[gaps], err_msg=str(limit))
@@ -64,11 +70,11 @@ def test_small_holes_are_the_enclosed_gaps_up_to_the_size(mask):
 
 def test_links_across_chunks_with_different_boxes_are_those_of_the_whole_stack():
     sections = np.zeros((2, 20, 20), dtype=np.int32)
-    sections[0, 2:8, 3:9] = 1      # overlaps section 3 only
+    sections[0, 2:8, 3:9] = 1  # overlaps section 3 only
     sections[0, 12:15, 12:18] = 2  # overlaps section 4 only at its corner
     sections[1, 6:10, 6:12] = 3
     sections[1, 14:19, 17:20] = 4
-    sections[1, 0:2, 0:2] = 5      # overlaps nothing
+    sections[1, 0:2, 0:2] = 5  # overlaps nothing
 
     def kept(stack):
         rows, columns = ndi.find_objects((stack > 0).astype(int))[0][1:]

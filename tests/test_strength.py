@@ -5,11 +5,20 @@ import pytest
 from scipy import ndimage as ndi
 
 from ipv2 import contract
+from ipv2.denoise.inference import denoise_volume
+from ipv2.denoise.strength import (
+    BOUNDARY_BLEND_MM,
+    DEFAULT_STRENGTH,
+    RESTORED_SCALE_MM,
+    STRENGTH_RANGE,
+    STRENGTHS,
+    dose_multiple,
+    kept_noise_fraction,
+    recombine,
+    regional_kept_fraction,
+)
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
-from ipv2.denoise.inference import denoise_volume
-from ipv2.denoise.strength import (BOUNDARY_BLEND_MM, DEFAULT_STRENGTH, RESTORED_SCALE_MM, STRENGTHS, STRENGTH_RANGE,
-                           dose_multiple, kept_noise_fraction, recombine, regional_kept_fraction)
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
@@ -17,8 +26,10 @@ HU = Normalization.for_kind("hu")
 SPACING_MM = 0.7
 
 
-@pytest.mark.parametrize("text, multiple", [("low", 2.0), ("MEDIUM", 8.0), (" high ", 32.0), ("3", 3.0),
-                                            (None, 8.0), (1, 1.0), (100.0, 100.0)])
+@pytest.mark.parametrize(
+    "text, multiple",
+    [("low", 2.0), ("MEDIUM", 8.0), (" high ", 32.0), ("3", 3.0), (None, 8.0), (1, 1.0), (100.0, 100.0)],
+)
 def test_names_and_numbers_are_dose_multiples(text, multiple):
     assert dose_multiple(text) == pytest.approx(multiple)
 
@@ -36,7 +47,7 @@ def test_every_named_level_has_a_dose_multiple_and_the_default_is_one_of_them():
 
 
 def test_a_scan_at_n_times_the_dose_keeps_one_over_root_n_of_the_noise():
-    assert kept_noise_fraction("medium") == pytest.approx(0.5 ** 1.5)
+    assert kept_noise_fraction("medium") == pytest.approx(0.5**1.5)
     assert kept_noise_fraction(9) == pytest.approx(1 / 3)
     levels = [kept_noise_fraction(name) for name in ("low", "medium", "high")]
     assert levels == sorted(levels, reverse=True)
@@ -136,22 +147,27 @@ def test_the_region_blend_has_no_seam():
     border = field.shape[2] // 2
     blend_px = BOUNDARY_BLEND_MM / SPACING_MM
     steps = np.abs(np.diff(noise_profile))
-    assert steps[border - 2:border + 2].max() < 0.25 * (noise_profile[5] - noise_profile[-5])
+    assert steps[border - 2 : border + 2].max() < 0.25 * (noise_profile[5] - noise_profile[-5])
     assert noise_profile[int(border - 4 * blend_px)] == pytest.approx(noise_profile[5], rel=0.1)
     assert noise_profile[int(border + 4 * blend_px)] == pytest.approx(noise_profile[-5], rel=0.1)
 
 
 def test_denoise_volume_takes_region_strengths_and_a_given_lung_field():
-    from ipv2.models.checkpoint import LoadedModel
     from ipv2.models import build_model
+    from ipv2.models.checkpoint import LoadedModel
 
     volume = Volume(chest_like((2, 48, 48)), spacing=(0.7, 0.7, 2.0))
-    loaded = LoadedModel(model=build_model("unet", widths=[4, 8]).eval(), architecture="unet",
-                         arch_args={"widths": [4, 8]}, normalization=HU)
+    loaded = LoadedModel(
+        model=build_model("unet", widths=[4, 8]).eval(),
+        architecture="unet",
+        arch_args={"widths": [4, 8]},
+        normalization=HU,
+    )
     field = np.zeros(volume.shape, dtype=bool)
     field[:, 10:30, 10:30] = True
-    result = denoise_volume(volume, model=loaded, device="cpu", lung_strength="low", body_strength="high",
-                            lung_field=field)
+    result = denoise_volume(
+        volume, model=loaded, device="cpu", lung_strength="low", body_strength="high", lung_field=field
+    )
     assert (result.metadata["lung_strength"], result.metadata["body_strength"]) == (2.0, 32.0)
     with pytest.raises(InputError, match="lung field's shape"):
         denoise_volume(volume, model=loaded, device="cpu", lung_strength="low", lung_field=field[:1])

@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.cli.main import main
 from ipv2.errors import Cancelled, InputError
 from ipv2.io import write_volume
 from ipv2.io.png_dataset import write_png_slice
+from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
+from ipv2.testing import chest_like
 from ipv2.training import PatchSampler, TrainConfig, load_pairs, train
 from ipv2.training.augment import augment_pair
 from ipv2.volume import Volume
-from ipv2.testing import chest_like
 
 TINY = {"widths": [4, 8]}
 
@@ -33,8 +33,19 @@ def pair_dir(tmp_path):
 
 
 def _config(pair_dir, out, **overrides):
-    settings = dict(data=[str(pair_dir)], out=str(out), model="unet", model_args=TINY, steps=6, patch=24,
-                    batch=4, lr=3e-3, seed=3, device="cpu", checkpoint_every=2)
+    settings = dict(
+        data=[str(pair_dir)],
+        out=str(out),
+        model="unet",
+        model_args=TINY,
+        steps=6,
+        patch=24,
+        batch=4,
+        lr=3e-3,
+        seed=3,
+        device="cpu",
+        checkpoint_every=2,
+    )
     settings.update(overrides)
     return TrainConfig(**settings)
 
@@ -92,8 +103,19 @@ def test_data_paths_are_checked(tmp_path, pair_dir):
 
 
 def test_short_training_lowers_the_loss(pair_dir, tmp_path):
-    result = train(_config(pair_dir, tmp_path / "model.safetensors", model_args={"widths": [8, 16]}, steps=80,
-                           patch=32, lr=5e-3, loss="mse", checkpoint_every=0, val=[str(pair_dir)]))
+    result = train(
+        _config(
+            pair_dir,
+            tmp_path / "model.safetensors",
+            model_args={"widths": [8, 16]},
+            steps=80,
+            patch=32,
+            lr=5e-3,
+            loss="mse",
+            checkpoint_every=0,
+            val=[str(pair_dir)],
+        )
+    )
     assert np.mean(result.losses[-10:]) < 0.85 * np.mean(result.losses[:4])
     assert result.validation["rmse"] < result.validation["input_rmse"]
     record = load_checkpoint(tmp_path / "model.safetensors").metadata
@@ -132,12 +154,13 @@ def test_resume_after_a_crash_continues_from_the_last_periodic_checkpoint(pair_d
             raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError, match="power cut"):
-        train(_config(pair_dir, tmp_path / "crashed.pt", model="dncnn", model_args={"depth": 4, "width": 8}),
-              Monitor(crash))
+        train(
+            _config(pair_dir, tmp_path / "crashed.pt", model="dncnn", model_args={"depth": 4, "width": 8}),
+            Monitor(crash),
+        )
     _, _, training = read_checkpoint(tmp_path / "crashed.train-state.pt")
     assert training["step"] == 4
-    train(_config(pair_dir, tmp_path / "crashed.pt", model="dncnn", model_args={"depth": 4, "width": 8},
-                  resume=True))
+    train(_config(pair_dir, tmp_path / "crashed.pt", model="dncnn", model_args={"depth": 4, "width": 8}, resume=True))
     _assert_same_weights(_weights(tmp_path / "whole.pt"), _weights(tmp_path / "crashed.pt"))
 
 
@@ -177,21 +200,60 @@ def test_epochs_set_the_number_of_steps(pair_dir, tmp_path):
 
 def test_cli_train_then_denoise(pair_dir, tmp_path, capsys):
     out = tmp_path / "cli.safetensors"
-    code = main(["train", "--data", str(pair_dir), "--val", str(pair_dir), "--model", "unet",
-                 "--model-arg", "widths=[4,8]", "--out", str(out), "--steps", "3", "--patch", "24",
-                 "--batch", "2", "--device", "cpu", "--progress", "none", "--seed", "1"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(pair_dir),
+            "--val",
+            str(pair_dir),
+            "--model",
+            "unet",
+            "--model-arg",
+            "widths=[4,8]",
+            "--out",
+            str(out),
+            "--steps",
+            "3",
+            "--patch",
+            "24",
+            "--batch",
+            "2",
+            "--device",
+            "cpu",
+            "--progress",
+            "none",
+            "--seed",
+            "1",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["steps"] == 3 and summary["validation"]["input_rmse"] > 0
     denoised = tmp_path / "denoised.nrrd"
-    assert main(["denoise", "--model", str(out), "--in", str(pair_dir / "train_input.nrrd"),
-                 "--out", str(denoised), "--device", "cpu", "--progress", "none"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                str(out),
+                "--in",
+                str(pair_dir / "train_input.nrrd"),
+                "--out",
+                str(denoised),
+                "--device",
+                "cpu",
+                "--progress",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert denoised.is_file()
 
 
 def test_cli_train_reports_bad_data(tmp_path, capsys):
-    code = main(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "m.pt"),
-                 "--progress", "none"])
+    code = main(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "m.pt"), "--progress", "none"])
     assert code == 2
     assert "no such training data" in capsys.readouterr().err
 
@@ -199,9 +261,27 @@ def test_cli_train_reports_bad_data(tmp_path, capsys):
 def test_cli_json_progress_carries_the_loss(pair_dir, tmp_path, capsys):
     from ipv2.progress import parse_progress_line
 
-    code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
-                 str(tmp_path / "m.safetensors"), "--steps", "2", "--patch", "24", "--batch", "2",
-                 "--device", "cpu", "--progress", "json"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(pair_dir),
+            "--model-arg",
+            "widths=[4,8]",
+            "--out",
+            str(tmp_path / "m.safetensors"),
+            "--steps",
+            "2",
+            "--patch",
+            "24",
+            "--batch",
+            "2",
+            "--device",
+            "cpu",
+            "--progress",
+            "json",
+        ]
+    )
     assert code == 0
     records = [parse_progress_line(line) for line in capsys.readouterr().out.splitlines()]
     losses = [r for r in records if r and r.get("stage") == "train" and "loss" in r]
@@ -216,9 +296,27 @@ def test_cancelled_cli_run_says_how_to_resume(pair_dir, tmp_path, capsys, monkey
         return train(config, monitor, on_step)
 
     monkeypatch.setattr(training_package, "train", cancel_at_step_two)
-    code = main(["train", "--data", str(pair_dir), "--model-arg", "widths=[4,8]", "--out",
-                 str(tmp_path / "m.safetensors"), "--steps", "5", "--patch", "24", "--batch", "2",
-                 "--device", "cpu", "--progress", "none"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(pair_dir),
+            "--model-arg",
+            "widths=[4,8]",
+            "--out",
+            str(tmp_path / "m.safetensors"),
+            "--steps",
+            "5",
+            "--patch",
+            "24",
+            "--batch",
+            "2",
+            "--device",
+            "cpu",
+            "--progress",
+            "none",
+        ]
+    )
     assert code == 130
     assert "--resume" in capsys.readouterr().err
     assert (tmp_path / "m.train-state.pt").is_file() and not (tmp_path / "m.safetensors").exists()

@@ -19,7 +19,7 @@ def _blurred_disc(sigma_mm, contrast=50.0, centre=CENTRE):
 
 
 def _analytic(frequencies, sigma_mm):
-    return np.exp(-2.0 * np.pi ** 2 * sigma_mm ** 2 * np.asarray(frequencies) ** 2)
+    return np.exp(-2.0 * np.pi**2 * sigma_mm**2 * np.asarray(frequencies) ** 2)
 
 
 @pytest.mark.parametrize("sigma_mm", [0.5, 0.8, 1.2])

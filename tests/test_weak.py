@@ -4,8 +4,8 @@ from scipy import ndimage as ndi
 from skimage.restoration import estimate_sigma
 
 from ipv2.errors import InputError
-from ipv2.weak import WEAK_DENOISERS, estimate_noise_sigma, nlm_parameters, weak_denoise
 from ipv2.testing import chest_like
+from ipv2.weak import WEAK_DENOISERS, estimate_noise_sigma, nlm_parameters, weak_denoise
 
 
 def correlated_noise(shape, sigma, correlation_px, seed):
@@ -47,7 +47,7 @@ def test_noise_estimate_inside_a_mask_measures_only_there():
 def test_noise_estimate_ignores_constant_padding_outside_the_field_of_view():
     image, clean = noisy_chest((2, 160, 160), sigma=60.0, correlation_px=1.0)
     yy, xx = np.mgrid[0:160, 0:160]
-    outside_circle = (yy - 79.5) ** 2 + (xx - 79.5) ** 2 > 78 ** 2
+    outside_circle = (yy - 79.5) ** 2 + (xx - 79.5) ** 2 > 78**2
     image[:, outside_circle] = -2048.0
     assert estimate_noise_sigma(image) == pytest.approx(60.0, rel=0.2)
 

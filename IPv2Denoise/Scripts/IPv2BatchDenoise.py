@@ -35,15 +35,25 @@ def parseArguments(argv):
     from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
 
     parser = argparse.ArgumentParser(prog="IPv2BatchDenoise", description="Denoise a folder of CT scans with IPv2.")
-    parser.add_argument("--in", dest="inputFolder", required=True, help="folder of scans (volume files or DICOM folders)")
-    parser.add_argument("--out", dest="outputFolder", required=True,
-                        help=f"folder for the results: {DENOISED_FOLDER}/<scan>.nrrd and {REGIONS_FOLDER}/<scan>.nrrd")
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--in", dest="inputFolder", required=True, help="folder of scans (volume files or DICOM folders)"
+    )
+    parser.add_argument(
+        "--out",
+        dest="outputFolder",
+        required=True,
+        help=f"folder for the results: {DENOISED_FOLDER}/<scan>.nrrd and {REGIONS_FOLDER}/<scan>.nrrd",
+    )
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})"
+    )
     parser.add_argument("--strength", default=DEFAULT_STRENGTH, choices=STRENGTHS)
     parser.add_argument("--device", default="auto", choices=DEVICES)
-    parser.add_argument("--install-dependencies", action="store_true",
-                        help="install torch (through the PyTorch extension) and the packages IPv2 needs, without asking")
+    parser.add_argument(
+        "--install-dependencies",
+        action="store_true",
+        help="install torch (through the PyTorch extension) and the packages IPv2 needs, without asking",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,11 +81,17 @@ def runBackend(arguments):
         if summary is not None:
             for item in summary.get("failed", []):
                 print(f"failed: {item['scan']}: {item['reason']}", file=sys.stderr)
-            print(f"{record['stage']}: {len(summary.get('done', []))} done, {len(summary.get('skipped', []))} "
-                  f"skipped (already done), {len(summary.get('failed', []))} failed", flush=True)
+            print(
+                f"{record['stage']}: {len(summary.get('done', []))} done, {len(summary.get('skipped', []))} "
+                f"skipped (already done), {len(summary.get('failed', []))} failed",
+                flush=True,
+            )
 
-    process = BackendProcess([*arguments, "--progress", "json"], onProgress=showProgress,
-                             onLog=lambda line: print(line, file=sys.stderr, flush=True))
+    process = BackendProcess(
+        [*arguments, "--progress", "json"],
+        onProgress=showProgress,
+        onLog=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     process.start()
     try:
         return process.wait()
@@ -97,9 +113,23 @@ def run(argv):
 
     resultsFolder = Path(arguments.outputFolder)
     denoised, regions = resultsFolder / DENOISED_FOLDER, resultsFolder / REGIONS_FOLDER
-    denoiseCode = runBackend(["denoise", "--in", arguments.inputFolder, "--out", denoised, "--format", "nrrd",
-                              "--model", arguments.model, "--strength", arguments.strength,
-                              "--device", arguments.device])
+    denoiseCode = runBackend(
+        [
+            "denoise",
+            "--in",
+            arguments.inputFolder,
+            "--out",
+            denoised,
+            "--format",
+            "nrrd",
+            "--model",
+            arguments.model,
+            "--strength",
+            arguments.strength,
+            "--device",
+            arguments.device,
+        ]
+    )
     if not denoised.is_dir():  # refused before any scan: nothing to segment
         return denoiseCode or EXIT_FAILURE
     masksCode = runBackend(["masks", "--in", denoised, "--out", regions])

@@ -6,7 +6,8 @@ import argparse
 import contextlib
 import functools
 import os
-from typing import Callable, Iterator
+from collections.abc import Iterator
+from typing import Callable
 
 from ipv2.errors import InputError
 from ipv2.io.lock import output_lock
@@ -15,12 +16,16 @@ from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_si
 
 
 def add_progress_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
-                        help="progress display: a bar on stderr (default), JSON lines on stdout "
-                             "for programs such as the Slicer module, or nothing")
+    parser.add_argument(
+        "--progress",
+        choices=("bar", "json", "none"),
+        default="bar",
+        help="progress display: a bar on stderr (default), JSON lines on stdout "
+        "for programs such as the Slicer module, or nothing",
+    )
 
 
-SEED_RANGE = (0, 2 ** 32 - 1)  # what numpy's and torch's generators all take
+SEED_RANGE = (0, 2**32 - 1)  # what numpy's and torch's generators all take
 
 
 def seed_value(text: str) -> int:
@@ -35,8 +40,12 @@ def seed_value(text: str) -> int:
 
 
 def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
-    parser.add_argument("--seed", type=seed_value, default=default,
-                        help=f"random seed; the same seed gives the same result (default {default})")
+    parser.add_argument(
+        "--seed",
+        type=seed_value,
+        default=default,
+        help=f"random seed; the same seed gives the same result (default {default})",
+    )
 
 
 def device_value(text: str) -> str:
@@ -51,9 +60,14 @@ def device_value(text: str) -> str:
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", type=device_value, metavar="DEVICE",
-                        help="where to compute: auto takes the GPU when there is one, cpu, cuda or cuda:N for one "
-                             "GPU of several (default auto)")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        type=device_value,
+        metavar="DEVICE",
+        help="where to compute: auto takes the GPU when there is one, cpu, cuda or cuda:N for one "
+        "GPU of several (default auto)",
+    )
 
 
 @contextlib.contextmanager
@@ -72,8 +86,9 @@ def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
 
 
 def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace outputs that already exist (an input is never replaced)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace outputs that already exist (an input is never replaced)"
+    )
 
 
 @contextlib.contextmanager
@@ -88,9 +103,12 @@ def rank_zero_output_lock(output, folder: bool = False) -> Iterator[None]:
 
 
 def add_uncompressed_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--uncompressed", action="store_true",
-                        help="write the output volumes without gzip: larger files that read back about four times "
-                             "as fast (what the Slicer modules ask for; their reader waits on it)")
+    parser.add_argument(
+        "--uncompressed",
+        action="store_true",
+        help="write the output volumes without gzip: larger files that read back about four times "
+        "as fast (what the Slicer modules ask for; their reader waits on it)",
+    )
 
 
 def require_uncompressible(path) -> None:
@@ -110,5 +128,7 @@ def holds_output_lock(folder: bool = False) -> Callable:
             require_writable_output(args.out, folder=folder)
             with rank_zero_output_lock(args.out, folder=folder):
                 return run(args)
+
         return locked
+
     return decorate

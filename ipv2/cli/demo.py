@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
 
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             holds_output_lock, monitor_from_args)
-from ipv2.contract import DEMO_SIZE as DEFAULT_SIZE, DEMO_SLICES as DEFAULT_SLICES
+from ipv2.cli.common import (
+    add_device_option,
+    add_overwrite_option,
+    add_progress_option,
+    add_seed_option,
+    holds_output_lock,
+    monitor_from_args,
+)
+from ipv2.contract import DEMO_SIZE as DEFAULT_SIZE
+from ipv2.contract import DEMO_SLICES as DEFAULT_SLICES
 from ipv2.io import require_new_outputs
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
@@ -16,15 +22,32 @@ HELP = "run the whole method on a built-in phantom and write a visual report"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help=HELP, description=HELP + ": make a uLDCT/NDCT phantom pair, purify it, denoise the uLDCT "
-        "with the default bundled model, and score it against the IPv2 label and the true clean image.")
+        "demo",
+        help=HELP,
+        description=HELP + ": make a uLDCT/NDCT phantom pair, purify it, denoise the uLDCT "
+        "with the default bundled model, and score it against the IPv2 label and the true clean image.",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the volumes, report and figure")
-    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, metavar="N",
-                        help=f"phantom slice size in pixels (default {DEFAULT_SIZE})")
-    parser.add_argument("--slices", type=int, default=DEFAULT_SLICES, metavar="N",
-                        help=f"number of phantom slices (default {DEFAULT_SLICES})")
-    parser.add_argument("--model", default=None, metavar="NAME|FILE",
-                        help="a registered model with bundled weights or a checkpoint (default: the default model)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=DEFAULT_SIZE,
+        metavar="N",
+        help=f"phantom slice size in pixels (default {DEFAULT_SIZE})",
+    )
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=DEFAULT_SLICES,
+        metavar="N",
+        help=f"number of phantom slices (default {DEFAULT_SLICES})",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME|FILE",
+        help="a registered model with bundled weights or a checkpoint (default: the default model)",
+    )
     add_seed_option(parser)
     add_device_option(parser)
     add_overwrite_option(parser)
@@ -34,13 +57,19 @@ def register(subparsers) -> None:
 
 def _summary(report: dict) -> str:
     lines = [f"{'RMSE (HU)':<24}{'background':>11}{'lung':>8}{'body':>8}"]
-    names = {"input_vs_truth": "uLDCT vs truth", "prediction_vs_truth": "denoised vs truth",
-             "input_vs_label": "uLDCT vs IPv2 label", "prediction_vs_label": "denoised vs IPv2 label"}
+    names = {
+        "input_vs_truth": "uLDCT vs truth",
+        "prediction_vs_truth": "denoised vs truth",
+        "input_vs_label": "uLDCT vs IPv2 label",
+        "prediction_vs_label": "denoised vs IPv2 label",
+    }
     for key, name in names.items():
         regions = report["fidelity"].get(key)
         if regions:
-            lines.append(f"{name:<24}" + "".join(f"{regions[r]['rmse_hu']:>{w}.1f}"
-                                                 for r, w in (("background", 11), ("lung", 8), ("body", 8))))
+            lines.append(
+                f"{name:<24}"
+                + "".join(f"{regions[r]['rmse_hu']:>{w}.1f}" for r, w in (("background", 11), ("lung", 8), ("body", 8)))
+            )
     return "\n".join(lines)
 
 
@@ -57,9 +86,9 @@ def _require_phantom_sizes(args: argparse.Namespace) -> None:
 
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
-    from ipv2.services.demo import OUTPUT_FILES, run_demo
     from ipv2.denoise.inference import resolve_model
     from ipv2.models.registry import DEFAULT_MODEL
+    from ipv2.services.demo import OUTPUT_FILES, run_demo
 
     _require_phantom_sizes(args)
     resolve_model(args.model or DEFAULT_MODEL)  # a missing or broken model is refused before any work
@@ -67,8 +96,15 @@ def run(args: argparse.Namespace) -> int:
     require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
 
     with monitor_from_args(args) as monitor:
-        result = run_demo(args.out, size=args.size, slices=args.slices, seed=args.seed,
-                          model=args.model or DEFAULT_MODEL, device=args.device, monitor=monitor)
+        result = run_demo(
+            args.out,
+            size=args.size,
+            slices=args.slices,
+            seed=args.seed,
+            model=args.model or DEFAULT_MODEL,
+            device=args.device,
+            monitor=monitor,
+        )
     print(_summary(result.report))
     print(f"report: {result.report_path}")
     print(f"figure: {result.figure}")

@@ -5,16 +5,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 import sys
+import time
 from pathlib import Path
-from typing import Optional, Tuple
 
 from ipv2 import __version__
-from ipv2.contract import (CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, EXIT_CANCELLED, EXIT_USER_ERROR,
-                           NETWORKS, STRENGTH_RANGE, STRENGTHS)
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_uncompressed_option,
-                             monitor_from_args, rank_zero_output_lock, require_uncompressible)
+from ipv2.cli.common import (
+    add_device_option,
+    add_overwrite_option,
+    add_progress_option,
+    add_uncompressed_option,
+    monitor_from_args,
+    rank_zero_output_lock,
+    require_uncompressible,
+)
+from ipv2.contract import (
+    CLASSICAL_DENOISERS,
+    DEFAULT_MODEL,
+    DEFAULT_STRENGTH,
+    EXIT_CANCELLED,
+    EXIT_USER_ERROR,
+    NETWORKS,
+    STRENGTH_RANGE,
+    STRENGTHS,
+)
 from ipv2.errors import InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
@@ -26,49 +40,97 @@ FORMATS = ("dicom", "nrrd", "nii.gz", "mha")
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "denoise", help="denoise a CT volume with a trained model or a classical method",
+        "denoise",
+        help="denoise a CT volume with a trained model or a classical method",
         description="Denoise a CT volume (file or DICOM folder, in HU) slice by slice with a registered "
-                    "model's bundled weights, a checkpoint written by `ipv2 train`, or a classical "
-                    f"method ({', '.join(CLASSICAL_DENOISERS)}). The output keeps the input's grid and HU. "
-                    "A DICOM input can be written as a derived DICOM series of the same study. A folder of "
-                    "scans (DICOM series subfolders or volume files) is denoised scan by scan into the --out "
-                    "folder; finished scans are skipped on a rerun, and under torchrun the ranks share them.")
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"a registered model name (its bundled weights), a checkpoint file, or a classical "
-                             f"method: {' or '.join(CLASSICAL_DENOISERS)} (default {DEFAULT_MODEL})")
-    parser.add_argument("--in", dest="input", required=True,
-                        help="input volume file, DICOM series folder, or a folder of scans (series subfolders "
-                             "or volume files)")
-    parser.add_argument("--out", required=True,
-                        help="output volume file (.nrrd, .nii.gz, .mha, ...); a folder for a derived DICOM series "
-                             "of a DICOM input; the results folder for a folder of scans")
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="what to write: dicom, a derived series of the input's study (needs DICOM input), "
-                             "or a volume file format; default: from --out's suffix, a DICOM series where --out "
-                             "has none, and for a folder of scans DICOM for series and nrrd for files")
-    parser.add_argument("--sigma", type=float, metavar="HU", default=None,
-                        help="noise standard deviation in HU for a classical method (default: measured in the "
-                             "volume's flat regions); networks measure the noise themselves")
-    parser.add_argument("--strength", default=DEFAULT_STRENGTH, metavar="LEVEL",
-                        help=f"the dose a network's result should look like, as a multiple of the input's: "
-                             f"{', '.join(STRENGTHS)} (2x, 8x and 32x the dose) or a number from "
-                             f"{STRENGTH_RANGE[0]:g} (unchanged) to {STRENGTH_RANGE[1]:g} (default {DEFAULT_STRENGTH})")
-    parser.add_argument("--strength-lung", default=None, metavar="LEVEL",
-                        help="the strength in the lung field (found with the region masks), blended into the "
-                             "body's across its border (default: --strength)")
-    parser.add_argument("--strength-body", default=None, metavar="LEVEL",
-                        help="the strength outside the lung field (default: --strength)")
-    parser.add_argument("--removed", default=None, metavar="PATH",
-                        help="also write the removed image (input minus output, on the input's grid) to this "
-                             "volume file; one scan only")
-    parser.add_argument("--regions", default=None, metavar="PATH",
-                        help="also write the region masks of the scan (0 body, 1 background, 2 lung; the masks "
-                             "region-aware strengths use, computed once) to this volume file; one scan only")
-    parser.add_argument("--no-account", dest="account", action="store_false",
-                        help="do not write the account of what was removed (<name>.denoise.json beside the "
-                             "result; for a folder of scans also denoise_accounts.csv)")
-    parser.add_argument("--batch", type=int, default=None,
-                        help="slices per forward pass of a network (default: sized to the device's memory)")
+        "model's bundled weights, a checkpoint written by `ipv2 train`, or a classical "
+        f"method ({', '.join(CLASSICAL_DENOISERS)}). The output keeps the input's grid and HU. "
+        "A DICOM input can be written as a derived DICOM series of the same study. A folder of "
+        "scans (DICOM series subfolders or volume files) is denoised scan by scan into the --out "
+        "folder; finished scans are skipped on a rerun, and under torchrun the ranks share them.",
+    )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"a registered model name (its bundled weights), a checkpoint file, or a classical "
+        f"method: {' or '.join(CLASSICAL_DENOISERS)} (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--in",
+        dest="input",
+        required=True,
+        help="input volume file, DICOM series folder, or a folder of scans (series subfolders or volume files)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output volume file (.nrrd, .nii.gz, .mha, ...); a folder for a derived DICOM series "
+        "of a DICOM input; the results folder for a folder of scans",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="what to write: dicom, a derived series of the input's study (needs DICOM input), "
+        "or a volume file format; default: from --out's suffix, a DICOM series where --out "
+        "has none, and for a folder of scans DICOM for series and nrrd for files",
+    )
+    parser.add_argument(
+        "--sigma",
+        type=float,
+        metavar="HU",
+        default=None,
+        help="noise standard deviation in HU for a classical method (default: measured in the "
+        "volume's flat regions); networks measure the noise themselves",
+    )
+    parser.add_argument(
+        "--strength",
+        default=DEFAULT_STRENGTH,
+        metavar="LEVEL",
+        help=f"the dose a network's result should look like, as a multiple of the input's: "
+        f"{', '.join(STRENGTHS)} (2x, 8x and 32x the dose) or a number from "
+        f"{STRENGTH_RANGE[0]:g} (unchanged) to {STRENGTH_RANGE[1]:g} (default {DEFAULT_STRENGTH})",
+    )
+    parser.add_argument(
+        "--strength-lung",
+        default=None,
+        metavar="LEVEL",
+        help="the strength in the lung field (found with the region masks), blended into the "
+        "body's across its border (default: --strength)",
+    )
+    parser.add_argument(
+        "--strength-body",
+        default=None,
+        metavar="LEVEL",
+        help="the strength outside the lung field (default: --strength)",
+    )
+    parser.add_argument(
+        "--removed",
+        default=None,
+        metavar="PATH",
+        help="also write the removed image (input minus output, on the input's grid) to this "
+        "volume file; one scan only",
+    )
+    parser.add_argument(
+        "--regions",
+        default=None,
+        metavar="PATH",
+        help="also write the region masks of the scan (0 body, 1 background, 2 lung; the masks "
+        "region-aware strengths use, computed once) to this volume file; one scan only",
+    )
+    parser.add_argument(
+        "--no-account",
+        dest="account",
+        action="store_false",
+        help="do not write the account of what was removed (<name>.denoise.json beside the "
+        "result; for a folder of scans also denoise_accounts.csv)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="slices per forward pass of a network (default: sized to the device's memory)",
+    )
     add_device_option(parser)
     add_overwrite_option(parser)
     add_uncompressed_option(parser)
@@ -94,8 +156,11 @@ def _require_options(args: argparse.Namespace) -> None:
         if args.strength_lung is not None or args.strength_body is not None:
             raise InputError(f"--strength-lung and --strength-body apply to the networks; {args.model} takes --sigma")
     else:
-        for flag, value in (("--strength", args.strength), ("--strength-lung", args.strength_lung),
-                            ("--strength-body", args.strength_body)):
+        for flag, value in (
+            ("--strength", args.strength),
+            ("--strength-lung", args.strength_lung),
+            ("--strength-body", args.strength_body),
+        ):
             if value is not None:
                 try:
                     dose_multiple(value)
@@ -104,8 +169,10 @@ def _require_options(args: argparse.Namespace) -> None:
         if args.batch is not None and args.batch < 1:
             raise InputError(f"--batch {args.batch} must be at least 1")
         if args.sigma is not None:
-            raise InputError(f"--sigma applies to the classical methods ({', '.join(CLASSICAL_DENOISERS)}); "
-                             f"model {args.model} is a network and takes the noise level from the image itself")
+            raise InputError(
+                f"--sigma applies to the classical methods ({', '.join(CLASSICAL_DENOISERS)}); "
+                f"model {args.model} is a network and takes the noise level from the image itself"
+            )
 
 
 def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
@@ -118,7 +185,7 @@ def _report_sigma(args: argparse.Namespace, sigma: float, source: str) -> None:
         print(f"noise level {sigma:.1f} HU ({how})", flush=True)
 
 
-def _model_label(args: argparse.Namespace, sigma: Optional[float]) -> str:
+def _model_label(args: argparse.Namespace, sigma: float | None) -> str:
     """What the derived series' description says made it: model (and strength or sigma)."""
     if _is_classical(args.model):
         return f"{args.model.lower()}, sigma {sigma:.1f} HU"
@@ -153,10 +220,17 @@ def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool =
         if _is_classical(args.model):
             denoised = denoise_volume_classical(volume, args.model, sigma_hu=sigma, monitor=monitor)
         else:
-            denoised = denoise_volume(volume, model=model, device=device, monitor=monitor,
-                                      batch_size=args.batch, strength=args.strength,
-                                      lung_strength=args.strength_lung, body_strength=args.strength_body,
-                                      lung_field=_lung_field(masks, args))
+            denoised = denoise_volume(
+                volume,
+                model=model,
+                device=device,
+                monitor=monitor,
+                batch_size=args.batch,
+                strength=args.strength,
+                lung_strength=args.strength_lung,
+                body_strength=args.strength_body,
+                lung_field=_lung_field(masks, args),
+            )
     if "measured_noise_hu" in denoised.metadata and not quiet:
         _report_sigma(args, denoised.metadata["measured_noise_hu"], "measured")
     label = _model_label(args, sigma)
@@ -164,7 +238,7 @@ def _denoise(volume, args: argparse.Namespace, model, device: str, quiet: bool =
     return denoised, label, account
 
 
-def _account(volume, denoised, label: str, sigma: Optional[float], seconds: float) -> dict:
+def _account(volume, denoised, label: str, sigma: float | None, seconds: float) -> dict:
     """What the account file holds: the run's settings and `ipv2.evaluate.denoise_account`'s figures."""
     from ipv2.evaluate.denoise_account import denoise_account
     from ipv2.io.denoise_record import acquisition_of
@@ -176,12 +250,17 @@ def _account(volume, denoised, label: str, sigma: Optional[float], seconds: floa
         settings["denoised_with"] = Path(str(settings["denoised_with"])).name
     if sigma is not None:
         settings["measured_noise_hu"] = round(float(sigma), 2)
-    return {"ipv2_version": __version__, "model": label, **settings,
-            "acquisition": acquisition_of(volume.metadata.get("dicom_files")),
-            "seconds": round(seconds, 2), **figures}
+    return {
+        "ipv2_version": __version__,
+        "model": label,
+        **settings,
+        "acquisition": acquisition_of(volume.metadata.get("dicom_files")),
+        "seconds": round(seconds, 2),
+        **figures,
+    }
 
 
-def _write_account(account: Optional[dict], output: Path) -> None:
+def _write_account(account: dict | None, output: Path) -> None:
     from ipv2.io.denoise_record import account_path, write_account
     from ipv2.io.volumes import VOLUME_SUFFIXES
 
@@ -189,30 +268,36 @@ def _write_account(account: Optional[dict], output: Path) -> None:
         write_account(account_path(output, VOLUME_SUFFIXES), account)
 
 
-def _write(denoised, out: Path, dicom: bool, label: str, compress: bool = True,
-           account: Optional[dict] = None) -> None:
+def _write(denoised, out: Path, dicom: bool, label: str, compress: bool = True, account: dict | None = None) -> None:
     from ipv2.io.denoise_record import account_comment
     from ipv2.io.dicom import write_derived_series
     from ipv2.io.volumes import write_volume
 
     if dicom:
-        write_derived_series(denoised, out, denoised.metadata["dicom_files"], f"IPv2 denoised ({label})",
-                             derivation=f"denoised by ipv2 {__version__} ({label})",
-                             comments=account_comment(account))
+        write_derived_series(
+            denoised,
+            out,
+            denoised.metadata["dicom_files"],
+            f"IPv2 denoised ({label})",
+            derivation=f"denoised by ipv2 {__version__} ({label})",
+            comments=account_comment(account),
+        )
     else:
         write_volume(denoised, out, compress=compress)
 
 
 def _require_dicom_input(scan_path, dicom: bool) -> None:
     if not dicom:
-        raise InputError(f"--format dicom: {scan_path} is a volume file; a derived DICOM series needs a DICOM "
-                         "series as input, whose patient and study it joins")
+        raise InputError(
+            f"--format dicom: {scan_path} is a volume file; a derived DICOM series needs a DICOM "
+            "series as input, whose patient and study it joins"
+        )
 
 
 def _run_one(args: argparse.Namespace) -> int:
     """One scan to one output: a volume file, or a derived DICOM series folder."""
-    from ipv2.io.outputs import require_writable_output, require_writable_series_output
     from ipv2.io.dicom import require_derivable, require_replaceable_series
+    from ipv2.io.outputs import require_writable_output, require_writable_series_output
     from ipv2.io.volumes import holds_dicom, read_volume, require_volume_suffix
 
     out = Path(args.out)
@@ -241,8 +326,8 @@ def _run_one(args: argparse.Namespace) -> int:
         model = args.model
         if args.regions is not None:
             # everything the denoising refuses is refused before the masks' long work
-            from ipv2.device import resolve_device
             from ipv2.denoise.inference import resolve_model
+            from ipv2.device import resolve_device
             from ipv2.input_checks import require_ct
 
             require_ct(volume, volume.metadata.get("source") or args.input)
@@ -282,8 +367,9 @@ def _require_side_outputs(args: argparse.Namespace, out: Path, dicom: bool) -> d
             require_uncompressible(path)
         inside_series = dicom and out.absolute() in path.absolute().parents
         if inside_series or any(path.absolute() == other.absolute() for other in taken):
-            raise InputError(f"{flag} {path}: the result, its account or another output is written there; "
-                             "choose another path")
+            raise InputError(
+                f"{flag} {path}: the result, its account or another output is written there; choose another path"
+            )
         taken.append(path)
         sides[flag] = path
     return sides
@@ -324,21 +410,21 @@ def _write_removed(volume, denoised, path: Path, compress: bool) -> None:
     write_volume(volume.with_array(removed), path, compress=compress)
 
 
-def _account_file(args: argparse.Namespace, out: Path) -> Optional[Path]:
+def _account_file(args: argparse.Namespace, out: Path) -> Path | None:
     from ipv2.io.denoise_record import account_path
     from ipv2.io.volumes import VOLUME_SUFFIXES
 
     return account_path(out, VOLUME_SUFFIXES) if args.account else None
 
 
-def _full_suffix(path: Path) -> Optional[str]:
+def _full_suffix(path: Path) -> str | None:
     from ipv2.io.volumes import VOLUME_SUFFIXES
 
     name = path.name.lower()
     return next((suffix for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True) if name.endswith(suffix)), None)
 
 
-def _output_of(scan, out_dir: Path, fmt: Optional[str]) -> Tuple[Path, bool]:
+def _output_of(scan, out_dir: Path, fmt: str | None) -> tuple[Path, bool]:
     """(output path, whether it is a DICOM series) of one scan of a folder."""
     if fmt == "dicom" or (fmt is None and scan.dicom):
         return out_dir / scan.name, True
@@ -369,8 +455,7 @@ def _require_replaceable_result(output: Path, dicom: bool) -> None:
     if dicom:
         require_replaceable_series(output, flag="result")
     elif output.is_dir() or not output.is_file():
-        raise InputError(f"{output} is not a volume file; --overwrite replaces only an earlier result, so move it "
-                         "away")
+        raise InputError(f"{output} is not a volume file; --overwrite replaces only an earlier result, so move it away")
 
 
 def _scan_device(args: argparse.Namespace) -> str:
@@ -396,8 +481,10 @@ def _print_summary(args: argparse.Namespace, summary: dict, rank: int, world: in
         return
     share = f" (rank {rank} of {world}: {sum(len(v) for v in summary.values())} of {total})" if world > 1 else ""
     kept = f"{len(summary['kept'])} kept (made otherwise), " if summary["kept"] else ""
-    print(f"{total} scans{share}: {len(summary['done'])} denoised, {len(summary['skipped'])} skipped "
-          f"(already done), {kept}{len(summary['failed'])} failed")
+    print(
+        f"{total} scans{share}: {len(summary['done'])} denoised, {len(summary['skipped'])} skipped "
+        f"(already done), {kept}{len(summary['failed'])} failed"
+    )
     for key in ("kept", "failed"):
         for item in summary[key]:
             print(f"  {key:<7} {item['scan']}: {item['reason']}")
@@ -412,8 +499,10 @@ def _recipe(args: argparse.Namespace) -> str:
         sigma = "measured" if args.sigma is None else f"{args.sigma:g} HU"
         return f"{args.model.lower()}, sigma {sigma}"
     model = args.model if args.model in NETWORKS else str(Path(args.model).resolve())
-    lung, body = (dose_multiple(value) for value in
-                  region_strengths(args.strength, args.strength_lung, args.strength_body) or (args.strength,) * 2)
+    lung, body = (
+        dose_multiple(value)
+        for value in region_strengths(args.strength, args.strength_lung, args.strength_body) or (args.strength,) * 2
+    )
     if lung == body:
         return f"{model}, strength {lung:g}"
     return f"{model}, strength lung {lung:g} body {body:g}"
@@ -425,14 +514,18 @@ def _report_cancel(summary: dict, out_dir: Path, stop: BaseException) -> int:
     if not summary["done"]:
         raise stop
     names = ", ".join(summary["done"])
-    print(f"ipv2 denoise: cancelled; kept {len(summary['done'])} finished scan"
-          f"{'s' if len(summary['done']) > 1 else ''} in {out_dir} ({names}); run the same command again to "
-          "continue (finished scans are skipped)", file=sys.stderr)
+    print(
+        f"ipv2 denoise: cancelled; kept {len(summary['done'])} finished scan"
+        f"{'s' if len(summary['done']) > 1 else ''} in {out_dir} ({names}); run the same command again to "
+        "continue (finished scans are skipped)",
+        file=sys.stderr,
+    )
     return EXIT_CANCELLED
 
 
-def _denoise_scan(scan, output: Path, dicom: bool, args: argparse.Namespace, model, device: str,
-                  recipe: str, summary: dict) -> None:
+def _denoise_scan(
+    scan, output: Path, dicom: bool, args: argparse.Namespace, model, device: str, recipe: str, summary: dict
+) -> None:
     """One scan of a folder run, under its result's lock: skipped when done with this recipe,
     kept (and reported) when made otherwise, else denoised and recorded."""
     from ipv2.io.dicom import require_derivable
@@ -441,13 +534,18 @@ def _denoise_scan(scan, output: Path, dicom: bool, args: argparse.Namespace, mod
 
     if not args.overwrite and (output.exists() or output.is_symlink()):
         if not _is_finished(scan, output, dicom):
-            raise InputError(f"{output} exists but is not a complete result of {scan.path.name}; "
-                             "delete it or give --overwrite")
+            raise InputError(
+                f"{output} exists but is not a complete result of {scan.path.name}; delete it or give --overwrite"
+            )
         made_with = made_by(output)
         if made_with != recipe:
             how = f"with {made_with}" if made_with else "by another run or by hand"
-            summary["kept"].append({"scan": scan.name, "reason": f"{output} was made {how}, not with {recipe}; "
-                                                                 "give --overwrite to replace it"})
+            summary["kept"].append(
+                {
+                    "scan": scan.name,
+                    "reason": f"{output} was made {how}, not with {recipe}; give --overwrite to replace it",
+                }
+            )
             return
         summary["skipped"].append(scan.name)
         return
@@ -481,13 +579,15 @@ def _run_folder(args: argparse.Namespace) -> int:
 
     out_dir = Path(args.out)
     if _full_suffix(out_dir) is not None:
-        raise InputError(f"--in {args.input} is a folder of scans, written into a folder; --out {out_dir} "
-                         "names a volume file")
+        raise InputError(
+            f"--in {args.input} is a folder of scans, written into a folder; --out {out_dir} names a volume file"
+        )
     if out_dir.resolve() == Path(args.input).resolve():
         raise InputError(f"--out {out_dir} is the --in folder; choose another folder for the results")
     if out_dir.resolve() in Path(args.input).resolve().parents:
-        raise InputError(f"--out {out_dir} holds the --in folder {args.input}; choose a folder for the results "
-                         "outside it")
+        raise InputError(
+            f"--out {out_dir} holds the --in folder {args.input}; choose a folder for the results outside it"
+        )
     if args.removed is not None:
         raise InputError(f"--removed writes the removed image of one scan; --in {args.input} is a folder of scans")
     if args.regions is not None:

@@ -9,8 +9,14 @@ import json
 import sys
 from pathlib import Path
 
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             monitor_from_args, rank_zero_output_lock)
+from ipv2.cli.common import (
+    add_device_option,
+    add_overwrite_option,
+    add_progress_option,
+    add_seed_option,
+    monitor_from_args,
+    rank_zero_output_lock,
+)
 from ipv2.errors import InputError
 from ipv2.io import read_volume, require_new_outputs
 
@@ -28,26 +34,36 @@ def data_range_argument(text: str):
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help=HELP, description=HELP + ". Regions come from the masks labelmap written by "
+        "evaluate",
+        help=HELP,
+        description=HELP + ". Regions come from the masks labelmap written by "
         "`ipv2 purify` (0 body, 1 background, 2 lung); region figures use only their region's voxels. "
         "Besides RMSE, PSNR, SSIM and noise it reports the share of small-structure contrast kept (lung "
         "vessels, soft tissue), SSIM in the lung and soft-tissue windows, and the noise power spectrum of "
-        "flat regions.")
+        "flat regions.",
+    )
     parser.add_argument("--pred", required=True, metavar="FILE", help="the denoised volume (HU)")
-    parser.add_argument("--label", required=True, metavar="FILE",
-                        help="the evaluation label, e.g. eval_label.nrrd from `ipv2 purify`")
+    parser.add_argument(
+        "--label", required=True, metavar="FILE", help="the evaluation label, e.g. eval_label.nrrd from `ipv2 purify`"
+    )
     parser.add_argument("--masks", required=True, metavar="FILE", help="the region labelmap, e.g. masks.nrrd")
     parser.add_argument("--truth", metavar="FILE", help="a true clean volume, where one exists (phantoms)")
     parser.add_argument("--input", metavar="FILE", help="the noisy input, for baseline figures and the figure")
     parser.add_argument("--out", metavar="FILE", help="write the report as JSON here (default: print it)")
     parser.add_argument("--figure", metavar="FILE", help="write the visual report here (.png, .pdf or .svg)")
-    parser.add_argument("--slices", metavar="K,...",
-                        help="slice numbers for the figure (default: the slice with the most lung)")
-    parser.add_argument("--data-range", type=data_range_argument, default="fixed", metavar="RANGE",
-                        help="PSNR/SSIM data range: 'fixed' (2000 HU, the default), 'label' (the label's "
-                             "max - min) or a number of HU")
-    parser.add_argument("--fid", action="store_true",
-                        help="add FID and KID of the slices (needs the optional extra 'fid')")
+    parser.add_argument(
+        "--slices", metavar="K,...", help="slice numbers for the figure (default: the slice with the most lung)"
+    )
+    parser.add_argument(
+        "--data-range",
+        type=data_range_argument,
+        default="fixed",
+        metavar="RANGE",
+        help="PSNR/SSIM data range: 'fixed' (2000 HU, the default), 'label' (the label's max - min) or a number of HU",
+    )
+    parser.add_argument(
+        "--fid", action="store_true", help="add FID and KID of the slices (needs the optional extra 'fid')"
+    )
     add_device_option(parser)
     add_seed_option(parser)
     add_overwrite_option(parser)
@@ -65,8 +81,10 @@ def summary_table(report: dict) -> str:
     lines = [f"{'comparison':<22}{'region':<12}{'RMSE HU':>9}{'PSNR dB':>9}{'SSIM':>8}"]
     for comparison, regions in report["fidelity"].items():
         for region, figures in regions.items():
-            lines.append(f"{comparison:<22}{region:<12}{figures['rmse_hu']:>9.1f}{figures['psnr_db']:>9.2f}"
-                         f"{figures['ssim']:>8.3f}")
+            lines.append(
+                f"{comparison:<22}{region:<12}{figures['rmse_hu']:>9.1f}{figures['psnr_db']:>9.2f}"
+                f"{figures['ssim']:>8.3f}"
+            )
     lines.append(f"data range {report['data_range']}")
     noise_regions = list(report["noise_uniform_voxels"])
     lines.append(f"{'noise std (HU)':<22}" + "".join(f"{region:>13}" for region in noise_regions))
@@ -78,18 +96,23 @@ def summary_table(report: dict) -> str:
         windowed = report.get("ssim_windowed", {}).get(comparison, {})
         values = (kept.get("lung_vessels"), kept.get("soft_tissue"), windowed.get("lung"), windowed.get("soft"))
         lines.append(f"{comparison:<22}" + "".join(f"{_number(value, '.3f'):>13}" for value in values))
-    lines.append(f"{'NPS (flat ROIs)':<22}{'region':<12}{'variance HU2':>13}{'peak c/mm':>11}{'mean c/mm':>11}"
-                 f"{'low/mid/high':>16}")
+    lines.append(
+        f"{'NPS (flat ROIs)':<22}{'region':<12}{'variance HU2':>13}{'peak c/mm':>11}{'mean c/mm':>11}"
+        f"{'low/mid/high':>16}"
+    )
     for image, regions in report.get("nps", {}).items():
         for region, figures in regions.items():
             if figures is None:
                 continue
             bands = "/".join(f"{figures['band_power'][band]:.2f}" for band in ("low", "mid", "high"))
-            lines.append(f"{image:<22}{region:<12}{figures['variance_hu2']:>13.0f}"
-                         f"{figures['peak_cycles_per_mm']:>11.3f}{figures['mean_cycles_per_mm']:>11.3f}{bands:>16}")
+            lines.append(
+                f"{image:<22}{region:<12}{figures['variance_hu2']:>13.0f}"
+                f"{figures['peak_cycles_per_mm']:>11.3f}{figures['mean_cycles_per_mm']:>11.3f}{bands:>16}"
+            )
     for comparison, figures in report.get("distribution", {}).items():
-        lines.append(f"{comparison:<22}FID {figures['fid']:.2f}  "
-                     f"KID {figures['kid_mean']:.4f} ± {figures['kid_std']:.4f}")
+        lines.append(
+            f"{comparison:<22}FID {figures['fid']:.2f}  KID {figures['kid_mean']:.4f} ± {figures['kid_std']:.4f}"
+        )
     return "\n".join(lines).replace("nan", "n/a")
 
 
@@ -115,8 +138,9 @@ def _require_options(args: argparse.Namespace) -> None:
         require_figure_suffix(args.figure)
     if args.out and args.figure and Path(args.out).absolute() == Path(args.figure).absolute():
         raise InputError(f"--out and --figure name the same file ({args.out}); give two files")
-    require_new_outputs([args.out, args.figure], [args.pred, args.label, args.masks, args.truth, args.input],
-                        args.overwrite)
+    require_new_outputs(
+        [args.out, args.figure], [args.pred, args.label, args.masks, args.truth, args.input], args.overwrite
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,20 +165,29 @@ def _run(args: argparse.Namespace) -> int:
     slices = parse_slices(args.slices, prediction.shape[0]) if args.slices else None
 
     with monitor_from_args(args) as monitor:
-        report = evaluate_volumes(prediction, label, masks, truth, input=noisy_input,
-                                  data_range=args.data_range, monitor=monitor)
+        report = evaluate_volumes(
+            prediction, label, masks, truth, input=noisy_input, data_range=args.data_range, monitor=monitor
+        )
         if args.fid:
             references = {"prediction_vs_label": label.array}
             if truth is not None:
                 references["prediction_vs_truth"] = truth.array
-            report["distribution"] = distribution_report(prediction.array, references, seed=args.seed,
-                                                         device=args.device, monitor=monitor)
+            report["distribution"] = distribution_report(
+                prediction.array, references, seed=args.seed, device=args.device, monitor=monitor
+            )
         figure = None
         if args.figure:
-            figure = report_figure(prediction.array, label.array, masks.array, report,
-                                   input=noisy_input.array if noisy_input is not None else None,
-                                   truth=truth.array if truth is not None else None, slices=slices,
-                                   spacing=prediction.spacing, title=Path(args.pred).name)
+            figure = report_figure(
+                prediction.array,
+                label.array,
+                masks.array,
+                report,
+                input=noisy_input.array if noisy_input is not None else None,
+                truth=truth.array if truth is not None else None,
+                slices=slices,
+                spacing=prediction.spacing,
+                title=Path(args.pred).name,
+            )
 
     if args.out:
         write_report(report, args.out)

@@ -8,7 +8,6 @@ import importlib.util
 import logging
 import os
 import sys
-from typing import List, Optional
 
 from ipv2 import __version__
 from ipv2.errors import Cancelled, IPv2Error
@@ -24,8 +23,7 @@ EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ipv2", description="Image purification (IPv2) for ultra-low-dose lung CT.")
+    parser = argparse.ArgumentParser(prog="ipv2", description="Image purification (IPv2) for ultra-low-dose lung CT.")
     parser.add_argument("--version", action="version", version=f"ipv2 {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -38,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Runs one command; Ctrl-C or SIGTERM at any point, start-up included, ends it with exit 130."""
     command = None
     try:
@@ -50,8 +48,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             sys.stdout.flush()  # here, so that a reader that has gone is met within this handler
             return code
     except KeyboardInterrupt:
-        print(f"ipv2 {command}: interrupted; nothing was written" if command
-              else "ipv2: interrupted while starting; nothing was written", file=sys.stderr)
+        print(
+            f"ipv2 {command}: interrupted; nothing was written"
+            if command
+            else "ipv2: interrupted while starting; nothing was written",
+            file=sys.stderr,
+        )
         return EXIT_CANCELLED
     except BrokenPipeError:
         _silence_stdout()
@@ -59,8 +61,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         result = args.func(args)
     except Cancelled as error:

@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ipv2.contract import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.cli.common import add_overwrite_option, add_progress_option, monitor_from_args, rank_zero_output_lock
+from ipv2.contract import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.errors import InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
@@ -25,15 +25,19 @@ LABELMAP_SUFFIX = ".nrrd"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "masks", help="region masks (background, lung parenchyma, body) of single scans",
+        "masks",
+        help="region masks (background, lung parenchyma, body) of single scans",
         description="Region masks of a single CT scan (file or DICOM folder, in HU), computed with the scan "
-                    f"on both sides of the pair: a labelmap with {LABEL_BODY} body, {LABEL_BACKGROUND} "
-                    f"background, {LABEL_LUNG} lung parenchyma on the scan's grid. A folder of scans gives one "
-                    "labelmap per scan, <name>.nrrd, in the --out folder; finished ones are skipped on a rerun.")
-    parser.add_argument("--in", dest="input", required=True,
-                        help="a volume file, a DICOM series folder, or a folder of scans")
-    parser.add_argument("--out", required=True,
-                        help="the labelmap file (.nrrd) of one scan; the results folder for a folder of scans")
+        f"on both sides of the pair: a labelmap with {LABEL_BODY} body, {LABEL_BACKGROUND} "
+        f"background, {LABEL_LUNG} lung parenchyma on the scan's grid. A folder of scans gives one "
+        "labelmap per scan, <name>.nrrd, in the --out folder; finished ones are skipped on a rerun.",
+    )
+    parser.add_argument(
+        "--in", dest="input", required=True, help="a volume file, a DICOM series folder, or a folder of scans"
+    )
+    parser.add_argument(
+        "--out", required=True, help="the labelmap file (.nrrd) of one scan; the results folder for a folder of scans"
+    )
     add_overwrite_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
@@ -41,10 +45,9 @@ def register(subparsers) -> None:
 
 def _labelmap_of(scan_path: Path, args: argparse.Namespace):
     """The scan's labels and the scan (for its grid)."""
+    from ipv2.input_checks import require_ct
     from ipv2.io.volumes import read_volume
     from ipv2.masks import compute_region_masks
-
-    from ipv2.input_checks import require_ct
 
     volume = read_volume(scan_path)
     require_ct(volume, str(scan_path))
@@ -96,8 +99,9 @@ def _run_folder(args: argparse.Namespace) -> int:
             try:
                 if not args.overwrite and output.exists():
                     if not _is_finished(scan.path, output):
-                        raise InputError(f"{output} exists but is not the masks of {scan.path.name}; "
-                                         "delete it or give --overwrite")
+                        raise InputError(
+                            f"{output} exists but is not the masks of {scan.path.name}; delete it or give --overwrite"
+                        )
                     summary["skipped"].append(scan.name)
                     continue
                 labels, volume = _labelmap_of(scan.path, args)
@@ -109,11 +113,15 @@ def _run_folder(args: argparse.Namespace) -> int:
                 summary["failed"].append({"scan": scan.name, "reason": str(error)})
     if args.progress == "json":
         count = len(scans)
-        print(PROGRESS_PREFIX + json.dumps({"stage": SCANS_STAGE, "done": count, "total": count, "summary": summary}),
-              flush=True)
+        print(
+            PROGRESS_PREFIX + json.dumps({"stage": SCANS_STAGE, "done": count, "total": count, "summary": summary}),
+            flush=True,
+        )
     else:
-        print(f"{len(scans)} scans: {len(summary['done'])} with new masks, {len(summary['skipped'])} skipped "
-              f"(already done), {len(summary['failed'])} failed")
+        print(
+            f"{len(scans)} scans: {len(summary['done'])} with new masks, {len(summary['skipped'])} skipped "
+            f"(already done), {len(summary['failed'])} failed"
+        )
         for item in summary["failed"]:
             print(f"  failed  {item['scan']}: {item['reason']}")
     return 2 if summary["failed"] else 0

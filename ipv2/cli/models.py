@@ -9,18 +9,20 @@ import json
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "models", help="list the denoising models",
+        "models",
+        help="list the denoising models",
         description="List the registered denoising models: parameters, GFLOPs per 512x512 slice, "
-                    "the default, and whether bundled weights are present; then the classical methods, "
-                    "which need no weights.")
+        "the default, and whether bundled weights are present; then the classical methods, "
+        "which need no weights.",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(func=run)
 
 
 def model_rows() -> list:
-    from ipv2.models.checkpoint import checkpoint_summary
     from ipv2.denoise.classical import CLASSICAL_SPECS
     from ipv2.models.bundled import bundled_weights_path
+    from ipv2.models.checkpoint import checkpoint_summary
     from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
 
     rows = []
@@ -35,21 +37,32 @@ def model_rows() -> list:
         context = int(record.get("context_slices", 0)) if record else 0
         conditioned = bool(record and record.get("noise_conditioning"))
         network = spec.build(in_channels=int(conditioned) + 1 + 2 * context, **arch_args)
-        rows.append({
-            "name": name,
-            "kind": "network",
-            "default": name == DEFAULT_MODEL,
-            "params": count_parameters(network),
-            "gflops_per_slice": round(gflops_per_slice(network), 1),
-            "bundled_weights": str(weights) if weights else None,
-            "description": spec.description,
-            "reference": spec.reference,
-        })
+        rows.append(
+            {
+                "name": name,
+                "kind": "network",
+                "default": name == DEFAULT_MODEL,
+                "params": count_parameters(network),
+                "gflops_per_slice": round(gflops_per_slice(network), 1),
+                "bundled_weights": str(weights) if weights else None,
+                "description": spec.description,
+                "reference": spec.reference,
+            }
+        )
     for name, classical in CLASSICAL_SPECS.items():
         # Not a network: no parameters or GFLOPs to count, and nothing to load.
-        rows.append({"name": name, "kind": "classical", "default": False, "params": None,
-                     "gflops_per_slice": None, "bundled_weights": None,
-                     "description": classical.description, "reference": classical.reference})
+        rows.append(
+            {
+                "name": name,
+                "kind": "classical",
+                "default": False,
+                "params": None,
+                "gflops_per_slice": None,
+                "bundled_weights": None,
+                "description": classical.description,
+                "reference": classical.reference,
+            }
+        )
     return rows
 
 

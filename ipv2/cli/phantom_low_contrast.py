@@ -16,17 +16,31 @@ from pathlib import Path
 from ipv2.errors import InputError
 from ipv2.io import require_new_outputs
 
-OUTPUT_FILES = ("low_contrast.nrrd", "low_contrast_reference.nrrd", "low_contrast_truth.nrrd",
-                "low_contrast_sites.json")
+OUTPUT_FILES = (
+    "low_contrast.nrrd",
+    "low_contrast_reference.nrrd",
+    "low_contrast_truth.nrrd",
+    "low_contrast_sites.json",
+)
 DEFAULT_REALISATIONS = 16
 DEFAULT_DOSE = 0.10
 # Options of the chest phantom that mean nothing for the water cylinder.
-CHEST_ONLY = {"variant": "--variant", "slices": "--slices", "fov_mm": "--fov-mm", "slice_mm": "--slice-mm",
-              "thickness_mm": "--thickness-mm", "crop_fov_mm": "--crop-fov-mm", "fov_padding": "--fov-padding",
-              "motion_mm": "--motion-mm"}
+CHEST_ONLY = {
+    "variant": "--variant",
+    "slices": "--slices",
+    "fov_mm": "--fov-mm",
+    "slice_mm": "--slice-mm",
+    "thickness_mm": "--thickness-mm",
+    "crop_fov_mm": "--crop-fov-mm",
+    "fov_padding": "--fov-padding",
+    "motion_mm": "--motion-mm",
+}
 # Flags that switch a chest-phantom feature off or on, with the value that leaves it as it is.
-CHEST_SWITCHES = {"png": ("--png", False), "tumour": ("--no-tumour", True),
-                  "electronic_noise": ("--no-electronic-noise", True)}
+CHEST_SWITCHES = {
+    "png": ("--png", False),
+    "tumour": ("--no-tumour", True),
+    "electronic_noise": ("--no-electronic-noise", True),
+}
 
 
 def require_options(args: argparse.Namespace) -> None:
@@ -43,15 +57,26 @@ def require_options(args: argparse.Namespace) -> None:
 
 def _site_record(slice_, site) -> dict:
     row, column = slice_.centre_px(site)
-    return {"centre_mm": list(site.centre_mm), "centre_px": [round(row, 3), round(column, 3)],
-            "ring_mm": site.ring_mm, "diameter_mm": site.diameter_mm, "contrast_hu": site.contrast_hu}
+    return {
+        "centre_mm": list(site.centre_mm),
+        "centre_px": [round(row, 3), round(column, 3)],
+        "ring_mm": site.ring_mm,
+        "diameter_mm": site.diameter_mm,
+        "contrast_hu": site.contrast_hu,
+    }
 
 
 def run(args: argparse.Namespace, monitor) -> int:
     from ipv2.io.atomic import atomic_output_path
     from ipv2.io.volumes import write_volume
-    from ipv2.phantom.low_contrast import (DEFAULT_PIXEL_MM, DEFAULT_SIZE, FULL_DOSE_FLUX, noise_free_reference,
-                                           render_low_contrast_slice, simulate_realisations)
+    from ipv2.phantom.low_contrast import (
+        DEFAULT_PIXEL_MM,
+        DEFAULT_SIZE,
+        FULL_DOSE_FLUX,
+        noise_free_reference,
+        render_low_contrast_slice,
+        simulate_realisations,
+    )
     from ipv2.volume import Volume
 
     out = Path(args.out)
@@ -59,18 +84,26 @@ def run(args: argparse.Namespace, monitor) -> int:
     dose = DEFAULT_DOSE if args.dose is None else args.dose
     count = DEFAULT_REALISATIONS if args.realisations is None else args.realisations
     kernel = args.kernel or "standard"
-    phantom = render_low_contrast_slice(DEFAULT_SIZE if args.size is None else args.size,
-                                        DEFAULT_PIXEL_MM if args.pixel_mm is None else args.pixel_mm)
+    phantom = render_low_contrast_slice(
+        DEFAULT_SIZE if args.size is None else args.size, DEFAULT_PIXEL_MM if args.pixel_mm is None else args.pixel_mm
+    )
     spacing = (phantom.pixel_mm, phantom.pixel_mm, 1.0)
-    noisy = simulate_realisations(phantom, dose, count, seed=args.seed, kernel=kernel, device=args.device,
-                                  monitor=monitor)
+    noisy = simulate_realisations(
+        phantom, dose, count, seed=args.seed, kernel=kernel, device=args.device, monitor=monitor
+    )
     reference = noise_free_reference(phantom, kernel=kernel, device=args.device)
     write_volume(Volume(noisy, spacing=spacing), out / OUTPUT_FILES[0])
     write_volume(Volume(reference[None], spacing=spacing), out / OUTPUT_FILES[1])
     write_volume(Volume(phantom.hu[None], spacing=spacing), out / OUTPUT_FILES[2])
-    record = {"dose": dose, "full_dose_flux": FULL_DOSE_FLUX, "kernel": kernel, "seed": args.seed,
-              "realisations": count, "pixel_mm": phantom.pixel_mm,
-              "sites": [_site_record(phantom, site) for site in phantom.sites]}
+    record = {
+        "dose": dose,
+        "full_dose_flux": FULL_DOSE_FLUX,
+        "kernel": kernel,
+        "seed": args.seed,
+        "realisations": count,
+        "pixel_mm": phantom.pixel_mm,
+        "sites": [_site_record(phantom, site) for site in phantom.sites],
+    }
     with atomic_output_path(out / OUTPUT_FILES[3]) as tmp:
         tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"low-contrast phantom written to {out}: " + ", ".join(OUTPUT_FILES))

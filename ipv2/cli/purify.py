@@ -7,13 +7,30 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             add_uncompressed_option, holds_output_lock, monitor_from_args)
+from ipv2.cli.common import (
+    add_device_option,
+    add_overwrite_option,
+    add_progress_option,
+    add_seed_option,
+    add_uncompressed_option,
+    holds_output_lock,
+    monitor_from_args,
+)
+from ipv2.contract import (
+    DEFAULT_DOSE,
+    DEFAULT_MODE,
+    DEFAULT_SIMULATE_MODE,
+    DEFAULT_STITCH_BLEND_PX,
+    DEFAULT_WEAK_DENOISER,
+    EXIT_CANCELLED,
+    EXIT_USER_ERROR,
+    MAX_STITCH_BLEND_PX,
+    MODES,
+    SIMULATE_MODES,
+    WEAK_DENOISERS,
+)
 from ipv2.errors import Cancelled, InputError, IPv2Error
 from ipv2.io.atomic import is_same_file
-from ipv2.contract import (DEFAULT_DOSE, DEFAULT_MODE, DEFAULT_SIMULATE_MODE, DEFAULT_STITCH_BLEND_PX,
-                           DEFAULT_WEAK_DENOISER, EXIT_CANCELLED, EXIT_USER_ERROR, MAX_STITCH_BLEND_PX, MODES,
-                           SIMULATE_MODES, WEAK_DENOISERS)
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
     from ipv2.purify.cache import StageCache
@@ -27,45 +44,87 @@ report.json."""
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("purify", help="purified training pairs and evaluation labels",
-                                   description=DESCRIPTION)
+    parser = subparsers.add_parser(
+        "purify", help="purified training pairs and evaluation labels", description=DESCRIPTION
+    )
     source = parser.add_argument_group("inputs (either --lq and --gt, or --dataset)")
     source.add_argument("--lq", type=Path, metavar="ULDCT", help="ultra-low-dose CT: volume file or DICOM folder")
     source.add_argument("--gt", type=Path, metavar="NDCT", help="normal-dose CT of the same patient, same grid")
     source.add_argument("--dataset", type=Path, metavar="DIR", help="PNG dataset folder with lq/ and gt/")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
-                        help=f"purification strategy: ipv1, the paper's ipv2, or ipv2m, IPv2 with the motion rules "
-                             f"below (default {DEFAULT_MODE})")
-    parser.add_argument("--remove-background", action=argparse.BooleanOptionalAction, default=True,
-                        help="IPv2 Remove Background: take the background from the NDCT (default on)")
-    parser.add_argument("--add-noise", action=argparse.BooleanOptionalAction, default=True,
-                        help="IPv2 Add noise: lung of the input simulated from the NDCT (default on)")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=DEFAULT_MODE,
+        help=f"purification strategy: ipv1, the paper's ipv2, or ipv2m, IPv2 with the motion rules "
+        f"below (default {DEFAULT_MODE})",
+    )
+    parser.add_argument(
+        "--remove-background",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="IPv2 Remove Background: take the background from the NDCT (default on)",
+    )
+    parser.add_argument(
+        "--add-noise",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="IPv2 Add noise: lung of the input simulated from the NDCT (default on)",
+    )
     motion = parser.add_argument_group("motion rules (--mode ipv2m only)")
-    motion.add_argument("--agreed-background", action=argparse.BooleanOptionalAction, default=None,
-                        help="take the NDCT's background only where both scans show background; where they "
-                             "disagree the target follows the uLDCT (default on)")
-    motion.add_argument("--lung-field", action=argparse.BooleanOptionalAction, default=None,
-                        help="Add noise and Remove noise over the lung field, vessels and nodules inside "
-                             "(default on)")
-    motion.add_argument("--stitch-blend", type=int, metavar="PX", default=None,
-                        help=f"blend the input from sim(gt) to the uLDCT over PX pixels of body, 0.."
-                             f"{MAX_STITCH_BLEND_PX} (default {DEFAULT_STITCH_BLEND_PX}; 0 stitches at once)")
-    parser.add_argument("--weak", choices=WEAK_DENOISERS, default=DEFAULT_WEAK_DENOISER,
-                        help=f"conventional denoiser for the label's lung (default {DEFAULT_WEAK_DENOISER})")
-    parser.add_argument("--sigma", type=float, metavar="HU", default=None,
-                        help="uLDCT noise level for the denoiser (gray levels for --dataset); measured if omitted")
-    parser.add_argument("--dose", type=float, default=DEFAULT_DOSE,
-                        help=f"simulated dose fraction for Add noise (default {DEFAULT_DOSE})")
-    parser.add_argument("--simulate-mode", choices=SIMULATE_MODES, default=DEFAULT_SIMULATE_MODE,
-                        help=f"Add noise simulator for volumes (default {DEFAULT_SIMULATE_MODE}); "
-                             "--dataset always uses seed")
+    motion.add_argument(
+        "--agreed-background",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="take the NDCT's background only where both scans show background; where they "
+        "disagree the target follows the uLDCT (default on)",
+    )
+    motion.add_argument(
+        "--lung-field",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Add noise and Remove noise over the lung field, vessels and nodules inside (default on)",
+    )
+    motion.add_argument(
+        "--stitch-blend",
+        type=int,
+        metavar="PX",
+        default=None,
+        help=f"blend the input from sim(gt) to the uLDCT over PX pixels of body, 0.."
+        f"{MAX_STITCH_BLEND_PX} (default {DEFAULT_STITCH_BLEND_PX}; 0 stitches at once)",
+    )
+    parser.add_argument(
+        "--weak",
+        choices=WEAK_DENOISERS,
+        default=DEFAULT_WEAK_DENOISER,
+        help=f"conventional denoiser for the label's lung (default {DEFAULT_WEAK_DENOISER})",
+    )
+    parser.add_argument(
+        "--sigma",
+        type=float,
+        metavar="HU",
+        default=None,
+        help="uLDCT noise level for the denoiser (gray levels for --dataset); measured if omitted",
+    )
+    parser.add_argument(
+        "--dose",
+        type=float,
+        default=DEFAULT_DOSE,
+        help=f"simulated dose fraction for Add noise (default {DEFAULT_DOSE})",
+    )
+    parser.add_argument(
+        "--simulate-mode",
+        choices=SIMULATE_MODES,
+        default=DEFAULT_SIMULATE_MODE,
+        help=f"Add noise simulator for volumes (default {DEFAULT_SIMULATE_MODE}); --dataset always uses seed",
+    )
     add_seed_option(parser)
     add_device_option(parser)
     add_overwrite_option(parser)
     add_uncompressed_option(parser)
-    parser.add_argument("--resume", action="store_true",
-                        help="reuse the stages an interrupted run on the same inputs kept in --out")
+    parser.add_argument(
+        "--resume", action="store_true", help="reuse the stages an interrupted run on the same inputs kept in --out"
+    )
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -73,17 +132,30 @@ def register(subparsers) -> None:
 def _options(args: argparse.Namespace) -> PurifyOptions:
     from ipv2.purify.options import PurifyOptions, require_motion_rules_apply
 
-    given = [f"--{'' if value else 'no-'}{flag}" for flag, value in
-             (("agreed-background", args.agreed_background), ("lung-field", args.lung_field)) if value is not None]
+    given = [
+        f"--{'' if value else 'no-'}{flag}"
+        for flag, value in (("agreed-background", args.agreed_background), ("lung-field", args.lung_field))
+        if value is not None
+    ]
     if args.stitch_blend is not None:
         given.append(f"--stitch-blend {args.stitch_blend}")
     require_motion_rules_apply(args.mode, given)
-    motion = dict(agreed_background=args.agreed_background, lung_field=args.lung_field,
-                  stitch_blend_px=args.stitch_blend)
+    motion = dict(
+        agreed_background=args.agreed_background, lung_field=args.lung_field, stitch_blend_px=args.stitch_blend
+    )
     motion = {key: value for key, value in motion.items() if value is not None}  # else the options' defaults
-    return PurifyOptions(mode=args.mode, remove_background=args.remove_background, add_noise=args.add_noise,
-                         weak=args.weak, dose=args.dose, seed=args.seed, simulate_mode=args.simulate_mode,
-                         device=args.device, sigma_hu=args.sigma, **motion).checked()
+    return PurifyOptions(
+        mode=args.mode,
+        remove_background=args.remove_background,
+        add_noise=args.add_noise,
+        weak=args.weak,
+        dose=args.dose,
+        seed=args.seed,
+        simulate_mode=args.simulate_mode,
+        device=args.device,
+        sigma_hu=args.sigma,
+        **motion,
+    ).checked()
 
 
 def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
@@ -120,8 +192,11 @@ def _ended_with_cache(cache: StageCache, what: str, code: int, error: BaseExcept
     kept = cache.kept_bytes()
     if not kept:
         raise error
-    print(f"ipv2 purify: {what}; resume cache kept at {cache.folder} ({kept / 1e6:.1f} MB); rerun with --resume "
-          "or delete it", file=sys.stderr)
+    print(
+        f"ipv2 purify: {what}; resume cache kept at {cache.folder} ({kept / 1e6:.1f} MB); rerun with --resume "
+        "or delete it",
+        file=sys.stderr,
+    )
     return code
 
 
@@ -131,8 +206,10 @@ def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
     if args.uncompressed:
         raise InputError("--uncompressed applies to volume pairs (--lq/--gt); a --dataset run writes PNG slices")
     if args.resume:
-        raise InputError("--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
-                         "and is simply run again")
+        raise InputError(
+            "--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
+            "and is simply run again"
+        )
     with monitor_from_args(args) as monitor:
         report = purify_png_dataset(args.dataset, args.out, options, monitor, overwrite=args.overwrite)
     print(f"purified {report['slices']} slices written to {args.out}: lq_bar/, gt_bar/, eval_label/, report.json")
@@ -147,7 +224,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset is None and (args.lq is None or args.gt is None):
         raise InputError("give both --lq ULDCT and --gt NDCT, or --dataset DIR")
     if volumes and is_same_file(args.lq, args.gt):
-        raise InputError(f"--lq and --gt name the same scan ({args.lq}); give the ultra-low-dose and the "
-                         "normal-dose scan of the patient")
+        raise InputError(
+            f"--lq and --gt name the same scan ({args.lq}); give the ultra-low-dose and the "
+            "normal-dose scan of the patient"
+        )
     options = _options(args)
     return _run_dataset(args, options) if args.dataset is not None else _run_volumes(args, options)

@@ -8,35 +8,67 @@ import sys
 import time
 from pathlib import Path
 
+from ipv2.cli.common import (
+    add_device_option,
+    add_overwrite_option,
+    add_progress_option,
+    add_seed_option,
+    holds_output_lock,
+    monitor_from_args,
+)
 from ipv2.contract import DEFAULT_KERNEL, KERNELS, SIMULATE_MODES
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             holds_output_lock, monitor_from_args)
 from ipv2.errors import InputError
+from ipv2.input_checks import require_ct, require_dose
 from ipv2.io import read_volume, require_new_outputs, write_volume
 from ipv2.io.volumes import VOLUME_SUFFIXES
-from ipv2.input_checks import require_ct, require_dose
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "simulate", help="simulate a low-dose scan of a CT volume (Add noise)",
-        description="Simulate a low-dose scan of a CT volume: project, add photon noise, reconstruct.")
-    parser.add_argument("--in", dest="input", required=True, metavar="NDCT",
-                        help="the CT volume in HU: a volume file (NRRD, NIfTI, MHA) or a DICOM folder")
-    parser.add_argument("--out", required=True, metavar="FILE",
-                        help="where to write the simulated volume (" + ", ".join(VOLUME_SUFFIXES) + ")")
-    parser.add_argument("--dose", type=float, default=0.02,
-                        help="dose as a fraction of the input's, in (0, 1] (default 0.02)")
-    parser.add_argument("--mode", choices=SIMULATE_MODES, default="physical",
-                        help="physical: photon statistics in HU (default); seed: the authors' normalised formula")
-    parser.add_argument("--input-dose", type=float, default=None, metavar="D",
-                        help="physical mode: the input's own dose (1 for a normal-dose scan) so that only the "
-                             "missing noise is added; by default the input is taken as noise-free")
-    parser.add_argument("--kernel", choices=KERNELS, default=DEFAULT_KERNEL,
-                        help="reconstruction kernel of the simulated scan, smooth to sharp "
-                             f"(default {DEFAULT_KERNEL}, the authors' Hann filter)")
-    parser.add_argument("--no-electronic-noise", action="store_true",
-                        help="leave out the Gaussian (electronic) noise term")
+        "simulate",
+        help="simulate a low-dose scan of a CT volume (Add noise)",
+        description="Simulate a low-dose scan of a CT volume: project, add photon noise, reconstruct.",
+    )
+    parser.add_argument(
+        "--in",
+        dest="input",
+        required=True,
+        metavar="NDCT",
+        help="the CT volume in HU: a volume file (NRRD, NIfTI, MHA) or a DICOM folder",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="where to write the simulated volume (" + ", ".join(VOLUME_SUFFIXES) + ")",
+    )
+    parser.add_argument(
+        "--dose", type=float, default=0.02, help="dose as a fraction of the input's, in (0, 1] (default 0.02)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=SIMULATE_MODES,
+        default="physical",
+        help="physical: photon statistics in HU (default); seed: the authors' normalised formula",
+    )
+    parser.add_argument(
+        "--input-dose",
+        type=float,
+        default=None,
+        metavar="D",
+        help="physical mode: the input's own dose (1 for a normal-dose scan) so that only the "
+        "missing noise is added; by default the input is taken as noise-free",
+    )
+    parser.add_argument(
+        "--kernel",
+        choices=KERNELS,
+        default=DEFAULT_KERNEL,
+        help="reconstruction kernel of the simulated scan, smooth to sharp "
+        f"(default {DEFAULT_KERNEL}, the authors' Hann filter)",
+    )
+    parser.add_argument(
+        "--no-electronic-noise", action="store_true", help="leave out the Gaussian (electronic) noise term"
+    )
     add_seed_option(parser)
     add_device_option(parser)
     add_overwrite_option(parser)
@@ -57,20 +89,37 @@ def run(args: argparse.Namespace) -> int:
         if args.mode != "physical":
             raise InputError(f"--input-dose applies to --mode physical; --mode {args.mode} takes the input as it is")
         if not 0.0 < args.input_dose <= 1.0:  # also NaN
-            raise InputError(f"--input-dose {args.input_dose:g}: the input's own dose, as a fraction of the normal "
-                             "dose, must be in (0, 1] (1 for a normal-dose scan); leave it out to take the input "
-                             "as noise-free")
+            raise InputError(
+                f"--input-dose {args.input_dose:g}: the input's own dose, as a fraction of the normal "
+                "dose, must be in (0, 1] (1 for a normal-dose scan); leave it out to take the input "
+                "as noise-free"
+            )
     volume = read_volume(args.input)
     require_ct(volume, f"--in {args.input}")
     started = time.perf_counter()
     with monitor_from_args(args) as monitor:
-        noisy = simulate_low_dose(volume.array, dose=args.dose, mode=args.mode,
-                                  pixel_spacing_mm=volume.pixel_spacing_mm, seed=args.seed,
-                                  electronic_noise=not args.no_electronic_noise, input_dose=args.input_dose,
-                                  device=args.device, monitor=monitor, name=f"--in {args.input}",
-                                  kernel=args.kernel)
+        noisy = simulate_low_dose(
+            volume.array,
+            dose=args.dose,
+            mode=args.mode,
+            pixel_spacing_mm=volume.pixel_spacing_mm,
+            seed=args.seed,
+            electronic_noise=not args.no_electronic_noise,
+            input_dose=args.input_dose,
+            device=args.device,
+            monitor=monitor,
+            name=f"--in {args.input}",
+            kernel=args.kernel,
+        )
     write_volume(volume.with_array(noisy), out)
-    summary = {"output": str(out), "mode": args.mode, "dose": args.dose, "kernel": args.kernel, "seed": args.seed,
-               "slices": int(noisy.shape[0]), "seconds": round(time.perf_counter() - started, 3)}
+    summary = {
+        "output": str(out),
+        "mode": args.mode,
+        "dose": args.dose,
+        "kernel": args.kernel,
+        "seed": args.seed,
+        "slices": int(noisy.shape[0]),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
     print(json.dumps(summary), file=sys.stderr if args.progress == "json" else sys.stdout)
     return 0

@@ -8,9 +8,16 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from ipv2.cli.common import (add_device_option, add_overwrite_option, add_progress_option, add_seed_option,
-                             holds_output_lock, monitor_from_args)
-from ipv2.contract import DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES, NETWORKS as MODEL_NAMES
+from ipv2.cli.common import (
+    add_device_option,
+    add_overwrite_option,
+    add_progress_option,
+    add_seed_option,
+    holds_output_lock,
+    monitor_from_args,
+)
+from ipv2.contract import DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES
+from ipv2.contract import NETWORKS as MODEL_NAMES
 from ipv2.errors import Cancelled, InputError
 from ipv2.io.atomic import require_new_outputs
 from ipv2.progress import PROGRESS_PREFIX
@@ -23,16 +30,24 @@ EXIT_CANCELLED = 130
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a denoising model on purified pairs",
+        "train",
+        help="train a denoising model on purified pairs",
         description="Train a denoiser on pairs written by `ipv2 purify` (folders holding train_input and "
-                    "train_target volumes, or INPUT,TARGET file pairs) or on the authors' PNG layout "
-                    "(lq/ and gt/). Launch with torchrun for several GPUs.")
+        "train_target volumes, or INPUT,TARGET file pairs) or on the authors' PNG layout "
+        "(lq/ and gt/). Launch with torchrun for several GPUs.",
+    )
     parser.add_argument("--data", nargs="+", required=True, metavar="PATH", help="training pairs")
     parser.add_argument("--val", nargs="+", default=[], metavar="PATH", help="held-out pairs for validation")
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODEL_NAMES),
-                        help=f"architecture (default {DEFAULT_MODEL})")
-    parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                        help="override an architecture argument, VALUE in JSON (e.g. widths=[8,16,32])")
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, choices=list(MODEL_NAMES), help=f"architecture (default {DEFAULT_MODEL})"
+    )
+    parser.add_argument(
+        "--model-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an architecture argument, VALUE in JSON (e.g. widths=[8,16,32])",
+    )
     parser.add_argument("--out", required=True, help="model checkpoint to write (.safetensors or .pt)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help=f"optimiser steps (default {DEFAULT_TRAIN_STEPS})")
@@ -40,15 +55,30 @@ def register(subparsers) -> None:
     parser.add_argument("--patch", type=int, default=96, help="patch side in pixels (default 96)")
     parser.add_argument("--batch", type=int, default=16, help="patches per step and process (default 16)")
     parser.add_argument("--lr", type=float, default=2e-4, help="peak learning rate of AdamW (default 2e-4)")
-    parser.add_argument("--loss", choices=LOSSES, default="l1",
-                        help="loss: l1, mse, or l1_grad (L1 plus L1 of the image gradients, keeps edges; default l1)")
-    parser.add_argument("--noise-conditioning", action="store_true",
-                        help="give the network each slice's measured noise level (one model for every dose, "
-                             "with a strength control at denoising)")
-    parser.add_argument("--context-slices", type=int, default=0,
-                        help="neighbouring slices on each side given as extra channels (2.5D; default 0)")
-    parser.add_argument("--checkpoint-every", type=int, default=500,
-                        help="save the resumable training state every N steps (default 500; 0: only at the end)")
+    parser.add_argument(
+        "--loss",
+        choices=LOSSES,
+        default="l1",
+        help="loss: l1, mse, or l1_grad (L1 plus L1 of the image gradients, keeps edges; default l1)",
+    )
+    parser.add_argument(
+        "--noise-conditioning",
+        action="store_true",
+        help="give the network each slice's measured noise level (one model for every dose, "
+        "with a strength control at denoising)",
+    )
+    parser.add_argument(
+        "--context-slices",
+        type=int,
+        default=0,
+        help="neighbouring slices on each side given as extra channels (2.5D; default 0)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=500,
+        help="save the resumable training state every N steps (default 500; 0: only at the end)",
+    )
     parser.add_argument("--val-every", type=int, default=0, help="validate every N steps (default: at the end)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote --out")
     parser.add_argument("--no-amp", dest="amp", action="store_false", help="no mixed precision on CUDA")
@@ -77,11 +107,27 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from ipv2.training import TrainConfig
 
     return TrainConfig(
-        data=list(args.data), val=list(args.val), out=args.out, model=args.model,
-        model_args=_model_args(args.model_arg), steps=args.steps, epochs=args.epochs, patch=args.patch,
-        batch=args.batch, lr=args.lr, loss=args.loss, context_slices=args.context_slices, seed=args.seed,
-        device=args.device, amp=args.amp, checkpoint_every=args.checkpoint_every, val_every=args.val_every,
-        resume=args.resume, half_weights=args.half, noise_conditioning=args.noise_conditioning)
+        data=list(args.data),
+        val=list(args.val),
+        out=args.out,
+        model=args.model,
+        model_args=_model_args(args.model_arg),
+        steps=args.steps,
+        epochs=args.epochs,
+        patch=args.patch,
+        batch=args.batch,
+        lr=args.lr,
+        loss=args.loss,
+        context_slices=args.context_slices,
+        seed=args.seed,
+        device=args.device,
+        amp=args.amp,
+        checkpoint_every=args.checkpoint_every,
+        val_every=args.val_every,
+        resume=args.resume,
+        half_weights=args.half,
+        noise_conditioning=args.noise_conditioning,
+    )
 
 
 def _loss_reporter(progress: str):
@@ -90,8 +136,8 @@ def _loss_reporter(progress: str):
         return None
 
     def report(step: int, total: int, loss: float) -> None:
-        print(PROGRESS_PREFIX + json.dumps({"stage": "train", "done": step, "total": total, "loss": loss}),
-              flush=True)
+        print(PROGRESS_PREFIX + json.dumps({"stage": "train", "done": step, "total": total, "loss": loss}), flush=True)
+
     return report
 
 
@@ -99,8 +145,11 @@ def _report_cancel(config: TrainConfig) -> None:
     """Says what a cancelled run kept: the training state and how to resume from it, or nothing."""
     state = config.state_path
     if state.is_file():
-        print(f"ipv2 train: cancelled; the training state is saved in {state} ({state.stat().st_size:,} bytes); "
-              "run the same command with --resume to continue", file=sys.stderr)
+        print(
+            f"ipv2 train: cancelled; the training state is saved in {state} ({state.stat().st_size:,} bytes); "
+            "run the same command with --resume to continue",
+            file=sys.stderr,
+        )
     else:
         print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
 
@@ -114,17 +163,22 @@ def run(args: argparse.Namespace) -> int:
     # A resumed run replaces the model file of the run it continues.
     require_new_outputs([args.out], overwrite=args.overwrite or args.resume)
     if config.state_path.exists() and not (args.resume or args.overwrite):
-        raise InputError(f"--out {args.out}: the training state {config.state_path} of an earlier run exists; "
-                         "continue that run with --resume, or give --overwrite to start again")
+        raise InputError(
+            f"--out {args.out}: the training state {config.state_path} of an earlier run exists; "
+            "continue that run with --resume, or give --overwrite to start again"
+        )
     with monitor_from_args(args) as monitor:
         try:
             result = train(config, monitor, on_step=_loss_reporter(args.progress))
         except (Cancelled, KeyboardInterrupt):
             _report_cancel(config)
             return EXIT_CANCELLED
-    summary = {"out": result.out, "steps": result.steps,
-               "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
-               "validation": result.validation}
+    summary = {
+        "out": result.out,
+        "steps": result.steps,
+        "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
+        "validation": result.validation,
+    }
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one summary
         print(json.dumps(summary))
     return 0

@@ -10,13 +10,12 @@ weights are needed; both run on the CPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
 
 import numpy as np
 
 from ipv2.errors import InputError, require_choice
-from ipv2.progress import Monitor
 from ipv2.input_checks import require_ct
+from ipv2.progress import Monitor
 from ipv2.volume import Volume
 from ipv2.weak import require_sigma, weak_denoise
 from ipv2.weak.noise_level import slice_noise_levels
@@ -43,11 +42,13 @@ class ClassicalSpec:
     reference: str
 
 
-CLASSICAL_SPECS: Dict[str, ClassicalSpec] = {
-    "bm3d": ClassicalSpec("BM3D: block matching and collaborative 3D filtering, slice by slice",
-                          "Dabov et al., IEEE TIP 2007"),
-    "nlm": ClassicalSpec("non-local means, patch size set from the noise level, slice by slice",
-                         "Buades, Coll and Morel, IPOL 2011"),
+CLASSICAL_SPECS: dict[str, ClassicalSpec] = {
+    "bm3d": ClassicalSpec(
+        "BM3D: block matching and collaborative 3D filtering, slice by slice", "Dabov et al., IEEE TIP 2007"
+    ),
+    "nlm": ClassicalSpec(
+        "non-local means, patch size set from the noise level, slice by slice", "Buades, Coll and Morel, IPOL 2011"
+    ),
 }
 
 
@@ -60,8 +61,10 @@ def require_sigma_hu(sigma_hu: float) -> float:
     """A noise standard deviation in HU: finite, positive and below `MAX_SIGMA_HU`."""
     value = require_sigma(sigma_hu)
     if value >= MAX_SIGMA_HU:
-        raise InputError(f"noise level {value:g} HU is implausible (it must be below {MAX_SIGMA_HU:g} HU, the "
-                         "air-to-tissue contrast); give the noise standard deviation in HU")
+        raise InputError(
+            f"noise level {value:g} HU is implausible (it must be below {MAX_SIGMA_HU:g} HU, the "
+            "air-to-tissue contrast); give the noise standard deviation in HU"
+        )
     return value
 
 
@@ -83,13 +86,15 @@ def measure_sigma_hu(volume: Volume) -> float:
     picked = np.unique(np.linspace(0, depth - 1, min(depth, MEASURED_SLICES)).round().astype(int))
     sigma = float(np.median(slice_noise_levels(np.asarray(volume.array)[picked])))
     if not sigma > 0:
-        raise InputError("input volume: its flat regions have no noise (measured level 0 HU); "
-                         "give the noise level explicitly")
+        raise InputError(
+            "input volume: its flat regions have no noise (measured level 0 HU); give the noise level explicitly"
+        )
     return sigma
 
 
-def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[float] = None,
-                             monitor: Optional[Monitor] = None) -> Volume:
+def denoise_volume_classical(
+    volume: Volume, method: str, sigma_hu: float | None = None, monitor: Monitor | None = None
+) -> Volume:
     """The volume denoised by `method` (one of CLASSICAL_DENOISERS), on the input's grid, in HU.
 
     `sigma_hu`: the noise standard deviation in HU that sets the denoiser's strength (BM3D's
@@ -112,12 +117,12 @@ def denoise_volume_classical(volume: Volume, method: str, sigma_hu: Optional[flo
     # library is still at work aborts instead of exiting cleanly.
     # weak_denoise names its stage after IPv2's Remove noise module; here it is a denoise.
     stage = f"denoise ({method})"
-    relabelled = Monitor(lambda _stage, done, total: monitor.step(stage, done, total),
-                         cancel_event=monitor.cancel_event)
+    relabelled = Monitor(
+        lambda _stage, done, total: monitor.step(stage, done, total), cancel_event=monitor.cancel_event
+    )
     array = np.asarray(volume.array)
     padding = array < PADDING_BELOW_HU
-    denoised = weak_denoise(np.where(padding, np.float32(AIR_HU), array), method, sigma_hu=sigma,
-                            monitor=relabelled)
+    denoised = weak_denoise(np.where(padding, np.float32(AIR_HU), array), method, sigma_hu=sigma, monitor=relabelled)
     denoised[padding] = array[padding]
     result = volume.with_array(denoised)
     result.metadata["denoised_with"] = method

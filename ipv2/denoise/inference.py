@@ -15,23 +15,29 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 import numpy as np
 import torch
 from torch import nn
 
-from ipv2.models.checkpoint import LoadedModel, load_checkpoint
+from ipv2.denoise.strength import (
+    DEFAULT_STRENGTH,
+    dose_multiple,
+    kept_noise_fraction,
+    recombine,
+    region_strengths,
+    regional_kept_fraction,
+)
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
+from ipv2.input_checks import require_ct
 from ipv2.models.bundled import bundled_weights_path
+from ipv2.models.checkpoint import LoadedModel, load_checkpoint
 from ipv2.models.conditioning import noise_map, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
 from ipv2.progress import Monitor
-from ipv2.input_checks import require_ct
-from ipv2.denoise.strength import (DEFAULT_STRENGTH, dose_multiple, kept_noise_fraction, recombine, region_strengths,
-                           regional_kept_fraction)
 from ipv2.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -54,13 +60,16 @@ def resolve_model(model: ModelLike = DEFAULT_MODEL) -> LoadedModel:
     if text.lower() in MODEL_REGISTRY:
         path = bundled_weights_path(text)
         if path is None:
-            raise CheckpointError(f"model '{text}' has no bundled weights; train one with "
-                                  f"`ipv2 train --model {text.lower()}` and pass the checkpoint file")
+            raise CheckpointError(
+                f"model '{text}' has no bundled weights; train one with "
+                f"`ipv2 train --model {text.lower()}` and pass the checkpoint file"
+            )
         return load_checkpoint(path)
     if Path(text).exists():
         return load_checkpoint(text)
-    raise InputError(f"model '{text}' is neither a registered model ({', '.join(MODEL_REGISTRY)}) "
-                     "nor an existing checkpoint file")
+    raise InputError(
+        f"model '{text}' is neither a registered model ({', '.join(MODEL_REGISTRY)}) nor an existing checkpoint file"
+    )
 
 
 def _move(item, device: torch.device):
@@ -93,12 +102,22 @@ def _cuda_batch_size(model: nn.Module, channels: int, height: int, width: int, d
     return int(np.clip(GPU_MEMORY_SHARE * free // per_slice, 1, MAX_BATCH))
 
 
-def predict_slices(model: nn.Module, normalization: Normalization, array: np.ndarray, *,
-                   context_slices: int = 0, device: torch.device = torch.device("cpu"),
-                   batch_size: Optional[int] = None, slices=None, out: Optional[np.ndarray] = None,
-                   monitor: Optional[Monitor] = None, stage: str = "denoise",
-                   noise_levels: Optional[np.ndarray] = None, noise_scale_hu: Optional[float] = None,
-                   restore_outside_window: bool = True) -> np.ndarray:
+def predict_slices(
+    model: nn.Module,
+    normalization: Normalization,
+    array: np.ndarray,
+    *,
+    context_slices: int = 0,
+    device: torch.device = torch.device("cpu"),
+    batch_size: int | None = None,
+    slices=None,
+    out: np.ndarray | None = None,
+    monitor: Monitor | None = None,
+    stage: str = "denoise",
+    noise_levels: np.ndarray | None = None,
+    noise_scale_hu: float | None = None,
+    restore_outside_window: bool = True,
+) -> np.ndarray:
     """Denoises the chosen slices of a (z, y, x) array; returns them as (len(slices), y, x) float32.
 
     The network sees values outside the normalisation window clipped; with
@@ -118,13 +137,16 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
     channels = int(conditioned) + 1 + 2 * context_slices
     model = _move(model, device).eval()
     if batch_size is None:
-        batch_size = (_cuda_batch_size(model, channels, height, width, device) if device.type == "cuda"
-                      else _cpu_batch_size(model, height, width))
+        batch_size = (
+            _cuda_batch_size(model, channels, height, width, device)
+            if device.type == "cuda"
+            else _cpu_batch_size(model, height, width)
+        )
     done = 0
     monitor.step(stage, 0, len(slices))
     while done < len(slices):
         count = min(batch_size, len(slices) - done)
-        picked = slices[done:done + count]
+        picked = slices[done : done + count]
         neighbours = np.clip(picked[:, None] + np.arange(-context_slices, context_slices + 1)[None, :], 0, depth - 1)
         raw = array[neighbours].astype(np.float32, copy=False)  # (count, 2k + 1, y, x)
         network_input = normalization.to_model(raw)
@@ -150,11 +172,13 @@ def predict_slices(model: nn.Module, normalization: Normalization, array: np.nda
             continue
         if not np.isfinite(prediction).all():
             # Nothing is written: the caller writes only a complete, finite result.
-            raise CheckpointError(f"the model gave NaN or infinite values for slices {int(picked[0])}.."
-                                  f"{int(picked[-1])}; its weights are corrupt or its training diverged")
-        out[done:done + count] = normalization.from_model(prediction)
+            raise CheckpointError(
+                f"the model gave NaN or infinite values for slices {int(picked[0])}.."
+                f"{int(picked[-1])}; its weights are corrupt or its training diverged"
+            )
+        out[done : done + count] = normalization.from_model(prediction)
         if restore_outside_window:
-            out[done:done + count] += normalization.outside_window(raw[:, context_slices])
+            out[done : done + count] += normalization.outside_window(raw[:, context_slices])
         done += count
         monitor.step(stage, done, len(slices))
     return out
@@ -165,7 +189,7 @@ def lung_field_of(masks) -> np.ndarray:
     return masks.lung_field if masks.lung_field is not None else masks.lung
 
 
-def scan_lung_field(volume: Volume, monitor: Optional[Monitor] = None) -> np.ndarray:
+def scan_lung_field(volume: Volume, monitor: Monitor | None = None) -> np.ndarray:
     """The lung field of one scan (`ipv2.masks` with the scan on both sides of the pair)."""
     from ipv2.masks import compute_region_masks
 
@@ -184,10 +208,19 @@ def _kept_fractions(volume: Volume, regions, lung_field, monitor: Monitor):
     return regional_kept_fraction(lung_field, *regions, volume.pixel_spacing_mm)
 
 
-def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str = "auto",
-                   monitor: Optional[Monitor] = None, batch_size: Optional[int] = None,
-                   context_slices: Optional[int] = None, strength=DEFAULT_STRENGTH, *,
-                   lung_strength=None, body_strength=None, lung_field: Optional[np.ndarray] = None) -> Volume:
+def denoise_volume(
+    volume: Volume,
+    model: ModelLike = DEFAULT_MODEL,
+    device: str = "auto",
+    monitor: Monitor | None = None,
+    batch_size: int | None = None,
+    context_slices: int | None = None,
+    strength=DEFAULT_STRENGTH,
+    *,
+    lung_strength=None,
+    body_strength=None,
+    lung_field: np.ndarray | None = None,
+) -> Volume:
     """The denoised volume, on the input's grid, in HU.
 
     `model`: a registered name (its bundled weights), a checkpoint file or a LoadedModel.
@@ -208,11 +241,14 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
         raise InputError(f"batch size {batch_size} must be at least 1")
     loaded = resolve_model(model)
     if loaded.normalization.kind != "hu":
-        raise InputError(f"model {loaded.source or loaded.architecture} was trained on 8-bit PNG slices; "
-                         "it cannot denoise a CT volume in HU")
+        raise InputError(
+            f"model {loaded.source or loaded.architecture} was trained on 8-bit PNG slices; "
+            "it cannot denoise a CT volume in HU"
+        )
     if context_slices is not None and int(context_slices) != loaded.context_slices:
-        raise InputError(f"context slices {context_slices} differ from the {loaded.context_slices} "
-                         f"the model was trained with")
+        raise InputError(
+            f"context slices {context_slices} differ from the {loaded.context_slices} the model was trained with"
+        )
     torch_device = resolve_device(device)
     monitor = monitor or Monitor()
     regions = region_strengths(strength, lung_strength, body_strength)
@@ -222,15 +258,28 @@ def denoise_volume(volume: Volume, model: ModelLike = DEFAULT_MODEL, device: str
     levels = None
     if loaded.noise_scale_hu is not None:
         levels = slice_noise_levels(volume.array, max_measured=MEASURED_NOISE_SLICES, monitor=monitor)
-    estimate = predict_slices(loaded.model, loaded.normalization, volume.array,
-                              context_slices=loaded.context_slices, device=torch_device,
-                              batch_size=batch_size, monitor=monitor, noise_levels=levels,
-                              noise_scale_hu=loaded.noise_scale_hu, restore_outside_window=False)
+    estimate = predict_slices(
+        loaded.model,
+        loaded.normalization,
+        volume.array,
+        context_slices=loaded.context_slices,
+        device=torch_device,
+        batch_size=batch_size,
+        monitor=monitor,
+        noise_levels=levels,
+        noise_scale_hu=loaded.noise_scale_hu,
+        restore_outside_window=False,
+    )
     for start in range(0, estimate.shape[0], RECOMBINED_SLICES):
         monitor.check()  # a second or two over a whole scan: cancel, but no stage of its own
         chunk = slice(start, start + RECOMBINED_SLICES)
-        estimate[chunk] = recombine(volume.array[chunk], estimate[chunk], loaded.normalization,
-                                    kept[chunk] if np.ndim(kept) else kept, volume.pixel_spacing_mm)
+        estimate[chunk] = recombine(
+            volume.array[chunk],
+            estimate[chunk],
+            loaded.normalization,
+            kept[chunk] if np.ndim(kept) else kept,
+            volume.pixel_spacing_mm,
+        )
     result = volume.with_array(estimate)
     result.metadata["denoised_with"] = loaded.source or loaded.architecture
     result.metadata["strength"] = multiple

@@ -31,24 +31,34 @@ air is part of the noise, kept or removed with the rest.
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple, Union
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from ipv2.contract import DEFAULT_STRENGTH, STRENGTH_DOSE_MULTIPLES as STRENGTHS, STRENGTH_RANGE
+from ipv2.contract import DEFAULT_STRENGTH, STRENGTH_RANGE
+from ipv2.contract import STRENGTH_DOSE_MULTIPLES as STRENGTHS
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
 
-__all__ = ["BOUNDARY_BLEND_MM", "DEFAULT_STRENGTH", "RESTORED_SCALE_MM", "STRENGTHS", "STRENGTH_RANGE",
-           "dose_multiple", "kept_noise_fraction", "recombine", "region_strengths", "regional_kept_fraction"]
+__all__ = [
+    "BOUNDARY_BLEND_MM",
+    "DEFAULT_STRENGTH",
+    "RESTORED_SCALE_MM",
+    "STRENGTHS",
+    "STRENGTH_RANGE",
+    "dose_multiple",
+    "kept_noise_fraction",
+    "recombine",
+    "region_strengths",
+    "regional_kept_fraction",
+]
 
 # The levels' dose multiples, the default and the range are ipv2.contract's, which the panels read.
 RESTORED_SCALE_MM = 3.0
 BOUNDARY_BLEND_MM = 3.0
 
 
-def dose_multiple(strength: Union[str, float, None]) -> float:
+def dose_multiple(strength: str | float | None) -> float:
     """`low`, `medium`, `high` or a number in STRENGTH_RANGE, as the dose multiple it aims at."""
     if strength is None:
         return STRENGTHS[DEFAULT_STRENGTH]
@@ -59,27 +69,30 @@ def dose_multiple(strength: Union[str, float, None]) -> float:
         try:
             strength = float(key)
         except ValueError:
-            raise InputError(f"strength '{strength}' is unknown; choose {', '.join(STRENGTHS)} or a dose multiple "
-                             f"from {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g}") from None
+            raise InputError(
+                f"strength '{strength}' is unknown; choose {', '.join(STRENGTHS)} or a dose multiple "
+                f"from {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g}"
+            ) from None
     value = float(strength)
     if not (STRENGTH_RANGE[0] <= value <= STRENGTH_RANGE[1]):
-        raise InputError(f"strength {value:g} is outside {STRENGTH_RANGE[0]:g}..{STRENGTH_RANGE[1]:g} "
-                         "(a dose multiple: 1 leaves the scan unchanged)")
+        raise InputError(
+            f"strength {value:g} is outside {STRENGTH_RANGE[0]:g}..{STRENGTH_RANGE[1]:g} "
+            "(a dose multiple: 1 leaves the scan unchanged)"
+        )
     return value
 
 
-def kept_noise_fraction(strength: Union[str, float, None]) -> float:
+def kept_noise_fraction(strength: str | float | None) -> float:
     """The share of the input's noise a scan at the strength's dose multiple still has."""
     return 1.0 / math.sqrt(dose_multiple(strength))
 
 
-def region_strengths(strength, lung_strength, body_strength) -> Optional[Tuple]:
+def region_strengths(strength, lung_strength, body_strength) -> tuple | None:
     """(lung, body) strengths where either region has its own (the other takes `strength`);
     None where the whole scan takes `strength`."""
     if lung_strength is None and body_strength is None:
         return None
-    return (strength if lung_strength is None else lung_strength,
-            strength if body_strength is None else body_strength)
+    return (strength if lung_strength is None else lung_strength, strength if body_strength is None else body_strength)
 
 
 def _sigma_px(scale_mm: float, pixel_spacing_mm: float, ndim: int):
@@ -89,14 +102,14 @@ def _sigma_px(scale_mm: float, pixel_spacing_mm: float, ndim: int):
     return (0.0, sigma, sigma) if ndim == 3 else sigma
 
 
-def regional_kept_fraction(lung_field: np.ndarray, lung_strength, body_strength,
-                           pixel_spacing_mm: float) -> np.ndarray:
+def regional_kept_fraction(lung_field: np.ndarray, lung_strength, body_strength, pixel_spacing_mm: float) -> np.ndarray:
     """The kept noise fraction per voxel (float32, the mask's shape): the lung strength's in
     the lung field, the body strength's elsewhere, blended across the field's border."""
     lung_kept, body_kept = kept_noise_fraction(lung_strength), kept_noise_fraction(body_strength)
     field = np.asarray(lung_field, dtype=np.float32)
-    weight = ndi.gaussian_filter(field, sigma=_sigma_px(BOUNDARY_BLEND_MM, pixel_spacing_mm, field.ndim),
-                                 mode="nearest")
+    weight = ndi.gaussian_filter(
+        field, sigma=_sigma_px(BOUNDARY_BLEND_MM, pixel_spacing_mm, field.ndim), mode="nearest"
+    )
     return (np.float32(body_kept) + np.float32(lung_kept - body_kept) * weight).astype(np.float32)
 
 
@@ -111,8 +124,9 @@ def _padding(noisy: np.ndarray, normalization: Normalization) -> np.ndarray:
     return below & np.isin(noisy, np.unique(noisy[constant]))
 
 
-def recombine(noisy: np.ndarray, estimate: np.ndarray, normalization: Normalization, kept,
-              pixel_spacing_mm: float) -> np.ndarray:
+def recombine(
+    noisy: np.ndarray, estimate: np.ndarray, normalization: Normalization, kept, pixel_spacing_mm: float
+) -> np.ndarray:
     """The output from the input slices and the network's estimate, both (z, y, x) HU.
 
     estimate + G(r) + k (r - G(r)), with r = input - estimate (input clipped at the window's

@@ -15,7 +15,22 @@ from ipv2.evaluate.structure import contrast_retention
 from ipv2.evaluate.windowed import windowed_ssim
 
 __all__ = [
-    "FID_INSTALL_HINT", "FIXED_DATA_RANGE_HU", "REGION_LABELS", "contrast_retention", "distribution_metrics",
-    "distribution_report", "evaluate_volumes", "fid_available", "json_ready", "noise_power_spectrum", "psnr",
-    "report_figure", "rmse", "save_figure", "ssim", "ssim_map", "windowed_ssim", "write_report",
+    "FID_INSTALL_HINT",
+    "FIXED_DATA_RANGE_HU",
+    "REGION_LABELS",
+    "contrast_retention",
+    "distribution_metrics",
+    "distribution_report",
+    "evaluate_volumes",
+    "fid_available",
+    "json_ready",
+    "noise_power_spectrum",
+    "psnr",
+    "report_figure",
+    "rmse",
+    "save_figure",
+    "ssim",
+    "ssim_map",
+    "windowed_ssim",
+    "write_report",
 ]

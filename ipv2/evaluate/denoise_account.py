@@ -32,7 +32,7 @@ small part of the denoising):
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -88,7 +88,7 @@ def _flattest(inside: np.ndarray, structure: np.ndarray) -> np.ndarray:
     return inside & (structure <= np.quantile(structure[inside], FLAT_FRACTION))
 
 
-def region_masks(output: np.ndarray, pixel_mm: float) -> Dict[str, Dict[str, np.ndarray]]:
+def region_masks(output: np.ndarray, pixel_mm: float) -> dict[str, dict[str, np.ndarray]]:
     """Per region of REGION_HU in the (z, y, x) output: its flat voxels for the pixel-scale
     ("pixel") and the lesion-scale ("lesion") noise."""
     smoothed = ndi.gaussian_filter(output.astype(np.float32), (0, REGION_SMOOTHING_PX, REGION_SMOOTHING_PX))
@@ -105,27 +105,29 @@ def region_masks(output: np.ndarray, pixel_mm: float) -> Dict[str, Dict[str, np.
     return masks
 
 
-def noise_maps(image: np.ndarray, pixel_mm: float) -> Dict[str, np.ndarray]:
+def noise_maps(image: np.ndarray, pixel_mm: float) -> dict[str, np.ndarray]:
     """Local variances of one image, computed once for every region: at pixel scale
     ("pixel") and of the image box-averaged over LESION_SCALE_MM ("lesion")."""
     values = image.astype(np.float32)
-    return {"pixel": local_variance(values, PIXEL_WINDOW),
-            "lesion": local_variance(_boxed(values, pixel_mm), _lesion_window_px(pixel_mm))}
+    return {
+        "pixel": local_variance(values, PIXEL_WINDOW),
+        "lesion": local_variance(_boxed(values, pixel_mm), _lesion_window_px(pixel_mm)),
+    }
 
 
-def region_noise_hu(variance: np.ndarray, flat: np.ndarray) -> Optional[float]:
+def region_noise_hu(variance: np.ndarray, flat: np.ndarray) -> float | None:
     """Root mean local variance over `flat` voxels; None where too few."""
     if np.count_nonzero(flat) < MIN_FLAT_VOXELS:
         return None
     return float(np.sqrt(np.mean(variance[flat], dtype=np.float64)))
 
 
-def _nps_mean_frequency(image: np.ndarray, flat: np.ndarray, spacing_zyx) -> Optional[float]:
+def _nps_mean_frequency(image: np.ndarray, flat: np.ndarray, spacing_zyx) -> float | None:
     result = noise_power_spectrum(image.astype(np.float64), flat, spacing_zyx, roi=NPS_ROI)
     return None if result is None else round(float(result["mean_cycles_per_mm"]), 4)
 
 
-def edge_figures(noisy: np.ndarray, output: np.ndarray) -> List[Optional[tuple]]:
+def edge_figures(noisy: np.ndarray, output: np.ndarray) -> list[tuple | None]:
     """Per slice, (ratio, rms_hu): the removed image's energy share on the strongest edges over
     their voxel share, and its root mean square there in HU (how much an edge lost); None
     for a slice with too little body."""
@@ -147,13 +149,14 @@ def edge_figures(noisy: np.ndarray, output: np.ndarray) -> List[Optional[tuple]]
     return figures
 
 
-def edge_energy_ratios(noisy: np.ndarray, output: np.ndarray) -> List[Optional[float]]:
+def edge_energy_ratios(noisy: np.ndarray, output: np.ndarray) -> list[float | None]:
     """Per slice: the removed image's energy share on the strongest edges over their voxel share."""
     return [None if figure is None else figure[0] for figure in edge_figures(noisy, output)]
 
 
-def denoise_account(noisy: np.ndarray, output: np.ndarray, spacing: Sequence[float], *,
-                    slices: Optional[np.ndarray] = None) -> dict:
+def denoise_account(
+    noisy: np.ndarray, output: np.ndarray, spacing: Sequence[float], *, slices: np.ndarray | None = None
+) -> dict:
     """The account of one denoised scan; `noisy` and `output` (z, y, x) HU, spacing (x, y, z) mm.
 
     Returns {"slices_measured", "regions": {name: {"voxels", "noise_before_hu",
@@ -180,18 +183,22 @@ def denoise_account(noisy: np.ndarray, output: np.ndarray, spacing: Sequence[flo
             "lesion_noise_before_hu": _rounded(region_noise_hu(maps_before["lesion"], flat["lesion"])),
             "lesion_noise_after_hu": _rounded(region_noise_hu(maps_after["lesion"], flat["lesion"])),
         }
-    return {"slices_measured": [int(z) for z in picked], "regions": regions,
-            "texture": _texture(before, after, spacing), "structure_check": _structure_check(before, after, picked)}
+    return {
+        "slices_measured": [int(z) for z in picked],
+        "regions": regions,
+        "texture": _texture(before, after, spacing),
+        "structure_check": _structure_check(before, after, picked),
+    }
 
 
-def _rounded(value: Optional[float]) -> Optional[float]:
+def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
 def _texture(before: np.ndarray, after: np.ndarray, spacing) -> dict:
     smoothed = ndi.gaussian_filter(after, (0, REGION_SMOOTHING_PX, REGION_SMOOTHING_PX))
     low, high = REGION_HU["soft_tissue"]
-    flat = (smoothed >= low) & (smoothed <= high) & (_structure(smoothed) <= NPS_FLAT_STD_HU ** 2)
+    flat = (smoothed >= low) & (smoothed <= high) & (_structure(smoothed) <= NPS_FLAT_STD_HU**2)
     spacing_zyx = (spacing[2], spacing[1], spacing[0])
     mean_before = _nps_mean_frequency(before, flat, spacing_zyx)
     mean_after = _nps_mean_frequency(after, flat, spacing_zyx)
@@ -202,14 +209,23 @@ def _texture(before: np.ndarray, after: np.ndarray, spacing) -> dict:
 def _structure_check(before: np.ndarray, after: np.ndarray, picked: np.ndarray) -> dict:
     figures = edge_figures(before, after)
     measured = [figure for figure in figures if figure is not None]
-    flagged = [(int(z), figure) for z, figure in zip(picked, figures)
-               if figure is not None and figure[0] > EDGE_ENERGY_LIMIT and figure[1] >= EDGE_VISIBLE_HU]
+    flagged = [
+        (int(z), figure)
+        for z, figure in zip(picked, figures)
+        if figure is not None and figure[0] > EDGE_ENERGY_LIMIT and figure[1] >= EDGE_VISIBLE_HU
+    ]
     warning = None
     if flagged:
         rms = float(np.median([figure[1] for _, figure in flagged]))
-        warning = (f"what was removed gathers on edges and vessels in {len(flagged)} of {len(measured)} slices "
-                   f"measured (more than {EDGE_ENERGY_LIMIT:g} times its share there, {rms:.1f} HU RMS on those "
-                   "edges): structure may have been smoothed away; compare input and output there")
-    return {"edge_energy_ratio_median": round(float(np.median([f[0] for f in measured])), 3) if measured else None,
-            "edge_removed_rms_hu_median": round(float(np.median([f[1] for f in measured])), 2) if measured else None,
-            "limit": EDGE_ENERGY_LIMIT, "flagged_slices": [z for z, _ in flagged], "warning": warning}
+        warning = (
+            f"what was removed gathers on edges and vessels in {len(flagged)} of {len(measured)} slices "
+            f"measured (more than {EDGE_ENERGY_LIMIT:g} times its share there, {rms:.1f} HU RMS on those "
+            "edges): structure may have been smoothed away; compare input and output there"
+        )
+    return {
+        "edge_energy_ratio_median": round(float(np.median([f[0] for f in measured])), 3) if measured else None,
+        "edge_removed_rms_hu_median": round(float(np.median([f[1] for f in measured])), 2) if measured else None,
+        "limit": EDGE_ENERGY_LIMIT,
+        "flagged_slices": [z for z, _ in flagged],
+        "warning": warning,
+    }

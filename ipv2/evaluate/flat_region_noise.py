@@ -11,7 +11,6 @@ slow shading across the region.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -30,8 +29,8 @@ class UniformRegion:
     """Which voxels of a region count as flat tissue for a noise measurement."""
 
     region: str
-    hu_range: Optional[Tuple[float, float]]
-    calmest_fraction: Optional[float]
+    hu_range: tuple[float, float] | None
+    calmest_fraction: float | None
 
 
 UNIFORM_REGIONS = (
@@ -54,8 +53,9 @@ def structure_variance(reference: np.ndarray) -> np.ndarray:
     """Local variance of the smoothed reference: high at vessels and edges, nearly blind to
     the reference's own noise, so that choosing calm voxels does not favour voxels where
     that noise happens to be low (which would bias the reference's own noise figure)."""
-    smoothed = ndimage.gaussian_filter(np.asarray(reference, dtype=np.float64), sigma=(0, STRUCTURE_SIGMA,
-                                                                                        STRUCTURE_SIGMA))
+    smoothed = ndimage.gaussian_filter(
+        np.asarray(reference, dtype=np.float64), sigma=(0, STRUCTURE_SIGMA, STRUCTURE_SIGMA)
+    )
     return local_variance(smoothed, STRUCTURE_WINDOW)
 
 
@@ -68,8 +68,9 @@ def _erode_in_plane(mask: np.ndarray, pixels: int) -> np.ndarray:
     return ndimage.binary_erosion(mask, structure=structure, iterations=pixels, border_value=0)
 
 
-def uniform_mask(reference: np.ndarray, region_mask: np.ndarray, spec: UniformRegion,
-                 reference_variance: Optional[np.ndarray] = None) -> np.ndarray:
+def uniform_mask(
+    reference: np.ndarray, region_mask: np.ndarray, spec: UniformRegion, reference_variance: np.ndarray | None = None
+) -> np.ndarray:
     """The flat voxels of one region, chosen on the reference image."""
     candidate = _erode_in_plane(np.asarray(region_mask, dtype=bool), EDGE_MARGIN_PIXELS)
     if spec.hu_range is not None:
@@ -82,15 +83,17 @@ def uniform_mask(reference: np.ndarray, region_mask: np.ndarray, spec: UniformRe
     return candidate & (variance <= threshold)
 
 
-def uniform_masks(reference: np.ndarray, regions: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+def uniform_masks(reference: np.ndarray, regions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Flat-tissue masks for background, lung and soft tissue, from region masks by name."""
     reference = np.asarray(reference, dtype=np.float64)
     reference_variance = structure_variance(reference)
-    return {spec.region: uniform_mask(reference, regions[SOURCE_REGION[spec.region]], spec, reference_variance)
-            for spec in UNIFORM_REGIONS}
+    return {
+        spec.region: uniform_mask(reference, regions[SOURCE_REGION[spec.region]], spec, reference_variance)
+        for spec in UNIFORM_REGIONS
+    }
 
 
-def noise_std(image: np.ndarray, mask: np.ndarray, image_variance: Optional[np.ndarray] = None) -> float:
+def noise_std(image: np.ndarray, mask: np.ndarray, image_variance: np.ndarray | None = None) -> float:
     """Root of the mean local variance inside the mask; NaN when too few voxels are flat."""
     mask = np.asarray(mask, dtype=bool)
     if np.count_nonzero(mask) < MIN_UNIFORM_VOXELS:

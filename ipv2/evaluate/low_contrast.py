@@ -22,8 +22,6 @@ All figures are taken over a stack of realisations (n, H, W) of one slice of
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -53,11 +51,12 @@ def site_rois(images: np.ndarray, slice_: LowContrastSlice, site, side: int) -> 
     """(n, side, side) ROIs centred on the pixel nearest the site's centre."""
     row, column = (int(round(v)) for v in slice_.centre_px(site))
     half = side // 2
-    return images[:, row - half:row - half + side, column - half:column - half + side]
+    return images[:, row - half : row - half + side, column - half : column - half + side]
 
 
-def observer_data_for(images: np.ndarray, slice_: LowContrastSlice, diameter_mm: float,
-                      channel_set: str = "laguerre_gauss") -> ObserverData:
+def observer_data_for(
+    images: np.ndarray, slice_: LowContrastSlice, diameter_mm: float, channel_set: str = "laguerre_gauss"
+) -> ObserverData:
     """Channel outputs of one disc size's copies (present) and of the disc-free sites (absent)."""
     images = _stack(images, slice_)
     side = roi_side_px(diameter_mm, slice_.pixel_mm)
@@ -67,14 +66,13 @@ def observer_data_for(images: np.ndarray, slice_: LowContrastSlice, diameter_mm:
         raise InputError(f"the phantom holds no {diameter_mm:g} mm disc")
     count = len(images)
     present = np.concatenate([channel_outputs(site_rois(images, slice_, site, side), channels) for site in discs])
-    absent = np.concatenate([channel_outputs(site_rois(images, slice_, site, side), channels)
-                             for site in absent_sites])
+    absent = np.concatenate([channel_outputs(site_rois(images, slice_, site, side), channels) for site in absent_sites])
     realisation = np.arange(count)
     return observer_data(present, absent, np.tile(realisation, len(discs)), np.tile(realisation, len(absent_sites)))
 
 
 def _distance_mm(slice_: LowContrastSlice, site) -> np.ndarray:
-    rows, columns = np.mgrid[:slice_.hu.shape[0], :slice_.hu.shape[1]]
+    rows, columns = np.mgrid[: slice_.hu.shape[0], : slice_.hu.shape[1]]
     row, column = slice_.centre_px(site)
     return np.hypot(rows - row, columns - column) * slice_.pixel_mm
 
@@ -91,8 +89,7 @@ def _disc_contrasts(images: np.ndarray, slice_: LowContrastSlice, diameter_mm: f
     return np.asarray(values, dtype=np.float64)
 
 
-def insert_contrast(images: np.ndarray, slice_: LowContrastSlice, diameter_mm: float,
-                    reference: np.ndarray) -> dict:
+def insert_contrast(images: np.ndarray, slice_: LowContrastSlice, diameter_mm: float, reference: np.ndarray) -> dict:
     """The disc's contrast (HU) with its 95 % interval, the reference's, and the share kept."""
     images = _stack(images, slice_)
     contrasts = _disc_contrasts(images, slice_, diameter_mm).ravel()
@@ -105,13 +102,21 @@ def insert_contrast(images: np.ndarray, slice_: LowContrastSlice, diameter_mm: f
         "contrast_ci_hu": None if half_width is None else [mean - half_width, mean + half_width],
         "reference_contrast_hu": reference_contrast,
         "contrast_kept": kept,
-        "contrast_kept_ci": (None if half_width is None or kept is None
-                             else [(mean - half_width) / reference_contrast, (mean + half_width) / reference_contrast]),
+        "contrast_kept_ci": (
+            None
+            if half_width is None or kept is None
+            else [(mean - half_width) / reference_contrast, (mean + half_width) / reference_contrast]
+        ),
     }
 
 
-def paired_contrast_kept(with_discs: np.ndarray, without_discs: np.ndarray, slice_: LowContrastSlice,
-                         diameter_mm: float, disc_reference: np.ndarray) -> dict:
+def paired_contrast_kept(
+    with_discs: np.ndarray,
+    without_discs: np.ndarray,
+    slice_: LowContrastSlice,
+    diameter_mm: float,
+    disc_reference: np.ndarray,
+) -> dict:
     """The share of a disc's contrast a method keeps, read free of noise.
 
     `with_discs` and `without_discs` are a method's outputs for the same realisations with
@@ -154,7 +159,7 @@ def ensemble_noise(images: np.ndarray, slice_: LowContrastSlice, lesion_mm: floa
 
 def water_flat_mask(slice_: LowContrastSlice) -> np.ndarray:
     """Water away from the cylinder's edge and from every disc: where NPS ROIs may lie."""
-    rows, columns = np.mgrid[:slice_.hu.shape[0], :slice_.hu.shape[1]] - (slice_.hu.shape[0] - 1) / 2.0
+    rows, columns = np.mgrid[: slice_.hu.shape[0], : slice_.hu.shape[1]] - (slice_.hu.shape[0] - 1) / 2.0
     flat = np.hypot(rows, columns) * slice_.pixel_mm <= WATER_DIAMETER_MM / 2.0 - NPS_EDGE_MARGIN_MM
     for site in slice_.sites:
         if not site.absent:
@@ -162,7 +167,7 @@ def water_flat_mask(slice_: LowContrastSlice) -> np.ndarray:
     return flat
 
 
-def water_nps(images: np.ndarray, slice_: LowContrastSlice, roi: int = NPS_ROI) -> Optional[dict]:
+def water_nps(images: np.ndarray, slice_: LowContrastSlice, roi: int = NPS_ROI) -> dict | None:
     """The NPS (`ipv2.evaluate.nps.noise_power_spectrum`) of the realisations in flat water."""
     images = _stack(images, slice_)
     mask = np.broadcast_to(water_flat_mask(slice_), images.shape)

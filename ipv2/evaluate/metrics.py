@@ -9,8 +9,6 @@ published figures work slice by slice.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from skimage.metrics import structural_similarity
 
@@ -23,20 +21,20 @@ SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance"
 SSIM_MIN_SIDE = 11
 
 
-def _selected(array: np.ndarray, mask: Optional[np.ndarray]) -> np.ndarray:
+def _selected(array: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     values = np.asarray(array, dtype=np.float64)
     return values.ravel() if mask is None else values[np.asarray(mask, dtype=bool)]
 
 
-def rmse(prediction: np.ndarray, reference: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
+def rmse(prediction: np.ndarray, reference: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Root mean squared error in the units of the inputs (HU); NaN for an empty mask."""
     difference = _selected(prediction, mask) - _selected(reference, mask)
     if difference.size == 0:
         return float("nan")
-    return float(np.sqrt(np.mean(difference ** 2)))
+    return float(np.sqrt(np.mean(difference**2)))
 
 
-def mae(prediction: np.ndarray, reference: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
+def mae(prediction: np.ndarray, reference: np.ndarray, mask: np.ndarray | None = None) -> float:
     difference = _selected(prediction, mask) - _selected(reference, mask)
     if difference.size == 0:
         return float("nan")
@@ -52,8 +50,12 @@ def psnr_from_rmse(error: float, data_range: float) -> float:
     return float(20.0 * np.log10(data_range / error))
 
 
-def psnr(prediction: np.ndarray, reference: np.ndarray, data_range: float = FIXED_DATA_RANGE_HU,
-         mask: Optional[np.ndarray] = None) -> float:
+def psnr(
+    prediction: np.ndarray,
+    reference: np.ndarray,
+    data_range: float = FIXED_DATA_RANGE_HU,
+    mask: np.ndarray | None = None,
+) -> float:
     return psnr_from_rmse(rmse(prediction, reference, mask), data_range)
 
 
@@ -66,21 +68,28 @@ def ssim_map(prediction: np.ndarray, reference: np.ndarray, data_range: float = 
     if prediction.ndim == 2:
         return ssim_map(prediction[None], reference[None], data_range)[0]
     if min(prediction.shape[1:]) < SSIM_MIN_SIDE:
-        raise ValueError(f"slices of {prediction.shape[1:]} pixels are smaller than the SSIM window "
-                         f"({SSIM_MIN_SIDE}x{SSIM_MIN_SIDE})")
+        raise ValueError(
+            f"slices of {prediction.shape[1:]} pixels are smaller than the SSIM window "
+            f"({SSIM_MIN_SIDE}x{SSIM_MIN_SIDE})"
+        )
     maps = np.empty(prediction.shape, dtype=np.float64)
     for index in range(prediction.shape[0]):
-        _, maps[index] = structural_similarity(prediction[index], reference[index], data_range=data_range,
-                                               full=True, **SSIM_SETTINGS)
+        _, maps[index] = structural_similarity(
+            prediction[index], reference[index], data_range=data_range, full=True, **SSIM_SETTINGS
+        )
     return maps
 
 
-def masked_mean(values: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
+def masked_mean(values: np.ndarray, mask: np.ndarray | None = None) -> float:
     selected = _selected(values, mask)
     return float(selected.mean()) if selected.size else float("nan")
 
 
-def ssim(prediction: np.ndarray, reference: np.ndarray, data_range: float = FIXED_DATA_RANGE_HU,
-         mask: Optional[np.ndarray] = None) -> float:
+def ssim(
+    prediction: np.ndarray,
+    reference: np.ndarray,
+    data_range: float = FIXED_DATA_RANGE_HU,
+    mask: np.ndarray | None = None,
+) -> float:
     """Mean slice-wise SSIM inside the mask (over every voxel without one)."""
     return masked_mean(ssim_map(prediction, reference, data_range), mask)

@@ -38,9 +38,10 @@ checkerboard texture puts power near f_N, in `high`.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
+
 from ipv2.errors import InputError
 from ipv2.evaluate import flat_region_noise
 
@@ -57,14 +58,17 @@ def _in_plane_spacing(spacing: Sequence[float]) -> tuple:
     return values[1], values[2]
 
 
-def nps_flat_masks(reference: np.ndarray, regions: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+def nps_flat_masks(reference: np.ndarray, regions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Flat voxels for NPS ROIs in background, lung and soft tissue, from region masks by name."""
     reference = np.asarray(reference, dtype=np.float64)
-    calm = flat_region_noise.structure_variance(reference) <= NPS_FLAT_STD_HU ** 2
+    calm = flat_region_noise.structure_variance(reference) <= NPS_FLAT_STD_HU**2
     masks = {}
     for spec in flat_region_noise.UNIFORM_REGIONS:
         in_range = flat_region_noise.UniformRegion(spec.region, spec.hu_range, calmest_fraction=None)
-        masks[spec.region] = flat_region_noise.uniform_mask(reference, regions[flat_region_noise.SOURCE_REGION[spec.region]], in_range) & calm
+        masks[spec.region] = (
+            flat_region_noise.uniform_mask(reference, regions[flat_region_noise.SOURCE_REGION[spec.region]], in_range)
+            & calm
+        )
     return masks
 
 
@@ -81,14 +85,16 @@ def roi_corners(flat_mask: np.ndarray, roi: int) -> np.ndarray:
     starts_y = np.arange(0, rows - roi + 1, step)
     starts_x = np.arange(0, columns - roi + 1, step)
     top, left = starts_y[:, None], starts_x[None, :]
-    count = (table[:, top + roi, left + roi] - table[:, top, left + roi]
-             - table[:, top + roi, left] + table[:, top, left])
+    count = (
+        table[:, top + roi, left + roi] - table[:, top, left + roi] - table[:, top + roi, left] + table[:, top, left]
+    )
     z, iy, ix = np.nonzero(count == roi * roi)
     return np.stack([z, starts_y[iy], starts_x[ix]], axis=1)
 
 
-def noise_power_spectrum(image: np.ndarray, flat_mask: np.ndarray, spacing: Sequence[float],
-                         roi: int = DEFAULT_ROI) -> Optional[dict]:
+def noise_power_spectrum(
+    image: np.ndarray, flat_mask: np.ndarray, spacing: Sequence[float], roi: int = DEFAULT_ROI
+) -> dict | None:
     """The NPS of `image` (z, y, x) HU in the ROIs flat in `flat_mask`; None without a ROI.
 
     spacing is (z, y, x) in mm. Returns frequencies_cycles_per_mm and nps (the 1D curve,
@@ -135,17 +141,21 @@ def noise_power_spectrum(image: np.ndarray, flat_mask: np.ndarray, spacing: Sequ
     frequencies = np.arange(bins) * step
 
     curve_total = curve[1:].sum()
-    mean_frequency = (float((frequencies[1:] * curve[1:]).sum() / curve_total) if curve_total > 0
-                      else float("nan"))
+    mean_frequency = float((frequencies[1:] * curve[1:]).sum() / curve_total) if curve_total > 0 else float("nan")
     total = spectrum.sum()
-    band_power = {name: (float(spectrum[(radius >= low * nyquist) & (radius < high * nyquist)].sum() / total)
-                         if total > 0 else float("nan"))
-                  for name, low, high in BANDS}
+    band_power = {
+        name: (
+            float(spectrum[(radius >= low * nyquist) & (radius < high * nyquist)].sum() / total)
+            if total > 0
+            else float("nan")
+        )
+        for name, low, high in BANDS
+    }
     return {
         "frequencies_cycles_per_mm": frequencies.tolist(),
         "nps": curve.tolist(),
         "variance_hu2": variance,
-        "roi_variance_hu2": float(np.mean(residual ** 2)),
+        "roi_variance_hu2": float(np.mean(residual**2)),
         "peak_cycles_per_mm": float(frequencies[int(np.argmax(curve))]),
         "mean_cycles_per_mm": mean_frequency,
         "nyquist_cycles_per_mm": nyquist,

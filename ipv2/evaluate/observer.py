@@ -45,8 +45,8 @@ which lifts d'); the basic (reflected) interval covered better at d' = 0.4 with 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 from scipy.special import eval_laguerre, ndtr
@@ -78,10 +78,12 @@ def _normalised(channels: np.ndarray) -> np.ndarray:
 def laguerre_gauss_channels(side: int, diameter_px: float, count: int = LG_CHANNELS) -> np.ndarray:
     """(count, side * side) Laguerre-Gauss channels centred in a side x side ROI, unit norm."""
     if side < 4 or diameter_px <= 0 or count < 1:
-        raise InputError(f"Laguerre-Gauss channels need a ROI of at least 4 pixels, a positive diameter and "
-                         f"one channel or more; got side {side}, diameter {diameter_px:g}, count {count}")
+        raise InputError(
+            f"Laguerre-Gauss channels need a ROI of at least 4 pixels, a positive diameter and "
+            f"one channel or more; got side {side}, diameter {diameter_px:g}, count {count}"
+        )
     width = LG_WIDTH_PER_DIAMETER * float(diameter_px)
-    scaled = 2.0 * np.pi * _radius_squared(side) / width ** 2
+    scaled = 2.0 * np.pi * _radius_squared(side) / width**2
     envelope = np.exp(-scaled / 2.0)
     return _normalised(np.stack([envelope * eval_laguerre(j, scaled) for j in range(count)]))
 
@@ -89,19 +91,23 @@ def laguerre_gauss_channels(side: int, diameter_px: float, count: int = LG_CHANN
 def dense_dog_channels(side: int, diameter_px: float, count: int = DDOG_CHANNELS) -> np.ndarray:
     """(count, side * side) dense difference-of-Gaussians channels centred in the ROI, unit norm."""
     if side < 4 or diameter_px <= 0 or count < 1:
-        raise InputError(f"difference-of-Gaussians channels need a ROI of at least 4 pixels, a positive "
-                         f"diameter and one channel or more; got side {side}, diameter {diameter_px:g}, "
-                         f"count {count}")
+        raise InputError(
+            f"difference-of-Gaussians channels need a ROI of at least 4 pixels, a positive "
+            f"diameter and one channel or more; got side {side}, diameter {diameter_px:g}, "
+            f"count {count}"
+        )
     radius_squared = _radius_squared(side)
     lowest = DDOG_LOWEST_PER_DIAMETER / float(diameter_px)
 
     def gaussian_response(width):
         # The image of exp(-rho^2 / (2 width^2)) in frequency (cycles per pixel), sampled at
         # pixel centres: exactly centred in the ROI whatever its parity.
-        return 2.0 * np.pi * width ** 2 * np.exp(-2.0 * np.pi ** 2 * width ** 2 * radius_squared)
+        return 2.0 * np.pi * width**2 * np.exp(-2.0 * np.pi**2 * width**2 * radius_squared)
 
-    channels = [gaussian_response(DDOG_Q * lowest * DDOG_ALPHA ** j) - gaussian_response(lowest * DDOG_ALPHA ** j)
-                for j in range(count)]
+    channels = [
+        gaussian_response(DDOG_Q * lowest * DDOG_ALPHA**j) - gaussian_response(lowest * DDOG_ALPHA**j)
+        for j in range(count)
+    ]
     return _normalised(np.stack(channels))
 
 
@@ -128,8 +134,8 @@ class ClassStatistics:
     """Per-realisation sums of one class's channel outputs, so that resampling is cheap."""
 
     counts: np.ndarray  # (R,)
-    sums: np.ndarray    # (R, p)
-    outer: np.ndarray   # (R, p, p)
+    sums: np.ndarray  # (R, p)
+    outer: np.ndarray  # (R, p, p)
 
 
 def _class_statistics(outputs: np.ndarray, realisation: np.ndarray, realisations: int) -> ClassStatistics:
@@ -154,8 +160,12 @@ class ObserverData:
         return len(self.present.counts)
 
 
-def observer_data(present: np.ndarray, absent: np.ndarray, present_realisation: Optional[Sequence[int]] = None,
-                  absent_realisation: Optional[Sequence[int]] = None) -> ObserverData:
+def observer_data(
+    present: np.ndarray,
+    absent: np.ndarray,
+    present_realisation: Sequence[int] | None = None,
+    absent_realisation: Sequence[int] | None = None,
+) -> ObserverData:
     """Channel outputs (n, p) of both classes; `*_realisation` the image each ROI came from
     (integers from 0; None: every ROI its own realisation, present and absent apart)."""
     present = np.asarray(present, dtype=np.float64)
@@ -164,8 +174,9 @@ def observer_data(present: np.ndarray, absent: np.ndarray, present_realisation: 
         raise InputError(f"channel outputs must be (n, p) with the same p; got {present.shape} and {absent.shape}")
     channels = present.shape[1]
     if len(present) + len(absent) - channels - 3 <= 0 or min(len(present), len(absent)) < 2:
-        raise InputError(f"{len(present)} signal-present and {len(absent)} signal-absent ROIs are too few for "
-                         f"{channels} channels")
+        raise InputError(
+            f"{len(present)} signal-present and {len(absent)} signal-absent ROIs are too few for {channels} channels"
+        )
     if present_realisation is None and absent_realisation is None:
         present_realisation = np.arange(len(present))
         absent_realisation = len(present) + np.arange(len(absent))
@@ -178,8 +189,11 @@ def observer_data(present: np.ndarray, absent: np.ndarray, present_realisation: 
     if min(present_realisation.min(), absent_realisation.min()) < 0:
         raise InputError("realisation indices must be non-negative")
     realisations = int(max(present_realisation.max(), absent_realisation.max())) + 1
-    return ObserverData(_class_statistics(present, present_realisation, realisations),
-                        _class_statistics(absent, absent_realisation, realisations), channels)
+    return ObserverData(
+        _class_statistics(present, present_realisation, realisations),
+        _class_statistics(absent, absent_realisation, realisations),
+        channels,
+    )
 
 
 def _moments(stats: ClassStatistics, weights: np.ndarray):
@@ -190,7 +204,7 @@ def _moments(stats: ClassStatistics, weights: np.ndarray):
     return n, mean, scatter
 
 
-def d_prime_squared(data: ObserverData, weights: Optional[np.ndarray] = None) -> np.ndarray:
+def d_prime_squared(data: ObserverData, weights: np.ndarray | None = None) -> np.ndarray:
     """The unbiased estimate of d'^2 for each row of realisation weights (B, R); (1,) without."""
     if weights is None:
         weights = np.ones((1, data.realisations))
@@ -236,8 +250,9 @@ def _require_confidence(confidence: float) -> float:
     return confidence
 
 
-def detectability(data: ObserverData, weights: Optional[np.ndarray] = None,
-                  confidence: float = DEFAULT_CONFIDENCE) -> dict:
+def detectability(
+    data: ObserverData, weights: np.ndarray | None = None, confidence: float = DEFAULT_CONFIDENCE
+) -> dict:
     """d' and AUC with their percentile bootstrap intervals.
 
     `weights`: bootstrap draws (`bootstrap_weights(data.realisations)`); pass the same draws
@@ -248,19 +263,30 @@ def detectability(data: ObserverData, weights: Optional[np.ndarray] = None,
         weights = bootstrap_weights(data.realisations)
     estimate = float(signed_root(d_prime_squared(data))[0])
     low, high = _interval(signed_root(d_prime_squared(data, weights)), confidence)
-    return {"d_prime": estimate, "d_prime_ci": [low, high], "auc": float(auc_of(estimate)),
-            "auc_ci": [float(auc_of(low)), float(auc_of(high))], "confidence": confidence,
-            "present_rois": int(data.present.counts.sum()), "absent_rois": int(data.absent.counts.sum()),
-            "channels": data.channels}
+    return {
+        "d_prime": estimate,
+        "d_prime_ci": [low, high],
+        "auc": float(auc_of(estimate)),
+        "auc_ci": [float(auc_of(low)), float(auc_of(high))],
+        "confidence": confidence,
+        "present_rois": int(data.present.counts.sum()),
+        "absent_rois": int(data.absent.counts.sum()),
+        "channels": data.channels,
+    }
 
 
-def paired_difference(data: ObserverData, baseline: ObserverData, weights: Optional[np.ndarray] = None,
-                      confidence: float = DEFAULT_CONFIDENCE) -> dict:
+def paired_difference(
+    data: ObserverData,
+    baseline: ObserverData,
+    weights: np.ndarray | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> dict:
     """d'(data) - d'(baseline) on the same realisations, with its paired bootstrap interval."""
     confidence = _require_confidence(confidence)
     if data.realisations != baseline.realisations:
-        raise InputError(f"a paired comparison needs the same realisations; got {data.realisations} and "
-                         f"{baseline.realisations}")
+        raise InputError(
+            f"a paired comparison needs the same realisations; got {data.realisations} and {baseline.realisations}"
+        )
     if weights is None:
         weights = bootstrap_weights(data.realisations)
     estimate = float(signed_root(d_prime_squared(data))[0] - signed_root(d_prime_squared(baseline))[0])

@@ -12,8 +12,8 @@ t-interval does when the values are roughly normal.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats
@@ -62,8 +62,9 @@ def paired_difference(ours: Sequence[float], theirs: Sequence[float], confidence
     """`ours - theirs`, seed by seed, with the interval of its mean."""
     ours_array, theirs_array = _values(ours, "ours"), _values(theirs, "theirs")
     if ours_array.shape != theirs_array.shape:
-        raise InputError(f"a paired difference needs one value per seed on both sides, got {ours_array.size} "
-                         f"and {theirs_array.size}")
+        raise InputError(
+            f"a paired difference needs one value per seed on both sides, got {ours_array.size} and {theirs_array.size}"
+        )
     return mean_interval(ours_array - theirs_array, confidence)
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Union
 
 import numpy as np
 from scipy import ndimage
@@ -15,10 +16,10 @@ from scipy import ndimage
 from ipv2.errors import InputError
 from ipv2.evaluate import flat_region_noise, metrics, nps, structure, windowed
 from ipv2.evaluate.low_contrast import LESION_SCALE_MM, box_pixels
+from ipv2.input_checks import require_same_grid, require_volume
 from ipv2.io.atomic import atomic_output_path
 from ipv2.masks import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.progress import Monitor
-from ipv2.input_checks import require_same_grid, require_volume
 from ipv2.volume import Volume
 
 REGION_LABELS = {"background": LABEL_BACKGROUND, "lung": LABEL_LUNG, "body": LABEL_BODY}
@@ -29,13 +30,13 @@ DATA_RANGE_CHOICES = ("fixed", "label")
 ImageLike = Union[Volume, np.ndarray]
 
 
-def _as_volume(image: ImageLike, spacing: Optional[Sequence[float]]) -> Volume:
+def _as_volume(image: ImageLike, spacing: Sequence[float] | None) -> Volume:
     if isinstance(image, Volume):
         return image
     return Volume(np.asarray(image), spacing=tuple(spacing) if spacing is not None else (1.0, 1.0, 1.0))
 
 
-def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> Dict[str, np.ndarray]:
+def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> dict[str, np.ndarray]:
     """Boolean masks by region name, checking that the labelmap holds only region labels."""
     labelmap = np.asarray(labelmap)
     if not np.issubdtype(labelmap.dtype, np.number):
@@ -50,8 +51,10 @@ def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> Dic
     if not found <= known:
         by_value = sorted(REGION_LABELS.items(), key=lambda item: item[1])
         expected = ", ".join(f"{value} {region}" for region, value in by_value)
-        raise InputError(f"{name}: unexpected label values {_first_values(sorted(found - known))}; the region "
-                         f"labelmap holds {expected} (as written by `ipv2 purify`)")
+        raise InputError(
+            f"{name}: unexpected label values {_first_values(sorted(found - known))}; the region "
+            f"labelmap holds {expected} (as written by `ipv2 purify`)"
+        )
     masks = {OVERALL: np.ones(labelmap.shape, dtype=bool)}
     masks.update({region: labelmap == value for region, value in REGION_LABELS.items()})
     return masks
@@ -63,11 +66,12 @@ def _first_values(values, shown: int = 5) -> str:
     return listed + (f" and {len(values) - shown:,} more" if len(values) > shown else "")
 
 
-def _data_range(data_range: Union[str, float], label: np.ndarray) -> Tuple[float, str]:
+def _data_range(data_range: str | float, label: np.ndarray) -> tuple[float, str]:
     if isinstance(data_range, str):
         if data_range == "fixed":
             return metrics.FIXED_DATA_RANGE_HU, (
-                f"fixed {metrics.FIXED_DATA_RANGE_HU:g} HU, air (-1000 HU) to dense bone (+1000 HU)")
+                f"fixed {metrics.FIXED_DATA_RANGE_HU:g} HU, air (-1000 HU) to dense bone (+1000 HU)"
+            )
         if data_range == "label":
             span = float(label.max() - label.min())
             return span, f"the label's range, {float(label.min()):g} to {float(label.max()):g} HU"
@@ -78,7 +82,7 @@ def _data_range(data_range: Union[str, float], label: np.ndarray) -> Tuple[float
     return value, f"given, {value:g} HU"
 
 
-def fidelity(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np.ndarray], data_range: float) -> dict:
+def fidelity(image: np.ndarray, reference: np.ndarray, masks: dict[str, np.ndarray], data_range: float) -> dict:
     """RMSE, MAE, PSNR and SSIM of one image against one reference, per region."""
     ssim_map = metrics.ssim_map(image, reference, data_range)
     figures = {}
@@ -93,9 +97,13 @@ def fidelity(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np.ndarr
     return figures
 
 
-def reader_figures(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np.ndarray],
-                   selections: Dict[str, structure.StructureSelection],
-                   reference_contrast: Dict[str, Optional[float]]) -> dict:
+def reader_figures(
+    image: np.ndarray,
+    reference: np.ndarray,
+    masks: dict[str, np.ndarray],
+    selections: dict[str, structure.StructureSelection],
+    reference_contrast: dict[str, float | None],
+) -> dict:
     """SSIM in the lung and soft-tissue windows and small-structure contrast retention of one
     image against one reference, whose structures (`selections`) are found already."""
     retention = {}
@@ -103,17 +111,21 @@ def reader_figures(image: np.ndarray, reference: np.ndarray, masks: Dict[str, np
         contrast = structure.local_contrast(image, selection) if reference_contrast[kind] else None
         retention[kind] = None if contrast is None else contrast / reference_contrast[kind]
     return {
-        "ssim_windowed": {"lung": windowed.windowed_ssim(image, reference, masks["lung"], "lung"),
-                          "soft": windowed.windowed_ssim(image, reference, masks["body"], "soft")},
+        "ssim_windowed": {
+            "lung": windowed.windowed_ssim(image, reference, masks["lung"], "lung"),
+            "soft": windowed.windowed_ssim(image, reference, masks["body"], "soft"),
+        },
         "structure_contrast": retention,
     }
 
 
-def structures_of(reference: np.ndarray, masks: Dict[str, np.ndarray], spacing_zyx: Sequence[float]):
+def structures_of(reference: np.ndarray, masks: dict[str, np.ndarray], spacing_zyx: Sequence[float]):
     """Structure selections by kind on one reference, and the reference's own contrast (HU)."""
     regions = {"lung_vessels": masks["lung"], "soft_tissue": masks["body"]}
-    selections = {kind: structure.select_structures(reference, regions[kind], spacing_zyx, kind)
-                  for kind in structure.STRUCTURE_KINDS}
+    selections = {
+        kind: structure.select_structures(reference, regions[kind], spacing_zyx, kind)
+        for kind in structure.STRUCTURE_KINDS
+    }
     contrast = {}
     for kind, selection in selections.items():
         value = structure.local_contrast(reference, selection)
@@ -121,10 +133,17 @@ def structures_of(reference: np.ndarray, masks: Dict[str, np.ndarray], spacing_z
     return selections, contrast
 
 
-def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Union[np.ndarray, Volume],
-                     truth: Optional[ImageLike] = None, spacing: Optional[Sequence[float]] = None, *,
-                     input: Optional[ImageLike] = None, data_range: Union[str, float] = "fixed",
-                     monitor: Optional[Monitor] = None) -> dict:
+def evaluate_volumes(
+    prediction: ImageLike,
+    label: ImageLike,
+    masks_labelmap: np.ndarray | Volume,
+    truth: ImageLike | None = None,
+    spacing: Sequence[float] | None = None,
+    *,
+    input: ImageLike | None = None,
+    data_range: str | float = "fixed",
+    monitor: Monitor | None = None,
+) -> dict:
     """Fidelity and noise figures of a denoised volume, in HU.
 
     prediction, label, truth and input are (z, y, x) HU arrays or Volumes on one voxel grid;
@@ -158,8 +177,10 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
         raise InputError(f"masks: shape {labelmap.shape} (z, y, x) differs from the prediction's {pred_volume.shape}")
     masks = region_masks_from_labelmap(labelmap)
     if min(pred_volume.shape[1:]) < metrics.SSIM_MIN_SIDE:
-        raise InputError(f"prediction: slices of {pred_volume.shape[1]}x{pred_volume.shape[2]} pixels are smaller than "
-                         f"the SSIM window ({metrics.SSIM_MIN_SIDE}x{metrics.SSIM_MIN_SIDE})")
+        raise InputError(
+            f"prediction: slices of {pred_volume.shape[1]}x{pred_volume.shape[2]} pixels are smaller than "
+            f"the SSIM window ({metrics.SSIM_MIN_SIDE}x{metrics.SSIM_MIN_SIDE})"
+        )
 
     pred = pred_volume.array.astype(np.float64)
     label_array = label_volume.array.astype(np.float64)
@@ -180,12 +201,18 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     report = {
         "data_range_hu": range_hu,
         "data_range": range_text,
-        "ssim": ("mean inside each region of the SSIM map of every axial slice "
-                 "(scikit-image, 11x11 Gaussian window, sigma 1.5)"),
-        "regions": {region: {"voxels": int(np.count_nonzero(mask)),
-                             "volume_ml": float(np.count_nonzero(mask) * voxel_ml),
-                             **({"label_value": int(REGION_LABELS[region])} if region in REGION_LABELS else {})}
-                    for region, mask in masks.items()},
+        "ssim": (
+            "mean inside each region of the SSIM map of every axial slice "
+            "(scikit-image, 11x11 Gaussian window, sigma 1.5)"
+        ),
+        "regions": {
+            region: {
+                "voxels": int(np.count_nonzero(mask)),
+                "volume_ml": float(np.count_nonzero(mask) * voxel_ml),
+                **({"label_value": int(REGION_LABELS[region])} if region in REGION_LABELS else {}),
+            }
+            for region, mask in masks.items()
+        },
         "fidelity": {},
         "ssim_windowed": {},
         "structure_contrast": {},
@@ -196,8 +223,9 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     references = {"label": label_array, **({"truth": others["truth"]} if "truth" in others else {})}
     structures = {name: structures_of(reference, masks, spacing_zyx) for name, reference in references.items()}
     for name, (selections, contrast) in structures.items():
-        report["structure"][name] = {kind: {"pixels": selections[kind].pixels, "contrast_hu": contrast[kind]}
-                                     for kind in selections}
+        report["structure"][name] = {
+            kind: {"pixels": selections[kind].pixels, "contrast_hu": contrast[kind]} for kind in selections
+        }
     done += 1
     monitor.step("evaluate", done, total)
     for name, image, reference in comparisons:
@@ -222,9 +250,12 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
     report["nps"] = {}
     for name, image in images.items():
         variance = flat_region_noise.local_variance(image)
-        report["noise_std_hu"][name] = {region: flat_region_noise.noise_std(image, mask, variance) for region, mask in flat.items()}
-        report["nps"][name] = {region: nps.noise_power_spectrum(image, mask, spacing_zyx)
-                               for region, mask in nps_flat.items()}
+        report["noise_std_hu"][name] = {
+            region: flat_region_noise.noise_std(image, mask, variance) for region, mask in flat.items()
+        }
+        report["nps"][name] = {
+            region: nps.noise_power_spectrum(image, mask, spacing_zyx) for region, mask in nps_flat.items()
+        }
         done += 1
         monitor.step("evaluate", done, total)
     if "truth" in others:
@@ -234,13 +265,17 @@ def evaluate_volumes(prediction: ImageLike, label: ImageLike, masks_labelmap: Un
         pixel_mm = float(np.sqrt(spacing_zyx[1] * spacing_zyx[2]))
         box = box_pixels(LESION_SCALE_MM, pixel_mm)
         report["lesion_scale_mm"] = box * pixel_mm
-        report["lesion_noise_hu"] = {name: lesion_noise(image, others["truth"], nps_flat, box)
-                                     for name, image in (("prediction", pred), ("input", others.get("input")))
-                                     if image is not None}
+        report["lesion_noise_hu"] = {
+            name: lesion_noise(image, others["truth"], nps_flat, box)
+            for name, image in (("prediction", pred), ("input", others.get("input")))
+            if image is not None
+        }
     return report
 
 
-def lesion_noise(image: np.ndarray, truth: np.ndarray, flat: Dict[str, np.ndarray], box: int) -> Dict[str, Optional[float]]:
+def lesion_noise(
+    image: np.ndarray, truth: np.ndarray, flat: dict[str, np.ndarray], box: int
+) -> dict[str, float | None]:
     """Per region, the standard deviation of the error's box mean (box x box pixels in-plane)
     over the voxels flat in the truth; None where a region has none."""
     error = ndimage.uniform_filter(np.asarray(image, dtype=np.float64) - truth, size=(1, box, box), mode="nearest")
@@ -260,7 +295,7 @@ def json_ready(value):
     return value
 
 
-def write_report(report: dict, path: Union[str, os.PathLike]) -> Path:
+def write_report(report: dict, path: str | os.PathLike) -> Path:
     path = Path(path)
     with atomic_output_path(path) as tmp:
         tmp.write_text(json.dumps(json_ready(report), indent=2) + "\n", encoding="utf-8")

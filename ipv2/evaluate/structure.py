@@ -48,8 +48,8 @@ Kinds:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -67,14 +67,16 @@ class StructureKind:
     threshold_hu: float
     detect_sigma_mm: float
     ring_mm: float
-    window: Optional[Window]
+    window: Window | None
 
 
 STRUCTURE_KINDS = {
-    "lung_vessels": StructureKind("lung_vessels", radius_mm=2.5, threshold_hu=100.0, detect_sigma_mm=0.5,
-                                  ring_mm=2.0, window=None),
-    "soft_tissue": StructureKind("soft_tissue", radius_mm=3.0, threshold_hu=30.0, detect_sigma_mm=1.0,
-                                 ring_mm=2.0, window=MEDIASTINAL_WINDOW),
+    "lung_vessels": StructureKind(
+        "lung_vessels", radius_mm=2.5, threshold_hu=100.0, detect_sigma_mm=0.5, ring_mm=2.0, window=None
+    ),
+    "soft_tissue": StructureKind(
+        "soft_tissue", radius_mm=3.0, threshold_hu=30.0, detect_sigma_mm=1.0, ring_mm=2.0, window=MEDIASTINAL_WINDOW
+    ),
 }
 
 
@@ -84,7 +86,7 @@ class StructureSelection:
 
     structure: np.ndarray
     background: np.ndarray
-    box: Tuple[int, int, int]
+    box: tuple[int, int, int]
 
     @property
     def pixels(self) -> int:
@@ -97,7 +99,7 @@ def _kind(kind: str) -> StructureKind:
     return STRUCTURE_KINDS[kind]
 
 
-def _in_plane_spacing(spacing: Sequence[float]) -> Tuple[float, float]:
+def _in_plane_spacing(spacing: Sequence[float]) -> tuple[float, float]:
     values = tuple(float(s) for s in spacing)
     if len(values) != 3 or not all(np.isfinite(s) and s > 0 for s in values):
         raise InputError(f"spacing: three positive sizes in mm are needed (z, y, x), got {tuple(spacing)}")
@@ -107,16 +109,17 @@ def _in_plane_spacing(spacing: Sequence[float]) -> Tuple[float, float]:
 def disc(radius_mm: float, dy: float, dx: float) -> np.ndarray:
     """A (1, h, w) footprint: the pixels within radius_mm of the centre, one slice thick."""
     ry, rx = int(np.floor(radius_mm / dy)), int(np.floor(radius_mm / dx))
-    y, x = np.mgrid[-ry:ry + 1, -rx:rx + 1]
-    return ((y * dy) ** 2 + (x * dx) ** 2 <= radius_mm ** 2)[None]
+    y, x = np.mgrid[-ry : ry + 1, -rx : rx + 1]
+    return ((y * dy) ** 2 + (x * dx) ** 2 <= radius_mm**2)[None]
 
 
 def _fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
     return np.stack([ndimage.binary_fill_holes(plane) for plane in mask])
 
 
-def select_structures(reference: np.ndarray, region: np.ndarray, spacing: Sequence[float],
-                      kind: str = "lung_vessels") -> StructureSelection:
+def select_structures(
+    reference: np.ndarray, region: np.ndarray, spacing: Sequence[float], kind: str = "lung_vessels"
+) -> StructureSelection:
     """The structure pixels S and background pixels B of the module's definition."""
     spec = _kind(kind)
     reference = np.asarray(reference, dtype=np.float64)
@@ -138,11 +141,12 @@ def select_structures(reference: np.ndarray, region: np.ndarray, spacing: Sequen
         structure_region = background_region = region & calm_surroundings
     edge = ndimage.binary_dilation(bright, structure=np.ones((1, 3, 3), dtype=bool))
     box = (1, 2 * int(np.ceil(reach / dy)) + 1, 2 * int(np.ceil(reach / dx)) + 1)
-    return StructureSelection(structure=bright & half_maximum & structure_region,
-                              background=background_region & ~edge, box=box)
+    return StructureSelection(
+        structure=bright & half_maximum & structure_region, background=background_region & ~edge, box=box
+    )
 
 
-def local_contrast(image: np.ndarray, selection: StructureSelection) -> Optional[float]:
+def local_contrast(image: np.ndarray, selection: StructureSelection) -> float | None:
     """C(I): the mean of I minus its local background over the structure pixels (HU)."""
     image = np.asarray(image, dtype=np.float64)
     weights = selection.background.astype(np.float64)
@@ -168,8 +172,13 @@ def _check_arrays(reference: np.ndarray, others: dict) -> None:
             raise InputError(f"structure contrast: the {name} holds NaN or infinite values")
 
 
-def contrast_retention(prediction: np.ndarray, reference: np.ndarray, region: np.ndarray,
-                       spacing: Sequence[float], kind: str = "lung_vessels") -> Optional[float]:
+def contrast_retention(
+    prediction: np.ndarray,
+    reference: np.ndarray,
+    region: np.ndarray,
+    spacing: Sequence[float],
+    kind: str = "lung_vessels",
+) -> float | None:
     """C(prediction) / C(reference) over the reference's small structures of `kind`.
 
     prediction and reference are (z, y, x) HU, region a boolean mask (the lung for

@@ -25,7 +25,7 @@ the pixel noise times the square root of the copies, of at least 15 (Chen et al.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.signal.windows import tukey
@@ -40,7 +40,7 @@ MIN_FILLED_BINS = 0.5  # the share of ESF bins that must hold a pixel
 BAND_PER_RADIUS = 0.9  # the ESF runs this many radii either side of the edge
 
 
-def _threshold_crossing(frequencies: np.ndarray, ttf: np.ndarray, level: float) -> Optional[float]:
+def _threshold_crossing(frequencies: np.ndarray, ttf: np.ndarray, level: float) -> float | None:
     below = np.flatnonzero(ttf <= level)
     if below.size == 0 or below[0] == 0:
         return None
@@ -49,9 +49,15 @@ def _threshold_crossing(frequencies: np.ndarray, ttf: np.ndarray, level: float) 
     return float(f0 + (t0 - level) * (f1 - f0) / (t0 - t1)) if t0 != t1 else float(f1)
 
 
-def disc_ttf(images: np.ndarray, centres_px: Sequence[Sequence[float]], radius_px: float, pixel_mm: float,
-             bin_px: float = DEFAULT_BIN_PX, band_px: Optional[float] = None,
-             noise_hu: Optional[float] = None) -> dict:
+def disc_ttf(
+    images: np.ndarray,
+    centres_px: Sequence[Sequence[float]],
+    radius_px: float,
+    pixel_mm: float,
+    bin_px: float = DEFAULT_BIN_PX,
+    band_px: float | None = None,
+    noise_hu: float | None = None,
+) -> dict:
     """The TTF of discs of `radius_px` centred at `centres_px` (row, column) in every image.
 
     `images`: (n, H, W) or (H, W). Each centre is used in every image; copies = n times the
@@ -88,8 +94,9 @@ def disc_ttf(images: np.ndarray, centres_px: Sequence[Sequence[float]], radius_p
         counts += np.bincount(index[inside], minlength=bins) * images.shape[0]
     filled = counts > 0
     if filled.sum() < MIN_FILLED_BINS * bins:
-        raise InputError(f"TTF: bins of {bin_px:g} px leave most distances without a pixel; use wider bins or a "
-                         "larger disc")
+        raise InputError(
+            f"TTF: bins of {bin_px:g} px leave most distances without a pixel; use wider bins or a larger disc"
+        )
     # Near the disc's centre few pixels fall in a ring; its empty bins take their neighbours' level.
     esf = np.interp(np.arange(bins), np.flatnonzero(filled), sums[filled] / counts[filled])
     lsf = np.gradient(esf, bin_px * pixel_mm)

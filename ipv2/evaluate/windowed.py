@@ -12,8 +12,6 @@ inside the region: the lung for the lung window, the body for the soft-tissue wi
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW, Window
@@ -35,19 +33,23 @@ def windowed_ssim_map(prediction: np.ndarray, reference: np.ndarray, window: str
     return metrics.ssim_map(display.normalised(prediction), display.normalised(reference), data_range=1.0)
 
 
-def windowed_ssim(prediction: np.ndarray, reference: np.ndarray, region: Optional[np.ndarray],
-                  window: str) -> Optional[float]:
+def windowed_ssim(
+    prediction: np.ndarray, reference: np.ndarray, region: np.ndarray | None, window: str
+) -> float | None:
     """Mean windowed SSIM inside `region` ((z, y, x) HU arrays, a boolean mask or None for
     every voxel); window is "lung" or "soft". None when the region is empty."""
     ssim_window(window)
     if np.shape(prediction) != np.shape(reference):
         raise InputError(f"windowed SSIM: shapes differ: {np.shape(prediction)} against {np.shape(reference)}")
     if region is not None and np.shape(region) != np.shape(reference):
-        raise InputError(f"windowed SSIM: the region's shape {np.shape(region)} differs from the images' "
-                         f"{np.shape(reference)}")
+        raise InputError(
+            f"windowed SSIM: the region's shape {np.shape(region)} differs from the images' {np.shape(reference)}"
+        )
     if np.ndim(reference) not in (2, 3) or min(np.shape(reference)[-2:]) < metrics.SSIM_MIN_SIDE:
-        raise InputError(f"windowed SSIM: (z, y, x) volumes with slices of at least {metrics.SSIM_MIN_SIDE}x"
-                         f"{metrics.SSIM_MIN_SIDE} pixels are needed, got shape {np.shape(reference)}")
+        raise InputError(
+            f"windowed SSIM: (z, y, x) volumes with slices of at least {metrics.SSIM_MIN_SIDE}x"
+            f"{metrics.SSIM_MIN_SIDE} pixels are needed, got shape {np.shape(reference)}"
+        )
     for name, image in (("prediction", prediction), ("reference", reference)):
         if not np.all(np.isfinite(image)):
             raise InputError(f"windowed SSIM: the {name} holds NaN or infinite values")

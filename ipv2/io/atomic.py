@@ -10,8 +10,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Union
 
 from ipv2.errors import InputError
 
@@ -24,7 +25,7 @@ def _current_umask() -> int:
     return mask
 
 
-def missing_folders(folder: Path) -> List[Path]:
+def missing_folders(folder: Path) -> list[Path]:
     """`folder` and those of its parents that do not exist, deepest first."""
     missing = []
     while not folder.exists() and folder != folder.parent:
@@ -39,8 +40,7 @@ def atomic_output_path(destination: PathLike) -> Iterator[Path]:
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(destination.suffixes) or ".tmp"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.stem}.partial-", suffix=suffix,
-                                    dir=destination.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.stem}.partial-", suffix=suffix, dir=destination.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -83,8 +83,9 @@ def atomic_output_dir(destination: PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_output_folder(destination: PathLike,
-                         require_replaceable: Optional[Callable[[Path], None]] = None) -> Iterator[Path]:
+def atomic_output_folder(
+    destination: PathLike, require_replaceable: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
     """Yields a temporary folder beside `destination`; on success it is renamed to
     `destination`, so the folder appears whole (a DICOM series: its reader never sees half).
 
@@ -130,8 +131,9 @@ def is_same_file(path: PathLike, other: PathLike) -> bool:
         return False
 
 
-def require_new_outputs(outputs: Iterable[Optional[PathLike]], inputs: Iterable[Optional[PathLike]] = (),
-                        overwrite: bool = False) -> None:
+def require_new_outputs(
+    outputs: Iterable[PathLike | None], inputs: Iterable[PathLike | None] = (), overwrite: bool = False
+) -> None:
     """Refuses, before any work, an output that is one of the inputs or that already exists."""
     input_paths = [Path(path) for path in inputs if path]
     for output in outputs:

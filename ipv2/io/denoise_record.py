@@ -11,21 +11,38 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from ipv2.io.atomic import atomic_output_path
 
 ACCOUNT_SUFFIX = ".denoise.json"
 SUMMARY_FILE = "denoise_accounts.csv"
-SUMMARY_COLUMNS = ("scan", "model", "strength", "measured_noise_hu", "seconds",
-                   "soft_tissue_noise_before_hu", "soft_tissue_noise_after_hu",
-                   "lung_noise_before_hu", "lung_noise_after_hu",
-                   "soft_tissue_lesion_noise_before_hu", "soft_tissue_lesion_noise_after_hu",
-                   "texture_ratio", "flagged_slices", "warning")
+SUMMARY_COLUMNS = (
+    "scan",
+    "model",
+    "strength",
+    "measured_noise_hu",
+    "seconds",
+    "soft_tissue_noise_before_hu",
+    "soft_tissue_noise_after_hu",
+    "lung_noise_before_hu",
+    "lung_noise_after_hu",
+    "soft_tissue_lesion_noise_before_hu",
+    "soft_tissue_lesion_noise_after_hu",
+    "texture_ratio",
+    "flagged_slices",
+    "warning",
+)
 # DICOM keyword -> account key, for the acquisition a reader wants beside the figures.
-ACQUISITION_TAGS = {"KVP": "kvp", "Exposure": "exposure_mas", "CTDIvol": "ctdi_vol_mgy",
-                    "ConvolutionKernel": "kernel", "Manufacturer": "manufacturer", "SliceThickness": "slice_mm"}
+ACQUISITION_TAGS = {
+    "KVP": "kvp",
+    "Exposure": "exposure_mas",
+    "CTDIvol": "ctdi_vol_mgy",
+    "ConvolutionKernel": "kernel",
+    "Manufacturer": "manufacturer",
+    "SliceThickness": "slice_mm",
+}
 
 
 def account_path(result: Path, volume_suffixes: Sequence[str]) -> Path:
@@ -48,7 +65,7 @@ def _plain(value):
         return str(value)
 
 
-def acquisition_of(dicom_files: Optional[Sequence[str]]) -> dict:
+def acquisition_of(dicom_files: Sequence[str] | None) -> dict:
     """The acquisition the first file of a DICOM series states (empty for other inputs or
     where the header cannot be read: the account is a record, not a check)."""
     if not dicom_files:
@@ -59,11 +76,14 @@ def acquisition_of(dicom_files: Optional[Sequence[str]]) -> dict:
         header = pydicom.dcmread(str(dicom_files[0]), stop_before_pixels=True)
     except Exception:  # a series read a moment ago; an unreadable header only costs these fields
         return {}
-    return {key: _plain(header.get(keyword)) for keyword, key in ACQUISITION_TAGS.items()
-            if header.get(keyword) not in (None, "")}
+    return {
+        key: _plain(header.get(keyword))
+        for keyword, key in ACQUISITION_TAGS.items()
+        if header.get(keyword) not in (None, "")
+    }
 
 
-def account_comment(account: Optional[dict]) -> str:
+def account_comment(account: dict | None) -> str:
     """The account's key figures in one line, for a derived series' ImageComments."""
     if not account:
         return ""
@@ -94,23 +114,28 @@ def _row(scan: str, account: dict) -> dict:
         return regions.get(name, {}).get(key)
 
     check = account.get("structure_check", {})
-    return {"scan": scan, "model": account.get("model"), "strength": account.get("strength"),
-            "measured_noise_hu": account.get("measured_noise_hu"), "seconds": account.get("seconds"),
-            "soft_tissue_noise_before_hu": region("soft_tissue", "noise_before_hu"),
-            "soft_tissue_noise_after_hu": region("soft_tissue", "noise_after_hu"),
-            "lung_noise_before_hu": region("lung", "noise_before_hu"),
-            "lung_noise_after_hu": region("lung", "noise_after_hu"),
-            "soft_tissue_lesion_noise_before_hu": region("soft_tissue", "lesion_noise_before_hu"),
-            "soft_tissue_lesion_noise_after_hu": region("soft_tissue", "lesion_noise_after_hu"),
-            "texture_ratio": account.get("texture", {}).get("ratio"),
-            "flagged_slices": " ".join(str(z) for z in check.get("flagged_slices", [])),
-            "warning": check.get("warning") or ""}
+    return {
+        "scan": scan,
+        "model": account.get("model"),
+        "strength": account.get("strength"),
+        "measured_noise_hu": account.get("measured_noise_hu"),
+        "seconds": account.get("seconds"),
+        "soft_tissue_noise_before_hu": region("soft_tissue", "noise_before_hu"),
+        "soft_tissue_noise_after_hu": region("soft_tissue", "noise_after_hu"),
+        "lung_noise_before_hu": region("lung", "noise_before_hu"),
+        "lung_noise_after_hu": region("lung", "noise_after_hu"),
+        "soft_tissue_lesion_noise_before_hu": region("soft_tissue", "lesion_noise_before_hu"),
+        "soft_tissue_lesion_noise_after_hu": region("soft_tissue", "lesion_noise_after_hu"),
+        "texture_ratio": account.get("texture", {}).get("ratio"),
+        "flagged_slices": " ".join(str(z) for z in check.get("flagged_slices", [])),
+        "warning": check.get("warning") or "",
+    }
 
 
-def write_summary(folder: Path) -> Optional[Path]:
+def write_summary(folder: Path) -> Path | None:
     """`denoise_accounts.csv` from every account in `folder`; None when there is none."""
     folder = Path(folder)
-    rows: List[dict] = []
+    rows: list[dict] = []
     for path in sorted(folder.glob("*" + ACCOUNT_SUFFIX)):
         try:
             account = json.loads(path.read_text(encoding="utf-8"))

@@ -28,8 +28,9 @@ from __future__ import annotations
 import datetime
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Sequence, Tuple, Union
+from typing import Union
 
 import numpy as np
 
@@ -48,29 +49,61 @@ SLICE_FILE_NAME = re.compile(r"\d{5,}\.dcm")
 KEPT_TAGS = (
     "SpecificCharacterSet",
     # patient
-    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "PatientAge",
-    "PatientSize", "PatientWeight", "OtherPatientIDsSequence", "PatientIdentityRemoved", "DeidentificationMethod",
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "PatientAge",
+    "PatientSize",
+    "PatientWeight",
+    "OtherPatientIDsSequence",
+    "PatientIdentityRemoved",
+    "DeidentificationMethod",
     # study
-    "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "StudyID",
+    "AccessionNumber",
+    "ReferringPhysicianName",
     "StudyDescription",
     # frame of reference, patient position
-    "FrameOfReferenceUID", "PositionReferenceIndicator", "PatientPosition", "BodyPartExamined",
+    "FrameOfReferenceUID",
+    "PositionReferenceIndicator",
+    "PatientPosition",
+    "BodyPartExamined",
     # where, and the acquisition the voxels come from
-    "InstitutionName", "KVP", "ConvolutionKernel", "AcquisitionNumber", "AcquisitionDate", "AcquisitionTime",
+    "InstitutionName",
+    "KVP",
+    "ConvolutionKernel",
+    "AcquisitionNumber",
+    "AcquisitionDate",
+    "AcquisitionTime",
     # display
-    "WindowCenter", "WindowWidth",
+    "WindowCenter",
+    "WindowWidth",
 )
 
 
 # Type 2 attributes of the CT Image IOD: present in every valid instance, empty where unknown.
 REQUIRED_EMPTY_IF_UNKNOWN = (
-    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-    "ReferringPhysicianName", "StudyID", "AccessionNumber", "PositionReferenceIndicator", "KVP",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+    "PositionReferenceIndicator",
+    "KVP",
     "AcquisitionNumber",
 )
 
 
-def rescale_for(array: np.ndarray) -> Tuple[float, float]:
+def rescale_for(array: np.ndarray) -> tuple[float, float]:
     """(RescaleSlope m, RescaleIntercept b) for HU values `array` (module docstring)."""
     largest = float(np.max(np.abs(array))) if array.size else 0.0
     return (1.0, 0.0) if largest <= MAX_STORED else (largest / MAX_STORED, 0.0)
@@ -91,16 +124,20 @@ def require_derivable(volume: Volume) -> None:
     if not files:
         raise InputError(f"{source}: not a DICOM series; a derived DICOM series needs one as input")
     if len(files) != volume.shape[0]:
-        raise InputError(f"{source}: {len(files)} DICOM files hold {volume.shape[0]} slices (multi-frame?); "
-                         "a derived series is written from one file per slice")
+        raise InputError(
+            f"{source}: {len(files)} DICOM files hold {volume.shape[0]} slices (multi-frame?); "
+            "a derived series is written from one file per slice"
+        )
 
 
 def _source_headers(volume: Volume, source_files: Sequence[PathLike]):
     import pydicom
 
     if len(source_files) != volume.shape[0]:
-        raise InputError(f"the DICOM input has {len(source_files)} slices but the result {volume.shape[0]}; "
-                         "a derived series needs one source slice per slice")
+        raise InputError(
+            f"the DICOM input has {len(source_files)} slices but the result {volume.shape[0]}; "
+            "a derived series needs one source slice per slice"
+        )
     # force: GDCM has read these files as DICOM already, some without the optional preamble
     return [pydicom.dcmread(str(path), stop_before_pixels=True, force=True) for path in source_files]
 
@@ -149,8 +186,14 @@ def _source_geometry(source, keyword: str, from_grid) -> np.ndarray:
 IMAGE_COMMENTS_LENGTH = 10240  # LT
 
 
-def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequence[PathLike],
-                         description: str, derivation: str = "", comments: str = "") -> Path:
+def write_derived_series(
+    volume: Volume,
+    folder: PathLike,
+    source_files: Sequence[PathLike],
+    description: str,
+    derivation: str = "",
+    comments: str = "",
+) -> Path:
     """Writes `volume` (HU, on the grid of the DICOM series `source_files`, in slice order) as a
     derived series into the folder `folder`, atomically; returns it. An existing `folder` is
     replaced only when it holds nothing but an earlier derived series (`require_replaceable_series`).
@@ -170,20 +213,34 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
     now = datetime.datetime.now()
     date, time = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
     shared = {
-        "SOPClassUID": CT_IMAGE_STORAGE, "Modality": "CT", "ImageType": list(IMAGE_TYPE),
+        "SOPClassUID": CT_IMAGE_STORAGE,
+        "Modality": "CT",
+        "ImageType": list(IMAGE_TYPE),
         # the equipment that made these images is this software; the scanner's is in the source
-        "Manufacturer": "IPv2", "ManufacturerModelName": "ipv2 denoise", "SoftwareVersions": __version__,
+        "Manufacturer": "IPv2",
+        "ManufacturerModelName": "ipv2 denoise",
+        "SoftwareVersions": __version__,
         "SeriesInstanceUID": generate_uid(),
         "SeriesNumber": int(sources[0].get("SeriesNumber") or 0) + SERIES_NUMBER_OFFSET,
         "SeriesDescription": description[:SERIES_DESCRIPTION_LENGTH],
         "DerivationDescription": (derivation or f"{description}; ipv2 {__version__}")[:1024],
-        "SeriesDate": date, "ContentDate": date, "InstanceCreationDate": date,
-        "SeriesTime": time, "ContentTime": time, "InstanceCreationTime": time,
+        "SeriesDate": date,
+        "ContentDate": date,
+        "InstanceCreationDate": date,
+        "SeriesTime": time,
+        "ContentTime": time,
+        "InstanceCreationTime": time,
         "ImageOrientationPatient": [_ds(value) for value in (*row_axis, *column_axis)],
         "PixelSpacing": [_ds(dy), _ds(dx)],
-        "SamplesPerPixel": 1, "PhotometricInterpretation": "MONOCHROME2",
-        "BitsAllocated": 16, "BitsStored": 16, "HighBit": 15, "PixelRepresentation": 1,
-        "RescaleSlope": _ds(slope), "RescaleIntercept": _ds(intercept), "RescaleType": "HU",
+        "SamplesPerPixel": 1,
+        "PhotometricInterpretation": "MONOCHROME2",
+        "BitsAllocated": 16,
+        "BitsStored": 16,
+        "HighBit": 15,
+        "PixelRepresentation": 1,
+        "RescaleSlope": _ds(slope),
+        "RescaleIntercept": _ds(intercept),
+        "RescaleType": "HU",
     }
     if comments:
         shared["ImageComments"] = comments[:IMAGE_COMMENTS_LENGTH]
@@ -192,8 +249,9 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
         for k, source in enumerate(sources):
             position = _source_geometry(source, "ImagePositionPatient", origin + k * dz * normal)
             ds = _slice_dataset(source, stored[k], position, shared, k + 1)
-            ds.ImageOrientationPatient = [_ds(v) for v in _source_geometry(source, "ImageOrientationPatient",
-                                                                           (*row_axis, *column_axis))]
+            ds.ImageOrientationPatient = [
+                _ds(v) for v in _source_geometry(source, "ImageOrientationPatient", (*row_axis, *column_axis))
+            ]
             ds.PixelSpacing = [_ds(v) for v in _source_geometry(source, "PixelSpacing", (dy, dx))]
             ds.SliceLocation = _ds(float(np.dot(position, normal)))
             ds.SliceThickness = _ds(source.get("SliceThickness") or dz)
@@ -202,11 +260,14 @@ def write_derived_series(volume: Volume, folder: PathLike, source_files: Sequenc
 
 
 def _written_here(header) -> bool:
-    return (str(header.get("Manufacturer", "")) == "IPv2" and "DERIVED" in list(header.get("ImageType", []))
-            and bool(header.get("SeriesInstanceUID")))
+    return (
+        str(header.get("Manufacturer", "")) == "IPv2"
+        and "DERIVED" in list(header.get("ImageType", []))
+        and bool(header.get("SeriesInstanceUID"))
+    )
 
 
-def foreign_entries(folder: PathLike) -> List[str]:
+def foreign_entries(folder: PathLike) -> list[str]:
     """The entries of `folder` that are not files of one derived series `write_derived_series`
     wrote: anything but regular files named 00001.dcm, ... holding one IPv2 derived series."""
     import pydicom
@@ -236,13 +297,17 @@ def require_replaceable_series(folder: PathLike, flag: str = "--out") -> None:
     `--overwrite` replaces an earlier result, never the user's other files."""
     folder = Path(folder)
     if folder.is_symlink() or not folder.is_dir():
-        raise InputError(f"{flag} {folder}: not a folder holding a derived series; --overwrite replaces only a "
-                         "series folder that ipv2 wrote; choose another --out")
+        raise InputError(
+            f"{flag} {folder}: not a folder holding a derived series; --overwrite replaces only a "
+            "series folder that ipv2 wrote; choose another --out"
+        )
     foreign = foreign_entries(folder)
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise InputError(f"{flag} {folder}: holds {shown}, not part of a derived series that ipv2 wrote; "
-                         "--overwrite replaces only such a series, so choose a new folder for --out")
+        raise InputError(
+            f"{flag} {folder}: holds {shown}, not part of a derived series that ipv2 wrote; "
+            "--overwrite replaces only such a series, so choose a new folder for --out"
+        )
 
 
 def series_is_complete(folder: PathLike, slices: int) -> bool:
@@ -254,7 +319,7 @@ def series_is_complete(folder: PathLike, slices: int) -> bool:
     files = sorted(Path(folder).glob("*.dcm"))
     if len(files) != slices:
         return False
-    series: List[str] = []
+    series: list[str] = []
     for path in files:
         try:
             header = pydicom.dcmread(str(path), stop_before_pixels=True)

@@ -26,7 +26,6 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
 
 import SimpleITK as sitk
 
@@ -47,10 +46,10 @@ class Payload:
     the bytes available to it (None when unknown)."""
 
     encoding: str
-    available: Optional[int]
+    available: int | None
 
 
-def _header_text(path: Path) -> Tuple[str, int]:
+def _header_text(path: Path) -> tuple[str, int]:
     """The header lines up to the first empty line, and the header's length in bytes."""
     with open(path, "rb") as handle:
         head = handle.read(HEADER_READ_LIMIT)
@@ -69,14 +68,14 @@ def _fields(text: str, separator: str) -> dict:
     return fields
 
 
-def _size_of(path: Path) -> Optional[int]:
+def _size_of(path: Path) -> int | None:
     try:
         return os.path.getsize(path)
     except OSError:
         return None
 
 
-def _detached(path: Path, name: str) -> Optional[int]:
+def _detached(path: Path, name: str) -> int | None:
     """The size of a single detached data file, or None for a list or a file name pattern."""
     if not name or " " in name or "%" in name or name.upper() in ("LIST", "LOCAL"):
         return None
@@ -90,8 +89,15 @@ def _nrrd_payload(path: Path) -> Payload:
     text, header_bytes = _header_text(path)
     fields = _fields(text, ":")
     encoding = fields.get("encoding", "raw").lower()
-    kind = {"raw": "raw", "txt": "text", "text": "text", "ascii": "text", "hex": "hex",
-            "gz": "gzip", "gzip": "gzip"}.get(encoding, "other")
+    kind = {
+        "raw": "raw",
+        "txt": "text",
+        "text": "text",
+        "ascii": "text",
+        "hex": "hex",
+        "gz": "gzip",
+        "gzip": "gzip",
+    }.get(encoding, "other")
     data_file = fields.get("data file", fields.get("datafile"))
     if data_file is not None:
         return Payload(kind, _detached(path, data_file))
@@ -104,7 +110,7 @@ def _meta_payload(path: Path) -> Payload:
     # ElementDataFile is the header's last field; LOCAL data starts on the next line.
     field = head.find(b"ElementDataFile")
     line_end = head.find(b"\n", field) if field >= 0 else -1
-    fields = _fields(head[:line_end if line_end >= 0 else len(head)].decode("latin-1"), "=")
+    fields = _fields(head[: line_end if line_end >= 0 else len(head)].decode("latin-1"), "=")
     kind = "gzip" if fields.get("compresseddata", "false").lower() == "true" else "raw"
     data_file = fields.get("elementdatafile", "")
     if data_file.upper() == "LOCAL":
@@ -170,12 +176,18 @@ def require_plausible_header(path: Path, reader: sitk.ImageFileReader) -> None:
     if payload.available is not None:
         least = {"raw": needed, "text": voxels, "hex": 2 * needed}.get(payload.encoding)
         if least is not None and payload.available < least:
-            raise InputError(f"{path}: {claim} but the file holds {payload.available:,} bytes of data; "
-                             "it is truncated or its header is wrong")
+            raise InputError(
+                f"{path}: {claim} but the file holds {payload.available:,} bytes of data; "
+                "it is truncated or its header is wrong"
+            )
         if payload.encoding == "gzip" and needed > payload.available * DEFLATE_MAX_RATIO:
-            raise InputError(f"{path}: {claim}, more than {payload.available:,} compressed bytes can hold; "
-                             "it is truncated or its header is wrong")
+            raise InputError(
+                f"{path}: {claim}, more than {payload.available:,} compressed bytes can hold; "
+                "it is truncated or its header is wrong"
+            )
     checked = payload.encoding in ("raw", "text", "hex") and payload.available is not None
     if not checked and voxels > MAX_COMPRESSED_VOXELS:
-        raise InputError(f"{path}: {claim}; compressed volumes of more than {MAX_COMPRESSED_VOXELS:,} voxels "
-                         "are refused; store it uncompressed")
+        raise InputError(
+            f"{path}: {claim}; compressed volumes of more than {MAX_COMPRESSED_VOXELS:,} voxels "
+            "are refused; store it uncompressed"
+        )

@@ -31,8 +31,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Union
 
 from ipv2.errors import InputError
 from ipv2.io.atomic import missing_folders
@@ -63,7 +64,7 @@ def _flock(fd: int) -> bool:
         return False
 
 
-def _owner(fd: int) -> Optional[dict]:
+def _owner(fd: int) -> dict | None:
     os.lseek(fd, 0, os.SEEK_SET)
     text = os.read(fd, 4096).decode("utf-8", "replace")
     try:
@@ -93,7 +94,7 @@ def _stale(fd: int, lock: Path) -> bool:
     return owner.get("host") == socket.gethostname() and not _pid_runs(owner.get("pid"))
 
 
-def _refusal(flag: str, output: Path, lock: Path, inside: Optional[Path] = None) -> InputError:
+def _refusal(flag: str, output: Path, lock: Path, inside: Path | None = None) -> InputError:
     owner = None
     with contextlib.suppress(OSError):
         fd = os.open(lock, os.O_RDONLY)
@@ -101,11 +102,15 @@ def _refusal(flag: str, output: Path, lock: Path, inside: Optional[Path] = None)
             owner = _owner(fd)
         finally:
             os.close(fd)
-    who = (f"another ipv2 run (PID {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')})"
-           if owner else "another ipv2 run")
+    who = (
+        f"another ipv2 run (PID {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')})"
+        if owner
+        else "another ipv2 run"
+    )
     what = f"is writing the folder {inside} that holds it" if inside is not None else "is writing it"
-    return InputError(f"{flag} {output}: {who} {what}; wait for that run to end, or delete {lock} "
-                      "if no such run exists")
+    return InputError(
+        f"{flag} {output}: {who} {what}; wait for that run to end, or delete {lock} if no such run exists"
+    )
 
 
 def _take_over_if_stale(lock: Path) -> bool:
@@ -139,7 +144,7 @@ def _is_held(lock: Path) -> bool:
         os.close(fd)  # closing drops the flock
 
 
-def _require_no_folder_lock_above(output: Path, flag: str, within: Optional[Path]) -> None:
+def _require_no_folder_lock_above(output: Path, flag: str, within: Path | None) -> None:
     """Refuses an output inside a folder that a run of a folder of scans holds: that run would
     write, or count as done, what this one writes. `within` (a folder this run's own job holds)
     and the folders above it are not asked."""
@@ -156,8 +161,9 @@ def _require_no_folder_lock_above(output: Path, flag: str, within: Optional[Path
 
 
 @contextlib.contextmanager
-def output_lock(output: PathLike, flag: str = "--out", folder: bool = False,
-                within: Optional[PathLike] = None) -> Iterator[Path]:
+def output_lock(
+    output: PathLike, flag: str = "--out", folder: bool = False, within: PathLike | None = None
+) -> Iterator[Path]:
     """Holds the exclusive lock of the file (or with `folder` the folder) `output` for the block;
     refuses with InputError, naming `flag`, while another run holds it or holds the lock of a
     folder above it (`within`: a folder lock of this run's own job, not counted). Folders created

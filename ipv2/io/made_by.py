@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 from ipv2.io.atomic import atomic_output_path
 
@@ -31,7 +31,7 @@ def record_made_by(result: PathLike, recipe: str) -> None:
         tmp.write_text(json.dumps({"recipe": recipe, "mtime_ns": os.stat(result).st_mtime_ns}))
 
 
-def made_by(result: PathLike) -> Optional[str]:
+def made_by(result: PathLike) -> str | None:
     """The recipe `result` was made with, or None when it has no record or changed since."""
     try:
         record = json.loads(record_path(result).read_text())

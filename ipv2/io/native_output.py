@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 LOG = logging.getLogger(__name__)
 STDERR_FD = 2

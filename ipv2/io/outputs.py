@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Union
 
 from ipv2.errors import InputError
 
@@ -58,13 +59,14 @@ def require_separate_folder(path: PathLike, inputs: Iterable[PathLike] = (), fla
     resolved = path.resolve()
     here = Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
-        raise InputError(f"{flag} {path}: the current folder or one above it; a DICOM series is written as a "
-                         f"folder of its own, so name a new one, e.g. {path / 'denoised'}")
+        raise InputError(
+            f"{flag} {path}: the current folder or one above it; a DICOM series is written as a "
+            f"folder of its own, so name a new one, e.g. {path / 'denoised'}"
+        )
     for source in inputs:
         source_path = Path(source).resolve()
         if resolved == source_path or resolved in source_path.parents:
-            raise InputError(f"{flag} {path}: replacing it would delete the input {source}; choose a folder "
-                             "outside it")
+            raise InputError(f"{flag} {path}: replacing it would delete the input {source}; choose a folder outside it")
     return path
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Union
+from typing import Union
 
 import numpy as np
 from skimage import io as skio
@@ -20,7 +21,7 @@ PNG_SUFFIX = ".png"
 @dataclass(frozen=True)
 class PngPairDataset:
     root: Path
-    names: List[str]
+    names: list[str]
 
     @property
     def lq_dir(self) -> Path:
@@ -34,7 +35,7 @@ class PngPairDataset:
         return read_png_slice(self.lq_dir / name), read_png_slice(self.gt_dir / name)
 
 
-def _png_names(folder: Path) -> List[str]:
+def _png_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.suffix.lower() == PNG_SUFFIX)
 
 
@@ -50,7 +51,9 @@ def open_png_dataset(root: PathLike) -> PngPairDataset:
         raise InputError(f"{root}: no such dataset folder")
     missing = [sub for sub in ("lq", "gt") if not (root / sub).is_dir()]
     if missing:
-        raise InputError(f"{root}: a PNG dataset needs folders lq/ and gt/; missing {', '.join(m + '/' for m in missing)}")
+        raise InputError(
+            f"{root}: a PNG dataset needs folders lq/ and gt/; missing {', '.join(m + '/' for m in missing)}"
+        )
     lq_names, gt_names = _png_names(root / "lq"), _png_names(root / "gt")
     only_lq = sorted(set(lq_names) - set(gt_names))
     only_gt = sorted(set(gt_names) - set(lq_names))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import Union
 
 from ipv2.errors import InputError
 from ipv2.io.special_files import is_regular_file
@@ -33,7 +33,7 @@ def _volume_name(path: Path):
     lower = path.name.lower()
     for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix) and len(path.name) > len(suffix):
-            return path.name[:-len(suffix)]
+            return path.name[: -len(suffix)]
     return None
 
 
@@ -45,7 +45,7 @@ def is_scan_folder(path: PathLike) -> bool:
     return path.is_dir() and not holds_dicom(path)
 
 
-def find_scans(folder: PathLike, flag: str = "--in") -> List[Scan]:
+def find_scans(folder: PathLike, flag: str = "--in") -> list[Scan]:
     """The scans in `folder`, sorted by name; refused when there are none or two share a name."""
     from ipv2.io.volumes import holds_dicom
 
@@ -60,31 +60,36 @@ def find_scans(folder: PathLike, flag: str = "--in") -> List[Scan]:
         elif _volume_name(entry) is not None and is_regular_file(entry):
             scans.append(Scan(entry, _volume_name(entry), dicom=False))
     if not scans:
-        raise InputError(f"{flag} {folder}: the folder holds no DICOM series, no volume files and no "
-                         "subfolders with a DICOM series")
+        raise InputError(
+            f"{flag} {folder}: the folder holds no DICOM series, no volume files and no subfolders with a DICOM series"
+        )
     seen = {}
     for scan in scans:
         if scan.name in seen:
-            raise InputError(f"{flag} {folder}: {seen[scan.name].path.name} and {scan.path.name} would both be "
-                             f"written as {scan.name}; rename one")
+            raise InputError(
+                f"{flag} {folder}: {seen[scan.name].path.name} and {scan.path.name} would both be "
+                f"written as {scan.name}; rename one"
+            )
         seen[scan.name] = scan
     return scans
 
 
-def rank_from_env() -> Tuple[int, int]:
+def rank_from_env() -> tuple[int, int]:
     """(rank, world size) as torchrun sets them in RANK and WORLD_SIZE; (0, 1) without."""
     try:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
     except ValueError:
-        raise InputError(f"RANK={os.environ.get('RANK')!r} and WORLD_SIZE={os.environ.get('WORLD_SIZE')!r} "
-                         "must be integers (torchrun sets them)") from None
+        raise InputError(
+            f"RANK={os.environ.get('RANK')!r} and WORLD_SIZE={os.environ.get('WORLD_SIZE')!r} "
+            "must be integers (torchrun sets them)"
+        ) from None
     if world < 1 or not 0 <= rank < world:
         raise InputError(f"RANK={rank} and WORLD_SIZE={world}: the rank must be from 0 to WORLD_SIZE - 1")
     return rank, world
 
 
-def share_of_rank(scans: List[Scan], rank: int, world: int) -> List[Scan]:
+def share_of_rank(scans: list[Scan], rank: int, world: int) -> list[Scan]:
     """Rank r of W takes scans r, r + W, r + 2W, ...: every scan exactly once over the ranks,
     with at most one more on some ranks than on others."""
     return scans[rank::world]

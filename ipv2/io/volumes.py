@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Union
 
 import numpy as np
 import SimpleITK as sitk
@@ -46,7 +46,7 @@ def holds_dicom(folder: PathLike) -> bool:
         return bool(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))
 
 
-def dicom_series_files(folder: PathLike) -> List[str]:
+def dicom_series_files(folder: PathLike) -> list[str]:
     """The files of the one DICOM series in `folder`, checked to form one regular grid of CT
     slices (`ipv2.io.dicom_series`) and ordered along the slice normal: file k is slice k of
     the volume `read_volume` returns."""
@@ -58,22 +58,26 @@ def dicom_series_files(folder: PathLike) -> List[str]:
     if not series:
         raise InputError(f"{folder}: the folder holds no DICOM series")
     if len(series) > 1:
-        raise InputError(f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
-                         "put each series in a folder of its own")
+        raise InputError(
+            f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
+            "put each series in a folder of its own"
+        )
     with _itk_warnings_off():
         files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
     return checked_series_files(folder, files)
 
 
-def _read_dicom_series(folder: Path, files: List[str]) -> sitk.Image:
+def _read_dicom_series(folder: Path, files: list[str]) -> sitk.Image:
     reader = sitk.ImageSeriesReader()
     first = sitk.ImageFileReader()
     first.SetFileName(files[0])
     first.ReadImageInformation()
     columns, rows = first.GetSize()[:2]
     if columns * rows * len(files) > MAX_COMPRESSED_VOXELS:
-        raise InputError(f"{folder}: {len(files)} slices of {columns}x{rows} are more than the "
-                         f"{MAX_COMPRESSED_VOXELS:,} voxels a DICOM series may hold here")
+        raise InputError(
+            f"{folder}: {len(files)} slices of {columns}x{rows} are more than the "
+            f"{MAX_COMPRESSED_VOXELS:,} voxels a DICOM series may hold here"
+        )
     reader.SetFileNames(files)
     # GDCM applies each slice's rescale slope and intercept, so the voxels come out in HU.
     return reader.Execute()
@@ -81,14 +85,22 @@ def _read_dicom_series(folder: Path, files: List[str]) -> sitk.Image:
 
 def image_to_volume(image: sitk.Image, source: str = "") -> Volume:
     if image.GetNumberOfComponentsPerPixel() != 1:
-        raise InputError(f"{source}: the image has {image.GetNumberOfComponentsPerPixel()} components per "
-                         "voxel (colour?); a single-channel CT volume is needed")
+        raise InputError(
+            f"{source}: the image has {image.GetNumberOfComponentsPerPixel()} components per "
+            "voxel (colour?); a single-channel CT volume is needed"
+        )
     array = sitk.GetArrayFromImage(image)
     if image.GetDimension() != 3:
-        return Volume(array=array.astype(np.float32, copy=False),
-                      metadata={"source": source, "dimension": image.GetDimension()})
-    return Volume(array=array.astype(np.float32, copy=False), spacing=image.GetSpacing(),
-                  origin=image.GetOrigin(), direction=image.GetDirection(), metadata={"source": source})
+        return Volume(
+            array=array.astype(np.float32, copy=False), metadata={"source": source, "dimension": image.GetDimension()}
+        )
+    return Volume(
+        array=array.astype(np.float32, copy=False),
+        spacing=image.GetSpacing(),
+        origin=image.GetOrigin(),
+        direction=image.GetDirection(),
+        metadata={"source": source},
+    )
 
 
 def volume_to_image(volume: Volume, dtype=np.float32) -> sitk.Image:
@@ -181,7 +193,7 @@ def write_labelmap(labels: np.ndarray, like: Volume, path: PathLike, compress: b
     return write_volume(like.with_array(np.asarray(labels)), path, dtype=np.uint8, compress=compress)
 
 
-def read_labelmap(path: PathLike, like: Optional[Volume] = None) -> np.ndarray:
+def read_labelmap(path: PathLike, like: Volume | None = None) -> np.ndarray:
     volume = read_volume(path)
     if like is not None and volume.shape != like.shape:
         raise InputError(f"{path}: label volume of shape {volume.shape} does not match the image's {like.shape}")

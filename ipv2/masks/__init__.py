@@ -10,5 +10,14 @@ from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.png_masks import compute_png_region_masks
 from ipv2.masks.regions import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NAMES, RegionMasks
 
-__all__ = ["HU_MASKS_REVISION", "LABEL_BODY", "LABEL_BACKGROUND", "LABEL_LUNG", "LABEL_NAMES", "MaskParameters", "RegionMasks",
-           "compute_region_masks", "compute_png_region_masks"]
+__all__ = [
+    "HU_MASKS_REVISION",
+    "LABEL_BODY",
+    "LABEL_BACKGROUND",
+    "LABEL_LUNG",
+    "LABEL_NAMES",
+    "MaskParameters",
+    "RegionMasks",
+    "compute_region_masks",
+    "compute_png_region_masks",
+]

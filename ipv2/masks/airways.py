@@ -18,8 +18,8 @@ above the air level. A tree out of proportion to the lung means a leak into the 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -39,8 +39,14 @@ TRACHEA_AIR_SHARE = 0.25
 TRACHEA_BLOCK_MM = 10.0
 
 
-def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameters: MaskParameters,
-                 levels_hu: Sequence[float], background: Optional[np.ndarray] = None) -> Tuple[np.ndarray, dict]:
+def find_airways(
+    lung: np.ndarray,
+    airway_levels: np.ndarray,
+    spacing,
+    parameters: MaskParameters,
+    levels_hu: Sequence[float],
+    background: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict]:
     """Boolean airway mask (a subset of `lung`) and a record of how it was found.
 
     `airway_levels` counts, per voxel, how many of the air levels `levels_hu` (the scan's
@@ -58,12 +64,16 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
     left, right = _patient_columns(background, lung.shape)
     lung, airway_levels = lung[box], airway_levels[box]
 
-    seeds, trachea = _trachea(lung, airway_levels, left[rows] - columns.start, right[rows] - columns.start,
-                              spacing, parameters)
+    seeds, trachea = _trachea(
+        lung, airway_levels, left[rows] - columns.start, right[rows] - columns.start, spacing, parameters
+    )
     trachea_mm = (trachea.stop - trachea.start) * spacing[2]
     if trachea_mm < parameters.min_trachea_mm:
-        return airways, {"found": False, "reason": f"no trachea: the centred air tube at either end of the lung "
-                                                   f"runs {trachea_mm:.1f} mm (< {parameters.min_trachea_mm:g} mm)"}
+        return airways, {
+            "found": False,
+            "reason": f"no trachea: the centred air tube at either end of the lung "
+            f"runs {trachea_mm:.1f} mm (< {parameters.min_trachea_mm:g} mm)",
+        }
 
     trachea_slices = [int(trachea.start + rows.start), int(trachea.stop + rows.start)]
     lung_voxels = int(np.count_nonzero(lung))
@@ -76,12 +86,15 @@ def find_airways(lung: np.ndarray, airway_levels: np.ndarray, spacing, parameter
             airways[box] = _with_whole_airway_components(grown, lung)
             return airways, {"found": True, "level_hu": round(float(level_hu), 1), "trachea_slices": trachea_slices}
         leaked = True
-    reason = ("airway growth leaked into the lung at every air level" if leaked else
-              f"no air below {levels_hu[0]:.0f} HU in the trachea of the NDCT")
+    reason = (
+        "airway growth leaked into the lung at every air level"
+        if leaked
+        else f"no air below {levels_hu[0]:.0f} HU in the trachea of the NDCT"
+    )
     return airways, {"found": False, "reason": reason, "trachea_slices": trachea_slices}
 
 
-def _patient_columns(background: Optional[np.ndarray], shape) -> Tuple[np.ndarray, np.ndarray]:
+def _patient_columns(background: np.ndarray | None, shape) -> tuple[np.ndarray, np.ndarray]:
     """Per slice, the first and last column holding anything but background (the image's
     edges where there is none, or without `background`)."""
     depth, _, width = shape
@@ -117,7 +130,7 @@ def _trachea(lung, airway_levels, left, right, spacing, parameters: MaskParamete
             zs = slice(window.start + local.start, window.start + local.stop)
             tube[local] = _tube_components(lung[zs], airway_levels[zs], left[zs], right[zs], spacing, parameters)
             done += count
-            seen = tube[:done] if from_first else tube[reach - done:]
+            seen = tube[:done] if from_first else tube[reach - done :]
             flags = seen.any(axis=(1, 2))
             if not from_first:
                 flags = flags[::-1]
@@ -135,7 +148,7 @@ def _trachea(lung, airway_levels, left, right, spacing, parameters: MaskParamete
             best_run, best_tube = run, tube
     seeds = np.zeros(lung.shape, dtype=bool)
     if best_tube is not None:
-        seeds[best_run.start:best_run.start + best_tube.shape[0]] = best_tube
+        seeds[best_run.start : best_run.start + best_tube.shape[0]] = best_tube
     return seeds, best_run
 
 
@@ -183,9 +196,11 @@ def _tube_components(lung, airway_levels, left, right, spacing, parameters: Mask
     middle = (left + right)[slice_of_label] / 2.0
     tolerance = parameters.trachea_offcentre_share * (right - left)[slice_of_label]
 
-    is_tube = ((sizes * sx * sy <= parameters.max_trachea_mm2)
-               & (air >= TRACHEA_AIR_SHARE * sizes)
-               & (np.abs(centre_x - middle) <= tolerance))
+    is_tube = (
+        (sizes * sx * sy <= parameters.max_trachea_mm2)
+        & (air >= TRACHEA_AIR_SHARE * sizes)
+        & (np.abs(centre_x - middle) <= tolerance)
+    )
     is_tube[0] = False
     tubes[box] = is_tube[labels]
     return tubes
@@ -224,4 +239,3 @@ def _grow_from(candidate: np.ndarray, seeds: np.ndarray):
     grown = np.zeros(candidate.shape, dtype=bool)
     grown[box] = labels == int(np.argmax(seed_counts))
     return grown
-

@@ -39,7 +39,7 @@ def boundary_slices(upper: ChunkSections, lower: ChunkSections) -> np.ndarray:
 
     def part(sections: ChunkSections, z: int) -> np.ndarray:
         top, left = sections.box[0].start, sections.box[1].start
-        return sections.labels[z, rows.start - top:rows.stop - top, columns.start - left:columns.stop - left]
+        return sections.labels[z, rows.start - top : rows.stop - top, columns.start - left : columns.stop - left]
 
     return np.stack([part(upper, -1), part(lower, 0)])
 

@@ -44,7 +44,6 @@ tables and links alone, and `regions_of` turns its answer into masks chunk by ch
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -69,20 +68,30 @@ class Classification:
     THIN_GAS or CUT_LUNG); the warnings and a record for `info`."""
 
     by_label: np.ndarray
-    warnings: List[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
 
-def tells_gas(air_noise: Optional[float], parameters: MaskParameters) -> bool:
+def tells_gas(air_noise: float | None, parameters: MaskParameters) -> bool:
     """Whether pure air can be told from parenchyma: the NDCT's noise in outside air is
     known and at most max_gas_noise_hu (above it the smoothed air spreads over the
     parenchyma's levels)."""
     return bool(air_noise is not None and air_noise <= parameters.max_gas_noise_hu)
 
 
-def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, dark_gt: np.ndarray, lq: np.ndarray,
-                  first_slice: int, offset: int, air_level: float, gas_told: bool, spacing,
-                  parameters: MaskParameters) -> Dict[str, np.ndarray]:
+def section_table(
+    sections: np.ndarray,
+    measures: dict,
+    smooth_gt: np.ndarray,
+    dark_gt: np.ndarray,
+    lq: np.ndarray,
+    first_slice: int,
+    offset: int,
+    air_level: float,
+    gas_told: bool,
+    spacing,
+    parameters: MaskParameters,
+) -> dict[str, np.ndarray]:
     """The table of a chunk's sections; relabels `sections` in place to be unique in the volume.
 
     `sections` holds the chunk's own labels (0 elsewhere) and `measures` their voxels, z, x
@@ -120,14 +129,27 @@ def section_table(sections: np.ndarray, measures: dict, smooth_gt: np.ndarray, d
     relabelled = np.where(drop[owners], 0, owners + offset).astype(SECTION_DTYPE)
     np.put(sections, inside, relabelled)  # in place, whatever the memory layout
     area = sizes * sx * sy
-    return {"id": np.flatnonzero(keep) + offset, "z": measures["z"][keep] + first_slice, "x": measures["x"][keep],
-            "voxels": sizes[keep], "pure_air": air[keep], "kind": kind[keep], "lq_sum": lq_sum[keep],
-            "wide": (area > parameters.max_airway_section_mm2)[keep],
-            "large": (area >= parameters.min_cut_lung_mm2)[keep]}
+    return {
+        "id": np.flatnonzero(keep) + offset,
+        "z": measures["z"][keep] + first_slice,
+        "x": measures["x"][keep],
+        "voxels": sizes[keep],
+        "pure_air": air[keep],
+        "kind": kind[keep],
+        "lq_sum": lq_sum[keep],
+        "wide": (area > parameters.max_airway_section_mm2)[keep],
+        "large": (area >= parameters.min_cut_lung_mm2)[keep],
+    }
 
 
-def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarray], patient_span: np.ndarray,
-                      gas_told: bool, spacing, parameters: MaskParameters) -> Classification:
+def classify_sections(
+    tables: list[dict[str, np.ndarray]],
+    links: list[np.ndarray],
+    patient_span: np.ndarray,
+    gas_told: bool,
+    spacing,
+    parameters: MaskParameters,
+) -> Classification:
     """What each section is, from the chunks' tables and the links between sections
     (`section_links`, label pairs), as a table from label to outcome.
 
@@ -160,11 +182,13 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
     reference = float(enclosed[largest])
     # A piece of lung reads like the lung it was cut from: its share of pure air is at
     # most twice the largest group's (plus half a percent), and never above the limit.
-    piece_air_share = min(parameters.max_parenchyma_air_share,
-                          2.0 * pure[largest] / max(volume[largest], 1.0) + PIECE_AIR_SLACK)
+    piece_air_share = min(
+        parameters.max_parenchyma_air_share, 2.0 * pure[largest] / max(volume[largest], 1.0) + PIECE_AIR_SLACK
+    )
     lung_group = (enclosed > 0) & (
         (enclosed >= parameters.lung_share * reference)
-        | ((enclosed * voxel_ml >= parameters.min_lung_piece_ml) & (pure < piece_air_share * volume)))
+        | ((enclosed * voxel_ml >= parameters.min_lung_piece_ml) & (pure < piece_air_share * volume))
+    )
     if not gas_told:
         lung_group = enclosed > 0
     is_lung = tissue & lung_group[group]
@@ -190,8 +214,9 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
 
     # Lungs as dark as air (emphysema): gas groups far larger than any parenchyma group.
     gas_volume = np.bincount(group, weights=voxels * is_gas, minlength=groups)
-    dark_lung_group = ((gas_volume >= DARK_LUNG_RATIO * reference)
-                       & (gas_volume * voxel_ml >= parameters.min_dark_lung_ml))
+    dark_lung_group = (gas_volume >= DARK_LUNG_RATIO * reference) & (
+        gas_volume * voxel_ml >= parameters.min_dark_lung_ml
+    )
     is_lung |= airway | (is_gas & dark_lung_group[group])
 
     outcome = np.full(count, NOTHING, dtype=np.uint8)
@@ -203,14 +228,24 @@ def classify_sections(tables: List[Dict[str, np.ndarray]], links: List[np.ndarra
     missed = is_cut & ~is_lung & table["large"]
     by_label = np.zeros(node.size, dtype=np.uint8)
     by_label[table["id"]] = outcome
-    info = {"lung_groups": int(np.count_nonzero(lung_group)), "airways_joined": bool(np.any(airway)),
-            "dark_lung": bool(np.any(dark_lung_group)),
-            "cut_lung_slices": _slice_ranges(np.unique(table["z"][is_cut & is_lung]))}
+    info = {
+        "lung_groups": int(np.count_nonzero(lung_group)),
+        "airways_joined": bool(np.any(airway)),
+        "dark_lung": bool(np.any(dark_lung_group)),
+        "cut_lung_slices": _slice_ranges(np.unique(table["z"][is_cut & is_lung])),
+    }
     return Classification(by_label=by_label, warnings=_cut_warnings(np.unique(table["z"][missed])), info=info)
 
 
-def _classify_moved(outcome: np.ndarray, kind: np.ndarray, lq_sum: np.ndarray, voxels: np.ndarray,
-                    upper: np.ndarray, lower: np.ndarray, count: int) -> None:
+def _classify_moved(
+    outcome: np.ndarray,
+    kind: np.ndarray,
+    lq_sum: np.ndarray,
+    voxels: np.ndarray,
+    upper: np.ndarray,
+    lower: np.ndarray,
+    count: int,
+) -> None:
     """Sections dark in the uLDCT alone (the NDCT shows tissue there: breathing moved
     something dark into the place), grouped across slices among themselves, are gas or lung
     by the uLDCT's own reading, against references the NDCT vouches for.
@@ -234,8 +269,9 @@ def _classify_moved(outcome: np.ndarray, kind: np.ndarray, lq_sum: np.ndarray, v
     if gas_reference.any() and lung_reference.any():
         gas_level = lq_sum[gas_reference].sum() / voxels[gas_reference].sum()
         lung_level = lq_sum[lung_reference].sum() / voxels[lung_reference].sum()
-        level = (np.bincount(group, weights=lq_sum * moved, minlength=groups)
-                 / np.maximum(np.bincount(group, weights=voxels * moved, minlength=groups), 1))
+        level = np.bincount(group, weights=lq_sum * moved, minlength=groups) / np.maximum(
+            np.bincount(group, weights=voxels * moved, minlength=groups), 1
+        )
         if lung_level > gas_level:
             lung = level > 0.5 * (gas_level + lung_level)
             outcome[moved] = np.where(lung[group[moved]], LUNG, OTHER_GAS)
@@ -284,11 +320,13 @@ def _groups(upper: np.ndarray, lower: np.ndarray, count: int) -> np.ndarray:
     return group
 
 
-def _cut_warnings(slices: np.ndarray) -> List[str]:
+def _cut_warnings(slices: np.ndarray) -> list[str]:
     if slices.size == 0:
         return []
-    return [f"lung cut by the field of view could not be told from outside air in slices "
-            f"{_slice_ranges(slices)} (z index): it is left background; reconstruct the full chest"]
+    return [
+        f"lung cut by the field of view could not be told from outside air in slices "
+        f"{_slice_ranges(slices)} (z index): it is left background; reconstruct the full chest"
+    ]
 
 
 def _slice_ranges(slices: np.ndarray) -> str:

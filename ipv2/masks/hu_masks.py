@@ -20,8 +20,8 @@ then found in 3D within the lung, and the lung field drawn around it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -29,13 +29,18 @@ from ipv2.errors import InputError
 from ipv2.masks import inplane_filters
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
 from ipv2.masks.chunk_sections import EMPTY_BOX, ChunkSections, boundary_slices
-from ipv2.masks.enclosed import (SECTION_DTYPE, classify_sections, regions_of, section_links, section_table,
-                                 tells_gas)
+from ipv2.masks.enclosed import SECTION_DTYPE, classify_sections, regions_of, section_links, section_table, tells_gas
 from ipv2.masks.lung_field import lung_field_in_box
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
-from ipv2.masks.slicewise import (bounding_box, component_sizes, label_slices, label_slices_with_stats,
-                                  largest_per_slice, slice_of_labels)
+from ipv2.masks.slicewise import (
+    bounding_box,
+    component_sizes,
+    label_slices,
+    label_slices_with_stats,
+    largest_per_slice,
+    slice_of_labels,
+)
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -51,13 +56,20 @@ MIN_AIR_VOXELS = 1000
 AIR_SAMPLE_EVERY = 4
 NOISE_BINS = 2048
 NORMAL_QUARTILE_Z = 0.674
-NOISY_AIR_WARNING = ("the NDCT's outside air is too noisy, or too little of it is seen, to tell gas in the body "
-                     "from lung: all gas enclosed by the body is counted as lung")
+NOISY_AIR_WARNING = (
+    "the NDCT's outside air is too noisy, or too little of it is seen, to tell gas in the body "
+    "from lung: all gas enclosed by the body is counted as lung"
+)
 
 
-def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = None,
-                         monitor: Optional[Monitor] = None,
-                         parameters: Optional[MaskParameters] = None) -> RegionMasks:
+def compute_region_masks(
+    lq_hu,
+    gt_hu,
+    *,
+    spacing: Sequence[float] | None = None,
+    monitor: Monitor | None = None,
+    parameters: MaskParameters | None = None,
+) -> RegionMasks:
     """Masks of a uLDCT (`lq_hu`) and NDCT (`gt_hu`) pair of (z, y, x) HU volumes.
 
     Either argument may be a `Volume`; `spacing` (sx, sy, sz) in mm is then taken from it
@@ -89,7 +101,8 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     def run_chunk(chunk: slice):
         monitor.check()
         histograms, patient_span[chunk], measures[chunk.start], sections[chunk.start] = _chunk_regions(
-            lq[chunk], gt[chunk], spacing, parameters, chunk.start, tuple(output[chunk] for output in outputs))
+            lq[chunk], gt[chunk], spacing, parameters, chunk.start, tuple(output[chunk] for output in outputs)
+        )
         return histograms
 
     monitor.step("region masks", 0, len(chunks))
@@ -117,17 +130,28 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
         monitor.check()
         chunk = chunks[index]
         own = sections[chunk.start]
-        tables[index] = section_table(own.labels, measures[chunk.start], own.smooth, own.window(dark_gt[chunk]),
-                                      own.window(lq[chunk]), chunk.start, int(offsets[index]), air_level, gas_told,
-                                      spacing, parameters)
+        tables[index] = section_table(
+            own.labels,
+            measures[chunk.start],
+            own.smooth,
+            own.window(dark_gt[chunk]),
+            own.window(lq[chunk]),
+            chunk.start,
+            int(offsets[index]),
+            air_level,
+            gas_told,
+            spacing,
+            parameters,
+        )
         links[index] = section_links(own.labels)
 
     _run_chunks(sections_of_chunk, range(len(chunks)), workers)
     boundary_links = [None] * (len(chunks) - 1)
 
     def links_across(index: int) -> None:  # between the last slice of a chunk and the first of the next
-        boundary_links[index] = section_links(boundary_slices(sections[chunks[index].start],
-                                                              sections[chunks[index + 1].start]))
+        boundary_links[index] = section_links(
+            boundary_slices(sections[chunks[index].start], sections[chunks[index + 1].start])
+        )
 
     _run_chunks(links_across, range(len(chunks) - 1), workers)
     links += boundary_links
@@ -163,13 +187,29 @@ def compute_region_masks(lq_hu, gt_hu, *, spacing: Optional[Sequence[float]] = N
     airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, levels_hu, background)
     monitor.step("airways", 1, 1)
 
-    info = {"method": "hu", "spacing_mm": list(spacing), "parameters": parameters.as_dict(),
-            "air_level_hu": round(float(air_level), 1), "air_level_source": air_source,
-            "air_noise_hu": None if air_noise is None else round(float(air_noise), 1),
-            "gas_told": gas_told, "enclosed": classification.info, "airways": airway_info, "warnings": warnings}
-    return RegionMasks(dark_lq=dark_lq, dark_gt=dark_gt, dark=background | lung,
-                       background=background, lung=lung, airways=airways, other_gas=other_gas,
-                       lung_field=field, info=info)
+    info = {
+        "method": "hu",
+        "spacing_mm": list(spacing),
+        "parameters": parameters.as_dict(),
+        "air_level_hu": round(float(air_level), 1),
+        "air_level_source": air_source,
+        "air_noise_hu": None if air_noise is None else round(float(air_noise), 1),
+        "gas_told": gas_told,
+        "enclosed": classification.info,
+        "airways": airway_info,
+        "warnings": warnings,
+    }
+    return RegionMasks(
+        dark_lq=dark_lq,
+        dark_gt=dark_gt,
+        dark=background | lung,
+        background=background,
+        lung=lung,
+        airways=airways,
+        other_gas=other_gas,
+        lung_field=field,
+        info=info,
+    )
 
 
 def _run_chunks(work, chunks, workers: int) -> None:
@@ -184,8 +224,14 @@ def _run_chunks(work, chunks, workers: int) -> None:
             raise
 
 
-def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, float],
-                   parameters: MaskParameters, first_slice: int, outputs):
+def _chunk_regions(
+    lq: np.ndarray,
+    gt: np.ndarray,
+    spacing: tuple[float, float, float],
+    parameters: MaskParameters,
+    first_slice: int,
+    outputs,
+):
     """The first pass over a chunk of slices. Writes the chunk's dark uLDCT and NDCT and
     background into `outputs` (views of the chunk in the volume-sized arrays, in that
     order) and returns the air histograms, the patient's span, the sections' measures and
@@ -197,21 +243,26 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     union = raw_lq | raw_gt
 
     labels, count, sizes, z, boxes = label_slices_with_stats(union, connectivity=1)
-    touches_border = ((boxes[:, 0] == 0) | (boxes[:, 1] == 0)
-                      | (boxes[:, 2] == union.shape[1]) | (boxes[:, 3] == union.shape[2]))
+    touches_border = (
+        (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == union.shape[1]) | (boxes[:, 3] == union.shape[2])
+    )
     touches_border[0] = False
     is_island = (sizes < parameters.min_island_mm2 / (sx * sy)) & ~touches_border
 
-    outside_patient = _components_near_outside(labels, boxes, touches_border, ~touches_border & ~is_island,
-                                               parameters.min_wall_mm, spacing)
+    outside_patient = _components_near_outside(
+        labels, boxes, touches_border, ~touches_border & ~is_island, parameters.min_wall_mm, spacing
+    )
 
     is_background = touches_border | (outside_patient & ~is_island)
     is_lung = ~touches_border & ~outside_patient & ~is_island
     is_background[0] = is_lung[0] = False
     is_island[0] = False
     body_contact, border_contact = _outline_counts(union, labels, count)
-    is_cut = (touches_border & ~is_island
-              & (body_contact >= parameters.min_enclosed_share * np.maximum(body_contact + border_contact, 1)))
+    is_cut = (
+        touches_border
+        & ~is_island
+        & (body_contact >= parameters.min_enclosed_share * np.maximum(body_contact + border_contact, 1))
+    )
     is_cut[0] = False
     if is_cut.any():
         # Air is never read below clip_hu[0], so whatever is gas at that air level is gas at
@@ -222,7 +273,9 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
         is_cut &= surely_air < parameters.gas_section_share * np.maximum(sizes, 1)
 
     # One lookup for the three flags: each lookup reads the whole label array.
-    flags = (is_island.astype(np.uint8) | (is_background.astype(np.uint8) << 1) | (is_lung.astype(np.uint8) << 2))[labels]
+    flags = (is_island.astype(np.uint8) | (is_background.astype(np.uint8) << 1) | (is_lung.astype(np.uint8) << 2))[
+        labels
+    ]
     island, lung = (flags & 1).view(bool), (flags & 4) > 0
     np.not_equal(flags & 2, 0, out=background)
     # Lungs lie inside the patient, the largest object of the slice; air enclosed by anything
@@ -239,20 +292,26 @@ def _chunk_regions(lq: np.ndarray, gt: np.ndarray, spacing: Tuple[float, float, 
     is_pad = _components_near_outside(labels, boxes, touches_border, is_thin, parameters.pad_reach_mm, spacing)
 
     keep = is_enclosed | is_cut
-    labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(labels, count, sizes, keep, is_cut, is_pad, z,
-                                                                lung & ~raw_gt, spacing, parameters)
+    labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(
+        labels, count, sizes, keep, is_cut, is_pad, z, lung & ~raw_gt, spacing, parameters
+    )
     kept = keep[labels]
     found = bounding_box(kept)
     window = (slice(None),) + (EMPTY_BOX if found is None else found[1:])
-    measures = _section_measures(labels, count, sizes, keep, is_cut, is_pad,
-                                 sizes * sx * sy <= parameters.max_airway_section_mm2, z)
+    measures = _section_measures(
+        labels, count, sizes, keep, is_cut, is_pad, sizes * sx * sy <= parameters.max_airway_section_mm2, z
+    )
     # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
     # and noise of air do not need every slice.
     sampled = slice((-first_slice) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
-    histograms = _air_histograms(smooth_gt[sampled], gt[sampled],
-                                 background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters)
-    sections = ChunkSections(box=window[1:], labels=np.where(kept[window], labels[window], 0).astype(SECTION_DTYPE),
-                             smooth=_gas_reading(smooth_gt, gt, window, parameters).astype(SMOOTH_DTYPE))
+    histograms = _air_histograms(
+        smooth_gt[sampled], gt[sampled], background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters
+    )
+    sections = ChunkSections(
+        box=window[1:],
+        labels=np.where(kept[window], labels[window], 0).astype(SECTION_DTYPE),
+        smooth=_gas_reading(smooth_gt, gt, window, parameters).astype(SMOOTH_DTYPE),
+    )
     np.logical_and(raw_lq, ~island, out=dark_lq)
     np.logical_and(raw_gt, ~island, out=dark_gt)
     return histograms, _patient_span(patient), measures, sections
@@ -280,8 +339,9 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, 
     rim = moved & ~inplane_filters.shrink_cross(moved)
     outline = np.bincount(pieces[rim], minlength=found + 1)
     pixel_mm = float(np.sqrt(sx * sy))
-    thick = ((2.0 * areas * pixel_mm >= parameters.min_moved_mm * np.maximum(outline, 1))
-             & (areas * sx * sy >= parameters.min_island_mm2))
+    thick = (2.0 * areas * pixel_mm >= parameters.min_moved_mm * np.maximum(outline, 1)) & (
+        areas * sx * sy >= parameters.min_island_mm2
+    )
     thick[0] = False
     added = int(np.count_nonzero(thick))
     if added == 0:
@@ -294,12 +354,27 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, 
     window[split] = new_label[pieces[split]]
     extend = lambda values, fill: np.concatenate([values, np.full(added, fill, dtype=values.dtype)])
     piece_z = slice_of_labels(pieces, found)[thick] + box[0].start
-    return (labels, count + added, np.concatenate([sizes, areas[thick]]), extend(keep, True), extend(is_cut, False),
-            extend(is_pad, False), np.concatenate([z, piece_z]))
+    return (
+        labels,
+        count + added,
+        np.concatenate([sizes, areas[thick]]),
+        extend(keep, True),
+        extend(is_cut, False),
+        extend(is_pad, False),
+        np.concatenate([z, piece_z]),
+    )
 
 
-def _section_measures(labels: np.ndarray, count: int, sizes: np.ndarray, kept: np.ndarray, is_cut: np.ndarray,
-                      is_pad: np.ndarray, narrow: np.ndarray, z: np.ndarray) -> dict:
+def _section_measures(
+    labels: np.ndarray,
+    count: int,
+    sizes: np.ndarray,
+    kept: np.ndarray,
+    is_cut: np.ndarray,
+    is_pad: np.ndarray,
+    narrow: np.ndarray,
+    z: np.ndarray,
+) -> dict:
     """Per label of the chunk: voxels, slice (z, given), mean column (x, of the narrow ones
     only: the airway test needs no other), kept, cut and pad flags."""
     x = np.zeros(count + 1, dtype=np.float64)
@@ -322,8 +397,9 @@ def _outline_counts(union: np.ndarray, labels: np.ndarray, count: int):
     next_to_body[:, :, 1:] |= body[:, :, :-1]
     next_to_body[:, :, :-1] |= body[:, :, 1:]
     body_contact = np.bincount(labels[union & next_to_body], minlength=count + 1)
-    edges = np.concatenate([labels[:, 0, :].ravel(), labels[:, -1, :].ravel(),
-                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
+    edges = np.concatenate(
+        [labels[:, 0, :].ravel(), labels[:, -1, :].ravel(), labels[:, :, 0].ravel(), labels[:, :, -1].ravel()]
+    )
     return body_contact, np.bincount(edges, minlength=count + 1)
 
 
@@ -343,8 +419,9 @@ def _dark_mask(hu: np.ndarray, spacing, parameters: MaskParameters):
     clipped = np.array(hu, dtype=np.float32)
     np.clip(clipped, low, high, out=clipped)
     if parameters.smooth_mm > 0:
-        smooth = inplane_filters.gaussian(clipped, parameters.smooth_mm / sy, parameters.smooth_mm / sx,
-                                          GAUSSIAN_TRUNCATE)
+        smooth = inplane_filters.gaussian(
+            clipped, parameters.smooth_mm / sy, parameters.smooth_mm / sx, GAUSSIAN_TRUNCATE
+        )
     else:
         smooth = clipped
     return smooth < parameters.threshold_hu, smooth
@@ -388,8 +465,11 @@ def _components_near_outside(labels, boxes, is_outside, is_candidate, distance_m
     margin_x = int(np.ceil(distance_mm / sx)) + 2
     top, left = boxes[is_candidate, :2].min(axis=0)
     bottom, right = boxes[is_candidate, 2:].max(axis=0)
-    box = (slice(None), slice(max(top - margin_y, 0), bottom + margin_y),
-           slice(max(left - margin_x, 0), right + margin_x))
+    box = (
+        slice(None),
+        slice(max(top - margin_y, 0), bottom + margin_y),
+        slice(max(left - margin_x, 0), right + margin_x),
+    )
     window = labels[box]
     near[window[_near(is_outside[window], distance_mm, spacing)]] = True
     return near & is_candidate
@@ -440,8 +520,7 @@ def _air_histograms(smooth: np.ndarray, gt: np.ndarray, outside: np.ndarray, par
     pairs = outside[:, :, 1:] & outside[:, :, :-1]
     steps = np.abs(gt[:, :, 1:][pairs].astype(np.float32) - gt[:, :, :-1][pairs])
     step_bins = np.minimum(steps.astype(np.intp), NOISE_BINS - 1)
-    return (np.bincount(level_bins, minlength=_air_bins(parameters)),
-            np.bincount(step_bins, minlength=NOISE_BINS))
+    return (np.bincount(level_bins, minlength=_air_bins(parameters)), np.bincount(step_bins, minlength=NOISE_BINS))
 
 
 def _air_level(level_histogram: np.ndarray, step_histogram: np.ndarray, parameters: MaskParameters):
@@ -471,8 +550,9 @@ def _as_array(image, name: str):
     if not isinstance(image, np.ndarray):
         raise InputError(f"{name}: a numpy array or Volume is needed, got {type(image).__name__}")
     if image.ndim != 3:
-        raise InputError(f"{name}: a 3D (z, y, x) volume is needed, but the image is {image.ndim}D "
-                         f"with shape {image.shape}")
+        raise InputError(
+            f"{name}: a 3D (z, y, x) volume is needed, but the image is {image.ndim}D with shape {image.shape}"
+        )
     if image.size == 0 or image.shape[1] < 8 or image.shape[2] < 8:
         raise InputError(f"{name}: slices of shape {image.shape[1:]} are too small (at least 8x8)")
     if not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
@@ -482,7 +562,7 @@ def _as_array(image, name: str):
     return image, spacing
 
 
-def _resolve_spacing(spacing, fallback) -> Tuple[float, float, float]:
+def _resolve_spacing(spacing, fallback) -> tuple[float, float, float]:
     if spacing is None:
         spacing = fallback
     if spacing is None:
@@ -498,5 +578,7 @@ def _resolve_spacing(spacing, fallback) -> Tuple[float, float, float]:
 
 def _check_pair(lq: np.ndarray, gt: np.ndarray) -> None:
     if lq.shape != gt.shape:
-        raise InputError(f"uLDCT and NDCT differ in size: {lq.shape} against {gt.shape} (z, y, x); "
-                         "resample one onto the other's grid first")
+        raise InputError(
+            f"uLDCT and NDCT differ in size: {lq.shape} against {gt.shape} (z, y, x); "
+            "resample one onto the other's grid first"
+        )

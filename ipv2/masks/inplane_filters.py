@@ -33,8 +33,14 @@ def gaussian(stack: np.ndarray, sigma_y: float, sigma_x: float, truncate: float)
     size = (2 * _radius(sigma_x, truncate) + 1, 2 * _radius(sigma_y, truncate) + 1)
     smooth = np.empty_like(source)
     for z in range(source.shape[0]):
-        cv2.GaussianBlur(source[z], size, sigmaX=float(sigma_x), dst=smooth[z], sigmaY=float(sigma_y),
-                         borderType=cv2.BORDER_REPLICATE)
+        cv2.GaussianBlur(
+            source[z],
+            size,
+            sigmaX=float(sigma_x),
+            dst=smooth[z],
+            sigmaY=float(sigma_y),
+            borderType=cv2.BORDER_REPLICATE,
+        )
     return smooth
 
 
@@ -73,8 +79,14 @@ def _morphology(operation, mask: np.ndarray, kernel: np.ndarray, iterations: int
     source = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
     result = np.empty_like(source)
     for z in range(source.shape[0]):
-        operation(source[z], kernel, dst=result[z], iterations=int(iterations), borderType=cv2.BORDER_CONSTANT,
-                  borderValue=border)
+        operation(
+            source[z],
+            kernel,
+            dst=result[z],
+            iterations=int(iterations),
+            borderType=cv2.BORDER_CONSTANT,
+            borderValue=border,
+        )
     return result.view(bool)
 
 

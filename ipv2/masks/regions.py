@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -34,8 +34,8 @@ class RegionMasks:
     background: np.ndarray
     lung: np.ndarray
     airways: np.ndarray
-    other_gas: Optional[np.ndarray] = None
-    lung_field: Optional[np.ndarray] = None
+    other_gas: np.ndarray | None = None
+    lung_field: np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
     @property
@@ -54,11 +54,11 @@ class RegionMasks:
         return labels
 
     @property
-    def warnings(self) -> List[str]:
+    def warnings(self) -> list[str]:
         """What the method could not resolve, one sentence each (e.g. lung cut by the field of view)."""
         return list(self.info.get("warnings", [])) if isinstance(self.info, dict) else []
 
-    def volumes_ml(self, spacing: Sequence[float]) -> Dict[str, float]:
+    def volumes_ml(self, spacing: Sequence[float]) -> dict[str, float]:
         """Volume of each region in millilitres, for voxel spacing (sx, sy, sz) in mm:
         body, background, lung, airways, dark, and other_gas and lung_field where known."""
         spacing = tuple(float(s) for s in spacing)

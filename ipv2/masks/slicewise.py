@@ -41,7 +41,8 @@ def slice_components(image: np.ndarray, connectivity: int = 1):
     `scipy.ndimage.label`'s, whatever OpenCV's default and its number of threads.
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-        image, 4 if connectivity == 1 else 8, cv2.CV_32S, cv2.CCL_SAUF)
+        image, 4 if connectivity == 1 else 8, cv2.CV_32S, cv2.CCL_SAUF
+    )
     return count, labels, stats
 
 

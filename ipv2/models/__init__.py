@@ -5,8 +5,24 @@ slices, to the denoised centre slice (N, 1, H, W), adding its prediction to the 
 """
 
 from ipv2.models.bundled import bundled_models_dir, bundled_weights_path
-from ipv2.models.registry import (DEFAULT_MODEL, MODEL_REGISTRY, ModelSpec, build_model, count_parameters,
-                                  gflops_per_slice, model_spec)
+from ipv2.models.registry import (
+    DEFAULT_MODEL,
+    MODEL_REGISTRY,
+    ModelSpec,
+    build_model,
+    count_parameters,
+    gflops_per_slice,
+    model_spec,
+)
 
-__all__ = ["DEFAULT_MODEL", "MODEL_REGISTRY", "ModelSpec", "build_model", "bundled_models_dir",
-           "bundled_weights_path", "count_parameters", "gflops_per_slice", "model_spec"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_REGISTRY",
+    "ModelSpec",
+    "build_model",
+    "bundled_models_dir",
+    "bundled_weights_path",
+    "count_parameters",
+    "gflops_per_slice",
+    "model_spec",
+]

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 def center_channel(x: torch.Tensor) -> torch.Tensor:
     """The slice being denoised when neighbouring slices are stacked as channels (2.5D)."""
-    return x[:, x.shape[1] // 2: x.shape[1] // 2 + 1]
+    return x[:, x.shape[1] // 2 : x.shape[1] // 2 + 1]
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int):

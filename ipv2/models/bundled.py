@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Optional
 
 MODELS_DIR_ENV = "IPV2_MODELS_DIR"
 WEIGHT_SUFFIXES = (".safetensors", ".pt")
@@ -39,7 +38,7 @@ def bundled_models_dir() -> Path:
     return _package_data()
 
 
-def bundled_weights_path(name: str) -> Optional[Path]:
+def bundled_weights_path(name: str) -> Path | None:
     """The bundled weight file of a registered model, or None when there is none."""
     folder = bundled_models_dir()
     for suffix in WEIGHT_SUFFIXES:

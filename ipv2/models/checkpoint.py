@@ -18,17 +18,17 @@ import pickle
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Union
 
 import torch
 from torch import nn
 
 from ipv2 import __version__
 from ipv2.errors import CheckpointError, InputError
+from ipv2.input_checks import require_arch_args, require_context_slices
 from ipv2.io.atomic import atomic_output_path
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import MODEL_REGISTRY, build_model
-from ipv2.input_checks import require_arch_args, require_context_slices
 
 PathLike = Union[str, os.PathLike]
 FORMAT = "ipv2-model"
@@ -48,20 +48,26 @@ class LoadedModel:
     context_slices: int = 0
     metadata: dict = field(default_factory=dict)
     source: str = ""
-    noise_scale_hu: Optional[float] = None  # set for noise-conditioned models (`ipv2.models.conditioning`)
+    noise_scale_hu: float | None = None  # set for noise-conditioned models (`ipv2.models.conditioning`)
 
     @property
     def in_channels(self) -> int:
         return in_channels(self.context_slices, self.noise_scale_hu)
 
 
-def in_channels(context_slices: int, noise_scale_hu: Optional[float]) -> int:
+def in_channels(context_slices: int, noise_scale_hu: float | None) -> int:
     """The noise map (when conditioned) and the 2k + 1 slices a network reads."""
     return (1 if noise_scale_hu else 0) + 1 + 2 * int(context_slices)
 
 
-def model_record(architecture: str, arch_args: dict, normalization: Normalization, context_slices: int,
-                 noise_scale_hu: Optional[float] = None, **extra) -> dict:
+def model_record(
+    architecture: str,
+    arch_args: dict,
+    normalization: Normalization,
+    context_slices: int,
+    noise_scale_hu: float | None = None,
+    **extra,
+) -> dict:
     """The metadata of a checkpoint; `extra` holds training data, steps and validation figures.
 
     `noise_conditioning` is null, or {"scale_hu": s} for a network that reads its input's
@@ -82,7 +88,7 @@ def model_record(architecture: str, arch_args: dict, normalization: Normalizatio
     }
 
 
-def _cpu_state(state_dict: Dict[str, torch.Tensor], half: bool) -> Dict[str, torch.Tensor]:
+def _cpu_state(state_dict: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:
     out = {}
     for key, tensor in state_dict.items():
         tensor = tensor.detach().to("cpu")
@@ -92,8 +98,7 @@ def _cpu_state(state_dict: Dict[str, torch.Tensor], half: bool) -> Dict[str, tor
     return out
 
 
-def save_checkpoint(path: PathLike, state_dict: Dict[str, torch.Tensor], record: dict,
-                    half: bool = False) -> Path:
+def save_checkpoint(path: PathLike, state_dict: dict[str, torch.Tensor], record: dict, half: bool = False) -> Path:
     """Writes weights and record atomically; `.safetensors` or any other suffix for a torch file.
 
     `half` stores floating-point weights as float16 (half the size; loading casts back).
@@ -110,13 +115,19 @@ def save_checkpoint(path: PathLike, state_dict: Dict[str, torch.Tensor], record:
     return path
 
 
-def save_training_state(path: PathLike, model_state: Dict[str, torch.Tensor], record: dict,
-                        training: dict) -> Path:
+def save_training_state(path: PathLike, model_state: dict[str, torch.Tensor], record: dict, training: dict) -> Path:
     """Everything `--resume` needs; `training` holds optimiser, schedule, step and RNG states."""
     path = Path(path)
     with atomic_output_path(path) as tmp:
-        torch.save({"format": TRAINING_STATE_FORMAT, "record": json.dumps(record),
-                    "state_dict": _cpu_state(model_state, half=False), "training": training}, tmp)
+        torch.save(
+            {
+                "format": TRAINING_STATE_FORMAT,
+                "record": json.dumps(record),
+                "state_dict": _cpu_state(model_state, half=False),
+                "training": training,
+            },
+            tmp,
+        )
     return path
 
 
@@ -142,14 +153,16 @@ def _read_safetensors(path: Path):
 
 def _read_torch(path: Path):
     if not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path}: not a model checkpoint (neither a safetensors nor a torch file), "
-                              "or the file is truncated")
+        raise CheckpointError(
+            f"{path}: not a model checkpoint (neither a safetensors nor a torch file), or the file is truncated"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # torch's own text advises turning the safe loader off: not advice to pass on.
-        raise CheckpointError(f"{path}: holds Python objects other than tensors and plain values; "
-                              "refusing to unpickle it") from None
+        raise CheckpointError(
+            f"{path}: holds Python objects other than tensors and plain values; refusing to unpickle it"
+        ) from None
     except Exception as error:
         raise CheckpointError(f"{path}: corrupt or truncated torch file ({error})") from None
     if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, TRAINING_STATE_FORMAT):
@@ -179,11 +192,13 @@ def read_checkpoint(path: PathLike):
         raise CheckpointError(f"{path}: the checkpoint record is not an IPv2 model record")
     version = record.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise CheckpointError(f"{path}: format_version {json.dumps(version)[:20]} of the checkpoint record is not "
-                              "a positive integer")
+        raise CheckpointError(
+            f"{path}: format_version {json.dumps(version)[:20]} of the checkpoint record is not a positive integer"
+        )
     if version > FORMAT_VERSION:
-        raise CheckpointError(f"{path}: written by a newer ipv2 (format {version}); "
-                              f"this one reads format {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{path}: written by a newer ipv2 (format {version}); this one reads format {FORMAT_VERSION}"
+        )
     return record, state_dict, training
 
 
@@ -200,14 +215,15 @@ class _Settings:
     arch_args: dict
     context_slices: int
     normalization: Normalization
-    noise_scale_hu: Optional[float]
+    noise_scale_hu: float | None
 
 
 def _settings(record: dict, source: str) -> _Settings:
     architecture = record.get("architecture")
     if not isinstance(architecture, str) or architecture not in MODEL_REGISTRY:
-        raise CheckpointError(f"{source}: architecture '{str(architecture)[:40]}' is not one of "
-                              f"{', '.join(MODEL_REGISTRY)}")
+        raise CheckpointError(
+            f"{source}: architecture '{str(architecture)[:40]}' is not one of {', '.join(MODEL_REGISTRY)}"
+        )
     try:
         arch_args = require_arch_args(architecture, record.get("arch_args") or {}, "arch_args")
         context_slices = require_context_slices(record.get("context_slices", 0), "context_slices")
@@ -222,14 +238,16 @@ def _settings(record: dict, source: str) -> _Settings:
 
 def _build(settings: _Settings, source: str) -> nn.Module:
     try:
-        return build_model(settings.architecture,
-                           in_channels=in_channels(settings.context_slices, settings.noise_scale_hu),
-                           **settings.arch_args)
+        return build_model(
+            settings.architecture,
+            in_channels=in_channels(settings.context_slices, settings.noise_scale_hu),
+            **settings.arch_args,
+        )
     except (InputError, ValueError, TypeError) as error:
         raise CheckpointError(f"{source}: cannot rebuild the network ({error})") from None
 
 
-def _require_matching_tensors(settings: _Settings, state_dict: Dict[str, torch.Tensor], source: str) -> None:
+def _require_matching_tensors(settings: _Settings, state_dict: dict[str, torch.Tensor], source: str) -> None:
     """The stored tensors against the shapes the recorded network needs, computed on the meta
     device (shapes only, no memory), and every stored value finite."""
     with torch.device("meta"):
@@ -247,16 +265,23 @@ def _require_matching_tensors(settings: _Settings, state_dict: Dict[str, torch.T
         if reshaped:
             shapes = _listing(f"{key} {stored[key]} not {expected[key]}" for key in reshaped)
             parts.append(f"{len(reshaped)} of another shape ({shapes})")
-        raise CheckpointError(f"{source}: the weights do not match a {settings.architecture} with arguments "
-                              f"{settings.arch_args}: " + "; ".join(parts))
-    bad = [key for key, tensor in state_dict.items()
-           if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        raise CheckpointError(
+            f"{source}: the weights do not match a {settings.architecture} with arguments "
+            f"{settings.arch_args}: " + "; ".join(parts)
+        )
+    bad = [
+        key
+        for key, tensor in state_dict.items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
     if bad:
-        raise CheckpointError(f"{source}: {len(bad)} weight tensors hold NaN or infinite values "
-                              f"({_listing(bad)}); the model is corrupt or its training diverged")
+        raise CheckpointError(
+            f"{source}: {len(bad)} weight tensors hold NaN or infinite values "
+            f"({_listing(bad)}); the model is corrupt or its training diverged"
+        )
 
 
-def model_from_record(record: dict, state_dict: Dict[str, torch.Tensor], source: str = "") -> LoadedModel:
+def model_from_record(record: dict, state_dict: dict[str, torch.Tensor], source: str = "") -> LoadedModel:
     """The network a record describes, with its weights; every record value and tensor shape is
     checked before the network is built."""
     settings = _settings(record, source)
@@ -265,15 +290,24 @@ def model_from_record(record: dict, state_dict: Dict[str, torch.Tensor], source:
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        raise CheckpointError(f"{source}: the weights do not match a {settings.architecture} with arguments "
-                              f"{settings.arch_args} ({str(error).splitlines()[0][:200]})") from None
+        raise CheckpointError(
+            f"{source}: the weights do not match a {settings.architecture} with arguments "
+            f"{settings.arch_args} ({str(error).splitlines()[0][:200]})"
+        ) from None
     model.eval()
-    return LoadedModel(model=model, architecture=settings.architecture, arch_args=settings.arch_args,
-                       normalization=settings.normalization, context_slices=settings.context_slices,
-                       metadata=record, source=source, noise_scale_hu=settings.noise_scale_hu)
+    return LoadedModel(
+        model=model,
+        architecture=settings.architecture,
+        arch_args=settings.arch_args,
+        normalization=settings.normalization,
+        context_slices=settings.context_slices,
+        metadata=record,
+        source=source,
+        noise_scale_hu=settings.noise_scale_hu,
+    )
 
 
-def _noise_scale(conditioning) -> Optional[float]:
+def _noise_scale(conditioning) -> float | None:
     if conditioning is None:
         return None
     if not isinstance(conditioning, dict):
@@ -294,7 +328,7 @@ def load_checkpoint(path: PathLike) -> LoadedModel:
     return model_from_record(record, state_dict, source=str(path))
 
 
-def checkpoint_summary(path: PathLike) -> Optional[dict]:
+def checkpoint_summary(path: PathLike) -> dict | None:
     """The record of a checkpoint whose record and tensor shapes check out, without building
     its network; None if it cannot be read or does not check out."""
     try:

@@ -22,7 +22,7 @@ class Normalization:
     high: float = HU_WINDOW[1]
 
     @classmethod
-    def for_kind(cls, kind: str) -> "Normalization":
+    def for_kind(cls, kind: str) -> Normalization:
         if kind == "hu":
             return cls("hu", *HU_WINDOW)
         if kind == "png8":
@@ -30,7 +30,7 @@ class Normalization:
         raise ValueError(f"unknown intensity kind '{kind}'")
 
     @classmethod
-    def from_dict(cls, record: dict) -> "Normalization":
+    def from_dict(cls, record: dict) -> Normalization:
         kind = str(record["kind"])
         if kind not in ("hu", "png8"):
             raise ValueError(f"unknown intensity kind '{kind}'")

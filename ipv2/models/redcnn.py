@@ -21,9 +21,9 @@ class REDCNN(nn.Module):
         super().__init__()
         self.in_channels = in_channels
         self.encoder = nn.ModuleList(
-            [nn.Conv2d(in_channels if i == 0 else width, width, kernel_size) for i in range(5)])
-        self.decoder = nn.ModuleList(
-            [nn.ConvTranspose2d(width, 1 if i == 4 else width, kernel_size) for i in range(5)])
+            [nn.Conv2d(in_channels if i == 0 else width, width, kernel_size) for i in range(5)]
+        )
+        self.decoder = nn.ModuleList([nn.ConvTranspose2d(width, 1 if i == 4 else width, kernel_size) for i in range(5)])
         # He initialisation keeps the signal's scale through the ten plain ReLU layers; with
         # PyTorch's default (variance 1/(3 fan-in)) the features reaching the last layer shrink
         # to little more than their biases, so their gradients sit near Adam's epsilon and the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable
 
 import torch
 from torch import nn
@@ -15,8 +15,15 @@ from ipv2.models.redcnn import redcnn
 from ipv2.models.restormer import restormer
 from ipv2.models.unet import unet
 
-__all__ = ["ModelSpec", "MODEL_REGISTRY", "DEFAULT_MODEL", "build_model", "model_spec",
-           "count_parameters", "gflops_per_slice"]
+__all__ = [
+    "ModelSpec",
+    "MODEL_REGISTRY",
+    "DEFAULT_MODEL",
+    "build_model",
+    "model_spec",
+    "count_parameters",
+    "gflops_per_slice",
+]
 
 SLICE_SIZE = 512
 
@@ -27,30 +34,43 @@ class ModelSpec:
     builder: Callable[..., nn.Module]
     description: str
     reference: str
-    default_args: Dict[str, object] = field(default_factory=dict)
+    default_args: dict[str, object] = field(default_factory=dict)
 
     def build(self, **kwargs) -> nn.Module:
         return self.builder(**{**self.default_args, **kwargs})
 
 
-MODEL_REGISTRY: Dict[str, ModelSpec] = {
-    spec.name: spec for spec in (
-        ModelSpec("unet", unet,
-                  "compact residual U-Net, the fast default for CPU",
-                  "Ronneberger et al., MICCAI 2015",
-                  {"widths": [12, 24, 48, 96]}),
-        ModelSpec("redcnn", redcnn,
-                  "residual encoder-decoder CNN for low-dose CT",
-                  "Chen et al., IEEE TMI 2017",
-                  {"width": 96}),
-        ModelSpec("dncnn", dncnn,
-                  "plain CNN that predicts the noise and subtracts it",
-                  "Zhang et al., IEEE TIP 2017",
-                  {"depth": 17, "width": 64}),
-        ModelSpec("restormer", restormer,
-                  "compact Restormer: transformer with channel attention",
-                  "Zamir et al., CVPR 2022",
-                  {"width": 24, "blocks": [2, 2, 4], "heads": [1, 2, 4], "refinement_blocks": 2}),
+MODEL_REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "unet",
+            unet,
+            "compact residual U-Net, the fast default for CPU",
+            "Ronneberger et al., MICCAI 2015",
+            {"widths": [12, 24, 48, 96]},
+        ),
+        ModelSpec(
+            "redcnn",
+            redcnn,
+            "residual encoder-decoder CNN for low-dose CT",
+            "Chen et al., IEEE TMI 2017",
+            {"width": 96},
+        ),
+        ModelSpec(
+            "dncnn",
+            dncnn,
+            "plain CNN that predicts the noise and subtracts it",
+            "Zhang et al., IEEE TIP 2017",
+            {"depth": 17, "width": 64},
+        ),
+        ModelSpec(
+            "restormer",
+            restormer,
+            "compact Restormer: transformer with channel attention",
+            "Zamir et al., CVPR 2022",
+            {"width": 24, "blocks": [2, 2, 4], "heads": [1, 2, 4], "refinement_blocks": 2},
+        ),
     )
 }
 
@@ -75,7 +95,7 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def gflops_per_slice(model: nn.Module, size: int = SLICE_SIZE, in_channels: Optional[int] = None) -> float:
+def gflops_per_slice(model: nn.Module, size: int = SLICE_SIZE, in_channels: int | None = None) -> float:
     """Floating-point operations (2 per multiply-add) of one forward pass on a size x size slice.
 
     Counted on a copy of the network on the meta device: shapes only, no arithmetic.

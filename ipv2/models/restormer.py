@@ -9,7 +9,7 @@ trains on modest hardware.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -85,8 +85,15 @@ def _stage(channels: int, heads: int, blocks: int, expansion: float) -> nn.Seque
 
 
 class Restormer(nn.Module):
-    def __init__(self, in_channels: int = 1, width: int = 24, blocks: Sequence[int] = (2, 2, 4),
-                 heads: Sequence[int] = (1, 2, 4), refinement_blocks: int = 2, expansion: float = 2.0):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        width: int = 24,
+        blocks: Sequence[int] = (2, 2, 4),
+        heads: Sequence[int] = (1, 2, 4),
+        refinement_blocks: int = 2,
+        expansion: float = 2.0,
+    ):
         super().__init__()
         blocks, heads = [int(b) for b in blocks], [int(h) for h in heads]
         if len(blocks) != len(heads) or len(blocks) < 2:
@@ -94,7 +101,7 @@ class Restormer(nn.Module):
         self.in_channels = in_channels
         self.multiple = 2 ** (len(blocks) - 1)
         levels = len(blocks)
-        channels = [width * 2 ** level for level in range(levels)]
+        channels = [width * 2**level for level in range(levels)]
         self.embed = nn.Conv2d(in_channels, width, 3, padding=1, bias=False)
         self.encoders = nn.ModuleList()
         self.downs = nn.ModuleList()
@@ -102,16 +109,21 @@ class Restormer(nn.Module):
             self.encoders.append(_stage(channels[level], heads[level], blocks[level], expansion))
             if level < levels - 1:
                 # Halve the channels, then fold 2x2 pixels into channels: twice as many, a quarter the size.
-                self.downs.append(nn.Sequential(
-                    nn.Conv2d(channels[level], channels[level] // 2, 3, padding=1, bias=False),
-                    nn.PixelUnshuffle(2)))
+                self.downs.append(
+                    nn.Sequential(
+                        nn.Conv2d(channels[level], channels[level] // 2, 3, padding=1, bias=False), nn.PixelUnshuffle(2)
+                    )
+                )
         self.ups = nn.ModuleList()
         self.fuses = nn.ModuleList()
         self.decoders = nn.ModuleList()
         for level in reversed(range(levels - 1)):
-            self.ups.append(nn.Sequential(
-                nn.Conv2d(channels[level + 1], channels[level + 1] * 2, 3, padding=1, bias=False),
-                nn.PixelShuffle(2)))
+            self.ups.append(
+                nn.Sequential(
+                    nn.Conv2d(channels[level + 1], channels[level + 1] * 2, 3, padding=1, bias=False),
+                    nn.PixelShuffle(2),
+                )
+            )
             self.fuses.append(nn.Conv2d(2 * channels[level], channels[level], 1, bias=False))
             self.decoders.append(_stage(channels[level], heads[level], blocks[level], expansion))
         self.refinement = _stage(width, heads[0], refinement_blocks, expansion)

@@ -8,7 +8,7 @@ transposed convolutions up and skip connections by concatenation (Ronneberger et
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -25,13 +25,40 @@ from the seed. Labels: `LABEL_NAMES`; tissues: `TISSUES`.
 from ipv2.phantom.acquisition import Acquisition, resolve_acquisition
 from ipv2.phantom.deformation import read_deformation
 from ipv2.phantom.pair import PhantomPair, generate_phantom_pair
-from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NAMES,
-                                  LABEL_NODULE, LABEL_OTHER_GAS, LABEL_TUMOUR, LABEL_VESSEL, LUNG_FIELD_TISSUES,
-                                  TISSUES)
+from ipv2.phantom.tissues import (
+    LABEL_AIRWAY,
+    LABEL_BACKGROUND,
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_NAMES,
+    LABEL_NODULE,
+    LABEL_OTHER_GAS,
+    LABEL_TUMOUR,
+    LABEL_VESSEL,
+    LUNG_FIELD_TISSUES,
+    TISSUES,
+)
 from ipv2.phantom.variants import ACQUISITION_VARIANTS, acquisition_variant
 from ipv2.phantom.writer import write_phantom
 
-__all__ = ["PhantomPair", "generate_phantom_pair", "write_phantom", "read_deformation", "Acquisition",
-           "resolve_acquisition", "ACQUISITION_VARIANTS", "acquisition_variant", "TISSUES", "LABEL_NAMES", "LABEL_BODY",
-           "LABEL_BACKGROUND", "LABEL_LUNG", "LABEL_VESSEL", "LABEL_NODULE", "LABEL_AIRWAY", "LABEL_OTHER_GAS",
-           "LABEL_TUMOUR", "LUNG_FIELD_TISSUES"]
+__all__ = [
+    "PhantomPair",
+    "generate_phantom_pair",
+    "write_phantom",
+    "read_deformation",
+    "Acquisition",
+    "resolve_acquisition",
+    "ACQUISITION_VARIANTS",
+    "acquisition_variant",
+    "TISSUES",
+    "LABEL_NAMES",
+    "LABEL_BODY",
+    "LABEL_BACKGROUND",
+    "LABEL_LUNG",
+    "LABEL_VESSEL",
+    "LABEL_NODULE",
+    "LABEL_AIRWAY",
+    "LABEL_OTHER_GAS",
+    "LABEL_TUMOUR",
+    "LUNG_FIELD_TISSUES",
+]

@@ -31,8 +31,9 @@ class Ellipsoid:
 
     def distance(self, X, Y, Z, inset=0.0):
         (cx, cy, cz), (a, b, c) = self.centre, self.semi_axes
-        return ellipsoid_distance(X - np.float32(cx), Y - np.float32(cy), Z - np.float32(cz),
-                                  a - inset, b - inset, c - inset)
+        return ellipsoid_distance(
+            X - np.float32(cx), Y - np.float32(cy), Z - np.float32(cz), a - inset, b - inset, c - inset
+        )
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Abdomen:
     liver_veins: Segments
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, anatomy: Anatomy) -> "Abdomen":
+    def draw(cls, rng: np.random.Generator, anatomy: Anatomy) -> Abdomen:
         w = anatomy.width_scale
         left_dome = anatomy.left_dome_u
         stomach_centre = (rng.uniform(44, 56) * w, rng.uniform(-30, -20), float(z_from_u(left_dome + 0.17)))
@@ -54,12 +55,15 @@ class Abdomen:
         # Gas fills the front 8-25 mm of the lumen.
         anterior_lumen = stomach_centre[1] - stomach.semi_axes[1] + STOMACH_WALL_MM
         stomach_level_y = anterior_lumen + rng.uniform(8, 25)
-        spleen = Ellipsoid((rng.uniform(78, 88) * w, rng.uniform(25, 40), float(z_from_u(left_dome + 0.22))),
-                           (24.0, rng.uniform(42, 50), 48.0))
+        spleen = Ellipsoid(
+            (rng.uniform(78, 88) * w, rng.uniform(25, 40), float(z_from_u(left_dome + 0.22))),
+            (24.0, rng.uniform(42, 50), 48.0),
+        )
         kidney_top_u = rng.uniform(0.93, 0.99)
-        kidneys = tuple(Ellipsoid((side * 47.0 * w, 50.0, float(z_from_u(kidney_top_u + drop)) - 52.0),
-                                  (24.0, 20.0, 52.0))
-                        for side, drop in ((-1, 0.07), (1, 0.0)))  # the right kidney lies lower
+        kidneys = tuple(
+            Ellipsoid((side * 47.0 * w, 50.0, float(z_from_u(kidney_top_u + drop)) - 52.0), (24.0, 20.0, 52.0))
+            for side, drop in ((-1, 0.07), (1, 0.0))
+        )  # the right kidney lies lower
         colon = _colon(rng, anatomy)
         colon_level_y = rng.uniform(-50, -25)
         return cls(stomach, stomach_level_y, spleen, kidneys, colon, colon_level_y, _liver_veins(rng, anatomy))
@@ -73,8 +77,15 @@ def _colon(rng, anatomy: Anatomy) -> Segments:
     """Transverse colon across the front, up to the splenic flexure under the left dome and
     down into the descending colon at the back of the left flank."""
     w, top = anatomy.width_scale, anatomy.left_dome_u + 0.10
-    path = [(-70 * w, -62, top + 0.38), (-25 * w, -68, top + 0.30), (25 * w, -66, top + 0.20),
-            (72 * w, -48, top + 0.06), (90 * w, -18, top), (94 * w, 15, top + 0.12), (90 * w, 22, top + 0.45)]
+    path = [
+        (-70 * w, -62, top + 0.38),
+        (-25 * w, -68, top + 0.30),
+        (25 * w, -66, top + 0.20),
+        (72 * w, -48, top + 0.06),
+        (90 * w, -18, top),
+        (94 * w, 15, top + 0.12),
+        (90 * w, 22, top + 0.45),
+    ]
     points = _jitter(rng, [(x, y, float(z_from_u(u))) for x, y, u in path], 5.0)
     radii = [20, 20, 19, 19, 18, 16, 15]
     return Segments.from_polyline(points, radii)

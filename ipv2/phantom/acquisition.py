@@ -26,11 +26,10 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Optional
 
+from ipv2.contract import DEFAULT_KERNEL, KERNELS  # the simulator's, without importing torch
 from ipv2.errors import InputError
 from ipv2.phantom.grid import DEFAULT_FOV_MM, REFERENCE_SCAN_MM, PhantomGrid
-from ipv2.contract import DEFAULT_KERNEL, KERNELS  # the simulator's, without importing torch
 
 MIN_SIZE, MAX_SIZE = 64, 2048
 MIN_SLICES, MAX_SLICES = 4, 1024
@@ -51,15 +50,15 @@ class Acquisition:
     pixel_mm: float
     slice_mm: float
     kernel: str = DEFAULT_KERNEL
-    thickness_mm: Optional[float] = None  # None: each slice samples its centre plane
-    crop_size: Optional[int] = None  # pixels per side kept of the reconstruction
+    thickness_mm: float | None = None  # None: each slice samples its centre plane
+    crop_size: int | None = None  # pixels per side kept of the reconstruction
 
     @property
     def fov_mm(self) -> float:
         return self.size * self.pixel_mm
 
     @property
-    def crop_fov_mm(self) -> Optional[float]:
+    def crop_fov_mm(self) -> float | None:
         return None if self.crop_size is None else self.crop_size * self.pixel_mm
 
     @property
@@ -87,12 +86,24 @@ class Acquisition:
 
     def record(self) -> dict:
         """The acquisition as phantom.json keeps it."""
-        profile = ("centre plane" if self.thickness_mm is None
-                   else f"box {self.thickness_mm:g} mm, integrated over planes {self.plane_step_mm:.3g} mm apart")
-        return {"size": self.size, "slices": self.slices, "pixel_mm": self.pixel_mm, "fov_mm": self.fov_mm,
-                "slice_mm": self.slice_mm, "thickness_mm": self.thickness_mm, "slice_profile": profile,
-                "thickness_noise_scale": self.noise_scale, "kernel": self.kernel,
-                "crop_fov_mm": self.crop_fov_mm, "matrix": [self.slices, self.output_size, self.output_size]}
+        profile = (
+            "centre plane"
+            if self.thickness_mm is None
+            else f"box {self.thickness_mm:g} mm, integrated over planes {self.plane_step_mm:.3g} mm apart"
+        )
+        return {
+            "size": self.size,
+            "slices": self.slices,
+            "pixel_mm": self.pixel_mm,
+            "fov_mm": self.fov_mm,
+            "slice_mm": self.slice_mm,
+            "thickness_mm": self.thickness_mm,
+            "slice_profile": profile,
+            "thickness_noise_scale": self.noise_scale,
+            "kernel": self.kernel,
+            "crop_fov_mm": self.crop_fov_mm,
+            "matrix": [self.slices, self.output_size, self.output_size],
+        }
 
 
 def require_whole(value, name: str, low: int, high: int) -> int:
@@ -103,7 +114,7 @@ def require_whole(value, name: str, low: int, high: int) -> int:
     return int(value)
 
 
-def _length(value, name: str, low: float, high: float) -> Optional[float]:
+def _length(value, name: str, low: float, high: float) -> float | None:
     if value is None:
         return None
     try:
@@ -123,12 +134,16 @@ def _matrix(size, pixel_mm, fov_mm):
         derived = int(round(fov_mm / pixel_mm))
         if size is None:
             if not MIN_SIZE <= derived <= MAX_SIZE:
-                raise InputError(f"fov_mm: {fov_mm:g} mm in pixels of {pixel_mm:g} mm makes a {derived}-pixel matrix, "
-                                 f"outside the supported {MIN_SIZE}..{MAX_SIZE}")
+                raise InputError(
+                    f"fov_mm: {fov_mm:g} mm in pixels of {pixel_mm:g} mm makes a {derived}-pixel matrix, "
+                    f"outside the supported {MIN_SIZE}..{MAX_SIZE}"
+                )
             return derived, pixel_mm
         if abs(size * pixel_mm - fov_mm) > pixel_mm / 2.0:
-            raise InputError(f"fov_mm: {size} pixels of {pixel_mm:g} mm cover {size * pixel_mm:g} mm, "
-                             f"not {fov_mm:g} mm; give at most two of size, pixel_mm and fov_mm")
+            raise InputError(
+                f"fov_mm: {size} pixels of {pixel_mm:g} mm cover {size * pixel_mm:g} mm, "
+                f"not {fov_mm:g} mm; give at most two of size, pixel_mm and fov_mm"
+            )
         return size, pixel_mm
     size = DEFAULT_SIZE if size is None else size
     if fov_mm is not None:
@@ -141,16 +156,28 @@ def _crop_size(crop_fov_mm: float, size: int, pixel_mm: float) -> int:
     kept = size - 2 * int(round((size - crop_fov_mm / pixel_mm) / 2.0))
     fov = size * pixel_mm
     if crop_fov_mm >= fov or kept >= size:
-        raise InputError(f"crop_fov_mm: {crop_fov_mm:g} mm does not crop the {fov:g}-mm field of view; "
-                         "give a smaller display field of view")
+        raise InputError(
+            f"crop_fov_mm: {crop_fov_mm:g} mm does not crop the {fov:g}-mm field of view; "
+            "give a smaller display field of view"
+        )
     if kept < MIN_CROP_SIZE:
-        raise InputError(f"crop_fov_mm: {crop_fov_mm:g} mm keeps {kept} pixels of {pixel_mm:g} mm, "
-                         f"fewer than {MIN_CROP_SIZE}")
+        raise InputError(
+            f"crop_fov_mm: {crop_fov_mm:g} mm keeps {kept} pixels of {pixel_mm:g} mm, fewer than {MIN_CROP_SIZE}"
+        )
     return kept
 
 
-def resolve_acquisition(size=None, slices: int = 48, *, pixel_mm=None, fov_mm=None, slice_mm=None,
-                        thickness_mm=None, kernel: str = DEFAULT_KERNEL, crop_fov_mm=None) -> Acquisition:
+def resolve_acquisition(
+    size=None,
+    slices: int = 48,
+    *,
+    pixel_mm=None,
+    fov_mm=None,
+    slice_mm=None,
+    thickness_mm=None,
+    kernel: str = DEFAULT_KERNEL,
+    crop_fov_mm=None,
+) -> Acquisition:
     """The validated acquisition; every problem is an InputError naming the parameter."""
     size = None if size is None else require_whole(size, "size", MIN_SIZE, MAX_SIZE)
     slices = require_whole(slices, "slices", MIN_SLICES, MAX_SLICES)
@@ -163,9 +190,18 @@ def resolve_acquisition(size=None, slices: int = 48, *, pixel_mm=None, fov_mm=No
         raise InputError(f"kernel: reconstruction kernel {kernel!r} is unknown; choose one of {', '.join(KERNELS)}")
     size, pixel_mm = _matrix(size, pixel_mm, fov_mm)
     if not PIXEL_RANGE_MM[0] <= pixel_mm <= PIXEL_RANGE_MM[1]:
-        raise InputError(f"fov_mm: {size * pixel_mm:g} mm over {size} pixels makes {pixel_mm:g}-mm pixels, outside "
-                         f"the supported {PIXEL_RANGE_MM[0]:g}..{PIXEL_RANGE_MM[1]:g} mm")
+        raise InputError(
+            f"fov_mm: {size * pixel_mm:g} mm over {size} pixels makes {pixel_mm:g}-mm pixels, outside "
+            f"the supported {PIXEL_RANGE_MM[0]:g}..{PIXEL_RANGE_MM[1]:g} mm"
+        )
     slice_mm = slice_mm if slice_mm is not None else REFERENCE_SCAN_MM / slices
     crop = None if crop_fov_mm is None else _crop_size(crop_fov_mm, size, pixel_mm)
-    return Acquisition(size=size, slices=slices, pixel_mm=float(pixel_mm), slice_mm=float(slice_mm), kernel=kernel,
-                       thickness_mm=thickness_mm, crop_size=crop)
+    return Acquisition(
+        size=size,
+        slices=slices,
+        pixel_mm=float(pixel_mm),
+        slice_mm=float(slice_mm),
+        kernel=kernel,
+        thickness_mm=thickness_mm,
+        crop_size=crop,
+    )

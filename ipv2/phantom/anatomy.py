@@ -45,22 +45,34 @@ class Anatomy:
     arm_gap_mm: float = 6.0
 
     @classmethod
-    def draw(cls, rng: np.random.Generator) -> "Anatomy":
+    def draw(cls, rng: np.random.Generator) -> Anatomy:
         # Slim to broad chests; width and depth independently, so the shape varies too. The
         # depth range is narrower: the heart and sternum leave less room front to back.
         right_dome = rng.uniform(0.72, 0.80)
-        return cls(width_scale=rng.uniform(0.86, 1.10), depth_scale=rng.uniform(0.93, 1.12),
-                   fat_scale=rng.uniform(0.6, 1.6), heart_shift_x=rng.uniform(-5, 5),
-                   heart_shift_y=rng.uniform(-4, 4), heart_scale=rng.uniform(0.94, 1.06),
-                   mediastinum_x=rng.uniform(2, 8), right_dome_u=right_dome,
-                   left_dome_u=right_dome + rng.uniform(0.05, 0.09),
-                   rib_phase_mm=rng.uniform(0, 24), disc_phase_mm=rng.uniform(0, 30),
-                   arms_down=bool(rng.uniform() < 0.5), arm_gap_mm=rng.uniform(0.0, 12.0))
+        return cls(
+            width_scale=rng.uniform(0.86, 1.10),
+            depth_scale=rng.uniform(0.93, 1.12),
+            fat_scale=rng.uniform(0.6, 1.6),
+            heart_shift_x=rng.uniform(-5, 5),
+            heart_shift_y=rng.uniform(-4, 4),
+            heart_scale=rng.uniform(0.94, 1.06),
+            mediastinum_x=rng.uniform(2, 8),
+            right_dome_u=right_dome,
+            left_dome_u=right_dome + rng.uniform(0.05, 0.09),
+            rib_phase_mm=rng.uniform(0, 24),
+            disc_phase_mm=rng.uniform(0, 30),
+            arms_down=bool(rng.uniform() < 0.5),
+            arm_gap_mm=rng.uniform(0.0, 12.0),
+        )
 
     def summary(self) -> dict:
         """The drawn proportions a user may want to know (phantom.json)."""
-        return {"width_scale": round(self.width_scale, 4), "depth_scale": round(self.depth_scale, 4),
-                "fat_scale": round(self.fat_scale, 4), "arms_down": self.arms_down}
+        return {
+            "width_scale": round(self.width_scale, 4),
+            "depth_scale": round(self.depth_scale, 4),
+            "fat_scale": round(self.fat_scale, 4),
+            "arms_down": self.arms_down,
+        }
 
     # -- proportions along the body ------------------------------------------------------
     def body_half_width(self, u):
@@ -83,8 +95,7 @@ def body_distance(anatomy: Anatomy, X, Y, Z, lateral=0.0, anterior=0.0, posterio
     """The skin surface moved inwards by the given thicknesses (the layers of the wall)."""
     u = u_from_z(Z)
     dy = Y - BODY_CENTRE_Y
-    half_depth = np.where(dy < 0, anatomy.body_half_depth_anterior(u) - anterior,
-                          BODY_HALF_DEPTH_POSTERIOR - posterior)
+    half_depth = np.where(dy < 0, anatomy.body_half_depth_anterior(u) - anterior, BODY_HALF_DEPTH_POSTERIOR - posterior)
     ellipse = ellipse_distance(X, dy, anatomy.body_half_width(u) - lateral, half_depth)
     return np.maximum(ellipse, Y - (BACK_Y - posterior))
 
@@ -132,8 +143,7 @@ def mediastinum_distance(anatomy: Anatomy, X, Y, Z):
     narrow at the anterior junction, plus the heart in its fat. The great vessels are
     tubes; the renderer keeps the lungs off them."""
     u = u_from_z(Z)
-    half_width = (6.0 + 14.0 * smoothstep((Y + 45.0) / 45.0)
-                  + 4.0 * (1.0 - smoothstep((u - 0.05) / 0.25)))
+    half_width = 6.0 + 14.0 * smoothstep((Y + 45.0) / 45.0) + 4.0 * (1.0 - smoothstep((u - 0.05) / 0.25))
     band = np.abs(X - anatomy.mediastinum_x) - half_width
     return np.minimum(band, heart_distance(anatomy, X, Y, Z) - 7.0)
 
@@ -174,8 +184,9 @@ def arm_distance(anatomy: Anatomy, X, Y, inset=0.0):
     """Both upper arms, straight along z, moved inwards by `inset` mm."""
     right, left = arm_centres_x(anatomy)
     a, b = ARM_HALF_WIDTH_MM - inset, ARM_HALF_DEPTH_MM - inset
-    return np.minimum(ellipse_distance(X - right, Y - ARM_CENTRE_Y, a, b),
-                      ellipse_distance(X - left, Y - ARM_CENTRE_Y, a, b))
+    return np.minimum(
+        ellipse_distance(X - right, Y - ARM_CENTRE_Y, a, b), ellipse_distance(X - left, Y - ARM_CENTRE_Y, a, b)
+    )
 
 
 def liver_side_distance(anatomy: Anatomy, X, Y):

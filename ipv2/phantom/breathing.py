@@ -31,7 +31,7 @@ class Breathing:
     shift_mm: tuple = (0.0, 0.0, 0.0)
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, motion_mm: float) -> "Breathing":
+    def draw(cls, rng: np.random.Generator, motion_mm: float) -> Breathing:
         """The breath differs from patient to patient: the motion is drawn within
         `motion_mm` x (1 +- BREATHING_SPREAD), so 0 still means no motion at all."""
         scale = motion_mm / 8.0

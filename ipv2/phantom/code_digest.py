@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Optional
 
 
-def phantom_code_digest(length: int = 12, folder: Optional[Path] = None) -> str:
+def phantom_code_digest(length: int = 12, folder: Path | None = None) -> str:
     """The first `length` hex digits of the SHA-256 of the names and contents of the Python
     files in `folder` (the phantom package's own by default)."""
     digest = hashlib.sha256()

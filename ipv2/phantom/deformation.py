@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 import numpy as np
 import SimpleITK as sitk
@@ -50,10 +50,12 @@ def coarse_deformation(field: Volume, step_mm: float = DEFORMATION_STEP_MM) -> V
     nodes = [coarse_node_count(n, s, step_mm) for n, s in zip(full, spacing_zyx)]
     positions = [np.linspace(0.0, n - 1, c) if c > 1 else np.zeros(1) for n, c in zip(full, nodes)]
     coordinates = np.meshgrid(*positions, indexing="ij")
-    coarse = np.stack([ndimage.map_coordinates(array[..., k], coordinates, order=1, mode="nearest")
-                       for k in range(3)], axis=-1).astype(np.float32)
-    spacing = tuple(float(s * (n - 1) / (c - 1)) if c > 1 else float(s)
-                    for n, c, s in zip(full[::-1], nodes[::-1], field.spacing))
+    coarse = np.stack(
+        [ndimage.map_coordinates(array[..., k], coordinates, order=1, mode="nearest") for k in range(3)], axis=-1
+    ).astype(np.float32)
+    spacing = tuple(
+        float(s * (n - 1) / (c - 1)) if c > 1 else float(s) for n, c, s in zip(full[::-1], nodes[::-1], field.spacing)
+    )
     return Volume(coarse, spacing=spacing, origin=field.origin, direction=field.direction)
 
 
@@ -83,12 +85,20 @@ def resample_deformation(coarse: sitk.Image, reference: Volume) -> np.ndarray:
     return sitk.GetArrayFromImage(resampled).astype(np.float32, copy=False)
 
 
-def read_deformation(path: PathLike, reference: Optional[Volume] = None) -> Volume:
+def read_deformation(path: PathLike, reference: Volume | None = None) -> Volume:
     """deformation.nrrd as a Volume (z, y, x, 3): on its own grid, or with `reference` (e.g.
     truth.nrrd) interpolated onto the scan's grid."""
     image = sitk.ReadImage(str(Path(path)))
     if reference is None:
-        return Volume(sitk.GetArrayFromImage(image).astype(np.float32, copy=False), spacing=image.GetSpacing(),
-                      origin=image.GetOrigin(), direction=image.GetDirection())
-    return Volume(resample_deformation(image, reference), spacing=reference.spacing, origin=reference.origin,
-                  direction=reference.direction)
+        return Volume(
+            sitk.GetArrayFromImage(image).astype(np.float32, copy=False),
+            spacing=image.GetSpacing(),
+            origin=image.GetOrigin(),
+            direction=image.GetDirection(),
+        )
+    return Volume(
+        resample_deformation(image, reference),
+        spacing=reference.spacing,
+        origin=reference.origin,
+        direction=reference.direction,
+    )

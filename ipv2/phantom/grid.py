@@ -11,8 +11,8 @@ The anatomy is laid out over a reference scan range of 120 mm from just above th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Tuple
 
 import numpy as np
 
@@ -36,27 +36,27 @@ class PhantomGrid:
     moves every slice along z: the planes of a thick slice's profile lie at its centre plus
     an offset (`ipv2.phantom.thickness`)."""
 
-    shape: Tuple[int, int, int]
-    spacing: Tuple[float, float, float]
+    shape: tuple[int, int, int]
+    spacing: tuple[float, float, float]
     z_offset_mm: float = 0.0
 
     @classmethod
-    def create(cls, size: int, slices: int, pixel_mm=None, slice_mm=None) -> "PhantomGrid":
+    def create(cls, size: int, slices: int, pixel_mm=None, slice_mm=None) -> PhantomGrid:
         pixel = float(pixel_mm) if pixel_mm is not None else DEFAULT_FOV_MM / size
         thickness = float(slice_mm) if slice_mm is not None else REFERENCE_SCAN_MM / slices
         return cls(shape=(int(slices), int(size), int(size)), spacing=(pixel, pixel, thickness))
 
     @property
-    def origin(self) -> Tuple[float, float, float]:
+    def origin(self) -> tuple[float, float, float]:
         nz, ny, nx = self.shape
         sx, sy, sz = self.spacing
         return (-(nx - 1) / 2.0 * sx, -(ny - 1) / 2.0 * sy, -(nz - 1) / 2.0 * sz + self.z_offset_mm)
 
-    def shifted(self, z_offset_mm: float) -> "PhantomGrid":
+    def shifted(self, z_offset_mm: float) -> PhantomGrid:
         """The same grid with every slice `z_offset_mm` further towards the head."""
         return PhantomGrid(self.shape, self.spacing, self.z_offset_mm + float(z_offset_mm))
 
-    def cropped(self, size: int) -> "PhantomGrid":
+    def cropped(self, size: int) -> PhantomGrid:
         """The central `size` x `size` pixels of each slice (same centre, same spacing);
         `size` has the parity of the matrix, so the centre stays on the grid's axis."""
         nz, ny, nx = self.shape
@@ -64,7 +64,7 @@ class PhantomGrid:
             raise ValueError(f"a central crop of {size} pixels does not fit {nx} x {ny} symmetrically")
         return PhantomGrid((nz, size, size), self.spacing, self.z_offset_mm)
 
-    def central_window(self, size: int) -> Tuple[slice, slice]:
+    def central_window(self, size: int) -> tuple[slice, slice]:
         """(y, x) slices of the pixels that `cropped(size)` keeps."""
         nz, ny, nx = self.shape
         top, left = (ny - size) // 2, (nx - size) // 2
@@ -87,8 +87,7 @@ class PhantomGrid:
 
     def regular_coordinates(self, zslice: slice):
         """Broadcastable (X, Y, Z) of a block of slices: shapes (1,1,nx), (1,ny,1), (nz,1,1)."""
-        return (self.axis("x")[None, None, :], self.axis("y")[None, :, None],
-                self.axis("z")[zslice][:, None, None])
+        return (self.axis("x")[None, None, :], self.axis("y")[None, :, None], self.axis("z")[zslice][:, None, None])
 
     def index_of(self, position_mm: np.ndarray) -> np.ndarray:
         """Continuous (x, y, z) voxel indices of physical points (..., 3)."""

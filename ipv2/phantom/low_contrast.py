@@ -34,7 +34,6 @@ Benchmark only: these images must stay out of every training set.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -49,7 +48,7 @@ SUPERSAMPLING = 8
 MIN_MARGIN_MM = 4.0  # air between the cylinder and the field of view's edge
 
 # (diameter mm, contrast HU), as the CCT189 phantom's low-contrast module.
-INSERTS: Tuple[Tuple[float, float], ...] = ((3.0, 14.0), (5.0, 7.0), (7.0, 5.0), (10.0, 3.0))
+INSERTS: tuple[tuple[float, float], ...] = ((3.0, 14.0), (5.0, 7.0), (7.0, 5.0), (10.0, 3.0))
 ABSENT = None
 RING_PATTERN = (3.0, 5.0, ABSENT, 7.0, 10.0, ABSENT)
 INNER_RING_MM, INNER_SITES, INNER_OFFSET_DEG = 35.0, 6, 0.0
@@ -69,10 +68,10 @@ TTF_RING_MM = 50.0
 class Site:
     """A place in the slice: a disc (`diameter_mm`, `contrast_hu`) or a disc-free site (both None)."""
 
-    centre_mm: Tuple[float, float]  # (y, x) from the cylinder's centre
+    centre_mm: tuple[float, float]  # (y, x) from the cylinder's centre
     ring_mm: float
-    diameter_mm: Optional[float] = None
-    contrast_hu: Optional[float] = None
+    diameter_mm: float | None = None
+    contrast_hu: float | None = None
 
     @property
     def absent(self) -> bool:
@@ -88,16 +87,23 @@ def _ring(radius_mm: float, sites: int, offset_deg: float):
         yield Site(centre, radius_mm, diameter, None if diameter is None else contrast[diameter])
 
 
-def low_contrast_sites() -> Tuple[Site, ...]:
+def low_contrast_sites() -> tuple[Site, ...]:
     """Every disc and disc-free site of the detectability slice."""
     return tuple(_ring(INNER_RING_MM, INNER_SITES, INNER_OFFSET_DEG)) + tuple(
-        _ring(OUTER_RING_MM, OUTER_SITES, OUTER_OFFSET_DEG))
+        _ring(OUTER_RING_MM, OUTER_SITES, OUTER_OFFSET_DEG)
+    )
 
 
-def ttf_sites() -> Tuple[Site, ...]:
-    return tuple(Site((float(-TTF_RING_MM * np.cos(a)), float(TTF_RING_MM * np.sin(a))), TTF_RING_MM,
-                      TTF_ROD_DIAMETER_MM, contrast)
-                 for a, contrast in zip(np.deg2rad([45.0, 135.0, 225.0, 315.0]), TTF_ROD_CONTRASTS_HU))
+def ttf_sites() -> tuple[Site, ...]:
+    return tuple(
+        Site(
+            (float(-TTF_RING_MM * np.cos(a)), float(TTF_RING_MM * np.sin(a))),
+            TTF_RING_MM,
+            TTF_ROD_DIAMETER_MM,
+            contrast,
+        )
+        for a, contrast in zip(np.deg2rad([45.0, 135.0, 225.0, 315.0]), TTF_ROD_CONTRASTS_HU)
+    )
 
 
 @dataclass(frozen=True)
@@ -106,17 +112,17 @@ class LowContrastSlice:
 
     hu: np.ndarray
     pixel_mm: float
-    sites: Tuple[Site, ...]
+    sites: tuple[Site, ...]
 
-    def centre_px(self, site: Site) -> Tuple[float, float]:
+    def centre_px(self, site: Site) -> tuple[float, float]:
         """(row, column) of a site's centre; pixel centres lie at whole indices."""
         middle = (self.hu.shape[0] - 1) / 2.0
         return middle + site.centre_mm[0] / self.pixel_mm, middle + site.centre_mm[1] / self.pixel_mm
 
-    def discs(self, diameter_mm: float) -> Tuple[Site, ...]:
+    def discs(self, diameter_mm: float) -> tuple[Site, ...]:
         return tuple(site for site in self.sites if site.diameter_mm == diameter_mm)
 
-    def absent_sites(self) -> Tuple[Site, ...]:
+    def absent_sites(self) -> tuple[Site, ...]:
         return tuple(site for site in self.sites if site.absent)
 
 
@@ -126,7 +132,7 @@ def roi_side_px(diameter_mm: float, pixel_mm: float) -> int:
     return max(side, MIN_ROI_PX)
 
 
-def _check_grid(size, pixel_mm) -> Tuple[int, float]:
+def _check_grid(size, pixel_mm) -> tuple[int, float]:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
         raise InputError(f"size {size!r} must be a whole number of pixels")
     try:
@@ -137,12 +143,14 @@ def _check_grid(size, pixel_mm) -> Tuple[int, float]:
         raise InputError(f"pixel size {pixel_mm:g} mm must be positive")
     needed = WATER_DIAMETER_MM + 2.0 * MIN_MARGIN_MM
     if size * pixel_mm < needed:
-        raise InputError(f"a field of view of {size} x {pixel_mm:g} mm = {size * pixel_mm:g} mm cannot hold the "
-                         f"{WATER_DIAMETER_MM:g} mm cylinder; at least {needed:g} mm is needed")
+        raise InputError(
+            f"a field of view of {size} x {pixel_mm:g} mm = {size * pixel_mm:g} mm cannot hold the "
+            f"{WATER_DIAMETER_MM:g} mm cylinder; at least {needed:g} mm is needed"
+        )
     return int(size), pixel_mm
 
 
-def _coverage(size: int, pixel_mm: float, centre_mm, radius_mm: float) -> Tuple[slice, slice, np.ndarray]:
+def _coverage(size: int, pixel_mm: float, centre_mm, radius_mm: float) -> tuple[slice, slice, np.ndarray]:
     """The fraction of each pixel inside a circle, over the circle's bounding box of pixels."""
     middle = (size - 1) / 2.0
     rows = (middle + (centre_mm[0] + np.array([-radius_mm, radius_mm])) / pixel_mm).round().astype(int)
@@ -152,7 +160,7 @@ def _coverage(size: int, pixel_mm: float, centre_mm, radius_mm: float) -> Tuple[
     offsets = (np.arange(SUPERSAMPLING) + 0.5) / SUPERSAMPLING - 0.5
     y = ((np.arange(box[0].start, box[0].stop) - middle)[:, None] + offsets[None, :]).ravel() * pixel_mm
     x = ((np.arange(box[1].start, box[1].stop) - middle)[:, None] + offsets[None, :]).ravel() * pixel_mm
-    inside = ((y[:, None] - centre_mm[0]) ** 2 + (x[None, :] - centre_mm[1]) ** 2) <= radius_mm ** 2
+    inside = ((y[:, None] - centre_mm[0]) ** 2 + (x[None, :] - centre_mm[1]) ** 2) <= radius_mm**2
     height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
     fraction = inside.reshape(height, SUPERSAMPLING, width, SUPERSAMPLING).mean(axis=(1, 3))
     return box[0], box[1], fraction
@@ -170,8 +178,9 @@ def _render(size, pixel_mm, sites) -> LowContrastSlice:
     return LowContrastSlice(hu.astype(np.float32), pixel_mm, tuple(sites))
 
 
-def render_low_contrast_slice(size: int = DEFAULT_SIZE, pixel_mm: float = DEFAULT_PIXEL_MM,
-                              discs: bool = True) -> LowContrastSlice:
+def render_low_contrast_slice(
+    size: int = DEFAULT_SIZE, pixel_mm: float = DEFAULT_PIXEL_MM, discs: bool = True
+) -> LowContrastSlice:
     """The detectability slice; `discs=False` gives the same cylinder without its discs."""
     sites = low_contrast_sites()
     slice_ = _render(size, pixel_mm, sites if discs else ())
@@ -192,8 +201,15 @@ def realisation_seed(seed: int, dose: float, block: int) -> int:
     return int(np.random.SeedSequence(key).generate_state(1)[0] >> 1)
 
 
-def simulate_realisations(slice_: LowContrastSlice, dose: float, count: int, seed: int = 0,
-                          kernel: str = "standard", device: str = "cpu", monitor=None) -> np.ndarray:
+def simulate_realisations(
+    slice_: LowContrastSlice,
+    dose: float,
+    count: int,
+    seed: int = 0,
+    kernel: str = "standard",
+    device: str = "cpu",
+    monitor=None,
+) -> np.ndarray:
     """Realisations 0 .. count - 1 of the slice at `dose`, (count, H, W) HU float32.
 
     Realisation i is slice i % REALISATIONS_PER_BLOCK of the block i // REALISATIONS_PER_BLOCK,
@@ -213,9 +229,17 @@ def simulate_realisations(slice_: LowContrastSlice, dose: float, count: int, see
     for block, start in enumerate(range(0, count, REALISATIONS_PER_BLOCK)):
         depth = min(REALISATIONS_PER_BLOCK, count - start)
         stack = np.ascontiguousarray(np.broadcast_to(slice_.hu, (depth,) + slice_.hu.shape))
-        blocks.append(simulate_low_dose(stack, dose=dose * FULL_DOSE_FLUX, mode="physical",
-                                        pixel_spacing_mm=slice_.pixel_mm,
-                                        seed=realisation_seed(seed, dose, block), kernel=kernel, device=device))
+        blocks.append(
+            simulate_low_dose(
+                stack,
+                dose=dose * FULL_DOSE_FLUX,
+                mode="physical",
+                pixel_spacing_mm=slice_.pixel_mm,
+                seed=realisation_seed(seed, dose, block),
+                kernel=kernel,
+                device=device,
+            )
+        )
         monitor.step(REALISATIONS_STAGE, start + depth, count)
     return np.concatenate(blocks)
 
@@ -224,5 +248,13 @@ def noise_free_reference(slice_: LowContrastSlice, kernel: str = "standard", dev
     """The slice reconstructed without noise (H, W): what a perfect denoiser would give."""
     from ipv2.simulate.lowdose import simulate_low_dose
 
-    return simulate_low_dose(slice_.hu[None], dose=1.0, mode="physical", pixel_spacing_mm=slice_.pixel_mm, seed=0,
-                             kernel=kernel, device=device, noise_free=True)[0]
+    return simulate_low_dose(
+        slice_.hu[None],
+        dose=1.0,
+        mode="physical",
+        pixel_spacing_mm=slice_.pixel_mm,
+        seed=0,
+        kernel=kernel,
+        device=device,
+        noise_free=True,
+    )[0]

@@ -4,12 +4,18 @@ gradient, the fissures between the lobes, and the nodules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
-from ipv2.phantom.anatomy import (BODY_CENTRE_Y, DIAPHRAGM_MM, PLEURA_MM, Anatomy,
-                                  below_diaphragm_distance, cavity_distance, mediastinum_distance)
+from ipv2.phantom.anatomy import (
+    BODY_CENTRE_Y,
+    DIAPHRAGM_MM,
+    PLEURA_MM,
+    Anatomy,
+    below_diaphragm_distance,
+    cavity_distance,
+    mediastinum_distance,
+)
 from ipv2.phantom.grid import REFERENCE_SCAN_MM, u_from_z
 from ipv2.phantom.texture import COARSE, FINE
 from ipv2.phantom.tubes import Segments
@@ -37,8 +43,9 @@ def lung_distance(anatomy: Anatomy, X, Y, Z):
 
 def parenchyma_hu(Y, texture) -> np.ndarray:
     gravity = GRAVITY_HU * np.clip((Y - BODY_CENTRE_Y) / 90.0, -1.0, 1.0)
-    return (PARENCHYMA_HU + gravity + FINE_TEXTURE_HU * texture[FINE]
-            + COARSE_TEXTURE_HU * texture[COARSE]).astype(np.float32)
+    return (PARENCHYMA_HU + gravity + FINE_TEXTURE_HU * texture[FINE] + COARSE_TEXTURE_HU * texture[COARSE]).astype(
+        np.float32
+    )
 
 
 def _oblique_fissure_u(X, Y):
@@ -56,11 +63,11 @@ def fissure_hu(anatomy: Anatomy, X, Y, Z, pixel_mm: float) -> np.ndarray:
     # slope of the oblique fissure: 0.8 u over 110 mm of y; distance measured across it
     cos_slope = 1.0 / np.sqrt(1.0 + (0.8 * REFERENCE_SCAN_MM / 110.0) ** 2)
     oblique = (u - oblique_u) * REFERENCE_SCAN_MM * cos_slope
-    sheet = np.exp(-(oblique / width) ** 2)
+    sheet = np.exp(-((oblique / width) ** 2))
     horizontal_u = 0.45
     horizontal = (u - horizontal_u) * REFERENCE_SCAN_MM
     in_right_upper_front = (X < anatomy.mediastinum_x) & (oblique_u > horizontal_u)
-    sheet = np.maximum(sheet, np.where(in_right_upper_front, np.exp(-(horizontal / width) ** 2), 0.0))
+    sheet = np.maximum(sheet, np.where(in_right_upper_front, np.exp(-((horizontal / width) ** 2)), 0.0))
     return (peak * sheet).astype(np.float32)
 
 
@@ -82,9 +89,11 @@ def septa_hu(anatomy: Anatomy, X, Y, Z, depth_mm, sample_septa, pixel_mm: float)
     x, y, z, d = X[near], Y[near], Z[near], depth[near]
     step = np.float32(0.5)
     base = lung_distance(anatomy, x, y, z)
-    normal = [(lung_distance(anatomy, x + step, y, z) - base) / step,
-              (lung_distance(anatomy, x, y + step, z) - base) / step,
-              (lung_distance(anatomy, x, y, z + step) - base) / step]
+    normal = [
+        (lung_distance(anatomy, x + step, y, z) - base) / step,
+        (lung_distance(anatomy, x, y + step, z) - base) / step,
+        (lung_distance(anatomy, x, y, z + step) - base) / step,
+    ]
     norm = np.sqrt(normal[0] ** 2 + normal[1] ** 2 + normal[2] ** 2) + np.float32(1e-6)
     unit = [n / norm for n in normal]
     foot = [c + d * n for c, n in zip((x, y, z), unit)]
@@ -95,7 +104,7 @@ def septa_hu(anatomy: Anatomy, X, Y, Z, depth_mm, sample_septa, pixel_mm: float)
     width = max(0.4, 0.45 * pixel_mm)
     peak = SEPTA_LINE_INTEGRAL / (np.sqrt(np.pi) * width)
     fade = 1.0 - d / np.float32(SEPTA_DEPTH_MM)
-    out[near] = peak * fade * np.exp(-(field * np.float32(SEPTA_FIELD_MM / width)) ** 2)
+    out[near] = peak * fade * np.exp(-((field * np.float32(SEPTA_FIELD_MM / width)) ** 2))
     return out
 
 
@@ -116,7 +125,7 @@ class Tumour:
         return float(2.0 * reach.max())
 
 
-def draw_tumour(rng: np.random.Generator, anatomy: Anatomy, z_range) -> Optional[Tumour]:
+def draw_tumour(rng: np.random.Generator, anatomy: Anatomy, z_range) -> Tumour | None:
     """A 2-4 cm mass well inside a lung within the scanned slab, or None where none fits."""
     radius = 0.5 * rng.uniform(20.0, 40.0)
     core = 0.65 * radius
@@ -128,8 +137,9 @@ def draw_tumour(rng: np.random.Generator, anatomy: Anatomy, z_range) -> Optional
     clearance_needed = radius + TUMOUR_HALO_MM + TUMOUR_HALO_EDGE_MM
     z_low, z_high = z_range
     for _ in range(100):
-        candidates = np.column_stack([rng.uniform(-140, 140, 256), rng.uniform(-90, 60, 256),
-                                      rng.uniform(z_low, z_high, 256)])
+        candidates = np.column_stack(
+            [rng.uniform(-140, 140, 256), rng.uniform(-90, 60, 256), rng.uniform(z_low, z_high, 256)]
+        )
         clearance = -lung_distance(anatomy, candidates[:, 0], candidates[:, 1], candidates[:, 2])
         good = np.flatnonzero(clearance > clearance_needed)
         if len(good):
@@ -162,8 +172,9 @@ def draw_nodules(rng: np.random.Generator, anatomy: Anatomy, z_range, solid=3, g
     for _ in range(200):
         if placed == len(radii):
             break
-        candidates = np.column_stack([rng.uniform(-140, 140, 256), rng.uniform(-90, 60, 256),
-                                      rng.uniform(z_low, z_high, 256)])
+        candidates = np.column_stack(
+            [rng.uniform(-140, 140, 256), rng.uniform(-90, 60, 256), rng.uniform(z_low, z_high, 256)]
+        )
         r = radii[placed]
         clearance = -lung_distance(anatomy, candidates[:, 0], candidates[:, 1], candidates[:, 2])
         good = np.flatnonzero(clearance > r + 4.0)
@@ -178,4 +189,3 @@ def nodule_slab(grid_z_axis) -> tuple:
     low, high = float(grid_z_axis.min()), float(grid_z_axis.max())
     margin = min(8.0, 0.2 * (high - low))
     return (low + margin, max(low + margin, high - margin))
-

@@ -4,7 +4,6 @@ breathing states."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -15,8 +14,14 @@ from ipv2.phantom.grid import PhantomGrid
 from ipv2.phantom.lungs import Nodules, Tumour, draw_nodules, draw_tumour, lung_distance, nodule_slab
 from ipv2.phantom.skeleton import TrabecularPattern
 from ipv2.phantom.texture import SEPTA_SCALE, TextureFields
-from ipv2.phantom.trees import (bronchi_beside, central_airways, esophagus, great_vessels, peripheral_twigs,
-                               pulmonary_vessels)
+from ipv2.phantom.trees import (
+    bronchi_beside,
+    central_airways,
+    esophagus,
+    great_vessels,
+    peripheral_twigs,
+    pulmonary_vessels,
+)
 from ipv2.phantom.tubes import Segments
 
 TREE_MARGIN_Z_MM = 20.0  # trees grow a little beyond the scanned slab, no further
@@ -37,7 +42,7 @@ class PhantomModel:
     great_vessels: Segments
     esophagus: Segments
     nodules: Nodules
-    tumour: Optional[Tumour]
+    tumour: Tumour | None
     abdomen: Abdomen
     septa: TextureFields  # one channel, read at the pleura
     trabeculae: TrabecularPattern
@@ -49,12 +54,14 @@ class PhantomModel:
     def summary(self) -> dict:
         """What the seed drew, for phantom.json."""
         radii = np.concatenate([self.vessels.r_start, self.vessels.r_end])
-        return {**self.anatomy.summary(), "breathing_mm": round(self.breathing.motion_mm, 3),
-                "vessel_segments": len(self.vessels),
-                "smallest_vessel_diameter_mm": round(float(2.0 * radii.min()), 3) if len(radii) else None,
-                "tumour_diameter_mm": round(self.tumour.diameter_mm, 1) if self.tumour is not None else None,
-                "tumour_centre_mm": ([round(float(c), 1) for c in self.tumour.centre]
-                                     if self.tumour is not None else None)}
+        return {
+            **self.anatomy.summary(),
+            "breathing_mm": round(self.breathing.motion_mm, 3),
+            "vessel_segments": len(self.vessels),
+            "smallest_vessel_diameter_mm": round(float(2.0 * radii.min()), 3) if len(radii) else None,
+            "tumour_diameter_mm": round(self.tumour.diameter_mm, 1) if self.tumour is not None else None,
+            "tumour_centre_mm": ([round(float(c), 1) for c in self.tumour.centre] if self.tumour is not None else None),
+        }
 
 
 VESSEL_MIN_RADIUS_MM = 0.3  # 0.6 mm calibre: the smallest vessels seen on thin-section CT
@@ -95,8 +102,19 @@ def build_phantom_model(grid: PhantomGrid, seed: int, motion_mm: float, tumour: 
     nodules = draw_nodules(streams[5], anatomy, nodule_slab(z))
     drawn_tumour = draw_tumour(streams[6], anatomy, nodule_slab(z))
     septa = TextureFields.draw(streams[7], low, high, scales=(SEPTA_SCALE,))
-    return PhantomModel(grid=grid, anatomy=anatomy, breathing=breathing, textures=textures,
-                        vessels=arteries.segments.concat(veins.segments).concat(twigs), bronchi=bronchi,
-                        central_airways=central_airways(), great_vessels=great_vessels(), esophagus=esophagus(),
-                        nodules=nodules, tumour=drawn_tumour if tumour else None, abdomen=abdomen, septa=septa,
-                        trabeculae=TrabecularPattern.draw(streams[8]))
+    return PhantomModel(
+        grid=grid,
+        anatomy=anatomy,
+        breathing=breathing,
+        textures=textures,
+        vessels=arteries.segments.concat(veins.segments).concat(twigs),
+        bronchi=bronchi,
+        central_airways=central_airways(),
+        great_vessels=great_vessels(),
+        esophagus=esophagus(),
+        nodules=nodules,
+        tumour=drawn_tumour if tumour else None,
+        abdomen=abdomen,
+        septa=septa,
+        trabeculae=TrabecularPattern.draw(streams[8]),
+    )

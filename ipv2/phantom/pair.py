@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
 from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
+from ipv2.input_checks import require_dose
 from ipv2.phantom.acquisition import Acquisition, require_whole, resolve_acquisition
 from ipv2.phantom.model import build_phantom_model
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
 from ipv2.phantom.thickness import render_states
-from ipv2.phantom.tissues import (LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG, LABEL_NODULE,
-                                  LABEL_OTHER_GAS, LABEL_TUMOUR, LABEL_VESSEL, LUNG_FIELD_TISSUES, PADDING_HU,
-                                  TISSUE_TO_LABEL, tissue_id)
+from ipv2.phantom.tissues import (
+    LABEL_AIRWAY,
+    LABEL_BACKGROUND,
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_NODULE,
+    LABEL_OTHER_GAS,
+    LABEL_TUMOUR,
+    LABEL_VESSEL,
+    LUNG_FIELD_TISSUES,
+    PADDING_HU,
+    TISSUE_TO_LABEL,
+    tissue_id,
+)
 from ipv2.progress import Monitor
-from ipv2.input_checks import require_dose
 from ipv2.volume import Volume
 
 MAX_MOTION_MM = 30.0
@@ -41,11 +51,11 @@ class PhantomPair:
     truth: Volume
     labels: Volume
     deformation: Volume
-    ndct_clean: Optional[Volume] = None  # the noise-free scan of the NDCT state
-    anatomy: Optional[Volume] = None  # the uLDCT-state object before the scanner
-    tissues: Optional[Volume] = None  # tissue ids (`TISSUES`) of the truth
-    ndct_tissues: Optional[Volume] = None  # tissue ids of the NDCT state
-    parameters: Optional[dict] = None
+    ndct_clean: Volume | None = None  # the noise-free scan of the NDCT state
+    anatomy: Volume | None = None  # the uLDCT-state object before the scanner
+    tissues: Volume | None = None  # tissue ids (`TISSUES`) of the truth
+    ndct_tissues: Volume | None = None  # tissue ids of the NDCT state
+    parameters: dict | None = None
 
     def region_labels(self) -> np.ndarray:
         """The true labels as the purification's regions (0 body, 1 background, 2 lung).
@@ -79,17 +89,42 @@ def _require_motion(motion_mm) -> float:
     return motion
 
 
-def _simulate(clean: np.ndarray, dose: float, seed: int, acquisition: Acquisition, electronic_noise: bool,
-              device: str, monitor: Monitor, noise_free: bool = False) -> np.ndarray:
+def _simulate(
+    clean: np.ndarray,
+    dose: float,
+    seed: int,
+    acquisition: Acquisition,
+    electronic_noise: bool,
+    device: str,
+    monitor: Monitor,
+    noise_free: bool = False,
+) -> np.ndarray:
     from ipv2.simulate import simulate_low_dose
 
-    return simulate_low_dose(clean, dose=dose, mode="physical", pixel_spacing_mm=acquisition.pixel_mm, seed=seed,
-                             electronic_noise=electronic_noise, device=device, monitor=monitor,
-                             noise_free=noise_free, kernel=acquisition.kernel)
+    return simulate_low_dose(
+        clean,
+        dose=dose,
+        mode="physical",
+        pixel_spacing_mm=acquisition.pixel_mm,
+        seed=seed,
+        electronic_noise=electronic_noise,
+        device=device,
+        monitor=monitor,
+        noise_free=noise_free,
+        kernel=acquisition.kernel,
+    )
 
 
-def _scans(ndct_hu: np.ndarray, uldct_hu: np.ndarray, dose: float, seed: int, acquisition: Acquisition,
-           electronic_noise: bool, device: str, monitor: Monitor):
+def _scans(
+    ndct_hu: np.ndarray,
+    uldct_hu: np.ndarray,
+    dose: float,
+    seed: int,
+    acquisition: Acquisition,
+    electronic_noise: bool,
+    device: str,
+    monitor: Monitor,
+):
     """(ndct, uldct, truth, ndct_clean): both states at full and at `dose`, with and without
     noise; the noise scaled for the slice thickness (`Acquisition.noise_scale`)."""
     ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 7]).spawn(2))
@@ -104,13 +139,26 @@ def _scans(ndct_hu: np.ndarray, uldct_hu: np.ndarray, dose: float, seed: int, ac
     return ndct, uldct, truth, ndct_clean
 
 
-def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: int = 0, dose: float = 0.02,
-                          motion_mm: float = 8.0, fov_padding: bool = False, monitor: Optional[Monitor] = None,
-                          *, pixel_mm: Optional[float] = None, fov_mm: Optional[float] = None,
-                          slice_mm: Optional[float] = None, thickness_mm: Optional[float] = None,
-                          kernel: str = DEFAULT_KERNEL, crop_fov_mm: Optional[float] = None,
-                          electronic_noise: bool = True, device: str = "auto", noise: bool = True,
-                          tumour: bool = True) -> PhantomPair:
+def generate_phantom_pair(
+    size: int | None = None,
+    slices: int = 48,
+    seed: int = 0,
+    dose: float = 0.02,
+    motion_mm: float = 8.0,
+    fov_padding: bool = False,
+    monitor: Monitor | None = None,
+    *,
+    pixel_mm: float | None = None,
+    fov_mm: float | None = None,
+    slice_mm: float | None = None,
+    thickness_mm: float | None = None,
+    kernel: str = DEFAULT_KERNEL,
+    crop_fov_mm: float | None = None,
+    electronic_noise: bool = True,
+    device: str = "auto",
+    noise: bool = True,
+    tumour: bool = True,
+) -> PhantomPair:
     """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
 
     The acquisition (`ipv2.phantom.acquisition`): a 512 matrix over a 358.4-mm field of
@@ -126,9 +174,17 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
     figures). `tumour=False` leaves out the lung tumour (the rest of the phantom stays the
     same). `parameters` records all of it.
     """
-    acquisition = resolve_acquisition(size, slices, pixel_mm=pixel_mm, fov_mm=fov_mm, slice_mm=slice_mm,
-                                      thickness_mm=thickness_mm, kernel=kernel, crop_fov_mm=crop_fov_mm)
-    seed = require_whole(seed, "seed", 0, 2 ** 63 - 1)
+    acquisition = resolve_acquisition(
+        size,
+        slices,
+        pixel_mm=pixel_mm,
+        fov_mm=fov_mm,
+        slice_mm=slice_mm,
+        thickness_mm=thickness_mm,
+        kernel=kernel,
+        crop_fov_mm=crop_fov_mm,
+    )
+    seed = require_whole(seed, "seed", 0, 2**63 - 1)
     dose = require_dose(dose)
     motion_mm = _require_motion(motion_mm)
     if not isinstance(tumour, (bool, np.bool_)):
@@ -141,8 +197,9 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
     ndct_state, uldct_state = render_states(model, acquisition, monitor)
 
     if noise:
-        ndct, uldct, truth, ndct_clean = _scans(ndct_state.hu, uldct_state.hu, dose, seed, acquisition,
-                                                electronic_noise, device, monitor)
+        ndct, uldct, truth, ndct_clean = _scans(
+            ndct_state.hu, uldct_state.hu, dose, seed, acquisition, electronic_noise, device, monitor
+        )
     else:
         ndct, uldct = ndct_state.hu.copy(), uldct_state.hu.copy()
         truth, ndct_clean = uldct_state.hu, ndct_state.hu
@@ -150,11 +207,21 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
     labels = TISSUE_TO_LABEL[uldct_state.tissue]
     if fov_padding:
         outside = outside_fov(grid)
-        ndct, uldct, truth, ndct_clean, anatomy = (pad_outside_fov(v, outside)
-                                                   for v in (ndct, uldct, truth, ndct_clean, anatomy))
+        ndct, uldct, truth, ndct_clean, anatomy = (
+            pad_outside_fov(v, outside) for v in (ndct, uldct, truth, ndct_clean, anatomy)
+        )
         labels[:, outside] = LABEL_BACKGROUND
-    volumes = [ndct, uldct, truth, labels, uldct_state.displacement, ndct_clean, anatomy, uldct_state.tissue,
-               ndct_state.tissue]
+    volumes = [
+        ndct,
+        uldct,
+        truth,
+        labels,
+        uldct_state.displacement,
+        ndct_clean,
+        anatomy,
+        uldct_state.tissue,
+        ndct_state.tissue,
+    ]
     if acquisition.crop_size is not None:
         # The display field of view of the full reconstruction: same pixels, fewer of them.
         rows, columns = grid.central_window(acquisition.crop_size)
@@ -163,16 +230,36 @@ def generate_phantom_pair(size: Optional[int] = None, slices: int = 48, seed: in
     ndct, uldct, truth, labels, displacement, ndct_clean, anatomy, tissues, ndct_tissues = volumes
 
     def volume(array, **extra):
-        return Volume(np.ascontiguousarray(array), spacing=grid.spacing, origin=grid.origin,
-                      metadata={"phantom_seed": seed, **extra})
+        return Volume(
+            np.ascontiguousarray(array),
+            spacing=grid.spacing,
+            origin=grid.origin,
+            metadata={"phantom_seed": seed, **extra},
+        )
 
-    parameters = {**acquisition.record(), "seed": seed, "dose": dose, "ndct_dose": NDCT_DOSE, "motion_mm": motion_mm,
-                  "fov_padding": bool(fov_padding), "electronic_noise": bool(electronic_noise), "noise": bool(noise),
-                  "rigid_shift_mm": list(model.breathing.shift_mm), "tumour": bool(tumour),
-                  "anatomy": model.summary(),
-                  "padding_hu": PADDING_HU if fov_padding else None}
-    return PhantomPair(ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
-                       uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),
-                       truth=volume(truth), labels=volume(labels), deformation=volume(displacement),
-                       ndct_clean=volume(ndct_clean), anatomy=volume(anatomy), tissues=volume(tissues),
-                       ndct_tissues=volume(ndct_tissues), parameters=parameters)
+    parameters = {
+        **acquisition.record(),
+        "seed": seed,
+        "dose": dose,
+        "ndct_dose": NDCT_DOSE,
+        "motion_mm": motion_mm,
+        "fov_padding": bool(fov_padding),
+        "electronic_noise": bool(electronic_noise),
+        "noise": bool(noise),
+        "rigid_shift_mm": list(model.breathing.shift_mm),
+        "tumour": bool(tumour),
+        "anatomy": model.summary(),
+        "padding_hu": PADDING_HU if fov_padding else None,
+    }
+    return PhantomPair(
+        ndct=volume(ndct.astype(np.float32, copy=False), dose=NDCT_DOSE),
+        uldct=volume(uldct.astype(np.float32, copy=False), dose=dose),
+        truth=volume(truth),
+        labels=volume(labels),
+        deformation=volume(displacement),
+        ndct_clean=volume(ndct_clean),
+        anatomy=volume(anatomy),
+        tissues=volume(tissues),
+        ndct_tissues=volume(ndct_tissues),
+        parameters=parameters,
+    )

@@ -8,8 +8,18 @@ from ipv2.display import LUNG_WINDOW, MEDIASTINAL_WINDOW
 from ipv2.phantom.tissues import LABEL_NAMES, LABEL_OTHER_GAS, LABEL_TUMOUR
 
 # By label id; ids past the table take its last colour.
-LABEL_COLOURS = np.array([[0.55, 0.45, 0.40], [0.0, 0.0, 0.0], [0.35, 0.6, 0.95], [0.9, 0.2, 0.2],
-                          [1.0, 0.85, 0.1], [0.2, 0.85, 0.4], [0.6, 0.2, 0.8], [1.0, 0.5, 0.0]])
+LABEL_COLOURS = np.array(
+    [
+        [0.55, 0.45, 0.40],
+        [0.0, 0.0, 0.0],
+        [0.35, 0.6, 0.95],
+        [0.9, 0.2, 0.2],
+        [1.0, 0.85, 0.1],
+        [0.2, 0.85, 0.4],
+        [0.6, 0.2, 0.8],
+        [1.0, 0.5, 0.0],
+    ]
+)
 
 
 def preview_slices(labels: np.ndarray) -> list:
@@ -58,10 +68,26 @@ def _label_legend(figure, y: float) -> None:
     """One row under the panels: a swatch of each label's colour and its id and name."""
     from matplotlib.patches import Patch
 
-    handles = [Patch(facecolor=LABEL_COLOURS[min(label, len(LABEL_COLOURS) - 1)], edgecolor="white", linewidth=0.3,
-                     label=f"{label} {name}") for label, name in sorted(LABEL_NAMES.items())]
-    figure.legend(handles=handles, loc="center", bbox_to_anchor=(0.5, y), ncol=len(handles), frameon=False,
-                  fontsize=8, labelcolor="white", handlelength=1.2, columnspacing=1.5)
+    handles = [
+        Patch(
+            facecolor=LABEL_COLOURS[min(label, len(LABEL_COLOURS) - 1)],
+            edgecolor="white",
+            linewidth=0.3,
+            label=f"{label} {name}",
+        )
+        for label, name in sorted(LABEL_NAMES.items())
+    ]
+    figure.legend(
+        handles=handles,
+        loc="center",
+        bbox_to_anchor=(0.5, y),
+        ncol=len(handles),
+        frameon=False,
+        fontsize=8,
+        labelcolor="white",
+        handlelength=1.2,
+        columnspacing=1.5,
+    )
 
 
 def render_preview(pair, path, dpi: int = 72) -> None:
@@ -70,9 +96,14 @@ def render_preview(pair, path, dpi: int = 72) -> None:
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    columns = [("NDCT", pair.ndct.array, LUNG_WINDOW), ("uLDCT", pair.uldct.array, LUNG_WINDOW),
-               ("truth", pair.truth.array, LUNG_WINDOW), ("NDCT", pair.ndct.array, MEDIASTINAL_WINDOW),
-               ("uLDCT", pair.uldct.array, MEDIASTINAL_WINDOW), ("truth", pair.truth.array, MEDIASTINAL_WINDOW)]
+    columns = [
+        ("NDCT", pair.ndct.array, LUNG_WINDOW),
+        ("uLDCT", pair.uldct.array, LUNG_WINDOW),
+        ("truth", pair.truth.array, LUNG_WINDOW),
+        ("NDCT", pair.ndct.array, MEDIASTINAL_WINDOW),
+        ("uLDCT", pair.uldct.array, MEDIASTINAL_WINDOW),
+        ("truth", pair.truth.array, MEDIASTINAL_WINDOW),
+    ]
     rows = preview_slices(pair.labels.array)
     panel = 2.4
     caption = acquisition_caption(pair.parameters)
@@ -83,16 +114,24 @@ def render_preview(pair, path, dpi: int = 72) -> None:
     axes = figure.subplots(len(rows), len(columns) + 1, squeeze=False)
     for r, index in enumerate(rows):
         for c, (title, array, window) in enumerate(columns):
-            axes[r, c].imshow(array[index], cmap="gray", vmin=window.low, vmax=window.high,
-                              interpolation="nearest")
+            axes[r, c].imshow(array[index], cmap="gray", vmin=window.low, vmax=window.high, interpolation="nearest")
             if r == 0:
                 axes[r, c].set_title(f"{title}, {window.name}", color="white", fontsize=9)
         colour_ids = np.minimum(pair.labels.array[index].astype(int), len(LABEL_COLOURS) - 1)
         axes[r, -1].imshow(LABEL_COLOURS[colour_ids], interpolation="nearest")
         if r == 0:
             axes[r, -1].set_title("labels", color="white", fontsize=9)
-        axes[r, 0].text(-0.04, 0.5, f"slice {index}", color="white", fontsize=8, rotation=90,
-                        transform=axes[r, 0].transAxes, ha="right", va="center")
+        axes[r, 0].text(
+            -0.04,
+            0.5,
+            f"slice {index}",
+            color="white",
+            fontsize=8,
+            rotation=90,
+            transform=axes[r, 0].transAxes,
+            ha="right",
+            va="center",
+        )
     for axis in axes.flat:
         axis.set_xticks([])
         axis.set_yticks([])
@@ -101,6 +140,7 @@ def render_preview(pair, path, dpi: int = 72) -> None:
     if caption:
         figure.suptitle(caption, color="white", fontsize=9, y=1.0 - 0.08 / height, va="top")
     _label_legend(figure, y=0.5 * legend / height)
-    figure.subplots_adjust(left=0.02, right=0.995, top=1.0 - (margin - 0.05) / height, bottom=legend / height,
-                           wspace=0.02, hspace=0.02)
+    figure.subplots_adjust(
+        left=0.02, right=0.995, top=1.0 - (margin - 0.05) / height, bottom=legend / height, wspace=0.02, hspace=0.02
+    )
     figure.savefig(str(path), dpi=dpi, facecolor="black")

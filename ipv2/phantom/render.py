@@ -9,19 +9,23 @@ sharpness and neither is a resampled copy of the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
 from ipv2.phantom import anatomy as shape
 from ipv2.phantom.abdomen import COLON_WALL_MM, PERIRENAL_FAT_MM, STOMACH_WALL_MM
-from ipv2.phantom.lungs import (GROUND_GLASS_TEXTURE_HU, TUMOUR_HALO_EDGE_MM, fissure_hu, lung_distance,
-                                parenchyma_hu, septa_hu)
+from ipv2.phantom.lungs import (
+    GROUND_GLASS_TEXTURE_HU,
+    TUMOUR_HALO_EDGE_MM,
+    fissure_hu,
+    lung_distance,
+    parenchyma_hu,
+    septa_hu,
+)
 from ipv2.phantom.model import PhantomModel
 from ipv2.phantom.scanner import paint_table
 from ipv2.phantom.shapes import intersect, soft, subtract
-from ipv2.phantom.skeleton import (cortex_mm, paint_humeri, paint_ribs, paint_scapulae, paint_spine,
-                                   paint_sternum)
+from ipv2.phantom.skeleton import cortex_mm, paint_humeri, paint_ribs, paint_scapulae, paint_spine, paint_sternum
 from ipv2.phantom.texture import FINE, STRANDS, TISSUE
 from ipv2.phantom.tissues import TISSUE_TEXTURE_HU, TISSUES, Canvas
 from ipv2.phantom.trees import airway_wall_mm
@@ -42,7 +46,7 @@ STRAND_CLEARANCE_MM = 3.0  # no strands within this depth of the muscle's surfac
 class RenderedState:
     hu: np.ndarray  # (z, y, x) float32, noise-free
     tissue: np.ndarray  # (z, y, x) uint8 tissue ids
-    displacement: Optional[np.ndarray] = None  # (z, y, x, 3) mm, for the deformed state
+    displacement: np.ndarray | None = None  # (z, y, x, 3) mm, for the deformed state
 
 
 @dataclass
@@ -77,17 +81,25 @@ def _tubes_for_state(model: PhantomModel, deformed: bool) -> _StateTubes:
     halo = model.tumour.halo_mm if model.tumour is not None else 0.0
     colon = model.abdomen.colon
     return _StateTubes(
-        vessels=large.moved(move), small_vessels=SplattedTubes(small.moved(move), model.grid),
-        bronchi=bronchi.moved(move), bronchus_walls=bronchus_walls.moved(move),
-        central_airways=central.moved(move), central_walls=central_walls.moved(move),
+        vessels=large.moved(move),
+        small_vessels=SplattedTubes(small.moved(move), model.grid),
+        bronchi=bronchi.moved(move),
+        bronchus_walls=bronchus_walls.moved(move),
+        central_airways=central.moved(move),
+        central_walls=central_walls.moved(move),
         great_vessels=model.great_vessels.moved(move),
-        mediastinal_clearance=model.great_vessels.concat(central_walls.thickened(-1.0)).thickened(MEDIASTINAL_FAT_MM).moved(move),
+        mediastinal_clearance=model.great_vessels.concat(central_walls.thickened(-1.0))
+        .thickened(MEDIASTINAL_FAT_MM)
+        .moved(move),
         esophagus=model.esophagus.moved(move),
         solid_nodules=nodules.segments(~nodules.ground_glass).moved(move),
         ground_glass_nodules=nodules.segments(nodules.ground_glass).moved(move),
-        tumour=tumour.moved(move), tumour_halo=tumour.thickened(halo).moved(move),
-        colon=colon.moved(move), colon_wall=colon.thickened(COLON_WALL_MM).moved(move),
-        liver_veins=model.abdomen.liver_veins.moved(move))
+        tumour=tumour.moved(move),
+        tumour_halo=tumour.thickened(halo).moved(move),
+        colon=colon.moved(move),
+        colon_wall=colon.thickened(COLON_WALL_MM).moved(move),
+        liver_veins=model.abdomen.liver_veins.moved(move),
+    )
 
 
 def _paint_chest_wall(canvas: Canvas, model: PhantomModel, X, Y, Z, texture, cortex: float) -> None:
@@ -167,13 +179,17 @@ def _paint_block(model: PhantomModel, tubes: _StateTubes, zslice: slice, X, Y, Z
     lung = subtract(soft(lung_d, edge), tube(tubes.mediastinal_clearance))
     canvas.paint(lung, "lung parenchyma", parenchyma_hu(Y, texture))
     canvas.add(fissure_hu(a, X, Y, Z, grid.pixel_mm), "lung parenchyma")
-    canvas.add(septa_hu(a, X, Y, Z, -lung_d, lambda x, y, z: model.septa.sample(x, y, z)[0], grid.pixel_mm),
-               "lung parenchyma")
+    canvas.add(
+        septa_hu(a, X, Y, Z, -lung_d, lambda x, y, z: model.septa.sample(x, y, z)[0], grid.pixel_mm), "lung parenchyma"
+    )
     vessels = np.maximum(tube(tubes.vessels), tubes.small_vessels.block(zslice))
     canvas.paint(intersect(vessels, lung), "pulmonary vessel")
     canvas.paint(tube(tubes.solid_nodules), "solid nodule")
-    canvas.paint(tube(tubes.ground_glass_nodules), "ground-glass nodule",
-                 GROUND_GLASS_HU + GROUND_GLASS_TEXTURE_HU * texture[FINE])
+    canvas.paint(
+        tube(tubes.ground_glass_nodules),
+        "ground-glass nodule",
+        GROUND_GLASS_HU + GROUND_GLASS_TEXTURE_HU * texture[FINE],
+    )
 
     # Mediastinum: heart in its fat, great vessels, oesophagus.
     heart = np.maximum(shape.heart_distance(a, X, Y, Z), -below)
@@ -194,8 +210,11 @@ def _paint_block(model: PhantomModel, tubes: _StateTubes, zslice: slice, X, Y, Z
     in_lung = (canvas.tissue == TISSUES["airway lumen"].id) & (bronchi > 0.5) & (soft(lung_d, edge) > 0.5)
     canvas.tissue[in_lung] = TISSUES["airway lumen in lung"].id
     if len(tubes.tumour):  # over the vessels and bronchi it engulfs
-        canvas.paint(tube(tubes.tumour_halo, TUMOUR_HALO_EDGE_MM), "tumour halo",
-                     TUMOUR_HALO_HU + GROUND_GLASS_TEXTURE_HU * texture[FINE])
+        canvas.paint(
+            tube(tubes.tumour_halo, TUMOUR_HALO_EDGE_MM),
+            "tumour halo",
+            TUMOUR_HALO_HU + GROUND_GLASS_TEXTURE_HU * texture[FINE],
+        )
         canvas.paint(tube(tubes.tumour), "tumour")
 
     canvas.hu += TISSUE_TEXTURE_HU[canvas.tissue] * texture[TISSUE]
@@ -207,8 +226,14 @@ def _paint_block(model: PhantomModel, tubes: _StateTubes, zslice: slice, X, Y, Z
     return canvas
 
 
-def render_state(model: PhantomModel, deformed: bool, monitor: Optional[Monitor] = None,
-                 stage: str = "phantom anatomy", step_offset: int = 0, total_steps: Optional[int] = None) -> RenderedState:
+def render_state(
+    model: PhantomModel,
+    deformed: bool,
+    monitor: Monitor | None = None,
+    stage: str = "phantom anatomy",
+    step_offset: int = 0,
+    total_steps: int | None = None,
+) -> RenderedState:
     """The noise-free volume and tissue map of one breathing state."""
     grid = model.grid
     nz, ny, nx = grid.shape

@@ -14,7 +14,9 @@ _TINY = np.float32(1e-6)
 
 def soft(signed_distance, edge_mm: float):
     """Occupancy: 1 deep inside, 0 outside, linear across one edge width at the boundary."""
-    return np.clip(np.float32(0.5) - signed_distance * np.float32(1.0 / edge_mm), 0.0, 1.0).astype(np.float32, copy=False)
+    return np.clip(np.float32(0.5) - signed_distance * np.float32(1.0 / edge_mm), 0.0, 1.0).astype(
+        np.float32, copy=False
+    )
 
 
 def ellipse_distance(dx, dy, a, b):

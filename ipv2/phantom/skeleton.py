@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ipv2.phantom.anatomy import (ARM_CENTRE_Y, BODY_CENTRE_Y, CANAL_CENTRE_Y, RIB_CAGE_HALF_DEPTH_POSTERIOR,
-                                  VERTEBRA_CENTRE_Y, Anatomy, arm_centres_x, rib_cage_distance)
+from ipv2.phantom.anatomy import (
+    ARM_CENTRE_Y,
+    BODY_CENTRE_Y,
+    CANAL_CENTRE_Y,
+    RIB_CAGE_HALF_DEPTH_POSTERIOR,
+    VERTEBRA_CENTRE_Y,
+    Anatomy,
+    arm_centres_x,
+    rib_cage_distance,
+)
 from ipv2.phantom.grid import REFERENCE_SCAN_MM, u_from_z
 from ipv2.phantom.shapes import ellipse_distance, smoothstep, soft
 from ipv2.phantom.tissues import Canvas
@@ -38,7 +46,7 @@ class TrabecularPattern:
     phases: np.ndarray
 
     @classmethod
-    def draw(cls, rng: np.random.Generator) -> "TrabecularPattern":
+    def draw(cls, rng: np.random.Generator) -> TrabecularPattern:
         directions = rng.standard_normal((TRABECULAR_WAVES, 3))
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
         wavenumbers = 2.0 * np.pi / (TRABECULAR_WAVELENGTH_MM * rng.uniform(0.8, 1.25, TRABECULAR_WAVES))
@@ -52,7 +60,7 @@ class TrabecularPattern:
         field *= np.float32(np.sqrt(2.0 / len(self.phases)))
         w = TRABECULAR_WIDTH
         mean = w / np.sqrt(w * w + 2.0)
-        return (TRABECULAR_HU * (np.exp(-(field / np.float32(w)) ** 2) - mean)).astype(np.float32)
+        return (TRABECULAR_HU * (np.exp(-((field / np.float32(w)) ** 2)) - mean)).astype(np.float32)
 
 
 def cortex_mm(pixel_mm: float) -> float:
@@ -126,7 +134,8 @@ def paint_humeri(canvas: Canvas, anatomy: Anatomy, X, Y, edge: float, cortex: fl
     """The shafts of the upper arm bones, in the middle of each arm."""
     distance = None
     for centre_x in arm_centres_x(anatomy):
-        shaft = ellipse_distance(X - np.float32(centre_x), Y - np.float32(ARM_CENTRE_Y + 4.0),
-                                 HUMERUS_RADIUS_MM, HUMERUS_RADIUS_MM)
+        shaft = ellipse_distance(
+            X - np.float32(centre_x), Y - np.float32(ARM_CENTRE_Y + 4.0), HUMERUS_RADIUS_MM, HUMERUS_RADIUS_MM
+        )
         distance = shaft if distance is None else np.minimum(distance, shaft)
     _paint_bone(canvas, distance, edge, cortex)

@@ -17,7 +17,6 @@ than the plane step (drawn into the nearest plane) from counting a tube once per
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -37,7 +36,7 @@ def slice_weights(slice_z_mm: np.ndarray, plane_z_mm: np.ndarray, thickness_mm: 
     return overlap / thickness_mm
 
 
-def plane_grid(grid: PhantomGrid, acquisition: Acquisition) -> Tuple[PhantomGrid, np.ndarray]:
+def plane_grid(grid: PhantomGrid, acquisition: Acquisition) -> tuple[PhantomGrid, np.ndarray]:
     """The grid of planes and the weights (slices x planes); planes of no slice are left out."""
     step, per_slice = acquisition.plane_step_mm, acquisition.planes_per_slice
     reach = int(np.ceil(acquisition.thickness_mm / (2 * step) + 0.5))
@@ -50,8 +49,11 @@ def plane_grid(grid: PhantomGrid, acquisition: Acquisition) -> Tuple[PhantomGrid
     planes, weights = planes[lo:hi], weights[:, lo:hi]
     n = hi - lo
     # A grid's planes are centred on z = z_offset; here they start at planes[0].
-    fine = PhantomGrid((n, grid.shape[1], grid.shape[2]), (grid.spacing[0], grid.spacing[1], step),
-                       z_offset_mm=float(planes[0] + (n - 1) / 2.0 * step))
+    fine = PhantomGrid(
+        (n, grid.shape[1], grid.shape[2]),
+        (grid.spacing[0], grid.spacing[1], step),
+        z_offset_mm=float(planes[0] + (n - 1) / 2.0 * step),
+    )
     return fine, weights
 
 
@@ -69,7 +71,7 @@ def _weighted_majority(tissue: np.ndarray, planes: np.ndarray, weights: np.ndarr
     return best
 
 
-def _average(state: RenderedState, weights: np.ndarray, centres: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def _average(state: RenderedState, weights: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nz = weights.shape[0]
     hu = np.empty((nz,) + state.hu.shape[1:], dtype=np.float32)
     tissue = np.empty((nz,) + state.tissue.shape[1:], dtype=np.uint8)
@@ -81,8 +83,9 @@ def _average(state: RenderedState, weights: np.ndarray, centres: np.ndarray) -> 
     return hu, tissue
 
 
-def render_states(model: PhantomModel, acquisition: Acquisition,
-                  monitor: Optional[Monitor] = None) -> Tuple[RenderedState, RenderedState]:
+def render_states(
+    model: PhantomModel, acquisition: Acquisition, monitor: Monitor | None = None
+) -> tuple[RenderedState, RenderedState]:
     """(NDCT state, uLDCT state) on the model's grid, each slice through the acquisition's
     slice profile."""
     if acquisition.thickness_mm is None:
@@ -97,8 +100,9 @@ def render_states(model: PhantomModel, acquisition: Acquisition,
     blocks = block_count(fine_model)
     states = []
     for s, deformed in enumerate((False, True)):
-        state = render_state(fine_model, deformed=deformed, monitor=monitor, step_offset=s * blocks,
-                             total_steps=2 * blocks)
+        state = render_state(
+            fine_model, deformed=deformed, monitor=monitor, step_offset=s * blocks, total_steps=2 * blocks
+        )
         hu, tissue = _average(state, weights, centres)
         displacement = state.displacement[centres] if deformed else None
         states.append(RenderedState(hu=hu, tissue=tissue, displacement=displacement))

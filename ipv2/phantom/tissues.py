@@ -7,15 +7,21 @@ CT numbers are mid-range published values for non-contrast chest CT at 120 kVp.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict
 
 import numpy as np
 
 LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY = 0, 1, 2, 3, 4, 5
 LABEL_OTHER_GAS, LABEL_TUMOUR = 6, 7
-LABEL_NAMES = {LABEL_BODY: "body", LABEL_BACKGROUND: "background", LABEL_LUNG: "lung parenchyma",
-               LABEL_VESSEL: "vessels", LABEL_NODULE: "nodules", LABEL_AIRWAY: "airways",
-               LABEL_OTHER_GAS: "other gas", LABEL_TUMOUR: "tumour"}
+LABEL_NAMES = {
+    LABEL_BODY: "body",
+    LABEL_BACKGROUND: "background",
+    LABEL_LUNG: "lung parenchyma",
+    LABEL_VESSEL: "vessels",
+    LABEL_NODULE: "nodules",
+    LABEL_AIRWAY: "airways",
+    LABEL_OTHER_GAS: "other gas",
+    LABEL_TUMOUR: "tumour",
+}
 
 PADDING_HU = -2048.0
 
@@ -63,16 +69,25 @@ _TISSUE_ROWS = [
     ("tumour halo", -620.0, 0.0, LABEL_TUMOUR),  # ground glass around the mass, textured by the lung model
 ]
 
-TISSUES: Dict[str, Tissue] = {name: Tissue(i, name, hu, tex, label)
-                              for i, (name, hu, tex, label) in enumerate(_TISSUE_ROWS)}
+TISSUES: dict[str, Tissue] = {
+    name: Tissue(i, name, hu, tex, label) for i, (name, hu, tex, label) in enumerate(_TISSUE_ROWS)
+}
 TISSUE_BY_ID = [TISSUES[row[0]] for row in _TISSUE_ROWS]
 TISSUE_TO_LABEL = np.array([t.label for t in TISSUE_BY_ID], dtype=np.uint8)
 TISSUE_TEXTURE_HU = np.array([t.texture_hu for t in TISSUE_BY_ID], dtype=np.float32)
 
 
 # What a reader calls the lung field: the lungs as an envelope, with everything inside them.
-LUNG_FIELD_TISSUES = ("lung parenchyma", "pulmonary vessel", "solid nodule", "ground-glass nodule",
-                      "airway wall in lung", "airway lumen in lung", "tumour", "tumour halo")
+LUNG_FIELD_TISSUES = (
+    "lung parenchyma",
+    "pulmonary vessel",
+    "solid nodule",
+    "ground-glass nodule",
+    "airway wall in lung",
+    "airway lumen in lung",
+    "tumour",
+    "tumour halo",
+)
 
 
 def tissue_id(name: str) -> int:

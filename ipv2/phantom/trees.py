@@ -10,8 +10,9 @@ bronchovascular bundle); the veins run on their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable
 
 import numpy as np
 
@@ -32,15 +33,16 @@ def _unit(v):
 
 @dataclass(frozen=True)
 class TreeStyle:
-    length_per_radius: Tuple[float, float]
+    length_per_radius: tuple[float, float]
     min_length_mm: float
     max_length_mm: float
     taper: float  # radius at the end of a segment relative to its start
     max_generations: int
 
 
-VESSEL_STYLE = TreeStyle(length_per_radius=(3.0, 5.5), min_length_mm=2.0, max_length_mm=16.0,
-                         taper=0.92, max_generations=16)
+VESSEL_STYLE = TreeStyle(
+    length_per_radius=(3.0, 5.5), min_length_mm=2.0, max_length_mm=16.0, taper=0.92, max_generations=16
+)
 BRONCHUS_TO_ARTERY = 0.9  # lumen radius of a bronchus over that of its artery (about 1 in health)
 
 
@@ -59,8 +61,13 @@ class Tree:
     parent: np.ndarray
 
 
-def grow_tree(rng: np.random.Generator, roots: Sequence[Tuple[Sequence[float], Sequence[float], float]],
-              depth_inside: InsideTest, min_radius: float, style: TreeStyle) -> Tree:
+def grow_tree(
+    rng: np.random.Generator,
+    roots: Sequence[tuple[Sequence[float], Sequence[float], float]],
+    depth_inside: InsideTest,
+    min_radius: float,
+    style: TreeStyle,
+) -> Tree:
     """`roots`: (start point, direction, radius). The first segment of a root may start
     outside the lung (in the hilum); later ones must end inside it. Parents come before
     their children in the result."""
@@ -70,14 +77,15 @@ def grow_tree(rng: np.random.Generator, roots: Sequence[Tuple[Sequence[float], S
     radius = np.array([r[2] for r in roots], dtype=float)
     origin = hilum.copy()
     parent = np.full(len(roots), -1)
-    pieces: List[Segments] = []
-    parents: List[np.ndarray] = []
+    pieces: list[Segments] = []
+    parents: list[np.ndarray] = []
     grown = 0
     for generation in range(style.max_generations):
         if len(start) == 0:
             break
-        length = np.clip(radius * rng.uniform(*style.length_per_radius, len(radius)),
-                         style.min_length_mm, style.max_length_mm)
+        length = np.clip(
+            radius * rng.uniform(*style.length_per_radius, len(radius)), style.min_length_mm, style.max_length_mm
+        )
         end = start + direction * length[:, None]
         depth = depth_inside(end)
         if generation > 0:
@@ -95,7 +103,7 @@ def grow_tree(rng: np.random.Generator, roots: Sequence[Tuple[Sequence[float], S
         grown += len(start)
         parent_end_radius = radius * style.taper
         big = rng.uniform(0.74, 0.9, len(radius))
-        small = np.cbrt(np.clip(1.0 - big ** 3, 0.05, None))
+        small = np.cbrt(np.clip(1.0 - big**3, 0.05, None))
         grows = (parent_end_radius * small >= min_radius) & ((depth >= 0.0) | (generation == 0))
         if not grows.any():
             break
@@ -133,10 +141,27 @@ RIGHT_BRONCHUS_END = (-42.0, 2.0, 0.33)
 LEFT_BRONCHUS_END = (42.0, 8.0, 0.39)
 
 # Segmental directions (lateral, y, z) with lateral positive towards the side of the lung.
-ARTERY_SEGMENTS = ((0.4, -0.3, 1.0), (0.5, 0.5, 0.9), (0.8, -0.6, -0.3), (0.9, 0.1, 0.2), (0.6, -0.8, 0.2),
-                   (0.5, 0.6, -0.8), (0.7, 0.0, -0.8), (0.3, 0.9, -0.4), (0.6, -0.5, -0.8), (0.9, 0.4, -0.5))
-VEIN_SEGMENTS = ((0.6, -0.4, 0.6), (0.5, 0.6, 0.6), (0.8, -0.3, -0.4), (0.9, 0.3, 0.0), (0.5, 0.6, -0.7),
-                 (0.7, -0.4, -0.7), (0.4, 0.9, -0.3))
+ARTERY_SEGMENTS = (
+    (0.4, -0.3, 1.0),
+    (0.5, 0.5, 0.9),
+    (0.8, -0.6, -0.3),
+    (0.9, 0.1, 0.2),
+    (0.6, -0.8, 0.2),
+    (0.5, 0.6, -0.8),
+    (0.7, 0.0, -0.8),
+    (0.3, 0.9, -0.4),
+    (0.6, -0.5, -0.8),
+    (0.9, 0.4, -0.5),
+)
+VEIN_SEGMENTS = (
+    (0.6, -0.4, 0.6),
+    (0.5, 0.6, 0.6),
+    (0.8, -0.3, -0.4),
+    (0.9, 0.3, 0.0),
+    (0.5, 0.6, -0.7),
+    (0.7, -0.4, -0.7),
+    (0.4, 0.9, -0.3),
+)
 
 
 def _lobar_roots(hilum, lobes, radius, side_sign):
@@ -145,13 +170,23 @@ def _lobar_roots(hilum, lobes, radius, side_sign):
     return [(start, (side_sign * lx, ly, lz), radius) for lx, ly, lz in lobes]
 
 
-def pulmonary_vessels(rng, depth_inside: InsideTest, min_radius: float) -> Tuple[Tree, Tree]:
+def pulmonary_vessels(rng, depth_inside: InsideTest, min_radius: float) -> tuple[Tree, Tree]:
     """The artery and the vein trees."""
-    arteries = grow_tree(rng, _lobar_roots(RIGHT_ARTERY_HILUM, ARTERY_SEGMENTS, 4.4, -1)
-                         + _lobar_roots(LEFT_ARTERY_HILUM, ARTERY_SEGMENTS, 4.2, 1), depth_inside, min_radius,
-                         VESSEL_STYLE)
-    veins = grow_tree(rng, _lobar_roots(RIGHT_VEIN_HILUM, VEIN_SEGMENTS, 4.3, -1)
-                      + _lobar_roots(LEFT_VEIN_HILUM, VEIN_SEGMENTS, 4.1, 1), depth_inside, min_radius, VESSEL_STYLE)
+    arteries = grow_tree(
+        rng,
+        _lobar_roots(RIGHT_ARTERY_HILUM, ARTERY_SEGMENTS, 4.4, -1)
+        + _lobar_roots(LEFT_ARTERY_HILUM, ARTERY_SEGMENTS, 4.2, 1),
+        depth_inside,
+        min_radius,
+        VESSEL_STYLE,
+    )
+    veins = grow_tree(
+        rng,
+        _lobar_roots(RIGHT_VEIN_HILUM, VEIN_SEGMENTS, 4.3, -1) + _lobar_roots(LEFT_VEIN_HILUM, VEIN_SEGMENTS, 4.1, 1),
+        depth_inside,
+        min_radius,
+        VESSEL_STYLE,
+    )
     return arteries, veins
 
 
@@ -173,11 +208,12 @@ def peripheral_twigs(rng, depth_inside: InsideTest, min_radius: float, low_mm, h
     directions = rng.standard_normal((TWIG_SEGMENTS, candidates, 3))
     lengths = rng.uniform(2.0, 3.5, (TWIG_SEGMENTS, candidates))
     inside = depth_inside(points) > TWIG_CLEARANCE_MM
-    hila = np.where((points[:, 0] > 0)[:, None], np.array(_point(*LEFT_ARTERY_HILUM)),
-                    np.array(_point(*RIGHT_ARTERY_HILUM)))
+    hila = np.where(
+        (points[:, 0] > 0)[:, None], np.array(_point(*LEFT_ARTERY_HILUM)), np.array(_point(*RIGHT_ARTERY_HILUM))
+    )
     heading = _unit(points - hila)
     alive = inside & (radius >= min_radius)
-    pieces: List[Segments] = []
+    pieces: list[Segments] = []
     start = points
     for k in range(TWIG_SEGMENTS):
         heading = _unit(heading + 0.35 * directions[k])
@@ -230,8 +266,9 @@ def bronchi_beside(arteries: Tree, depth_inside: InsideTest, min_radius: float) 
         add(start[i], end[i], r_start[i], r_end[i])
     if not pieces["start"]:
         return Segments.empty()
-    return Segments(np.array(pieces["start"]), np.array(pieces["end"]), np.array(pieces["r_start"]),
-                    np.array(pieces["r_end"]))
+    return Segments(
+        np.array(pieces["start"]), np.array(pieces["end"]), np.array(pieces["r_start"]), np.array(pieces["r_end"])
+    )
 
 
 def central_airways() -> Segments:
@@ -252,9 +289,17 @@ def airway_wall_mm(radius):
 def great_vessels() -> Segments:
     """Aorta, pulmonary trunk and arteries, pulmonary veins, superior and inferior vena cava."""
     tubes = [
-        Segments.from_polyline([_point(-4, -22, 0.52), _point(-6, -28, 0.12), _point(8, -12, 0.02),
-                                _point(26, 20, 0.1), _point(26, 24, 0.25), _point(24, 24, 1.3)],
-                               [15, 14, 13, 12.5, 12, 11.5]),
+        Segments.from_polyline(
+            [
+                _point(-4, -22, 0.52),
+                _point(-6, -28, 0.12),
+                _point(8, -12, 0.02),
+                _point(26, 20, 0.1),
+                _point(26, 24, 0.25),
+                _point(24, 24, 1.3),
+            ],
+            [15, 14, 13, 12.5, 12, 11.5],
+        ),
         Segments.from_polyline([_point(14, -32, 0.56), _point(12, -20, 0.30)], 13.5),
         Segments.from_polyline([_point(12, -20, 0.30), _point(*RIGHT_ARTERY_HILUM)], [10, 8]),
         Segments.from_polyline([_point(12, -20, 0.30), _point(*LEFT_ARTERY_HILUM)], [10, 8]),

@@ -24,11 +24,11 @@ class Segments:
     r_end: np.ndarray
 
     @classmethod
-    def empty(cls) -> "Segments":
+    def empty(cls) -> Segments:
         return cls(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0))
 
     @classmethod
-    def from_polyline(cls, points, radii) -> "Segments":
+    def from_polyline(cls, points, radii) -> Segments:
         points = np.asarray(points, dtype=float)
         radii = np.broadcast_to(np.asarray(radii, dtype=float), (len(points),))
         return cls(points[:-1], points[1:], radii[:-1].copy(), radii[1:].copy())
@@ -36,23 +36,27 @@ class Segments:
     def __len__(self) -> int:
         return len(self.start)
 
-    def concat(self, other: "Segments") -> "Segments":
-        return Segments(np.concatenate([self.start, other.start]), np.concatenate([self.end, other.end]),
-                        np.concatenate([self.r_start, other.r_start]), np.concatenate([self.r_end, other.r_end]))
+    def concat(self, other: Segments) -> Segments:
+        return Segments(
+            np.concatenate([self.start, other.start]),
+            np.concatenate([self.end, other.end]),
+            np.concatenate([self.r_start, other.r_start]),
+            np.concatenate([self.r_end, other.r_end]),
+        )
 
-    def thickened(self, extra_mm) -> "Segments":
+    def thickened(self, extra_mm) -> Segments:
         """The same tubes with walls: radii grown by `extra_mm` (scalar or per segment end)."""
         extra = np.asarray(extra_mm, dtype=float)
         if extra.ndim == 0:
             return Segments(self.start, self.end, self.r_start + extra, self.r_end + extra)
         return Segments(self.start, self.end, self.r_start + extra[0], self.r_end + extra[1])
 
-    def moved(self, move_points) -> "Segments":
+    def moved(self, move_points) -> Segments:
         """The segments with their end points carried by a point map (N, 3) -> (N, 3)."""
         if len(self) == 0:
             return self
         moved = move_points(np.concatenate([self.start, self.end]))
-        return Segments(moved[:len(self)], moved[len(self):], self.r_start, self.r_end)
+        return Segments(moved[: len(self)], moved[len(self) :], self.r_start, self.r_end)
 
 
 def rasterize(segments: Segments, grid: PhantomGrid, zslice: slice, edge_mm: float) -> np.ndarray:
@@ -137,7 +141,7 @@ class SplattedTubes:
         t = (np.arange(len(owner)) - first + 0.5) / pieces[owner]
         centre = segments.start[owner] + t[:, None] * (segments.end[owner] - segments.start[owner])
         radius = segments.r_start[owner] + t * (segments.r_end[owner] - segments.r_start[owner])
-        volume = np.pi * radius ** 2 * (length[owner] / pieces[owner])
+        volume = np.pi * radius**2 * (length[owner] / pieces[owner])
         continuous = grid.index_of(centre)  # (x, y, z) indices
         base = np.floor(continuous).astype(np.int64)
         frac = continuous - base
@@ -158,6 +162,9 @@ class SplattedTubes:
         nz, ny, nx = self.grid.shape
         z0, z1 = zslice.start or 0, min(nz, zslice.stop if zslice.stop is not None else nz)
         low, high = np.searchsorted(self.index, [z0 * self.slice_voxels, z1 * self.slice_voxels])
-        occupancy = np.bincount(self.index[low:high] - z0 * self.slice_voxels, weights=self.volume[low:high],
-                                minlength=(z1 - z0) * self.slice_voxels)
+        occupancy = np.bincount(
+            self.index[low:high] - z0 * self.slice_voxels,
+            weights=self.volume[low:high],
+            minlength=(z1 - z0) * self.slice_voxels,
+        )
         return np.minimum(occupancy, 1.0).astype(np.float32).reshape(z1 - z0, ny, nx)

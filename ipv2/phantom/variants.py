@@ -10,13 +10,11 @@ names, in this order, for `ipv2 phantom --variant`.
 
 from __future__ import annotations
 
-from typing import Dict
-
 from ipv2.errors import require_choice
 
 CROPPED_FOV_MM = 220.0  # narrower than the lungs (about 235 mm across): they touch the border
 
-ACQUISITION_VARIANTS: Dict[str, dict] = {
+ACQUISITION_VARIANTS: dict[str, dict] = {
     "default": {},
     "smooth": {"kernel": "smooth"},
     "sharp": {"kernel": "sharp"},

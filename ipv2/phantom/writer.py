@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, Union
+from typing import Union
 
 import numpy as np
 
+from ipv2.display import LUNG_WINDOW, Window
 from ipv2.io import atomic_output_dir, write_labelmap, write_volume
 from ipv2.io.png_dataset import write_png_slice
-from ipv2.display import LUNG_WINDOW, Window
 from ipv2.phantom.deformation import write_deformation
 from ipv2.phantom.preview import render_preview
 from ipv2.phantom.tissues import LABEL_NAMES
@@ -31,8 +31,9 @@ def png_slice_name(seed: int, index: int) -> str:
     return f"phantom{seed}_{index:03d}.png"
 
 
-def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = True,
-                  monitor: Monitor = None) -> Dict[str, Path]:
+def write_phantom(
+    pair, out_dir: PathLike, png: bool = False, preview: bool = True, monitor: Monitor = None
+) -> dict[str, Path]:
     """Writes ndct, uldct, truth, labels and deformation NRRDs, phantom.json, preview.png and
     with `png` the folders png/lq (uLDCT) and png/gt (NDCT). All files appear at once, when
     everything is written. The deformation is written on its own coarse grid
@@ -43,8 +44,10 @@ def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = Tr
     with atomic_output_dir(out_dir) as tmp:
         monitor.step("writing phantom", 0, steps)
         # Scanners store whole HU in 16 bits; the truth keeps its fractions.
-        scans = {"gt": pair.ndct.with_array(np.rint(pair.ndct.array)),
-                 "lq": pair.uldct.with_array(np.rint(pair.uldct.array))}
+        scans = {
+            "gt": pair.ndct.with_array(np.rint(pair.ndct.array)),
+            "lq": pair.uldct.with_array(np.rint(pair.uldct.array)),
+        }
         write_volume(scans["gt"], tmp / "ndct.nrrd", dtype=np.int16)
         monitor.step("writing phantom", 1, steps)
         write_volume(scans["lq"], tmp / "uldct.nrrd", dtype=np.int16)
@@ -56,12 +59,17 @@ def write_phantom(pair, out_dir: PathLike, png: bool = False, preview: bool = Tr
         monitor.step("writing phantom", 4, steps)
         record = dict(pair.parameters or {})
         record["labels"] = {str(k): v for k, v in LABEL_NAMES.items()}
-        record["deformation"] = ("displacement D in mm, components (x, y, z) in LPS: the uLDCT-state point p "
-                                 "shows the tissue found at p + D(p) in the NDCT; stored on a coarser grid of its "
-                                 "own spanning the same box, to be interpolated linearly (ITK's "
-                                 "DisplacementFieldTransform does)")
-        record["deformation_grid"] = {"size": [int(n) for n in stored.shape[:3][::-1]],
-                                      "spacing_mm": list(stored.spacing), "origin_mm": list(stored.origin)}
+        record["deformation"] = (
+            "displacement D in mm, components (x, y, z) in LPS: the uLDCT-state point p "
+            "shows the tissue found at p + D(p) in the NDCT; stored on a coarser grid of its "
+            "own spanning the same box, to be interpolated linearly (ITK's "
+            "DisplacementFieldTransform does)"
+        )
+        record["deformation_grid"] = {
+            "size": [int(n) for n in stored.shape[:3][::-1]],
+            "spacing_mm": list(stored.spacing),
+            "origin_mm": list(stored.origin),
+        }
         (tmp / "phantom.json").write_text(json.dumps(record, indent=2) + "\n")
         if preview:
             render_preview(pair, tmp / "preview.png")

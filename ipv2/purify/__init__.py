@@ -6,6 +6,18 @@ from ipv2.purify.options import DEFAULT_MODE, MODES, SIMULATE_MODES, PurifyOptio
 from ipv2.purify.outputs import DATASET_OUTPUTS, VOLUME_OUTPUTS, prepare_output_folder, write_purify_outputs
 from ipv2.purify.pipeline import PurifyResult, purify_volumes
 
-__all__ = ["DATASET_OUTPUTS", "DEFAULT_MODE", "MODES", "SIMULATE_MODES", "VOLUME_OUTPUTS", "PurifyOptions",
-           "PurifyResult", "Purified", "prepare_output_folder", "purify_arrays", "purify_png_dataset",
-           "purify_volumes", "write_purify_outputs"]
+__all__ = [
+    "DATASET_OUTPUTS",
+    "DEFAULT_MODE",
+    "MODES",
+    "SIMULATE_MODES",
+    "VOLUME_OUTPUTS",
+    "PurifyOptions",
+    "PurifyResult",
+    "Purified",
+    "prepare_output_folder",
+    "purify_arrays",
+    "purify_png_dataset",
+    "purify_volumes",
+    "write_purify_outputs",
+]

@@ -10,7 +10,6 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Dict, Optional
 
 import numpy as np
 
@@ -43,7 +42,7 @@ class StageCache:
     def _path(self, stage: str, key: str) -> Path:
         return self.folder / f"{stage}-{key}.npz"
 
-    def load(self, stage: str, key: str) -> Optional[Dict[str, np.ndarray]]:
+    def load(self, stage: str, key: str) -> dict[str, np.ndarray] | None:
         path = self._path(stage, key)
         if not self.resume or not path.is_file():
             return None
@@ -53,7 +52,7 @@ class StageCache:
         except (OSError, ValueError):
             return None  # a damaged entry is recomputed, not trusted
 
-    def save(self, stage: str, key: str, arrays: Dict[str, np.ndarray]) -> None:
+    def save(self, stage: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         with atomic_output_path(self._path(stage, key)) as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, **arrays)

@@ -9,16 +9,26 @@ caller passes in; every mode is written here once.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, Optional, Set
+from typing import Callable
 
 import numpy as np
 
 from ipv2.errors import InputError
-from ipv2.purify.pairs import (disagreement_band, evaluation_label, ipv1_label, ipv1_pair, ipv2_pair, ipv2m_label,
-                        ipv2m_label_region, ipv2m_pair, purification_region)
 from ipv2.purify.options import PurifyOptions
+from ipv2.purify.pairs import (
+    disagreement_band,
+    evaluation_label,
+    ipv1_label,
+    ipv1_pair,
+    ipv2_pair,
+    ipv2m_label,
+    ipv2m_label_region,
+    ipv2m_pair,
+    purification_region,
+)
 from ipv2.weak import estimate_noise_sigma, weak_denoise
 from ipv2.weak.denoisers import EIGHT_BIT_LEVELS, HU_CONTRAST
 
@@ -49,15 +59,15 @@ class Purified:
     region: np.ndarray  # R: Add noise and the noise level
     label_region: np.ndarray  # where the label is weak(lq)
     band: np.ndarray  # the background the two scans disagree on, whatever the mode
-    noise: Dict[str, Optional[float]]
+    noise: dict[str, float | None]
 
 
 class StageTimes:
     """Seconds per stage, summed over calls, and the stages loaded from a cache."""
 
     def __init__(self) -> None:
-        self.seconds: Dict[str, float] = {}
-        self.cached: Set[str] = set()
+        self.seconds: dict[str, float] = {}
+        self.cached: set[str] = set()
 
     @contextmanager
     def measure(self, name: str) -> Iterator[None]:
@@ -68,7 +78,7 @@ class StageTimes:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - begun
 
 
-def measure_noise(image: np.ndarray, region: Optional[np.ndarray] = None) -> Optional[float]:
+def measure_noise(image: np.ndarray, region: np.ndarray | None = None) -> float | None:
     """The noise level in `region`, or None where no flat part is large enough to tell."""
     if region is not None and not np.any(region):
         return None
@@ -78,8 +88,9 @@ def measure_noise(image: np.ndarray, region: Optional[np.ndarray] = None) -> Opt
         return None
 
 
-def weak_sigma_for(lung_sigma: Optional[float], whole_sigma: Optional[float], units: Units = HU,
-                   where: str = "uLDCT") -> float:
+def weak_sigma_for(
+    lung_sigma: float | None, whole_sigma: float | None, units: Units = HU, where: str = "uLDCT"
+) -> float:
     """The uLDCT noise level in the region, where the denoiser works; the whole image's as fallback."""
     sigma = lung_sigma if lung_sigma is not None else whole_sigma
     if sigma is None:
@@ -97,9 +108,18 @@ def region_name(options: PurifyOptions) -> str:
     return "dark and lung field" if field else "dark"
 
 
-def purify_arrays(lq: np.ndarray, gt: np.ndarray, masks, options: PurifyOptions, *,
-                  simulated: Optional[np.ndarray] = None, denoise: Optional[Denoiser] = None,
-                  units: Units = HU, where: str = "uLDCT", times: Optional[StageTimes] = None) -> Purified:
+def purify_arrays(
+    lq: np.ndarray,
+    gt: np.ndarray,
+    masks,
+    options: PurifyOptions,
+    *,
+    simulated: np.ndarray | None = None,
+    denoise: Denoiser | None = None,
+    units: Units = HU,
+    where: str = "uLDCT",
+    times: StageTimes | None = None,
+) -> Purified:
     """The training pair and label of `options.mode` for one uLDCT/NDCT array pair and its masks.
 
     `simulated` is sim(gt), needed with Add noise. `denoise(mask, sigma)` returns weak(lq)
@@ -120,6 +140,7 @@ def purify_arrays(lq: np.ndarray, gt: np.ndarray, masks, options: PurifyOptions,
         region = purification_region(masks, options.remove_background, rules.lung_field)
         label_region = ipv2m_label_region(masks, rules, options.remove_background)
     if denoise is None:
+
         def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
             with times.measure("remove noise"):
                 return weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask, contrast=units.contrast)
@@ -135,17 +156,33 @@ def purify_arrays(lq: np.ndarray, gt: np.ndarray, masks, options: PurifyOptions,
     else:
         denoised = np.asarray(lq)
         if options.weak != "none":
-            weak_sigma = (options.sigma_hu if options.sigma_hu is not None
-                          else weak_sigma_for(lq_region_sigma, lq_sigma, units, where))
+            weak_sigma = (
+                options.sigma_hu
+                if options.sigma_hu is not None
+                else weak_sigma_for(lq_region_sigma, lq_sigma, units, where)
+            )
             denoised = denoise(label_region, float(weak_sigma))
         if rules is None:
-            train_input, train_target = ipv2_pair(lq, gt, masks, remove_background=options.remove_background,
-                                                  add_noise=options.add_noise, simulated_gt=simulated)
+            train_input, train_target = ipv2_pair(
+                lq,
+                gt,
+                masks,
+                remove_background=options.remove_background,
+                add_noise=options.add_noise,
+                simulated_gt=simulated,
+            )
             label = evaluation_label(gt, masks, denoised, remove_background=options.remove_background)
         else:
-            train_input, train_target = ipv2m_pair(lq, gt, masks, rules, denoised,
-                                                   remove_background=options.remove_background,
-                                                   add_noise=options.add_noise, simulated_gt=simulated)
+            train_input, train_target = ipv2m_pair(
+                lq,
+                gt,
+                masks,
+                rules,
+                denoised,
+                remove_background=options.remove_background,
+                add_noise=options.add_noise,
+                simulated_gt=simulated,
+            )
             label = ipv2m_label(gt, masks, denoised, rules, remove_background=options.remove_background)
 
     with times.measure("noise figures"):
@@ -157,5 +194,12 @@ def purify_arrays(lq: np.ndarray, gt: np.ndarray, masks, options: PurifyOptions,
             "sim_gt_lung_sigma": measure_noise(simulated, region) if simulated is not None else None,
             "weak_sigma": None if weak_sigma is None else round(float(weak_sigma), 3),
         }
-    return Purified(train_input=train_input, train_target=train_target, eval_label=label, region=region,
-                    label_region=label_region, band=disagreement_band(masks), noise=noise)
+    return Purified(
+        train_input=train_input,
+        train_target=train_target,
+        eval_label=label,
+        region=region,
+        label_region=label_region,
+        band=disagreement_band(masks),
+        noise=noise,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Union
 
 import numpy as np
 
@@ -37,14 +37,15 @@ def _to_u8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
-def _read_chunks(dataset, names: List[str]):
+def _read_chunks(dataset, names: list[str]):
     """Groups consecutive same-sized slices, checking each pair on the way."""
-    chunk: List[tuple] = []
+    chunk: list[tuple] = []
     for name in names:
         lq, gt = dataset.read_pair(name)
         if lq.shape != gt.shape:
-            raise InputError(f"{name}: lq/ slice is {lq.shape[1]}x{lq.shape[0]} but gt/ slice is "
-                             f"{gt.shape[1]}x{gt.shape[0]} pixels")
+            raise InputError(
+                f"{name}: lq/ slice is {lq.shape[1]}x{lq.shape[0]} but gt/ slice is {gt.shape[1]}x{gt.shape[0]} pixels"
+            )
         for folder, image in (("lq", lq), ("gt", gt)):
             if image.min() == image.max():
                 raise InputError(f"{folder}/{name}: every pixel is {int(image.min())}; the slice is blank")
@@ -56,8 +57,13 @@ def _read_chunks(dataset, names: List[str]):
         yield chunk
 
 
-def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[PurifyOptions] = None,
-                       monitor: Optional[Monitor] = None, overwrite: bool = False) -> Dict:
+def purify_png_dataset(
+    root: PathLike,
+    out_dir: PathLike,
+    options: PurifyOptions | None = None,
+    monitor: Monitor | None = None,
+    overwrite: bool = False,
+) -> dict:
     """Purifies every slice pair of the dataset at `root` into `out_dir`; returns the report.
 
     `options.sigma_hu` is, here, the noise level in 8-bit gray levels. Chunks of slices go
@@ -72,8 +78,8 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
     monitor = monitor or Monitor()
     started = time.perf_counter()
     times = StageTimes()
-    counts: Dict[str, int] = {}
-    noise_per_chunk: List[Dict] = []
+    counts: dict[str, int] = {}
+    noise_per_chunk: list[dict] = []
     done = 0
     total = len(dataset.names)
     with atomic_output_dir(out_dir) as staging:
@@ -96,11 +102,21 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
 
             def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
                 with times.measure("remove noise"):
-                    return _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask,
-                                               contrast=GRAY_LEVELS.contrast))
+                    return _to_u8(
+                        weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask, contrast=GRAY_LEVELS.contrast)
+                    )
 
-            purified = purify_arrays(lq, gt, masks, options, simulated=simulated, denoise=denoise,
-                                     units=GRAY_LEVELS, where=names[0], times=times)
+            purified = purify_arrays(
+                lq,
+                gt,
+                masks,
+                options,
+                simulated=simulated,
+                denoise=denoise,
+                units=GRAY_LEVELS,
+                where=names[0],
+                times=times,
+            )
             with times.measure("write"):
                 for index, name in enumerate(names):
                     write_png_slice(_to_u8(purified.train_input[index]), folders["lq_bar"] / name)
@@ -110,8 +126,16 @@ def purify_png_dataset(root: PathLike, out_dir: PathLike, options: Optional[Puri
             noise_per_chunk.append(purified.noise)
             done += len(names)
             monitor.step("purify slices", done, total)
-        report = purify_report(options, source="png dataset", slices=total, counts=counts,
-                               noise=median_noise(noise_per_chunk), units=GRAY_LEVELS, times=times,
-                               total_seconds=time.perf_counter() - started, dataset=str(Path(root)))
+        report = purify_report(
+            options,
+            source="png dataset",
+            slices=total,
+            counts=counts,
+            noise=median_noise(noise_per_chunk),
+            units=GRAY_LEVELS,
+            times=times,
+            total_seconds=time.perf_counter() - started,
+            dataset=str(Path(root)),
+        )
         write_json(report, staging / "report.json")
     return report

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, List, Optional, Union
+from typing import Union
 
 import numpy as np
 
@@ -17,8 +18,9 @@ VOLUME_OUTPUTS = ("masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_l
 DATASET_OUTPUTS = ("lq_bar", "gt_bar", "eval_label", "report.json")
 
 
-def prepare_output_folder(out_dir: PathLike, names: Iterable[str], overwrite: bool,
-                          inputs: Iterable[Optional[PathLike]] = ()) -> Path:
+def prepare_output_folder(
+    out_dir: PathLike, names: Iterable[str], overwrite: bool, inputs: Iterable[PathLike | None] = ()
+) -> Path:
     """Checks, before any work, that the outputs can go to `out_dir`; creates nothing."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -31,7 +33,7 @@ def write_json(data: dict, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False, compress: bool = True) -> List[Path]:
+def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False, compress: bool = True) -> list[Path]:
     """Writes masks, training pair, label and report; they appear together or not at all.
 
     The volumes take the uLDCT's geometry, gzip-compressed unless `compress` is False (raw
@@ -41,8 +43,9 @@ def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False, com
     out_dir = prepare_output_folder(out_dir, VOLUME_OUTPUTS, overwrite)
     like = result.train_input
     with atomic_output_dir(out_dir) as staging:
-        write_labelmap(np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / "masks.nrrd",
-                       compress=compress)
+        write_labelmap(
+            np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / "masks.nrrd", compress=compress
+        )
         write_volume(result.train_input, staging / "train_input.nrrd", compress=compress)
         write_volume(result.train_target, staging / "train_target.nrrd", compress=compress)
         write_volume(result.eval_label, staging / "eval_label.nrrd", compress=compress)

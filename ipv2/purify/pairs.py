@@ -27,14 +27,13 @@ Inputs are never modified; results are new arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 from scipy import ndimage
 
 from ipv2.errors import InputError
 
-Pair = Tuple[np.ndarray, np.ndarray]
+Pair = tuple[np.ndarray, np.ndarray]
 
 
 def _check_shapes(region: np.ndarray, **images: np.ndarray) -> None:
@@ -61,8 +60,15 @@ def ipv1_pair(lq: np.ndarray, gt: np.ndarray, masks) -> Pair:
     return np.array(lq, copy=True), compose(masks.dark, lq, gt)
 
 
-def ipv2_pair(lq: np.ndarray, gt: np.ndarray, masks, *, remove_background: bool = True,
-              add_noise: bool = True, simulated_gt: Optional[np.ndarray] = None) -> Pair:
+def ipv2_pair(
+    lq: np.ndarray,
+    gt: np.ndarray,
+    masks,
+    *,
+    remove_background: bool = True,
+    add_noise: bool = True,
+    simulated_gt: np.ndarray | None = None,
+) -> Pair:
     """The IPv2 pair for any subset of {Remove Background, Add noise}.
 
     With Add noise: input `M*sim(gt) + (1-M)*lq`, target `gt`. Without: input `lq`, target
@@ -134,8 +140,9 @@ def disagreement_band(masks) -> np.ndarray:
 
     `D_lq`, `D_gt` are each scan's dark mask; the pair's background is dark in at least one.
     """
-    return np.asarray(masks.background, dtype=bool) & ~(np.asarray(masks.dark_lq, dtype=bool)
-                                                         & np.asarray(masks.dark_gt, dtype=bool))
+    return np.asarray(masks.background, dtype=bool) & ~(
+        np.asarray(masks.dark_lq, dtype=bool) & np.asarray(masks.dark_gt, dtype=bool)
+    )
 
 
 def stitch_weights(region: np.ndarray, background: np.ndarray, blend_px: int) -> np.ndarray:
@@ -165,9 +172,17 @@ def _motion_band(masks, rules: MotionRules, remove_background: bool) -> np.ndarr
     return np.zeros(np.shape(masks.dark), dtype=bool)
 
 
-def ipv2m_pair(lq: np.ndarray, gt: np.ndarray, masks, rules: MotionRules, weak_lq: np.ndarray, *,
-               remove_background: bool = True, add_noise: bool = True,
-               simulated_gt: Optional[np.ndarray] = None) -> Pair:
+def ipv2m_pair(
+    lq: np.ndarray,
+    gt: np.ndarray,
+    masks,
+    rules: MotionRules,
+    weak_lq: np.ndarray,
+    *,
+    remove_background: bool = True,
+    add_noise: bool = True,
+    simulated_gt: np.ndarray | None = None,
+) -> Pair:
     """The IPv2m pair: IPv2 with `R` from `purification_region` and the rules' band and blend.
 
     With Add noise: input `w*sim(gt) + (1-w)*lq` (`w` from `stitch_weights`), target
@@ -194,10 +209,12 @@ def ipv2m_pair(lq: np.ndarray, gt: np.ndarray, masks, rules: MotionRules, weak_l
 def ipv2m_label_region(masks, rules: MotionRules, remove_background: bool = True) -> np.ndarray:
     """`R OR B`: where the IPv2m label is the denoised uLDCT."""
     return purification_region(masks, remove_background, rules.lung_field) | _motion_band(
-        masks, rules, remove_background)
+        masks, rules, remove_background
+    )
 
 
-def ipv2m_label(gt: np.ndarray, masks, weak_lq: np.ndarray, rules: MotionRules, *,
-                remove_background: bool = True) -> np.ndarray:
+def ipv2m_label(
+    gt: np.ndarray, masks, weak_lq: np.ndarray, rules: MotionRules, *, remove_background: bool = True
+) -> np.ndarray:
     """The IPv2m label `(R OR B)*weak(lq) + (1 - (R OR B))*gt`."""
     return compose(ipv2m_label_region(masks, rules, remove_background), weak_lq, gt)

@@ -8,17 +8,17 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable
 
 import numpy as np
 
 from ipv2.errors import InputError
+from ipv2.input_checks import require_pair
 from ipv2.progress import Monitor
 from ipv2.purify.cache import StageCache, fingerprint
 from ipv2.purify.core import HU, StageTimes, purify_arrays
 from ipv2.purify.options import PurifyOptions
 from ipv2.purify.report import purify_report, region_counts
-from ipv2.input_checks import require_pair
 from ipv2.volume import Volume
 from ipv2.weak import weak_denoise
 
@@ -31,13 +31,13 @@ class PurifyResult:
     train_input: Volume
     train_target: Volume
     eval_label: Volume
-    report: Dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 MASK_ARRAYS_KEY_FOR_INFO = "_info_json"
 
 
-def _masks_from_arrays(arrays: Dict[str, np.ndarray]):
+def _masks_from_arrays(arrays: dict[str, np.ndarray]):
     from ipv2.masks import RegionMasks
 
     fields = {name: array.astype(bool) for name, array in arrays.items() if name != MASK_ARRAYS_KEY_FOR_INFO}
@@ -46,9 +46,12 @@ def _masks_from_arrays(arrays: Dict[str, np.ndarray]):
     return RegionMasks(**fields)
 
 
-def _masks_to_arrays(masks) -> Dict[str, np.ndarray]:
-    arrays = {f.name: np.asarray(getattr(masks, f.name), dtype=bool) for f in dataclasses.fields(masks)
-              if isinstance(getattr(masks, f.name), np.ndarray)}
+def _masks_to_arrays(masks) -> dict[str, np.ndarray]:
+    arrays = {
+        f.name: np.asarray(getattr(masks, f.name), dtype=bool)
+        for f in dataclasses.fields(masks)
+        if isinstance(getattr(masks, f.name), np.ndarray)
+    }
     info = getattr(masks, "info", None)
     if isinstance(info, dict):
         arrays[MASK_ARRAYS_KEY_FOR_INFO] = np.array(json.dumps(info, default=str))
@@ -59,17 +62,31 @@ def simulate_ndct(gt: Volume, options: PurifyOptions, monitor: Monitor) -> np.nd
     """sim(gt): an ultra-low-dose scan simulated from the NDCT at the options' dose."""
     from ipv2.simulate import simulate_low_dose
 
-    kwargs = dict(dose=options.dose, mode=options.simulate_mode, pixel_spacing_mm=gt.pixel_spacing_mm,
-                  seed=options.seed, device=options.device, monitor=monitor)
+    kwargs = dict(
+        dose=options.dose,
+        mode=options.simulate_mode,
+        pixel_spacing_mm=gt.pixel_spacing_mm,
+        seed=options.seed,
+        device=options.device,
+        monitor=monitor,
+    )
     # The NDCT is itself a full-dose scan; a simulator that can account for its noise should.
     if "input_dose" in inspect.signature(simulate_low_dose).parameters:
         kwargs["input_dose"] = 1.0
     return np.asarray(simulate_low_dose(gt.array, **kwargs), dtype=np.float32)
 
 
-def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = None,
-                   monitor: Optional[Monitor] = None, *, masks=None, simulated_gt: Optional[np.ndarray] = None,
-                   cache_dir: Optional[Path] = None, resume: bool = False) -> PurifyResult:
+def purify_volumes(
+    lq: Volume,
+    gt: Volume,
+    options: PurifyOptions | None = None,
+    monitor: Monitor | None = None,
+    *,
+    masks=None,
+    simulated_gt: np.ndarray | None = None,
+    cache_dir: Path | None = None,
+    resume: bool = False,
+) -> PurifyResult:
     """Purified training pair and evaluation label for a uLDCT (`lq`) and NDCT (`gt`) pair.
 
     Inputs are checked first; nothing is computed for a bad pair. `masks` (a `RegionMasks`,
@@ -86,7 +103,7 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
     times = StageTimes()
     inputs_key = fingerprint(lq.array, gt.array, lq.spacing) if cache is not None else ""
 
-    def stage(name: str, parameters: dict, compute: Callable[[], Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
+    def stage(name: str, parameters: dict, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         monitor.check()
         with times.measure(name):
             key = fingerprint(inputs_key, parameters) if cache is not None else ""
@@ -104,8 +121,13 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
         from ipv2.masks import HU_MASKS_REVISION, compute_region_masks
 
         # Masks kept by an earlier revision of the method lack its newer regions: a miss.
-        masks = _masks_from_arrays(stage("masks", {"revision": HU_MASKS_REVISION}, lambda: _masks_to_arrays(
-            compute_region_masks(lq.array, gt.array, spacing=lq.spacing, monitor=monitor))))
+        masks = _masks_from_arrays(
+            stage(
+                "masks",
+                {"revision": HU_MASKS_REVISION},
+                lambda: _masks_to_arrays(compute_region_masks(lq.array, gt.array, spacing=lq.spacing, monitor=monitor)),
+            )
+        )
     elif np.shape(masks.dark) != lq.shape:
         raise InputError(f"masks: shape {np.shape(masks.dark)} differs from the uLDCT's {lq.shape}")
 
@@ -116,26 +138,45 @@ def purify_volumes(lq: Volume, gt: Volume, options: Optional[PurifyOptions] = No
             raise InputError(f"simulated NDCT: shape {simulated.shape} differs from the NDCT's {gt.shape}")
     elif options.add_noise:
         sim_parameters = {"dose": options.dose, "mode": options.simulate_mode, "seed": options.seed}
-        simulated = stage("simulate", sim_parameters,
-                          lambda: {"sim_gt": simulate_ndct(gt, options, monitor)})["sim_gt"]
+        simulated = stage("simulate", sim_parameters, lambda: {"sim_gt": simulate_ndct(gt, options, monitor)})["sim_gt"]
 
     def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
         parameters = {"weak": options.weak, "sigma": sigma, "mask": fingerprint(mask)}
-        return stage("remove noise", parameters, lambda: {"weak_lq": weak_denoise(
-            lq.array, options.weak, sigma_hu=sigma, mask=mask, monitor=monitor)})["weak_lq"]
+        return stage(
+            "remove noise",
+            parameters,
+            lambda: {"weak_lq": weak_denoise(lq.array, options.weak, sigma_hu=sigma, mask=mask, monitor=monitor)},
+        )["weak_lq"]
 
     monitor.check()
-    purified = purify_arrays(lq.array, gt.array, masks, options, simulated=simulated, denoise=denoise,
-                             units=HU, times=times)
+    purified = purify_arrays(
+        lq.array, gt.array, masks, options, simulated=simulated, denoise=denoise, units=HU, times=times
+    )
     monitor.check()
-    result = PurifyResult(masks=masks, train_input=lq.with_array(np.asarray(purified.train_input, dtype=np.float32)),
-                          train_target=lq.with_array(np.asarray(purified.train_target, dtype=np.float32)),
-                          eval_label=lq.with_array(np.asarray(purified.eval_label, dtype=np.float32)))
+    result = PurifyResult(
+        masks=masks,
+        train_input=lq.with_array(np.asarray(purified.train_input, dtype=np.float32)),
+        train_target=lq.with_array(np.asarray(purified.train_target, dtype=np.float32)),
+        eval_label=lq.with_array(np.asarray(purified.eval_label, dtype=np.float32)),
+    )
     volumes = {name: round(float(value), 3) for name, value in masks.volumes_ml(lq.spacing).items()}
-    grid = {"shape_zyx": list(lq.shape), "spacing_mm": list(lq.spacing), "origin_mm": list(lq.origin),
-            "direction": list(lq.direction)}
-    result.report = purify_report(options, source="volumes", slices=lq.shape[0],
-                                  counts=region_counts(masks, purified), noise=purified.noise, units=HU,
-                                  times=times, total_seconds=time.perf_counter() - started, grid=grid,
-                                  volumes_ml=volumes, mask_stats=masks.stats(lq.spacing))
+    grid = {
+        "shape_zyx": list(lq.shape),
+        "spacing_mm": list(lq.spacing),
+        "origin_mm": list(lq.origin),
+        "direction": list(lq.direction),
+    }
+    result.report = purify_report(
+        options,
+        source="volumes",
+        slices=lq.shape[0],
+        counts=region_counts(masks, purified),
+        noise=purified.noise,
+        units=HU,
+        times=times,
+        total_seconds=time.perf_counter() - started,
+        grid=grid,
+        volumes_ml=volumes,
+        mask_stats=masks.stats(lq.spacing),
+    )
     return result

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -27,21 +27,28 @@ MASK_REGIONS = ("body", "background", "lung", "airways", "dark", "region", "labe
 NOISE_FIGURES = ("lq_sigma", "gt_sigma", "lq_lung_sigma", "label_lung_sigma", "sim_gt_lung_sigma", "weak_sigma")
 
 
-def region_counts(masks, purified: Purified) -> Dict[str, int]:
+def region_counts(masks, purified: Purified) -> dict[str, int]:
     """Pixels in each of `MASK_REGIONS`, and `pixels` in all."""
-    arrays = {"body": masks.body, "background": masks.background, "lung": masks.lung, "airways": masks.airways,
-              "dark": masks.dark, "region": purified.region, "label_region": purified.label_region,
-              "band": purified.band}
+    arrays = {
+        "body": masks.body,
+        "background": masks.background,
+        "lung": masks.lung,
+        "airways": masks.airways,
+        "dark": masks.dark,
+        "region": purified.region,
+        "label_region": purified.label_region,
+        "band": purified.band,
+    }
     counts = {name: int(np.count_nonzero(arrays[name])) for name in MASK_REGIONS}
     counts["pixels"] = int(np.size(masks.dark))
     return counts
 
 
-def add_counts(total: Dict[str, int], counts: Dict[str, int]) -> Dict[str, int]:
+def add_counts(total: dict[str, int], counts: dict[str, int]) -> dict[str, int]:
     return {name: total.get(name, 0) + value for name, value in counts.items()}
 
 
-def median_noise(figures: Iterable[Dict[str, Optional[float]]]) -> Dict[str, Optional[float]]:
+def median_noise(figures: Iterable[dict[str, float | None]]) -> dict[str, float | None]:
     """Each noise figure's median over chunks, leaving out chunks where it could not be measured."""
     figures = list(figures)
     medians = {}
@@ -51,15 +58,26 @@ def median_noise(figures: Iterable[Dict[str, Optional[float]]]) -> Dict[str, Opt
     return medians
 
 
-def purify_report(options: PurifyOptions, *, source: str, slices: int, counts: Dict[str, int],
-                  noise: Dict[str, Optional[float]], units: Units, times: StageTimes, total_seconds: float,
-                  dataset: Optional[str] = None, grid: Optional[dict] = None,
-                  volumes_ml: Optional[Dict[str, float]] = None, mask_stats: Optional[dict] = None) -> dict:
+def purify_report(
+    options: PurifyOptions,
+    *,
+    source: str,
+    slices: int,
+    counts: dict[str, int],
+    noise: dict[str, float | None],
+    units: Units,
+    times: StageTimes,
+    total_seconds: float,
+    dataset: str | None = None,
+    grid: dict | None = None,
+    volumes_ml: dict[str, float] | None = None,
+    mask_stats: dict | None = None,
+) -> dict:
     pixels = max(counts.get("pixels", 0), 1)
     source_of_sigma = None
     if noise.get("weak_sigma") is not None:
         source_of_sigma = "given" if options.sigma_hu is not None else "measured"
-    cached: List[str] = sorted(times.cached)
+    cached: list[str] = sorted(times.cached)
     return {
         "ipv2_version": __version__,
         "mode": options.mode,
@@ -73,9 +91,14 @@ def purify_report(options: PurifyOptions, *, source: str, slices: int, counts: D
         "volumes_ml": volumes_ml,
         # Volumes in mL, other gas and airways, the measured air level and the masks' warnings.
         "mask_stats": mask_stats,
-        "noise": {"units": units.name, **{name: noise.get(name) for name in NOISE_FIGURES},
-                  "weak_sigma_source": source_of_sigma},
-        "timings_s": {**{name: round(seconds, 3) for name, seconds in times.seconds.items()},
-                      "total": round(total_seconds, 3)},
+        "noise": {
+            "units": units.name,
+            **{name: noise.get(name) for name in NOISE_FIGURES},
+            "weak_sigma_source": source_of_sigma,
+        },
+        "timings_s": {
+            **{name: round(seconds, 3) for name, seconds in times.seconds.items()},
+            "total": round(total_seconds, 3),
+        },
         "cached_stages": cached,
     }

@@ -12,7 +12,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Union
 
 import numpy as np
 
@@ -37,7 +36,7 @@ class DemoResult:
     figure: Path
     report_path: Path
     report: dict
-    files: Dict[str, Path] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 def _require_demo_sizes(size: int, slices: int) -> None:
@@ -47,9 +46,16 @@ def _require_demo_sizes(size: int, slices: int) -> None:
         raise InputError(f"--slices {slices}: at least one slice is needed")
 
 
-def run_demo(out_dir: Union[str, os.PathLike], *, size: int = DEFAULT_SIZE, slices: int = DEFAULT_SLICES,
-             seed: int = 0, model: str = DEFAULT_MODEL, device: str = "auto",
-             monitor: Optional[Monitor] = None) -> DemoResult:
+def run_demo(
+    out_dir: str | os.PathLike,
+    *,
+    size: int = DEFAULT_SIZE,
+    slices: int = DEFAULT_SLICES,
+    seed: int = 0,
+    model: str = DEFAULT_MODEL,
+    device: str = "auto",
+    monitor: Monitor | None = None,
+) -> DemoResult:
     """Phantom pair -> purify -> denoise -> evaluate -> figure and JSON in `out_dir`.
 
     Every file appears only once the whole run has succeeded.
@@ -80,19 +86,36 @@ def run_demo(out_dir: Union[str, os.PathLike], *, size: int = DEFAULT_SIZE, slic
 
     started = time.perf_counter()
     labelmap = purified.masks.labelmap()
-    report = evaluate_volumes(denoised, purified.eval_label, labelmap, pair.truth, input=pair.uldct,
-                              monitor=monitor)
-    figure = report_figure(denoised.array, purified.eval_label.array, labelmap, report,
-                           input=pair.uldct.array, truth=pair.truth.array, spacing=denoised.spacing,
-                           title=f"IPv2 demo: phantom {size}x{size}x{slices}, seed {seed}, model "
-                                 f"{Path(str(denoised.metadata.get('denoised_with', model))).name}")
+    report = evaluate_volumes(denoised, purified.eval_label, labelmap, pair.truth, input=pair.uldct, monitor=monitor)
+    figure = report_figure(
+        denoised.array,
+        purified.eval_label.array,
+        labelmap,
+        report,
+        input=pair.uldct.array,
+        truth=pair.truth.array,
+        spacing=denoised.spacing,
+        title=f"IPv2 demo: phantom {size}x{size}x{slices}, seed {seed}, model "
+        f"{Path(str(denoised.metadata.get('denoised_with', model))).name}",
+    )
     timings["evaluate"] = time.perf_counter() - started
-    report["demo"] = {"size": size, "slices": slices, "seed": seed, "model": str(model),
-                      "denoised_with": str(denoised.metadata.get("denoised_with", model)),
-                      "purify": purified.report, "timings_s": {k: round(v, 2) for k, v in timings.items()}}
+    report["demo"] = {
+        "size": size,
+        "slices": slices,
+        "seed": seed,
+        "model": str(model),
+        "denoised_with": str(denoised.metadata.get("denoised_with", model)),
+        "purify": purified.report,
+        "timings_s": {k: round(v, 2) for k, v in timings.items()},
+    }
 
-    volumes = {"uldct": pair.uldct, "ndct": pair.ndct, "truth": pair.truth, "denoised": denoised,
-               "eval_label": purified.eval_label}
+    volumes = {
+        "uldct": pair.uldct,
+        "ndct": pair.ndct,
+        "truth": pair.truth,
+        "denoised": denoised,
+        "eval_label": purified.eval_label,
+    }
     monitor.check()
     with atomic_output_dir(out_dir) as staging:
         for name, volume in volumes.items():
@@ -102,5 +125,6 @@ def run_demo(out_dir: Union[str, os.PathLike], *, size: int = DEFAULT_SIZE, slic
         save_figure(figure, staging / FIGURE_NAME)
     files = {name: out_dir / f"{name}.nrrd" for name in VOLUME_NAMES}
     files["masks"] = out_dir / "masks.nrrd"
-    return DemoResult(out_dir=out_dir, figure=out_dir / FIGURE_NAME, report_path=out_dir / REPORT_NAME,
-                      report=report, files=files)
+    return DemoResult(
+        out_dir=out_dir, figure=out_dir / FIGURE_NAME, report_path=out_dir / REPORT_NAME, report=report, files=files
+    )

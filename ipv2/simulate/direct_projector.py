@@ -8,8 +8,6 @@ reference for the Fourier path; on a CPU the NUFFT projector is much faster.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 import torch.nn.functional as F
 
@@ -35,8 +33,9 @@ class DirectProjector:
         for start in range(0, self.geometry.n_angles, chunk):
             yield start, min(start + chunk, self.geometry.n_angles)
 
-    def forward(self, images: torch.Tensor, monitor: Optional[Monitor] = None,
-                zero_outside_circle: bool = False, worker: int = 0) -> torch.Tensor:
+    def forward(
+        self, images: torch.Tensor, monitor: Monitor | None = None, zero_outside_circle: bool = False, worker: int = 0
+    ) -> torch.Tensor:
         """Sinograms (B, n_angles, detector_count) of images (B, n, n); the hints change nothing here."""
         g = self.geometry
         images = images.to(self.device, torch.float32)
@@ -54,15 +53,17 @@ class DirectProjector:
             x_in = cos * out_x + sin * out_y + g.centre
             y_in = -sin * out_x + cos * out_y + g.centre
             grid = torch.stack((x_in * scale - 1.0, y_in * scale - 1.0), dim=-1).to(torch.float32)
-            rotated = F.grid_sample(source.expand(stop - start, -1, -1, -1), grid, mode="bilinear",
-                                    padding_mode="zeros", align_corners=True)
+            rotated = F.grid_sample(
+                source.expand(stop - start, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros", align_corners=True
+            )
             sinogram[:, start:stop] = rotated.sum(dim=2).transpose(0, 1)
             if monitor is not None:
                 monitor.check()
         return sinogram
 
-    def backproject_filtered(self, filtered: torch.Tensor, monitor: Optional[Monitor] = None,
-                             worker: int = 0) -> torch.Tensor:
+    def backproject_filtered(
+        self, filtered: torch.Tensor, monitor: Monitor | None = None, worker: int = 0
+    ) -> torch.Tensor:
         """Sum over angles of the linearly interpolated filtered projections, scaled like iradon."""
         g = self.geometry
         filtered = filtered.to(self.device, torch.float32)
@@ -91,7 +92,7 @@ class DirectProjector:
             image[:, torch.as_tensor(g.outside_circle, device=self.device)] = 0.0
         return image
 
-    def fbp(self, sinogram: torch.Tensor, monitor: Optional[Monitor] = None, worker: int = 0) -> torch.Tensor:
+    def fbp(self, sinogram: torch.Tensor, monitor: Monitor | None = None, worker: int = 0) -> torch.Tensor:
         """Hann-filtered back-projection (B, n, n) of sinograms (B, n_angles, detector_count)."""
         filtered = filter_projections(sinogram.to(self.device, torch.float32), self.geometry)
         return self.backproject_filtered(filtered, monitor)

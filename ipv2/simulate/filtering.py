@@ -16,13 +16,16 @@ def filter_projections(sinogram: torch.Tensor, geometry: ParallelBeamGeometry) -
     yields only the bins that are read.
     """
     length = geometry.window_fft_length
-    response = torch.as_tensor(geometry.window_filter_response, device=sinogram.device,
-                               dtype=torch.complex64 if sinogram.dtype == torch.float32 else torch.complex128)
+    response = torch.as_tensor(
+        geometry.window_filter_response,
+        device=sinogram.device,
+        dtype=torch.complex64 if sinogram.dtype == torch.float32 else torch.complex128,
+    )
     spectrum = torch.fft.rfft(sinogram, n=length, dim=-1) * response
     filtered = torch.fft.irfft(spectrum, n=length, dim=-1)[..., : 2 * geometry.window_radius + 1]
     first, last = geometry.readable_range
     if first > -geometry.window_radius or last < geometry.window_radius:
         filtered = filtered.clone()
         filtered[..., : first + geometry.window_radius] = 0.0
-        filtered[..., last + geometry.window_radius + 1:] = 0.0
+        filtered[..., last + geometry.window_radius + 1 :] = 0.0
     return filtered.contiguous()

@@ -45,7 +45,7 @@ class ParallelBeamGeometry:
     kernel: str = DEFAULT_KERNEL
 
     @classmethod
-    def like_authors(cls, size: int, circle: bool = True, kernel: str = DEFAULT_KERNEL) -> "ParallelBeamGeometry":
+    def like_authors(cls, size: int, circle: bool = True, kernel: str = DEFAULT_KERNEL) -> ParallelBeamGeometry:
         """max(H, W) angles, as the authors' simulator uses."""
         return cls(size=size, n_angles=size, circle=circle, kernel=kernel)
 

@@ -21,42 +21,41 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import torch
 
 from ipv2.device import resolve_device
 from ipv2.errors import InputError, require_choice
+from ipv2.input_checks import require_ct, require_dose, require_volume
 from ipv2.progress import Monitor
 from ipv2.simulate import photon_noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
 from ipv2.simulate.kernels import DEFAULT_KERNEL, require_kernel
 from ipv2.simulate.nufft_projector import NufftProjector
 from ipv2.simulate.projectors import make_projector
-from ipv2.input_checks import require_ct, require_dose, require_volume
 from ipv2.volume import Volume
 
 MODES = ("physical", "seed")
 
 # Seed mode: the constants of the authors' simulator.
 SEED_LINE_INTEGRAL_SCALE = 500.0
-SEED_REFERENCE_PHOTONS = 200 * 1000.0      # I0: 200 mAs x 1000 photons per mAs
-SEED_REFERENCE_MAS = 125.0                 # the normal-dose scan; 2% of it is 2.5 mAs
+SEED_REFERENCE_PHOTONS = 200 * 1000.0  # I0: 200 mAs x 1000 photons per mAs
+SEED_REFERENCE_MAS = 125.0  # the normal-dose scan; 2% of it is 2.5 mAs
 SEED_FLUX_SLOPE_PER_MAS = 0.015
 SEED_FLUX_OFFSET = 0.1002
-SEED_GAUSSIAN_FRACTION = 0.05              # Gaussian std as a fraction of sqrt(expected counts)
+SEED_GAUSSIAN_FRACTION = 0.05  # Gaussian std as a fraction of sqrt(expected counts)
 
 # Physical mode.
-MU_WATER_PER_MM = 0.0192                   # linear attenuation of water near 70 keV effective
-FULL_DOSE_PHOTONS_PER_RAY = 1.0e6          # incident photons per detector bin and view at dose 1
-ELECTRONIC_NOISE_PHOTONS = 10.0            # detector read-out noise std, in photon counts
-PADDING_BELOW_HU = -1024.0                 # scanners fill outside the field of view below air
-AIR_OUTSIDE_FOV_BELOW_HU = -900.0         # what may lie outside the inscribed circle for the circle geometry
-MIN_COUNTS = 1.0                           # counts are clamped here before the log (photon starvation)
+MU_WATER_PER_MM = 0.0192  # linear attenuation of water near 70 keV effective
+FULL_DOSE_PHOTONS_PER_RAY = 1.0e6  # incident photons per detector bin and view at dose 1
+ELECTRONIC_NOISE_PHOTONS = 10.0  # detector read-out noise std, in photon counts
+PADDING_BELOW_HU = -1024.0  # scanners fill outside the field of view below air
+AIR_OUTSIDE_FOV_BELOW_HU = -900.0  # what may lie outside the inscribed circle for the circle geometry
+MIN_COUNTS = 1.0  # counts are clamped here before the log (photon starvation)
 
-SLICE_PIXELS_PER_BATCH = 2**21             # 8 slices of 512 x 512
-MEASURED_FFT_FROM_PIXELS = 2**24           # 64 slices of 512 x 512: worth a measured FFT plan
+SLICE_PIXELS_PER_BATCH = 2**21  # 8 slices of 512 x 512
+MEASURED_FFT_FROM_PIXELS = 2**24  # 64 slices of 512 x 512: worth a measured FFT plan
 
 
 def seed_flux_fraction(dose: float) -> float:
@@ -71,7 +70,7 @@ class _Settings:
     pixel_spacing_mm: float
     seed: int
     electronic_noise: bool
-    input_dose: Optional[float]
+    input_dose: float | None
     noise_free: bool = False
     kernel: str = DEFAULT_KERNEL
 
@@ -92,19 +91,31 @@ def _require_spacing(spacing) -> float:
     return spacing
 
 
-def _checked_settings(hu, name: str, mode: str, dose: float, pixel_spacing_mm, seed, electronic_noise: bool,
-               input_dose, noise_free: bool = False, kernel: str = DEFAULT_KERNEL) -> _Settings:
+def _checked_settings(
+    hu,
+    name: str,
+    mode: str,
+    dose: float,
+    pixel_spacing_mm,
+    seed,
+    electronic_noise: bool,
+    input_dose,
+    noise_free: bool = False,
+    kernel: str = DEFAULT_KERNEL,
+) -> _Settings:
     require_choice(mode, MODES, "simulation mode")
     require_kernel(kernel)
     dose = require_dose(dose)
     if input_dose is not None:
         input_dose = require_dose(input_dose)
         if input_dose < dose:
-            raise InputError(f"input dose {input_dose:g} is below the target dose {dose:g}; "
-                             "a simulation can only add noise")
+            raise InputError(
+                f"input dose {input_dose:g} is below the target dose {dose:g}; a simulation can only add noise"
+            )
         if noise_free:
-            raise InputError("a noise-free simulation of an input that already carries noise adds nothing; "
-                             "leave input_dose unset")
+            raise InputError(
+                "a noise-free simulation of an input that already carries noise adds nothing; leave input_dose unset"
+            )
     spacing = _require_spacing(pixel_spacing_mm)
     if not isinstance(hu, np.ndarray):
         raise InputError(f"{name}: a numpy array (z, y, x) is needed, not {type(hu).__name__}")
@@ -113,8 +124,9 @@ def _checked_settings(hu, name: str, mode: str, dose: float, pixel_spacing_mm, s
         require_ct(volume, name)
     else:
         require_volume(volume, name)
-    return _Settings(mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose, bool(noise_free),
-                     kernel)
+    return _Settings(
+        mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose, bool(noise_free), kernel
+    )
 
 
 def _square_pad(height: int, width: int):
@@ -126,8 +138,14 @@ def _square_pad(height: int, width: int):
 class _Simulator:
     """Runs one mode over batches of square slices on one device."""
 
-    def __init__(self, settings: _Settings, geometry: ParallelBeamGeometry, device: torch.device, projector: str,
-                 zero_outside_circle: bool):
+    def __init__(
+        self,
+        settings: _Settings,
+        geometry: ParallelBeamGeometry,
+        device: torch.device,
+        projector: str,
+        zero_outside_circle: bool,
+    ):
         self.settings = settings
         self.geometry = geometry
         self.device = device
@@ -197,11 +215,23 @@ class _Simulator:
         return ratio * measured + torch.sqrt(variance.clamp_min(0.0)) * photon_noise.gaussian(measured, generators)
 
 
-def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physical", pixel_spacing_mm: float = 0.7,
-                      seed: int = 0, electronic_noise: bool = True, input_dose: Optional[float] = None,
-                      device: str = "auto", monitor: Optional[Monitor] = None, projector: str = "auto",
-                      batch_size: Optional[int] = None, name: str = "input volume",
-                      noise_free: bool = False, kernel: str = DEFAULT_KERNEL) -> np.ndarray:
+def simulate_low_dose(
+    hu: np.ndarray,
+    *,
+    dose: float = 0.02,
+    mode: str = "physical",
+    pixel_spacing_mm: float = 0.7,
+    seed: int = 0,
+    electronic_noise: bool = True,
+    input_dose: float | None = None,
+    device: str = "auto",
+    monitor: Monitor | None = None,
+    projector: str = "auto",
+    batch_size: int | None = None,
+    name: str = "input volume",
+    noise_free: bool = False,
+    kernel: str = DEFAULT_KERNEL,
+) -> np.ndarray:
     """A simulated low-dose scan (z, y, x) float32 in the input's units.
 
     `mode="physical"` needs HU; `mode="seed"` works on any intensities (it normalises each
@@ -220,8 +250,9 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
     kernel's noise texture on the input's own anatomy. On the CPU the slices of a batch are
     spread over the cores, and torch's own thread count is 1 for the duration of the call.
     """
-    settings = _checked_settings(hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free,
-                          kernel)
+    settings = _checked_settings(
+        hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free, kernel
+    )
     monitor = monitor if monitor is not None else Monitor()
     torch_device = resolve_device(device)
     depth, height, width = hu.shape
@@ -264,8 +295,10 @@ def simulate_low_dose(hu: np.ndarray, *, dose: float = 0.02, mode: str = "physic
         for start in range(0, depth, batch_size):
             stop = min(start + batch_size, depth)
             bounds = np.linspace(start, stop, min(workers, stop - start) + 1).astype(int)
-            jobs = [pool.submit(simulate_slices, int(a), int(b), worker)
-                    for worker, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+            jobs = [
+                pool.submit(simulate_slices, int(a), int(b), worker)
+                for worker, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))
+            ]
             for job in jobs:
                 job.result()
             monitor.step(stage, stop, depth)
@@ -283,7 +316,7 @@ def _worker_count(device: torch.device) -> int:
 
 
 @contextlib.contextmanager
-def _torch_threads(count: Optional[int]):
+def _torch_threads(count: int | None):
     """Workers split the slices among the cores; torch's own thread pool would only contend."""
     if count is None:
         yield
@@ -316,8 +349,9 @@ def _seed_block(simulator: _Simulator, block: torch.Tensor, size: int, inner, ge
     return result.numpy()
 
 
-def _physical_block(simulator: _Simulator, block: torch.Tensor, size: int, inner, generators,
-                    worker: int) -> np.ndarray:
+def _physical_block(
+    simulator: _Simulator, block: torch.Tensor, size: int, inner, generators, worker: int
+) -> np.ndarray:
     mu = (MU_WATER_PER_MM * (1.0 + block / 1000.0)).clamp_min(0.0)
     square = _embed(mu, size, inner, torch.zeros(block.shape[0]))
     if simulator.geometry.circle:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Optional
 
 import finufft
 import numpy as np
@@ -54,8 +53,13 @@ def _even_at_least(n: float) -> int:
 class NufftProjector:
     name = "nufft"
 
-    def __init__(self, geometry: ParallelBeamGeometry, tolerance: float = DEFAULT_TOLERANCE,
-                 bands: int = DEFAULT_BANDS, forward_bands: Optional[int] = None):
+    def __init__(
+        self,
+        geometry: ParallelBeamGeometry,
+        tolerance: float = DEFAULT_TOLERANCE,
+        bands: int = DEFAULT_BANDS,
+        forward_bands: int | None = None,
+    ):
         if bands % 2 != 1 or bands < 1:
             raise ValueError("bands must be an odd number >= 1")
         self.geometry = geometry
@@ -94,8 +98,16 @@ class NufftProjector:
         held = self._plans.get(key)
         if held is None or held[:2] != (batch, fftw):
             g = self.geometry
-            plan = finufft.Plan(kind, (g.size, g.size), n_trans=batch, eps=self.tolerance,
-                                dtype="complex64", nthreads=1, fftw=fftw, **self.options)
+            plan = finufft.Plan(
+                kind,
+                (g.size, g.size),
+                n_trans=batch,
+                eps=self.tolerance,
+                dtype="complex64",
+                nthreads=1,
+                fftw=fftw,
+                **self.options,
+            )
             plan.setpts(*self._points(self._radial(length, bands)))
             held = self._plans[key] = (batch, fftw, plan)
         return held[2]
@@ -116,8 +128,9 @@ class NufftProjector:
         return plan.execute(data)
 
     # --- forward ---------------------------------------------------------------------------
-    def forward(self, images: torch.Tensor, monitor: Optional[Monitor] = None,
-                zero_outside_circle: bool = False, worker: int = 0) -> torch.Tensor:
+    def forward(
+        self, images: torch.Tensor, monitor: Monitor | None = None, zero_outside_circle: bool = False, worker: int = 0
+    ) -> torch.Tensor:
         """Sinograms (B, n_angles, detector_count) of images (B, n, n), on the CPU.
 
         `zero_outside_circle`: the caller knows every image is zero outside the inscribed
@@ -141,9 +154,9 @@ class NufftProjector:
         spectrum = weighted[..., : half + 1].copy()
         # Fold the images of the spectrum at +-1, +-2 ... cycles/pixel onto the main band.
         for band in range(1, bands // 2 + 1):
-            above = weighted[..., band * length: band * length + half + 1]
+            above = weighted[..., band * length : band * length + half + 1]
             spectrum[..., : above.shape[-1]] += above
-            below = weighted[..., band * length - half: band * length + 1][..., ::-1]
+            below = weighted[..., band * length - half : band * length + 1][..., ::-1]
             spectrum[..., : below.shape[-1]] += np.conj(below)
         m = np.arange(half + 1)
         spectrum *= np.exp(-2j * np.pi * m * g.detector_centre / length).astype(np.complex64)
@@ -153,8 +166,9 @@ class NufftProjector:
         return torch.from_numpy(np.ascontiguousarray(projections, dtype=np.float32))
 
     # --- back-projection -------------------------------------------------------------------
-    def backproject_filtered(self, filtered: torch.Tensor, monitor: Optional[Monitor] = None,
-                             worker: int = 0) -> torch.Tensor:
+    def backproject_filtered(
+        self, filtered: torch.Tensor, monitor: Monitor | None = None, worker: int = 0
+    ) -> torch.Tensor:
         """Sum over angles of the linearly interpolated filtered projections, scaled like iradon."""
         g = self.geometry
         filtered = filtered.detach().to("cpu", torch.float32).numpy()
@@ -182,7 +196,7 @@ class NufftProjector:
             image[:, g.outside_circle] = 0.0
         return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))
 
-    def fbp(self, sinogram: torch.Tensor, monitor: Optional[Monitor] = None, worker: int = 0) -> torch.Tensor:
+    def fbp(self, sinogram: torch.Tensor, monitor: Monitor | None = None, worker: int = 0) -> torch.Tensor:
         """Hann-filtered back-projection (B, n, n) of sinograms (B, n_angles, detector_count)."""
         filtered = filter_projections(sinogram.detach().to("cpu", torch.float32), self.geometry)
         return self.backproject_filtered(filtered, monitor, worker)

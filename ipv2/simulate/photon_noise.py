@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -11,7 +11,7 @@ import torch
 EXACT_POISSON_BELOW = 1.0e4
 
 
-def slice_generators(seed: int, slice_indices: Sequence[int], device: torch.device) -> List[torch.Generator]:
+def slice_generators(seed: int, slice_indices: Sequence[int], device: torch.device) -> list[torch.Generator]:
     """One generator per slice, keyed by (seed, slice index)."""
     generators = []
     for index in slice_indices:
@@ -22,8 +22,9 @@ def slice_generators(seed: int, slice_indices: Sequence[int], device: torch.devi
     return generators
 
 
-def poisson_plus_gaussian(expected: torch.Tensor, gaussian_std: Optional[torch.Tensor],
-                          generators: List[torch.Generator]) -> torch.Tensor:
+def poisson_plus_gaussian(
+    expected: torch.Tensor, gaussian_std: torch.Tensor | None, generators: list[torch.Generator]
+) -> torch.Tensor:
     """Poisson(expected) + N(0, gaussian_std^2), slice i drawn from generators[i].
 
     Poisson counts are drawn exactly below EXACT_POISSON_BELOW expected photons and from
@@ -51,7 +52,7 @@ def _normal(like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
-def gaussian(shape_like: torch.Tensor, generators: List[torch.Generator]) -> torch.Tensor:
+def gaussian(shape_like: torch.Tensor, generators: list[torch.Generator]) -> torch.Tensor:
     """Standard normal samples shaped like `shape_like`, slice i drawn from generators[i]."""
     out = torch.empty_like(shape_like)
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ipv2.simulate.lowdose import (SEED_GAUSSIAN_FRACTION, SEED_LINE_INTEGRAL_SCALE, SEED_REFERENCE_PHOTONS,
-                                   seed_flux_fraction)
+from ipv2.simulate.lowdose import (
+    SEED_GAUSSIAN_FRACTION,
+    SEED_LINE_INTEGRAL_SCALE,
+    SEED_REFERENCE_PHOTONS,
+    seed_flux_fraction,
+)
 
 
 def authors_angles_deg(image: np.ndarray) -> np.ndarray:
@@ -30,8 +34,9 @@ def skimage_fbp(sinogram: np.ndarray, output_size: int) -> np.ndarray:
     return iradon(sinogram, theta=theta, output_size=output_size, filter_name="hann", circle=True)
 
 
-def authors_seed_slice(image01: np.ndarray, rng: np.random.Generator, dose: float = 0.02,
-                       gaussian: bool = True) -> np.ndarray:
+def authors_seed_slice(
+    image01: np.ndarray, rng: np.random.Generator, dose: float = 0.02, gaussian: bool = True
+) -> np.ndarray:
     """Noisy reconstruction of a slice already min-max normalised to [0, 1]."""
     photons = seed_flux_fraction(dose) * SEED_REFERENCE_PHOTONS
     line_integrals = skimage_radon(image01) / SEED_LINE_INTEGRAL_SCALE

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from ipv2.errors import InputError
@@ -11,8 +9,15 @@ from ipv2.progress import Monitor
 from ipv2.simulate.lowdose import simulate_low_dose
 
 
-def simulate_seed_u8(slices: np.ndarray, *, seed: int = 0, dose: float = 0.02, device: str = "auto",
-                     monitor: Optional[Monitor] = None, projector: str = "auto") -> np.ndarray:
+def simulate_seed_u8(
+    slices: np.ndarray,
+    *,
+    seed: int = 0,
+    dose: float = 0.02,
+    device: str = "auto",
+    monitor: Monitor | None = None,
+    projector: str = "auto",
+) -> np.ndarray:
     """uint8 slices (n, H, W) or one (H, W) in, the same shape of uint8 out.
 
     Each slice is simulated in [0, 1] and its reconstruction min-max scaled to 0..255 and
@@ -24,8 +29,16 @@ def simulate_seed_u8(slices: np.ndarray, *, seed: int = 0, dose: float = 0.02, d
     if slices.ndim not in (2, 3):
         raise InputError(f"8-bit slices: an (H, W) slice or an (n, H, W) stack is needed, not shape {slices.shape}")
     stack = slices[None] if slices.ndim == 2 else slices
-    noisy = simulate_low_dose(stack.astype(np.float32) / 255.0, dose=dose, mode="seed", seed=seed,
-                              device=device, monitor=monitor, projector=projector, name="8-bit slices")
+    noisy = simulate_low_dose(
+        stack.astype(np.float32) / 255.0,
+        dose=dose,
+        mode="seed",
+        seed=seed,
+        device=device,
+        monitor=monitor,
+        projector=projector,
+        name="8-bit slices",
+    )
     lowest = noisy.min(axis=(1, 2), keepdims=True)
     span = noisy.max(axis=(1, 2), keepdims=True) - lowest
     scaled = np.where(span > 0, (noisy - lowest) / np.where(span > 0, span, 1.0) * 255.0, stack)

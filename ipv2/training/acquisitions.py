@@ -28,8 +28,8 @@ noise on or off with equal chance. Everything is a pure function of the seed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import List, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -59,9 +59,13 @@ class Acquisition:
         return asdict(self)
 
 
-def draw_acquisitions(count: int, seed: int, identity_fraction: float = IDENTITY_FRACTION,
-                      dose_range: Tuple[float, float] = DOSE_RANGE,
-                      spacings_mm: Sequence[float] = SPACINGS_MM) -> List[Acquisition]:
+def draw_acquisitions(
+    count: int,
+    seed: int,
+    identity_fraction: float = IDENTITY_FRACTION,
+    dose_range: tuple[float, float] = DOSE_RANGE,
+    spacings_mm: Sequence[float] = SPACINGS_MM,
+) -> list[Acquisition]:
     """`count` acquisitions drawn as the module docstring states."""
     if count < 1:
         raise InputError(f"acquisition count {count} must be at least 1")
@@ -94,14 +98,21 @@ def resample_in_plane(hu: np.ndarray, spacing_mm: float, target_mm: float) -> np
     return ndi.zoom(floored, (1.0, factor, factor), order=1, mode="nearest", grid_mode=True).astype(np.float32)
 
 
-def acquire(slices_hu: np.ndarray, spacing_mm: float, acquisition: Acquisition,
-            seed: int) -> Tuple[np.ndarray, np.ndarray]:
+def acquire(
+    slices_hu: np.ndarray, spacing_mm: float, acquisition: Acquisition, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(input, target) float32 (z, y', x') of normal-dose slices under one acquisition."""
     resampled = np.clip(resample_in_plane(slices_hu, spacing_mm, acquisition.spacing_mm), *SCANNER_RANGE_HU)
     if acquisition.dose >= 1.0:
         return resampled, resampled.copy()
-    common = dict(dose=acquisition.dose, pixel_spacing_mm=acquisition.spacing_mm, seed=seed, device="cpu",
-                  electronic_noise=acquisition.electronic_noise, kernel=acquisition.kernel)
+    common = dict(
+        dose=acquisition.dose,
+        pixel_spacing_mm=acquisition.spacing_mm,
+        seed=seed,
+        device="cpu",
+        electronic_noise=acquisition.electronic_noise,
+        kernel=acquisition.kernel,
+    )
     if acquisition.kernel == DEFAULT_KERNEL:
         noisy, clean = simulate_low_dose(resampled, input_dose=1.0, **common), resampled
     else:
@@ -118,12 +129,13 @@ class AcquiredSlices:
     spacing_mm: float
     inputs: np.ndarray
     targets: np.ndarray
-    acquisitions: List[Acquisition]
-    sources: List[str]
+    acquisitions: list[Acquisition]
+    sources: list[str]
 
 
-def acquired_pairs(volumes: Sequence[Tuple[str, np.ndarray, float]], count: int, seed: int,
-                   monitor: Monitor = None) -> List[AcquiredSlices]:
+def acquired_pairs(
+    volumes: Sequence[tuple[str, np.ndarray, float]], count: int, seed: int, monitor: Monitor = None
+) -> list[AcquiredSlices]:
     """`count` pairs from (name, (z, y, x) HU, pixel spacing mm) volumes, grouped by volume and spacing.
 
     Slice, volume and acquisition of pair i are drawn from (seed, i); each group holds the
@@ -141,12 +153,14 @@ def acquired_pairs(volumes: Sequence[Tuple[str, np.ndarray, float]], count: int,
     for index, acquisition in enumerate(acquisitions):
         name, hu, spacing, usable = candidates[int(rng.integers(len(candidates)))]
         z = int(usable[int(rng.integers(usable.size))])
-        noisy, clean = acquire(hu[z:z + 1], spacing, acquisition, seed=seed * 100003 + index)
+        noisy, clean = acquire(hu[z : z + 1], spacing, acquisition, seed=seed * 100003 + index)
         group = groups.setdefault((name, acquisition.spacing_mm), ([], [], [], []))
         group[0].append(noisy[0])
         group[1].append(clean[0])
         group[2].append(acquisition)
         group[3].append(f"{name}:{z}")
         monitor.step("acquire", index + 1, count)
-    return [AcquiredSlices(name, spacing, np.stack(i), np.stack(t), a, s)
-            for (name, spacing), (i, t, a, s) in sorted(groups.items())]
+    return [
+        AcquiredSlices(name, spacing, np.stack(i), np.stack(t), a, s)
+        for (name, spacing), (i, t, a, s) in sorted(groups.items())
+    ]

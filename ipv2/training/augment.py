@@ -7,6 +7,7 @@ import numpy as np
 
 def augment_pair(inputs: np.ndarray, target: np.ndarray, rotations: int, flip: bool):
     """The same rotation (in quarter turns) and horizontal flip applied to both (..., y, x) arrays."""
+
     def transform(array: np.ndarray) -> np.ndarray:
         array = np.rot90(array, k=rotations, axes=(-2, -1))
         if flip:

@@ -5,23 +5,22 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
 from ipv2.errors import InputError, require_choice
+from ipv2.input_checks import require_arch_args, require_context_slices
 from ipv2.models.registry import DEFAULT_MODEL, build_model, model_spec
 from ipv2.training.losses import LOSSES
-from ipv2.input_checks import require_arch_args, require_context_slices
 
 
 @dataclass
 class TrainConfig:
-    data: List[str]
+    data: list[str]
     out: str
     model: str = DEFAULT_MODEL
     model_args: dict = field(default_factory=dict)
-    val: List[str] = field(default_factory=list)
-    steps: Optional[int] = None
-    epochs: Optional[float] = None
+    val: list[str] = field(default_factory=list)
+    steps: int | None = None
+    epochs: float | None = None
     patch: int = 96
     batch: int = 16
     lr: float = 2e-4
@@ -41,7 +40,7 @@ class TrainConfig:
 
     DEFAULT_STEPS = 2000
 
-    def checked(self) -> "TrainConfig":
+    def checked(self) -> TrainConfig:
         model_spec(self.model)
         self.model = self.model.lower()
         # As the checkpoint record will hold them (JSON), so that a resumed run compares equal.
@@ -54,8 +53,8 @@ class TrainConfig:
             raise InputError(f"--steps {self.steps} must be at least 1")
         if self.epochs is not None and not self.epochs > 0:
             raise InputError(f"--epochs {self.epochs} must be positive")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2 ** 32:
-            raise InputError(f"--seed {self.seed} must be an integer from 0 to {2 ** 32 - 1}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise InputError(f"--seed {self.seed} must be an integer from 0 to {2**32 - 1}")
         if self.patch < 16:
             raise InputError(f"--patch {self.patch} is too small; use at least 16 pixels")
         if self.batch < 1:
@@ -81,8 +80,11 @@ class TrainConfig:
         require_arch_args(self.model, self.model_args)
         try:
             with torch.device("meta"):
-                build_model(self.model, in_channels=int(self.noise_conditioning) + 1 + 2 * self.context_slices,
-                            **self.model_args)
+                build_model(
+                    self.model,
+                    in_channels=int(self.noise_conditioning) + 1 + 2 * self.context_slices,
+                    **self.model_args,
+                )
         except (TypeError, ValueError) as error:
             raise InputError(f"--model-arg: {self.model} cannot be built with {self.model_args} ({error})") from None
 
@@ -100,8 +102,9 @@ class TrainConfig:
             for output in outputs:
                 if is_same_file(output, source):
                     what = "" if output == self.out_path else f" (its training state {output})"
-                    raise InputError(f"--out {self.out}{what} would replace the training data file {source}; "
-                                     "choose another --out")
+                    raise InputError(
+                        f"--out {self.out}{what} would replace the training data file {source}; choose another --out"
+                    )
 
     @property
     def out_path(self) -> Path:
@@ -116,5 +119,16 @@ class TrainConfig:
         return asdict(self)
 
     # Changing any of these between a run and its resumption would change the weights.
-    RESUME_KEYS = ("model", "model_args", "patch", "batch", "lr", "weight_decay", "warmup_steps", "loss",
-                   "context_slices", "seed", "noise_conditioning")
+    RESUME_KEYS = (
+        "model",
+        "model_args",
+        "patch",
+        "batch",
+        "lr",
+        "weight_decay",
+        "warmup_steps",
+        "loss",
+        "context_slices",
+        "seed",
+        "noise_conditioning",
+    )

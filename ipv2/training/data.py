@@ -12,20 +12,20 @@ an uninterrupted run would have drawn, whatever happened before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ipv2.errors import InputError
+from ipv2.input_checks import require_ct, require_same_grid
 from ipv2.io.png_dataset import open_png_dataset
 from ipv2.io.volumes import VOLUME_SUFFIXES, read_volume
 from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
 from ipv2.training.augment import augment_pair
-from ipv2.input_checks import require_ct, require_same_grid
 
 INPUT_STEM, TARGET_STEM = "train_input", "train_target"
 
@@ -36,7 +36,7 @@ class TrainingPair:
     inputs: np.ndarray  # (z, y, x) float32, HU or 8-bit levels
     target: np.ndarray
     kind: str  # "hu" or "png8"
-    noise_hu: Optional[np.ndarray] = None  # per input slice, for noise-conditioned models
+    noise_hu: np.ndarray | None = None  # per input slice, for noise-conditioned models
 
     def noise_levels(self) -> np.ndarray:
         """The input slices' noise levels in HU (`ipv2.models.conditioning`), measured once."""
@@ -49,7 +49,7 @@ class TrainingPair:
         return self.inputs.shape[0]
 
 
-def _volume_file(folder: Path, stem: str) -> Optional[Path]:
+def _volume_file(folder: Path, stem: str) -> Path | None:
     for suffix in VOLUME_SUFFIXES:
         candidate = folder / f"{stem}{suffix}"
         if candidate.is_file():
@@ -72,9 +72,9 @@ class PairSource:
     name: str
     kind: str
     input: Path
-    target: Optional[Path] = None
+    target: Path | None = None
 
-    def files(self) -> List[Path]:
+    def files(self) -> list[Path]:
         """Every file (or DICOM folder) that loading this pair reads."""
         if self.kind == "png":
             dataset = open_png_dataset(self.input)
@@ -91,8 +91,9 @@ def _volume_pair(input_path: Path, target_path: Path, name: str) -> TrainingPair
     require_ct(target, str(target_path))
     # Voxel (k, j, i) of the input must be voxel (k, j, i) of the target: same size, spacing, orientation.
     require_same_grid(inputs, target, f"{name}: input", "target")
-    return TrainingPair(name, inputs.array.astype(np.float32, copy=False),
-                        target.array.astype(np.float32, copy=False), "hu")
+    return TrainingPair(
+        name, inputs.array.astype(np.float32, copy=False), target.array.astype(np.float32, copy=False), "hu"
+    )
 
 
 def _png_pair(folder: Path) -> TrainingPair:
@@ -103,15 +104,16 @@ def _png_pair(folder: Path) -> TrainingPair:
         if lq.shape != gt.shape:
             raise InputError(f"{folder}: slice {slice_name} is {lq.shape} in lq/ but {gt.shape} in gt/")
         if inputs and lq.shape != inputs[0].shape:
-            raise InputError(f"{folder}: slice {slice_name} is {lq.shape}, the others {inputs[0].shape}; "
-                             "slices of one dataset must share a size")
+            raise InputError(
+                f"{folder}: slice {slice_name} is {lq.shape}, the others {inputs[0].shape}; "
+                "slices of one dataset must share a size"
+            )
         inputs.append(lq)
         targets.append(gt)
-    return TrainingPair(str(folder), np.stack(inputs).astype(np.float32), np.stack(targets).astype(np.float32),
-                        "png8")
+    return TrainingPair(str(folder), np.stack(inputs).astype(np.float32), np.stack(targets).astype(np.float32), "png8")
 
 
-def find_pair_sources(path_text: str) -> List[PairSource]:
+def find_pair_sources(path_text: str) -> list[PairSource]:
     """The pairs a `--data` path names (see the module docstring), without reading them."""
     if "," in path_text:
         parts = [p.strip() for p in path_text.split(",")]
@@ -125,8 +127,10 @@ def find_pair_sources(path_text: str) -> List[PairSource]:
     if not path.exists():
         raise InputError(f"{path}: no such training data file or folder")
     if path.is_file():
-        raise InputError(f"{path}: a single file; give a folder with {INPUT_STEM} and {TARGET_STEM} volumes, "
-                         "a pair INPUT,TARGET, or a PNG dataset folder")
+        raise InputError(
+            f"{path}: a single file; give a folder with {INPUT_STEM} and {TARGET_STEM} volumes, "
+            "a pair INPUT,TARGET, or a PNG dataset folder"
+        )
     if _is_png_layout(path):
         return [PairSource(str(path), "png", path)]
     input_file, target_file = _volume_file(path, INPUT_STEM), _volume_file(path, TARGET_STEM)
@@ -140,18 +144,19 @@ def find_pair_sources(path_text: str) -> List[PairSource]:
         if _is_png_layout(child) or (_volume_file(child, INPUT_STEM) and _volume_file(child, TARGET_STEM)):
             sources.extend(find_pair_sources(str(child)))
     if not sources:
-        raise InputError(f"{path}: found no training pairs ({INPUT_STEM}/{TARGET_STEM} volumes or lq/ and gt/ "
-                         "PNG folders) in it or its sub-folders")
+        raise InputError(
+            f"{path}: found no training pairs ({INPUT_STEM}/{TARGET_STEM} volumes or lq/ and gt/ "
+            "PNG folders) in it or its sub-folders"
+        )
     return sources
 
 
-def training_files(paths: Sequence[str]) -> List[Path]:
+def training_files(paths: Sequence[str]) -> list[Path]:
     """Every file that training on `paths` reads: what no output of the run may replace."""
     return [file for path in paths for source in find_pair_sources(str(path)) for file in source.files()]
 
 
-def load_pairs(paths: Sequence[str], what: str = "training data",
-               monitor: Optional[Monitor] = None) -> List[TrainingPair]:
+def load_pairs(paths: Sequence[str], what: str = "training data", monitor: Monitor | None = None) -> list[TrainingPair]:
     monitor = monitor or Monitor()
     sources = [source for path in paths for source in find_pair_sources(str(path))]
     pairs = [source.load() for source in monitor.track(sources, f"load {what}")]
@@ -178,15 +183,24 @@ class PatchSampler:
     NOISE_SCALE_HU (`ipv2.models.conditioning`).
     """
 
-    def __init__(self, pairs: Sequence[TrainingPair], patch: int, normalization: Normalization,
-                 context_slices: int = 0, seed: int = 0, noise_conditioning: bool = False):
+    def __init__(
+        self,
+        pairs: Sequence[TrainingPair],
+        patch: int,
+        normalization: Normalization,
+        context_slices: int = 0,
+        seed: int = 0,
+        noise_conditioning: bool = False,
+    ):
         if not pairs:
             raise InputError("training data: no pairs")
         for pair in pairs:
             _, height, width = pair.inputs.shape
             if patch > min(height, width):
-                raise InputError(f"--patch {patch} is larger than the {height}x{width} slices of {pair.name}; "
-                                 f"use --patch {min(height, width)} or less")
+                raise InputError(
+                    f"--patch {patch} is larger than the {height}x{width} slices of {pair.name}; "
+                    f"use --patch {min(height, width)} or less"
+                )
         self.pairs = list(pairs)
         self.patch = patch
         self.normalization = normalization
@@ -210,8 +224,9 @@ class PatchSampler:
             count += depth * int(np.ceil(height / self.patch)) * int(np.ceil(width / self.patch))
         return count
 
-    def batch(self, step: int, global_size: int, start: int = 0,
-              size: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+    def batch(
+        self, step: int, global_size: int, start: int = 0, size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Items [start, start + size) of the global batch of `step`: inputs (B, C, p, p), targets (B, 1, p, p)."""
         size = global_size - start if size is None else size
         rng = np.random.default_rng([self.seed, step])
@@ -231,8 +246,8 @@ class PatchSampler:
             y = int(corners[item, 0] * (height - p + 1))
             x = int(corners[item, 1] * (width - p + 1))
             neighbours = np.clip(np.arange(z - k, z + k + 1), 0, depth - 1)
-            patch_in = pair.inputs[neighbours, y:y + p, x:x + p]
-            patch_target = pair.target[z:z + 1, y:y + p, x:x + p]
+            patch_in = pair.inputs[neighbours, y : y + p, x : x + p]
+            patch_target = pair.target[z : z + 1, y : y + p, x : x + p]
             patch_in, patch_target = augment_pair(patch_in, patch_target, int(rotations[item]), bool(flips[item]))
             inputs[out_index, extra:] = self.normalization.to_model(patch_in)
             if extra:

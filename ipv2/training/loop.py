@@ -5,23 +5,22 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import Callable
 
 import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ipv2.models.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
 from ipv2.errors import Cancelled, InputError, TrainingDiverged
+from ipv2.models.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
 from ipv2.models.conditioning import NOISE_SCALE_HU
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import build_model
 from ipv2.progress import Monitor
 from ipv2.training.config import TrainConfig
 from ipv2.training.data import PatchSampler, data_summary, load_pairs
+from ipv2.training.distributed import DistributedContext, all_finite, barrier, setup_distributed, teardown_distributed
 from ipv2.training.losses import make_loss
-from ipv2.training.distributed import (DistributedContext, all_finite, barrier, setup_distributed,
-                                       teardown_distributed)
 from ipv2.training.validation import validate_model
 
 log = logging.getLogger(__name__)
@@ -30,10 +29,10 @@ LOSS_WINDOW = 50
 
 @dataclass
 class TrainResult:
-    out: Optional[str]
+    out: str | None
     steps: int
-    losses: List[float] = field(default_factory=list)
-    validation: Optional[dict] = None
+    losses: list[float] = field(default_factory=list)
+    validation: dict | None = None
 
 
 def cosine_with_warmup(total_steps: int, warmup_steps: int):
@@ -42,6 +41,7 @@ def cosine_with_warmup(total_steps: int, warmup_steps: int):
             return (step + 1) / warmup_steps
         progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
     return factor
 
 
@@ -54,7 +54,7 @@ def total_steps(config: TrainConfig, sampler: PatchSampler, world_size: int) -> 
     return TrainConfig.DEFAULT_STEPS
 
 
-def _amp_dtype(device: torch.device, enabled: bool) -> Optional[torch.dtype]:
+def _amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     if not enabled or device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -79,13 +79,20 @@ def _check_resumable(config: TrainConfig, record: dict, steps: int) -> None:
     if record.get("training", {}).get("total_steps") != steps:
         changed.append("steps/epochs")
     if changed:
-        raise InputError(f"--resume: the saved run differs in {', '.join(changed)}; resume with the same "
-                         "settings or start a new run without --resume")
+        raise InputError(
+            f"--resume: the saved run differs in {', '.join(changed)}; resume with the same "
+            "settings or start a new run without --resume"
+        )
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, context: DistributedContext, monitor: Monitor,
-                 on_step: Optional[Callable[[int, int, float], None]] = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        context: DistributedContext,
+        monitor: Monitor,
+        on_step: Callable[[int, int, float], None] | None = None,
+    ):
         self.config = config
         self.on_step = on_step
         self.context = context
@@ -97,42 +104,63 @@ class Trainer:
         if self.val_pairs and self.val_pairs[0].kind != kind:
             raise InputError("validation data: not the same kind (HU volumes or 8-bit PNG) as the training data")
         self.normalization = Normalization.for_kind(kind)
-        self.sampler = PatchSampler(self.pairs, config.patch, self.normalization, config.context_slices,
-                                    config.seed, noise_conditioning=config.noise_conditioning)
+        self.sampler = PatchSampler(
+            self.pairs,
+            config.patch,
+            self.normalization,
+            config.context_slices,
+            config.seed,
+            noise_conditioning=config.noise_conditioning,
+        )
         self.noise_scale_hu = NOISE_SCALE_HU if config.noise_conditioning else None
         self.total_steps = total_steps(config, self.sampler, context.world_size)
         torch.manual_seed(config.seed)
-        self.model = build_model(config.model, in_channels=int(config.noise_conditioning) + 1 + 2 * config.context_slices,
-                                 **config.model_args).to(self.device)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        self.model = build_model(
+            config.model,
+            in_channels=int(config.noise_conditioning) + 1 + 2 * config.context_slices,
+            **config.model_args,
+        ).to(self.device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, cosine_with_warmup(self.total_steps, config.warmup_steps))
+            self.optimizer, cosine_with_warmup(self.total_steps, config.warmup_steps)
+        )
         self.amp_dtype = _amp_dtype(self.device, config.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.loss_fn = make_loss(config.loss)
         self.step = 0
         self.updating = False  # within optimiser, scaler and schedule updates: weights half-changed
-        self.losses: List[float] = []
-        self.validation: Optional[dict] = None
+        self.losses: list[float] = []
+        self.validation: dict | None = None
         if config.resume:
             self._resume()
         self.start_step = self.step  # a cancel before any new step has nothing new to save
-        self.network = (DistributedDataParallel(self.model, device_ids=[self.device.index]
-                                                if self.device.type == "cuda" else None)
-                        if context.distributed else self.model)
+        self.network = (
+            DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            if context.distributed
+            else self.model
+        )
 
     def _record(self) -> dict:
         config = self.config
         training = {
             "config": {key: getattr(config, key) for key in TrainConfig.RESUME_KEYS},
-            "steps": self.step, "total_steps": self.total_steps, "world_size": self.context.world_size,
-            "device": self.device.type, "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else None,
+            "steps": self.step,
+            "total_steps": self.total_steps,
+            "world_size": self.context.world_size,
+            "device": self.device.type,
+            "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else None,
             "recent_loss": float(np.mean(self.losses[-LOSS_WINDOW:])) if self.losses else None,
         }
-        return model_record(config.model, dict(config.model_args), self.normalization, config.context_slices,
-                            noise_scale_hu=self.noise_scale_hu, data=data_summary(self.pairs), training=training,
-                            validation=self.validation)
+        return model_record(
+            config.model,
+            dict(config.model_args),
+            self.normalization,
+            config.context_slices,
+            noise_scale_hu=self.noise_scale_hu,
+            data=data_summary(self.pairs),
+            training=training,
+            validation=self.validation,
+        )
 
     def _resume(self) -> None:
         path = self.config.state_path
@@ -153,14 +181,19 @@ class Trainer:
         log.info("resuming %s at step %d of %d", path, self.step, self.total_steps)
 
     def diverged(self, what: str) -> TrainingDiverged:
-        return TrainingDiverged(f"training diverged at step {self.step}: {what}; no model was saved. Start again "
-                                f"with a lower --lr (now {self.config.lr:g}), or --loss l1")
+        return TrainingDiverged(
+            f"training diverged at step {self.step}: {what}; no model was saved. Start again "
+            f"with a lower --lr (now {self.config.lr:g}), or --loss l1"
+        )
 
     def require_finite_weights(self) -> None:
         """Nothing non-finite is ever saved: a NaN model would denoise to NaN. Every process
         checks (their weights are equal), so that all stop together."""
-        bad = [name for name, tensor in self.model.state_dict().items()
-               if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        bad = [
+            name
+            for name, tensor in self.model.state_dict().items()
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+        ]
         if bad:
             raise self.diverged(f"{len(bad)} weight tensors hold NaN or infinite values")
 
@@ -168,20 +201,31 @@ class Trainer:
         self.require_finite_weights()
         if not self.context.is_main:
             return
-        save_training_state(self.config.state_path, self.model.state_dict(), self._record(), {
-            "step": self.step, "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
-            "rng": _rng_state(self.device), "losses": list(self.losses)})
+        save_training_state(
+            self.config.state_path,
+            self.model.state_dict(),
+            self._record(),
+            {
+                "step": self.step,
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "rng": _rng_state(self.device),
+                "losses": list(self.losses),
+            },
+        )
 
     def train_step(self) -> float:
         config, context = self.config, self.context
-        inputs, targets = self.sampler.batch(self.step, config.batch * context.world_size,
-                                             start=context.rank * config.batch, size=config.batch)
+        inputs, targets = self.sampler.batch(
+            self.step, config.batch * context.world_size, start=context.rank * config.batch, size=config.batch
+        )
         inputs = torch.from_numpy(inputs).to(self.device, non_blocking=True)
         targets = torch.from_numpy(targets).to(self.device, non_blocking=True)
         self.network.train()
-        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
-                            enabled=self.amp_dtype is not None):
+        with torch.autocast(
+            self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None
+        ):
             loss = self.loss_fn(self.network(inputs).float(), targets)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -193,9 +237,18 @@ class Trainer:
 
     def run_validation(self) -> None:
         if self.val_pairs and self.context.is_main:
-            self.validation = {"step": self.step, **validate_model(
-                self.model, self.val_pairs, self.normalization, context_slices=self.config.context_slices,
-                device=self.device, max_slices=self.config.val_slices, noise_scale_hu=self.noise_scale_hu)}
+            self.validation = {
+                "step": self.step,
+                **validate_model(
+                    self.model,
+                    self.val_pairs,
+                    self.normalization,
+                    context_slices=self.config.context_slices,
+                    device=self.device,
+                    max_slices=self.config.val_slices,
+                    noise_scale_hu=self.noise_scale_hu,
+                ),
+            }
             log.info("validation at step %d: %s", self.step, self.validation)
         barrier(self.context)
 
@@ -241,12 +294,14 @@ class Trainer:
         if self.context.is_main:
             save_checkpoint(config.out_path, self.model.state_dict(), self._record(), half=config.half_weights)
         barrier(self.context)
-        return TrainResult(out=str(config.out_path), steps=self.step, losses=list(self.losses),
-                           validation=self.validation)
+        return TrainResult(
+            out=str(config.out_path), steps=self.step, losses=list(self.losses), validation=self.validation
+        )
 
 
-def train(config: TrainConfig, monitor: Optional[Monitor] = None,
-          on_step: Optional[Callable[[int, int, float], None]] = None) -> TrainResult:
+def train(
+    config: TrainConfig, monitor: Monitor | None = None, on_step: Callable[[int, int, float], None] | None = None
+) -> TrainResult:
     """Trains a model as configured; writes the model file and a resumable training state.
 
     Progress goes to `monitor` (stage "train", then "validate"); cancelling it, or

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -20,19 +20,35 @@ def evenly_spaced(count: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
 
 
-def validate_model(model: nn.Module, pairs: Sequence[TrainingPair], normalization: Normalization, *,
-                   context_slices: int, device: torch.device, max_slices: int = 16,
-                   monitor: Optional[Monitor] = None, noise_scale_hu: Optional[float] = None) -> dict:
+def validate_model(
+    model: nn.Module,
+    pairs: Sequence[TrainingPair],
+    normalization: Normalization,
+    *,
+    context_slices: int,
+    device: torch.device,
+    max_slices: int = 16,
+    monitor: Monitor | None = None,
+    noise_scale_hu: float | None = None,
+) -> dict:
     """RMSE of the model's output and of the untouched input against the targets, over whole slices."""
     was_training = model.training
     squared_model = squared_input = 0.0
     pixels = 0
     for pair in pairs:
         slices = evenly_spaced(pair.slices, max_slices)
-        predicted = predict_slices(model, normalization, pair.inputs, context_slices=context_slices,
-                                   device=device, slices=slices, monitor=monitor, stage="validate",
-                                   noise_levels=pair.noise_levels() if noise_scale_hu else None,
-                                   noise_scale_hu=noise_scale_hu)
+        predicted = predict_slices(
+            model,
+            normalization,
+            pair.inputs,
+            context_slices=context_slices,
+            device=device,
+            slices=slices,
+            monitor=monitor,
+            stage="validate",
+            noise_levels=pair.noise_levels() if noise_scale_hu else None,
+            noise_scale_hu=noise_scale_hu,
+        )
         target = pair.target[slices].astype(np.float64)
         squared_model += float(np.sum((predicted - target) ** 2))
         squared_input += float(np.sum((pair.inputs[slices] - target) ** 2))

@@ -8,7 +8,7 @@ the authors' 8-bit slices), with parameters set from the noise level.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable
 
 import numpy as np
 
@@ -56,8 +56,15 @@ def _nlm(image: np.ndarray, sigma: float, contrast: float) -> np.ndarray:
     from skimage.restoration import denoise_nl_means
 
     params = nlm_parameters(sigma, contrast)
-    return denoise_nl_means(image, patch_size=params.patch_size, patch_distance=params.patch_distance,
-                            h=params.h, sigma=sigma, fast_mode=True, preserve_range=True)
+    return denoise_nl_means(
+        image,
+        patch_size=params.patch_size,
+        patch_distance=params.patch_distance,
+        h=params.h,
+        sigma=sigma,
+        fast_mode=True,
+        preserve_range=True,
+    )
 
 
 def _tv(image: np.ndarray, sigma: float, contrast: float) -> np.ndarray:
@@ -72,8 +79,7 @@ def _bm3d(image: np.ndarray, sigma: float, contrast: float) -> np.ndarray:
     return bm3d.bm3d(image, sigma_psd=sigma)
 
 
-_SLICE_DENOISERS: Dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
-    "nlm": _nlm, "tv": _tv, "bm3d": _bm3d}
+_SLICE_DENOISERS: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {"nlm": _nlm, "tv": _tv, "bm3d": _bm3d}
 
 # Context each denoiser needs around the region it must get right (search window and patch
 # for non-local means, block matching for BM3D, diffusion for total variation).
@@ -92,19 +98,27 @@ def require_sigma(sigma: float) -> float:
     return value
 
 
-def _bounding_box(region: np.ndarray, margin: int) -> Optional[Tuple[slice, slice]]:
+def _bounding_box(region: np.ndarray, margin: int) -> tuple[slice, slice] | None:
     rows = np.flatnonzero(region.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(region.any(axis=0))
     h, w = region.shape
-    return (slice(max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)),
-            slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)))
+    return (
+        slice(max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)),
+        slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)),
+    )
 
 
-def weak_denoise(hu: np.ndarray, method: str = DEFAULT_WEAK_DENOISER, *, sigma_hu: Optional[float] = None,
-                 mask: Optional[np.ndarray] = None, contrast: float = HU_CONTRAST,
-                 monitor: Optional[Monitor] = None) -> np.ndarray:
+def weak_denoise(
+    hu: np.ndarray,
+    method: str = DEFAULT_WEAK_DENOISER,
+    *,
+    sigma_hu: float | None = None,
+    mask: np.ndarray | None = None,
+    contrast: float = HU_CONTRAST,
+    monitor: Monitor | None = None,
+) -> np.ndarray:
     """A denoised float32 copy of a slice (H, W) or volume (z, y, x), slice by slice.
 
     `sigma_hu` is the noise standard deviation in the image's units; without it the level

@@ -10,8 +10,6 @@ the windows where the image has the least structure.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -54,7 +52,7 @@ def _sampled_slices(region: np.ndarray) -> np.ndarray:
     return occupied
 
 
-def _measure(image: np.ndarray, usable: np.ndarray, window: int) -> Optional[float]:
+def _measure(image: np.ndarray, usable: np.ndarray, window: int) -> float | None:
     size = (1, window, window)
     inside = ndi.uniform_filter(usable.astype(np.float32), size=size, mode="constant")
     centres = inside > 1.0 - 0.5 / (window * window)
@@ -67,7 +65,7 @@ def _measure(image: np.ndarray, usable: np.ndarray, window: int) -> Optional[flo
     return float(np.sqrt(np.median(local_var[centres][flat])))
 
 
-def estimate_noise_sigma(hu: np.ndarray, mask: Optional[np.ndarray] = None) -> float:
+def estimate_noise_sigma(hu: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Standard deviation of the noise, in the image's units, measured in flat windows.
 
     `hu` is a slice (H, W) or a volume (z, y, x). With `mask`, only windows that lie wholly
@@ -99,15 +97,17 @@ def estimate_noise_sigma(hu: np.ndarray, mask: Optional[np.ndarray] = None) -> f
         sigma = _measure(sample, usable, window)
         if sigma is not None:
             return sigma
-    raise InputError("no flat region is large enough to measure the noise level "
-                     f"(at least {MIN_INDEPENDENT_WINDOWS} windows of {WINDOW_SIZES[-1]}x{WINDOW_SIZES[-1]} "
-                     "pixels); give the noise level explicitly")
+    raise InputError(
+        "no flat region is large enough to measure the noise level "
+        f"(at least {MIN_INDEPENDENT_WINDOWS} windows of {WINDOW_SIZES[-1]}x{WINDOW_SIZES[-1]} "
+        "pixels); give the noise level explicitly"
+    )
 
 
-def _one_slice_noise(image: np.ndarray) -> Optional[float]:
+def _one_slice_noise(image: np.ndarray) -> float | None:
     smooth = ndi.gaussian_filter(image, SMOOTHING_PIXELS)
     soft = (smooth > SOFT_TISSUE_HU[0]) & (smooth < SOFT_TISSUE_HU[1])
-    for region in ((soft, None) if soft.any() else (None,)):
+    for region in (soft, None) if soft.any() else (None,):
         try:
             return estimate_noise_sigma(image, mask=region)
         except InputError:
@@ -115,8 +115,9 @@ def _one_slice_noise(image: np.ndarray) -> Optional[float]:
     return None
 
 
-def slice_noise_levels(array: np.ndarray, max_measured: Optional[int] = None,
-                       monitor: Optional[Monitor] = None) -> np.ndarray:
+def slice_noise_levels(
+    array: np.ndarray, max_measured: int | None = None, monitor: Monitor | None = None
+) -> np.ndarray:
     """Noise standard deviation (HU) of each slice of a (z, y, x) array, float32.
 
     Measured in flat soft tissue, else in the flattest part of the slice; a slice with no
