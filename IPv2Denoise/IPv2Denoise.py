@@ -40,7 +40,8 @@ class IPv2Denoise(ScriptedLoadableModule):
         self.parent.helpText = _(
             "Denoises ultra-low-dose lung CT with a bundled model or a trained checkpoint, trains a model on "
             "purified pairs made by IPv2 Purify, and evaluates a denoised volume region by region. See the "
-            "<a href='https://github.com/ipv2-ct/IPv2/blob/main/docs/slicer.md'>documentation</a>. <b>Research use only</b>: not a medical device; the bundled "
+            "<a href='https://github.com/ipv2-ct/IPv2/blob/main/docs/slicer.md'>documentation</a>. "
+            "<b>Research use only</b>: not a medical device; the bundled "
             "models were trained on synthetic data."
         )
         self.parent.acknowledgementText = _("Part of the IPv2 image purification extension.")

@@ -36,7 +36,8 @@ class IPv2Purify(ScriptedLoadableModule):
         self.parent.helpText = _(
             "Builds purified training pairs from a misaligned ultra-low-dose (uLDCT) / normal-dose (NDCT) "
             "lung CT pair: region masks (background, lung parenchyma, body), the training input and target, "
-            "and the evaluation label. See the <a href='https://github.com/ipv2-ct/IPv2/blob/main/docs/slicer.md'>documentation</a>. "
+            "and the evaluation label. See the "
+            "<a href='https://github.com/ipv2-ct/IPv2/blob/main/docs/slicer.md'>documentation</a>. "
             "<b>Research use only</b>: not a medical device; the bundled models were trained on synthetic data."
         )
         self.parent.acknowledgementText = _(

@@ -148,7 +148,8 @@ def test_both_modules_import_the_library_installed_beside_them(tmp_path):
             f"modules = [importlib.import_module(name) for name in {imported!r}]",
             "import ipv2, IPv2Lib, IPv2Lib.Dependencies as d, IPv2Lib.SamplePair as s",
             "print(IPv2Lib.__file__); print(ipv2.__file__)",
-            "print(d.REQUIREMENTS_FILE.is_file(), all((s.SAMPLE_FOLDER / name).is_file() for name, _ in s.SAMPLE_FILES))",
+            "print(d.REQUIREMENTS_FILE.is_file(), "
+            "all((s.SAMPLE_FOLDER / name).is_file() for name, _ in s.SAMPLE_FILES))",
         ]
     )
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}

@@ -68,7 +68,8 @@ def test_the_panels_libraries_import_no_heavy_package():
     pytest.importorskip("slicer")
     script = (
         "import sys; "
-        "import IPv2Lib.DenoiseLogic, IPv2Lib.TrainLogic, IPv2Lib.EvaluateLogic, IPv2Lib.PurifyLogic, IPv2Lib.JobPanel, IPv2Lib.Dependencies; "
+        "import IPv2Lib.DenoiseLogic, IPv2Lib.TrainLogic, IPv2Lib.EvaluateLogic, IPv2Lib.PurifyLogic, "
+        "IPv2Lib.JobPanel, IPv2Lib.Dependencies; "
         "print(sorted(name for name in ('torch', 'scipy', 'skimage', 'matplotlib') if name in sys.modules))"
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-
 from IPv2Lib.Dependencies import (
     TORCH_INSTALL_REQUIREMENT,
     TORCH_REQUIREMENT,
@@ -16,6 +14,8 @@ from IPv2Lib.Dependencies import (
     unmetRequirements,
 )
 from IPv2Lib.PackageInstall import SLICER_SHIPPED_DISTRIBUTIONS, constraintLines, installedVersion
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(

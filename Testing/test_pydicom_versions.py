@@ -54,7 +54,8 @@ for k, pixels in enumerate(slices):
     ds.PixelData = pixels.astype("<i2").tobytes()
     save_as_file_format(ds, folder / f"IM{k:04d}.dcm")
 completed = subprocess.run([sys.executable, "-m", "ipv2", "denoise", "--in", str(folder), "--out", str(out),
-                            "--model", "nlm", "--progress", "none"], capture_output=True, text=True, encoding="utf-8", errors="replace")
+                            "--model", "nlm", "--progress", "none"],
+                           capture_output=True, text=True, encoding="utf-8", errors="replace")
 assert completed.returncode == 0, completed.stderr
 derived = [pydicom.dcmread(str(path)) for path in sorted(out.iterdir()) if path.suffix == ".dcm"]
 assert len(derived) == 4
