@@ -1,4 +1,4 @@
-"""Ablation: which training pairs make a denoiser restore background and lung parenchyma?
+r"""Ablation: which training pairs make a denoiser restore background and lung parenchyma?
 
 On built-in phantoms (training and test pairs from different seeds), each architecture is
 trained under each pairing strategy and scored on the test uLDCT against the IPv2 label and
@@ -25,9 +25,11 @@ uLDCT's noise in soft tissue and lung is that of the default 512x512 pair at 2% 
 deterministic algorithms and a fixed thread count (one for the quick setting unless
 `--threads` says otherwise): the same command gives the same figures.
 
-    python benchmarks/bench_ablation.py --quick --seeds 5 --strategies ipv1,ipv2_an,ipv2,ipv2m,ipv2m_background,ipv2m_field,ipv2m_blend
+    python benchmarks/bench_ablation.py --quick --seeds 5 \
+        --strategies ipv1,ipv2_an,ipv2,ipv2m,ipv2m_background,ipv2m_field,ipv2m_blend
     python benchmarks/bench_ablation.py --quick --steps 20 --strategies ipv1,ipv2m --architectures unet  # smoke
-    python benchmarks/bench_ablation.py --seeds 5 --device cuda   # the full setting (the default 512x512 pair), for a GPU
+    # the full setting (the default 512x512 pair), for a GPU:
+    python benchmarks/bench_ablation.py --seeds 5 --device cuda
 
 Prints the uLDCT noise against the default pair's, how far each strategy's training target
 lies from the noise-free scene its input shows (which is what a network learns to paint),
@@ -645,7 +647,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(threads)
     log(
         f"setting: {'quick' if args.quick else 'full'}, {setting.size}x{setting.size} phantoms at dose "
-        f"{setting.dose:g}, {setting.steps} steps of {setting.batch} patches of {setting.patch}^2, {setting.loss} loss, "
+        f"{setting.dose:g}, {setting.steps} steps of {setting.batch} patches of {setting.patch}^2, "
+        f"{setting.loss} loss, "
         f"lr {setting.lr}, {threads} threads, deterministic algorithms, {len(seeds)} seed(s), "
         f"architectures {architectures}, strategies {strategies}"
     )

@@ -23,7 +23,8 @@ the NPS mean frequency and its ratio to the input's, the TTF's f50 at +15 and +1
 Prints two tables and, as its LAST line, one JSON object
 {dose_percent: {method: {"inserts": {diameter_mm: {...}}, "pixel_noise_hu", ...}}}.
 
-    python benchmarks/bench_detectability.py                      # defaults: about 16 min on 2 shared cores (with the paired contrast)
+    # defaults: about 16 min on 2 shared cores (with the paired contrast)
+    python benchmarks/bench_detectability.py
     python benchmarks/bench_detectability.py --realisations 24 --doses 0.1 1.0 --ttf-realisations 8
     python benchmarks/bench_detectability.py --methods unet@medium bm3d
 """

@@ -10,8 +10,8 @@ Cases (each scored against its own clean reference):
 - `phantom_2pct`: a held-out built-in phantom at 2% dose; reference its noise-free truth.
 
 Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium; `NAME@low`
-for another strength, `NAME@lung=low,body=high` for region-aware strengths) and the classical BM3D and NLM (noise measured in flat soft tissue),
-on the same slices.
+for another strength, `NAME@lung=low,body=high` for region-aware strengths) and the
+classical BM3D and NLM (noise measured in flat soft tissue), on the same slices.
 
 Figures per method and case: RMSE in HU in the body (outside the lung field) and in the
 lung field; SSIM in the lung window inside the lung field and in the soft-tissue window

@@ -3,9 +3,10 @@
 A job's results used to be read and turned into nodes on Slicer's main thread once the
 backend had exited. Now the file is read (`ipv2.io.read_volume`) in a worker thread
 (`BackendJob(readResults=...)`) and only the node is made on the main thread
-(`importResults`, `VolumeNodeConverter.toNewNode` like the input node). This writes one float32 volume as the backend writes its results, gzip
-(`ipv2 ... --out` on the command line) and raw (`--uncompressed`, what the panels ask for),
-and times the read, and with the slicer-core wheel also the new node, best of `--repeat`.
+(`importResults`, `VolumeNodeConverter.toNewNode` like the input node). This writes one
+float32 volume as the backend writes its results, gzip (`ipv2 ... --out` on the command
+line) and raw (`--uncompressed`, what the panels ask for), and times the read, and with the
+slicer-core wheel also the new node, best of `--repeat`.
 
     PYTHONPATH=. python benchmarks/bench_result_read.py             # 512 x 512 x 300 of a synthetic chest
     PYTHONPATH=. python benchmarks/bench_result_read.py --scan /path/to/ct.nrrd --slices 300
@@ -22,6 +23,7 @@ import argparse
 import json
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -96,11 +98,11 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         for encoding, compress in (("gzip", True), ("raw", False)):
             path = Path(folder) / f"result-{encoding}.nrrd"
-            write_s, _ = best_of(1, lambda: write_volume(volume, path, compress=compress))
-            read_s, result = best_of(args.repeat, lambda: read_volume(path))
+            write_s, _ = best_of(1, partial(write_volume, volume, path, compress=compress))
+            read_s, result = best_of(args.repeat, partial(read_volume, path))
             if makeNode:
                 makeNode(result)  # the input node, made once
-            node_s = best_of(args.repeat, lambda: makeNode(result))[0] if makeNode else None
+            node_s = best_of(args.repeat, partial(makeNode, result))[0] if makeNode else None
             figures[encoding] = {
                 "file_mb": round(path.stat().st_size / 2**20, 1),
                 "write_s": round(write_s, 3),

@@ -6,8 +6,8 @@
    and full dose, four reconstruction kernels, pixel spacing 0.5 to 1.0 mm, electronic noise
    on or off), written once to --work.
 2. Each registered model is trained on them, noise-conditioned (one network for every dose,
-   with the strength control of ipv2.denoise.strength on top) with the L1-plus-gradient loss, seeded, on the CPU, and stored
-   as float16 safetensors with its record.
+   with the strength control of ipv2.denoise.strength on top) with the L1-plus-gradient
+   loss, seeded, on the CPU, and stored as float16 safetensors with its record.
 3. Validation during training: pairs drawn the same way from the held-out real chest.
    Model card: RMSE against the truth on a held-out phantom (the noise-free scan of the
    same chest, so `uldct - truth` is the noise alone), and the table of all bundled models
