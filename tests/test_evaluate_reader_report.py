@@ -40,7 +40,10 @@ def test_reader_figures_score_a_copy_perfectly_and_see_blur_and_noise(tmp_path):
     rng = np.random.default_rng(1)
     noisy = label + rng.normal(0, 60, label.shape)
     blurred = ndimage.gaussian_filter(label, sigma=(0, 1.5, 1.5))
-    volume = lambda array: Volume(array.astype(np.float32), spacing=SPACING_XYZ)
+
+    def volume(array):
+        return Volume(array.astype(np.float32), spacing=SPACING_XYZ)
+
     report = evaluate_volumes(volume(blurred), volume(label), labels, truth=volume(label), input=volume(noisy))
 
     comparisons = {"prediction_vs_label", "prediction_vs_truth", "input_vs_label", "input_vs_truth"}

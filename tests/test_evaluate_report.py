@@ -60,7 +60,10 @@ def test_volumes_and_plain_arrays_give_the_same_report_and_inputs_stay_untouched
     prediction, label, labels, truth, _ = _case()
     before = prediction.copy()
     from_arrays = evaluate_volumes(prediction, label, labels, truth, spacing=(0.7, 0.7, 2.5))
-    volume = lambda array: Volume(array, spacing=(0.7, 0.7, 2.5))
+
+    def volume(array):
+        return Volume(array, spacing=(0.7, 0.7, 2.5))
+
     from_volumes = evaluate_volumes(volume(prediction), volume(label), volume(labels.astype(np.float32)), volume(truth))
     assert json_ready(from_arrays) == json_ready(from_volumes)
     np.testing.assert_array_equal(prediction, before)
@@ -69,12 +72,12 @@ def test_volumes_and_plain_arrays_give_the_same_report_and_inputs_stay_untouched
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda p, l, m: (p[:, :-1], l, m), "prediction"),
-        (lambda p, l, m: (p, l, np.where(m == 2, 5, m)), "unexpected label values"),
-        (lambda p, l, m: (p, l, m + 0.5), "fractional"),
-        (lambda p, l, m: (np.where(m == 1, np.nan, p), l, m), "NaN"),
-        (lambda p, l, m: (p, l[:, :, :40], m), "label"),
-        (lambda p, l, m: (p, l, m[:2]), "masks"),
+        (lambda p, label, m: (p[:, :-1], label, m), "prediction"),
+        (lambda p, label, m: (p, label, np.where(m == 2, 5, m)), "unexpected label values"),
+        (lambda p, label, m: (p, label, m + 0.5), "fractional"),
+        (lambda p, label, m: (np.where(m == 1, np.nan, p), label, m), "NaN"),
+        (lambda p, label, m: (p, label[:, :, :40], m), "label"),
+        (lambda p, label, m: (p, label, m[:2]), "masks"),
     ],
 )
 def test_bad_inputs_are_refused_with_a_message_naming_them(change, message):

@@ -33,7 +33,7 @@ def test_each_derived_slice_carries_its_source_slice_geometry(tmp_path):
     by_uid = {str(pydicom.dcmread(str(f)).SOPInstanceUID): pydicom.dcmread(str(f)) for f in files}
     derived = [pydicom.dcmread(str(path)) for path in sorted((tmp_path / "derived").glob("*.dcm"))]
     assert len(derived) == 6
-    for k, ds in enumerate(derived):
+    for ds in derived:
         origin = by_uid[str(ds.SourceImageSequence[0].ReferencedSOPInstanceUID)]
         assert [float(v) for v in ds.ImagePositionPatient] == [float(v) for v in origin.ImagePositionPatient]
         assert [float(v) for v in ds.ImageOrientationPatient] == [float(v) for v in origin.ImageOrientationPatient]

@@ -141,7 +141,10 @@ def test_rois_of_one_realisation_are_resampled_together():
     assert grouped["d_prime"] == pytest.approx(apart["d_prime"])
     # The shared offset cancels in each image's present-minus-absent difference only when
     # the pairs are drawn together; the intervals must differ accordingly.
-    width = lambda r: r["d_prime_ci"][1] - r["d_prime_ci"][0]
+
+    def width(result):
+        return result["d_prime_ci"][1] - result["d_prime_ci"][0]
+
     assert width(grouped) != pytest.approx(width(apart), rel=0.05)
 
 

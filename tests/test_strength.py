@@ -64,7 +64,10 @@ def test_with_a_perfect_estimate_the_fine_noise_left_is_the_kept_fraction(streng
     clean, noisy = _flat_noisy()
     result = recombine(noisy, clean.copy(), HU, kept_noise_fraction(strength), SPACING_MM)
     sigma_px = RESTORED_SCALE_MM / SPACING_MM
-    fine = lambda image: image - ndi.gaussian_filter(image, (0, sigma_px, sigma_px), mode="nearest")
+
+    def fine(image):
+        return image - ndi.gaussian_filter(image, (0, sigma_px, sigma_px), mode="nearest")
+
     ratio = fine(result - clean).std() / fine(noisy - clean).std()
     # the fine part of the restored band adds a little: about 0.02 of the input's fine noise
     assert ratio == pytest.approx(kept_noise_fraction(strength), abs=0.03)
