@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Union
 
@@ -35,6 +36,14 @@ def _chunk_seed(seed: int, first_slice: int) -> int:
 
 def _to_u8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def _weak_denoise_u8(
+    lq: np.ndarray, options: PurifyOptions, times: StageTimes, mask: np.ndarray, sigma: float
+) -> np.ndarray:
+    """The weak denoiser over a mask, in whole gray levels as the slices are stored, timed as "remove noise"."""
+    with times.measure("remove noise"):
+        return _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask, contrast=GRAY_LEVELS.contrast))
 
 
 def _read_chunks(dataset, names: list[str]):
@@ -99,20 +108,13 @@ def purify_png_dataset(
 
                 with times.measure("simulate"):
                     simulated = simulate_seed_u8(gt, seed=_chunk_seed(options.seed, done), device=options.device)
-
-            def denoise(mask: np.ndarray, sigma: float) -> np.ndarray:
-                with times.measure("remove noise"):
-                    return _to_u8(
-                        weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask, contrast=GRAY_LEVELS.contrast)
-                    )
-
             purified = purify_arrays(
                 lq,
                 gt,
                 masks,
                 options,
                 simulated=simulated,
-                denoise=denoise,
+                denoise=partial(_weak_denoise_u8, lq, options, times),
                 units=GRAY_LEVELS,
                 where=names[0],
                 times=times,

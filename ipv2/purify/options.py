@@ -47,8 +47,9 @@ class PurifyOptions:
 
     `mode="ipv1"` is the predecessor: the dark mask, no simulation and the noisy uLDCT as
     the label in the dark region; the IPv2 switches then do not apply. `mode="ipv2"` is the
-    paper's method exactly. `mode="ipv2m"` is IPv2 with the motion rules `agreed_background`, `lung_field` and `stitch_blend_px`
-    (see `ipv2.purify.pairs.MotionRules`); in the other modes they are off. `sigma_hu` is the
+    paper's method exactly. `mode="ipv2m"` is IPv2 with the motion rules `agreed_background`,
+    `lung_field` and `stitch_blend_px` (see `ipv2.purify.pairs.MotionRules`); in the other
+    modes they are off. `sigma_hu` is the
     uLDCT noise level for the weak denoiser; None measures it.
     """
 

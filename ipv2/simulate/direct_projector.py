@@ -22,7 +22,7 @@ ELEMENTS_PER_CHUNK = 2**24
 class DirectProjector:
     name = "direct"
 
-    def __init__(self, geometry: ParallelBeamGeometry, device: torch.device = torch.device("cpu")):
+    def __init__(self, geometry: ParallelBeamGeometry, device: torch.device | str = "cpu"):
         self.geometry = geometry
         self.device = torch.device(device)
         # Coordinates in double precision on the device: float32 would move samples by ~1e-5 pixel.
