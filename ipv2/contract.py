@@ -2,8 +2,9 @@
 
 Constants only, and no imports: the panels import this module on Slicer's main thread to
 fill their lists and check their inputs, where importing the backend's packages (torch,
-scipy, scikit-image) would freeze the application. Each value restates one the backend
-defines where it is used; Testing/test_contract.py checks that they agree.
+scipy, scikit-image) would freeze the application. This is the only definition of each value:
+the backend and the panels import it from here (tables keyed by these names, such as the model
+registry, hold the implementations), and tests/test_contract_single_source.py fails on a copy.
 
 Output files of `ipv2 purify --out DIR`: the masks labelmap (LABEL_* values), the training
 input and target, the evaluation label and the JSON report.
@@ -16,7 +17,8 @@ WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
 DEFAULT_WEAK_DENOISER = "nlm"
 SIMULATE_MODES = ("physical", "seed")
 DEFAULT_SIMULATE_MODE = "physical"
-DEFAULT_DOSE = 0.02  # Add noise: the simulated uLDCT's dose as a fraction of the NDCT's
+DEFAULT_DOSE = 0.02  # Add noise, ipv2 simulate and the phantom: the simulated dose as a fraction of the input's
+PANEL_DOSE_RANGE = (0.005, 1.0)  # the Purify panel's slider, whose steps start above 0; --dose takes any in (0, 1]
 DEFAULT_STITCH_BLEND_PX = 3  # ipv2m: pixels of body over which the input goes from sim(NDCT) to the uLDCT
 MAX_STITCH_BLEND_PX = 32
 
@@ -41,6 +43,7 @@ STRENGTH_RANGE = (1.0, 100.0)  # a number instead of a name: the dose multiple t
 STRENGTH_DOSE_MULTIPLES = {"low": 2.0, "medium": 8.0, "high": 32.0}  # what each of STRENGTHS aims at
 LOSSES = ("l1", "mse", "l1_grad")  # `ipv2 train --loss`
 DEFAULT_TRAIN_STEPS = 2000
+PANEL_TRAIN_STEPS_RANGE = (1, 1_000_000)  # the Denoise panel's spin box; --steps takes any count from 1
 
 # ipv2 simulate and ipv2 demo -----------------------------------------------------------
 KERNELS = ("smooth", "standard", "sharp", "lung")  # reconstruction kernels, smooth to sharp
@@ -66,6 +69,9 @@ PHANTOM_VARIANTS = (
 
 # Every command -------------------------------------------------------------------------
 DEVICES = ("auto", "cpu", "cuda")  # `--device`; "cuda:N" picks one GPU
+DEFAULT_DEVICE = "auto"
+SEED_RANGE = (0, 2**32 - 1)  # `--seed`: what numpy's and torch's generators all take
+PANEL_SEED_RANGE = (0, 2**31 - 1)  # the panels' spin boxes hold a signed 32-bit integer
 
 # What the panels show for each code above; their jobs pass the codes.
 CHOICE_LABELS = {

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-KERNELS = ("smooth", "standard", "sharp", "lung")
-DEFAULT_KERNEL = "standard"
+from ipv2.contract import DEFAULT_KERNEL, KERNELS
+
+__all__ = ["DEFAULT_KERNEL", "KERNELS", "kernel_window", "relative_noise_variance", "require_kernel"]
+
 SMOOTH_CUTOFF = 0.35  # cycles per pixel where the smooth kernel's window reaches zero
 
 
