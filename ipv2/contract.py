@@ -42,6 +42,7 @@ DEFAULT_STRENGTH = "medium"
 STRENGTH_RANGE = (1.0, 100.0)  # a number instead of a name: the dose multiple the result aims at
 STRENGTH_DOSE_MULTIPLES = {"low": 2.0, "medium": 8.0, "high": 32.0}  # what each of STRENGTHS aims at
 LOSSES = ("l1", "mse", "l1_grad")  # `ipv2 train --loss`
+DEFAULT_LOSS = "l1"
 DEFAULT_TRAIN_STEPS = 2000
 PANEL_TRAIN_STEPS_RANGE = (1, 1_000_000)  # the Denoise panel's spin box; --steps takes any count from 1
 

@@ -10,14 +10,13 @@ import os
 import sys
 
 from ipv2 import __version__
+from ipv2.contract import EXIT_CANCELLED, EXIT_USER_ERROR
 from ipv2.errors import Cancelled, IPv2Error
 from ipv2.progress import interrupt_on_sigterm
 
 # Each module registers one subcommand through `register(subparsers)`.
 COMMAND_MODULES = ("purify", "simulate", "phantom", "models", "train", "denoise", "masks", "evaluate", "demo")
 
-EXIT_USER_ERROR = 2
-EXIT_CANCELLED = 130
 # What a shell reports for a program ended by SIGPIPE: the reader (e.g. `head`) stopped reading.
 EXIT_BROKEN_PIPE = 141
 

@@ -16,7 +16,7 @@ from ipv2.cli.common import (
     holds_output_lock,
     monitor_from_args,
 )
-from ipv2.contract import DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES
+from ipv2.contract import DEFAULT_LOSS, DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, EXIT_CANCELLED, LOSSES
 from ipv2.contract import NETWORKS as MODEL_NAMES
 from ipv2.errors import Cancelled, InputError
 from ipv2.io.atomic import require_new_outputs
@@ -24,8 +24,6 @@ from ipv2.progress import PROGRESS_PREFIX
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
     from ipv2.training import TrainConfig
-
-EXIT_CANCELLED = 130
 
 
 def register(subparsers) -> None:
@@ -58,8 +56,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--loss",
         choices=LOSSES,
-        default="l1",
-        help="loss: l1, mse, or l1_grad (L1 plus L1 of the image gradients, keeps edges; default l1)",
+        default=DEFAULT_LOSS,
+        help=f"loss: l1, mse, or l1_grad (L1 plus L1 of the image gradients, keeps edges; default {DEFAULT_LOSS})",
     )
     parser.add_argument(
         "--noise-conditioning",

@@ -6,10 +6,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_LOSS, DEFAULT_MODEL, LOSSES
 from ipv2.errors import InputError, require_choice
 from ipv2.input_checks import require_arch_args, require_context_slices
-from ipv2.models.registry import DEFAULT_MODEL, build_model, model_spec
-from ipv2.training.losses import LOSSES
+from ipv2.models.registry import build_model, model_spec
 
 
 @dataclass
@@ -26,10 +26,10 @@ class TrainConfig:
     lr: float = 2e-4
     weight_decay: float = 1e-4
     warmup_steps: int = 0
-    loss: str = "l1"
+    loss: str = DEFAULT_LOSS
     context_slices: int = 0
     seed: int = 0
-    device: str = "auto"
+    device: str = DEFAULT_DEVICE
     amp: bool = True
     checkpoint_every: int = 500
     val_every: int = 0
@@ -37,8 +37,6 @@ class TrainConfig:
     resume: bool = False
     half_weights: bool = False
     noise_conditioning: bool = False
-
-    DEFAULT_STEPS = 2000
 
     def checked(self) -> TrainConfig:
         model_spec(self.model)

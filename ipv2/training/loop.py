@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from ipv2.contract import DEFAULT_TRAIN_STEPS
 from ipv2.errors import Cancelled, InputError, TrainingDiverged
 from ipv2.models.checkpoint import model_record, read_checkpoint, save_checkpoint, save_training_state
 from ipv2.models.conditioning import NOISE_SCALE_HU
@@ -51,7 +52,7 @@ def total_steps(config: TrainConfig, sampler: PatchSampler, world_size: int) -> 
     if config.epochs is not None:
         per_epoch = math.ceil(sampler.patches_per_epoch() / (config.batch * world_size))
         return max(1, int(math.ceil(config.epochs * per_epoch)))
-    return TrainConfig.DEFAULT_STEPS
+    return DEFAULT_TRAIN_STEPS
 
 
 def _amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:

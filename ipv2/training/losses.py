@@ -14,7 +14,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-LOSSES = ("l1", "mse", "l1_grad")
+from ipv2.contract import LOSSES
+
+__all__ = ["GRADIENT_WEIGHT", "LOSSES", "L1WithGradient", "make_loss"]
+
 GRADIENT_WEIGHT = 1.0
 
 
