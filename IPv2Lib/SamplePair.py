@@ -73,9 +73,9 @@ class SamplePair:
         The two scans differ by a breathing motion, as in a real paired acquisition. With
         `withTruthMasks`, the phantom's true regions are added as a segmentation.
         """
-        from ipv2.phantom import generate_phantom_pair
+        from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
 
-        pair = generate_phantom_pair(size=size, slices=slices, seed=seed)
+        pair = generate_phantom_pair(Acquisition.resolve(size, slices), PhantomOptions(seed=seed))
         lowDose = VolumeNodeConverter.toNewNode(pair.uldct, SAMPLE_FILES[0][1])
         normalDose = VolumeNodeConverter.toNewNode(pair.ndct, SAMPLE_FILES[1][1])
         if withTruthMasks:

@@ -18,7 +18,7 @@ from ipv2.contract import DEFAULT_KERNEL, KERNELS, PHANTOM_VARIANTS
 from ipv2.errors import InputError
 from ipv2.io import require_new_outputs
 
-# generate_phantom_pair's parameters as the command line spells them, for its messages.
+# The phantom's settings (`ipv2.phantom.variants.split_settings`) as the command line spells them, for its messages.
 FLAGS = {
     "size": "--size",
     "slices": "--slices",
@@ -33,8 +33,8 @@ FLAGS = {
     "fov_padding": "--fov-padding",
 }
 # The acquisition's options, which a variant may set: absent (None) unless given, so that a
-# variant's value stands where its option was not given and generate_phantom_pair's default
-# where neither sets it.
+# variant's value stands where its option was not given and the phantom's default where
+# neither sets it.
 ACQUISITION_OPTIONS = (
     "size",
     "slices",
@@ -169,8 +169,8 @@ def flag_message(message: str) -> str:
 
 
 def acquisition_settings(args: argparse.Namespace) -> dict:
-    """generate_phantom_pair's acquisition keywords: those of `--variant`, each replaced by its
-    option where that was given, and the options given without a variant."""
+    """The acquisition's settings (`ipv2.phantom.variants.split_settings`): those of `--variant`,
+    each replaced by its option where that was given, and the options given without a variant."""
     from ipv2.phantom.variants import acquisition_variant
 
     settings = acquisition_variant(args.variant) if args.variant is not None else {}
@@ -196,6 +196,7 @@ def variant_note(variant: str) -> str:
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     from ipv2.phantom import generate_phantom_pair, write_phantom
+    from ipv2.phantom.variants import split_settings
     from ipv2.phantom.writer import OUTPUT_FILES
 
     if args.low_contrast:
@@ -215,15 +216,16 @@ def run(args: argparse.Namespace) -> int:
     with monitor_from_args(args) as monitor:
         try:
             motion = {} if args.motion_mm is None else {"motion_mm": args.motion_mm}
-            pair = generate_phantom_pair(
-                seed=args.seed,
-                monitor=monitor,
-                **motion,
-                electronic_noise=args.electronic_noise,
-                device=args.device,
-                tumour=args.tumour,
-                **settings,
+            acquisition, options = split_settings(
+                {
+                    "seed": args.seed,
+                    **motion,
+                    "electronic_noise": args.electronic_noise,
+                    "tumour": args.tumour,
+                    **settings,
+                }
             )
+            pair = generate_phantom_pair(acquisition, options, device=args.device, monitor=monitor)
         except InputError as error:
             note = variant_note(args.variant) if args.variant is not None else ""
             raise InputError(flag_message(str(error)) + note) from None

@@ -78,7 +78,7 @@ def register(subparsers) -> None:
 
 @holds_output_lock()
 def run(args: argparse.Namespace) -> int:
-    from ipv2.simulate import simulate_low_dose
+    from ipv2.simulate import LowDoseSettings, simulate_low_dose
 
     out = Path(args.out)
     if not out.name.lower().endswith(VOLUME_SUFFIXES):
@@ -98,18 +98,17 @@ def run(args: argparse.Namespace) -> int:
     require_ct(volume, f"--in {args.input}")
     started = time.perf_counter()
     with monitor_from_args(args) as monitor:
-        noisy = simulate_low_dose(
-            volume.array,
+        settings = LowDoseSettings(
             dose=args.dose,
             mode=args.mode,
             pixel_spacing_mm=volume.pixel_spacing_mm,
             seed=args.seed,
             electronic_noise=not args.no_electronic_noise,
             input_dose=args.input_dose,
-            device=args.device,
-            monitor=monitor,
-            name=f"--in {args.input}",
             kernel=args.kernel,
+        )
+        noisy = simulate_low_dose(
+            volume.array, settings, device=args.device, monitor=monitor, name=f"--in {args.input}"
         )
     write_volume(volume.with_array(noisy), out)
     summary = {

@@ -22,8 +22,9 @@ Body size and shape, the arms, the breathing amplitude and every structure's pla
 from the seed. Labels: `LABEL_NAMES`; tissues: `TISSUES`.
 """
 
-from ipv2.phantom.acquisition import Acquisition, resolve_acquisition
+from ipv2.phantom.acquisition import Acquisition
 from ipv2.phantom.deformation import read_deformation
+from ipv2.phantom.options import PhantomOptions
 from ipv2.phantom.pair import PhantomPair, generate_phantom_pair
 from ipv2.phantom.tissues import (
     LABEL_AIRWAY,
@@ -38,7 +39,7 @@ from ipv2.phantom.tissues import (
     LUNG_FIELD_TISSUES,
     TISSUES,
 )
-from ipv2.phantom.variants import ACQUISITION_VARIANTS, acquisition_variant
+from ipv2.phantom.variants import ACQUISITION_VARIANTS, acquisition_variant, phantom_variant
 from ipv2.phantom.writer import write_phantom
 
 __all__ = [
@@ -47,9 +48,10 @@ __all__ = [
     "write_phantom",
     "read_deformation",
     "Acquisition",
-    "resolve_acquisition",
+    "PhantomOptions",
     "ACQUISITION_VARIANTS",
     "acquisition_variant",
+    "phantom_variant",
     "TISSUES",
     "LABEL_NAMES",
     "LABEL_BODY",

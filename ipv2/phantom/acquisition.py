@@ -34,6 +34,7 @@ from ipv2.phantom.grid import DEFAULT_FOV_MM, REFERENCE_SCAN_MM, PhantomGrid
 MIN_SIZE, MAX_SIZE = 64, 2048
 MIN_SLICES, MAX_SLICES = 4, 1024
 DEFAULT_SIZE = 512
+DEFAULT_SLICES = 48
 PIXEL_RANGE_MM = (0.1, 10.0)
 FOV_RANGE_MM = (50.0, 1000.0)
 SLICE_RANGE_MM = (0.1, 20.0)
@@ -45,6 +46,9 @@ MIN_CROP_SIZE = 32
 
 @dataclass(frozen=True)
 class Acquisition:
+    """The resolved acquisition: the simulated grid, its slices and their reconstruction.
+    `Acquisition.resolve` builds one from the friendly arguments and validates them."""
+
     size: int  # simulated matrix, pixels per side
     slices: int
     pixel_mm: float
@@ -52,6 +56,49 @@ class Acquisition:
     kernel: str = DEFAULT_KERNEL
     thickness_mm: float | None = None  # None: each slice samples its centre plane
     crop_size: int | None = None  # pixels per side kept of the reconstruction
+
+    @classmethod
+    def resolve(
+        cls,
+        size=None,
+        slices: int = DEFAULT_SLICES,
+        *,
+        pixel_mm=None,
+        fov_mm=None,
+        slice_mm=None,
+        thickness_mm=None,
+        kernel: str = DEFAULT_KERNEL,
+        crop_fov_mm=None,
+    ) -> Acquisition:
+        """The validated acquisition from any one or two of `size`, `pixel_mm` and `fov_mm`
+        and the optional slice spacing, thickness, kernel and display field of view (the
+        module's docstring); every problem is an InputError naming the parameter."""
+        size = None if size is None else require_whole(size, "size", MIN_SIZE, MAX_SIZE)
+        slices = require_whole(slices, "slices", MIN_SLICES, MAX_SLICES)
+        pixel_mm = _length(pixel_mm, "pixel_mm", *PIXEL_RANGE_MM)
+        fov_mm = _length(fov_mm, "fov_mm", *FOV_RANGE_MM)
+        slice_mm = _length(slice_mm, "slice_mm", *SLICE_RANGE_MM)
+        thickness_mm = _length(thickness_mm, "thickness_mm", SLICE_RANGE_MM[0], MAX_THICKNESS_MM)
+        crop_fov_mm = _length(crop_fov_mm, "crop_fov_mm", *FOV_RANGE_MM)
+        if not isinstance(kernel, str) or kernel not in KERNELS:
+            raise InputError(f"kernel: reconstruction kernel {kernel!r} is unknown; choose one of {', '.join(KERNELS)}")
+        size, pixel_mm = _matrix(size, pixel_mm, fov_mm)
+        if not PIXEL_RANGE_MM[0] <= pixel_mm <= PIXEL_RANGE_MM[1]:
+            raise InputError(
+                f"fov_mm: {size * pixel_mm:g} mm over {size} pixels makes {pixel_mm:g}-mm pixels, outside "
+                f"the supported {PIXEL_RANGE_MM[0]:g}..{PIXEL_RANGE_MM[1]:g} mm"
+            )
+        slice_mm = slice_mm if slice_mm is not None else REFERENCE_SCAN_MM / slices
+        crop = None if crop_fov_mm is None else _crop_size(crop_fov_mm, size, pixel_mm)
+        return cls(
+            size=size,
+            slices=slices,
+            pixel_mm=float(pixel_mm),
+            slice_mm=float(slice_mm),
+            kernel=kernel,
+            thickness_mm=thickness_mm,
+            crop_size=crop,
+        )
 
     @property
     def fov_mm(self) -> float:
@@ -165,43 +212,3 @@ def _crop_size(crop_fov_mm: float, size: int, pixel_mm: float) -> int:
             f"crop_fov_mm: {crop_fov_mm:g} mm keeps {kept} pixels of {pixel_mm:g} mm, fewer than {MIN_CROP_SIZE}"
         )
     return kept
-
-
-def resolve_acquisition(
-    size=None,
-    slices: int = 48,
-    *,
-    pixel_mm=None,
-    fov_mm=None,
-    slice_mm=None,
-    thickness_mm=None,
-    kernel: str = DEFAULT_KERNEL,
-    crop_fov_mm=None,
-) -> Acquisition:
-    """The validated acquisition; every problem is an InputError naming the parameter."""
-    size = None if size is None else require_whole(size, "size", MIN_SIZE, MAX_SIZE)
-    slices = require_whole(slices, "slices", MIN_SLICES, MAX_SLICES)
-    pixel_mm = _length(pixel_mm, "pixel_mm", *PIXEL_RANGE_MM)
-    fov_mm = _length(fov_mm, "fov_mm", *FOV_RANGE_MM)
-    slice_mm = _length(slice_mm, "slice_mm", *SLICE_RANGE_MM)
-    thickness_mm = _length(thickness_mm, "thickness_mm", SLICE_RANGE_MM[0], MAX_THICKNESS_MM)
-    crop_fov_mm = _length(crop_fov_mm, "crop_fov_mm", *FOV_RANGE_MM)
-    if not isinstance(kernel, str) or kernel not in KERNELS:
-        raise InputError(f"kernel: reconstruction kernel {kernel!r} is unknown; choose one of {', '.join(KERNELS)}")
-    size, pixel_mm = _matrix(size, pixel_mm, fov_mm)
-    if not PIXEL_RANGE_MM[0] <= pixel_mm <= PIXEL_RANGE_MM[1]:
-        raise InputError(
-            f"fov_mm: {size * pixel_mm:g} mm over {size} pixels makes {pixel_mm:g}-mm pixels, outside "
-            f"the supported {PIXEL_RANGE_MM[0]:g}..{PIXEL_RANGE_MM[1]:g} mm"
-        )
-    slice_mm = slice_mm if slice_mm is not None else REFERENCE_SCAN_MM / slices
-    crop = None if crop_fov_mm is None else _crop_size(crop_fov_mm, size, pixel_mm)
-    return Acquisition(
-        size=size,
-        slices=slices,
-        pixel_mm=float(pixel_mm),
-        slice_mm=float(slice_mm),
-        kernel=kernel,
-        thickness_mm=thickness_mm,
-        crop_size=crop,
-    )

@@ -218,7 +218,7 @@ def simulate_realisations(
     `monitor` (`ipv2.progress.Monitor`) sees the realisations done, block by block, and can cancel.
     """
     from ipv2.progress import Monitor
-    from ipv2.simulate.lowdose import simulate_low_dose
+    from ipv2.simulate import LowDoseSettings, simulate_low_dose
 
     monitor = monitor or Monitor()
 
@@ -232,11 +232,13 @@ def simulate_realisations(
         blocks.append(
             simulate_low_dose(
                 stack,
-                dose=dose * FULL_DOSE_FLUX,
-                mode="physical",
-                pixel_spacing_mm=slice_.pixel_mm,
-                seed=realisation_seed(seed, dose, block),
-                kernel=kernel,
+                LowDoseSettings(
+                    dose=dose * FULL_DOSE_FLUX,
+                    mode="physical",
+                    pixel_spacing_mm=slice_.pixel_mm,
+                    seed=realisation_seed(seed, dose, block),
+                    kernel=kernel,
+                ),
                 device=device,
             )
         )
@@ -246,15 +248,9 @@ def simulate_realisations(
 
 def noise_free_reference(slice_: LowContrastSlice, kernel: str = "standard", device: str = "cpu") -> np.ndarray:
     """The slice reconstructed without noise (H, W): what a perfect denoiser would give."""
-    from ipv2.simulate.lowdose import simulate_low_dose
+    from ipv2.simulate import LowDoseSettings, simulate_low_dose
 
-    return simulate_low_dose(
-        slice_.hu[None],
-        dose=1.0,
-        mode="physical",
-        pixel_spacing_mm=slice_.pixel_mm,
-        seed=0,
-        kernel=kernel,
-        device=device,
-        noise_free=True,
-    )[0]
+    settings = LowDoseSettings(
+        dose=1.0, mode="physical", pixel_spacing_mm=slice_.pixel_mm, kernel=kernel, noise_free=True
+    )
+    return simulate_low_dose(slice_.hu[None], settings, device=device)[0]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
-from ipv2.input_checks import require_dose
-from ipv2.phantom.acquisition import Acquisition, require_whole, resolve_acquisition
+from ipv2.phantom.acquisition import Acquisition
 from ipv2.phantom.model import build_phantom_model
+from ipv2.phantom.options import PhantomOptions
 from ipv2.phantom.scanner import outside_fov, pad_outside_fov
 from ipv2.phantom.thickness import render_states
 from ipv2.phantom.tissues import (
@@ -31,7 +29,6 @@ from ipv2.phantom.tissues import (
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
-MAX_MOTION_MM = 30.0
 NDCT_DOSE = 1.0
 
 
@@ -82,56 +79,34 @@ class PhantomPair:
         return field
 
 
-def _require_motion(motion_mm) -> float:
-    motion = float(motion_mm)
-    if not math.isfinite(motion) or not 0.0 <= motion <= MAX_MOTION_MM:
-        raise InputError(f"motion_mm: {motion:g} mm of breathing motion is outside 0..{MAX_MOTION_MM:g} mm")
-    return motion
-
-
-def _simulate(
-    clean: np.ndarray,
-    dose: float,
-    seed: int,
-    acquisition: Acquisition,
-    electronic_noise: bool,
-    device: str,
-    monitor: Monitor,
-    noise_free: bool = False,
-) -> np.ndarray:
-    from ipv2.simulate import simulate_low_dose
-
-    return simulate_low_dose(
-        clean,
-        dose=dose,
-        mode="physical",
-        pixel_spacing_mm=acquisition.pixel_mm,
-        seed=seed,
-        electronic_noise=electronic_noise,
-        device=device,
-        monitor=monitor,
-        noise_free=noise_free,
-        kernel=acquisition.kernel,
-    )
-
-
 def _scans(
     ndct_hu: np.ndarray,
     uldct_hu: np.ndarray,
-    dose: float,
-    seed: int,
     acquisition: Acquisition,
-    electronic_noise: bool,
+    options: PhantomOptions,
     device: str,
     monitor: Monitor,
 ):
-    """(ndct, uldct, truth, ndct_clean): both states at full and at `dose`, with and without
-    noise; the noise scaled for the slice thickness (`Acquisition.noise_scale`)."""
-    ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 7]).spawn(2))
-    ndct = _simulate(ndct_hu, NDCT_DOSE, ndct_seed, acquisition, electronic_noise, device, monitor)
-    uldct = _simulate(uldct_hu, dose, uldct_seed, acquisition, electronic_noise, device, monitor)
-    truth = _simulate(uldct_hu, dose, 0, acquisition, electronic_noise, device, monitor, noise_free=True)
-    ndct_clean = _simulate(ndct_hu, NDCT_DOSE, 0, acquisition, electronic_noise, device, monitor, noise_free=True)
+    """(ndct, uldct, truth, ndct_clean): both states at full and at the options' dose, with
+    and without noise; the noise scaled for the slice thickness (`Acquisition.noise_scale`)."""
+    from ipv2.simulate import LowDoseSettings, simulate_low_dose
+
+    def scan(hu: np.ndarray, settings: LowDoseSettings) -> np.ndarray:
+        return simulate_low_dose(hu, settings, device=device, monitor=monitor)
+
+    ndct_seed, uldct_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence([options.seed, 7]).spawn(2))
+    scanner = LowDoseSettings(
+        dose=options.dose,
+        mode="physical",
+        pixel_spacing_mm=acquisition.pixel_mm,
+        electronic_noise=options.electronic_noise,
+        kernel=acquisition.kernel,
+    )
+    full_dose = replace(scanner, dose=NDCT_DOSE)
+    ndct = scan(ndct_hu, replace(full_dose, seed=ndct_seed))
+    uldct = scan(uldct_hu, replace(scanner, seed=uldct_seed))
+    truth = scan(uldct_hu, replace(scanner, noise_free=True))
+    ndct_clean = scan(ndct_hu, replace(full_dose, noise_free=True))
     scale = np.float32(acquisition.noise_scale)
     if scale != 1:
         ndct = ndct_clean + scale * (ndct - ndct_clean)
@@ -140,66 +115,42 @@ def _scans(
 
 
 def generate_phantom_pair(
-    size: int | None = None,
-    slices: int = 48,
-    seed: int = 0,
-    dose: float = 0.02,
-    motion_mm: float = 8.0,
-    fov_padding: bool = False,
-    monitor: Monitor | None = None,
+    acquisition: Acquisition | None = None,
+    options: PhantomOptions | None = None,
     *,
-    pixel_mm: float | None = None,
-    fov_mm: float | None = None,
-    slice_mm: float | None = None,
-    thickness_mm: float | None = None,
-    kernel: str = DEFAULT_KERNEL,
-    crop_fov_mm: float | None = None,
-    electronic_noise: bool = True,
     device: str = "auto",
-    noise: bool = True,
-    tumour: bool = True,
+    monitor: Monitor | None = None,
 ) -> PhantomPair:
-    """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from `seed`.
+    """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from the seed.
 
-    The acquisition (`ipv2.phantom.acquisition`): a 512 matrix over a 358.4-mm field of
-    view (0.7-mm pixels) unless two of `size`, `pixel_mm`, `fov_mm` say otherwise; 48
-    slices 2.5 mm apart over the 120-mm slab unless `slice_mm` says otherwise, sampling
-    their centre planes unless `thickness_mm` gives them a box profile; reconstruction
-    `kernel` (`ipv2.simulate.kernels.KERNELS`); with `fov_padding` -2048 HU outside the
-    reconstruction circle; with `crop_fov_mm` only the central display field of view of
-    the full reconstruction is kept (every volume, labels and deformation included). The
-    NDCT is simulated at full dose, the uLDCT at `dose`, with different noise seeds;
-    `truth` and `ndct_clean` are the same scans without noise. `noise=False` skips the
-    scanner and returns the anatomy of both states in place of every scan (for tests and
-    figures). `tumour=False` leaves out the lung tumour (the rest of the phantom stays the
-    same). `parameters` records all of it.
+    `acquisition` (`Acquisition.resolve()` when None, `ipv2.phantom.acquisition`): a 512
+    matrix over a 358.4-mm field of view (0.7-mm pixels) and 48 slices 2.5 mm apart over the
+    120-mm slab by default, sampling their centre planes unless a thickness gives them a box
+    profile; the reconstruction kernel (`ipv2.simulate.kernels.KERNELS`); with a cropped
+    display field of view only its centre of the full reconstruction is kept (every volume,
+    labels and deformation included). `options` (`PhantomOptions()` when None): the seed,
+    the uLDCT's dose, the breathing motion, -2048 HU padding outside the reconstruction
+    circle, the electronic noise, the tumour, and `noise=False` for the anatomy of both
+    states in place of every scan. The NDCT is simulated at full dose, the uLDCT at the
+    options' dose, with different noise seeds; `truth` and `ndct_clean` are the same scans
+    without noise. `parameters` records all of it.
     """
-    acquisition = resolve_acquisition(
-        size,
-        slices,
-        pixel_mm=pixel_mm,
-        fov_mm=fov_mm,
-        slice_mm=slice_mm,
-        thickness_mm=thickness_mm,
-        kernel=kernel,
-        crop_fov_mm=crop_fov_mm,
-    )
-    seed = require_whole(seed, "seed", 0, 2**63 - 1)
-    dose = require_dose(dose)
-    motion_mm = _require_motion(motion_mm)
-    if not isinstance(tumour, (bool, np.bool_)):
-        raise InputError(f"tumour: True or False is needed, got {tumour!r}")
+    acquisition = acquisition if acquisition is not None else Acquisition.resolve()
+    options = options if options is not None else PhantomOptions()
+    if not isinstance(acquisition, Acquisition):
+        raise TypeError(f"acquisition: an Acquisition is needed, not {type(acquisition).__name__}")
+    if not isinstance(options, PhantomOptions):
+        raise TypeError(f"options: a PhantomOptions is needed, not {type(options).__name__}")
+    seed, dose, fov_padding = options.seed, options.dose, options.fov_padding
     monitor = monitor if monitor is not None else Monitor()
 
     grid = acquisition.grid()
     monitor.step("phantom anatomy", 0, 1)
-    model = build_phantom_model(grid, seed, motion_mm, tumour=bool(tumour))
+    model = build_phantom_model(grid, seed, options.motion_mm, tumour=options.tumour)
     ndct_state, uldct_state = render_states(model, acquisition, monitor)
 
-    if noise:
-        ndct, uldct, truth, ndct_clean = _scans(
-            ndct_state.hu, uldct_state.hu, dose, seed, acquisition, electronic_noise, device, monitor
-        )
+    if options.noise:
+        ndct, uldct, truth, ndct_clean = _scans(ndct_state.hu, uldct_state.hu, acquisition, options, device, monitor)
     else:
         ndct, uldct = ndct_state.hu.copy(), uldct_state.hu.copy()
         truth, ndct_clean = uldct_state.hu, ndct_state.hu
@@ -242,12 +193,12 @@ def generate_phantom_pair(
         "seed": seed,
         "dose": dose,
         "ndct_dose": NDCT_DOSE,
-        "motion_mm": motion_mm,
-        "fov_padding": bool(fov_padding),
-        "electronic_noise": bool(electronic_noise),
-        "noise": bool(noise),
+        "motion_mm": options.motion_mm,
+        "fov_padding": fov_padding,
+        "electronic_noise": options.electronic_noise,
+        "noise": options.noise,
         "rigid_shift_mm": list(model.breathing.shift_mm),
-        "tumour": bool(tumour),
+        "tumour": options.tumour,
         "anatomy": model.summary(),
         "padding_hu": PADDING_HU if fov_padding else None,
     }

@@ -1,8 +1,9 @@
 """Named acquisitions of the phantom, for validating methods across scanners and protocols.
 
-`ACQUISITION_VARIANTS[name]` holds keyword arguments of `generate_phantom_pair` that change
-the acquisition only; the seed (the patient) and everything else stay the caller's, e.g.
-`generate_phantom_pair(seed=101, **ACQUISITION_VARIANTS["cropped"])`. The slab stays the
+`ACQUISITION_VARIANTS[name]` holds the settings of `Acquisition.resolve` and `PhantomOptions`
+(the dose, the padding) that a variant changes, as the command line names them; the seed (the
+patient) and everything else stay the caller's, e.g.
+`generate_phantom_pair(*phantom_variant("cropped", seed=101))`. The slab stays the
 default 120 mm from above the carina to below the diaphragm in every variant, so the thin and
 thick slices show the same anatomy as the default. `ipv2.contract.PHANTOM_VARIANTS` restates the
 names, in this order, for `ipv2 phantom --variant`.
@@ -10,7 +11,11 @@ names, in this order, for `ipv2 phantom --variant`.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from ipv2.errors import require_choice
+from ipv2.phantom.acquisition import Acquisition
+from ipv2.phantom.options import PhantomOptions
 
 CROPPED_FOV_MM = 220.0  # narrower than the lungs (about 235 mm across): they touch the border
 
@@ -32,3 +37,18 @@ ACQUISITION_VARIANTS: dict[str, dict] = {
 def acquisition_variant(name: str) -> dict:
     """A copy of the keyword arguments of a named variant."""
     return dict(ACQUISITION_VARIANTS[require_choice(name, tuple(ACQUISITION_VARIANTS), "acquisition variant")])
+
+
+def split_settings(settings: dict) -> tuple[Acquisition, PhantomOptions]:
+    """The acquisition and options of flat settings, as a variant and the command line give
+    them: the fields of `PhantomOptions` build the options, the rest `Acquisition.resolve`,
+    first, so that a problem of the acquisition is the one reported."""
+    option_names = {field.name for field in fields(PhantomOptions)}
+    acquisition = Acquisition.resolve(**{key: value for key, value in settings.items() if key not in option_names})
+    return acquisition, PhantomOptions(**{key: value for key, value in settings.items() if key in option_names})
+
+
+def phantom_variant(name: str, **settings) -> tuple[Acquisition, PhantomOptions]:
+    """The acquisition and options of a named variant, `settings` (the seed, say) replacing
+    its values or joining them."""
+    return split_settings({**acquisition_variant(name), **settings})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import time
 from dataclasses import dataclass, field
@@ -60,20 +59,16 @@ def _masks_to_arrays(masks) -> dict[str, np.ndarray]:
 
 def simulate_ndct(gt: Volume, options: PurifyOptions, monitor: Monitor) -> np.ndarray:
     """sim(gt): an ultra-low-dose scan simulated from the NDCT at the options' dose."""
-    from ipv2.simulate import simulate_low_dose
+    from ipv2.simulate import LowDoseSettings, simulate_low_dose
 
-    kwargs = dict(
+    settings = LowDoseSettings(
         dose=options.dose,
         mode=options.simulate_mode,
         pixel_spacing_mm=gt.pixel_spacing_mm,
         seed=options.seed,
-        device=options.device,
-        monitor=monitor,
+        input_dose=1.0,  # the NDCT is itself a full-dose scan: its own noise counts
     )
-    # The NDCT is itself a full-dose scan; a simulator that can account for its noise should.
-    if "input_dose" in inspect.signature(simulate_low_dose).parameters:
-        kwargs["input_dose"] = 1.0
-    return np.asarray(simulate_low_dose(gt.array, **kwargs), dtype=np.float32)
+    return np.asarray(simulate_low_dose(gt.array, settings, device=options.device, monitor=monitor), dtype=np.float32)
 
 
 def purify_volumes(

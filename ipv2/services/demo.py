@@ -66,14 +66,14 @@ def run_demo(
         raise InputError(f"--out: {out_dir} is a file; give a folder")
     # Imported here so that bad arguments are refused before the heavier modules load.
     from ipv2.denoise.inference import denoise_volume
-    from ipv2.phantom import generate_phantom_pair
+    from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
     from ipv2.purify import PurifyOptions, purify_volumes
 
     monitor = monitor or Monitor()
     timings = {}
 
     started = time.perf_counter()
-    pair = generate_phantom_pair(size=size, slices=slices, seed=seed, monitor=monitor)
+    pair = generate_phantom_pair(Acquisition.resolve(size, slices), PhantomOptions(seed=seed), monitor=monitor)
     timings["phantom"] = time.perf_counter() - started
 
     started = time.perf_counter()

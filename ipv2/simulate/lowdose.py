@@ -17,26 +17,25 @@ Two modes:
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ipv2.contract import SIMULATE_MODES
 from ipv2.device import resolve_device
-from ipv2.errors import InputError, require_choice
-from ipv2.input_checks import require_ct, require_dose, require_volume
+from ipv2.errors import InputError
+from ipv2.input_checks import require_ct, require_volume
 from ipv2.progress import Monitor
 from ipv2.simulate import photon_noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
-from ipv2.simulate.kernels import DEFAULT_KERNEL, require_kernel
 from ipv2.simulate.nufft_projector import NufftProjector
 from ipv2.simulate.projectors import make_projector
+from ipv2.simulate.settings import LowDoseSettings
 from ipv2.volume import Volume
 
-MODES = ("physical", "seed")
+MODES = SIMULATE_MODES
 
 # Seed mode: the constants of the authors' simulator.
 SEED_LINE_INTEGRAL_SCALE = 500.0
@@ -63,70 +62,15 @@ def seed_flux_fraction(dose: float) -> float:
     return SEED_FLUX_SLOPE_PER_MAS * dose * SEED_REFERENCE_MAS + SEED_FLUX_OFFSET
 
 
-@dataclass(frozen=True)
-class _Settings:
-    mode: str
-    dose: float
-    pixel_spacing_mm: float
-    seed: int
-    electronic_noise: bool
-    input_dose: float | None
-    noise_free: bool = False
-    kernel: str = DEFAULT_KERNEL
-
-
-def _require_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed {seed!r} must be a non-negative integer")
-    return int(seed)
-
-
-def _require_spacing(spacing) -> float:
-    try:
-        spacing = float(spacing)
-    except (TypeError, ValueError):
-        raise InputError(f"pixel spacing {spacing!r} must be a number of millimetres") from None
-    if not math.isfinite(spacing) or spacing <= 0:
-        raise InputError(f"pixel spacing {spacing:g} mm must be positive")
-    return spacing
-
-
-def _checked_settings(
-    hu,
-    name: str,
-    mode: str,
-    dose: float,
-    pixel_spacing_mm,
-    seed,
-    electronic_noise: bool,
-    input_dose,
-    noise_free: bool = False,
-    kernel: str = DEFAULT_KERNEL,
-) -> _Settings:
-    require_choice(mode, MODES, "simulation mode")
-    require_kernel(kernel)
-    dose = require_dose(dose)
-    if input_dose is not None:
-        input_dose = require_dose(input_dose)
-        if input_dose < dose:
-            raise InputError(
-                f"input dose {input_dose:g} is below the target dose {dose:g}; a simulation can only add noise"
-            )
-        if noise_free:
-            raise InputError(
-                "a noise-free simulation of an input that already carries noise adds nothing; leave input_dose unset"
-            )
-    spacing = _require_spacing(pixel_spacing_mm)
+def _check_input(hu, settings: LowDoseSettings, name: str) -> None:
+    """The volume `name` as the settings' mode needs it: HU for the physical mode."""
     if not isinstance(hu, np.ndarray):
         raise InputError(f"{name}: a numpy array (z, y, x) is needed, not {type(hu).__name__}")
-    volume = Volume(hu, spacing=(spacing, spacing, 1.0))
-    if mode == "physical":
+    volume = Volume(hu, spacing=(settings.pixel_spacing_mm, settings.pixel_spacing_mm, 1.0))
+    if settings.mode == "physical":
         require_ct(volume, name)
     else:
         require_volume(volume, name)
-    return _Settings(
-        mode, dose, spacing, _require_seed(seed), bool(electronic_noise), input_dose, bool(noise_free), kernel
-    )
 
 
 def _square_pad(height: int, width: int):
@@ -140,7 +84,7 @@ class _Simulator:
 
     def __init__(
         self,
-        settings: _Settings,
+        settings: LowDoseSettings,
         geometry: ParallelBeamGeometry,
         device: torch.device,
         projector: str,
@@ -217,49 +161,41 @@ class _Simulator:
 
 def simulate_low_dose(
     hu: np.ndarray,
+    settings: LowDoseSettings | None = None,
     *,
-    dose: float = 0.02,
-    mode: str = "physical",
-    pixel_spacing_mm: float = 0.7,
-    seed: int = 0,
-    electronic_noise: bool = True,
-    input_dose: float | None = None,
     device: str = "auto",
     monitor: Monitor | None = None,
     projector: str = "auto",
     batch_size: int | None = None,
     name: str = "input volume",
-    noise_free: bool = False,
-    kernel: str = DEFAULT_KERNEL,
 ) -> np.ndarray:
-    """A simulated low-dose scan (z, y, x) float32 in the input's units.
+    """A simulated low-dose scan (z, y, x) float32 in the input's units, under `settings`
+    (`LowDoseSettings`; its defaults when None).
 
-    `mode="physical"` needs HU; `mode="seed"` works on any intensities (it normalises each
-    slice). `input_dose` (physical mode): the dose at which the input was acquired, when its
-    own noise should count towards the target (an NDCT at 1.0); None treats the input as
-    noise-free. With an input dose only the missing noise is reconstructed and added to the
-    input, whose sharpness is kept; without one the output is a full Hann-filtered
-    reconstruction. The seed mode, like the authors' formula, always treats the input as
-    clean and ignores `input_dose`. The input is not modified. Same seed, same result on the
-    same device; each slice's noise depends only on the seed and its index, not on the
-    batching. `noise_free=True` gives the noise-free scan: the same projection and
-    reconstruction, hence the same resolution, without photon or electronic noise (the
-    reference a perfect denoiser would reach). `kernel`: the reconstruction kernel of the
-    simulated scan (`ipv2.simulate.kernels.KERNELS`; `standard` is the authors' Hann filter).
-    With an input dose the added noise is reconstructed with it, so the result carries that
-    kernel's noise texture on the input's own anatomy. On the CPU the slices of a batch are
-    spread over the cores, and torch's own thread count is 1 for the duration of the call.
+    The physical mode needs HU; the seed mode works on any intensities (it normalises each
+    slice). With an input dose only the missing noise is reconstructed and added to the
+    input, whose sharpness is kept; without one the output is a full reconstruction with the
+    settings' kernel. The seed mode, like the authors' formula, always treats the input as
+    clean and ignores the input dose. The input is not modified. Same seed, same result on
+    the same device; each slice's noise depends only on the seed and its index, not on the
+    batching. The noise-free scan has the same projection and reconstruction, hence the same
+    resolution, without photon or electronic noise (the reference a perfect denoiser would
+    reach). With an input dose the added noise is reconstructed with the kernel, so the
+    result carries that kernel's noise texture on the input's own anatomy. `name` is how
+    messages call the input. On the CPU the slices of a batch are spread over the cores, and
+    torch's own thread count is 1 for the duration of the call.
     """
-    settings = _checked_settings(
-        hu, name, mode, dose, pixel_spacing_mm, seed, electronic_noise, input_dose, noise_free, kernel
-    )
+    settings = settings if settings is not None else LowDoseSettings()
+    if not isinstance(settings, LowDoseSettings):
+        raise TypeError(f"settings: a LowDoseSettings is needed, not {type(settings).__name__}")
+    _check_input(hu, settings, name)
     monitor = monitor if monitor is not None else Monitor()
     torch_device = resolve_device(device)
     depth, height, width = hu.shape
     size, inner = _square_pad(height, width)
     # Input pixels that fall outside the circle inscribed in the (padded) square slice.
     outside = ParallelBeamGeometry(size, size).outside_circle[inner]
-    if mode == "physical":
+    if settings.mode == "physical":
         padding = hu < PADDING_BELOW_HU
         # Scanners reconstruct a circle; when only air lies outside it the circle geometry
         # (a shorter detector, as the scanner's) gives the same result for less work, and
@@ -280,7 +216,7 @@ def simulate_low_dose(
     elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InputError(f"batch size {batch_size!r} must be a positive integer")
     output = np.empty(hu.shape, dtype=np.float32)
-    run_block = _seed_block if mode == "seed" else _physical_block
+    run_block = _seed_block if settings.mode == "seed" else _physical_block
 
     def simulate_slices(start: int, stop: int, worker: int) -> None:
         with torch.no_grad():
@@ -288,7 +224,7 @@ def simulate_low_dose(
             block = torch.from_numpy(np.asarray(hu[start:stop], dtype=np.float32))
             output[start:stop] = run_block(simulator, block, size, inner, generators, worker)
 
-    stage = f"Simulating {100 * settings.dose:g}% dose ({mode})"
+    stage = f"Simulating {100 * settings.dose:g}% dose ({settings.mode})"
     monitor.step(stage, 0, depth)
     workers = min(cores, batch_size)
     with _torch_threads(1 if workers > 1 else None), ThreadPoolExecutor(max_workers=workers) as pool:

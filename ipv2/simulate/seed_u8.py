@@ -7,6 +7,7 @@ import numpy as np
 from ipv2.errors import InputError
 from ipv2.progress import Monitor
 from ipv2.simulate.lowdose import simulate_low_dose
+from ipv2.simulate.settings import LowDoseSettings
 
 
 def simulate_seed_u8(
@@ -31,9 +32,7 @@ def simulate_seed_u8(
     stack = slices[None] if slices.ndim == 2 else slices
     noisy = simulate_low_dose(
         stack.astype(np.float32) / 255.0,
-        dose=dose,
-        mode="seed",
-        seed=seed,
+        LowDoseSettings(dose=dose, mode="seed", seed=seed),
         device=device,
         monitor=monitor,
         projector=projector,

@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.errors import InputError
 from ipv2.progress import Monitor
-from ipv2.simulate import simulate_low_dose
+from ipv2.simulate import LowDoseSettings, simulate_low_dose
 from ipv2.simulate.kernels import DEFAULT_KERNEL, KERNELS
 
 DOSE_RANGE = (0.01, 0.5)
@@ -105,19 +105,18 @@ def acquire(
     resampled = np.clip(resample_in_plane(slices_hu, spacing_mm, acquisition.spacing_mm), *SCANNER_RANGE_HU)
     if acquisition.dose >= 1.0:
         return resampled, resampled.copy()
-    common = dict(
+    scanner = LowDoseSettings(
         dose=acquisition.dose,
         pixel_spacing_mm=acquisition.spacing_mm,
         seed=seed,
-        device="cpu",
         electronic_noise=acquisition.electronic_noise,
         kernel=acquisition.kernel,
     )
     if acquisition.kernel == DEFAULT_KERNEL:
-        noisy, clean = simulate_low_dose(resampled, input_dose=1.0, **common), resampled
+        noisy, clean = simulate_low_dose(resampled, replace(scanner, input_dose=1.0), device="cpu"), resampled
     else:
-        noisy = simulate_low_dose(resampled, **common)
-        clean = simulate_low_dose(resampled, noise_free=True, **common)
+        noisy = simulate_low_dose(resampled, scanner, device="cpu")
+        clean = simulate_low_dose(resampled, replace(scanner, noise_free=True), device="cpu")
     return np.clip(noisy, *SCANNER_RANGE_HU), np.clip(clean, *SCANNER_RANGE_HU)
 
 
