@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ipv2.contract import CLASSICAL_DENOISERS
 from ipv2.errors import InputError, require_choice
 from ipv2.input_checks import require_ct
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 from ipv2.weak import require_sigma, weak_denoise
 from ipv2.weak.noise_level import slice_noise_levels
-
-CLASSICAL_DENOISERS = ("bm3d", "nlm")
 
 # Scanners pad outside the reconstruction circle far below air (-2048 or -3024 HU). Filtered
 # as it is, the step of 2000 HU at the circle's edge would spread into both sides, so the

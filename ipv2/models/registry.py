@@ -9,6 +9,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ipv2.contract import DEFAULT_MODEL, NETWORKS
 from ipv2.errors import InputError, require_choice
 from ipv2.models.dncnn import dncnn
 from ipv2.models.redcnn import redcnn
@@ -74,12 +75,10 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
     )
 }
 
-DEFAULT_MODEL = "unet"
-
 
 def model_spec(name: str) -> ModelSpec:
     key = (name or "").lower()
-    return MODEL_REGISTRY[require_choice(key, tuple(MODEL_REGISTRY), "model", shown=name)]
+    return MODEL_REGISTRY[require_choice(key, NETWORKS, "model", shown=name)]
 
 
 def build_model(name: str = DEFAULT_MODEL, **kwargs) -> nn.Module:

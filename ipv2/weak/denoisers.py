@@ -12,12 +12,10 @@ from typing import Callable
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
 from ipv2.errors import InputError, require_choice
 from ipv2.progress import Monitor
 from ipv2.weak.noise_level import estimate_noise_sigma
-
-WEAK_DENOISERS = ("nlm", "tv", "bm3d", "none")
-DEFAULT_WEAK_DENOISER = "nlm"
 
 # The contrast the parameters are tuned against: air to soft tissue, about 1000 HU. For
 # 8-bit slices pass 255. Noise is judged relative to it on the 8-bit scale used by the
