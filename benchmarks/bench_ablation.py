@@ -63,7 +63,7 @@ from ipv2.evaluate.paired_intervals import Interval, mean_interval, paired_diffe
 from ipv2.evaluate.report import json_ready
 from ipv2.io import write_volume
 from ipv2.masks import compute_region_masks
-from ipv2.phantom import TISSUES, generate_phantom_pair
+from ipv2.phantom import TISSUES, Acquisition, PhantomOptions, generate_phantom_pair
 from ipv2.purify import PurifyOptions, purify_volumes
 from ipv2.purify.pairs import disagreement_band, lung_field, purification_region, stitch_weights
 from ipv2.purify.pipeline import simulate_ndct
@@ -224,21 +224,15 @@ def noise_match(setting: Setting, device: str) -> str:
     """The setting's uLDCT noise against the default pair's, one line per tissue."""
     reference = uldct_noise(
         generate_phantom_pair(
-            size=REFERENCE_SIZE,
-            slices=REFERENCE_SLICES,
-            seed=setting.test_seed,
-            dose=REFERENCE_DOSE,
-            slice_mm=2.5,
+            Acquisition.resolve(REFERENCE_SIZE, REFERENCE_SLICES, slice_mm=2.5),
+            PhantomOptions(seed=setting.test_seed, dose=REFERENCE_DOSE),
             device=device,
         )
     )
     ours = uldct_noise(
         generate_phantom_pair(
-            size=setting.size,
-            slices=REFERENCE_SLICES,
-            seed=setting.test_seed,
-            dose=setting.dose,
-            slice_mm=2.5,
+            Acquisition.resolve(setting.size, REFERENCE_SLICES, slice_mm=2.5),
+            PhantomOptions(seed=setting.test_seed, dose=setting.dose),
             device=device,
         )
     )
@@ -320,7 +314,9 @@ def training_pairs(setting: Setting, train_seeds: list[int], strategies, device:
     folders: dict[str, list[Path]] = {strategy: [] for strategy in strategies}
     consistency: dict[str, dict[str, float]] = {}
     for seed in train_seeds:
-        pair = generate_phantom_pair(size=setting.size, slices=setting.train_slices, seed=seed, dose=setting.dose)
+        pair = generate_phantom_pair(
+            Acquisition.resolve(setting.size, setting.train_slices), PhantomOptions(seed=seed, dose=setting.dose)
+        )
         masks = compute_region_masks(pair.uldct.array, pair.ndct.array, spacing=pair.uldct.spacing)
         options_of = {
             s: PurifyOptions(seed=seed, device=device, dose=setting.dose, **STRATEGY_OPTIONS[s]).checked()
@@ -360,7 +356,8 @@ def run(setting: Setting, replicate: Replicate, architectures, strategies, devic
     started, cpu_started = time.perf_counter(), time.process_time()
     work = work / f"seed{replicate.index}"
     test = generate_phantom_pair(
-        size=setting.size, slices=setting.test_slices, seed=replicate.test_seed, dose=setting.dose
+        Acquisition.resolve(setting.size, setting.test_slices),
+        PhantomOptions(seed=replicate.test_seed, dose=setting.dose),
     )
     purified = purify_volumes(
         test.uldct, test.ndct, PurifyOptions(mode="ipv2", seed=replicate.test_seed, device=device, dose=setting.dose)

@@ -69,11 +69,12 @@ def phantom_pair(size: int, slices: int, cache: Path):
     """The phantom's uLDCT and NDCT in HU, generated once per size, slice count and phantom code."""
     path = cache / f"bench-masks-phantom-{size}x{size}x{slices}-{phantom_code_digest()}.npz"
     if not path.exists():
-        from ipv2.phantom import generate_phantom_pair
+        from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
         from ipv2.phantom.grid import REFERENCE_SCAN_MM
 
         pair = generate_phantom_pair(
-            size=size, slices=slices, slice_mm=REFERENCE_SCAN_MM / slices, seed=0, fov_padding=True
+            Acquisition.resolve(size, slices, slice_mm=REFERENCE_SCAN_MM / slices),
+            PhantomOptions(seed=0, fov_padding=True),
         )
         cache.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")

@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from ipv2.masks import compute_region_masks
-from ipv2.phantom import generate_phantom_pair
+from ipv2.phantom import generate_phantom_pair, phantom_variant
 from ipv2.phantom import tissues as phantom_tissues
 from ipv2.phantom.variants import ACQUISITION_VARIANTS
 
@@ -68,7 +68,7 @@ def true_regions(pair):
 
 def score(variant: str, seed: int) -> dict:
     start = time.perf_counter()
-    pair = generate_phantom_pair(seed=seed, **ACQUISITION_VARIANTS[variant])
+    pair = generate_phantom_pair(*phantom_variant(variant, seed=seed))
     masks = compute_region_masks(pair.uldct, pair.ndct)
     background, field, other_gas, lung = true_regions(pair)
     sx, sy, sz = pair.uldct.spacing

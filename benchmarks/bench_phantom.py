@@ -9,8 +9,10 @@ import argparse
 import os
 import tempfile
 import time
+from dataclasses import replace
 
 from ipv2.phantom import ACQUISITION_VARIANTS, acquisition_variant, generate_phantom_pair, write_phantom
+from ipv2.phantom.variants import split_settings
 from ipv2.progress import Monitor
 
 
@@ -32,10 +34,11 @@ def main() -> None:
         stages.setdefault(stage, [time.perf_counter(), None])[1] = time.perf_counter()
 
     start = time.perf_counter()
-    clean = generate_phantom_pair(noise=False, **settings)
+    acquisition, options = split_settings(settings)
+    clean = generate_phantom_pair(acquisition, replace(options, noise=False))
     anatomy_s = time.perf_counter() - start
     start = time.perf_counter()
-    pair = generate_phantom_pair(device=args.device, monitor=Monitor(record), **settings)
+    pair = generate_phantom_pair(acquisition, options, device=args.device, monitor=Monitor(record))
     total_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

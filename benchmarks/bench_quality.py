@@ -50,8 +50,10 @@ from ipv2.phantom import (
     LABEL_OTHER_GAS,
     LABEL_TUMOUR,
     LABEL_VESSEL,
+    PhantomOptions,
     generate_phantom_pair,
 )
+from ipv2.phantom import Acquisition as PhantomAcquisition
 from ipv2.training.acquisitions import Acquisition, acquire
 from ipv2.volume import Volume
 
@@ -97,12 +99,8 @@ def chest_cases(realct: Path, slices: int):
 def phantom_case(slices: int):
     # The phantom has a minimum depth; the first `slices` of a deeper one are scored.
     pair = generate_phantom_pair(
-        seed=PHANTOM_SEED,
-        size=512,
-        slices=max(slices, MIN_PHANTOM_SLICES),
-        pixel_mm=0.7,
-        slice_mm=2.5,
-        dose=0.02,
+        PhantomAcquisition.resolve(512, max(slices, MIN_PHANTOM_SLICES), pixel_mm=0.7, slice_mm=2.5),
+        PhantomOptions(seed=PHANTOM_SEED, dose=0.02),
         device="cpu",
     )
     labels = pair.labels.array[:slices]

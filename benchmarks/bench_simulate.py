@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-from ipv2.simulate import simulate_low_dose
+from ipv2.simulate import LowDoseSettings, simulate_low_dose
 from ipv2.simulate.geometry import ParallelBeamGeometry
 from ipv2.simulate.projectors import make_projector
 from ipv2.simulate.reference import authors_seed_slice, skimage_fbp, skimage_radon
@@ -74,15 +74,15 @@ def time_skimage(slices: np.ndarray, dose: float) -> tuple:
     return (time.perf_counter() - started) / len(slices), np.array(outputs, dtype=np.float32)
 
 
-def time_ours(slices: np.ndarray, repeat: int, **kwargs) -> tuple:
+def time_ours(slices: np.ndarray, repeat: int, settings: LowDoseSettings, **kwargs) -> tuple:
     """Seconds per slice of the first call (plans included) and the mean of the repeats after it."""
     started = time.perf_counter()
-    output = simulate_low_dose(slices, **kwargs)
+    output = simulate_low_dose(slices, settings, **kwargs)
     first = time.perf_counter() - started
     warm = []
     for _ in range(repeat):
         started = time.perf_counter()
-        output = simulate_low_dose(slices, **kwargs)
+        output = simulate_low_dose(slices, settings, **kwargs)
         warm.append(time.perf_counter() - started)
     steady = float(np.mean(warm)) if warm else first
     return first / len(slices), steady / len(slices), output
@@ -128,17 +128,20 @@ def main() -> None:
     skimage_s, skimage_out = time_skimage(slices, args.dose)
     volume = slices[np.arange(max(args.volume_slices, args.slices)) % args.slices]
     first_s, ours_s, ours_volume = time_ours(
-        volume, args.repeat, mode="seed", dose=args.dose, seed=0, device=str(device)
+        volume, args.repeat, LowDoseSettings(mode="seed", dose=args.dose, seed=0), device=str(device)
     )
     ours_out = ours_volume[: args.slices]
     _, physical_s, _ = time_ours(
-        volume, args.repeat, mode="physical", dose=args.dose, seed=0, pixel_spacing_mm=0.7, device=str(device)
+        volume,
+        args.repeat,
+        LowDoseSettings(mode="physical", dose=args.dose, seed=0, pixel_spacing_mm=0.7),
+        device=str(device),
     )
     agreement = noiseless_agreement(slices[0], device)
     direct_s = None
     if args.direct:
         _, direct_s, _ = time_ours(
-            slices, 0, mode="seed", dose=args.dose, seed=0, device=str(device), projector="direct"
+            slices, 0, LowDoseSettings(mode="seed", dose=args.dose, seed=0), device=str(device), projector="direct"
         )  # on the distinct slices only: it is slow on a CPU
 
     tissue = (slices > 0) & (slices < 100)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ipv2.cli.main import main as ipv2_main
 from ipv2.io import read_volume, write_volume
-from ipv2.phantom import generate_phantom_pair
+from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
 
 SEED = 23  # a phantom no model was trained or validated on
 SOFT_WINDOW = (40.0, 400.0)  # level, width
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        pair = generate_phantom_pair(seed=SEED, size=512, slices=8, dose=0.02, device="cpu")
+        pair = generate_phantom_pair(Acquisition.resolve(512, 8), PhantomOptions(seed=SEED, dose=0.02), device="cpu")
         write_volume(pair.uldct, work / "uldct.nrrd")
         code = ipv2_main(
             [

@@ -43,6 +43,8 @@ from ipv2.phantom import (
     LABEL_OTHER_GAS,
     LABEL_TUMOUR,
     LABEL_VESSEL,
+    Acquisition,
+    PhantomOptions,
     generate_phantom_pair,
 )
 from ipv2.phantom.code_digest import phantom_code_digest
@@ -66,7 +68,8 @@ ATTRIBUTION = (
 )
 TRAIN_PAIRS, VALIDATION_PAIRS, PAIR_SEED, VALIDATION_SEED_PAIRS = 480, 24, 1, 2
 VALIDATION_SEED = 13
-PHANTOM = {"size": 512, "slices": 16, "pixel_mm": 0.7, "slice_mm": 2.5, "dose": 0.02}
+PHANTOM_ACQUISITION = Acquisition.resolve(512, 16, pixel_mm=0.7, slice_mm=2.5)
+PHANTOM_DOSE = 0.02
 # The lung field holds the tumour; the gas of the stomach and bowel is dark but body.
 LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY, LABEL_TUMOUR)
 BODY_LABELS = (LABEL_BODY, LABEL_OTHER_GAS)
@@ -136,7 +139,12 @@ def prepare_data(work: Path, realct: Path) -> dict:
     # Named by the phantom's code, so that a phantom kept from earlier code is not scored on.
     held_out = work / f"heldout_{VALIDATION_SEED}_{phantom_code_digest()}"
     if not (held_out / "labels.nrrd").is_file():
-        pair = generate_phantom_pair(seed=VALIDATION_SEED, device="cpu", monitor=Monitor(TqdmProgress()), **PHANTOM)
+        pair = generate_phantom_pair(
+            PHANTOM_ACQUISITION,
+            PhantomOptions(seed=VALIDATION_SEED, dose=PHANTOM_DOSE),
+            device="cpu",
+            monitor=Monitor(TqdmProgress()),
+        )
         held_out.mkdir(parents=True, exist_ok=True)
         write_volume(pair.uldct, held_out / "train_input.nrrd")
         write_volume(pair.truth, held_out / "train_target.nrrd")
