@@ -27,9 +27,9 @@ def test_a_generated_pair_has_two_scans_on_one_grid_with_true_regions(mrmlScene)
     assert names == {"Background", "Lung parenchyma", "Body"}
     lungId = segmentation.GetSegmentation().GetSegmentIdBySegmentName("Lung parenchyma")
     lung = slicer.util.arrayFromSegmentBinaryLabelmap(segmentation, lungId, lowDose)
-    from ipv2.phantom import generate_phantom_pair
+    from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
 
-    expected = generate_phantom_pair(size=64, slices=4, seed=3).region_labels() == 2
+    expected = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=3)).region_labels() == 2
     assert lung.any() and np.array_equal(lung.astype(bool), expected)
 
 
