@@ -1,5 +1,12 @@
 """Exceptions that carry a message meant for the user, not a traceback."""
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TypeVar
+
+Choice = TypeVar("Choice")
+
 
 class IPv2Error(Exception):
     """Base class of every error the backend raises on purpose."""
@@ -21,7 +28,7 @@ class Cancelled(IPv2Error):
     """The user cancelled a long operation; nothing partial was written."""
 
 
-def require_choice(value, choices, what: str, shown=None):
+def require_choice(value: Choice, choices: Collection[object], what: str, shown: object = None) -> Choice:
     """`value` when it is one of `choices`; otherwise one InputError for every such check:
     "<what> '<shown, else value>' is unknown; choose one of <choices>"."""
     if value not in choices:

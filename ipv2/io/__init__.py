@@ -4,8 +4,13 @@ The volume functions load SimpleITK when first used, so that importing the packa
 command line's parser does) stays cheap.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ipv2.io.atomic import atomic_output_dir, atomic_output_path, require_new_outputs
 from ipv2.io.outputs import require_writable_output
+
+if TYPE_CHECKING:  # what __getattr__ below hands out, for the type checker
+    from ipv2.io.volumes import read_volume, write_labelmap, write_volume
 
 __all__ = [
     "atomic_output_path",
@@ -19,7 +24,7 @@ __all__ = [
 _VOLUME_FUNCTIONS = ("read_volume", "write_labelmap", "write_volume")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _VOLUME_FUNCTIONS:
         from ipv2.io import volumes
 

@@ -16,7 +16,7 @@ from typing import Callable, Union
 
 from ipv2.errors import InputError
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 
 
 def _current_umask() -> int:

@@ -13,6 +13,7 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ipv2.io.atomic import atomic_output_path
 
@@ -56,7 +57,7 @@ def account_path(result: Path, volume_suffixes: Sequence[str]) -> Path:
     return result.with_name(name + ACCOUNT_SUFFIX)
 
 
-def _plain(value):
+def _plain(value: Any) -> float | str:
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         return "\\".join(str(item) for item in value)
     try:
@@ -65,7 +66,7 @@ def _plain(value):
         return str(value)
 
 
-def acquisition_of(dicom_files: Sequence[str] | None) -> dict:
+def acquisition_of(dicom_files: Sequence[str] | None) -> dict[str, float | str]:
     """The acquisition the first file of a DICOM series states (empty for other inputs or
     where the header cannot be read: the account is a record, not a check)."""
     if not dicom_files:
@@ -83,7 +84,7 @@ def acquisition_of(dicom_files: Sequence[str] | None) -> dict:
     }
 
 
-def account_comment(account: dict | None) -> str:
+def account_comment(account: dict[str, Any] | None) -> str:
     """The account's key figures in one line, for a derived series' ImageComments."""
     if not account:
         return ""
@@ -101,16 +102,16 @@ def account_comment(account: dict | None) -> str:
     return "; ".join(parts)
 
 
-def write_account(path: Path, account: dict) -> Path:
+def write_account(path: Path, account: dict[str, Any]) -> Path:
     with atomic_output_path(path) as tmp:
         tmp.write_text(json.dumps(account, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     return path
 
 
-def _row(scan: str, account: dict) -> dict:
+def _row(scan: str, account: dict[str, Any]) -> dict[str, Any]:
     regions = account.get("regions", {})
 
-    def region(name: str, key: str):
+    def region(name: str, key: str) -> Any:
         return regions.get(name, {}).get(key)
 
     check = account.get("structure_check", {})
@@ -135,7 +136,7 @@ def _row(scan: str, account: dict) -> dict:
 def write_summary(folder: Path) -> Path | None:
     """`denoise_accounts.csv` from every account in `folder`; None when there is none."""
     folder = Path(folder)
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*" + ACCOUNT_SUFFIX)):
         try:
             account = json.loads(path.read_text(encoding="utf-8"))

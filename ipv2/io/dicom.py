@@ -30,16 +30,21 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from ipv2 import __version__
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_folder
 from ipv2.volume import Volume
 
-PathLike = Union[str, os.PathLike]
+if TYPE_CHECKING:
+    from pydicom import Dataset
+    from pydicom.valuerep import DSfloat
+
+PathLike = Union[str, os.PathLike[str]]
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 IMAGE_TYPE = ("DERIVED", "SECONDARY", "AXIAL")
 MAX_STORED = 32767
@@ -109,7 +114,7 @@ def rescale_for(array: np.ndarray) -> tuple[float, float]:
     return (1.0, 0.0) if largest <= MAX_STORED else (largest / MAX_STORED, 0.0)
 
 
-def _ds(value: float):
+def _ds(value: float) -> DSfloat:
     from pydicom.valuerep import DSfloat
 
     return DSfloat(float(value), auto_format=True)  # a DS value holds at most 16 characters
@@ -130,7 +135,7 @@ def require_derivable(volume: Volume) -> None:
         )
 
 
-def _source_headers(volume: Volume, source_files: Sequence[PathLike]):
+def _source_headers(volume: Volume, source_files: Sequence[PathLike]) -> list[Dataset]:
     import pydicom
 
     if len(source_files) != volume.shape[0]:
@@ -142,23 +147,26 @@ def _source_headers(volume: Volume, source_files: Sequence[PathLike]):
     return [pydicom.dcmread(str(path), stop_before_pixels=True, force=True) for path in source_files]
 
 
-def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dict, instance_number: int):
+def _slice_dataset(
+    source: Dataset, stored: np.ndarray, position: np.ndarray, shared: dict[str, Any], instance_number: int
+) -> Dataset:
     """One slice: the kept tags of its source slice, the series' `shared` values, its own UID,
     position and pixels."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
 
     sop_uid = generate_uid()
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+    meta.MediaStorageSOPClassUID = UID(CT_IMAGE_STORAGE)
     meta.MediaStorageSOPInstanceUID = sop_uid
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     ds = Dataset()
     ds.file_meta = meta
     for keyword in KEPT_TAGS:
-        if keyword in source:
-            setattr(ds, keyword, source.data_element(keyword).value)
+        element = source.data_element(keyword) if keyword in source else None
+        if element is not None:
+            setattr(ds, keyword, element.value)
     for keyword in REQUIRED_EMPTY_IF_UNKNOWN:
         if keyword not in ds:
             setattr(ds, keyword, None)
@@ -176,7 +184,7 @@ def _slice_dataset(source, stored: np.ndarray, position: np.ndarray, shared: dic
     return ds
 
 
-def _source_geometry(source, keyword: str, from_grid) -> np.ndarray:
+def _source_geometry(source: Dataset, keyword: str, from_grid: npt.ArrayLike) -> np.ndarray:
     """The source slice's own value of a geometry tag, copied rather than recomputed (read_volume
     has checked that the slices form one regular grid); the volume's grid where it has none."""
     value = source.get(keyword)
@@ -259,7 +267,7 @@ def write_derived_series(
     return folder
 
 
-def _written_here(header) -> bool:
+def _written_here(header: Dataset) -> bool:
     return (
         str(header.get("Manufacturer", "")) == "IPv2"
         and "DERIVED" in list(header.get("ImageType", []))
@@ -273,7 +281,8 @@ def foreign_entries(folder: PathLike) -> list[str]:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    foreign, series = [], {}
+    foreign: list[str] = []
+    series: dict[str, list[str]] = {}
     for entry in sorted(Path(folder).iterdir()):
         if entry.is_symlink() or not entry.is_file() or not SLICE_FILE_NAME.fullmatch(entry.name):
             foreign.append(entry.name)

@@ -29,14 +29,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.io.special_files import is_regular_file
 
-PathLike = Union[str, os.PathLike]
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+PathLike = Union[str, os.PathLike[str]]
 ORIENTATION_TOLERANCE = 1e-3  # on direction cosines: about 0.06 degrees
 GAP_TOLERANCE_MM = 0.02  # positions are often written to 0.01 mm
 GAP_TOLERANCE_FRACTION = 0.01
@@ -50,8 +53,8 @@ class SliceHeader:
     path: str
     position: np.ndarray
     orientation: np.ndarray  # row cosines then column cosines
-    pixel_spacing: tuple  # (row spacing, column spacing) as DICOM orders them
-    matrix: tuple  # (rows, columns)
+    pixel_spacing: tuple[float, float]  # (row spacing, column spacing) as DICOM orders them
+    matrix: tuple[int, int]  # (rows, columns)
 
 
 def _looks_like_dicom(path: Path) -> bool:
@@ -75,7 +78,7 @@ def _require_nothing_left_out(folder: Path, files: Sequence[str]) -> None:
             )
 
 
-def _numbers(header, keyword: str, count: int, path: str) -> np.ndarray:
+def _numbers(header: Dataset, keyword: str, count: int, path: str) -> np.ndarray:
     value = header.get(keyword)
     try:
         numbers = np.asarray([float(v) for v in value], dtype=float) if value is not None else None
@@ -130,7 +133,7 @@ def _slice_header(path: str) -> SliceHeader:
     ):
         raise InputError(f"{path}: ImageOrientationPatient {tuple(orientation)} is not two perpendicular unit vectors")
     matrix = (int(header.get("Rows") or 0), int(header.get("Columns") or 0))
-    return SliceHeader(path, position, orientation, tuple(spacing), matrix)
+    return SliceHeader(path, position, orientation, (float(spacing[0]), float(spacing[1])), matrix)
 
 
 def _describe_step(gap: float, step: float) -> str:

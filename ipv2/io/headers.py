@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def _header_text(path: Path) -> tuple[str, int]:
     return head[:end].decode("latin-1"), end + 2
 
 
-def _fields(text: str, separator: str) -> dict:
+def _fields(text: str, separator: str) -> dict[str, str]:
     fields = {}
     for line in text.splitlines():
         key, sep, value = line.partition(separator)
@@ -158,10 +159,10 @@ def require_regular_files(path: Path) -> None:
 
 def _bytes_per_voxel(reader: sitk.ImageFileReader) -> int:
     probe = sitk.Image([1] * reader.GetDimension(), reader.GetPixelID(), reader.GetNumberOfComponents())
-    return probe.GetSizeOfPixelComponent() * reader.GetNumberOfComponents()
+    return int(probe.GetSizeOfPixelComponent() * reader.GetNumberOfComponents())
 
 
-def _describe(size) -> str:
+def _describe(size: Sequence[int]) -> str:
     return "x".join(str(s) for s in size)
 
 

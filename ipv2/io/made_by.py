@@ -16,7 +16,7 @@ from typing import Union
 
 from ipv2.io.atomic import atomic_output_path
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 RECORD_FOLDER = ".ipv2-made-by"
 
 

@@ -14,7 +14,7 @@ from skimage import io as skio
 from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 PNG_SUFFIX = ".png"
 
 
@@ -31,7 +31,7 @@ class PngPairDataset:
     def gt_dir(self) -> Path:
         return self.root / "gt"
 
-    def read_pair(self, name: str):
+    def read_pair(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return read_png_slice(self.lq_dir / name), read_png_slice(self.gt_dir / name)
 
 
@@ -83,7 +83,7 @@ def read_png_slice(path: PathLike) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"{path}: no such PNG slice")
     try:
-        image = skio.imread(str(path))
+        image: np.ndarray = skio.imread(str(path))
     except Exception as error:  # imageio raises several types for broken files
         raise InputError(f"{path}: cannot be read as PNG ({_reason(error)})") from None
     if image.ndim == 3:

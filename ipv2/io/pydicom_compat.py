@@ -3,6 +3,12 @@ and pydicom 3, so that the backend runs in Slicer's Python without replacing its
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
 
 def pydicom_major() -> int:
     import pydicom
@@ -10,7 +16,7 @@ def pydicom_major() -> int:
     return int(pydicom.__version__.split(".")[0])
 
 
-def save_as_file_format(dataset, path) -> None:
+def save_as_file_format(dataset: Dataset, path: str | os.PathLike[str]) -> None:
     """Writes `dataset` as a DICOM file: preamble, file meta, and the data set encoded in the
     transfer syntax its file meta names."""
     if pydicom_major() >= 3:

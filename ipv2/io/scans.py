@@ -16,7 +16,7 @@ from typing import Union
 from ipv2.errors import InputError
 from ipv2.io.special_files import is_regular_file
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Scan:
     dicom: bool
 
 
-def _volume_name(path: Path):
+def _volume_name(path: Path) -> str | None:
     """The name without its volume suffix, or None when the file is not a volume."""
     from ipv2.io.volumes import VOLUME_SUFFIXES
 
@@ -57,13 +57,13 @@ def find_scans(folder: PathLike, flag: str = "--in") -> list[Scan]:
         if entry.is_dir():
             if holds_dicom(entry):
                 scans.append(Scan(entry, entry.name, dicom=True))
-        elif _volume_name(entry) is not None and is_regular_file(entry):
-            scans.append(Scan(entry, _volume_name(entry), dicom=False))
+        elif (name := _volume_name(entry)) is not None and is_regular_file(entry):
+            scans.append(Scan(entry, name, dicom=False))
     if not scans:
         raise InputError(
             f"{flag} {folder}: the folder holds no DICOM series, no volume files and no subfolders with a DICOM series"
         )
-    seen = {}
+    seen: dict[str, Scan] = {}
     for scan in scans:
         if scan.name in seen:
             raise InputError(

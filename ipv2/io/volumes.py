@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Union
 
 import numpy as np
+import numpy.typing as npt
 import SimpleITK as sitk
 
 from ipv2.errors import InputError
@@ -16,7 +18,7 @@ from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header, req
 from ipv2.io.native_output import native_output_captured
 from ipv2.volume import Volume
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 
 
@@ -29,7 +31,7 @@ def _full_suffix(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _itk_warnings_off():
+def _itk_warnings_off() -> Iterator[None]:
     """ITK prints its warnings with the path of its own build; where one is replaced by a clear
     refusal of ours, it is only noise."""
     shown = sitk.ProcessObject.GetGlobalWarningDisplay()
@@ -80,7 +82,8 @@ def _read_dicom_series(folder: Path, files: list[str]) -> sitk.Image:
         )
     reader.SetFileNames(files)
     # GDCM applies each slice's rescale slope and intercept, so the voxels come out in HU.
-    return reader.Execute()
+    image: sitk.Image = reader.Execute()
+    return image
 
 
 def image_to_volume(image: sitk.Image, source: str = "") -> Volume:
@@ -103,7 +106,7 @@ def image_to_volume(image: sitk.Image, source: str = "") -> Volume:
     )
 
 
-def volume_to_image(volume: Volume, dtype=np.float32) -> sitk.Image:
+def volume_to_image(volume: Volume, dtype: npt.DTypeLike = np.float32) -> sitk.Image:
     image = sitk.GetImageFromArray(np.ascontiguousarray(volume.array, dtype=dtype))
     image.SetSpacing(volume.spacing)
     image.SetOrigin(volume.origin)
@@ -118,7 +121,8 @@ def _read_file(path: Path) -> sitk.Image:
     reader.SetFileName(str(path))
     reader.ReadImageInformation()
     require_plausible_header(path, reader)
-    return reader.Execute()
+    image: sitk.Image = reader.Execute()
+    return image
 
 
 def read_volume(path: PathLike) -> Volume:
@@ -148,13 +152,13 @@ def read_volume(path: PathLike) -> Volume:
     return volume
 
 
-def volume_shape(path: PathLike) -> tuple:
+def volume_shape(path: PathLike) -> tuple[int, ...]:
     """The (z, y, x) shape of a volume file or DICOM series folder from its headers alone."""
     with native_output_captured(f"reading the header of {path}"):
         return _volume_shape(Path(path))
 
 
-def _volume_shape(path: Path) -> tuple:
+def _volume_shape(path: Path) -> tuple[int, ...]:
     if not path.is_dir():
         require_regular_files(path)
     reader = sitk.ImageFileReader()
@@ -178,7 +182,7 @@ def require_volume_suffix(path: PathLike) -> None:
         raise InputError(f"{path}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
 
 
-def write_volume(volume: Volume, path: PathLike, dtype=np.float32, compress: bool = True) -> Path:
+def write_volume(volume: Volume, path: PathLike, dtype: npt.DTypeLike = np.float32, compress: bool = True) -> Path:
     """Writes atomically: the destination is replaced only by a complete file."""
     path = Path(path)
     require_volume_suffix(path)
