@@ -53,7 +53,7 @@ DEMO_SIZE = 512
 DEMO_SLICES = 8
 
 # ipv2 phantom --------------------------------------------------------------------------
-# `--variant`: the named acquisitions of ipv2.phantom.ACQUISITION_VARIANTS, in its order.
+# `--variant`: the named acquisitions, whose settings are ipv2.phantom.ACQUISITION_VARIANTS.
 PHANTOM_VARIANTS = (
     "default",
     "smooth",

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ipv2.contract import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
 from ipv2.errors import InputError
 
-LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG = 0, 1, 2
 LABEL_NAMES = {LABEL_BODY: "body", LABEL_BACKGROUND: "background", LABEL_LUNG: "lung parenchyma"}
 
 

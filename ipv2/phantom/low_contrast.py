@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_KERNEL
 from ipv2.errors import InputError
 
 WATER_DIAMETER_MM = 200.0
@@ -206,7 +207,7 @@ def simulate_realisations(
     dose: float,
     count: int,
     seed: int = 0,
-    kernel: str = "standard",
+    kernel: str = DEFAULT_KERNEL,
     device: str = "cpu",
     monitor=None,
 ) -> np.ndarray:
@@ -246,7 +247,7 @@ def simulate_realisations(
     return np.concatenate(blocks)
 
 
-def noise_free_reference(slice_: LowContrastSlice, kernel: str = "standard", device: str = "cpu") -> np.ndarray:
+def noise_free_reference(slice_: LowContrastSlice, kernel: str = DEFAULT_KERNEL, device: str = "cpu") -> np.ndarray:
     """The slice reconstructed without noise (H, W): what a perfect denoiser would give."""
     from ipv2.simulate import LowDoseSettings, simulate_low_dose
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_DEVICE
 from ipv2.errors import InputError
 from ipv2.phantom.acquisition import Acquisition
 from ipv2.phantom.model import build_phantom_model
@@ -118,7 +119,7 @@ def generate_phantom_pair(
     acquisition: Acquisition | None = None,
     options: PhantomOptions | None = None,
     *,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
 ) -> PhantomPair:
     """A misaligned NDCT/uLDCT pair of an anthropomorphic chest, deterministic from the seed.

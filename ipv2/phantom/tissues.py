@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LABEL_BODY, LABEL_BACKGROUND, LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY = 0, 1, 2, 3, 4, 5
+# The purification masks' labels, which the truth's refine.
+from ipv2.contract import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
+
+LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY = 3, 4, 5
 LABEL_OTHER_GAS, LABEL_TUMOUR = 6, 7
 LABEL_NAMES = {
     LABEL_BODY: "body",

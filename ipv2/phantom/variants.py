@@ -5,14 +5,15 @@
 patient) and everything else stay the caller's, e.g.
 `generate_phantom_pair(*phantom_variant("cropped", seed=101))`. The slab stays the
 default 120 mm from above the carina to below the diaphragm in every variant, so the thin and
-thick slices show the same anatomy as the default. `ipv2.contract.PHANTOM_VARIANTS` restates the
-names, in this order, for `ipv2 phantom --variant`.
+thick slices show the same anatomy as the default. The names, and their order, are
+`ipv2.contract.PHANTOM_VARIANTS`: what `ipv2 phantom --variant` takes.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
 
+from ipv2.contract import PHANTOM_VARIANTS
 from ipv2.errors import require_choice
 from ipv2.phantom.acquisition import Acquisition
 from ipv2.phantom.options import PhantomOptions
@@ -36,7 +37,7 @@ ACQUISITION_VARIANTS: dict[str, dict] = {
 
 def acquisition_variant(name: str) -> dict:
     """A copy of the keyword arguments of a named variant."""
-    return dict(ACQUISITION_VARIANTS[require_choice(name, tuple(ACQUISITION_VARIANTS), "acquisition variant")])
+    return dict(ACQUISITION_VARIANTS[require_choice(name, PHANTOM_VARIANTS, "acquisition variant")])
 
 
 def split_settings(settings: dict) -> tuple[Acquisition, PhantomOptions]:
