@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ipv2.contract import (
-    DEFAULT_DOSE,
-    DEFAULT_MODE,
-    DEFAULT_SIMULATE_MODE,
+    DEFAULT_MODE as DEFAULT_MODE,  # the mode PurifySettings defaults to, exported with the options
+)
+from ipv2.contract import (
     DEFAULT_STITCH_BLEND_PX,
     DEVICES,
     MAX_STITCH_BLEND_PX,
@@ -20,8 +20,9 @@ from ipv2.contract import (
 from ipv2.device_names import is_device_name
 from ipv2.errors import InputError, require_choice
 from ipv2.input_checks import require_dose
+from ipv2.protocol import PurifySettings
 from ipv2.purify.pairs import MotionRules
-from ipv2.weak import DEFAULT_WEAK_DENOISER, require_sigma, require_weak_denoiser
+from ipv2.weak import require_sigma, require_weak_denoiser
 
 # The names, defaults and bounds come from ipv2.contract, which the Slicer panels read too.
 # DEFAULT_MODE is the paper's IPv2: over five seeds of the quick ablation no mode beats it
@@ -40,7 +41,7 @@ def require_motion_rules_apply(mode: str, given: Iterable[str]) -> None:
 
 
 @dataclass(frozen=True)
-class PurifyOptions:
+class PurifyOptions(PurifySettings):
     """The paper's IPv2 by default, which beats IPv1 against the truth and which no other mode
     beats over five seeds of the quick ablation (README): Remove Background, Add noise and a
     non-local means label.
@@ -50,17 +51,10 @@ class PurifyOptions:
     paper's method exactly. `mode="ipv2m"` is IPv2 with the motion rules `agreed_background`,
     `lung_field` and `stitch_blend_px` (see `ipv2.purify.pairs.MotionRules`); in the other
     modes they are off. `sigma_hu` is the
-    uLDCT noise level for the weak denoiser; None measures it.
+    uLDCT noise level for the weak denoiser; None measures it. The fields a panel chooses are
+    `ipv2.protocol.PurifySettings`'s, in its order; those below are the backend's own.
     """
 
-    mode: str = DEFAULT_MODE
-    remove_background: bool = True
-    add_noise: bool = True
-    weak: str = DEFAULT_WEAK_DENOISER
-    dose: float = DEFAULT_DOSE
-    seed: int = 0
-    simulate_mode: str = DEFAULT_SIMULATE_MODE
-    device: str = "auto"
     sigma_hu: float | None = None
     agreed_background: bool = True
     lung_field: bool = True
