@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_MODEL
 from ipv2.denoise.strength import (
     DEFAULT_STRENGTH,
     dose_multiple,
@@ -36,7 +37,7 @@ from ipv2.models.bundled import bundled_weights_path
 from ipv2.models.checkpoint import LoadedModel, load_checkpoint
 from ipv2.models.conditioning import noise_map, slice_noise_levels
 from ipv2.models.normalization import Normalization
-from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY
+from ipv2.models.registry import MODEL_REGISTRY
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -211,7 +212,7 @@ def _kept_fractions(volume: Volume, regions, lung_field, monitor: Monitor):
 def denoise_volume(
     volume: Volume,
     model: ModelLike = DEFAULT_MODEL,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
     batch_size: int | None = None,
     context_slices: int | None = None,

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ipv2.contract import DEFAULT_DEVICE
 from ipv2.device import resolve_device
 from ipv2.display import LUNG_WINDOW, Window
 from ipv2.errors import InputError, IPv2Error
@@ -147,7 +148,7 @@ def distribution_report(
     *,
     window: Window = LUNG_WINDOW,
     seed: int = 0,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
 ) -> dict[str, dict]:
     """FID and KID of the prediction's slices against each reference's, by reference name.
@@ -179,7 +180,7 @@ def distribution_metrics(
     *,
     window: Window = LUNG_WINDOW,
     seed: int = 0,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
 ) -> dict:
     """FID and KID of the prediction's slices against the reference's, as a dict."""

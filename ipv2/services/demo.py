@@ -15,15 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_MODEL, DEMO_SIZE, DEMO_SLICES
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, report_figure, save_figure, write_report
 from ipv2.io import atomic_output_dir, write_labelmap, write_volume
-from ipv2.models.registry import DEFAULT_MODEL
 from ipv2.phantom.acquisition import MIN_SIZE
 from ipv2.progress import Monitor
 
-DEFAULT_SIZE = 512
-DEFAULT_SLICES = 8
 FIGURE_NAME = "demo_report.png"
 REPORT_NAME = "demo_report.json"
 VOLUME_NAMES = ("uldct", "ndct", "truth", "denoised", "eval_label")
@@ -49,11 +47,11 @@ def _require_demo_sizes(size: int, slices: int) -> None:
 def run_demo(
     out_dir: str | os.PathLike,
     *,
-    size: int = DEFAULT_SIZE,
-    slices: int = DEFAULT_SLICES,
+    size: int = DEMO_SIZE,
+    slices: int = DEMO_SLICES,
     seed: int = 0,
     model: str = DEFAULT_MODEL,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
 ) -> DemoResult:
     """Phantom pair -> purify -> denoise -> evaluate -> figure and JSON in `out_dir`.

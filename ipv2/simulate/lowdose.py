@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from ipv2.contract import SIMULATE_MODES
+from ipv2.contract import DEFAULT_DEVICE, SIMULATE_MODES
 from ipv2.device import resolve_device
 from ipv2.errors import InputError
 from ipv2.input_checks import require_ct, require_volume
@@ -163,7 +163,7 @@ def simulate_low_dose(
     hu: np.ndarray,
     settings: LowDoseSettings | None = None,
     *,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
     projector: str = "auto",
     batch_size: int | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_DOSE
 from ipv2.simulate.lowdose import (
     SEED_GAUSSIAN_FRACTION,
     SEED_LINE_INTEGRAL_SCALE,
@@ -35,7 +36,7 @@ def skimage_fbp(sinogram: np.ndarray, output_size: int) -> np.ndarray:
 
 
 def authors_seed_slice(
-    image01: np.ndarray, rng: np.random.Generator, dose: float = 0.02, gaussian: bool = True
+    image01: np.ndarray, rng: np.random.Generator, dose: float = DEFAULT_DOSE, gaussian: bool = True
 ) -> np.ndarray:
     """Noisy reconstruction of a slice already min-max normalised to [0, 1]."""
     photons = seed_flux_fraction(dose) * SEED_REFERENCE_PHOTONS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_DOSE
 from ipv2.errors import InputError
 from ipv2.progress import Monitor
 from ipv2.simulate.lowdose import simulate_low_dose
@@ -14,8 +15,8 @@ def simulate_seed_u8(
     slices: np.ndarray,
     *,
     seed: int = 0,
-    dose: float = 0.02,
-    device: str = "auto",
+    dose: float = DEFAULT_DOSE,
+    device: str = DEFAULT_DEVICE,
     monitor: Monitor | None = None,
     projector: str = "auto",
 ) -> np.ndarray:
