@@ -30,7 +30,7 @@ from ipv2.io.atomic import atomic_output_path
 from ipv2.models.normalization import Normalization
 from ipv2.models.registry import MODEL_REGISTRY, build_model
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 FORMAT = "ipv2-model"
 TRAINING_STATE_FORMAT = "ipv2-training-state"
 FORMAT_VERSION = 1

@@ -31,7 +31,7 @@ from ipv2.volume import Volume
 DEFORMATION_STEP_MM = 3.0
 MAX_INTERPOLATION_ERROR_MM = 0.05  # what the stored field is checked against (well under 0.1 mm)
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 
 
 def coarse_node_count(count: int, spacing_mm: float, step_mm: float = DEFORMATION_STEP_MM) -> int:

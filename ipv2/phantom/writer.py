@@ -17,7 +17,7 @@ from ipv2.phantom.preview import render_preview
 from ipv2.phantom.tissues import LABEL_NAMES
 from ipv2.progress import Monitor
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 VOLUME_FILES = ("ndct.nrrd", "uldct.nrrd", "truth.nrrd", "labels.nrrd", "deformation.nrrd")
 OUTPUT_FILES = VOLUME_FILES + ("phantom.json", "preview.png")
 

@@ -18,14 +18,14 @@ from ipv2.io.atomic import atomic_output_path
 CACHE_FOLDER_NAME = ".ipv2-cache"
 
 
-def fingerprint(*parts) -> str:
+def fingerprint(*parts: object) -> str:
     """A hex digest of arrays (their bytes, type and shape) and JSON-able values."""
     digest = hashlib.blake2b(digest_size=16)
     for part in parts:
         if isinstance(part, np.ndarray):
             array = np.ascontiguousarray(part)
             digest.update(f"{array.dtype.str}{array.shape}".encode())
-            digest.update(memoryview(array).cast("B"))
+            digest.update(array.data.cast("B"))
         else:
             digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"|")
@@ -55,7 +55,8 @@ class StageCache:
     def save(self, stage: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         with atomic_output_path(self._path(stage, key)) as tmp:
             with open(tmp, "wb") as handle:
-                np.savez(handle, **arrays)
+                # numpy's stub reads a name among the arrays as its allow_pickle flag; none is.
+                np.savez(handle, **arrays)  # type: ignore[arg-type]
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

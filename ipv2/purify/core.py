@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from ipv2.purify.pairs import (
 )
 from ipv2.weak import estimate_noise_sigma, weak_denoise
 from ipv2.weak.denoisers import EIGHT_BIT_LEVELS, HU_CONTRAST
+
+if TYPE_CHECKING:
+    from ipv2.masks.regions import RegionMasks
 
 # weak(lq) over a mask, given the noise level: the caller may cache it or round it.
 Denoiser = Callable[[np.ndarray, float], np.ndarray]
@@ -111,7 +114,7 @@ def region_name(options: PurifyOptions) -> str:
 def purify_arrays(
     lq: np.ndarray,
     gt: np.ndarray,
-    masks,
+    masks: RegionMasks,
     options: PurifyOptions,
     *,
     simulated: np.ndarray | None = None,

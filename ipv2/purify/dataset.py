@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.io import atomic_output_dir
-from ipv2.io.png_dataset import open_png_dataset, write_png_slice
+from ipv2.io.png_dataset import PngPairDataset, open_png_dataset, write_png_slice
 from ipv2.progress import Monitor
 from ipv2.purify.core import GRAY_LEVELS, StageTimes, purify_arrays
 from ipv2.purify.options import PurifyOptions
@@ -25,7 +26,7 @@ from ipv2.purify.outputs import DATASET_OUTPUTS, prepare_output_folder, write_js
 from ipv2.purify.report import add_counts, median_noise, purify_report, region_counts
 from ipv2.weak import weak_denoise
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 # Slices simulated and denoised together; fixed so that results do not depend on memory.
 CHUNK_SLICES = 8
 
@@ -35,7 +36,8 @@ def _chunk_seed(seed: int, first_slice: int) -> int:
 
 
 def _to_u8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    levels: np.ndarray = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return levels
 
 
 def _weak_denoise_u8(
@@ -46,9 +48,9 @@ def _weak_denoise_u8(
         return _to_u8(weak_denoise(lq, options.weak, sigma_hu=sigma, mask=mask, contrast=GRAY_LEVELS.contrast))
 
 
-def _read_chunks(dataset, names: list[str]):
+def _read_chunks(dataset: PngPairDataset, names: list[str]) -> Iterator[list[tuple[str, np.ndarray, np.ndarray]]]:
     """Groups consecutive same-sized slices, checking each pair on the way."""
-    chunk: list[tuple] = []
+    chunk: list[tuple[str, np.ndarray, np.ndarray]] = []
     for name in names:
         lq, gt = dataset.read_pair(name)
         if lq.shape != gt.shape:
@@ -72,7 +74,7 @@ def purify_png_dataset(
     options: PurifyOptions | None = None,
     monitor: Monitor | None = None,
     overwrite: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Purifies every slice pair of the dataset at `root` into `out_dir`; returns the report.
 
     `options.sigma_hu` is, here, the noise level in 8-bit gray levels. Chunks of slices go
@@ -88,7 +90,7 @@ def purify_png_dataset(
     started = time.perf_counter()
     times = StageTimes()
     counts: dict[str, int] = {}
-    noise_per_chunk: list[dict] = []
+    noise_per_chunk: list[dict[str, float | None]] = []
     done = 0
     total = len(dataset.names)
     with atomic_output_dir(out_dir) as staging:

@@ -6,14 +6,17 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from ipv2.errors import InputError
 from ipv2.io import atomic_output_dir, require_new_outputs, write_labelmap, write_volume
 
-PathLike = Union[str, os.PathLike]
+if TYPE_CHECKING:
+    from ipv2.purify.pipeline import PurifyResult
+
+PathLike = Union[str, os.PathLike[str]]
 VOLUME_OUTPUTS = ("masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
 DATASET_OUTPUTS = ("lq_bar", "gt_bar", "eval_label", "report.json")
 
@@ -29,11 +32,13 @@ def prepare_output_folder(
     return out_dir
 
 
-def write_json(data: dict, path: Path) -> None:
+def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def write_purify_outputs(result, out_dir: PathLike, overwrite: bool = False, compress: bool = True) -> list[Path]:
+def write_purify_outputs(
+    result: PurifyResult, out_dir: PathLike, overwrite: bool = False, compress: bool = True
+) -> list[Path]:
     """Writes masks, training pair, label and report; they appear together or not at all.
 
     The volumes take the uLDCT's geometry, gzip-compressed unless `compress` is False (raw

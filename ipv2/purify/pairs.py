@@ -27,11 +27,15 @@ Inputs are never modified; results are new arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
 from ipv2.errors import InputError
+
+if TYPE_CHECKING:
+    from ipv2.masks.regions import RegionMasks
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -50,12 +54,12 @@ def compose(region: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> np.n
     return np.where(region, inside, outside).astype(np.result_type(inside, outside), copy=False)
 
 
-def training_region(masks, remove_background: bool) -> np.ndarray:
+def training_region(masks: RegionMasks, remove_background: bool) -> np.ndarray:
     """`M_lung` when the background has been removed from the dark mask, else `M_dark`."""
     return np.asarray(masks.lung if remove_background else masks.dark, dtype=bool)
 
 
-def ipv1_pair(lq: np.ndarray, gt: np.ndarray, masks) -> Pair:
+def ipv1_pair(lq: np.ndarray, gt: np.ndarray, masks: RegionMasks) -> Pair:
     """Input `lq`; target `M_dark*lq + (1-M_dark)*gt`."""
     return np.array(lq, copy=True), compose(masks.dark, lq, gt)
 
@@ -63,7 +67,7 @@ def ipv1_pair(lq: np.ndarray, gt: np.ndarray, masks) -> Pair:
 def ipv2_pair(
     lq: np.ndarray,
     gt: np.ndarray,
-    masks,
+    masks: RegionMasks,
     *,
     remove_background: bool = True,
     add_noise: bool = True,
@@ -84,12 +88,14 @@ def ipv2_pair(
     return compose(region, simulated_gt, lq), np.array(gt, copy=True)
 
 
-def ipv1_label(lq: np.ndarray, gt: np.ndarray, masks) -> np.ndarray:
+def ipv1_label(lq: np.ndarray, gt: np.ndarray, masks: RegionMasks) -> np.ndarray:
     """IPv1's evaluation label `M_dark*lq + (1-M_dark)*gt`: the noisy uLDCT in the dark region."""
     return compose(masks.dark, lq, gt)
 
 
-def evaluation_label(gt: np.ndarray, masks, weak_lq: np.ndarray, *, remove_background: bool = True) -> np.ndarray:
+def evaluation_label(
+    gt: np.ndarray, masks: RegionMasks, weak_lq: np.ndarray, *, remove_background: bool = True
+) -> np.ndarray:
     """IPv2's label `M_lung*weak(lq) + (1-M_lung)*gt` (`M_dark` without Remove Background).
 
     Outside the region the label is the NDCT voxel for voxel; inside, the uLDCT after a
@@ -107,7 +113,7 @@ class MotionRules:
     stitch_blend_px: int = 0
 
 
-def lung_field(masks) -> np.ndarray:
+def lung_field(masks: RegionMasks) -> np.ndarray:
     """`L`: the lung mask with everything it encloses in its slice (vessels, nodules, tumours).
 
     The masks' own lung field when they carry one; otherwise the holes of `M_lung` are
@@ -118,11 +124,11 @@ def lung_field(masks) -> np.ndarray:
         return np.asarray(field, dtype=bool)
     lung = np.asarray(masks.lung, dtype=bool)
     if lung.ndim == 2:
-        return ndimage.binary_fill_holes(lung)
+        return np.asarray(ndimage.binary_fill_holes(lung), dtype=bool)
     return np.stack([ndimage.binary_fill_holes(plane) for plane in lung]) if lung.size else lung.copy()
 
 
-def purification_region(masks, remove_background: bool, use_lung_field: bool) -> np.ndarray:
+def purification_region(masks: RegionMasks, remove_background: bool, use_lung_field: bool) -> np.ndarray:
     """`R`, the region of Add noise and Remove noise.
 
     `M_lung` with Remove Background, `M_dark` without (the paper); with the lung field `L`
@@ -135,14 +141,14 @@ def purification_region(masks, remove_background: bool, use_lung_field: bool) ->
     return field if remove_background else field | region
 
 
-def disagreement_band(masks) -> np.ndarray:
+def disagreement_band(masks: RegionMasks) -> np.ndarray:
     """`B = M_background AND NOT (D_lq AND D_gt)`: background of the pair that one scan shows as body.
 
     `D_lq`, `D_gt` are each scan's dark mask; the pair's background is dark in at least one.
     """
-    return np.asarray(masks.background, dtype=bool) & ~(
-        np.asarray(masks.dark_lq, dtype=bool) & np.asarray(masks.dark_gt, dtype=bool)
-    )
+    dark_in_both = np.asarray(masks.dark_lq, dtype=bool) & np.asarray(masks.dark_gt, dtype=bool)
+    band: np.ndarray = np.asarray(masks.background, dtype=bool) & ~dark_in_both
+    return band
 
 
 def stitch_weights(region: np.ndarray, background: np.ndarray, blend_px: int) -> np.ndarray:
@@ -165,7 +171,7 @@ def stitch_weights(region: np.ndarray, background: np.ndarray, blend_px: int) ->
     return weights
 
 
-def _motion_band(masks, rules: MotionRules, remove_background: bool) -> np.ndarray:
+def _motion_band(masks: RegionMasks, rules: MotionRules, remove_background: bool) -> np.ndarray:
     # Without Remove Background the background is inside R and the band rule has nothing to act on.
     if rules.agreed_background and remove_background:
         return disagreement_band(masks)
@@ -175,7 +181,7 @@ def _motion_band(masks, rules: MotionRules, remove_background: bool) -> np.ndarr
 def ipv2m_pair(
     lq: np.ndarray,
     gt: np.ndarray,
-    masks,
+    masks: RegionMasks,
     rules: MotionRules,
     weak_lq: np.ndarray,
     *,
@@ -206,15 +212,16 @@ def ipv2m_pair(
     return (weights * simulated + (1.0 - weights) * low).astype(np.float32), target
 
 
-def ipv2m_label_region(masks, rules: MotionRules, remove_background: bool = True) -> np.ndarray:
+def ipv2m_label_region(masks: RegionMasks, rules: MotionRules, remove_background: bool = True) -> np.ndarray:
     """`R OR B`: where the IPv2m label is the denoised uLDCT."""
-    return purification_region(masks, remove_background, rules.lung_field) | _motion_band(
+    region: np.ndarray = purification_region(masks, remove_background, rules.lung_field) | _motion_band(
         masks, rules, remove_background
     )
+    return region
 
 
 def ipv2m_label(
-    gt: np.ndarray, masks, weak_lq: np.ndarray, rules: MotionRules, *, remove_background: bool = True
+    gt: np.ndarray, masks: RegionMasks, weak_lq: np.ndarray, rules: MotionRules, *, remove_background: bool = True
 ) -> np.ndarray:
     """The IPv2m label `(R OR B)*weak(lq) + (1 - (R OR B))*gt`."""
     return compose(ipv2m_label_region(masks, rules, remove_background), weak_lq, gt)

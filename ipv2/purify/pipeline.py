@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -21,12 +21,15 @@ from ipv2.purify.report import purify_report, region_counts
 from ipv2.volume import Volume
 from ipv2.weak import weak_denoise
 
+if TYPE_CHECKING:
+    from ipv2.masks.regions import RegionMasks
+
 
 @dataclass
 class PurifyResult:
     """Everything a run produces, on the uLDCT's grid (`train_input` and the rest are HU)."""
 
-    masks: Any
+    masks: RegionMasks
     train_input: Volume
     train_target: Volume
     eval_label: Volume
@@ -36,16 +39,18 @@ class PurifyResult:
 MASK_ARRAYS_KEY_FOR_INFO = "_info_json"
 
 
-def _masks_from_arrays(arrays: dict[str, np.ndarray]):
+def _masks_from_arrays(arrays: dict[str, np.ndarray]) -> RegionMasks:
     from ipv2.masks import RegionMasks
 
-    fields = {name: array.astype(bool) for name, array in arrays.items() if name != MASK_ARRAYS_KEY_FOR_INFO}
+    fields: dict[str, Any] = {
+        name: array.astype(bool) for name, array in arrays.items() if name != MASK_ARRAYS_KEY_FOR_INFO
+    }
     if MASK_ARRAYS_KEY_FOR_INFO in arrays:
         fields["info"] = json.loads(str(arrays[MASK_ARRAYS_KEY_FOR_INFO]))
     return RegionMasks(**fields)
 
 
-def _masks_to_arrays(masks) -> dict[str, np.ndarray]:
+def _masks_to_arrays(masks: RegionMasks) -> dict[str, np.ndarray]:
     arrays = {
         f.name: np.asarray(getattr(masks, f.name), dtype=bool)
         for f in dataclasses.fields(masks)
@@ -77,7 +82,7 @@ def purify_volumes(
     options: PurifyOptions | None = None,
     monitor: Monitor | None = None,
     *,
-    masks=None,
+    masks: RegionMasks | None = None,
     simulated_gt: np.ndarray | None = None,
     cache_dir: Path | None = None,
     resume: bool = False,
@@ -98,7 +103,9 @@ def purify_volumes(
     times = StageTimes()
     inputs_key = fingerprint(lq.array, gt.array, lq.spacing) if cache is not None else ""
 
-    def stage(name: str, parameters: dict, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    def stage(
+        name: str, parameters: dict[str, Any], compute: Callable[[], dict[str, np.ndarray]]
+    ) -> dict[str, np.ndarray]:
         monitor.check()
         with times.measure(name):
             key = fingerprint(inputs_key, parameters) if cache is not None else ""

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,11 +24,14 @@ from ipv2 import __version__
 from ipv2.purify.core import Purified, StageTimes, Units, region_name
 from ipv2.purify.options import PurifyOptions
 
+if TYPE_CHECKING:
+    from ipv2.masks.regions import RegionMasks
+
 MASK_REGIONS = ("body", "background", "lung", "airways", "dark", "region", "label_region", "band")
 NOISE_FIGURES = ("lq_sigma", "gt_sigma", "lq_lung_sigma", "label_lung_sigma", "sim_gt_lung_sigma", "weak_sigma")
 
 
-def region_counts(masks, purified: Purified) -> dict[str, int]:
+def region_counts(masks: RegionMasks, purified: Purified) -> dict[str, int]:
     """Pixels in each of `MASK_REGIONS`, and `pixels` in all."""
     arrays = {
         "body": masks.body,
@@ -53,7 +57,7 @@ def median_noise(figures: Iterable[dict[str, float | None]]) -> dict[str, float 
     figures = list(figures)
     medians = {}
     for name in NOISE_FIGURES:
-        values = [f[name] for f in figures if f.get(name) is not None]
+        values = [value for f in figures if (value := f.get(name)) is not None]
         medians[name] = round(float(np.median(values)), 3) if values else None
     return medians
 
@@ -69,10 +73,10 @@ def purify_report(
     times: StageTimes,
     total_seconds: float,
     dataset: str | None = None,
-    grid: dict | None = None,
+    grid: dict[str, Any] | None = None,
     volumes_ml: dict[str, float] | None = None,
-    mask_stats: dict | None = None,
-) -> dict:
+    mask_stats: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     pixels = max(counts.get("pixels", 0), 1)
     source_of_sigma = None
     if noise.get("weak_sigma") is not None:
