@@ -16,7 +16,7 @@ from ipv2.cli.common import (
     holds_output_lock,
     monitor_from_args,
 )
-from ipv2.contract import DEFAULT_KERNEL, KERNELS, SIMULATE_MODES
+from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, DEFAULT_SIMULATE_MODE, KERNELS, SIMULATE_MODES
 from ipv2.errors import InputError
 from ipv2.input_checks import require_ct, require_dose
 from ipv2.io import read_volume, require_new_outputs, write_volume
@@ -43,13 +43,17 @@ def register(subparsers) -> None:
         help="where to write the simulated volume (" + ", ".join(VOLUME_SUFFIXES) + ")",
     )
     parser.add_argument(
-        "--dose", type=float, default=0.02, help="dose as a fraction of the input's, in (0, 1] (default 0.02)"
+        "--dose",
+        type=float,
+        default=DEFAULT_DOSE,
+        help=f"dose as a fraction of the input's, in (0, 1] (default {DEFAULT_DOSE:g})",
     )
     parser.add_argument(
         "--mode",
         choices=SIMULATE_MODES,
-        default="physical",
-        help="physical: photon statistics in HU (default); seed: the authors' normalised formula",
+        default=DEFAULT_SIMULATE_MODE,
+        help=f"physical: photon statistics in HU; seed: the authors' normalised formula "
+        f"(default {DEFAULT_SIMULATE_MODE})",
     )
     parser.add_argument(
         "--input-dose",
