@@ -14,7 +14,7 @@ from ipv2.cli.common import (
     holds_output_lock,
     monitor_from_args,
 )
-from ipv2.contract import DEFAULT_KERNEL, KERNELS, PHANTOM_VARIANTS
+from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, KERNELS, PHANTOM_VARIANTS
 from ipv2.errors import InputError
 from ipv2.io import require_new_outputs
 
@@ -56,8 +56,8 @@ def register(subparsers) -> None:
         description="Renders an anthropomorphic chest in two breathing states, adds normal-dose noise to one "
         "and ultra-low-dose noise to the other, and writes ndct.nrrd, uldct.nrrd, truth.nrrd (the "
         "noise-free scan of the uLDCT state), labels.nrrd (0 body, 1 background, 2 lung, 3 vessels, 4 nodules, "
-        "5 airways, 6 other gas, 7 tumour), deformation.nrrd, phantom.json and preview.png. The options below choose the "
-        "acquisition (kernel, pixel and field of view, slices and their thickness, dose, padding, "
+        "5 airways, 6 other gas, 7 tumour), deformation.nrrd, phantom.json and preview.png. The options below "
+        "choose the acquisition (kernel, pixel and field of view, slices and their thickness, dose, padding, "
         "a cropped display field of view), or --variant names one; phantom.json records it.",
     )
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
@@ -109,7 +109,10 @@ def register(subparsers) -> None:
     )
     add_seed_option(parser)
     parser.add_argument(
-        "--dose", type=float, default=None, help="dose of the uLDCT as a fraction of the NDCT's (default 0.02)"
+        "--dose",
+        type=float,
+        default=None,
+        help=f"dose of the uLDCT as a fraction of the NDCT's (default {DEFAULT_DOSE:g})",
     )
     parser.add_argument(
         "--motion-mm",
