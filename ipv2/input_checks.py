@@ -17,21 +17,37 @@ AIR_BELOW_HU = -500.0
 MIN_AIR_FRACTION = 0.001
 
 
-def require_volume(volume: Volume, name: str) -> None:
-    """A 3D, non-empty, finite, non-constant array."""
-    array = volume.array
+def require_image_array(array: np.ndarray, name: str) -> None:
+    """A 3D, non-empty, finite array of integers or floats whose slices are at least 8x8."""
     if array.ndim != 3:
         raise InputError(f"{name}: a 3D volume is needed, but the image is {array.ndim}D with shape {array.shape}")
     if array.size == 0 or min(array.shape) == 0:
         raise InputError(f"{name}: the volume is empty (shape {array.shape})")
     if array.shape[1] < 8 or array.shape[2] < 8:
         raise InputError(f"{name}: slices of {array.shape[1]}x{array.shape[2]} pixels are too small (at least 8x8)")
-    if not np.issubdtype(array.dtype, np.number):
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise InputError(f"{name}: voxel type {array.dtype} is not numeric")
     if np.issubdtype(array.dtype, np.floating):
         bad = np.count_nonzero(~np.isfinite(array))
         if bad:
             raise InputError(f"{name}: {bad} voxels are NaN or infinite")
+
+
+def require_spacing(spacing, name: str = "spacing") -> tuple[float, float, float]:
+    """Three positive, finite voxel sizes in mm, (sx, sy, sz)."""
+    try:
+        values = tuple(float(s) for s in spacing)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: three sizes in mm are needed (sx, sy, sz), got {spacing!r}") from None
+    if len(values) != 3 or not all(np.isfinite(v) and v > 0 for v in values):
+        raise InputError(f"{name}: three positive sizes in mm are needed (sx, sy, sz), got {spacing!r}")
+    return values
+
+
+def require_volume(volume: Volume, name: str) -> None:
+    """A 3D, non-empty, finite, non-constant array."""
+    array = volume.array
+    require_image_array(array, name)
     spacing = np.asarray(volume.spacing, dtype=float)
     if not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
         raise InputError(f"{name}: voxel spacing {tuple(spacing)} must be positive")
@@ -81,11 +97,7 @@ def require_pair(lq: Volume, gt: Volume, lq_name: str = "uLDCT", gt_name: str = 
 def require_same_grid(volume: Volume, other: Volume, name: str, other_name: str) -> None:
     """Same size, spacing and orientation, so that voxel (k, j, i) of one is voxel (k, j, i) of
     the other; origins may differ (two scans of one patient)."""
-    if volume.shape != other.shape:
-        raise InputError(
-            f"{name} and {other_name} differ in size: {volume.shape} against {other.shape} (z, y, x); "
-            "resample one onto the other's grid first"
-        )
+    require_same_shape(volume.shape, other.shape, name, other_name)
     if not np.allclose(volume.spacing, other.spacing, rtol=1e-3):
         raise InputError(
             f"{name} and {other_name} differ in voxel spacing: {volume.spacing} against {other.spacing} mm"
@@ -93,6 +105,15 @@ def require_same_grid(volume: Volume, other: Volume, name: str, other_name: str)
     if not np.allclose(volume.direction, other.direction, atol=1e-4):
         raise InputError(
             f"{name} and {other_name} differ in orientation: direction {volume.direction} against {other.direction}"
+        )
+
+
+def require_same_shape(shape: tuple, other_shape: tuple, name: str, other_name: str) -> None:
+    """Arrays of one size (z, y, x), voxel for voxel."""
+    if tuple(shape) != tuple(other_shape):
+        raise InputError(
+            f"{name} and {other_name} differ in size: {tuple(shape)} against {tuple(other_shape)} (z, y, x); "
+            "resample one onto the other's grid first"
         )
 
 
