@@ -3,7 +3,8 @@
 Sections (the enclosed dark regions and those cut by the field of view) lie inside the
 patient, a fraction of each slice: keeping only their box, for all slices of the chunk,
 keeps the volume-wide label and HU arrays that the later passes read to that fraction, and
-so the memory they take and the time spent reading them.
+so the memory they take and the time spent reading them. Their measures, one value per
+label of the chunk, are what the 3D rules read of them besides.
 """
 
 from __future__ import annotations
@@ -27,6 +28,43 @@ class ChunkSections:
     def window(self, stack: np.ndarray) -> np.ndarray:
         """The view of a chunk-sized (z, y, x) array within the box."""
         return stack[(slice(None),) + self.box]
+
+
+@dataclass
+class SectionMeasures:
+    """Per label of a chunk's sections, label 0 (no section) included: `voxels`, slice in the
+    chunk (`z`), whether the label is `kept` as a section, `cut` by the field of view, or an air
+    layer of a `pad`, and its mean column (`x`: measured for the narrow kept sections only,
+    which the airway test reads; 0 for the others)."""
+
+    voxels: np.ndarray
+    z: np.ndarray
+    kept: np.ndarray
+    cut: np.ndarray
+    pad: np.ndarray
+    x: np.ndarray
+
+    @property
+    def count(self) -> int:
+        """The highest label."""
+        return self.voxels.size - 1
+
+    def with_new_sections(self, voxels: np.ndarray, z: np.ndarray) -> SectionMeasures:
+        """These measures followed by those of new kept sections (neither cut nor pad), labelled
+        count + 1 onwards."""
+        added = voxels.size
+
+        def extend(values: np.ndarray, fill) -> np.ndarray:
+            return np.concatenate([values, np.full(added, fill, dtype=values.dtype)])
+
+        return SectionMeasures(
+            voxels=np.concatenate([self.voxels, voxels]),
+            z=np.concatenate([self.z, z]),
+            kept=extend(self.kept, True),
+            cut=extend(self.cut, False),
+            pad=extend(self.pad, False),
+            x=extend(self.x, 0.0),
+        )
 
 
 def boundary_slices(upper: ChunkSections, lower: ChunkSections) -> np.ndarray:

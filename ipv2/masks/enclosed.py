@@ -12,7 +12,8 @@ dome, which overlaps the lung base from one slice to the next, stays apart from 
   the largest group (a lung, or both lungs joined through the airways), or at least
   `min_lung_piece_ml` with a share of pure-air voxels below `max_parenchyma_air_share`
   and below twice that of the largest group plus 0.5% (a piece of lung cut off by the end
-  of the scan reads like the lung; gas mixed with stool holds bubbles of pure air). Largest is measured among the groups of the scan, so a scan with only the lung bases
+  of the scan reads like the lung; gas mixed with stool holds bubbles of pure air).
+  Largest is measured among the groups of the scan, so a scan with only the lung bases
   works like a full chest.
 - Airways: the sections not yet lung and at most `max_airway_section_mm2` (gas, or
   parenchyma outside the lung groups: the trachea's air reads above the pure-air level
@@ -49,6 +50,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ipv2.masks.chunk_sections import SectionMeasures
 from ipv2.masks.parameters import MaskParameters
 
 SECTION_DTYPE = np.int32
@@ -81,7 +83,7 @@ def tells_gas(air_noise: float | None, parameters: MaskParameters) -> bool:
 
 def section_table(
     sections: np.ndarray,
-    measures: dict,
+    measures: SectionMeasures,
     smooth_gt: np.ndarray,
     dark_gt: np.ndarray,
     lq: np.ndarray,
@@ -103,8 +105,8 @@ def section_table(
     `gas_told` every enclosed section is parenchyma and no cut section is kept.
     """
     sx, sy, _ = spacing
-    count, sizes = measures["count"], measures["voxels"]
-    present = measures["kept"]
+    count, sizes = measures.count, measures.voxels
+    present = measures.kept
     inside = np.flatnonzero(sections)
     owners = sections.ravel()[inside]
     pure = smooth_gt.ravel()[inside] < air_level + parameters.gas_margin_hu
@@ -114,15 +116,15 @@ def section_table(
     seen = np.bincount(owners[dark_gt.ravel()[inside]], minlength=count + 1)
     low, high = parameters.clip_hu
     lq_sum = np.bincount(owners, weights=np.clip(np.asarray(lq).ravel()[inside], low, high), minlength=count + 1)
-    is_cut = measures["cut"] & gas_told
+    is_cut = measures.cut & gas_told
     is_gas = (air >= parameters.gas_section_share * np.maximum(seen, 1)) & (seen > 0) & gas_told
 
     kind = np.full(count + 1, PARENCHYMA, dtype=np.int8)
     kind[is_gas] = GAS
     kind[(seen == 0) & gas_told] = MOVED
-    kind[measures["pad"]] = THIN
+    kind[measures.pad] = THIN
     kind[is_cut] = CUT
-    keep = present & ~(is_cut & is_gas) & (~measures["cut"] | gas_told)
+    keep = present & ~(is_cut & is_gas) & (~measures.cut | gas_told)
     keep[0] = False
     drop = present & ~keep
     drop[0] = False
@@ -131,8 +133,8 @@ def section_table(
     area = sizes * sx * sy
     return {
         "id": np.flatnonzero(keep) + offset,
-        "z": measures["z"][keep] + first_slice,
-        "x": measures["x"][keep],
+        "z": measures.z[keep] + first_slice,
+        "x": measures.x[keep],
         "voxels": sizes[keep],
         "pure_air": air[keep],
         "kind": kind[keep],

@@ -21,15 +21,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
 from ipv2.errors import InputError
+from ipv2.input_checks import require_image_array, require_same_shape, require_spacing
 from ipv2.masks import inplane_filters
 from ipv2.masks.airways import AIRWAY_LEVELS_DTYPE, find_airways
-from ipv2.masks.chunk_sections import EMPTY_BOX, ChunkSections, boundary_slices
-from ipv2.masks.enclosed import SECTION_DTYPE, classify_sections, regions_of, section_links, section_table, tells_gas
+from ipv2.masks.chunk_sections import EMPTY_BOX, ChunkSections, SectionMeasures, boundary_slices
+from ipv2.masks.enclosed import (
+    SECTION_DTYPE,
+    Classification,
+    classify_sections,
+    regions_of,
+    section_links,
+    section_table,
+    tells_gas,
+)
 from ipv2.masks.lung_field import lung_field_in_box
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.regions import RegionMasks
@@ -41,6 +51,7 @@ from ipv2.masks.slicewise import (
     largest_per_slice,
     slice_of_labels,
 )
+from ipv2.parallel import map_chunks
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -79,164 +90,143 @@ def compute_region_masks(
     monitor = monitor or Monitor()
     lq, lq_spacing = _as_array(lq_hu, "uLDCT")
     gt, gt_spacing = _as_array(gt_hu, "NDCT")
-    spacing = _resolve_spacing(spacing, lq_spacing or gt_spacing)
-    _check_pair(lq, gt)
+    if spacing is None:
+        spacing = lq_spacing or gt_spacing
+    if spacing is None:
+        raise InputError("spacing: the voxel spacing (sx, sy, sz) in mm is needed with plain arrays")
+    spacing = require_spacing(spacing)
+    require_same_shape(lq.shape, gt.shape, "uLDCT", "NDCT")
+    scan = _Scan.of(lq, gt, spacing, parameters)
 
     depth = lq.shape[0]
-    dark_lq = np.empty(lq.shape, dtype=bool)
-    dark_gt = np.empty(lq.shape, dtype=bool)
-    background = np.empty(lq.shape, dtype=bool)
-    outputs = (dark_lq, dark_gt, background)
-    level_histogram = np.zeros(_air_bins(parameters), dtype=np.int64)
-    step_histogram = np.zeros(NOISE_BINS, dtype=np.int64)
-
     step = max(1, int(parameters.chunk_slices))
-    chunks = [slice(start, min(start + step, depth)) for start in range(0, depth, step)]
-    workers = max(1, min(int(parameters.workers), os.cpu_count() or 1, len(chunks)))
-
-    patient_span = np.empty((depth, 2), dtype=np.float64)
-    measures = {}
-    sections = {}  # chunk start -> ChunkSections
-
-    def run_chunk(chunk: slice):
-        monitor.check()
-        histograms, patient_span[chunk], measures[chunk.start], sections[chunk.start] = _chunk_regions(
-            lq[chunk], gt[chunk], spacing, parameters, chunk.start, tuple(output[chunk] for output in outputs)
-        )
-        return histograms
-
-    monitor.step("region masks", 0, len(chunks))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run_chunk, chunk) for chunk in chunks]
-        try:
-            for done, future in enumerate(futures, start=1):
-                levels, steps = future.result()
-                level_histogram += levels
-                step_histogram += steps
-                monitor.step("region masks", done, len(chunks))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    workers = max(1, min(int(parameters.workers), os.cpu_count() or 1))
+    chunks = map_chunks(
+        partial(_find_sections, scan=scan),
+        [slice(start, min(start + step, depth)) for start in range(0, depth, step)],
+        workers=workers,
+        monitor=monitor,
+        stage="region masks",
+    )
 
     monitor.check()
-    air_level, air_noise, air_source = _air_level(level_histogram, step_histogram, parameters)
-    gas_told = tells_gas(air_noise, parameters)
-    tables = [None] * len(chunks)
-    links = [None] * len(chunks)
-    offsets = np.cumsum([0] + [measures[chunk.start]["count"] for chunk in chunks])
-
-    def sections_of_chunk(index: int) -> None:
-        monitor.check()
-        chunk = chunks[index]
-        own = sections[chunk.start]
-        tables[index] = section_table(
-            own.labels,
-            measures[chunk.start],
-            own.smooth,
-            own.window(dark_gt[chunk]),
-            own.window(lq[chunk]),
-            chunk.start,
-            int(offsets[index]),
-            air_level,
-            gas_told,
-            spacing,
-            parameters,
-        )
-        links[index] = section_links(own.labels)
-
-    _run_chunks(sections_of_chunk, range(len(chunks)), workers)
-    boundary_links = [None] * (len(chunks) - 1)
-
-    def links_across(index: int) -> None:  # between the last slice of a chunk and the first of the next
-        boundary_links[index] = section_links(
-            boundary_slices(sections[chunks[index].start], sections[chunks[index + 1].start])
-        )
-
-    _run_chunks(links_across, range(len(chunks) - 1), workers)
-    links += boundary_links
+    air = _outside_air(chunks, parameters)
+    _number_sections(chunks)
+    tables_and_links = map_chunks(partial(_tell_sections, scan=scan, air=air), chunks, workers=workers, monitor=monitor)
+    links_across = map_chunks(_links_between, zip(chunks, chunks[1:]), workers=workers, monitor=monitor)
     monitor.check()
-    classification = classify_sections(tables, links, patient_span, gas_told, spacing, parameters)
-    # Zeros, written within the sections' boxes only: the pages of the rest are never touched.
-    lung = np.zeros(lq.shape, dtype=bool)
-    other_gas = np.zeros(lq.shape, dtype=bool)
-    levels_hu = [air_level + margin for margin in parameters.airway_margins_hu]
-    airway_levels = np.zeros(lq.shape, dtype=AIRWAY_LEVELS_DTYPE)
-    field = np.zeros(lq.shape, dtype=bool)
-
-    def regions_of_chunk(chunk: slice) -> None:
-        monitor.check()
-        own = sections[chunk.start]
-        window = (chunk,) + own.box
-        thin, cut_lung = regions_of(own.labels, classification, lung[window], other_gas[window])
-        background[window] &= ~cut_lung
-        background[window] |= thin
-        dark_lq[window] &= ~other_gas[window]
-        dark_gt[window] &= ~other_gas[window]
-        _airway_levels(own.smooth, lung[window], levels_hu, airway_levels[window])
-        # The lung field is drawn in-plane, so each chunk's is its own.
-        found = lung_field_in_box(lung[chunk], background[chunk], spacing, parameters)
-        if found is not None:
-            field_box, values = found
-            field[chunk][field_box] = values
-
-    _run_chunks(regions_of_chunk, chunks, workers)
-    warnings = ([] if gas_told else [NOISY_AIR_WARNING]) + classification.warnings
+    tables = [table for table, _ in tables_and_links]
+    links = [chunk_links for _, chunk_links in tables_and_links] + links_across
+    classification = classify_sections(tables, links, scan.patient_span, air.gas_told, scan.spacing, parameters)
+    levels_hu = [air.level + margin for margin in parameters.airway_margins_hu]
+    map_chunks(
+        partial(_draw_regions, scan=scan, classification=classification, levels_hu=levels_hu),
+        chunks,
+        workers=workers,
+        monitor=monitor,
+    )
+    warnings = ([] if air.gas_told else [NOISY_AIR_WARNING]) + classification.warnings
 
     monitor.step("airways", 0, 1)
-    airways, airway_info = find_airways(lung, airway_levels, spacing, parameters, levels_hu, background)
+    airways, airway_info = find_airways(
+        scan.lung, scan.airway_levels, scan.spacing, parameters, levels_hu, scan.background
+    )
     monitor.step("airways", 1, 1)
 
     info = {
         "method": "hu",
-        "spacing_mm": list(spacing),
+        "spacing_mm": list(scan.spacing),
         "parameters": parameters.as_dict(),
-        "air_level_hu": round(float(air_level), 1),
-        "air_level_source": air_source,
-        "air_noise_hu": None if air_noise is None else round(float(air_noise), 1),
-        "gas_told": gas_told,
+        "air_level_hu": round(float(air.level), 1),
+        "air_level_source": air.source,
+        "air_noise_hu": None if air.noise is None else round(float(air.noise), 1),
+        "gas_told": air.gas_told,
         "enclosed": classification.info,
         "airways": airway_info,
         "warnings": warnings,
     }
     return RegionMasks(
-        dark_lq=dark_lq,
-        dark_gt=dark_gt,
-        dark=background | lung,
-        background=background,
-        lung=lung,
+        dark_lq=scan.dark_lq,
+        dark_gt=scan.dark_gt,
+        dark=scan.background | scan.lung,
+        background=scan.background,
+        lung=scan.lung,
         airways=airways,
-        other_gas=other_gas,
-        lung_field=field,
+        other_gas=scan.other_gas,
+        lung_field=scan.lung_field,
         info=info,
     )
 
 
-def _run_chunks(work, chunks, workers: int) -> None:
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(work, chunk) for chunk in chunks]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+@dataclass
+class _Scan:
+    """The pair, read only, and the volume-sized masks that the passes write, each chunk into
+    its own slices: the first pass the dark masks, the background and the patient's span per
+    slice (`_patient_span`); the third the lung, other gas, airway levels and lung field."""
+
+    lq: np.ndarray
+    gt: np.ndarray
+    spacing: tuple[float, float, float]
+    parameters: MaskParameters
+    dark_lq: np.ndarray
+    dark_gt: np.ndarray
+    background: np.ndarray
+    patient_span: np.ndarray
+    lung: np.ndarray
+    other_gas: np.ndarray
+    airway_levels: np.ndarray
+    lung_field: np.ndarray
+
+    @classmethod
+    def of(cls, lq: np.ndarray, gt: np.ndarray, spacing, parameters: MaskParameters) -> _Scan:
+        shape = lq.shape
+        return cls(
+            lq=lq,
+            gt=gt,
+            spacing=spacing,
+            parameters=parameters,
+            dark_lq=np.empty(shape, dtype=bool),
+            dark_gt=np.empty(shape, dtype=bool),
+            background=np.empty(shape, dtype=bool),
+            patient_span=np.empty((shape[0], 2), dtype=np.float64),
+            # Zeros, written within the sections' boxes only: the pages of the rest are never touched.
+            lung=np.zeros(shape, dtype=bool),
+            other_gas=np.zeros(shape, dtype=bool),
+            airway_levels=np.zeros(shape, dtype=AIRWAY_LEVELS_DTYPE),
+            lung_field=np.zeros(shape, dtype=bool),
+        )
 
 
-def _chunk_regions(
-    lq: np.ndarray,
-    gt: np.ndarray,
-    spacing: tuple[float, float, float],
-    parameters: MaskParameters,
-    first_slice: int,
-    outputs,
-):
-    """The first pass over a chunk of slices. Writes the chunk's dark uLDCT and NDCT and
-    background into `outputs` (views of the chunk in the volume-sized arrays, in that
-    order) and returns the air histograms, the patient's span, the sections' measures and
-    the `ChunkSections`."""
-    dark_lq, dark_gt, background = outputs
+@dataclass
+class _Chunk:
+    """A run of slices of the scan and what the first pass found in it: its sections and their
+    measures, and the histograms of the outside air's level and noise (`_air_histograms`).
+    `first_label` is where the chunk's section labels begin in the volume."""
+
+    slices: slice
+    sections: ChunkSections
+    measures: SectionMeasures
+    air_levels: np.ndarray
+    air_steps: np.ndarray
+    first_label: int = 0
+
+
+@dataclass(frozen=True)
+class _OutsideAir:
+    """The scan's outside air: median level (HU), the NDCT's noise there (HU, or None), where
+    the level comes from, and whether gas can be told from parenchyma at that noise."""
+
+    level: float
+    noise: float | None
+    source: str
+    gas_told: bool
+
+
+def _find_sections(slices: slice, scan: _Scan) -> _Chunk:
+    """The first pass over a chunk of slices. Writes the chunk's dark uLDCT and NDCT,
+    background and patient's span into `scan`; returns the chunk's sections."""
+    lq, gt, spacing, parameters = scan.lq[slices], scan.gt[slices], scan.spacing, scan.parameters
+    background = scan.background[slices]
     sx, sy, _ = spacing
     raw_lq, _ = _dark_mask(lq, spacing, parameters)
     raw_gt, smooth_gt = _dark_mask(gt, spacing, parameters)
@@ -291,20 +281,23 @@ def _chunk_regions(
     is_thin = is_enclosed & (sizes * 2.0 * pixel_mm < parameters.thin_gas_mm * np.maximum(body_contact, 1))
     is_pad = _components_near_outside(labels, boxes, touches_border, is_thin, parameters.pad_reach_mm, spacing)
 
-    keep = is_enclosed | is_cut
-    labels, count, sizes, keep, is_cut, is_pad, z = _split_moved(
-        labels, count, sizes, keep, is_cut, is_pad, z, lung & ~raw_gt, spacing, parameters
+    measures = _split_moved(
+        labels,
+        SectionMeasures(voxels=sizes, z=z, kept=is_enclosed | is_cut, cut=is_cut, pad=is_pad, x=np.zeros(count + 1)),
+        lung & ~raw_gt,
+        spacing,
+        parameters,
     )
-    kept = keep[labels]
+    kept = measures.kept[labels]
     found = bounding_box(kept)
     window = (slice(None),) + (EMPTY_BOX if found is None else found[1:])
-    measures = _section_measures(
-        labels, count, sizes, keep, is_cut, is_pad, sizes * sx * sy <= parameters.max_airway_section_mm2, z
+    measures = replace(
+        measures, x=_mean_columns(labels, measures, measures.voxels * sx * sy <= parameters.max_airway_section_mm2)
     )
     # The outside air is measured on every AIR_SAMPLE_EVERY-th slice of the volume: the level
     # and noise of air do not need every slice.
-    sampled = slice((-first_slice) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
-    histograms = _air_histograms(
+    sampled = slice((-slices.start) % AIR_SAMPLE_EVERY, None, AIR_SAMPLE_EVERY)
+    air_levels, air_steps = _air_histograms(
         smooth_gt[sampled], gt[sampled], background[sampled] & (gt[sampled] > parameters.clip_hu[0]), parameters
     )
     sections = ChunkSections(
@@ -312,12 +305,80 @@ def _chunk_regions(
         labels=np.where(kept[window], labels[window], 0).astype(SECTION_DTYPE),
         smooth=_gas_reading(smooth_gt, gt, window, parameters).astype(SMOOTH_DTYPE),
     )
-    np.logical_and(raw_lq, ~island, out=dark_lq)
-    np.logical_and(raw_gt, ~island, out=dark_gt)
-    return histograms, _patient_span(patient), measures, sections
+    np.logical_and(raw_lq, ~island, out=scan.dark_lq[slices])
+    np.logical_and(raw_gt, ~island, out=scan.dark_gt[slices])
+    scan.patient_span[slices] = _patient_span(patient)
+    return _Chunk(slices, sections, measures, air_levels, air_steps)
 
 
-def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, parameters: MaskParameters):
+def _outside_air(chunks: list[_Chunk], parameters: MaskParameters) -> _OutsideAir:
+    """The outside air of the scan, from the histograms of its chunks."""
+    level_histogram = np.zeros(_air_bins(parameters), dtype=np.int64)
+    step_histogram = np.zeros(NOISE_BINS, dtype=np.int64)
+    for chunk in chunks:
+        level_histogram += chunk.air_levels
+        step_histogram += chunk.air_steps
+    level, noise, source = _air_level(level_histogram, step_histogram, parameters)
+    return _OutsideAir(level, noise, source, tells_gas(noise, parameters))
+
+
+def _number_sections(chunks: list[_Chunk]) -> None:
+    """Labels of a chunk's sections begin after those of the chunks before, so that none is shared."""
+    first_label = 0
+    for chunk in chunks:
+        chunk.first_label = first_label
+        first_label += chunk.measures.count
+
+
+def _tell_sections(chunk: _Chunk, scan: _Scan, air: _OutsideAir):
+    """The second pass: the table of the chunk's sections, relabelled to be unique in the
+    volume (`section_table`), and the links between them across the chunk's slices."""
+    sections = chunk.sections
+    table = section_table(
+        sections.labels,
+        chunk.measures,
+        sections.smooth,
+        sections.window(scan.dark_gt[chunk.slices]),
+        sections.window(scan.lq[chunk.slices]),
+        chunk.slices.start,
+        chunk.first_label,
+        air.level,
+        air.gas_told,
+        scan.spacing,
+        scan.parameters,
+    )
+    return table, section_links(sections.labels)
+
+
+def _links_between(pair: tuple[_Chunk, _Chunk]) -> np.ndarray:
+    """The links between the last slice of a chunk and the first of the next (after the
+    second pass: the labels must be the volume's)."""
+    upper, lower = pair
+    return section_links(boundary_slices(upper.sections, lower.sections))
+
+
+def _draw_regions(chunk: _Chunk, scan: _Scan, classification: Classification, levels_hu: list[float]) -> None:
+    """The third pass: the lung, other gas, airway levels and lung field of the chunk, from the
+    classification of its sections, written into `scan`; thin gas joins the background, cut
+    lung leaves it, and other gas is no longer dark."""
+    sections = chunk.sections
+    window = (chunk.slices,) + sections.box
+    thin, cut_lung = regions_of(sections.labels, classification, scan.lung[window], scan.other_gas[window])
+    scan.background[window] &= ~cut_lung
+    scan.background[window] |= thin
+    scan.dark_lq[window] &= ~scan.other_gas[window]
+    scan.dark_gt[window] &= ~scan.other_gas[window]
+    _airway_levels(sections.smooth, scan.lung[window], levels_hu, scan.airway_levels[window])
+    # The lung field is drawn in-plane, so each chunk's is its own.
+    found = lung_field_in_box(scan.lung[chunk.slices], scan.background[chunk.slices], scan.spacing, scan.parameters)
+    if found is not None:
+        field_box, values = found
+        scan.lung_field[chunk.slices][field_box] = values
+
+
+def _split_moved(
+    labels: np.ndarray, measures: SectionMeasures, moved: np.ndarray, spacing, parameters: MaskParameters
+) -> SectionMeasures:
     """Gives the thick parts of enclosed sections that only the uLDCT shows dark labels of
     their own (count + 1 onwards), so that they are told apart from the NDCT's part.
 
@@ -326,13 +387,13 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, 
     uLDCT's gas with it. A part at least min_moved_mm thick (2 x area / outline) and of
     min_island_mm2 becomes a section of its own; the thin rims that a shift of a millimetre
     or two leaves along every lung stay with their section. `moved` holds the voxels of
-    enclosed sections that the NDCT does not show dark. Returns the labels (relabelled
-    in place: the caller's array is the chunk's own) and the per-label arrays, extended.
+    enclosed sections that the NDCT does not show dark. Relabels `labels` in place (the
+    caller's array is the chunk's own) and returns the measures of the labels, extended.
     """
     sx, sy, _ = spacing
     box = bounding_box(moved)
     if box is None:
-        return labels, count, sizes, keep, is_cut, is_pad, z
+        return measures
     moved = moved[box]
     pieces, found = label_slices(moved, connectivity=1)
     areas = component_sizes(pieces, found)
@@ -345,46 +406,30 @@ def _split_moved(labels, count, sizes, keep, is_cut, is_pad, z, moved, spacing, 
     thick[0] = False
     added = int(np.count_nonzero(thick))
     if added == 0:
-        return labels, count, sizes, keep, is_cut, is_pad, z
+        return measures
+    count = measures.count
     new_label = np.zeros(found + 1, dtype=np.intp)
     new_label[thick] = count + 1 + np.arange(added)
     split = new_label[pieces] > 0
     window = labels[box]
-    sizes = sizes - np.bincount(window[split], minlength=count + 1)
+    voxels = measures.voxels - np.bincount(window[split], minlength=count + 1)
     window[split] = new_label[pieces[split]]
-    extend = lambda values, fill: np.concatenate([values, np.full(added, fill, dtype=values.dtype)])
     piece_z = slice_of_labels(pieces, found)[thick] + box[0].start
-    return (
-        labels,
-        count + added,
-        np.concatenate([sizes, areas[thick]]),
-        extend(keep, True),
-        extend(is_cut, False),
-        extend(is_pad, False),
-        np.concatenate([z, piece_z]),
-    )
+    return replace(measures, voxels=voxels).with_new_sections(areas[thick], piece_z)
 
 
-def _section_measures(
-    labels: np.ndarray,
-    count: int,
-    sizes: np.ndarray,
-    kept: np.ndarray,
-    is_cut: np.ndarray,
-    is_pad: np.ndarray,
-    narrow: np.ndarray,
-    z: np.ndarray,
-) -> dict:
-    """Per label of the chunk: voxels, slice (z, given), mean column (x, of the narrow ones
-    only: the airway test needs no other), kept, cut and pad flags."""
+def _mean_columns(labels: np.ndarray, measures: SectionMeasures, narrow: np.ndarray) -> np.ndarray:
+    """Per label of the chunk, the mean column of the narrow kept sections (0 for the others:
+    the airway test reads no other)."""
+    count = measures.count
     x = np.zeros(count + 1, dtype=np.float64)
-    small = kept & narrow
+    small = measures.kept & narrow
     small[0] = False
     if small.any():
         voxels = np.flatnonzero(small[labels])
         owners = labels.ravel()[voxels]
-        x = np.bincount(owners, weights=voxels % labels.shape[2], minlength=count + 1) / np.maximum(sizes, 1)
-    return {"count": count, "voxels": sizes, "z": z, "x": x, "kept": kept, "cut": is_cut, "pad": is_pad}
+        x = np.bincount(owners, weights=voxels % labels.shape[2], minlength=count + 1) / np.maximum(measures.voxels, 1)
+    return x
 
 
 def _outline_counts(union: np.ndarray, labels: np.ndarray, count: int):
@@ -543,42 +588,12 @@ def _air_level(level_histogram: np.ndarray, step_histogram: np.ndarray, paramete
 
 
 def _as_array(image, name: str):
+    """The array of `image` (a numpy array or a `Volume`, checked) and its spacing, None for an array."""
     spacing = None
     if isinstance(image, Volume):
         spacing = image.spacing
         image = image.array
     if not isinstance(image, np.ndarray):
         raise InputError(f"{name}: a numpy array or Volume is needed, got {type(image).__name__}")
-    if image.ndim != 3:
-        raise InputError(
-            f"{name}: a 3D (z, y, x) volume is needed, but the image is {image.ndim}D with shape {image.shape}"
-        )
-    if image.size == 0 or image.shape[1] < 8 or image.shape[2] < 8:
-        raise InputError(f"{name}: slices of shape {image.shape[1:]} are too small (at least 8x8)")
-    if not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
-        raise InputError(f"{name}: voxel type {image.dtype} is not numeric")
-    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
-        raise InputError(f"{name}: {np.count_nonzero(~np.isfinite(image))} voxels are NaN or infinite")
+    require_image_array(image, name)
     return image, spacing
-
-
-def _resolve_spacing(spacing, fallback) -> tuple[float, float, float]:
-    if spacing is None:
-        spacing = fallback
-    if spacing is None:
-        raise InputError("spacing: the voxel spacing (sx, sy, sz) in mm is needed with plain arrays")
-    try:
-        values = tuple(float(s) for s in spacing)
-    except (TypeError, ValueError):
-        raise InputError(f"spacing: three sizes in mm are needed (sx, sy, sz), got {spacing!r}") from None
-    if len(values) != 3 or not all(np.isfinite(v) and v > 0 for v in values):
-        raise InputError(f"spacing: three positive sizes in mm are needed (sx, sy, sz), got {spacing!r}")
-    return values
-
-
-def _check_pair(lq: np.ndarray, gt: np.ndarray) -> None:
-    if lq.shape != gt.shape:
-        raise InputError(
-            f"uLDCT and NDCT differ in size: {lq.shape} against {gt.shape} (z, y, x); "
-            "resample one onto the other's grid first"
-        )
