@@ -19,11 +19,20 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
-from ipv2.contract import DEFAULT_MODE, DEFAULT_WEAK_DENOISER, MODES, WEAK_DENOISERS
+from ipv2.contract import (
+    DEFAULT_DOSE,
+    DEFAULT_MODE,
+    DEFAULT_WEAK_DENOISER,
+    MODES,
+    PANEL_DOSE_RANGE,
+    PANEL_SEED_RANGE,
+    WEAK_DENOISERS,
+)
+from ipv2.protocol import PurifyCommand
 from IPv2Lib.ChoiceLabels import showAllLabels
 from IPv2Lib.Dependencies import Dependencies
 from IPv2Lib.JobPanel import JobPanel
-from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
+from IPv2Lib.PurifyLogic import PurifyLogic
 
 
 class IPv2Purify(ScriptedLoadableModule):
@@ -62,16 +71,16 @@ class IPv2PurifyParameterNode:
     mode: Annotated[str, Choice(list(MODES))] = DEFAULT_MODE
     removeBackground: bool = True
     addNoise: bool = True
-    dose: Annotated[float, WithinRange(0.005, 1.0)] = 0.02
-    seed: Annotated[int, WithinRange(0, 2147483647)] = 0
+    dose: Annotated[float, WithinRange(*PANEL_DOSE_RANGE)] = DEFAULT_DOSE
+    seed: Annotated[int, WithinRange(*PANEL_SEED_RANGE)] = 0
     weakDenoiser: Annotated[str, Choice(list(WEAK_DENOISERS))] = DEFAULT_WEAK_DENOISER
 
     def settings(self):
-        return PurifySettings(
+        return PurifyCommand(
             mode=self.mode,
-            removeBackground=self.removeBackground,
-            addNoise=self.addNoise,
-            weakDenoiser=self.weakDenoiser,
+            remove_background=self.removeBackground,
+            add_noise=self.addNoise,
+            weak=self.weakDenoiser,
             dose=self.dose,
             seed=self.seed,
         )
@@ -102,7 +111,6 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.progressBar,
             status,
             qt.QTimer(),
-            onSucceeded=self.showResult,
             showError=self.showError,
             onLog=status,
             onEnded=self._checkCanApply,
@@ -171,8 +179,12 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def purifyJob(self, callbacks):
         parameters = self._parameterNode
-        return self.logic.createJob(
-            parameters.lowDoseVolume, parameters.normalDoseVolume, parameters.settings(), **callbacks
+        return self.logic.purification.createJob(
+            parameters.lowDoseVolume,
+            parameters.normalDoseVolume,
+            parameters.settings(),
+            onSucceeded=self.showResult,
+            **callbacks,
         )
 
     def showResult(self, job):
@@ -187,15 +199,19 @@ class IPv2PurifyWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         slicer.util.errorDisplay(_("Purification failed."), detailedText=str(job.error))
 
 
-class IPv2PurifyLogic(ScriptedLoadableModuleLogic, PurifyLogic):
-    """The module logic: `process` runs headless (batch mode), `createJob` runs in the background."""
+class IPv2PurifyLogic(ScriptedLoadableModuleLogic):
+    """The module logic: `process` runs headless (batch mode), `purification.createJob` runs in the background."""
 
     def __init__(self):
         ScriptedLoadableModuleLogic.__init__(self)
-        PurifyLogic.__init__(self)
+        self.purification = PurifyLogic()
 
     def getParameterNode(self):
         return IPv2PurifyParameterNode(super().getParameterNode())
+
+    def process(self, lowDoseNode, normalDoseNode, settings=None):
+        """Purifies the pair and returns its `PurifiedPairNodes` once done."""
+        return self.purification.process(lowDoseNode, normalDoseNode, settings)
 
 
 class IPv2PurifyTest(ScriptedLoadableModuleTest):
@@ -221,7 +237,7 @@ class IPv2PurifyTest(ScriptedLoadableModuleTest):
         lowDose, normalDose = SampleData.SampleDataLogic().downloadSamples(SAMPLE_NAME)
         before = slicer.util.arrayFromVolume(lowDose).copy()
         self.delayDisplay("Purifying in a background process")
-        result = IPv2PurifyLogic().process(lowDose, normalDose, PurifySettings(weakDenoiser="tv"))
+        result = IPv2PurifyLogic().process(lowDose, normalDose, PurifyCommand(weak="tv"))
         names = [result.segmentationNode.GetSegmentation().GetNthSegment(i).GetName() for i in range(3)]
         self.assertEqual(names, [style.name for style in REGION_STYLES])
         reference = VolumeNodeConverter.toVolume(lowDose)
