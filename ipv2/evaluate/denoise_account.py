@@ -127,7 +127,7 @@ def _nps_mean_frequency(image: np.ndarray, flat: np.ndarray, spacing_zyx) -> flo
     return None if result is None else round(float(result["mean_cycles_per_mm"]), 4)
 
 
-def edge_figures(noisy: np.ndarray, output: np.ndarray) -> list[tuple | None]:
+def edge_figures(noisy: np.ndarray, output: np.ndarray) -> list[tuple[float, float] | None]:
     """Per slice, (ratio, rms_hu): the removed image's energy share on the strongest edges over
     their voxel share, and its root mean square there in HU (how much an edge lost); None
     for a slice with too little body."""
@@ -135,7 +135,7 @@ def edge_figures(noisy: np.ndarray, output: np.ndarray) -> list[tuple | None]:
     smoothed = ndi.gaussian_filter(output.astype(np.float32), (0, 1.0, 1.0))
     edges = ndi.gaussian_gradient_magnitude(smoothed, (0, EDGE_SMOOTHING_PX, EDGE_SMOOTHING_PX))
     body = ndi.binary_erosion(output > BODY_ABOVE_HU, iterations=EDGE_MARGIN_PX, structure=np.ones((1, 3, 3)))
-    figures = []
+    figures: list[tuple[float, float] | None] = []
     for z in range(noisy.shape[0]):
         inside = body[z]
         energy = removed[z][inside]

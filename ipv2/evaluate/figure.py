@@ -183,7 +183,8 @@ def report_figure(
         if image is not None
     ]
     columns = len(images) + 2
-    reader_row = bool(report) and any(key in report for key in ("structure_contrast", "ssim_windowed", "nps"))
+    report = report or {}  # no report: no chart rows
+    reader_row = any(key in report for key in ("structure_contrast", "ssim_windowed", "nps"))
     chart_rows = (1 if report else 0) + (1 if reader_row else 0)
     rows = 2 * len(slices) + chart_rows
     aspect = float(spacing[1]) / float(spacing[0])

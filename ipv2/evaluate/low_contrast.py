@@ -162,7 +162,7 @@ def water_flat_mask(slice_: LowContrastSlice) -> np.ndarray:
     rows, columns = np.mgrid[: slice_.hu.shape[0], : slice_.hu.shape[1]] - (slice_.hu.shape[0] - 1) / 2.0
     flat = np.hypot(rows, columns) * slice_.pixel_mm <= WATER_DIAMETER_MM / 2.0 - NPS_EDGE_MARGIN_MM
     for site in slice_.sites:
-        if not site.absent:
+        if site.diameter_mm is not None:  # a disc, not a disc-free site
             flat &= _distance_mm(slice_, site) > site.diameter_mm / 2.0 + NPS_DISC_MARGIN_MM
     return flat
 

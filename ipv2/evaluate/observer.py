@@ -45,10 +45,10 @@ which lifts d'); the basic (reflected) interval covered better at d' = 0.4 with 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import eval_laguerre, ndtr
 
 from ipv2.errors import InputError
@@ -163,8 +163,8 @@ class ObserverData:
 def observer_data(
     present: np.ndarray,
     absent: np.ndarray,
-    present_realisation: Sequence[int] | None = None,
-    absent_realisation: Sequence[int] | None = None,
+    present_realisation: npt.ArrayLike | None = None,
+    absent_realisation: npt.ArrayLike | None = None,
 ) -> ObserverData:
     """Channel outputs (n, p) of both classes; `*_realisation` the image each ROI came from
     (integers from 0; None: every ROI its own realisation, present and absent apart)."""
@@ -182,16 +182,16 @@ def observer_data(
         absent_realisation = len(present) + np.arange(len(absent))
     elif present_realisation is None or absent_realisation is None:
         raise InputError("give the realisation of the ROIs of both classes, or of neither")
-    present_realisation = np.asarray(present_realisation, dtype=np.int64)
-    absent_realisation = np.asarray(absent_realisation, dtype=np.int64)
-    if present_realisation.shape != (len(present),) or absent_realisation.shape != (len(absent),):
+    present_index = np.asarray(present_realisation, dtype=np.int64)
+    absent_index = np.asarray(absent_realisation, dtype=np.int64)
+    if present_index.shape != (len(present),) or absent_index.shape != (len(absent),):
         raise InputError("there must be one realisation index per ROI")
-    if min(present_realisation.min(), absent_realisation.min()) < 0:
+    if min(present_index.min(), absent_index.min()) < 0:
         raise InputError("realisation indices must be non-negative")
-    realisations = int(max(present_realisation.max(), absent_realisation.max())) + 1
+    realisations = int(max(present_index.max(), absent_index.max())) + 1
     return ObserverData(
-        _class_statistics(present, present_realisation, realisations),
-        _class_statistics(absent, absent_realisation, realisations),
+        _class_statistics(present, present_index, realisations),
+        _class_statistics(absent, absent_index, realisations),
         channels,
     )
 

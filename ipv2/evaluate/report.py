@@ -8,7 +8,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 from scipy import ndimage
@@ -30,10 +30,10 @@ DATA_RANGE_CHOICES = ("fixed", "label")
 ImageLike = Union[Volume, np.ndarray]
 
 
-def _as_volume(image: ImageLike, spacing: Sequence[float] | None) -> Volume:
+def _as_volume(image: ImageLike, spacing: tuple[float, float, float] | None) -> Volume:
     if isinstance(image, Volume):
         return image
-    return Volume(np.asarray(image), spacing=tuple(spacing) if spacing is not None else (1.0, 1.0, 1.0))
+    return Volume(np.asarray(image), spacing=spacing if spacing is not None else (1.0, 1.0, 1.0))
 
 
 def region_masks_from_labelmap(labelmap: np.ndarray, name: str = "masks") -> dict[str, np.ndarray]:
@@ -108,8 +108,9 @@ def reader_figures(
     image against one reference, whose structures (`selections`) are found already."""
     retention = {}
     for kind, selection in selections.items():
-        contrast = structure.local_contrast(image, selection) if reference_contrast[kind] else None
-        retention[kind] = None if contrast is None else contrast / reference_contrast[kind]
+        own = reference_contrast[kind]
+        contrast = structure.local_contrast(image, selection) if own else None
+        retention[kind] = None if contrast is None or own is None else contrast / own
     return {
         "ssim_windowed": {
             "lung": windowed.windowed_ssim(image, reference, masks["lung"], "lung"),
@@ -138,7 +139,7 @@ def evaluate_volumes(
     label: ImageLike,
     masks_labelmap: np.ndarray | Volume,
     truth: ImageLike | None = None,
-    spacing: Sequence[float] | None = None,
+    spacing: tuple[float, float, float] | None = None,
     *,
     input: ImageLike | None = None,
     data_range: str | float = "fixed",
@@ -198,7 +199,7 @@ def evaluate_volumes(
     monitor.step("evaluate", done, total)
 
     voxel_ml = pred_volume.voxel_volume_ml
-    report = {
+    report: dict[str, Any] = {
         "data_range_hu": range_hu,
         "data_range": range_text,
         "ssim": (

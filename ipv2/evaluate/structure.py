@@ -191,4 +191,7 @@ def contrast_retention(
     reference_contrast = local_contrast(reference, selection)
     if reference_contrast is None or reference_contrast <= 0:
         return None
-    return local_contrast(prediction, selection) / reference_contrast
+    prediction_contrast = local_contrast(prediction, selection)
+    # Which pixels count depends on the selection alone: the reference's contrast exists, so this does.
+    assert prediction_contrast is not None
+    return prediction_contrast / reference_contrast

@@ -53,10 +53,10 @@ def coarse_deformation(field: Volume, step_mm: float = DEFORMATION_STEP_MM) -> V
     coarse = np.stack(
         [ndimage.map_coordinates(array[..., k], coordinates, order=1, mode="nearest") for k in range(3)], axis=-1
     ).astype(np.float32)
-    spacing = tuple(
+    x, y, z = (
         float(s * (n - 1) / (c - 1)) if c > 1 else float(s) for n, c, s in zip(full[::-1], nodes[::-1], field.spacing)
     )
-    return Volume(coarse, spacing=spacing, origin=field.origin, direction=field.direction)
+    return Volume(coarse, spacing=(x, y, z), origin=field.origin, direction=field.direction)
 
 
 def _to_image(field: Volume) -> sitk.Image:
