@@ -1,13 +1,13 @@
-"""The contract module: importable without the heavy packages, and in agreement with the backend."""
+"""The contract module and the panels' libraries import without the heavy packages.
 
-import importlib.util
+That the contract is the only definition of its values is tests/test_contract_single_source.py's.
+"""
+
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from ipv2 import contract
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -21,46 +21,6 @@ def test_importing_the_contract_imports_no_heavy_package():
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
-
-
-def test_purify_names_are_the_backends():
-    from ipv2.masks.regions import LABEL_BACKGROUND, LABEL_BODY, LABEL_LUNG
-    from ipv2.purify.options import DEVICES, MODES, SIMULATE_MODES, PurifyOptions
-    from ipv2.purify.outputs import VOLUME_OUTPUTS
-    from ipv2.weak import DEFAULT_WEAK_DENOISER, WEAK_DENOISERS
-
-    assert (contract.MODES, contract.SIMULATE_MODES, contract.DEVICES) == (MODES, SIMULATE_MODES, DEVICES)
-    assert (contract.WEAK_DENOISERS, contract.DEFAULT_WEAK_DENOISER) == (WEAK_DENOISERS, DEFAULT_WEAK_DENOISER)
-    assert contract.DEFAULT_MODE == PurifyOptions.__dataclass_fields__["mode"].default
-    assert contract.PURIFY_OUTPUT_FILES == VOLUME_OUTPUTS
-    assert (contract.LABEL_BODY, contract.LABEL_BACKGROUND, contract.LABEL_LUNG) == (
-        LABEL_BODY,
-        LABEL_BACKGROUND,
-        LABEL_LUNG,
-    )
-
-
-def test_model_names_are_the_registered_ones():
-    pytest.importorskip("torch")
-    from ipv2.models import DEFAULT_MODEL, MODEL_REGISTRY
-
-    assert set(contract.NETWORKS) == set(MODEL_REGISTRY) and contract.DEFAULT_MODEL == DEFAULT_MODEL
-    assert contract.NETWORKS[0] == DEFAULT_MODEL
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("ipv2.denoise.classical") is None, reason="no classical denoisers in this backend"
-)
-def test_classical_names_are_the_backends():
-    from ipv2.denoise.classical import CLASSICAL_DENOISERS
-
-    assert contract.CLASSICAL_DENOISERS == tuple(CLASSICAL_DENOISERS)
-
-
-def test_exit_codes_are_the_command_lines():
-    from ipv2.cli import main
-
-    assert (contract.EXIT_USER_ERROR, contract.EXIT_CANCELLED) == (main.EXIT_USER_ERROR, main.EXIT_CANCELLED)
 
 
 def test_the_panels_libraries_import_no_heavy_package():

@@ -20,13 +20,16 @@ def register(subparsers) -> None:
 
 
 def model_rows() -> list:
+    """One row for each denoiser `ipv2 denoise --model` takes, in the contract's order."""
+    from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, NETWORKS
     from ipv2.denoise.classical import CLASSICAL_SPECS
     from ipv2.models.bundled import bundled_weights_path
     from ipv2.models.checkpoint import checkpoint_summary
-    from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
+    from ipv2.models.registry import MODEL_REGISTRY, count_parameters, gflops_per_slice
 
     rows = []
-    for name, spec in MODEL_REGISTRY.items():
+    for name in NETWORKS:
+        spec = MODEL_REGISTRY[name]
         weights = bundled_weights_path(name)
         record = checkpoint_summary(weights) if weights else None
         if record is None or record.get("architecture") != name:
@@ -49,7 +52,8 @@ def model_rows() -> list:
                 "reference": spec.reference,
             }
         )
-    for name, classical in CLASSICAL_SPECS.items():
+    for name in CLASSICAL_DENOISERS:
+        classical = CLASSICAL_SPECS[name]
         # Not a network: no parameters or GFLOPs to count, and nothing to load.
         rows.append(
             {
