@@ -6,7 +6,8 @@ import json
 
 import numpy as np
 
-from ipv2.errors import InputError
+from ipv2.contract import NETWORKS
+from ipv2.errors import InputError, require_choice
 from ipv2.volume import Volume
 
 # Scanners pad outside the reconstruction circle with -1024, -2048 or -3024 HU; dense metal
@@ -125,7 +126,7 @@ def require_dose(dose: float, name: str = "dose fraction") -> float:
     return dose
 
 
-# The arguments each architecture takes, and the values a user or a checkpoint may give them:
+# The arguments each architecture of ipv2.contract.NETWORKS takes, and the values a user or a checkpoint may give them:
 # (type, lowest, highest) and for lists their length range. The bounds keep a network within a
 # few hundred million parameters whatever a file claims; a checkpoint must also match its tensors.
 MAX_WIDTH = 1024
@@ -191,7 +192,7 @@ def require_arch_args(name: str, arch_args, what: str = "--model-arg") -> dict:
     any network is built: a huge width would allocate gigabytes."""
     if not isinstance(arch_args, dict):
         raise InputError(f"{what}: the arguments of {name} must be an object of KEY: VALUE")
-    accepted = ARCH_ARGS.get(name, ())
+    accepted = ARCH_ARGS[require_choice(name, NETWORKS, "model")]
     for key, value in arch_args.items():
         if key not in accepted:
             raise InputError(

@@ -10,6 +10,14 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
+from ipv2.contract import (
+    EVAL_LABEL_FILE,
+    MASKS_FILE,
+    PURIFY_OUTPUT_FILES,
+    REPORT_FILE,
+    TRAIN_INPUT_FILE,
+    TRAIN_TARGET_FILE,
+)
 from ipv2.errors import InputError
 from ipv2.io import atomic_output_dir, require_new_outputs, write_labelmap, write_volume
 
@@ -17,8 +25,8 @@ if TYPE_CHECKING:
     from ipv2.purify.pipeline import PurifyResult
 
 PathLike = Union[str, os.PathLike[str]]
-VOLUME_OUTPUTS = ("masks.nrrd", "train_input.nrrd", "train_target.nrrd", "eval_label.nrrd", "report.json")
-DATASET_OUTPUTS = ("lq_bar", "gt_bar", "eval_label", "report.json")
+VOLUME_OUTPUTS = PURIFY_OUTPUT_FILES
+DATASET_OUTPUTS = ("lq_bar", "gt_bar", "eval_label", REPORT_FILE)
 
 
 def prepare_output_folder(
@@ -49,10 +57,10 @@ def write_purify_outputs(
     like = result.train_input
     with atomic_output_dir(out_dir) as staging:
         write_labelmap(
-            np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / "masks.nrrd", compress=compress
+            np.asarray(result.masks.labelmap(), dtype=np.uint8), like, staging / MASKS_FILE, compress=compress
         )
-        write_volume(result.train_input, staging / "train_input.nrrd", compress=compress)
-        write_volume(result.train_target, staging / "train_target.nrrd", compress=compress)
-        write_volume(result.eval_label, staging / "eval_label.nrrd", compress=compress)
-        write_json(result.report, staging / "report.json")
+        write_volume(result.train_input, staging / TRAIN_INPUT_FILE, compress=compress)
+        write_volume(result.train_target, staging / TRAIN_TARGET_FILE, compress=compress)
+        write_volume(result.eval_label, staging / EVAL_LABEL_FILE, compress=compress)
+        write_json(result.report, staging / REPORT_FILE)
     return [out_dir / name for name in VOLUME_OUTPUTS]
