@@ -32,7 +32,7 @@ DENOISED_FOLDER, REGIONS_FOLDER = "denoised", "regions"
 def parseArguments(argv):
     import argparse
 
-    from ipv2.contract import DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
+    from ipv2.contract import DEFAULT_DEVICE, DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
 
     parser = argparse.ArgumentParser(prog="IPv2BatchDenoise", description="Denoise a folder of CT scans with IPv2.")
     parser.add_argument(
@@ -48,7 +48,7 @@ def parseArguments(argv):
         "--model", default=DEFAULT_MODEL, help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})"
     )
     parser.add_argument("--strength", default=DEFAULT_STRENGTH, choices=STRENGTHS)
-    parser.add_argument("--device", default="auto", choices=DEVICES)
+    parser.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES)
     parser.add_argument(
         "--install-dependencies",
         action="store_true",
