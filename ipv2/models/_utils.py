@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Union
+
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+Convolution = Union[nn.Conv2d, nn.ConvTranspose2d]
 
 
 def center_channel(x: torch.Tensor) -> torch.Tensor:
     """The slice being denoised when neighbouring slices are stacked as channels (2.5D)."""
     return x[:, x.shape[1] // 2 : x.shape[1] // 2 + 1]
+
+
+def zero_layer(layer: Convolution) -> None:
+    """Zero weights and bias (where the layer has one): at first the layer outputs nothing."""
+    nn.init.zeros_(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+
+
+def he_layer(layer: Convolution) -> None:
+    """He-normal weights for a layer followed by a ReLU, zero bias."""
+    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ipv2.models._utils import center_channel
+from ipv2.models._utils import center_channel, zero_layer
 
 __all__ = ["DnCNN", "dncnn"]
 
@@ -26,11 +26,11 @@ class DnCNN(nn.Module):
             if batch_norm:
                 layers.append(nn.BatchNorm2d(width))
             layers.append(nn.ReLU(inplace=True))
-        layers.append(nn.Conv2d(width, 1, 3, padding=1))
+        last = nn.Conv2d(width, 1, 3, padding=1)
+        layers.append(last)
         self.body = nn.Sequential(*layers)
         # Start as the identity (no noise predicted): training learns the noise from zero.
-        nn.init.zeros_(self.body[-1].weight)
-        nn.init.zeros_(self.body[-1].bias)
+        zero_layer(last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return center_channel(x) - self.body(x)

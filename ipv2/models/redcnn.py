@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ipv2.models._utils import center_channel
+from ipv2.models._utils import Convolution, center_channel, he_layer, zero_layer
 
 __all__ = ["REDCNN", "redcnn"]
 
@@ -20,20 +20,19 @@ class REDCNN(nn.Module):
     def __init__(self, in_channels: int = 1, width: int = 96, kernel_size: int = 5):
         super().__init__()
         self.in_channels = in_channels
-        self.encoder = nn.ModuleList(
-            [nn.Conv2d(in_channels if i == 0 else width, width, kernel_size) for i in range(5)]
-        )
-        self.decoder = nn.ModuleList([nn.ConvTranspose2d(width, 1 if i == 4 else width, kernel_size) for i in range(5)])
+        encoder = [nn.Conv2d(in_channels if i == 0 else width, width, kernel_size) for i in range(5)]
+        decoder = [nn.ConvTranspose2d(width, 1 if i == 4 else width, kernel_size) for i in range(5)]
+        self.encoder = nn.ModuleList(encoder)
+        self.decoder = nn.ModuleList(decoder)
         # He initialisation keeps the signal's scale through the ten plain ReLU layers; with
         # PyTorch's default (variance 1/(3 fan-in)) the features reaching the last layer shrink
         # to little more than their biases, so their gradients sit near Adam's epsilon and the
         # network does not move from its starting point.
-        for layer in list(self.encoder) + list(self.decoder[:4]):
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-            nn.init.zeros_(layer.bias)
+        followed_by_relu: list[Convolution] = [*encoder, *decoder[:4]]
+        for layer in followed_by_relu:
+            he_layer(layer)
         # Start as the identity: the last layer's output adds nothing to the input shortcut at first.
-        nn.init.zeros_(self.decoder[4].weight)
-        nn.init.zeros_(self.decoder[4].bias)
+        zero_layer(decoder[4])
         self.relu = nn.ReLU(inplace=True)
         self.minimum_size = 5 * (kernel_size - 1) + 1
 

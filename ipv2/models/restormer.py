@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ipv2.models._utils import center_channel, pad_to_multiple
+from ipv2.models._utils import center_channel, pad_to_multiple, zero_layer
 
 __all__ = ["Restormer", "restormer"]
 
@@ -129,7 +129,7 @@ class Restormer(nn.Module):
         self.refinement = _stage(width, heads[0], refinement_blocks, expansion)
         self.head = nn.Conv2d(width, 1, 3, padding=1, bias=False)
         # Start as the identity: training learns the correction from zero.
-        nn.init.zeros_(self.head.weight)
+        zero_layer(self.head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded, (height, width) = pad_to_multiple(x, self.multiple)

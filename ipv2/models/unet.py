@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ipv2.models._utils import center_channel, pad_to_multiple
+from ipv2.models._utils import center_channel, pad_to_multiple, zero_layer
 
 __all__ = ["ResidualUNet", "unet"]
 
@@ -51,8 +51,7 @@ class ResidualUNet(nn.Module):
             previous = width
         self.head = nn.Conv2d(previous, 1, 1)
         # Start as the identity: training learns the correction from zero.
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        zero_layer(self.head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded, (height, width) = pad_to_multiple(x, self.multiple)
