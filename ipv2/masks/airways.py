@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -27,6 +26,7 @@ from scipy import ndimage as ndi
 
 from ipv2.masks.parameters import MaskParameters
 from ipv2.masks.slicewise import bounding_box, component_sizes, label_slices, slice_components, slice_of_labels
+from ipv2.parallel import map_chunks
 
 AIRWAY_LEVELS_DTYPE = np.uint8
 # A lung component at least this much covered by grown airways is airway as a whole.
@@ -140,8 +140,7 @@ def _trachea(lung, airway_levels, left, right, spacing, parameters: MaskParamete
         run = _longest_run(tube.any(axis=(1, 2)))
         return slice(window.start + run.start, window.start + run.stop), tube[run]
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        ends = list(pool.map(search, (True, False)))
+    ends = map_chunks(search, (True, False), workers=2)
     best_run, best_tube = slice(first, first), None
     for run, tube in ends:  # the first end wins a tie
         if run.stop - run.start > best_run.stop - best_run.start:
