@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ from ipv2.contract import DEFAULT_DEVICE, SIMULATE_MODES
 from ipv2.device import resolve_device
 from ipv2.errors import InputError
 from ipv2.input_checks import require_ct, require_volume
+from ipv2.parallel import map_chunks
 from ipv2.progress import Monitor
 from ipv2.simulate import photon_noise
 from ipv2.simulate.geometry import ParallelBeamGeometry
@@ -218,7 +218,8 @@ def simulate_low_dose(
     output = np.empty(hu.shape, dtype=np.float32)
     run_block = _seed_block if settings.mode == "seed" else _physical_block
 
-    def simulate_slices(start: int, stop: int, worker: int) -> None:
+    def simulate_slices(part: tuple[int, int, int]) -> None:
+        start, stop, worker = part
         with torch.no_grad():
             generators = photon_noise.slice_generators(settings.seed, range(start, stop), torch_device)
             block = torch.from_numpy(np.asarray(hu[start:stop], dtype=np.float32))
@@ -227,16 +228,13 @@ def simulate_low_dose(
     stage = f"Simulating {100 * settings.dose:g}% dose ({settings.mode})"
     monitor.step(stage, 0, depth)
     workers = min(cores, batch_size)
-    with _torch_threads(1 if workers > 1 else None), ThreadPoolExecutor(max_workers=workers) as pool:
+    with _torch_threads(1 if workers > 1 else None):
         for start in range(0, depth, batch_size):
             stop = min(start + batch_size, depth)
             bounds = np.linspace(start, stop, min(workers, stop - start) + 1).astype(int)
-            jobs = [
-                pool.submit(simulate_slices, int(a), int(b), worker)
-                for worker, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))
-            ]
-            for job in jobs:
-                job.result()
+            # The parts of a batch run at once, each as a worker of its own: the projector keeps its plans per worker.
+            parts = [(int(a), int(b), worker) for worker, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+            map_chunks(simulate_slices, parts, workers=workers, monitor=monitor)
             monitor.step(stage, stop, depth)
     if padding is not None and padding.any():
         output[padding] = hu[padding]
