@@ -102,7 +102,6 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.progressBar,
             self.ui.statusLabel.setText,
             qt.QTimer(),
-            onSucceeded=self.showResult,
             showError=lambda job: slicer.util.errorDisplay(str(job.error)),
             onProgress=lambda record: self.showLoss(lossOf(record)),
             onLog=self.onLog,
@@ -186,7 +185,9 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         model = self.ui.checkpointPathLineEdit.currentPath or p.model
         lung, body = (None, None) if p.sameStrength else (p.strengthLung, p.strengthBody)
-        return self.logic.createDenoiseJob(p.inputVolume, model, p.device, p.strength, lung, body, **callbacks)
+        return self.logic.denoising.createDenoiseJob(
+            p.inputVolume, model, p.device, p.strength, lung, body, onSucceeded=self.showDenoised, **callbacks
+        )
 
     def trainJob(self, callbacks):
         p = self._parameterNode
@@ -201,7 +202,7 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 _("{path} already exists. Replace it when training completes?").format(path=checkpoint)
             )
         )
-        return self.logic.createTrainJob(
+        return self.logic.training.createTrainJob(
             checkpoint,
             p.trainModel,
             p.trainSteps,
@@ -209,13 +210,19 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             pairFolders=[folder] if folder else [],
             device=p.device,
             overwrite=overwrite,
+            onSucceeded=self.showCheckpoint,
             **callbacks,
         )
 
     def evaluateJob(self, callbacks):
         p = self._parameterNode
-        return self.logic.createEvaluateJob(
-            p.predictionVolume, p.labelVolume, p.regionSegmentation, p.truthVolume, **callbacks
+        return self.logic.evaluation.createEvaluateJob(
+            p.predictionVolume,
+            p.labelVolume,
+            p.regionSegmentation,
+            p.truthVolume,
+            onSucceeded=self.showEvaluation,
+            **callbacks,
         )
 
     def onClicked(self, button, makeJob):
@@ -232,26 +239,27 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if loss is not None:
             self.ui.lossLabel.text = f"{loss:.5g}"
 
-    def showResult(self, job):
-        if job.title == "Denoising":
-            self.lastDenoise = job.result
-            slicer.util.setSliceViewerLayers(background=job.result.denoisedNode, fit=True)
-            self.ui.statusLabel.setText("\n".join([_("Denoising done.")] + accountLines(job.result.account)))
-            self.ui.compareButton.enabled = job.result.removed is not None
-        elif job.title == "Training":
-            # Said, not selected: the Method the user sees stays what denoises until they choose the checkpoint.
-            self.ui.statusLabel.setText(
-                _("Checkpoint saved to {path}. To denoise with it, choose it as the Denoise checkpoint.").format(
-                    path=job.result
-                )
+    def showDenoised(self, job):
+        self.lastDenoise = job.result
+        slicer.util.setSliceViewerLayers(background=job.result.denoisedNode, fit=True)
+        self.ui.statusLabel.setText("\n".join([_("Denoising done.")] + accountLines(job.result.account)))
+        self.ui.compareButton.enabled = job.result.removed is not None
+
+    def showCheckpoint(self, job):
+        # Said, not selected: the Method the user sees stays what denoises until they choose the checkpoint.
+        self.ui.statusLabel.setText(
+            _("Checkpoint saved to {path}. To denoise with it, choose it as the Denoise checkpoint.").format(
+                path=job.result
             )
-        else:
-            table, report, figure = job.result
-            self.ui.metricsTableView.setMRMLTableNode(table)
-            if figure:
-                pixmap = qt.QPixmap()
-                pixmap.loadFromData(figure)
-                self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
+        )
+
+    def showEvaluation(self, job):
+        table, report, figure = job.result
+        self.ui.metricsTableView.setMRMLTableNode(table)
+        if figure:
+            pixmap = qt.QPixmap()
+            pixmap.loadFromData(figure)
+            self.ui.figureLabel.setPixmap(pixmap.scaledToWidth(max(self.ui.figureLabel.width, 300)))
 
     def onCompare(self):
         """Input, denoised and removed side by side in linked views, with the regions the run's
@@ -261,11 +269,11 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             if result is None or result.inputNode.GetScene() is None or result.denoisedNode.GetScene() is None:
                 raise ValueError(_("Denoise first: the last result or its input is no longer in the scene."))
             layoutManager = slicer.app.layoutManager()
-            regions = self.logic.regionsNode(result) or CompareLayout.regionsOf(result.inputNode)
+            regions = DenoiseLogic.regionsNode(result) or CompareLayout.regionsOf(result.inputNode)
             CompareLayout.show(
                 result.inputNode,
                 result.denoisedNode,
-                self.logic.removedNode(result),
+                DenoiseLogic.removedNode(result),
                 regions,
                 layoutNode=layoutManager.layoutLogic().GetLayoutNode(),
             )
@@ -275,18 +283,20 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                     sliceWidget.sliceController().fitSliceToBackground()
 
 
-class IPv2DenoiseLogic(ScriptedLoadableModuleLogic, DenoiseLogic, TrainLogic, EvaluateLogic):
-    """The module's three tasks; the `create*Job(...).run()` calls run headless in batch mode."""
+class IPv2DenoiseLogic(ScriptedLoadableModuleLogic):
+    """The module's three tasks, a logic each; their `create*Job(...).run()` runs headless in batch mode."""
 
     def __init__(self):
         ScriptedLoadableModuleLogic.__init__(self)
-        DenoiseLogic.__init__(self)
+        self.denoising = DenoiseLogic()
+        self.training = TrainLogic()
+        self.evaluation = EvaluateLogic()
 
     def getParameterNode(self):
         return IPv2DenoiseParameterNode(super().getParameterNode())
 
     def process(self, inputNode, model=DEFAULT_MODEL, device="auto", strength=DEFAULT_STRENGTH):
-        return self.createDenoiseJob(inputNode, model, device, strength).run().denoisedNode
+        return self.denoising.createDenoiseJob(inputNode, model, device, strength).run().denoisedNode
 
 
 class IPv2DenoiseTest(ScriptedLoadableModuleTest):

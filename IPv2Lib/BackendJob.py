@@ -16,20 +16,38 @@ folder is never removed while the reader may still read it.
 `resultsWanted()`, when given, is asked at every poll: once it says False (the scene that
 held the inputs was closed), the run is cancelled and nothing is imported, even when the
 backend had already finished.
+
+What runs is a command of `ipv2.protocol` (anything with `to_argv(workFolder)`): its command
+line is the backend's own, never typed here. Whoever polls the job to its end calls its
+`onSucceeded(job)` once it succeeded (the panel's `JobPanel`, after letting go of it); a
+batch run takes `run()`'s result instead.
 """
 
 import shutil
 import tempfile
 import threading
 import time
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 
-from ipv2.contract import EXIT_CANCELLED
+from ipv2.protocol import ExitCode
 from IPv2Lib.BackendProcess import BackendProcess
 
-PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
+
+class JobState(str, Enum):
+    """Where a job is; a string too, so that it reads (and compares) as its value."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self):
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 
 
 def writeInputVolume(volume, path, dtype=np.float32):
@@ -39,11 +57,6 @@ def writeInputVolume(volume, path, dtype=np.float32):
     from ipv2.io.volumes import write_volume
 
     return write_volume(volume, path, dtype=dtype, compress=False)
-
-
-def writeInputLabels(labels, like, path):
-    """A labelmap input on the grid of `like`, uncompressed (see `writeInputVolume`)."""
-    return writeInputVolume(like.with_array(np.asarray(labels)), path, dtype=np.uint8)
 
 
 def defaultWorkFolderParent():
@@ -68,12 +81,12 @@ class BackendJob:
     def __init__(
         self,
         title,
+        command,
         prepareInputs,
-        buildArguments,
         importResults,
         onProgress=None,
         onLog=None,
-        onFinished=None,
+        onSucceeded=None,
         python=None,
         environment=None,
         workFolder=None,
@@ -82,21 +95,24 @@ class BackendJob:
         readResults=None,
     ):
         """
+        title: what the user reads ("Denoising running...").
+        command: what the backend runs, `command.to_argv(workFolder)` its command line after
+        `python -m ipv2` (an `ipv2.protocol` command).
         prepareInputs(workFolder): writes the input files (runs in `start`, before the process).
-        buildArguments(workFolder) -> list: the `ipv2` command line after `python -m ipv2`.
         readResults(workFolder) -> read: reads the outputs, in a worker thread, on success only.
         importResults(read) -> result: turns them into nodes, in the polling thread; receives
         the work folder when there is no `readResults`.
-        onFinished(job): called once, from `poll`, whatever the outcome.
+        onSucceeded(job): shows the results (`job.result`); called by whoever polled the job to
+        its end, once it succeeded.
         """
         self.title = title
+        self.command = command
         self.prepareInputs = prepareInputs
-        self.buildArguments = buildArguments
         self.readResults = readResults
         self.importResults = importResults
         self.onProgress = onProgress
         self.onLog = onLog
-        self.onFinished = onFinished
+        self.onSucceeded = onSucceeded
         self.resultsWanted = resultsWanted
         self.python = python
         self.environment = environment
@@ -104,7 +120,7 @@ class BackendJob:
         self.processOptions = dict(processOptions or {})
         self.workFolder = None
         self.process = None
-        self.state = PENDING
+        self.state = JobState.PENDING
         self.result = None
         self.error = None
         self.cancelRequested = False
@@ -114,17 +130,17 @@ class BackendJob:
 
     @property
     def finished(self):
-        return self.state in (SUCCEEDED, FAILED, CANCELLED)
+        return self.state.finished
 
     def start(self):
-        if self.state != PENDING:
+        if self.state != JobState.PENDING:
             raise RuntimeError(f"{self.title} was already started")
         parent = self._workFolderParent if self._workFolderParent is not None else defaultWorkFolderParent()
         self.workFolder = Path(tempfile.mkdtemp(prefix="IPv2-", dir=parent))
         try:
             self.prepareInputs(self.workFolder)
             self.process = BackendProcess(
-                self.buildArguments(self.workFolder),
+                self.command.to_argv(self.workFolder),
                 onProgress=self.onProgress,
                 onLog=self.onLog,
                 python=self.python,
@@ -136,12 +152,12 @@ class BackendJob:
         except BaseException:
             self._removeWorkFolder()
             raise
-        self.state = RUNNING
+        self.state = JobState.RUNNING
         return self
 
     def poll(self):
         """Advances the job without blocking; returns True once it finished (see `state`, `result`, `error`)."""
-        if self.state != RUNNING:
+        if self.state != JobState.RUNNING:
             return self.finished
         if self.resultsWanted is not None and not self.cancelRequested and not self.resultsWanted():
             self.cancel()
@@ -149,7 +165,7 @@ class BackendJob:
             returnCode = self.process.poll()
             if returnCode is None:
                 return False
-            if not self.cancelRequested and returnCode == 0 and self.readResults is not None:
+            if not self.cancelRequested and returnCode == ExitCode.OK and self.readResults is not None:
                 self._startReading()
                 return False
             return self._end(returnCode)
@@ -172,32 +188,30 @@ class BackendJob:
 
     def _end(self, returnCode):
         try:
-            if self.cancelRequested or returnCode == EXIT_CANCELLED:
-                self.state = CANCELLED
-            elif returnCode != 0:
-                self.state = FAILED
+            if self.cancelRequested or returnCode == ExitCode.CANCELLED:
+                self.state = JobState.CANCELLED
+            elif returnCode != ExitCode.OK:
+                self.state = JobState.FAILED
                 self.error = BackendJobError(f"{self.title} failed: {self.process.errorMessage()}")
             elif self._readError is not None:
-                self.state, self.error = FAILED, self._readError
+                self.state, self.error = JobState.FAILED, self._readError
             else:
                 try:
                     self.result = self.importResults(self.workFolder if self.readResults is None else self._read)
-                    self.state = SUCCEEDED
+                    self.state = JobState.SUCCEEDED
                 except Exception as error:
-                    self.state = FAILED
+                    self.state = JobState.FAILED
                     self.error = error
         finally:
             self._read = None
             self._removeWorkFolder()
-        if self.onFinished is not None:
-            self.onFinished(self)
         return True
 
     def cancel(self):
         """Stops the run; once its results are being read, they are dropped instead of imported."""
-        if self.state == PENDING:
-            self.state = CANCELLED
-        elif self.state == RUNNING and not self.cancelRequested:
+        if self.state == JobState.PENDING:
+            self.state = JobState.CANCELLED
+        elif self.state == JobState.RUNNING and not self.cancelRequested:
             self.cancelRequested = True
             if self._reader is None:
                 self.process.cancel()
@@ -213,12 +227,12 @@ class BackendJob:
 
     def run(self, pollSeconds=0.1):
         """Starts and waits (batch mode); returns the result or raises the job's error."""
-        if self.state == PENDING:
+        if self.state == JobState.PENDING:
             self.start()
         self.wait(pollSeconds=pollSeconds)
-        if self.state == FAILED:
+        if self.state == JobState.FAILED:
             raise self.error
-        if self.state == CANCELLED:
+        if self.state == JobState.CANCELLED:
             raise BackendJobCancelled(f"{self.title} was cancelled; nothing was changed")
         return self.result
 

@@ -4,15 +4,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
-from IPv2Lib.BackendJob import writeInputVolume
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
+from ipv2.protocol import DenoiseCommand
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
-DENOISED_FILE = "denoised.nrrd"
-REMOVED_FILE = "removed.nrrd"
-REGIONS_FILE = "regions.nrrd"  # with region-aware strengths: the masks they used
-ACCOUNT_FILE = "denoised.denoise.json"  # `ipv2 denoise` writes <name>.denoise.json beside <name>.nrrd
 REMOVED_WINDOW_NOISE_MULTIPLE = 8.0  # the removed image's window: +-4 noise standard deviations
 REMOVED_WINDOW_HU = 200.0  # where the account states no noise level
 
@@ -45,7 +41,7 @@ class DenoiseLogic(BackendLogic):
         self,
         inputNode,
         model,
-        device="auto",
+        device=DEFAULT_DEVICE,
         strength=DEFAULT_STRENGTH,
         lungStrength=None,
         bodyStrength=None,
@@ -55,11 +51,11 @@ class DenoiseLogic(BackendLogic):
 
         `model`: a network with bundled weights or a classical method (`ipv2.contract.DENOISERS`),
         else the path of a checkpoint file written by `ipv2 train`. `strength`: one of
-        `STRENGTHS`, passed to `ipv2 denoise --strength`; with `lungStrength` and
-        `bodyStrength` both given, those are passed as `--strength-lung` and `--strength-body`
-        instead. The classical methods take no strength (they measure the noise), so none is
-        passed for them. The backend also writes the removed image and its account, and with
-        region-aware strengths the region masks those used (shown by Compare).
+        `STRENGTHS`; with `lungStrength` and `bodyStrength` both given, those instead. The
+        classical methods take no strength (they measure the noise). The backend also writes
+        the removed image and its account, and with region-aware strengths the region masks
+        those used (shown by Compare); `ipv2.protocol.DenoiseCommand` says how.
+        `callbacks`: the job's `onSucceeded`, `onProgress` and `onLog`.
         """
         if inputNode is None:
             raise ValueError("select the volume to denoise")
@@ -77,53 +73,19 @@ class DenoiseLogic(BackendLogic):
                 f"'{model}' is neither a bundled model or method ({', '.join(DENOISERS)}) "
                 "nor an existing checkpoint file"
             )
+        command = DenoiseCommand(
+            model=str(model), device=device, strength=strength, strength_lung=lungStrength, strength_body=bodyStrength
+        )
         volume = VolumeNodeConverter.toVolume(inputNode)
-
-        def readResults(workFolder):  # files only: runs outside the main thread
-            return self.readOutputs(workFolder, volume)
-
-        # Raw outputs: the reader takes a quarter of the time it takes on gzip.
         return self.backendJob(
             "Denoising",
-            lambda folder: writeInputVolume(volume, folder / "input.nrrd"),
-            lambda folder: [
-                "denoise",
-                "--model",
-                model,
-                "--in",
-                folder / "input.nrrd",
-                "--out",
-                folder / DENOISED_FILE,
-                "--removed",
-                folder / REMOVED_FILE,
-                "--device",
-                device,
-                *self.strengthArguments(model, strength, lungStrength, bodyStrength),
-                *self.regionsArguments(model, lungStrength, folder),
-                "--uncompressed",
-                "--progress",
-                "json",
-            ],
+            command,
+            {"input": volume},
             lambda outputs: self.importOutputs(outputs, inputNode),
             inputNodes=[inputNode],
-            readResults=readResults,
+            readResults=lambda workFolder: self.readOutputs(workFolder, volume),  # files only: outside the main thread
             **callbacks,
         )
-
-    @staticmethod
-    def strengthArguments(model, strength, lungStrength=None, bodyStrength=None):
-        if str(model).lower() in CLASSICAL_DENOISERS:
-            return []
-        if lungStrength is not None and bodyStrength is not None:
-            return ["--strength-lung", lungStrength, "--strength-body", bodyStrength]
-        return ["--strength", strength]
-
-    @staticmethod
-    def regionsArguments(model, lungStrength, folder):
-        """Region-aware strengths compute the scan's masks anyway: the backend writes them once."""
-        if str(model).lower() in CLASSICAL_DENOISERS or lungStrength is None:
-            return []
-        return ["--regions", folder / REGIONS_FILE]
 
     @staticmethod
     def readOutputs(workFolder, volume):
@@ -133,16 +95,17 @@ class DenoiseLogic(BackendLogic):
         """
         from ipv2.io.volumes import read_volume
 
-        outputs = DenoiseOutputs(denoised=read_volume(workFolder / DENOISED_FILE))
-        if (workFolder / REMOVED_FILE).is_file():
-            outputs.removed = read_volume(workFolder / REMOVED_FILE)
-        if (workFolder / REGIONS_FILE).is_file():
-            outputs.regions = read_volume(workFolder / REGIONS_FILE)
+        files = DenoiseCommand().output_files(workFolder)
+        outputs = DenoiseOutputs(denoised=read_volume(files["denoised"]))
+        if files["removed"].is_file():
+            outputs.removed = read_volume(files["removed"])
+        if files["regions"].is_file():  # written for region-aware strengths only
+            outputs.regions = read_volume(files["regions"])
         for name, read in (("denoised", outputs.denoised), ("removed", outputs.removed), ("regions", outputs.regions)):
             if read is not None and not read.same_geometry(volume):
                 raise ValueError(f"the {name} volume is not on the input's voxel grid")
-        if (workFolder / ACCOUNT_FILE).is_file():
-            outputs.account = json.loads((workFolder / ACCOUNT_FILE).read_text(encoding="utf-8"))
+        if files["account"].is_file():
+            outputs.account = json.loads(files["account"].read_text(encoding="utf-8"))
         return outputs
 
     @staticmethod

@@ -4,7 +4,7 @@ import json
 
 import slicer
 
-from IPv2Lib.BackendJob import writeInputLabels, writeInputVolume
+from ipv2.protocol import EvaluateCommand
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.NodeTransforms import requireOneParentTransform
 from IPv2Lib.RegionSegmentation import RegionSegmentation
@@ -16,7 +16,9 @@ MISSING_FIGURE = "-"
 
 class EvaluateLogic(BackendLogic):
     def createEvaluateJob(self, predictionNode, labelNode, segmentationNode, truthNode=None, **callbacks):
-        """Region figures of a prediction against a label; returns (table node, report, figure PNG bytes)."""
+        """Region figures of a prediction against a label, and against `truthNode` when given; the
+        job's result is (table node, report, figure PNG bytes). `callbacks`: the job's
+        `onSucceeded`, `onProgress` and `onLog`."""
         if predictionNode is None or labelNode is None or segmentationNode is None:
             raise ValueError("select the prediction, the evaluation label and the region segmentation")
         requireOneParentTransform(
@@ -28,48 +30,26 @@ class EvaluateLogic(BackendLogic):
             ]
         )
         prediction = VolumeNodeConverter.toVolume(predictionNode)
-        label = VolumeNodeConverter.toVolume(labelNode)
-        truth = VolumeNodeConverter.toVolume(truthNode) if truthNode is not None else None
-        labels = RegionSegmentation.toLabels(segmentationNode, predictionNode)
-
-        def prepare(workFolder):
-            writeInputVolume(prediction, workFolder / "prediction.nrrd")
-            writeInputVolume(label, workFolder / "label.nrrd")
-            writeInputLabels(labels, prediction, workFolder / "masks.nrrd")
-            if truth is not None:
-                writeInputVolume(truth, workFolder / "truth.nrrd")
-
-        def arguments(workFolder):
-            command = [
-                "evaluate",
-                "--pred",
-                workFolder / "prediction.nrrd",
-                "--label",
-                workFolder / "label.nrrd",
-                "--masks",
-                workFolder / "masks.nrrd",
-                "--out",
-                workFolder / "report.json",
-                "--figure",
-                workFolder / "figure.png",
-                "--progress",
-                "json",
-            ]
-            if truth is not None:
-                command += ["--truth", workFolder / "truth.nrrd"]
-            return command
+        inputs = {
+            "prediction": prediction,
+            "label": VolumeNodeConverter.toVolume(labelNode),
+            "masks": prediction.with_array(RegionSegmentation.toLabels(segmentationNode, predictionNode)),
+        }
+        if truthNode is not None:
+            inputs["truth"] = VolumeNodeConverter.toVolume(truthNode)
+        command = EvaluateCommand(truth=truthNode is not None)
 
         def importResults(workFolder):
-            report = json.loads((workFolder / "report.json").read_text())
-            figurePath = workFolder / "figure.png"
-            figure = figurePath.read_bytes() if figurePath.is_file() else None
+            outputs = command.output_files(workFolder)
+            report = json.loads(outputs["report"].read_text())
+            figure = outputs["figure"].read_bytes() if outputs["figure"].is_file() else None
             table = self.reportTable(report, f"{predictionNode.GetName()} evaluation")
             return table, report, figure
 
         return self.backendJob(
             "Evaluation",
-            prepare,
-            arguments,
+            command,
+            inputs,
             importResults,
             inputNodes=[predictionNode, labelNode, segmentationNode, truthNode],
             **callbacks,

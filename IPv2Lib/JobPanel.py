@@ -9,8 +9,9 @@ holds a job, so it cannot drift:
 - a job is held only once its `start()` returned; a job whose start raised (inputs could not
   be written, the process could not start) never is, so the next click starts again instead
   of being taken as Cancel, and the button is left as it was;
-- the panel lets go of the job before `onSucceeded(job)` and `onEnded(job)` run, so these
-  may start the next job.
+- the panel lets go of the job before the job's own `onSucceeded(job)` and the panel's
+  `onEnded(job)` run, so these may start the next job. Each job carries what shows its
+  results, so the panel never asks which job it was.
 
 Qt-free apart from duck typing, so that it runs under pytest: `timer` is what a `qt.QTimer`
 offers (`setInterval`, `start`, `stop`, PythonQt's `connect("timeout()", slot)`), the
@@ -18,7 +19,7 @@ progress bar what a `qt.QProgressBar` offers (`setRange`, `setValue`, `setFormat
 `hide`), a button has `text` and `enabled`.
 """
 
-from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
+from IPv2Lib.BackendJob import JobState
 
 try:
     from slicer.i18n import tr as _
@@ -37,7 +38,6 @@ class JobPanel:
         progressBar,
         showStatus,
         timer,
-        onSucceeded=None,
         showError=None,
         onProgress=None,
         onLog=None,
@@ -45,13 +45,12 @@ class JobPanel:
     ):
         """
         showStatus(text): the status line. showError(job): a failed job's error, shown to the user.
-        onSucceeded(job): the results (`job.result`) shown or selected. onProgress(record),
-        onLog(line): the backend's records and other output lines, besides the progress bar.
+        onProgress(record), onLog(line): the backend's records and other output lines, besides
+        the progress bar.
         onEnded(job): after every end, once the button and the bar are back.
         """
         self.progressBar = progressBar
         self.showStatus = showStatus
-        self.onSucceeded = onSucceeded
         self.showError = showError
         self.onProgress = onProgress
         self.onLog = onLog
@@ -72,7 +71,7 @@ class JobPanel:
         """A click on `button`: cancels the job it started, else starts `makeJob(callbacks)`.
 
         `makeJob` receives the callbacks the panel shows progress with (`onProgress`, `onLog`)
-        and returns a `BackendJob`, not started. While another button's job runs, the click
+        and returns a `BackendJob`, not started, with its own `onSucceeded`. While another button's job runs, the click
         only says so. Returns the job started, or None. What `makeJob` or the start raises is
         passed on (the panel shows it in an error display); the panel is then as before.
         """
@@ -128,11 +127,11 @@ class JobPanel:
         self.timer.stop()  # before the handlers, which may start the next job
         self.progressBar.hide()
         button.text, button.enabled = buttonText, True
-        if job.state == SUCCEEDED:
+        if job.state == JobState.SUCCEEDED:
             self.showStatus(_("{title} done.").format(title=job.title))
-            if self.onSucceeded is not None:
-                self.onSucceeded(job)
-        elif job.state == CANCELLED:
+            if job.onSucceeded is not None:
+                job.onSucceeded(job)
+        elif job.state == JobState.CANCELLED:
             self.showStatus(_("{title} cancelled; nothing was changed.").format(title=job.title))
         else:
             self.showStatus(_("{title} failed.").format(title=job.title))

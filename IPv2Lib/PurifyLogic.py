@@ -4,58 +4,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ipv2.contract import (
-    DEFAULT_DOSE,
-    DEFAULT_MODE,
-    DEFAULT_SIMULATE_MODE,
-    DEFAULT_WEAK_DENOISER,
-    EVAL_LABEL_FILE,
-    MASKS_FILE,
-    MODES,
-    REPORT_FILE,
-    TRAIN_INPUT_FILE,
-    TRAIN_TARGET_FILE,
-    WEAK_DENOISERS,
-)
+from ipv2.contract import MODES, WEAK_DENOISERS
 from ipv2.input_checks import require_dose, require_pair
-from IPv2Lib.BackendJob import writeInputVolume
+from ipv2.protocol import PurifyCommand
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.NodeTransforms import requireOneParentTransform
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
-
-
-@dataclass
-class PurifySettings:
-    mode: str = DEFAULT_MODE
-    removeBackground: bool = True
-    addNoise: bool = True
-    weakDenoiser: str = DEFAULT_WEAK_DENOISER
-    dose: float = DEFAULT_DOSE
-    seed: int = 0
-    simulateMode: str = DEFAULT_SIMULATE_MODE
-    device: str = "auto"
-
-    def arguments(self):
-        """The options of `ipv2 purify` for these settings."""
-        arguments = [
-            "--mode",
-            self.mode,
-            "--weak",
-            self.weakDenoiser,
-            "--dose",
-            repr(float(self.dose)),
-            "--seed",
-            str(int(self.seed)),
-            "--simulate-mode",
-            self.simulateMode,
-            "--device",
-            self.device,
-        ]
-        if self.mode in ("ipv2", "ipv2m"):
-            arguments.append("--remove-background" if self.removeBackground else "--no-remove-background")
-            arguments.append("--add-noise" if self.addNoise else "--no-add-noise")
-        return arguments
 
 
 @dataclass
@@ -88,7 +43,7 @@ class PurifyLogic(BackendLogic):
     placed beside the uLDCT in the subject hierarchy.
     """
 
-    def checkInputs(self, lowDoseNode, normalDoseNode, settings: PurifySettings):
+    def checkInputs(self, lowDoseNode, normalDoseNode, settings: PurifyCommand):
         """Both volumes as backend volumes; refuses mismatched geometry before any work."""
         if lowDoseNode is None or normalDoseNode is None:
             raise ValueError("select both the uLDCT and the NDCT volume")
@@ -96,8 +51,8 @@ class PurifyLogic(BackendLogic):
             raise ValueError("the uLDCT and the NDCT must be two different volumes")
         if settings.mode not in MODES:
             raise ValueError(f"mode '{settings.mode}' is not one of {', '.join(MODES)}")
-        if settings.weakDenoiser not in WEAK_DENOISERS:
-            raise ValueError(f"weak denoiser '{settings.weakDenoiser}' is not one of {', '.join(WEAK_DENOISERS)}")
+        if settings.weak not in WEAK_DENOISERS:
+            raise ValueError(f"weak denoiser '{settings.weak}' is not one of {', '.join(WEAK_DENOISERS)}")
         require_dose(settings.dose)
         requireOneParentTransform(
             [(f"uLDCT '{lowDoseNode.GetName()}'", lowDoseNode), (f"NDCT '{normalDoseNode.GetName()}'", normalDoseNode)]
@@ -107,48 +62,19 @@ class PurifyLogic(BackendLogic):
         require_pair(lowDose, normalDose, f"uLDCT '{lowDoseNode.GetName()}'", f"NDCT '{normalDoseNode.GetName()}'")
         return lowDose, normalDose
 
-    def createJob(
-        self,
-        lowDoseNode,
-        normalDoseNode,
-        settings: Optional[PurifySettings] = None,
-        onProgress=None,
-        onLog=None,
-        onFinished=None,
-    ):
-        settings = settings or PurifySettings()
-        lowDose, normalDose = self.checkInputs(lowDoseNode, normalDoseNode, settings)
-
-        def prepareInputs(workFolder):
-            writeInputVolume(lowDose, workFolder / "uldct.nrrd")
-            writeInputVolume(normalDose, workFolder / "ndct.nrrd")
-
-        def buildArguments(workFolder):
-            # Raw volumes: the reader below takes a quarter of the time it takes on gzip.
-            return [
-                "purify",
-                "--lq",
-                workFolder / "uldct.nrrd",
-                "--gt",
-                workFolder / "ndct.nrrd",
-                "--out",
-                workFolder / "out",
-                *settings.arguments(),
-                "--uncompressed",
-                "--progress",
-                "json",
-            ]
-
+    def createJob(self, lowDoseNode, normalDoseNode, settings: Optional[PurifyCommand] = None, **callbacks):
+        """Purifies the pair with `settings` (the panel's choices); the job's result is a
+        `PurifiedPairNodes`. `callbacks`: the job's `onSucceeded`, `onProgress` and `onLog`."""
+        command = settings or PurifyCommand()
+        lowDose, normalDose = self.checkInputs(lowDoseNode, normalDoseNode, command)
         return self.backendJob(
             "Purification",
-            prepareInputs,
-            buildArguments,
+            command,
+            {"uldct": lowDose, "ndct": normalDose},
             lambda outputs: self.importOutputs(outputs, lowDoseNode, normalDoseNode),
             inputNodes=[lowDoseNode, normalDoseNode],
-            readResults=lambda workFolder: self.readOutputs(workFolder / "out", lowDose),
-            onProgress=onProgress,
-            onLog=onLog,
-            onFinished=onFinished,
+            readResults=lambda workFolder: self.readOutputs(command.output_folder(workFolder), lowDose),
+            **callbacks,
         )
 
     @staticmethod
@@ -159,18 +85,16 @@ class PurifyLogic(BackendLogic):
         """
         from ipv2.io.volumes import read_labelmap, read_volume
 
+        names = PurifyCommand.OUTPUTS
         volumes = {}
-        for key, fileName in (
-            ("trainInput", TRAIN_INPUT_FILE),
-            ("trainTarget", TRAIN_TARGET_FILE),
-            ("evalLabel", EVAL_LABEL_FILE),
-        ):
-            volume = read_volume(outputFolder / fileName)
+        for key, role in (("trainInput", "train_input"), ("trainTarget", "train_target"), ("evalLabel", "eval_label")):
+            volume = read_volume(outputFolder / names[role])
             if not volume.same_geometry(lowDose):
-                raise ValueError(f"the backend's {fileName} is not on the uLDCT's voxel grid")
+                raise ValueError(f"the backend's {names[role]} is not on the uLDCT's voxel grid")
             volumes[key] = volume
-        labels = read_labelmap(outputFolder / MASKS_FILE, like=lowDose)
-        report = json.loads((outputFolder / REPORT_FILE).read_text()) if (outputFolder / REPORT_FILE).is_file() else {}
+        labels = read_labelmap(outputFolder / names["masks"], like=lowDose)
+        reportFile = outputFolder / names["report"]
+        report = json.loads(reportFile.read_text()) if reportFile.is_file() else {}
         return PurifyOutputs(labels=labels, report=report, **volumes)
 
     @staticmethod
@@ -193,7 +117,7 @@ class PurifyLogic(BackendLogic):
         )
 
     def process(
-        self, lowDoseNode, normalDoseNode, settings: Optional[PurifySettings] = None, onProgress=None, onLog=None
+        self, lowDoseNode, normalDoseNode, settings: Optional[PurifyCommand] = None, onProgress=None, onLog=None
     ):
         """Synchronous run for batch mode and tests; returns the `PurifiedPairNodes`."""
         return self.createJob(lowDoseNode, normalDoseNode, settings, onProgress=onProgress, onLog=onLog).run()

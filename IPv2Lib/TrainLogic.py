@@ -4,8 +4,8 @@ import re
 import shutil
 from pathlib import Path
 
-from ipv2.contract import NETWORKS
-from IPv2Lib.BackendJob import writeInputVolume
+from ipv2.contract import DEFAULT_DEVICE, NETWORKS
+from ipv2.protocol import TrainCommand
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.NodeTransforms import requireOneParentTransform
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -48,7 +48,7 @@ class TrainLogic(BackendLogic):
         steps,
         pairNodes=(),
         pairFolders=(),
-        device="auto",
+        device=DEFAULT_DEVICE,
         seed=0,
         overwrite=False,
         **callbacks,
@@ -59,7 +59,8 @@ class TrainLogic(BackendLogic):
         only when training completed, so a cancelled run leaves no file behind. An existing
         `outputCheckpoint` is refused unless `overwrite`; one that appeared during training is
         kept, and the new checkpoint takes the first free name "<stem>-1<suffix>", "-2", ...
-        (the job's result is the path written).
+        (the job's result is the path written). `callbacks`: the job's `onSucceeded`,
+        `onProgress` and `onLog`.
         """
         if not outputCheckpoint:
             raise ValueError("choose where to save the trained checkpoint")
@@ -78,8 +79,8 @@ class TrainLogic(BackendLogic):
             raise ValueError(f"model '{model}' cannot be trained; choose one of {', '.join(NETWORKS)}")
         if int(steps) < 1:
             raise ValueError(f"training steps {steps} must be at least 1")
-        pairs = []
-        for inputNode, targetNode in pairNodes:
+        inputs = {}
+        for index, (inputNode, targetNode) in enumerate(pairNodes):
             requireOneParentTransform(
                 [
                     (f"training input '{inputNode.GetName()}'", inputNode),
@@ -95,38 +96,22 @@ class TrainLogic(BackendLogic):
                     f"training pair '{inputNode.GetName()}' / '{targetNode.GetName()}': "
                     "input and target are not on the same voxel grid"
                 )
-            pairs.append((inputVolume, targetVolume))
-        extension = "".join(Path(outputCheckpoint).suffixes) or ".pt"
-
-        def prepare(workFolder):
-            for index, (inputVolume, targetVolume) in enumerate(pairs):
-                writeInputVolume(inputVolume, workFolder / "pairs" / f"scene{index}" / "train_input.nrrd")
-                writeInputVolume(targetVolume, workFolder / "pairs" / f"scene{index}" / "train_target.nrrd")
-
-        def arguments(workFolder):
-            folders = [workFolder / "pairs" / f"scene{index}" for index in range(len(pairs))] + pairFolders
-            return [
-                "train",
-                "--data",
-                *folders,
-                "--model",
-                model,
-                "--steps",
-                str(int(steps)),
-                "--seed",
-                str(int(seed)),
-                "--device",
-                device,
-                "--out",
-                workFolder / f"checkpoint{extension}",
-                "--progress",
-                "json",
-            ]
+            inputRole, targetRole = TrainCommand.scene_pair_roles(index)
+            inputs[inputRole], inputs[targetRole] = inputVolume, targetVolume
+        command = TrainCommand(
+            model=model,
+            steps=int(steps),
+            seed=int(seed),
+            device=device,
+            scene_pairs=len(pairNodes),
+            pair_folders=tuple(str(folder) for folder in pairFolders),
+            checkpoint_suffix="".join(Path(outputCheckpoint).suffixes) or ".pt",
+        )
 
         def importResults(workFolder):
             destination = Path(outputCheckpoint) if overwrite else freeFileName(Path(outputCheckpoint))
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(workFolder / f"checkpoint{extension}"), str(destination))
+            shutil.move(str(command.output_file(workFolder, "checkpoint")), str(destination))
             return destination
 
-        return self.backendJob("Training", prepare, arguments, importResults, **callbacks)
+        return self.backendJob("Training", command, inputs, importResults, **callbacks)

@@ -18,7 +18,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def arguments(job, folder):
-    return [str(argument) for argument in job.buildArguments(folder)]
+    return job.command.to_argv(folder)
 
 
 def test_linked_strength_passes_one_level(mrmlScene, obliqueCt, tmp_path):
@@ -174,10 +174,19 @@ def test_every_choice_combo_box_of_a_panel_shows_labels(module):
         )
 
 
-def test_region_strengths_ask_the_backend_for_the_regions_they_use(tmp_path):
-    assert DenoiseLogic.regionsArguments("unet", "low", tmp_path) == ["--regions", tmp_path / "regions.nrrd"]
-    assert DenoiseLogic.regionsArguments("unet", None, tmp_path) == []
-    assert DenoiseLogic.regionsArguments("nlm", "low", tmp_path) == []
+def regionsArguments(node, model, lungStrength, folder):
+    """The `--regions PATH` of the job's command line, or []."""
+    passed = arguments(
+        DenoiseLogic().createDenoiseJob(node, model, "cpu", "medium", lungStrength, lungStrength), folder
+    )
+    return passed[passed.index("--regions") : passed.index("--regions") + 2] if "--regions" in passed else []
+
+
+def test_region_strengths_ask_the_backend_for_the_regions_they_use(mrmlScene, obliqueCt, tmp_path):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "scan")
+    assert regionsArguments(node, "unet", "low", tmp_path) == ["--regions", str(tmp_path / "regions.nrrd")]
+    assert regionsArguments(node, "unet", None, tmp_path) == []
+    assert regionsArguments(node, "nlm", "low", tmp_path) == []
 
 
 def test_the_regions_the_run_used_become_one_segmentation_beside_the_input(mrmlScene, obliqueCt):

@@ -135,8 +135,13 @@ def test_training_never_changes_what_denoise_uses():
     """After training the Method the user sees stays in force: the checkpoint field is left as it was."""
     tree = ast.parse((REPOSITORY / "IPv2Denoise" / "IPv2Denoise.py").read_text())
     widget = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "IPv2DenoiseWidget")
-    showResult = next(node for node in widget.body if isinstance(node, ast.FunctionDef) and node.name == "showResult")
+    showCheckpoint = next(
+        node for node in widget.body if isinstance(node, ast.FunctionDef) and node.name == "showCheckpoint"
+    )
     assigned = [
-        ast.unparse(target) for node in ast.walk(showResult) if isinstance(node, ast.Assign) for target in node.targets
+        ast.unparse(target)
+        for node in ast.walk(showCheckpoint)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
     ]
     assert not any("checkpointPathLineEdit" in target for target in assigned)

@@ -76,9 +76,12 @@ class BackendCommand:
     def output_folder(self, folder: PathLike) -> Path:
         return Path(folder) / self.OUTPUT_FOLDER
 
+    def output_files(self, folder: PathLike) -> dict[str, Path]:
+        """Where the run in work folder `folder` writes each of its outputs."""
+        return {role: self.output_folder(folder) / name for role, name in self.output_names().items()}
+
     def output_file(self, folder: PathLike, role: str) -> Path:
-        """Where the run in work folder `folder` writes its output `role`."""
-        return self.output_folder(folder) / self.output_names()[role]
+        return self.output_files(folder)[role]
 
     def to_argv(self, folder: PathLike) -> list[str]:
         """The command line after `python -m ipv2` for a run in work folder `folder`."""
