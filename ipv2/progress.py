@@ -54,6 +54,11 @@ class Monitor:
             self.step(stage, done, total)
 
 
+# What a command's work takes to open the progress display and cancel handling of each stretch
+# of it (the command line's is `ipv2.cli.common.monitor_from_args`).
+MonitorFactory = Callable[[], contextlib.AbstractContextManager[Monitor]]
+
+
 # Ctrl-C and the SIGTERM a job runner (or the Slicer module) sends end work the same way.
 CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import os
 from collections.abc import Iterator
 from typing import Callable
 
-from ipv2.errors import InputError
-from ipv2.io.lock import output_lock
+from ipv2.io.lock import rank_zero_output_lock
 from ipv2.io.outputs import require_writable_output
 from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
 
@@ -91,17 +89,6 @@ def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@contextlib.contextmanager
-def rank_zero_output_lock(output, folder: bool = False) -> Iterator[None]:
-    """The exclusive lock of `output` (`ipv2.io.lock`); under torchrun rank 0 alone holds it,
-    the other ranks writing their share under it."""
-    if int(os.environ.get("RANK", "0")) != 0:
-        yield
-        return
-    with output_lock(output, folder=folder):
-        yield
-
-
 def add_uncompressed_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--uncompressed",
@@ -109,12 +96,6 @@ def add_uncompressed_option(parser: argparse.ArgumentParser) -> None:
         help="write the output volumes without gzip: larger files that read back about four times "
         "as fast (what the Slicer modules ask for; their reader waits on it)",
     )
-
-
-def require_uncompressible(path) -> None:
-    """`--uncompressed` with an output whose format is gzip by its name (.nii.gz) cannot be honoured."""
-    if str(path).lower().endswith(".gz"):
-        raise InputError(f"--uncompressed: {path} names a gzip format; use .nrrd, .nii or .mha")
 
 
 def holds_output_lock(folder: bool = False) -> Callable:

@@ -200,3 +200,14 @@ def output_lock(
         for folder in created:  # deepest first
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+@contextlib.contextmanager
+def rank_zero_output_lock(output: PathLike, folder: bool = False) -> Iterator[None]:
+    """The exclusive lock of `output` (`output_lock`); under torchrun rank 0 alone holds it,
+    the other ranks writing their share under it."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        yield
+        return
+    with output_lock(output, folder=folder):
+        yield

@@ -86,3 +86,9 @@ def require_writable_series_output(path: PathLike, flag: str = "--out", inputs: 
         raise InputError(f"{flag} {path}: {existing} is a file, so nothing can be written under it")
     _require_writable_folder(existing, flag, path)
     return path
+
+
+def require_uncompressible(path: PathLike) -> None:
+    """`--uncompressed` with an output whose format is gzip by its name (.nii.gz) cannot be honoured."""
+    if str(path).lower().endswith(".gz"):
+        raise InputError(f"--uncompressed: {path} names a gzip format; use .nrrd, .nii or .mha")
