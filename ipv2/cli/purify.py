@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,18 +22,15 @@ from ipv2.contract import (
     DEFAULT_SIMULATE_MODE,
     DEFAULT_STITCH_BLEND_PX,
     DEFAULT_WEAK_DENOISER,
-    EXIT_CANCELLED,
-    EXIT_USER_ERROR,
     MAX_STITCH_BLEND_PX,
     MODES,
     SIMULATE_MODES,
     WEAK_DENOISERS,
 )
-from ipv2.errors import Cancelled, InputError, IPv2Error
+from ipv2.errors import InputError
 from ipv2.io.atomic import is_same_file
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
-    from ipv2.purify.cache import StageCache
     from ipv2.purify.options import PurifyOptions
 
 DESCRIPTION = """Purifies a misaligned uLDCT/NDCT pair (IPv2). With --lq and --gt, writes to --out:
@@ -130,7 +127,9 @@ def register(subparsers) -> None:
 
 
 def _options(args: argparse.Namespace) -> PurifyOptions:
-    from ipv2.purify.options import PurifyOptions, require_motion_rules_apply
+    """The run's options from the flags; the motion rules' flags are refused outside --mode ipv2m."""
+    # imported here: the parser, `ipv2 --help` and argument errors load no backend
+    from ipv2.services.purify import PurifyOptions, require_motion_rules_apply
 
     given = [
         f"--{'' if value else 'no-'}{flag}"
@@ -158,66 +157,8 @@ def _options(args: argparse.Namespace) -> PurifyOptions:
     ).checked()
 
 
-def _run_volumes(args: argparse.Namespace, options: PurifyOptions) -> int:
-    from ipv2.io import read_volume
-    from ipv2.purify import VOLUME_OUTPUTS, prepare_output_folder, purify_volumes, write_purify_outputs
-    from ipv2.purify.cache import CACHE_FOLDER_NAME, StageCache
-    from ipv2.purify.checks import swapped_pair_warning
-
-    out_dir = prepare_output_folder(args.out, VOLUME_OUTPUTS, args.overwrite, inputs=[args.lq, args.gt])
-    lq = read_volume(args.lq)
-    gt = read_volume(args.gt)
-    warning = swapped_pair_warning(lq, gt)
-    if warning:
-        print(f"ipv2 purify: warning: {warning}", file=sys.stderr)
-    cache = StageCache(out_dir / CACHE_FOLDER_NAME, resume=False)
-    try:
-        with monitor_from_args(args) as monitor:
-            result = purify_volumes(lq, gt, options, monitor, cache_dir=cache.folder, resume=args.resume)
-            monitor.check()
-            paths = write_purify_outputs(result, out_dir, overwrite=args.overwrite, compress=not args.uncompressed)
-    except (Cancelled, KeyboardInterrupt) as stop:
-        return _ended_with_cache(cache, "cancelled", EXIT_CANCELLED, stop)
-    except IPv2Error as error:
-        return _ended_with_cache(cache, f"error: {error}", EXIT_USER_ERROR, error)
-    cache.clear()
-    print(f"purified pair written to {out_dir}:")
-    for path in paths:
-        print(f"  {path}")
-    return 0
-
-
-def _ended_with_cache(cache: StageCache, what: str, code: int, error: BaseException) -> int:
-    """A failed or cancelled run says what it kept: the finished stages, for --resume."""
-    kept = cache.kept_bytes()
-    if not kept:
-        raise error
-    print(
-        f"ipv2 purify: {what}; resume cache kept at {cache.folder} ({kept / 1e6:.1f} MB); rerun with --resume "
-        "or delete it",
-        file=sys.stderr,
-    )
-    return code
-
-
-def _run_dataset(args: argparse.Namespace, options: PurifyOptions) -> int:
-    from ipv2.purify import purify_png_dataset
-
-    if args.uncompressed:
-        raise InputError("--uncompressed applies to volume pairs (--lq/--gt); a --dataset run writes PNG slices")
-    if args.resume:
-        raise InputError(
-            "--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
-            "and is simply run again"
-        )
-    with monitor_from_args(args) as monitor:
-        report = purify_png_dataset(args.dataset, args.out, options, monitor, overwrite=args.overwrite)
-    print(f"purified {report['slices']} slices written to {args.out}: lq_bar/, gt_bar/, eval_label/, report.json")
-    return 0
-
-
-@holds_output_lock(folder=True)
-def run(args: argparse.Namespace) -> int:
+def _require_inputs(args: argparse.Namespace) -> None:
+    """Either a pair of volumes or a PNG dataset, and the options that apply to it."""
     volumes = args.lq is not None or args.gt is not None
     if volumes and args.dataset is not None:
         raise InputError("give either --lq and --gt (volumes) or --dataset (PNG folder), not both")
@@ -228,5 +169,35 @@ def run(args: argparse.Namespace) -> int:
             f"--lq and --gt name the same scan ({args.lq}); give the ultra-low-dose and the "
             "normal-dose scan of the patient"
         )
+
+
+def _require_dataset_options(args: argparse.Namespace) -> None:
+    if args.uncompressed:
+        raise InputError("--uncompressed applies to volume pairs (--lq/--gt); a --dataset run writes PNG slices")
+    if args.resume:
+        raise InputError(
+            "--resume applies to volume pairs (--lq/--gt); a --dataset run writes slice by slice "
+            "and is simply run again"
+        )
+
+
+@holds_output_lock(folder=True)
+def run(args: argparse.Namespace) -> int:
+    from ipv2.services.purify import purify_dataset, purify_pair
+
+    _require_inputs(args)
     options = _options(args)
-    return _run_dataset(args, options) if args.dataset is not None else _run_volumes(args, options)
+    open_monitor = functools.partial(monitor_from_args, args)
+    if args.dataset is not None:
+        _require_dataset_options(args)
+        return purify_dataset(args.dataset, args.out, options, open_monitor, overwrite=args.overwrite)
+    return purify_pair(
+        args.lq,
+        args.gt,
+        args.out,
+        options,
+        open_monitor,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        compress=not args.uncompressed,
+    )
