@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ipv2.contract import DEFAULT_STRENGTH
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_STRENGTH
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
 
@@ -73,7 +73,7 @@ class Denoiser(ABC):
         volume: Volume,
         monitor: Monitor,
         *,
-        device: str = "auto",
+        device: str = DEFAULT_DEVICE,
         noise_level: NoiseLevel | None = None,
         masks: RegionMasks | None = None,
     ) -> Volume:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_STRENGTH, NETWORKS
+from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_DEVICE, DEFAULT_STRENGTH, NETWORKS
 from ipv2.denoise.classical import denoise_volume_classical, measure_sigma_hu, require_sigma_hu
 from ipv2.denoise.denoiser import Denoiser, DenoiseSettings, NoiseLevel
 from ipv2.denoise.inference import denoise_volume, lung_field_of, resolve_model
@@ -62,7 +62,7 @@ class ClassicalDenoiser(Denoiser):
         volume: Volume,
         monitor: Monitor,
         *,
-        device: str = "auto",
+        device: str = DEFAULT_DEVICE,
         noise_level: NoiseLevel | None = None,
         masks: RegionMasks | None = None,
     ) -> Volume:
@@ -124,7 +124,7 @@ class NetworkDenoiser(Denoiser):
         volume: Volume,
         monitor: Monitor,
         *,
-        device: str = "auto",
+        device: str = DEFAULT_DEVICE,
         noise_level: NoiseLevel | None = None,
         masks: RegionMasks | None = None,
     ) -> Volume:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ipv2 import __version__
+from ipv2.contract import DEFAULT_DEVICE
 from ipv2.denoise.denoiser import Denoiser, DenoiseSettings, NoiseLevel
 from ipv2.errors import InputError
 from ipv2.evaluate.denoise_account import denoise_account
@@ -35,7 +36,7 @@ class DenoiseRequest:
     removed: str | None = None
     regions: str | None = None
     account: bool = True
-    device: str = "auto"
+    device: str = DEFAULT_DEVICE
     overwrite: bool = False
     uncompressed: bool = False
     progress: str = "bar"
