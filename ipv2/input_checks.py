@@ -172,6 +172,7 @@ def _require_arg(name: str, key: str, value, what: str) -> None:
     if kind == "ints":
         if not isinstance(value, (list, tuple)) or not all(_is_int(v) for v in value):
             raise InputError(f"{what}: {key}={shown} for {name} must be a list of integers, e.g. [8,16,32]")
+        assert lengths is not None  # every "ints" rule gives its range of lengths
         if not lengths[0] <= len(value) <= lengths[1]:
             raise InputError(f"{what}: {key} for {name} lists {len(value)} values; give {lengths[0]} to {lengths[1]}")
         items = value

@@ -245,7 +245,7 @@ def render_state(
     total = total_steps if total_steps is not None else len(blocks)
     for done, zslice in enumerate(blocks, start=1):
         Xs, Ys, Zs = grid.regular_coordinates(zslice)
-        if deformed:
+        if displacement is not None:  # the deformed state
             Xf, Yf, Zf = np.broadcast_arrays(Xs, Ys, Zs)
             dx, dy, dz = model.breathing.displacement(Xf, Yf, Zf)
             displacement[zslice] = np.stack([dx, dy, dz], axis=-1)

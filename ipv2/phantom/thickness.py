@@ -38,12 +38,14 @@ def slice_weights(slice_z_mm: np.ndarray, plane_z_mm: np.ndarray, thickness_mm: 
 
 def plane_grid(grid: PhantomGrid, acquisition: Acquisition) -> tuple[PhantomGrid, np.ndarray]:
     """The grid of planes and the weights (slices x planes); planes of no slice are left out."""
-    step, per_slice = acquisition.plane_step_mm, acquisition.planes_per_slice
-    reach = int(np.ceil(acquisition.thickness_mm / (2 * step) + 0.5))
+    step, per_slice, thickness = acquisition.plane_step_mm, acquisition.planes_per_slice, acquisition.thickness_mm
+    if thickness is None:
+        raise ValueError("plane_grid: the acquisition samples each slice's centre plane; there are no planes to grid")
+    reach = int(np.ceil(thickness / (2 * step) + 0.5))
     first = float(grid.axis("z")[0]) - reach * step
     count = (grid.shape[0] - 1) * per_slice + 1 + 2 * reach
     planes = first + step * np.arange(count)
-    weights = slice_weights(grid.axis("z").astype(float), planes, acquisition.thickness_mm)
+    weights = slice_weights(grid.axis("z").astype(float), planes, thickness)
     used = np.flatnonzero(weights.sum(axis=0) > 0)
     lo, hi = int(used[0]), int(used[-1]) + 1
     planes, weights = planes[lo:hi], weights[:, lo:hi]
@@ -104,6 +106,6 @@ def render_states(
             fine_model, deformed=deformed, monitor=monitor, step_offset=s * blocks, total_steps=2 * blocks
         )
         hu, tissue = _average(state, weights, centres)
-        displacement = state.displacement[centres] if deformed else None
+        displacement = state.displacement[centres] if state.displacement is not None else None
         states.append(RenderedState(hu=hu, tissue=tissue, displacement=displacement))
     return states[0], states[1]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -251,7 +251,7 @@ def bronchi_beside(arteries: Tree, depth_inside: InsideTest, min_radius: float) 
     start, end = vessels.start + shift, vessels.end + shift
     wall_depth = depth_inside(end) - r_end - airway_wall_mm(r_end)
     kept = np.zeros(count, dtype=bool)
-    pieces = {"start": [], "end": [], "r_start": [], "r_end": []}
+    pieces: dict[str, list[Any]] = {"start": [], "end": [], "r_start": [], "r_end": []}
 
     def add(a, b, ra, rb):
         pieces["start"].append(a), pieces["end"].append(b), pieces["r_start"].append(ra), pieces["r_end"].append(rb)

@@ -32,7 +32,7 @@ def png_slice_name(seed: int, index: int) -> str:
 
 
 def write_phantom(
-    pair, out_dir: PathLike, png: bool = False, preview: bool = True, monitor: Monitor = None
+    pair, out_dir: PathLike, png: bool = False, preview: bool = True, monitor: Monitor | None = None
 ) -> dict[str, Path]:
     """Writes ndct, uldct, truth, labels and deformation NRRDs, phantom.json, preview.png and
     with `png` the folders png/lq (uLDCT) and png/gt (NDCT). All files appear at once, when

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import Any
 
 import finufft
 import numpy as np
@@ -80,7 +81,8 @@ class NufftProjector:
         self.backward_length = _even_at_least(g.window_radius + math.ceil(g.reconstruction_radius) + 2)
         self.options = dict(NUFFT_OPTIONS)
         self.measure_fft = False
-        self._plans = {}
+        # (type, radial length, bands, worker) -> (batch, FFTW flag, finufft plan)
+        self._plans: dict[tuple[int, int, int, int], tuple[int, int, Any]] = {}
         self._lock = threading.Lock()
 
     # --- NUFFT plans and execution ---------------------------------------------------------
@@ -171,11 +173,10 @@ class NufftProjector:
     ) -> torch.Tensor:
         """Sum over angles of the linearly interpolated filtered projections, scaled like iradon."""
         g = self.geometry
-        filtered = filtered.detach().to("cpu", torch.float32).numpy()
-        batch = filtered.shape[0]
+        window = filtered.detach().to("cpu", torch.float32).numpy()
+        batch = window.shape[0]
         radius = g.window_radius
         length = self.backward_length
-        window = filtered
         spectrum = np.fft.rfft(window, n=length, axis=-1)
         m = np.arange(spectrum.shape[-1])
         spectrum *= np.exp(2j * np.pi * m * radius / length)
