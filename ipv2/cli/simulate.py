@@ -1,11 +1,11 @@
-"""`ipv2 simulate`: a simulated low-dose scan of a CT volume."""
+"""`ipv2 simulate`: a simulated low-dose scan of a CT volume (the work is `ipv2.services.simulate`')."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-import time
 from pathlib import Path
 
 from ipv2.cli.common import (
@@ -18,8 +18,8 @@ from ipv2.cli.common import (
 )
 from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, DEFAULT_SIMULATE_MODE, KERNELS, SIMULATE_MODES
 from ipv2.errors import InputError
-from ipv2.input_checks import require_ct, require_dose
-from ipv2.io import read_volume, require_new_outputs, write_volume
+from ipv2.input_checks import require_dose
+from ipv2.io import require_new_outputs
 from ipv2.io.volumes import VOLUME_SUFFIXES
 
 
@@ -82,7 +82,8 @@ def register(subparsers) -> None:
 
 @holds_output_lock()
 def run(args: argparse.Namespace) -> int:
-    from ipv2.simulate import LowDoseSettings, simulate_low_dose
+    # imported here: the parser, `ipv2 --help` and argument errors load no backend
+    from ipv2.services.simulate import simulate_scan
 
     out = Path(args.out)
     if not out.name.lower().endswith(VOLUME_SUFFIXES):
@@ -98,31 +99,17 @@ def run(args: argparse.Namespace) -> int:
                 "dose, must be in (0, 1] (1 for a normal-dose scan); leave it out to take the input "
                 "as noise-free"
             )
-    volume = read_volume(args.input)
-    require_ct(volume, f"--in {args.input}")
-    started = time.perf_counter()
-    with monitor_from_args(args) as monitor:
-        settings = LowDoseSettings(
-            dose=args.dose,
-            mode=args.mode,
-            pixel_spacing_mm=volume.pixel_spacing_mm,
-            seed=args.seed,
-            electronic_noise=not args.no_electronic_noise,
-            input_dose=args.input_dose,
-            kernel=args.kernel,
-        )
-        noisy = simulate_low_dose(
-            volume.array, settings, device=args.device, monitor=monitor, name=f"--in {args.input}"
-        )
-    write_volume(volume.with_array(noisy), out)
-    summary = {
-        "output": str(out),
-        "mode": args.mode,
-        "dose": args.dose,
-        "kernel": args.kernel,
-        "seed": args.seed,
-        "slices": int(noisy.shape[0]),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    summary = simulate_scan(
+        args.input,
+        out,
+        functools.partial(monitor_from_args, args),
+        dose=args.dose,
+        mode=args.mode,
+        input_dose=args.input_dose,
+        kernel=args.kernel,
+        electronic_noise=not args.no_electronic_noise,
+        seed=args.seed,
+        device=args.device,
+    )
     print(json.dumps(summary), file=sys.stderr if args.progress == "json" else sys.stdout)
     return 0
