@@ -136,14 +136,16 @@ class _Simulator:
             spread = torch.full_like(expected, electronic) if electronic > 0 else None
             counts = photon_noise.poisson_plus_gaussian(expected, spread, generators)
         else:
-            counts = self._inserted_counts(line_integrals, electronic, generators)
+            counts = self._inserted_counts(line_integrals, s.input_dose, electronic, generators)
         noisy = torch.log(target_photons / counts.clamp_min(MIN_COUNTS))
         if s.input_dose is not None:
             # The input's own noise is already in the image; reconstruct only what is added.
             return self._fbp(noisy - line_integrals, worker) / spacing
         return self._fbp(noisy, worker) / spacing
 
-    def _inserted_counts(self, line_integrals: torch.Tensor, electronic: float, generators) -> torch.Tensor:
+    def _inserted_counts(
+        self, line_integrals: torch.Tensor, input_dose: float, electronic: float, generators
+    ) -> torch.Tensor:
         """Counts at the target dose from a scan that already holds the noise of `input_dose`.
 
         Scaling the input's counts by a = dose / input_dose and adding Gaussian noise of
@@ -153,8 +155,8 @@ class _Simulator:
         extra noise only; it is reconstructed on its own and added to the input image.
         """
         s = self.settings
-        ratio = s.dose / s.input_dose
-        measured = s.input_dose * FULL_DOSE_PHOTONS_PER_RAY * torch.exp(-line_integrals)
+        ratio = s.dose / input_dose
+        measured = input_dose * FULL_DOSE_PHOTONS_PER_RAY * torch.exp(-line_integrals)
         variance = ratio * (1.0 - ratio) * measured + (1.0 - ratio**2) * electronic**2
         return ratio * measured + torch.sqrt(variance.clamp_min(0.0)) * photon_noise.gaussian(measured, generators)
 

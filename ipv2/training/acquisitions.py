@@ -133,7 +133,7 @@ class AcquiredSlices:
 
 
 def acquired_pairs(
-    volumes: Sequence[tuple[str, np.ndarray, float]], count: int, seed: int, monitor: Monitor = None
+    volumes: Sequence[tuple[str, np.ndarray, float]], count: int, seed: int, monitor: Monitor | None = None
 ) -> list[AcquiredSlices]:
     """`count` pairs from (name, (z, y, x) HU, pixel spacing mm) volumes, grouped by volume and spacing.
 
@@ -147,7 +147,8 @@ def acquired_pairs(
         raise InputError("no volume holds a slice with enough body to train on")
     acquisitions = draw_acquisitions(count, seed)
     rng = np.random.default_rng([seed, 0x51CE])
-    groups = {}
+    # (volume, spacing) -> the drawn inputs, targets, acquisitions and sources
+    groups: dict[tuple[str, float], tuple[list[np.ndarray], list[np.ndarray], list[Acquisition], list[str]]] = {}
     monitor.step("acquire", 0, count)
     for index, acquisition in enumerate(acquisitions):
         name, hu, spacing, usable = candidates[int(rng.integers(len(candidates)))]

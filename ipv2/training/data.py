@@ -79,10 +79,15 @@ class PairSource:
         if self.kind == "png":
             dataset = open_png_dataset(self.input)
             return [dataset.lq_dir / n for n in dataset.names] + [dataset.gt_dir / n for n in dataset.names]
-        return [self.input, self.target]
+        return [self.input, self._target()]
 
     def load(self) -> TrainingPair:
-        return _png_pair(self.input) if self.kind == "png" else _volume_pair(self.input, self.target, self.name)
+        return _png_pair(self.input) if self.kind == "png" else _volume_pair(self.input, self._target(), self.name)
+
+    def _target(self) -> Path:
+        if self.target is None:  # find_pair_sources gives every "volumes" source its target
+            raise ValueError(f"{self.name}: a {self.kind} source without a target volume")
+        return self.target
 
 
 def _volume_pair(input_path: Path, target_path: Path, name: str) -> TrainingPair:
@@ -98,7 +103,8 @@ def _volume_pair(input_path: Path, target_path: Path, name: str) -> TrainingPair
 
 def _png_pair(folder: Path) -> TrainingPair:
     dataset = open_png_dataset(folder)
-    inputs, targets = [], []
+    inputs: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
     for slice_name in dataset.names:
         lq, gt = dataset.read_pair(slice_name)
         if lq.shape != gt.shape:
@@ -137,8 +143,8 @@ def find_pair_sources(path_text: str) -> list[PairSource]:
     if input_file and target_file:
         return [PairSource(str(path), "volumes", input_file, target_file)]
     if input_file or target_file:
-        missing = TARGET_STEM if input_file else INPUT_STEM
-        raise InputError(f"{path}: has one volume of the pair but no {missing} volume")
+        absent = TARGET_STEM if input_file else INPUT_STEM
+        raise InputError(f"{path}: has one volume of the pair but no {absent} volume")
     sources = []
     for child in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if _is_png_layout(child) or (_volume_file(child, INPUT_STEM) and _volume_file(child, TARGET_STEM)):

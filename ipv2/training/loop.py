@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -61,8 +61,8 @@ def _amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def _rng_state(device: torch.device) -> dict:
-    state = {"torch": torch.get_rng_state()}
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
     if device.type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -218,11 +218,11 @@ class Trainer:
 
     def train_step(self) -> float:
         config, context = self.config, self.context
-        inputs, targets = self.sampler.batch(
+        input_patches, target_patches = self.sampler.batch(
             self.step, config.batch * context.world_size, start=context.rank * config.batch, size=config.batch
         )
-        inputs = torch.from_numpy(inputs).to(self.device, non_blocking=True)
-        targets = torch.from_numpy(targets).to(self.device, non_blocking=True)
+        inputs = torch.from_numpy(input_patches).to(self.device, non_blocking=True)
+        targets = torch.from_numpy(target_patches).to(self.device, non_blocking=True)
         self.network.train()
         with torch.autocast(
             self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None

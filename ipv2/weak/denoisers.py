@@ -145,11 +145,10 @@ def weak_denoise(
     denoise_slice = _SLICE_DENOISERS[method]
     stage = f"remove noise ({method})"
     for z in monitor.track(range(stack.shape[0]), stage, total=stack.shape[0]):
-        if region is None:
-            box = (slice(None), slice(None))
-        else:
+        box: tuple[slice, slice] | None = (slice(None), slice(None))
+        if region is not None:
             box = _bounding_box(region[z], CROP_MARGIN)
-            if box is None:
+            if box is None:  # nothing of the region in this slice
                 continue
         crop = stack[z][box].astype(np.float64)
         result[z][box] = denoise_slice(crop, sigma, contrast).astype(np.float32)
