@@ -33,7 +33,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from ipv2.errors import InputError
 from ipv2.io.atomic import missing_folders
@@ -41,9 +41,9 @@ from ipv2.io.atomic import missing_folders
 try:
     import fcntl
 except ImportError:  # Windows: the PID rule alone
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # no module there; _flock checks for None
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 LOCK_SUFFIX = ".ipv2-lock"
 EMPTY_LOCK_GRACE_S = 30.0
 
@@ -64,7 +64,7 @@ def _flock(fd: int) -> bool:
         return False
 
 
-def _owner(fd: int) -> dict | None:
+def _owner(fd: int) -> dict[str, Any] | None:
     os.lseek(fd, 0, os.SEEK_SET)
     text = os.read(fd, 4096).decode("utf-8", "replace")
     try:
@@ -74,7 +74,7 @@ def _owner(fd: int) -> dict | None:
     return owner if isinstance(owner, dict) else None
 
 
-def _pid_runs(pid) -> bool:
+def _pid_runs(pid: object) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -144,14 +144,14 @@ def _is_held(lock: Path) -> bool:
         os.close(fd)  # closing drops the flock
 
 
-def _require_no_folder_lock_above(output: Path, flag: str, within: Path | None) -> None:
+def _require_no_folder_lock_above(output: Path, flag: str, within: PathLike | None) -> None:
     """Refuses an output inside a folder that a run of a folder of scans holds: that run would
     write, or count as done, what this one writes. `within` (a folder this run's own job holds)
     and the folders above it are not asked."""
-    skip = set()
+    skip: set[Path] = set()
     if within is not None:
-        within = Path(within).absolute()
-        skip = {within, *within.parents}
+        held = Path(within).absolute()
+        skip = {held, *held.parents}
     for folder in Path(output).absolute().parents:
         if folder in skip:
             continue
@@ -197,9 +197,9 @@ def output_lock(
     finally:
         if fd is not None:
             os.close(fd)
-        for folder in created:  # deepest first
+        for made in created:  # deepest first
             with contextlib.suppress(OSError):
-                folder.rmdir()
+                made.rmdir()
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from typing import Union
 
 from ipv2.errors import InputError
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, os.PathLike[str]]
 
 
 def _nearest_existing(path: Path) -> Path:
