@@ -1,8 +1,9 @@
 """The purification pipeline: from a uLDCT/NDCT pair to a purified training pair and label."""
 
+from ipv2.contract import DEFAULT_MODE, MODES, SIMULATE_MODES
 from ipv2.purify.core import Purified, purify_arrays
 from ipv2.purify.dataset import purify_png_dataset
-from ipv2.purify.options import DEFAULT_MODE, MODES, SIMULATE_MODES, PurifyOptions
+from ipv2.purify.options import PurifyOptions
 from ipv2.purify.outputs import DATASET_OUTPUTS, VOLUME_OUTPUTS, prepare_output_folder, write_purify_outputs
 from ipv2.purify.pipeline import PurifyResult, purify_volumes
 
