@@ -100,7 +100,7 @@ def _patient_columns(background: np.ndarray | None, shape) -> tuple[np.ndarray, 
     depth, _, width = shape
     if background is None:
         return np.zeros(depth, dtype=np.intp), np.full(depth, width - 1, dtype=np.intp)
-    has_patient = ~background.all(axis=1)  # (z, x)
+    has_patient = ~np.all(background, axis=1)  # (z, x)
     present = has_patient.any(axis=1)
     left = np.where(present, np.argmax(has_patient, axis=1), 0)
     right = np.where(present, width - 1 - np.argmax(has_patient[:, ::-1], axis=1), width - 1)
@@ -131,13 +131,13 @@ def _trachea(lung, airway_levels, left, right, spacing, parameters: MaskParamete
             tube[local] = _tube_components(lung[zs], airway_levels[zs], left[zs], right[zs], spacing, parameters)
             done += count
             seen = tube[:done] if from_first else tube[reach - done :]
-            flags = seen.any(axis=(1, 2))
+            flags = np.any(seen, axis=(1, 2))
             if not from_first:
                 flags = flags[::-1]
             # A run long enough that has ended needs no further search inwards.
             if _longest_closed_run(flags) >= enough:
                 break
-        run = _longest_run(tube.any(axis=(1, 2)))
+        run = _longest_run(np.any(tube, axis=(1, 2)))
         return slice(window.start + run.start, window.start + run.stop), tube[run]
 
     ends = map_chunks(search, (True, False), workers=2)

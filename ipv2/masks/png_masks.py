@@ -42,7 +42,8 @@ def compute_png_region_masks(lq_u8: np.ndarray, gt_u8: np.ndarray) -> RegionMask
     masks = [dark_lq, dark_gt, dark, background, lung, np.zeros_like(dark)]
     if single:
         masks = [mask[0] for mask in masks]
-    return RegionMasks(*masks, info={"method": "png"})
+    dark_lq, dark_gt, dark, background, lung, airways = masks
+    return RegionMasks(dark_lq, dark_gt, dark, background, lung, airways, info={"method": "png"})
 
 
 def authors_dark_mask(stack: np.ndarray) -> np.ndarray:

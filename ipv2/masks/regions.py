@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -78,10 +79,12 @@ class RegionMasks:
                 counts[name] = int(np.count_nonzero(mask))
         return {name: count * voxel_ml for name, count in counts.items()}
 
-    def stats(self, spacing: Sequence[float]) -> dict:
+    def stats(self, spacing: Sequence[float]) -> dict[str, Any]:
         """`{region}_ml` for each of volumes_ml (e.g. lung_ml, other_gas_ml, lung_field_ml),
         the measured air level where known, and the warnings: what a report records."""
-        stats = {f"{name}_ml": round(float(value), 3) for name, value in self.volumes_ml(spacing).items()}
+        stats: dict[str, Any] = {
+            f"{name}_ml": round(float(value), 3) for name, value in self.volumes_ml(spacing).items()
+        }
         if isinstance(self.info, dict) and "air_level_hu" in self.info:
             stats["air_level_hu"] = self.info["air_level_hu"]
         stats["warnings"] = self.warnings

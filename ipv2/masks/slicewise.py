@@ -70,10 +70,10 @@ def label_slices_with_stats(mask: np.ndarray, connectivity: int = 1):
     sizes = stats[:, cv2.CC_STAT_AREA]
     sizes[0] = mask.size - int(sizes[1:].sum())
     counts = [len(s) for s in per_slice]
-    z = np.concatenate([[0], np.repeat(np.arange(depth), counts)]).astype(np.intp)
+    slice_of = np.concatenate([[0], np.repeat(np.arange(depth), counts)]).astype(np.intp)
     left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     boxes = np.stack([top, left, top + stats[:, cv2.CC_STAT_HEIGHT], left + stats[:, cv2.CC_STAT_WIDTH]], axis=1)
-    return labels, total, sizes, z, boxes
+    return labels, total, sizes, slice_of, boxes
 
 
 def component_sizes(labels: np.ndarray, count: int) -> np.ndarray:
