@@ -109,7 +109,7 @@ def predict_slices(
     array: np.ndarray,
     *,
     context_slices: int = 0,
-    device: torch.device = torch.device("cpu"),
+    device: torch.device | str = "cpu",
     batch_size: int | None = None,
     slices=None,
     out: np.ndarray | None = None,
@@ -128,6 +128,7 @@ def predict_slices(
     A NaN or infinite prediction raises CheckpointError.
     """
     monitor = monitor or Monitor()
+    device = torch.device(device)
     depth, height, width = array.shape
     slices = np.arange(depth) if slices is None else np.asarray(slices)
     if out is None:
@@ -151,7 +152,7 @@ def predict_slices(
         neighbours = np.clip(picked[:, None] + np.arange(-context_slices, context_slices + 1)[None, :], 0, depth - 1)
         raw = array[neighbours].astype(np.float32, copy=False)  # (count, 2k + 1, y, x)
         network_input = normalization.to_model(raw)
-        if conditioned:
+        if noise_scale_hu is not None:  # conditioned
             levels = noise_map(np.asarray(noise_levels)[picked], height, width, noise_scale_hu)
             network_input = np.concatenate([levels, network_input], axis=1)
         try:
@@ -197,7 +198,9 @@ def scan_lung_field(volume: Volume, monitor: Monitor | None = None) -> np.ndarra
     return lung_field_of(compute_region_masks(volume, volume, monitor=monitor))
 
 
-def _kept_fractions(volume: Volume, regions, lung_field, monitor: Monitor):
+def _kept_fractions(
+    volume: Volume, regions: tuple[str | float, str | float], lung_field: np.ndarray | None, monitor: Monitor
+) -> np.ndarray:
     """An array over the volume for region-aware (lung, body) strengths; the strengths are
     checked before the lung field is looked for."""
     for strength in regions:
@@ -278,7 +281,7 @@ def denoise_volume(
             volume.array[chunk],
             estimate[chunk],
             loaded.normalization,
-            kept[chunk] if np.ndim(kept) else kept,
+            kept[chunk] if isinstance(kept, np.ndarray) else kept,
             volume.pixel_spacing_mm,
         )
     result = volume.with_array(estimate)
