@@ -72,7 +72,11 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
 def monitor_from_args(args: argparse.Namespace) -> Iterator[Monitor]:
     """A monitor that shows progress as asked and turns Ctrl-C and SIGTERM into a clean cancel."""
     kind = getattr(args, "progress", "bar")
-    reporter = {"bar": TqdmProgress, "json": JsonLinesProgress}.get(kind)
+    reporters: dict[str, Callable[[], TqdmProgress | JsonLinesProgress]] = {
+        "bar": TqdmProgress,
+        "json": JsonLinesProgress,
+    }
+    reporter = reporters.get(kind)
     sink = reporter() if reporter else None
     monitor = Monitor(sink)
     try:

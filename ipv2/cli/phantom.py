@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
             note = variant_note(args.variant) if args.variant is not None else ""
             raise InputError(flag_message(str(error)) + note) from None
         if args.variant is not None:
-            pair.parameters = {"variant": args.variant, **pair.parameters}
+            pair.parameters = {"variant": args.variant, **(pair.parameters or {})}
         written = write_phantom(pair, args.out, png=args.png, monitor=monitor)
     print(f"phantom written to {args.out}: " + ", ".join(path.name for path in written.values()))
     return 0
