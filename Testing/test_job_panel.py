@@ -8,7 +8,7 @@ real processes.
 import sys
 
 import pytest
-from test_process_runner import harnessJob, waitUntil
+from harness import harnessJob, waitUntil
 
 from IPv2Lib.BackendJob import CANCELLED, FAILED, SUCCEEDED, BackendJob
 from IPv2Lib.JobPanel import POLL_MILLISECONDS, JobPanel

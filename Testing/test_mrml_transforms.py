@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import vtk
-from test_process_logic import writeBackendOutputs
+from harness import writeBackendOutputs
 
 from IPv2Lib.EvaluateLogic import EvaluateLogic
 from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings

@@ -1,23 +1,19 @@
 """Module logic on real MRML: checks before work, results imported as new nodes."""
 
 import importlib.util
-import json
 import sys
 
 import numpy as np
 import pytest
 import slicer
+from harness import writeBackendOutputs
 
-from ipv2.io import write_labelmap, write_volume
+from ipv2.io import write_volume
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 from IPv2Lib.DenoiseLogic import DenoiseLogic
 from IPv2Lib.EvaluateLogic import FIDELITY_METRICS, MISSING_FIGURE, EvaluateLogic
 from IPv2Lib.PurifyLogic import (
-    EVAL_LABEL_FILE,
-    MASKS_FILE,
-    REPORT_FILE,
-    TRAIN_INPUT_FILE,
     TRAIN_TARGET_FILE,
     PurifyLogic,
     PurifySettings,
@@ -72,19 +68,6 @@ def test_bad_settings_are_refused(pairNodes, settings, message):
 def test_same_node_twice_is_refused(pairNodes):
     with pytest.raises(ValueError, match="two different volumes"):
         PurifyLogic().checkInputs(pairNodes[0], pairNodes[0], PurifySettings())
-
-
-def writeBackendOutputs(folder, lowDose):
-    """Files in the layout of `ipv2 purify --out`, written by the backend's own writers."""
-    labels = np.zeros(lowDose.shape, dtype=np.uint8)
-    labels[lowDose.array < -950] = LABEL_BACKGROUND
-    labels[(lowDose.array < -500) & (lowDose.array >= -950)] = LABEL_LUNG
-    write_labelmap(labels, lowDose, folder / MASKS_FILE)
-    write_volume(lowDose.with_array(lowDose.array + 1), folder / TRAIN_INPUT_FILE)
-    write_volume(lowDose.with_array(lowDose.array + 2), folder / TRAIN_TARGET_FILE)
-    write_volume(lowDose.with_array(lowDose.array + 3), folder / EVAL_LABEL_FILE)
-    (folder / REPORT_FILE).write_text(json.dumps({"volumes_ml": {"lung": 12.5}, "timings_s": {"masks": 0.25}}))
-    return labels
 
 
 def test_backend_outputs_become_new_nodes_on_the_input_grid(mrmlScene, pairNodes, tmp_path):

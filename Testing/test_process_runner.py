@@ -4,83 +4,12 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from harness import harnessJob, waitUntil
 
-from IPv2Lib.BackendJob import CANCELLED, FAILED, SUCCEEDED, BackendJob, BackendJobCancelled, BackendJobError
+from IPv2Lib.BackendJob import CANCELLED, FAILED, SUCCEEDED, BackendJobCancelled, BackendJobError
 from IPv2Lib.BackendProcess import BackendProcess
-
-TESTING = Path(__file__).resolve().parent
-HARNESS = "slow_writer_command"
-
-
-def harnessEnvironment():
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTING), environment.get("PYTHONPATH")]))
-    return environment
-
-
-def harnessJob(
-    destination,
-    *extra,
-    importResults=None,
-    readResults=None,
-    launcher=(),
-    workFolder=None,
-    onProgress=None,
-    onLog=None,
-    **options,
-):
-    """A job running the slow writer into its work folder, then moving the result to `destination`.
-
-    `launcher`: the options of launcher_like_wrapper, to run the slow writer as its child.
-    The progress records are collected in the list returned, and passed on to `onProgress`.
-    """
-    progress = []
-
-    def collect(record):
-        progress.append(record)
-        if onProgress is not None:
-            onProgress(record)
-
-    def importInto(workFolder):
-        produced = sorted(path.name for path in (workFolder / "out").iterdir())
-        destination.mkdir()
-        (destination / "imported.txt").write_text(",".join(produced))
-        return produced
-
-    job = BackendJob(
-        "slow writer",
-        prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
-        buildArguments=lambda folder: [
-            *launcher,
-            *([HARNESS] if launcher else []),
-            "--out",
-            folder / "out",
-            "--progress",
-            "json",
-            *extra,
-        ],
-        importResults=importResults or importInto,
-        readResults=readResults,
-        onProgress=collect,
-        onLog=onLog,
-        python=sys.executable,
-        environment=harnessEnvironment(),
-        workFolder=workFolder,
-        processOptions={"module": "launcher_like_wrapper" if launcher else HARNESS, **options},
-    )
-    return job, progress
-
-
-def waitUntil(condition, timeoutSeconds=30.0, job=None):
-    deadline = time.monotonic() + timeoutSeconds
-    while not condition():
-        if job is not None:
-            job.poll()
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_progress_lines_reach_the_callback_and_results_are_imported(tmp_path):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import slicer
-from test_process_runner import harnessJob, waitUntil
+from harness import harnessJob, waitUntil
 
 from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
 from IPv2Lib.SceneGuard import inputsInScene

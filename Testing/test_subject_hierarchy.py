@@ -13,7 +13,7 @@ loader builds it, on real MRML, and the results are made by the modules' own imp
 import numpy as np
 import pytest
 import slicer
-from test_process_logic import writeBackendOutputs
+from harness import writeBackendOutputs
 
 from ipv2.testing import chest_like
 from IPv2Lib.DenoiseLogic import DenoiseLogic, DenoiseOutputs
