@@ -28,12 +28,16 @@ class Cancelled(IPv2Error):
     """The user cancelled a long operation; nothing partial was written."""
 
 
-def require_choice(value: Choice, choices: Collection[object], what: str, shown: object = None) -> Choice:
+def require_choice(
+    value: Choice, choices: Collection[object], what: str, shown: object = None, *, besides: str | None = None
+) -> Choice:
     """`value` when it is one of `choices`; otherwise one InputError for every such check:
-    "<what> '<shown, else value>' is unknown; choose one of <choices>"."""
+    "<what> '<shown, else value>' is unknown; choose one of <choices>[ or <besides>]", where
+    `besides` says what else the caller accepts (cuda:N, a number), checked by the caller first."""
     if value not in choices:
+        alternative = f" or {besides}" if besides else ""
         raise InputError(
             f"{what} '{value if shown is None else shown}' is unknown; "
-            f"choose one of {', '.join(str(choice) for choice in choices)}"
+            f"choose one of {', '.join(str(choice) for choice in choices)}{alternative}"
         )
     return value

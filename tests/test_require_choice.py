@@ -14,6 +14,11 @@ def test_an_unknown_choice_names_what_was_given_and_the_choices():
         require_choice("nlx", ("nlm", "tv"), "weak denoiser", shown="NLX")
 
 
+def test_what_else_the_caller_accepts_is_named_after_the_choices():
+    with pytest.raises(InputError, match=r"^device 'gpu' is unknown; choose one of auto, cpu, cuda or cuda:N$"):
+        require_choice("gpu", ("auto", "cpu", "cuda"), "device", besides="cuda:N")
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -22,6 +27,14 @@ def test_an_unknown_choice_names_what_was_given_and_the_choices():
         ("ipv2.weak.denoisers:require_weak_denoiser:'Median'", "weak denoiser 'Median' is unknown"),
         ("ipv2.denoise.classical:require_classical_denoiser:'Wiener'", "classical denoiser 'Wiener' is unknown"),
         ("ipv2.phantom.variants:acquisition_variant:'huge'", "acquisition variant 'huge' is unknown"),
+        (
+            "ipv2.device_names:require_device_name:'gpu'",
+            "device 'gpu' is unknown; choose one of auto, cpu, cuda or cuda:N",
+        ),
+        (
+            "ipv2.denoise.strength:dose_multiple:'strong'",
+            "strength 'strong' is unknown; choose one of low, medium, high or",
+        ),
     ],
 )
 def test_the_backend_checks_use_it(call, message):

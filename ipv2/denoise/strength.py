@@ -2,7 +2,8 @@
 
 A strength names the dose the output should look like, as a multiple of the input's:
 `low` a scan at 2x the dose, `medium` at 8x, `high` at 32x, or a number from 1 (the input
-unchanged) to 100: each level halves the noise the one below leaves. Quantum noise falls as the square root of the dose, so a scan at N times
+unchanged) to 100: each level halves the noise the one below leaves. Quantum noise falls as
+the square root of the dose, so a scan at N times
 the dose keeps `1 / sqrt(N)` of the input's noise: that fraction of what the network removed
 above the restored band (below) is put back. Because the kept part is the input's own noise,
 the texture stays that of the scan's kernel whatever the level, and the output noise falls
@@ -37,7 +38,7 @@ from scipy import ndimage as ndi
 
 from ipv2.contract import DEFAULT_STRENGTH, STRENGTH_RANGE
 from ipv2.contract import STRENGTH_DOSE_MULTIPLES as STRENGTHS
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.models.normalization import Normalization
 
 __all__ = [
@@ -69,10 +70,8 @@ def dose_multiple(strength: str | float | None) -> float:
         try:
             strength = float(key)
         except ValueError:
-            raise InputError(
-                f"strength '{strength}' is unknown; choose {', '.join(STRENGTHS)} or a dose multiple "
-                f"from {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g}"
-            ) from None
+            besides = f"a dose multiple from {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g}"
+            require_choice(key, STRENGTHS, "strength", shown=strength, besides=besides)
     value = float(strength)
     if not (STRENGTH_RANGE[0] <= value <= STRENGTH_RANGE[1]):
         raise InputError(

@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import eval_laguerre, ndtr
 
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 
 LG_CHANNELS = 8
 LG_WIDTH_PER_DIAMETER = 0.8
@@ -112,11 +112,9 @@ def dense_dog_channels(side: int, diameter_px: float, count: int = DDOG_CHANNELS
 
 
 def channels_for(kind: str, side: int, diameter_px: float) -> np.ndarray:
-    if kind == "laguerre_gauss":
+    if require_choice(kind, CHANNEL_SETS, "channel set") == "laguerre_gauss":
         return laguerre_gauss_channels(side, diameter_px)
-    if kind == "dense_dog":
-        return dense_dog_channels(side, diameter_px)
-    raise InputError(f"channel set '{kind}' is unknown; choose one of {', '.join(CHANNEL_SETS)}")
+    return dense_dog_channels(side, diameter_px)
 
 
 def channel_outputs(rois: np.ndarray, channels: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ import numbers
 from dataclasses import dataclass
 
 from ipv2.contract import DEFAULT_KERNEL, KERNELS  # the simulator's, without importing torch
-from ipv2.errors import InputError
+from ipv2.errors import InputError, require_choice
 from ipv2.phantom.grid import DEFAULT_FOV_MM, REFERENCE_SCAN_MM, PhantomGrid
 
 MIN_SIZE, MAX_SIZE = 64, 2048
@@ -80,8 +80,7 @@ class Acquisition:
         slice_mm = _length(slice_mm, "slice_mm", *SLICE_RANGE_MM)
         thickness_mm = _length(thickness_mm, "thickness_mm", SLICE_RANGE_MM[0], MAX_THICKNESS_MM)
         crop_fov_mm = _length(crop_fov_mm, "crop_fov_mm", *FOV_RANGE_MM)
-        if not isinstance(kernel, str) or kernel not in KERNELS:
-            raise InputError(f"kernel: reconstruction kernel {kernel!r} is unknown; choose one of {', '.join(KERNELS)}")
+        require_choice(kernel, KERNELS, "kernel: reconstruction kernel")
         size, pixel_mm = _matrix(size, pixel_mm, fov_mm)
         if not PIXEL_RANGE_MM[0] <= pixel_mm <= PIXEL_RANGE_MM[1]:
             raise InputError(

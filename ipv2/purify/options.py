@@ -12,12 +12,11 @@ from ipv2.contract import (
 )
 from ipv2.contract import (
     DEFAULT_STITCH_BLEND_PX,
-    DEVICES,
     MAX_STITCH_BLEND_PX,
     MODES,
     SIMULATE_MODES,
 )
-from ipv2.device_names import is_device_name
+from ipv2.device_names import require_device_name
 from ipv2.errors import InputError, require_choice
 from ipv2.input_checks import require_dose
 from ipv2.protocol import PurifySettings
@@ -66,9 +65,7 @@ class PurifyOptions(PurifySettings):
         simulate_mode = require_choice(
             str(self.simulate_mode).lower(), SIMULATE_MODES, "simulate mode", shown=self.simulate_mode
         )
-        device = str(self.device).lower()
-        if not is_device_name(device):
-            raise InputError(f"device '{self.device}' is unknown; choose one of {', '.join(DEVICES)} or cuda:N")
+        device = require_device_name(self.device)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"seed {self.seed!r} must be a non-negative integer")
         blend = self.stitch_blend_px

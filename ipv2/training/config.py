@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ipv2.contract import DEFAULT_DEVICE, DEFAULT_LOSS, DEFAULT_MODEL, LOSSES
+from ipv2.device_names import require_device_name
 from ipv2.errors import InputError, require_choice
 from ipv2.input_checks import require_arch_args, require_context_slices
 from ipv2.models.registry import build_model, model_spec
@@ -60,6 +61,7 @@ class TrainConfig:
         if not self.lr > 0:
             raise InputError(f"--lr {self.lr} must be positive")
         require_choice(self.loss, LOSSES, "--loss")
+        self.device = require_device_name(self.device, "--device")
         require_context_slices(self.context_slices)
         self._require_buildable_model()
         if self.checkpoint_every < 0 or self.val_every < 0:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ipv2.contract import DEFAULT_DEVICE
 from ipv2.device import resolve_device
 
 
@@ -31,7 +32,7 @@ class DistributedContext:
         return self.world_size > 1
 
 
-def setup_distributed(device_name: str = "auto") -> DistributedContext:
+def setup_distributed(device_name: str = DEFAULT_DEVICE) -> DistributedContext:
     """Joins the process group when launched by torchrun; a single process otherwise."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     device = resolve_device(device_name)
