@@ -10,9 +10,9 @@ import os
 import sys
 
 from ipv2 import __version__
-from ipv2.contract import EXIT_CANCELLED, EXIT_USER_ERROR
 from ipv2.errors import Cancelled, IPv2Error
 from ipv2.progress import interrupt_on_sigterm
+from ipv2.protocol import ExitCode
 
 # Each module registers one subcommand through `register(subparsers)`.
 COMMAND_MODULES = ("purify", "simulate", "phantom", "models", "train", "denoise", "masks", "evaluate", "demo")
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             else "ipv2: interrupted while starting; nothing was written",
             file=sys.stderr,
         )
-        return EXIT_CANCELLED
+        return ExitCode.CANCELLED
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
@@ -67,10 +67,10 @@ def _run(args: argparse.Namespace) -> int:
         result = args.func(args)
     except Cancelled as error:
         print(f"ipv2 {args.command}: {error}; nothing was written", file=sys.stderr)
-        return EXIT_CANCELLED
+        return ExitCode.CANCELLED
     except IPv2Error as error:
         print(f"ipv2 {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return ExitCode.USER_ERROR
     return int(result or 0)
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ipv2.cli.main import EXIT_CANCELLED, main
+from ipv2.cli.main import main
+from ipv2.contract import EXIT_CANCELLED
 from ipv2.errors import Cancelled
 from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.progress import Monitor, cancel_on_signals, parse_progress_line
