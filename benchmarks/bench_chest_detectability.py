@@ -396,7 +396,7 @@ def _interval(pair) -> str:
 
 def print_table(results: dict) -> None:
     header = (
-        f"{'dose':>6} {'study':<26}{'method':<14}{'d_LG':>7}{'95% CI':>15}{'d-d_in':>8}{'95% CI':>16}"
+        f"{'dose':>6} {'study':<26}{'method':<14}{'d_LG':>8}{'95% CI':>18}{'d-d_in':>8}{'95% CI':>16}"
         f"{'verdict':>8}{'AUC':>7}{'d_DDOG':>8}{'crop_err':>9}"
     )
     print(header)
@@ -408,7 +408,7 @@ def print_table(results: dict) -> None:
                 versus = lg.get("vs_input")
                 crop_error = entry.get("crop_error_hu")
                 print(
-                    f"{dose:>5}% {study:<26}{method:<14}{lg['d_prime']:>7.2f}{_interval(lg['d_prime_ci']):>15}"
+                    f"{dose:>5}% {study:<26}{method:<14}{lg['d_prime']:>8.2f}{_interval(lg['d_prime_ci']):>18}"
                     f"{versus['difference'] if versus else 0.0:>8.2f}"
                     f"{_interval(versus['difference_ci']) if versus else '-':>16}"
                     f"{versus['verdict'] if versus else '-':>8}{lg['auc']:>7.3f}"
