@@ -29,7 +29,7 @@ as `denoise_volume` would; the network runs once per model on the crops and ever
 strength is recombined from its estimate, as `denoise_volume` does (`denoise_crops`). On
 the last signal-absent realisation of each site the crop's output is compared with
 `denoise_volume` on the whole slice: `crop_error_hu`, the largest difference inside the
-site's largest ROI (about 0.002 HU with 160 px crops; 128 px crops leave up to 0.6 HU,
+site's largest ROI (at most 0.006 HU with 160 px crops; 128 px crops left up to 0.6 HU,
 a margin shorter than the network's reach).
 
 Observer: `ipv2.evaluate.observer`, as `bench_detectability`: a ROI of three lesion
