@@ -19,7 +19,18 @@ from slicer.ScriptedLoadableModule import (
 from slicer.util import VTKObservationMixin
 
 # Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
-from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, NETWORKS, STRENGTHS
+from ipv2.contract import (
+    CLASSICAL_DENOISERS,
+    DEFAULT_DEVICE,
+    DEFAULT_MODEL,
+    DEFAULT_STRENGTH,
+    DEFAULT_TRAIN_STEPS,
+    DENOISERS,
+    DEVICES,
+    NETWORKS,
+    PANEL_TRAIN_STEPS_RANGE,
+    STRENGTHS,
+)
 from IPv2Lib.ChoiceLabels import showAllLabels, strengthToolTip
 from IPv2Lib.CompareLayout import COMPARE_VIEWS, CompareLayout
 from IPv2Lib.DenoiseAccount import accountLines
@@ -56,11 +67,11 @@ class IPv2DenoiseParameterNode:
     sameStrength: bool = True  # one strength in lung and body, else the two below
     strengthLung: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
     strengthBody: Annotated[str, Choice(list(STRENGTHS))] = DEFAULT_STRENGTH
-    device: Annotated[str, Choice(list(DEVICES))] = "auto"
+    device: Annotated[str, Choice(list(DEVICES))] = DEFAULT_DEVICE
     trainModel: Annotated[str, Choice(list(NETWORKS))] = DEFAULT_MODEL
     trainInputVolume: vtkMRMLScalarVolumeNode
     trainTargetVolume: vtkMRMLScalarVolumeNode
-    trainSteps: Annotated[int, WithinRange(1, 1000000)] = 2000
+    trainSteps: Annotated[int, WithinRange(*PANEL_TRAIN_STEPS_RANGE)] = DEFAULT_TRAIN_STEPS
     predictionVolume: vtkMRMLScalarVolumeNode
     labelVolume: vtkMRMLScalarVolumeNode
     regionSegmentation: vtkMRMLSegmentationNode
@@ -295,7 +306,7 @@ class IPv2DenoiseLogic(ScriptedLoadableModuleLogic):
     def getParameterNode(self):
         return IPv2DenoiseParameterNode(super().getParameterNode())
 
-    def process(self, inputNode, model=DEFAULT_MODEL, device="auto", strength=DEFAULT_STRENGTH):
+    def process(self, inputNode, model=DEFAULT_MODEL, device=DEFAULT_DEVICE, strength=DEFAULT_STRENGTH):
         return self.denoising.createDenoiseJob(inputNode, model, device, strength).run().denoisedNode
 
 

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Iterator
 from typing import Callable
 
+from ipv2.contract import DEFAULT_DEVICE, SEED_RANGE
 from ipv2.io.lock import rank_zero_output_lock
 from ipv2.io.outputs import require_writable_output
 from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
@@ -21,9 +22,6 @@ def add_progress_option(parser: argparse.ArgumentParser) -> None:
         help="progress display: a bar on stderr (default), JSON lines on stdout "
         "for programs such as the Slicer module, or nothing",
     )
-
-
-SEED_RANGE = (0, 2**32 - 1)  # what numpy's and torch's generators all take
 
 
 def seed_value(text: str) -> int:
@@ -60,11 +58,11 @@ def device_value(text: str) -> str:
 def add_device_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device",
-        default="auto",
+        default=DEFAULT_DEVICE,
         type=device_value,
         metavar="DEVICE",
         help="where to compute: auto takes the GPU when there is one, cpu, cuda or cuda:N for one "
-        "GPU of several (default auto)",
+        f"GPU of several (default {DEFAULT_DEVICE})",
     )
 
 
