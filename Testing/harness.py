@@ -5,13 +5,14 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ipv2.contract import EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE
 from ipv2.io import write_labelmap, write_volume
 from IPv2Lib.BackendJob import BackendJob
-from IPv2Lib.PurifyLogic import EVAL_LABEL_FILE, MASKS_FILE, REPORT_FILE, TRAIN_INPUT_FILE, TRAIN_TARGET_FILE
 from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG
 
 TESTING = Path(__file__).resolve().parent
@@ -24,6 +25,18 @@ def harnessEnvironment():
     return environment
 
 
+@dataclass(frozen=True)
+class SlowWriterCommand:
+    """The slow writer's command line, given as an `ipv2.protocol` command gives the backend's."""
+
+    extra: tuple = ()
+    launcher: tuple = ()  # the options of launcher_like_wrapper, to run the slow writer as its child
+
+    def to_argv(self, folder):
+        launcher = [*self.launcher, HARNESS] if self.launcher else []
+        return [*launcher, "--out", folder / "out", "--progress", "json", *self.extra]
+
+
 def harnessJob(
     destination,
     *extra,
@@ -33,6 +46,7 @@ def harnessJob(
     workFolder=None,
     onProgress=None,
     onLog=None,
+    onSucceeded=None,
     **options,
 ):
     """A job running the slow writer into its work folder, then moving the result to `destination`.
@@ -55,20 +69,13 @@ def harnessJob(
 
     job = BackendJob(
         "slow writer",
+        SlowWriterCommand(extra, tuple(launcher)),
         prepareInputs=lambda folder: (folder / "input.txt").write_text("input"),
-        buildArguments=lambda folder: [
-            *launcher,
-            *([HARNESS] if launcher else []),
-            "--out",
-            folder / "out",
-            "--progress",
-            "json",
-            *extra,
-        ],
         importResults=importResults or importInto,
         readResults=readResults,
         onProgress=collect,
         onLog=onLog,
+        onSucceeded=onSucceeded,
         python=sys.executable,
         environment=harnessEnvironment(),
         workFolder=workFolder,

@@ -10,7 +10,8 @@ import sys
 import pytest
 from harness import harnessJob, waitUntil
 
-from IPv2Lib.BackendJob import CANCELLED, FAILED, SUCCEEDED, BackendJob
+from ipv2.protocol import DenoiseCommand
+from IPv2Lib.BackendJob import BackendJob, JobState
 from IPv2Lib.JobPanel import POLL_MILLISECONDS, JobPanel
 
 
@@ -62,7 +63,8 @@ class Button:
 
 
 class Panel:
-    """A JobPanel with its widgets and a record of what it showed."""
+    """A JobPanel with its widgets and a record of what it showed; the jobs it runs record their
+    own success in `succeeded` (`job(...)`)."""
 
     def __init__(self, **handlers):
         self.timer, self.progressBar = Timer(), ProgressBar()
@@ -71,7 +73,6 @@ class Panel:
             self.progressBar,
             self.status.append,
             self.timer,
-            onSucceeded=self.succeeded.append,
             showError=self.errors.append,
             onEnded=self.ended.append,
             **handlers,
@@ -85,6 +86,10 @@ class Panel:
 
         waitUntil(step)
 
+    def job(self, *arguments, **options):
+        """A slow writer job (`harnessJob`) whose success shows in `succeeded`."""
+        return harnessJob(*arguments, onSucceeded=self.succeeded.append, **options)
+
 
 def unwritableInputsJob(tmp_path):
     """A job whose inputs cannot be written: their folder's path is taken by a file."""
@@ -96,9 +101,7 @@ def unwritableInputsJob(tmp_path):
         workFolders.append(folder)
         (blocker / "input.nrrd").write_text("never written")
 
-    job = BackendJob(
-        "Denoising", prepareInputs, lambda folder: ["--version"], lambda folder: None, python=sys.executable
-    )
+    job = BackendJob("Denoising", DenoiseCommand(), prepareInputs, lambda folder: None, python=sys.executable)
     return job, workFolders
 
 
@@ -106,13 +109,13 @@ def test_a_job_turns_its_button_into_cancel_shows_progress_and_puts_everything_b
     panel, apply = Panel(), Button("Apply")
     assert not panel.progressBar.visible and panel.timer.interval == POLL_MILLISECONDS
     job = panel.jobs.startOrCancel(
-        apply, lambda callbacks: harnessJob(tmp_path / "results", "--steps", "3", **callbacks)[0]
+        apply, lambda callbacks: panel.job(tmp_path / "results", "--steps", "3", **callbacks)[0]
     )
     assert panel.jobs.busy and panel.timer.active and apply.text == "Cancel"
     assert panel.progressBar.visible and (panel.progressBar.minimum, panel.progressBar.maximum) == (0, 0)
     assert panel.status == ["slow writer running..."]
     panel.runTimer()
-    assert job.state == SUCCEEDED and panel.succeeded == [job] and panel.ended == [job] and panel.errors == []
+    assert job.state == JobState.SUCCEEDED and panel.succeeded == [job] and panel.ended == [job] and panel.errors == []
     assert apply.text == "Apply" and apply.enabled and not panel.progressBar.visible and not panel.timer.active
     assert panel.status[-1] == "slow writer done."
     # The slow writer reports steps 0..3 of 3 under its stage name.
@@ -127,15 +130,15 @@ def test_a_failed_start_leaves_the_panel_as_it_was_and_the_next_click_starts(tmp
     assert not panel.jobs.busy and apply.text == "Apply" and apply.enabled
     assert not panel.progressBar.visible and panel.timer.starts == 0 and panel.status == []
     assert not workFolders[0].exists()
-    job = panel.jobs.startOrCancel(apply, lambda callbacks: harnessJob(tmp_path / "results", "--steps", "1")[0])
+    job = panel.jobs.startOrCancel(apply, lambda callbacks: panel.job(tmp_path / "results", "--steps", "1")[0])
     assert job is not None and apply.text == "Cancel"
     panel.runTimer()
-    assert job.state == SUCCEEDED and apply.text == "Apply"
+    assert job.state == JobState.SUCCEEDED and apply.text == "Apply"
 
 
 def test_the_same_button_cancels_another_only_says_a_job_runs(tmp_path):
     panel, train, denoise = Panel(), Button("Start"), Button("Apply")
-    job, progress = harnessJob(tmp_path / "results", "--steps", "500", "--step-seconds", "0.05")
+    job, progress = panel.job(tmp_path / "results", "--steps", "500", "--step-seconds", "0.05")
     panel.jobs.startOrCancel(train, lambda callbacks: job)
     panel.runTimer(lambda panel: len(progress) >= 2)
     other = []
@@ -144,17 +147,17 @@ def test_the_same_button_cancels_another_only_says_a_job_runs(tmp_path):
     panel.jobs.startOrCancel(train, lambda callbacks: other.append(1))
     assert other == [] and not train.enabled and train.text == "Cancel"  # until the process has ended
     panel.runTimer()
-    assert job.state == CANCELLED and panel.succeeded == [] and panel.ended == [job]
+    assert job.state == JobState.CANCELLED and panel.succeeded == [] and panel.ended == [job]
     assert train.text == "Start" and train.enabled and panel.status[-1] == "slow writer cancelled; nothing was changed."
     assert not (tmp_path / "results").exists() and not job.workFolder.exists()
 
 
 def test_a_failed_job_shows_its_error(tmp_path):
     panel, apply = Panel(), Button("Apply")
-    job, _ = harnessJob(tmp_path / "results", "--steps", "2", "--fail-with", "the scan is empty")
+    job, _ = panel.job(tmp_path / "results", "--steps", "2", "--fail-with", "the scan is empty")
     panel.jobs.startOrCancel(apply, lambda callbacks: job)
     panel.runTimer()
-    assert job.state == FAILED and panel.errors == [job] and panel.succeeded == []
+    assert job.state == JobState.FAILED and panel.errors == [job] and panel.succeeded == []
     assert panel.status[-1] == "slow writer failed." and str(job.error) == "slow writer failed: the scan is empty"
     assert apply.text == "Apply" and apply.enabled
 
@@ -162,12 +165,14 @@ def test_a_failed_job_shows_its_error(tmp_path):
 def test_the_success_handler_may_start_the_next_job(tmp_path):
     panel, apply = Panel(), Button("Apply")
     jobs = [harnessJob(tmp_path / f"results{index}", "--steps", "1")[0] for index in range(2)]
-    panel.jobs.onSucceeded = lambda job: (
-        panel.jobs.startOrCancel(apply, lambda callbacks: jobs[1]) if job is jobs[0] else None
-    )
+    jobs[0].onSucceeded = lambda job: panel.jobs.startOrCancel(apply, lambda callbacks: jobs[1])
     panel.jobs.startOrCancel(apply, lambda callbacks: jobs[0])
     panel.runTimer(lambda panel: jobs[1].finished)
-    assert [job.state for job in jobs] == [SUCCEEDED, SUCCEEDED] and apply.text == "Apply" and not panel.jobs.busy
+    assert (
+        [job.state for job in jobs] == [JobState.SUCCEEDED, JobState.SUCCEEDED]
+        and apply.text == "Apply"
+        and not panel.jobs.busy
+    )
 
 
 def test_closing_the_module_ends_the_run_and_removes_its_work_folder(tmp_path):
@@ -176,5 +181,5 @@ def test_closing_the_module_ends_the_run_and_removes_its_work_folder(tmp_path):
     panel.jobs.startOrCancel(apply, lambda callbacks: job)
     panel.runTimer(lambda panel: len(progress) >= 2)
     assert panel.jobs.cancelAndWait(timeoutSeconds=20)
-    assert job.state == CANCELLED and panel.ended == [job] and not panel.jobs.busy
+    assert job.state == JobState.CANCELLED and panel.ended == [job] and not panel.jobs.busy
     assert not job.workFolder.exists() and not job.process.running

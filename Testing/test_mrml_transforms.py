@@ -5,8 +5,9 @@ import pytest
 import vtk
 from harness import writeBackendOutputs
 
+from ipv2.protocol import PurifyCommand
 from IPv2Lib.EvaluateLogic import EvaluateLogic
-from IPv2Lib.PurifyLogic import PurifyLogic, PurifySettings
+from IPv2Lib.PurifyLogic import PurifyLogic
 from IPv2Lib.RegionSegmentation import RegionSegmentation
 from IPv2Lib.TrainLogic import TrainLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -32,12 +33,12 @@ def test_a_pair_under_different_transforms_is_refused_before_any_work(mrmlScene,
     registration = linearTransform(mrmlScene, "Registration", 12.0)
     normalDose.SetAndObserveTransformNodeID(registration.GetID())
     with pytest.raises(ValueError, match="different transforms .*NDCT 'patient NDCT' under transform 'Registration'"):
-        PurifyLogic().checkInputs(lowDose, normalDose, PurifySettings())
+        PurifyLogic().checkInputs(lowDose, normalDose, PurifyCommand())
     with pytest.raises(ValueError, match="different transforms"):
         TrainLogic().createTrainJob("unused.pt", "unet", 10, pairNodes=[(lowDose, normalDose)])
     lowDose.SetAndObserveTransformNodeID(linearTransform(mrmlScene, "Other", 12.0).GetID())
     with pytest.raises(ValueError, match="transform 'Other'.*transform 'Registration'"):
-        PurifyLogic().checkInputs(lowDose, normalDose, PurifySettings())
+        PurifyLogic().checkInputs(lowDose, normalDose, PurifyCommand())
 
 
 def test_a_pair_under_one_transform_is_accepted(mrmlScene, pair):
@@ -45,7 +46,7 @@ def test_a_pair_under_one_transform_is_accepted(mrmlScene, pair):
     registration = linearTransform(mrmlScene, "Registration", 12.0)
     for node in pair:
         node.SetAndObserveTransformNodeID(registration.GetID())
-    checked = PurifyLogic().checkInputs(lowDose, normalDose, PurifySettings())
+    checked = PurifyLogic().checkInputs(lowDose, normalDose, PurifyCommand())
     assert checked[0].same_geometry(VolumeNodeConverter.toVolume(lowDose))
 
 

@@ -8,16 +8,14 @@ import pytest
 import slicer
 from harness import writeBackendOutputs
 
+from ipv2.contract import TRAIN_TARGET_FILE
 from ipv2.io import write_volume
+from ipv2.protocol import PurifyCommand
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 from IPv2Lib.DenoiseLogic import DenoiseLogic
 from IPv2Lib.EvaluateLogic import FIDELITY_METRICS, MISSING_FIGURE, EvaluateLogic
-from IPv2Lib.PurifyLogic import (
-    TRAIN_TARGET_FILE,
-    PurifyLogic,
-    PurifySettings,
-)
+from IPv2Lib.PurifyLogic import PurifyLogic
 from IPv2Lib.RegionSegmentation import LABEL_BACKGROUND, LABEL_LUNG, RegionSegmentation
 from IPv2Lib.TrainLogic import TrainLogic, freeFileName, lossOf
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -55,9 +53,9 @@ def test_geometry_mismatch_is_refused_before_any_work(mrmlScene, pairNodes, obli
 @pytest.mark.parametrize(
     "settings, message",
     [
-        (PurifySettings(dose=0.0), "dose"),
-        (PurifySettings(mode="ipv3"), "mode"),
-        (PurifySettings(weakDenoiser="median"), "weak denoiser"),
+        (PurifyCommand(dose=0.0), "dose"),
+        (PurifyCommand(mode="ipv3"), "mode"),
+        (PurifyCommand(weak="median"), "weak denoiser"),
     ],
 )
 def test_bad_settings_are_refused(pairNodes, settings, message):
@@ -67,7 +65,7 @@ def test_bad_settings_are_refused(pairNodes, settings, message):
 
 def test_same_node_twice_is_refused(pairNodes):
     with pytest.raises(ValueError, match="two different volumes"):
-        PurifyLogic().checkInputs(pairNodes[0], pairNodes[0], PurifySettings())
+        PurifyLogic().checkInputs(pairNodes[0], pairNodes[0], PurifyCommand())
 
 
 def test_backend_outputs_become_new_nodes_on_the_input_grid(mrmlScene, pairNodes, tmp_path):
@@ -180,7 +178,7 @@ def test_work_folders_go_to_the_system_temp_folder_outside_slicer():
 def test_denoise_job_runs_a_named_method_at_the_chosen_strength(mrmlScene, obliqueCt, tmp_path, model):
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     job = DenoiseLogic().createDenoiseJob(node, model, "cpu", "high")
-    arguments = [str(argument) for argument in job.buildArguments(tmp_path)]
+    arguments = job.command.to_argv(tmp_path)
     assert arguments[:3] == ["denoise", "--model", model]
     if model in ("bm3d", "nlm"):  # the classical methods take no strength: the backend would refuse one
         assert "--strength" not in arguments
@@ -208,7 +206,7 @@ def test_denoise_job_takes_a_checkpoint_path_in_either_slash_style(mrmlScene, ob
     checkpoint.parent.mkdir()
     checkpoint.write_bytes(b"weights")
     job = DenoiseLogic().createDenoiseJob(node, checkpoint.as_posix())
-    assert str(job.buildArguments(tmp_path)[2]) == checkpoint.as_posix()
+    assert str(job.command.to_argv(tmp_path)[2]) == checkpoint.as_posix()
 
 
 @pytest.mark.parametrize(
@@ -247,7 +245,7 @@ def test_train_job_refuses_missing_pairs(tmp_path):
 def test_purify_runs_in_a_separate_process_and_imports_results(mrmlScene, pairNodes):
     progress = []
     result = PurifyLogic(python=sys.executable).process(
-        *pairNodes, PurifySettings(weakDenoiser="tv"), onProgress=progress.append
+        *pairNodes, PurifyCommand(weak="tv"), onProgress=progress.append
     )
     assert progress, "the backend reported no progress"
     lowDose = VolumeNodeConverter.toVolume(pairNodes[0])
@@ -258,7 +256,7 @@ def test_purify_runs_in_a_separate_process_and_imports_results(mrmlScene, pairNo
 @pytest.mark.skipif(not backendHas("purify"), reason="`ipv2 purify` is not in this backend yet")
 def test_cancelled_purify_leaves_the_scene_as_it_was(mrmlScene, pairNodes):
     before = nodeCount(mrmlScene)
-    job = PurifyLogic(python=sys.executable).createJob(*pairNodes, PurifySettings(weakDenoiser="tv"))
+    job = PurifyLogic(python=sys.executable).createJob(*pairNodes, PurifyCommand(weak="tv"))
     job.start()
     workFolder = job.workFolder
     job.cancel()
@@ -288,7 +286,7 @@ def test_denoise_runs_in_a_separate_process_and_its_raw_result_is_read_in_a_work
 
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     job = DenoiseLogic(python=sys.executable).createDenoiseJob(node, "nlm", "cpu")
-    assert "--uncompressed" in [str(argument) for argument in job.buildArguments(tmp_path)]
+    assert "--uncompressed" in job.command.to_argv(tmp_path)
     result = job.run(pollSeconds=0.02)
     denoised = result.denoisedNode
     assert job.readResults is not None and denoised.GetName() == "patient uLDCT denoised"

@@ -8,7 +8,7 @@ import time
 import pytest
 from harness import harnessJob, waitUntil
 
-from IPv2Lib.BackendJob import CANCELLED, FAILED, SUCCEEDED, BackendJobCancelled, BackendJobError
+from IPv2Lib.BackendJob import BackendJobCancelled, BackendJobError, JobState
 from IPv2Lib.BackendProcess import BackendProcess
 
 
@@ -16,7 +16,7 @@ def test_progress_lines_reach_the_callback_and_results_are_imported(tmp_path):
     destination = tmp_path / "results"
     job, progress = harnessJob(destination, "--steps", "4")
     result = job.run(pollSeconds=0.02)
-    assert job.state == SUCCEEDED
+    assert job.state == JobState.SUCCEEDED
     assert [record["done"] for record in progress] == [0, 1, 2, 3, 4]
     assert all(record["stage"] == "writing" and record["total"] == 4 for record in progress)
     assert result == ["part0.txt", "part1.txt", "part2.txt", "part3.txt", "result.txt"]
@@ -37,7 +37,7 @@ def test_cancel_stops_the_process_and_nothing_is_written(tmp_path):
     started = time.monotonic()
     job.cancel()
     waitUntil(job.poll)
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert time.monotonic() - started < 4.0, "the backend should stop at its next step, not at the kill deadline"
     assert job.process.poll() == 130
     assert progress[-1]["done"] < 200
@@ -60,7 +60,7 @@ def test_a_process_that_ignores_cancel_is_killed_with_its_children(tmp_path):
     childPid = int(pidFile.read_text())
     job.cancel()
     waitUntil(job.poll, timeoutSeconds=20)
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert job.process.poll() < 0  # killed by a signal, not exited
     waitUntil(lambda: not processAlive(childPid), timeoutSeconds=10)
     assert not destination.exists()
@@ -84,7 +84,7 @@ def test_backend_error_message_is_reported_and_nothing_imported(tmp_path):
     job, _ = harnessJob(destination, "--fail-with", "uLDCT: the volume is empty")
     with pytest.raises(BackendJobError, match="the volume is empty"):
         job.run(pollSeconds=0.02)
-    assert job.state == FAILED
+    assert job.state == JobState.FAILED
     assert not destination.exists()
     assert not job.workFolder.exists()
 
@@ -96,7 +96,7 @@ def test_failing_import_is_a_failure_and_cleans_up(tmp_path):
     job, _ = harnessJob(tmp_path / "results", "--steps", "1", importResults=brokenImport)
     with pytest.raises(ValueError, match="do not match"):
         job.run(pollSeconds=0.02)
-    assert job.state == FAILED and not job.workFolder.exists()
+    assert job.state == JobState.FAILED and not job.workFolder.exists()
 
 
 class BlockedReader:
@@ -130,7 +130,7 @@ def test_results_are_read_in_a_worker_and_imported_in_the_polling_thread(tmp_pat
     assert progress[-1] == {"stage": "reading results", "done": 0, "total": 1}
     reader.release.set()
     waitUntil(job.poll)
-    assert job.state == SUCCEEDED and job.result == ["part0.txt", "part1.txt", "result.txt"]
+    assert job.state == JobState.SUCCEEDED and job.result == ["part0.txt", "part1.txt", "result.txt"]
     assert reader.threads[0] is not threading.current_thread()
     assert imported == [(job.result, threading.current_thread())]
     assert not job.workFolder.exists()
@@ -145,7 +145,7 @@ def test_cancel_while_reading_drops_the_results_once_the_reader_is_done(tmp_path
     assert job.poll() is False and job.workFolder.exists()  # never removed under the reader's feet
     reader.release.set()
     waitUntil(job.poll)
-    assert job.state == CANCELLED and imported == [] and not job.workFolder.exists()
+    assert job.state == JobState.CANCELLED and imported == [] and not job.workFolder.exists()
 
 
 def test_a_failed_read_is_the_jobs_failure(tmp_path):
@@ -154,7 +154,7 @@ def test_a_failed_read_is_the_jobs_failure(tmp_path):
     job, _ = harnessJob(tmp_path / "results", "--steps", "1", readResults=reader, importResults=imported.append)
     with pytest.raises(ValueError, match="voxel grid"):
         job.run(pollSeconds=0.02)
-    assert job.state == FAILED and imported == [] and not job.workFolder.exists()
+    assert job.state == JobState.FAILED and imported == [] and not job.workFolder.exists()
 
 
 def test_runs_the_real_backend_command_line():
@@ -203,7 +203,7 @@ def test_cancel_ends_the_launchers_child_before_the_work_folder_goes(tmp_path, o
     waitUntil(lambda: len(progress) >= 2, job=job)
     job.cancel()
     assert finishedWhile(job, job.process.pid, worker) == []
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert progress[-1]["done"] < 1000
     assert not destination.exists()
     assert list(work.iterdir()) == []
@@ -231,7 +231,7 @@ def test_a_child_that_ignores_cancel_is_killed_with_its_own_child_after_the_laun
     grandchild = int(grandchildFile.read_text())
     job.cancel()
     assert finishedWhile(job, job.process.pid, worker, grandchild) == []
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert job.process.poll() < 0  # the launcher was ended by the signal, as PythonSlicer is
     assert not destination.exists()
     assert list(work.iterdir()) == []

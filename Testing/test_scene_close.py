@@ -4,7 +4,7 @@ import numpy as np
 import slicer
 from harness import harnessJob, waitUntil
 
-from IPv2Lib.BackendJob import CANCELLED, SUCCEEDED
+from IPv2Lib.BackendJob import JobState
 from IPv2Lib.SceneGuard import inputsInScene
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
 
@@ -47,7 +47,7 @@ def test_closing_the_scene_during_a_run_cancels_it(mrmlScene, obliqueCt, tmp_pat
     waitUntil(lambda: len(progress) >= 2, job=job)
     mrmlScene.Clear(0)  # File > Close Scene
     waitUntil(job.poll)
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert progress[-1]["done"] < 1000
     assert imported == [] and "patient uLDCT result" not in nodeNames(mrmlScene)
     assert list((tmp_path / "work").iterdir()) == []
@@ -61,7 +61,7 @@ def test_results_of_a_run_that_ended_as_the_scene_closed_are_not_imported_into_t
     mrmlScene.Clear(0)
     VolumeNodeConverter.toNewNode(obliqueCt, "next patient")  # the user goes on with a new scene
     waitUntil(job.poll)
-    assert job.state == CANCELLED
+    assert job.state == JobState.CANCELLED
     assert imported == [] and nodeNames(mrmlScene) >= {"next patient"}
     assert "patient uLDCT result" not in nodeNames(mrmlScene)
 
@@ -70,5 +70,5 @@ def test_a_run_whose_inputs_stay_imports_its_results(mrmlScene, obliqueCt, tmp_p
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     job, progress, imported = sceneJob(mrmlScene, node, tmp_path, "--steps", "1")
     job.run(pollSeconds=0.02)
-    assert job.state == SUCCEEDED and len(imported) == 1
+    assert job.state == JobState.SUCCEEDED and len(imported) == 1
     np.testing.assert_array_equal(slicer.util.arrayFromVolume(imported[0]), slicer.util.arrayFromVolume(node))
