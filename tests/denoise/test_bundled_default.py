@@ -7,7 +7,7 @@ from scipy import ndimage as ndi
 
 from ipv2.denoise.inference import denoise_volume
 from ipv2.models import DEFAULT_MODEL, bundled_weights_path
-from ipv2.simulate import simulate_low_dose
+from ipv2.simulate import LowDoseSettings, simulate_low_dose
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 
@@ -30,7 +30,7 @@ def _soft_tissue(hu):
 
 
 def _scan(anatomy, dose, seed):
-    return simulate_low_dose(anatomy, dose=dose, pixel_spacing_mm=SPACING[0], seed=seed, device="cpu")
+    return simulate_low_dose(anatomy, LowDoseSettings(dose=dose, pixel_spacing_mm=SPACING[0], seed=seed), device="cpu")
 
 
 def test_a_full_dose_scan_comes_back_essentially_unchanged(anatomy):
@@ -43,7 +43,9 @@ def test_a_full_dose_scan_comes_back_essentially_unchanged(anatomy):
 @pytest.mark.parametrize("dose", [LOW_DOSE / 2, LOW_DOSE * 5, LOW_DOSE * 50])
 def test_more_strength_leaves_less_noise_at_every_dose(anatomy, dose):
     scan = _scan(anatomy, dose, seed=2)
-    clean = simulate_low_dose(anatomy, dose=dose, pixel_spacing_mm=SPACING[0], noise_free=True, device="cpu")
+    clean = simulate_low_dose(
+        anatomy, LowDoseSettings(dose=dose, pixel_spacing_mm=SPACING[0], noise_free=True), device="cpu"
+    )
     region = _soft_tissue(clean)
     volume = Volume(scan, spacing=SPACING)
     noise = {"input": float((scan - clean)[region].std())}

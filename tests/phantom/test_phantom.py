@@ -14,16 +14,19 @@ from ipv2.phantom import (
     LABEL_NODULE,
     LABEL_VESSEL,
     TISSUES,
+    Acquisition,
+    PhantomOptions,
     generate_phantom_pair,
 )
 from ipv2.phantom.grid import PhantomGrid
 from ipv2.phantom.model import build_phantom_model
+from ipv2.phantom.variants import split_settings
 from ipv2.progress import Monitor
 
 
 @pytest.fixture(scope="module")
 def clean_pair():
-    return generate_phantom_pair(size=128, slices=8, seed=3, noise=False)
+    return generate_phantom_pair(Acquisition.resolve(128, 8), PhantomOptions(seed=3, noise=False))
 
 
 def _tissue_mask(pair, name):
@@ -69,7 +72,7 @@ def test_every_label_is_present_and_background_surrounds_the_body(clean_pair):
 
 
 def test_anatomy_changes_from_top_to_bottom():
-    pair = generate_phantom_pair(size=96, slices=12, seed=1, noise=False, motion_mm=0.0)
+    pair = generate_phantom_pair(Acquisition.resolve(96, 12), PhantomOptions(seed=1, noise=False, motion_mm=0.0))
     liver = pair.tissues.array == TISSUES["liver"].id
     # slice 0 is the lowest (z points to the head)
     assert liver[0].sum() > 100 and liver[-1].sum() == 0
@@ -99,15 +102,15 @@ def test_vessel_tree_tapers_from_hilum_to_periphery():
 
 
 def test_same_seed_same_phantom_and_other_seed_another():
-    a = generate_phantom_pair(size=64, slices=4, seed=5, noise=False)
-    b = generate_phantom_pair(size=64, slices=4, seed=5, noise=False)
-    c = generate_phantom_pair(size=64, slices=4, seed=6, noise=False)
+    a = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=5, noise=False))
+    b = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=5, noise=False))
+    c = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=6, noise=False))
     assert np.array_equal(a.truth.array, b.truth.array) and np.array_equal(a.labels.array, b.labels.array)
     assert not np.array_equal(a.truth.array, c.truth.array)
 
 
 def test_default_geometry_scales_with_the_matrix():
-    pair = generate_phantom_pair(size=64, slices=4, noise=False)
+    pair = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(noise=False))
     assert pair.truth.shape == (4, 64, 64)
     assert pair.deformation.shape == (4, 64, 64, 3)
     np.testing.assert_allclose(pair.truth.spacing, (358.4 / 64, 358.4 / 64, 30.0))
@@ -115,14 +118,14 @@ def test_default_geometry_scales_with_the_matrix():
 
 
 def test_without_motion_both_states_are_the_same(clean_pair):
-    still = generate_phantom_pair(size=64, slices=4, seed=2, motion_mm=0.0, noise=False)
+    still = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=2, motion_mm=0.0, noise=False))
     assert np.array_equal(still.truth.array, still.ndct_clean.array)
     assert np.all(still.deformation.array == 0)
     assert not np.array_equal(clean_pair.truth.array, clean_pair.ndct_clean.array)
 
 
 def test_breathing_moves_the_lung_bases_most_and_the_spine_little():
-    pair = generate_phantom_pair(size=96, slices=12, seed=0, motion_mm=10.0, noise=False)
+    pair = generate_phantom_pair(Acquisition.resolve(96, 12), PhantomOptions(seed=0, motion_mm=10.0, noise=False))
     field = pair.deformation.array
     tissues = pair.tissues.array
     magnitude = np.linalg.norm(field, axis=-1)
@@ -139,7 +142,7 @@ def test_breathing_moves_the_lung_bases_most_and_the_spine_little():
 
 def test_deformation_maps_the_uldct_state_onto_the_ndct_state():
     """Resampling the clean NDCT at p + D(p) reproduces the truth (the ITK convention)."""
-    pair = generate_phantom_pair(size=128, slices=16, seed=4, motion_mm=10.0, noise=False)
+    pair = generate_phantom_pair(Acquisition.resolve(128, 16), PhantomOptions(seed=4, motion_mm=10.0, noise=False))
     sx, sy, sz = pair.truth.spacing
     field = pair.deformation.array
     nz, ny, nx = pair.truth.shape
@@ -153,7 +156,7 @@ def test_deformation_maps_the_uldct_state_onto_the_ndct_state():
 
 
 def test_fov_padding_fills_outside_the_circle():
-    pair = generate_phantom_pair(size=64, slices=4, fov_padding=True, noise=False)
+    pair = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(fov_padding=True, noise=False))
     corner = (slice(None), 0, 0)
     for volume in (pair.ndct, pair.uldct, pair.truth):
         assert np.all(volume.array[corner] == -2048)
@@ -178,18 +181,20 @@ def test_fov_padding_fills_outside_the_circle():
 )
 def test_bad_parameters_are_refused_with_a_clear_message(kwargs, word):
     with pytest.raises(InputError, match=word):
-        generate_phantom_pair(noise=False, **dict({"size": 64, "slices": 4}, **kwargs))
+        generate_phantom_pair(*split_settings({"size": 64, "slices": 4, "noise": False, **kwargs}))
 
 
 def test_cancel_stops_the_generation():
     monitor = Monitor()
     monitor.cancel()
     with pytest.raises(Cancelled):
-        generate_phantom_pair(size=64, slices=4, noise=False, monitor=monitor)
+        generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(noise=False), monitor=monitor)
 
 
 def test_progress_is_reported_up_to_completion():
     seen = []
-    generate_phantom_pair(size=64, slices=4, noise=False, monitor=Monitor(lambda s, d, t: seen.append((s, d, t))))
+    generate_phantom_pair(
+        Acquisition.resolve(64, 4), PhantomOptions(noise=False), monitor=Monitor(lambda s, d, t: seen.append((s, d, t)))
+    )
     anatomy = [(d, t) for s, d, t in seen if s == "phantom anatomy"]
     assert anatomy[-1][0] == anatomy[-1][1]

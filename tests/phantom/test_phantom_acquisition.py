@@ -23,10 +23,12 @@ from ipv2.phantom import (
     LABEL_LUNG,
     LABEL_VESSEL,
     TISSUES,
+    Acquisition,
+    PhantomOptions,
     acquisition_variant,
     generate_phantom_pair,
+    phantom_variant,
     read_deformation,
-    resolve_acquisition,
 )
 from ipv2.phantom.deformation import MAX_INTERPOLATION_ERROR_MM, coarse_node_count, write_deformation
 from ipv2.phantom.grid import REFERENCE_SCAN_MM, PhantomGrid
@@ -42,14 +44,14 @@ LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_AIRWAY)
 
 
 def test_two_of_size_pixel_and_fov_decide_the_third():
-    assert resolve_acquisition().size == 512 and resolve_acquisition().pixel_mm == pytest.approx(0.7)
-    assert resolve_acquisition(fov_mm=256.0).pixel_mm == pytest.approx(0.5)  # the 512 matrix stays
-    assert resolve_acquisition(size=256).pixel_mm == pytest.approx(1.4)  # the 358.4-mm field stays
-    assert resolve_acquisition(pixel_mm=0.9).fov_mm == pytest.approx(460.8)
-    assert resolve_acquisition(pixel_mm=0.5, fov_mm=358.4).size == 717  # 716.8 rounded
-    assert resolve_acquisition(size=400, pixel_mm=0.8, fov_mm=320.3).size == 400  # within half a pixel
+    assert Acquisition.resolve().size == 512 and Acquisition.resolve().pixel_mm == pytest.approx(0.7)
+    assert Acquisition.resolve(fov_mm=256.0).pixel_mm == pytest.approx(0.5)  # the 512 matrix stays
+    assert Acquisition.resolve(size=256).pixel_mm == pytest.approx(1.4)  # the 358.4-mm field stays
+    assert Acquisition.resolve(pixel_mm=0.9).fov_mm == pytest.approx(460.8)
+    assert Acquisition.resolve(pixel_mm=0.5, fov_mm=358.4).size == 717  # 716.8 rounded
+    assert Acquisition.resolve(size=400, pixel_mm=0.8, fov_mm=320.3).size == 400  # within half a pixel
     with pytest.raises(InputError, match="fov_mm.*at most two"):
-        resolve_acquisition(size=512, pixel_mm=0.8, fov_mm=300.0)
+        Acquisition.resolve(size=512, pixel_mm=0.8, fov_mm=300.0)
 
 
 def test_a_thick_slice_weighs_the_planes_it_covers():
@@ -57,16 +59,16 @@ def test_a_thick_slice_weighs_the_planes_it_covers():
     np.testing.assert_allclose(slice_weights(np.array([0.0]), np.arange(-2.0, 3.0), 3.0), [[0, 1 / 3, 1 / 3, 1 / 3, 0]])
     np.testing.assert_allclose(slice_weights(np.array([0.0]), np.arange(-2.0, 3.0), 2.0), [[0, 0.25, 0.5, 0.25, 0]])
     np.testing.assert_allclose(slice_weights(np.array([0.0, 5.0]), np.arange(-2.0, 8.0), 5.0).sum(axis=1), [1, 1])
-    assert resolve_acquisition(slices=24, slice_mm=5.0, thickness_mm=5.0).plane_step_mm == pytest.approx(1.0)
-    assert resolve_acquisition(thickness_mm=6.0).plane_step_mm == pytest.approx(2.5 / 3)  # 2.5-mm spacing, 3 planes
-    assert resolve_acquisition(thickness_mm=0.5).plane_step_mm == pytest.approx(0.5)  # finer than a thin box
-    assert resolve_acquisition().planes_per_slice == 1 and resolve_acquisition().noise_scale == 1.0
-    assert resolve_acquisition(thickness_mm=5.0).noise_scale == pytest.approx(np.sqrt(0.5))
+    assert Acquisition.resolve(slices=24, slice_mm=5.0, thickness_mm=5.0).plane_step_mm == pytest.approx(1.0)
+    assert Acquisition.resolve(thickness_mm=6.0).plane_step_mm == pytest.approx(2.5 / 3)  # 2.5-mm spacing, 3 planes
+    assert Acquisition.resolve(thickness_mm=0.5).plane_step_mm == pytest.approx(0.5)  # finer than a thin box
+    assert Acquisition.resolve().planes_per_slice == 1 and Acquisition.resolve().noise_scale == 1.0
+    assert Acquisition.resolve(thickness_mm=5.0).noise_scale == pytest.approx(np.sqrt(0.5))
 
 
 def test_a_central_crop_keeps_the_matrix_parity():
-    assert resolve_acquisition(crop_fov_mm=250.0).crop_size == 358  # 357.1 pixels of 0.7 mm, made even
-    assert resolve_acquisition(size=129, crop_fov_mm=200.0).crop_size == 71  # 72.0 pixels of 2.78 mm, made odd
+    assert Acquisition.resolve(crop_fov_mm=250.0).crop_size == 358  # 357.1 pixels of 0.7 mm, made even
+    assert Acquisition.resolve(size=129, crop_fov_mm=200.0).crop_size == 71  # 72.0 pixels of 2.78 mm, made odd
     grid = PhantomGrid.create(512, 4)
     rows, columns = grid.central_window(358)
     assert (rows.start, rows.stop) == (77, 435)
@@ -92,7 +94,9 @@ def test_a_central_crop_keeps_the_matrix_parity():
 )
 def test_bad_acquisitions_are_refused_naming_the_parameter(kwargs, word):
     with pytest.raises(InputError, match=word):
-        generate_phantom_pair(**dict({"size": 64, "slices": 4, "noise": False}, **kwargs))
+        generate_phantom_pair(
+            Acquisition.resolve(**dict({"size": 64, "slices": 4}, **kwargs)), PhantomOptions(noise=False)
+        )
 
 
 # Each acquisition changes what it should.
@@ -106,9 +110,9 @@ def _high_frequency_noise(pair) -> float:
 
 
 def test_a_sharper_kernel_has_more_high_frequency_noise_at_the_same_dose():
-    common = dict(size=128, slices=4, seed=1, dose=0.05, device="cpu")
-    smooth = generate_phantom_pair(kernel="smooth", **common)
-    sharp = generate_phantom_pair(kernel="sharp", **common)
+    options = PhantomOptions(seed=1, dose=0.05)
+    smooth = generate_phantom_pair(Acquisition.resolve(128, 4, kernel="smooth"), options, device="cpu")
+    sharp = generate_phantom_pair(Acquisition.resolve(128, 4, kernel="sharp"), options, device="cpu")
     assert smooth.parameters["kernel"] == "smooth" and sharp.parameters["kernel"] == "sharp"
     assert _high_frequency_noise(sharp) > 2.0 * _high_frequency_noise(smooth)
     # The same anatomy: the mean HU of the soft tissue stays (a kernel shapes, it does not shift).
@@ -118,7 +122,7 @@ def test_a_sharper_kernel_has_more_high_frequency_noise_at_the_same_dose():
 
 def test_a_thick_slice_is_the_mean_of_the_thin_slices_it_covers():
     """3-mm slices 3 mm apart are the means of the 1-mm slices of the same model."""
-    acquisition = resolve_acquisition(96, 4, slice_mm=3.0, thickness_mm=3.0)
+    acquisition = Acquisition.resolve(96, 4, slice_mm=3.0, thickness_mm=3.0)
     model = build_phantom_model(acquisition.grid(), seed=2, motion_mm=8.0)
     ndct_state, uldct_state = render_states(model, acquisition)
     thin = render_state(replace(model, grid=PhantomGrid.create(96, 12, slice_mm=1.0)), deformed=True)
@@ -141,10 +145,10 @@ def test_the_tissue_of_a_thick_slice_is_the_one_with_most_weight():
 
 
 def test_thick_slices_blur_a_small_nodule_along_z():
-    common = dict(size=128, slices=24, slice_mm=1.25, seed=4, motion_mm=0.0, noise=False)
-    thin = generate_phantom_pair(**common)
-    thick = generate_phantom_pair(thickness_mm=10.0, **common)
-    grid = resolve_acquisition(128, 24, slice_mm=1.25).grid()
+    options = PhantomOptions(seed=4, motion_mm=0.0, noise=False)
+    thin = generate_phantom_pair(Acquisition.resolve(128, 24, slice_mm=1.25), options)
+    thick = generate_phantom_pair(Acquisition.resolve(128, 24, slice_mm=1.25, thickness_mm=10.0), options)
+    grid = Acquisition.resolve(128, 24, slice_mm=1.25).grid()
     nodules = build_phantom_model(grid, seed=4, motion_mm=0.0).nodules
     solid = np.flatnonzero(~nodules.ground_glass)
     smallest = solid[np.argmin(nodules.radii[solid])]
@@ -158,9 +162,9 @@ def test_thick_slices_blur_a_small_nodule_along_z():
 
 
 def test_thicker_slices_carry_less_noise():
-    common = dict(size=128, slices=4, seed=3, dose=0.05, device="cpu", electronic_noise=False)
-    centre = generate_phantom_pair(**common)
-    thick = generate_phantom_pair(thickness_mm=5.0, **common)
+    options = PhantomOptions(seed=3, dose=0.05, electronic_noise=False)
+    centre = generate_phantom_pair(Acquisition.resolve(128, 4), options, device="cpu")
+    thick = generate_phantom_pair(Acquisition.resolve(128, 4, thickness_mm=5.0), options, device="cpu")
     ids = [TISSUES["myocardium"].id, TISSUES["liver"].id]
 
     def noise(pair):
@@ -172,8 +176,11 @@ def test_thicker_slices_carry_less_noise():
 
 @pytest.fixture(scope="module")
 def full_and_cropped():
-    common = dict(size=128, slices=4, seed=5, dose=0.05, device="cpu")
-    return generate_phantom_pair(**common), generate_phantom_pair(crop_fov_mm=220.0, **common)
+    options = PhantomOptions(seed=5, dose=0.05)
+    return (
+        generate_phantom_pair(Acquisition.resolve(128, 4), options, device="cpu"),
+        generate_phantom_pair(Acquisition.resolve(128, 4, crop_fov_mm=220.0), options, device="cpu"),
+    )
 
 
 def test_the_cropped_reconstruction_is_the_centre_of_the_full_one(full_and_cropped):
@@ -212,12 +219,12 @@ def test_every_variant_is_a_valid_acquisition_of_the_same_slab():
         "cropped",
         "dose-10pct",
     } <= set(ACQUISITION_VARIANTS)
-    for name, kwargs in ACQUISITION_VARIANTS.items():
-        acquisition = resolve_acquisition(**{k: v for k, v in kwargs.items() if k not in ("fov_padding", "dose")})
+    for name in ACQUISITION_VARIANTS:
+        acquisition, _ = phantom_variant(name)
         assert acquisition.slices * acquisition.slice_mm == pytest.approx(REFERENCE_SCAN_MM), name
-    assert resolve_acquisition(**acquisition_variant("pixel-0.5mm")).pixel_mm == 0.5
-    assert resolve_acquisition(**acquisition_variant("thick-5mm")).thickness_mm == 5.0
-    assert resolve_acquisition(**acquisition_variant("cropped")).crop_size is not None
+    assert phantom_variant("pixel-0.5mm")[0].pixel_mm == 0.5
+    assert phantom_variant("thick-5mm")[0].thickness_mm == 5.0
+    assert phantom_variant("cropped")[0].crop_size is not None
     assert acquisition_variant("dose-10pct") == {"dose": 0.1}
     with pytest.raises(InputError, match="thick-6mm"):
         acquisition_variant("thick-6mm")
@@ -236,7 +243,9 @@ def test_node_counts_along_an_axis():
 @pytest.fixture(scope="module")
 def default_field():
     """The default pair's deformation: 512 x 512 pixels of 0.7 mm, 2.5-mm slices."""
-    return generate_phantom_pair(size=512, slices=8, slice_mm=2.5, seed=0, noise=False).deformation
+    return generate_phantom_pair(
+        Acquisition.resolve(512, 8, slice_mm=2.5), PhantomOptions(seed=0, noise=False)
+    ).deformation
 
 
 def test_the_stored_deformation_reproduces_the_full_field(default_field, tmp_path):
@@ -344,7 +353,7 @@ def test_cli_refuses_an_unknown_kernel(tmp_path, capsys):
 
 
 def test_the_preview_caption_names_the_acquisition():
-    parameters = resolve_acquisition(
+    parameters = Acquisition.resolve(
         pixel_mm=0.9, slices=24, slice_mm=5.0, thickness_mm=5.0, kernel="lung", crop_fov_mm=250.0
     ).record()
     parameters.update(dose=0.1, fov_padding=False)
@@ -357,4 +366,4 @@ def test_the_preview_caption_names_the_acquisition():
         "24 slices 5 mm apart, 5 mm thick",
     ):
         assert part in caption
-    assert "centre plane" in acquisition_caption(dict(resolve_acquisition().record(), dose=0.02))
+    assert "centre plane" in acquisition_caption(dict(Acquisition.resolve().record(), dose=0.02))

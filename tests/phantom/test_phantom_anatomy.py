@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from ipv2.phantom import LABEL_BODY, LABEL_LUNG, LABEL_OTHER_GAS, LABEL_TUMOUR, TISSUES, generate_phantom_pair
+from ipv2.phantom import (
+    LABEL_BODY,
+    LABEL_LUNG,
+    LABEL_OTHER_GAS,
+    LABEL_TUMOUR,
+    TISSUES,
+    Acquisition,
+    PhantomOptions,
+    generate_phantom_pair,
+)
 from ipv2.phantom import anatomy as shape
 from ipv2.phantom.anatomy import Anatomy
 from ipv2.phantom.breathing import Breathing
@@ -16,24 +25,24 @@ from ipv2.phantom.trees import RIGHT_BRONCHUS_END, Tree, _point, airway_wall_mm,
 from ipv2.phantom.tubes import Segments, SplattedTubes
 
 # A slab 140 mm long (5 mm slices), from above the carina to the upper poles of the kidneys.
-GRID = dict(size=160, slices=28, slice_mm=5.0)
+GRID = Acquisition.resolve(160, 28, slice_mm=5.0)
 SEED = 2
 
 
 @pytest.fixture(scope="module")
 def still_pair():
     """Without breathing motion both states are the anatomy on the regular grid."""
-    return generate_phantom_pair(seed=SEED, motion_mm=0.0, noise=False, **GRID)
+    return generate_phantom_pair(GRID, PhantomOptions(seed=SEED, motion_mm=0.0, noise=False))
 
 
 @pytest.fixture(scope="module")
 def still_model(still_pair):
-    grid = PhantomGrid.create(GRID["size"], GRID["slices"], slice_mm=GRID["slice_mm"])
+    grid = PhantomGrid.create(GRID.size, GRID.slices, slice_mm=GRID.slice_mm)
     return build_phantom_model(grid, SEED, 0.0)
 
 
 def _coordinates():
-    grid = PhantomGrid.create(GRID["size"], GRID["slices"], slice_mm=GRID["slice_mm"])
+    grid = PhantomGrid.create(GRID.size, GRID.slices, slice_mm=GRID.slice_mm)
     X, Y, Z = grid.regular_coordinates(slice(None))
     return np.broadcast_arrays(X, Y, Z)
 
@@ -91,11 +100,11 @@ def test_tumour_is_a_solid_mass_in_a_ground_glass_halo_inside_the_lung(still_pai
 
 
 def test_without_the_tumour_the_rest_of_the_phantom_is_the_same(still_pair, still_model):
-    plain = generate_phantom_pair(seed=SEED, motion_mm=0.0, noise=False, tumour=False, **GRID)
+    plain = generate_phantom_pair(GRID, PhantomOptions(seed=SEED, motion_mm=0.0, noise=False, tumour=False))
     assert not np.any(plain.labels.array == LABEL_TUMOUR)
     X, Y, Z = _coordinates()
     centre = still_model.tumour.centre
-    reach = 0.5 * still_model.tumour.diameter_mm + still_model.tumour.halo_mm + 3.0 + 2 * GRID["slice_mm"]
+    reach = 0.5 * still_model.tumour.diameter_mm + still_model.tumour.halo_mm + 3.0 + 2 * GRID.slice_mm
     far = (X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 > reach**2
     np.testing.assert_array_equal(plain.anatomy.array[far], still_pair.anatomy.array[far])
 
@@ -267,7 +276,7 @@ def test_arms_down_lie_beside_the_chest_and_arms_up_leave_the_scan():
 
     pairs = {}
     for seed in range(12):
-        pair = generate_phantom_pair(size=96, slices=4, seed=seed, noise=False, motion_mm=0.0)
+        pair = generate_phantom_pair(Acquisition.resolve(96, 4), PhantomOptions(seed=seed, noise=False, motion_mm=0.0))
         pairs.setdefault(pair.parameters["anatomy"]["arms_down"], pair)
         if len(pairs) == 2:
             break

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from ipv2.phantom import LABEL_AIRWAY, LABEL_BACKGROUND, LABEL_LUNG, TISSUES, generate_phantom_pair
+from ipv2.phantom import (
+    LABEL_AIRWAY,
+    LABEL_BACKGROUND,
+    LABEL_LUNG,
+    TISSUES,
+    Acquisition,
+    PhantomOptions,
+    generate_phantom_pair,
+)
 
 DOSE = 0.02
 
@@ -27,7 +35,9 @@ def _noise_ratio(pair) -> float:
 
 @pytest.fixture(scope="module")
 def photon_noise_pair():
-    return generate_phantom_pair(size=128, slices=8, seed=1, dose=DOSE, electronic_noise=False, device="cpu")
+    return generate_phantom_pair(
+        Acquisition.resolve(128, 8), PhantomOptions(seed=1, dose=DOSE, electronic_noise=False), device="cpu"
+    )
 
 
 def test_uldct_noise_is_sqrt_inverse_dose_times_ndct_noise(photon_noise_pair):
@@ -36,14 +46,16 @@ def test_uldct_noise_is_sqrt_inverse_dose_times_ndct_noise(photon_noise_pair):
 
 
 def test_electronic_noise_adds_to_the_low_dose_scan(photon_noise_pair):
-    with_electronic = generate_phantom_pair(size=128, slices=8, seed=1, dose=DOSE, electronic_noise=True, device="cpu")
+    with_electronic = generate_phantom_pair(
+        Acquisition.resolve(128, 8), PhantomOptions(seed=1, dose=DOSE, electronic_noise=True), device="cpu"
+    )
     assert _noise_ratio(with_electronic) > np.sqrt(1.0 / DOSE)
 
 
 def test_noisy_pair_is_deterministic():
-    a = generate_phantom_pair(size=64, slices=4, seed=9, device="cpu")
-    b = generate_phantom_pair(size=64, slices=4, seed=9, device="cpu")
-    c = generate_phantom_pair(size=64, slices=4, seed=10, device="cpu")
+    a = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=9), device="cpu")
+    b = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=9), device="cpu")
+    c = generate_phantom_pair(Acquisition.resolve(64, 4), PhantomOptions(seed=10), device="cpu")
     assert np.array_equal(a.uldct.array, b.uldct.array) and np.array_equal(a.ndct.array, b.ndct.array)
     assert not np.array_equal(a.uldct.array, c.uldct.array)
 
@@ -63,7 +75,9 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("fov_padding", [False, True])
 def test_purification_masks_agree_with_the_true_labels(fov_padding):
     masks_module = pytest.importorskip("ipv2.masks")
-    pair = generate_phantom_pair(size=128, slices=8, seed=2, fov_padding=fov_padding, device="cpu")
+    pair = generate_phantom_pair(
+        Acquisition.resolve(128, 8), PhantomOptions(seed=2, fov_padding=fov_padding), device="cpu"
+    )
     masks = masks_module.compute_region_masks(pair.uldct, pair.ndct, spacing=pair.truth.spacing)
     labels = pair.labels.array
     assert _dice(masks.background, labels == LABEL_BACKGROUND) >= 0.95

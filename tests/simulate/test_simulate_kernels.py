@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ipv2.errors import InputError
-from ipv2.simulate import simulate_low_dose
+from ipv2.simulate import LowDoseSettings, simulate_low_dose
 from ipv2.simulate.kernels import KERNELS, relative_noise_variance
 
 SIZE, SLICES, SPACING, DOSE = 128, 6, 1.0, 0.05
@@ -20,7 +20,9 @@ def water_cylinder():
 
 
 def _noise(hu, kernel, **options):
-    noisy = simulate_low_dose(hu, dose=DOSE, pixel_spacing_mm=SPACING, seed=3, kernel=kernel, device="cpu", **options)
+    noisy = simulate_low_dose(
+        hu, LowDoseSettings(dose=DOSE, pixel_spacing_mm=SPACING, seed=3, kernel=kernel, **options), device="cpu"
+    )
     return noisy
 
 
@@ -75,4 +77,4 @@ def test_sharper_kernels_keep_sharper_edges():
 
 def test_unknown_kernel_is_refused(water_cylinder):
     with pytest.raises(InputError, match="kernel 'bone2'"):
-        simulate_low_dose(water_cylinder[0], dose=DOSE, kernel="bone2")
+        simulate_low_dose(water_cylinder[0], LowDoseSettings(dose=DOSE, kernel="bone2"))

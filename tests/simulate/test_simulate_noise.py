@@ -5,7 +5,7 @@ import pytest
 from skimage.transform import radon
 from skimage.transform.radon_transform import _get_fourier_filter
 
-from ipv2.simulate import FULL_DOSE_PHOTONS_PER_RAY, MU_WATER_PER_MM, simulate_low_dose
+from ipv2.simulate import FULL_DOSE_PHOTONS_PER_RAY, MU_WATER_PER_MM, LowDoseSettings, simulate_low_dose
 from ipv2.simulate.geometry import ParallelBeamGeometry
 from ipv2.simulate.lowdose import ELECTRONIC_NOISE_PHOTONS
 from ipv2.simulate.reference import authors_seed_slice
@@ -67,7 +67,9 @@ def measured_std_hu(noisy: np.ndarray) -> float:
 @pytest.mark.parametrize("projector, dose", [("nufft", 0.05), ("nufft", 0.0125), ("direct", 0.05)])
 def test_physical_noise_matches_poisson_prediction(projector, dose):
     noisy = simulate_low_dose(
-        water_disk_volume(), dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False, seed=3, projector=projector
+        water_disk_volume(),
+        LowDoseSettings(dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False, seed=3),
+        projector=projector,
     )
     predicted = np.sqrt(predicted_variance_hu(dose, 0.0))
     assert measured_std_hu(noisy) == pytest.approx(predicted, rel=0.08)
@@ -79,7 +81,9 @@ def test_physical_noise_scales_as_inverse_square_root_of_dose():
     volume = water_disk_volume()
     stds = {
         dose: measured_std_hu(
-            simulate_low_dose(volume, dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False, seed=5)
+            simulate_low_dose(
+                volume, LowDoseSettings(dose=dose, pixel_spacing_mm=SPACING_MM, electronic_noise=False, seed=5)
+            )
         )
         for dose in (0.08, 0.02)
     }
@@ -89,7 +93,9 @@ def test_physical_noise_scales_as_inverse_square_root_of_dose():
 def test_electronic_noise_adds_its_variance_at_low_counts():
     volume = water_disk_volume()
     dose = 0.002  # about 370 photons behind the disk centre: read-out noise matters
-    with_electronic = measured_std_hu(simulate_low_dose(volume, dose=dose, pixel_spacing_mm=SPACING_MM, seed=7))
+    with_electronic = measured_std_hu(
+        simulate_low_dose(volume, LowDoseSettings(dose=dose, pixel_spacing_mm=SPACING_MM, seed=7))
+    )
     predicted_with = np.sqrt(predicted_variance_hu(dose, ELECTRONIC_NOISE_PHOTONS))
     predicted_without = np.sqrt(predicted_variance_hu(dose, 0.0))
     assert predicted_with > 1.1 * predicted_without
@@ -99,12 +105,17 @@ def test_electronic_noise_adds_its_variance_at_low_counts():
 def test_noise_insertion_on_a_noisy_input_reaches_the_target_noise():
     volume = water_disk_volume()
     input_dose, target = 0.025, 0.02
-    scanned = simulate_low_dose(volume, dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=11, electronic_noise=False)
+    scanned = simulate_low_dose(
+        volume, LowDoseSettings(dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=11, electronic_noise=False)
+    )
     inserted = simulate_low_dose(
-        scanned, dose=target, input_dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=12, electronic_noise=False
+        scanned,
+        LowDoseSettings(
+            dose=target, input_dose=input_dose, pixel_spacing_mm=SPACING_MM, seed=12, electronic_noise=False
+        ),
     )
     assumed_clean = simulate_low_dose(
-        scanned, dose=target, pixel_spacing_mm=SPACING_MM, seed=12, electronic_noise=False
+        scanned, LowDoseSettings(dose=target, pixel_spacing_mm=SPACING_MM, seed=12, electronic_noise=False)
     )
     predicted = np.sqrt(predicted_variance_hu(target, 0.0))
     assert measured_std_hu(inserted) == pytest.approx(predicted, rel=0.08)
@@ -115,7 +126,7 @@ def test_noise_insertion_on_a_noisy_input_reaches_the_target_noise():
 @pytest.mark.filterwarnings("ignore:Radon transform")
 def test_seed_mode_has_the_statistics_of_the_authors_path():
     hu = chest_like((12, 64, 64), seed=2)
-    ours = simulate_low_dose(hu, mode="seed", seed=1)
+    ours = simulate_low_dose(hu, LowDoseSettings(mode="seed", seed=1))
     rng = np.random.default_rng(0)
     reference = []
     for image in hu.astype(np.float64):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ipv2.errors import InputError
-from ipv2.simulate import simulate_low_dose
+from ipv2.simulate import LowDoseSettings, simulate_low_dose
 from ipv2.simulate.kernels import KERNELS
 from ipv2.testing import chest_like
 from ipv2.training.acquisitions import (
@@ -74,7 +74,9 @@ def test_other_kernels_pair_the_reconstruction_with_its_noise_free_twin():
     acquisition = Acquisition(0.05, "sharp", 0.7, True)
     noisy, clean = acquire(hu, 0.7, acquisition, seed=2)
     expected_clean = simulate_low_dose(
-        np.maximum(hu, -1024.0), dose=0.05, pixel_spacing_mm=0.7, seed=2, kernel="sharp", noise_free=True, device="cpu"
+        np.maximum(hu, -1024.0),
+        LowDoseSettings(dose=0.05, pixel_spacing_mm=0.7, seed=2, kernel="sharp", noise_free=True),
+        device="cpu",
     )
     np.testing.assert_allclose(clean, np.clip(expected_clean, *SCANNER_RANGE_HU), atol=1e-3)
     assert np.abs(noisy - clean).mean() > 5.0
