@@ -112,6 +112,16 @@ def test_a_folder_run_keeps_a_table_of_the_accounts(scan, tmp_path):
     assert all(float(row["soft_tissue_noise_after_hu"]) < float(row["soft_tissue_noise_before_hu"]) for row in rows)
 
 
+def _replace_region_masks(monkeypatch, replacement):
+    """`compute_region_masks` replaced wherever `ipv2 denoise` can reach it: the masks package
+    (the lung field of region strengths) and the service that computes them for --regions."""
+    import ipv2.masks
+    import ipv2.services.denoise
+
+    for module in (ipv2.masks, ipv2.services.denoise):
+        monkeypatch.setattr(module, "compute_region_masks", replacement)
+
+
 def test_regions_are_written_once_and_used_by_the_region_strengths(scan, tmp_path, monkeypatch):
     import ipv2.masks
 
@@ -122,7 +132,7 @@ def test_regions_are_written_once_and_used_by_the_region_strengths(scan, tmp_pat
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(ipv2.masks, "compute_region_masks", counting)
+    _replace_region_masks(monkeypatch, counting)
     out, regions = tmp_path / "den.nrrd", tmp_path / "regions.nrrd"
     assert (
         main(
@@ -175,12 +185,10 @@ def test_ipv2_masks_refuses_a_scan_that_is_not_ct(tmp_path, capsys):
 
 @pytest.mark.parametrize("photo, flags", [(True, []), (False, ["--model", "missing.safetensors"])])
 def test_regions_are_not_computed_for_a_run_that_will_be_refused(scan, tmp_path, monkeypatch, capsys, photo, flags):
-    import ipv2.masks
-
     def never(*args, **kwargs):
         raise AssertionError("the masks were computed before the refusal")
 
-    monkeypatch.setattr(ipv2.masks, "compute_region_masks", never)
+    _replace_region_masks(monkeypatch, never)
     source = scan
     if photo:
         image = np.random.default_rng(0).integers(0, 255, (3, 64, 64)).astype(np.float32)

@@ -104,10 +104,10 @@ def test_nan_network_output_is_refused_and_nothing_written(tmp_path, capsys, mon
     loaded = LoadedModel(_Diverged(), "unet", {}, Normalization.for_kind("hu"))
     with pytest.raises(CheckpointError, match="NaN or infinite values for slices 0..2"):
         denoise_volume(volume, model=loaded, device="cpu")
-    import ipv2.denoise.inference as inference
+    import ipv2.denoise.denoisers as denoisers  # what `ipv2 denoise --model NAME` runs a network with
 
     monkeypatch.setattr(
-        inference, "denoise_volume", lambda volume, model, **kwargs: denoise_volume(volume, model=loaded, **kwargs)
+        denoisers, "denoise_volume", lambda volume, model, **kwargs: denoise_volume(volume, model=loaded, **kwargs)
     )
     scan = write_volume(volume, tmp_path / "scan.nrrd")
     out = tmp_path / "out.nrrd"

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-import ipv2.cli.denoise as denoise_cli
+import ipv2.services.denoise_folder as denoise_folder
 from ipv2.cli.main import main
 from ipv2.errors import Cancelled
 from ipv2.io import write_volume
@@ -84,7 +84,7 @@ def test_a_rerun_counts_as_done_only_what_it_made_with_the_same_settings(scans, 
 
 def test_a_cancelled_batch_lists_what_it_kept_and_how_to_continue(scans, tmp_path, monkeypatch, capsys):
     results = tmp_path / "results"
-    original = denoise_cli._denoise
+    original = denoise_folder.denoise_with_account
     calls = []
 
     def cancelled_on_the_second_scan(*args, **kwargs):
@@ -93,7 +93,7 @@ def test_a_cancelled_batch_lists_what_it_kept_and_how_to_continue(scans, tmp_pat
             raise Cancelled("cancelled")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(denoise_cli, "_denoise", cancelled_on_the_second_scan)
+    monkeypatch.setattr(denoise_folder, "denoise_with_account", cancelled_on_the_second_scan)
     assert main(DENOISE + ["--sigma", "20", "--in", str(scans), "--out", str(results)]) == 130
     captured = capsys.readouterr()
     assert "3 scans: 1 denoised" in captured.out
