@@ -129,9 +129,9 @@ def test_missing_file_and_bad_slices_fail_cleanly(files, capsys):
 
 def test_fid_without_the_extra_says_how_to_install_it(files, capsys, monkeypatch):
     _, paths = files
-    import ipv2.evaluate.distribution as distribution
+    import ipv2.services.evaluate as evaluate_service
 
-    monkeypatch.setattr(distribution, "fid_available", lambda: False)
+    monkeypatch.setattr(evaluate_service, "fid_available", lambda: False)
     code = main(
         [
             "evaluate",

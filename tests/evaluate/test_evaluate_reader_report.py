@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from ipv2.cli.evaluate import summary_table
 from ipv2.evaluate import evaluate_volumes, report_figure, write_report
+from ipv2.services.evaluate import summary_table
 from ipv2.volume import Volume
 
 SPACING_XYZ = (0.7, 0.7, 2.0)
