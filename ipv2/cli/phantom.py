@@ -1,11 +1,13 @@
-"""`ipv2 phantom`: a paired NDCT/uLDCT chest phantom with its ground truth."""
+"""`ipv2 phantom`: a paired NDCT/uLDCT chest phantom with its ground truth, or the low-contrast
+phantom (the work is `ipv2.services.phantom`')."""
 
 from __future__ import annotations
 
 import argparse
-import re
+import functools
 from pathlib import Path
 
+from ipv2.cli import phantom_low_contrast
 from ipv2.cli.common import (
     add_device_option,
     add_overwrite_option,
@@ -16,22 +18,7 @@ from ipv2.cli.common import (
 )
 from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, KERNELS, PHANTOM_VARIANTS
 from ipv2.errors import InputError
-from ipv2.io import require_new_outputs
 
-# The phantom's settings (`ipv2.phantom.variants.split_settings`) as the command line spells them, for its messages.
-FLAGS = {
-    "size": "--size",
-    "slices": "--slices",
-    "motion_mm": "--motion-mm",
-    "pixel_mm": "--pixel-mm",
-    "fov_mm": "--fov-mm",
-    "slice_mm": "--slice-mm",
-    "thickness_mm": "--thickness-mm",
-    "crop_fov_mm": "--crop-fov-mm",
-    "kernel": "--kernel",
-    "dose": "--dose",
-    "fov_padding": "--fov-padding",
-}
 # The acquisition's options, which a variant may set: absent (None) unless given, so that a
 # variant's value stands where its option was not given and the phantom's default where
 # neither sets it.
@@ -165,75 +152,47 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def flag_message(message: str) -> str:
-    """A message that starts with a parameter's name ("crop_fov_mm: ...") starts with its
-    option instead ("--crop-fov-mm: ...")."""
-    return re.sub(r"^([a-z_]+):", lambda m: f"{FLAGS.get(m.group(1), m.group(1))}:", message)
-
-
-def acquisition_settings(args: argparse.Namespace) -> dict:
-    """The acquisition's settings (`ipv2.phantom.variants.split_settings`): those of `--variant`,
-    each replaced by its option where that was given, and the options given without a variant."""
-    from ipv2.phantom.variants import acquisition_variant
-
-    settings = acquisition_variant(args.variant) if args.variant is not None else {}
-    settings.update({key: getattr(args, key) for key in ACQUISITION_OPTIONS if getattr(args, key) is not None})
-    return settings
-
-
-def variant_note(variant: str) -> str:
-    """What a variant sets, as options, for a message about a setting it may have taken part in."""
-    from ipv2.phantom.variants import acquisition_variant
-
-    options = " ".join(
-        FLAGS[key]
-        if value is True
-        else f"{FLAGS[key]} {value:g}"
-        if isinstance(value, float)
-        else f"{FLAGS[key]} {value}"
-        for key, value in acquisition_variant(variant).items()
-    )
-    return f" (--variant {variant} sets {options})" if options else ""
+def _settings(args: argparse.Namespace) -> dict:
+    """The phantom's settings the flags gave (`ipv2.phantom.variants.split_settings`' names); an
+    acquisition option left out keeps the variant's value, or the phantom's default."""
+    settings = {key: getattr(args, key) for key in ACQUISITION_OPTIONS if getattr(args, key) is not None}
+    if args.motion_mm is not None:
+        settings["motion_mm"] = args.motion_mm
+    return {**settings, "seed": args.seed, "electronic_noise": args.electronic_noise, "tumour": args.tumour}
 
 
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
-    from ipv2.phantom import generate_phantom_pair, write_phantom
-    from ipv2.phantom.variants import split_settings
-    from ipv2.phantom.writer import OUTPUT_FILES
+    # imported here: the parser, `ipv2 --help` and argument errors load no backend
+    from ipv2.services.phantom import make_chest_phantom, make_low_contrast_phantom
 
+    open_monitor = functools.partial(monitor_from_args, args)
     if args.low_contrast:
-        from ipv2.cli import phantom_low_contrast
-
         phantom_low_contrast.require_options(args)
-        with monitor_from_args(args) as monitor:
-            return phantom_low_contrast.run(args, monitor)
+        written = make_low_contrast_phantom(
+            Path(args.out),
+            open_monitor,
+            dose=phantom_low_contrast.DEFAULT_DOSE if args.dose is None else args.dose,
+            realisations=phantom_low_contrast.DEFAULT_REALISATIONS if args.realisations is None else args.realisations,
+            size=args.size,
+            pixel_mm=args.pixel_mm,
+            kernel=args.kernel,
+            seed=args.seed,
+            device=args.device,
+            overwrite=args.overwrite,
+        )
+        print(f"low-contrast phantom written to {args.out}: " + ", ".join(written))
+        return 0
     if args.realisations is not None:
         raise InputError("--realisations applies to --low-contrast")
-    out = Path(args.out)
-    require_new_outputs(
-        [out / name for name in OUTPUT_FILES] + ([out / "png"] if args.png else []), overwrite=args.overwrite
+    files = make_chest_phantom(
+        Path(args.out),
+        _settings(args),
+        open_monitor,
+        variant=args.variant,
+        png=args.png,
+        device=args.device,
+        overwrite=args.overwrite,
     )
-
-    settings = acquisition_settings(args)
-    with monitor_from_args(args) as monitor:
-        try:
-            motion = {} if args.motion_mm is None else {"motion_mm": args.motion_mm}
-            acquisition, options = split_settings(
-                {
-                    "seed": args.seed,
-                    **motion,
-                    "electronic_noise": args.electronic_noise,
-                    "tumour": args.tumour,
-                    **settings,
-                }
-            )
-            pair = generate_phantom_pair(acquisition, options, device=args.device, monitor=monitor)
-        except InputError as error:
-            note = variant_note(args.variant) if args.variant is not None else ""
-            raise InputError(flag_message(str(error)) + note) from None
-        if args.variant is not None:
-            pair.parameters = {"variant": args.variant, **(pair.parameters or {})}
-        written = write_phantom(pair, args.out, png=args.png, monitor=monitor)
-    print(f"phantom written to {args.out}: " + ", ".join(path.name for path in written.values()))
+    print(f"phantom written to {args.out}: " + ", ".join(path.name for path in files.values()))
     return 0
