@@ -1,11 +1,10 @@
-"""`ipv2 train`: train a denoiser on purified pairs."""
+"""`ipv2 train`: train a denoiser on purified pairs (the work is `ipv2.services.train`')."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import os
-import sys
 from typing import TYPE_CHECKING
 
 from ipv2.cli.common import (
@@ -16,11 +15,9 @@ from ipv2.cli.common import (
     holds_output_lock,
     monitor_from_args,
 )
-from ipv2.contract import DEFAULT_LOSS, DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, EXIT_CANCELLED, LOSSES
+from ipv2.contract import DEFAULT_LOSS, DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES
 from ipv2.contract import NETWORKS as MODEL_NAMES
-from ipv2.errors import Cancelled, InputError
-from ipv2.io.atomic import require_new_outputs
-from ipv2.progress import PROGRESS_PREFIX
+from ipv2.errors import InputError
 
 if TYPE_CHECKING:  # the parser is built without the backend (ipv2.contract)
     from ipv2.training import TrainConfig
@@ -102,7 +99,8 @@ def _model_args(pairs) -> dict:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    from ipv2.training import TrainConfig
+    # imported here: the parser, `ipv2 --help` and argument errors load no backend
+    from ipv2.services.train import TrainConfig
 
     return TrainConfig(
         data=list(args.data),
@@ -128,55 +126,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
-def _loss_reporter(progress: str):
-    """With JSON progress, each step's loss too, as a progress record that also carries `loss`."""
-    if progress != "json":
-        return None
-
-    def report(step: int, total: int, loss: float) -> None:
-        print(PROGRESS_PREFIX + json.dumps({"stage": "train", "done": step, "total": total, "loss": loss}), flush=True)
-
-    return report
-
-
-def _report_cancel(config: TrainConfig) -> None:
-    """Says what a cancelled run kept: the training state and how to resume from it, or nothing."""
-    state = config.state_path
-    if state.is_file():
-        print(
-            f"ipv2 train: cancelled; the training state is saved in {state} ({state.stat().st_size:,} bytes); "
-            "run the same command with --resume to continue",
-            file=sys.stderr,
-        )
-    else:
-        print("ipv2 train: cancelled before the first step; nothing was written", file=sys.stderr)
-
-
 @holds_output_lock()
 def run(args: argparse.Namespace) -> int:
-    from ipv2.training import train
+    from ipv2.services.train import train_model
 
-    config = config_from_args(args)
-    config.require_outputs_apart_from_data()
-    # A resumed run replaces the model file of the run it continues.
-    require_new_outputs([args.out], overwrite=args.overwrite or args.resume)
-    if config.state_path.exists() and not (args.resume or args.overwrite):
-        raise InputError(
-            f"--out {args.out}: the training state {config.state_path} of an earlier run exists; "
-            "continue that run with --resume, or give --overwrite to start again"
-        )
-    with monitor_from_args(args) as monitor:
-        try:
-            result = train(config, monitor, on_step=_loss_reporter(args.progress))
-        except (Cancelled, KeyboardInterrupt):
-            _report_cancel(config)
-            return EXIT_CANCELLED
-    summary = {
-        "out": result.out,
-        "steps": result.steps,
-        "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
-        "validation": result.validation,
-    }
-    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one summary
-        print(json.dumps(summary))
-    return 0
+    return train_model(
+        config_from_args(args),
+        functools.partial(monitor_from_args, args),
+        overwrite=args.overwrite,
+        json_progress=args.progress == "json",
+    )

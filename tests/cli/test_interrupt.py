@@ -130,7 +130,7 @@ def test_keyboard_interrupt_within_a_weight_update_keeps_the_last_periodic_state
 
 
 def test_cli_reports_the_kept_state_after_a_keyboard_interrupt(pair_dir, tmp_path, capsys, monkeypatch):
-    import ipv2.training as training_package
+    import ipv2.services.train as train_service  # the training `ipv2 train` runs
 
     def interrupt_at_step_two(config, monitor, on_step=None):
         monitor._callback = lambda stage, done, total: (
@@ -138,7 +138,7 @@ def test_cli_reports_the_kept_state_after_a_keyboard_interrupt(pair_dir, tmp_pat
         )
         return train(config, monitor, on_step)
 
-    monkeypatch.setattr(training_package, "train", interrupt_at_step_two)
+    monkeypatch.setattr(train_service, "train", interrupt_at_step_two)
     code = main(
         [
             "train",

@@ -280,13 +280,13 @@ def test_cli_json_progress_carries_the_loss(pair_dir, tmp_path, capsys):
 
 
 def test_cancelled_cli_run_says_how_to_resume(pair_dir, tmp_path, capsys, monkeypatch):
-    import ipv2.training as training_package
+    import ipv2.services.train as train_service  # the training `ipv2 train` runs
 
     def cancel_at_step_two(config, monitor, on_step=None):
         monitor._callback = lambda stage, done, total: monitor.cancel() if done == 2 else None
         return train(config, monitor, on_step)
 
-    monkeypatch.setattr(training_package, "train", cancel_at_step_two)
+    monkeypatch.setattr(train_service, "train", cancel_at_step_two)
     code = main(
         [
             "train",
