@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import functools
 
 from ipv2.cli.common import (
     add_device_option,
@@ -15,7 +15,6 @@ from ipv2.cli.common import (
 )
 from ipv2.contract import DEMO_SIZE as DEFAULT_SIZE
 from ipv2.contract import DEMO_SLICES as DEFAULT_SLICES
-from ipv2.io import require_new_outputs
 
 HELP = "run the whole method on a built-in phantom and write a visual report"
 
@@ -73,38 +72,21 @@ def _summary(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _require_phantom_sizes(args: argparse.Namespace) -> None:
-    """The phantom's own bounds, stated once: the demo makes its phantom with them."""
-    from ipv2.errors import InputError
-    from ipv2.phantom.acquisition import MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES
-
-    if not MIN_SIZE <= args.size <= MAX_SIZE:
-        raise InputError(f"--size {args.size} must be from {MIN_SIZE} to {MAX_SIZE} pixels a side")
-    if not MIN_SLICES <= args.slices <= MAX_SLICES:
-        raise InputError(f"--slices {args.slices} must be from {MIN_SLICES} to {MAX_SLICES}")
-
-
 @holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
-    from ipv2.denoise.inference import resolve_model
-    from ipv2.models.registry import DEFAULT_MODEL
-    from ipv2.services.demo import OUTPUT_FILES, run_demo
+    # imported here: the parser, `ipv2 --help` and argument errors load no backend
+    from ipv2.services.demo import make_demo
 
-    _require_phantom_sizes(args)
-    resolve_model(args.model or DEFAULT_MODEL)  # a missing or broken model is refused before any work
-
-    require_new_outputs([Path(args.out) / name for name in OUTPUT_FILES], overwrite=args.overwrite)
-
-    with monitor_from_args(args) as monitor:
-        result = run_demo(
-            args.out,
-            size=args.size,
-            slices=args.slices,
-            seed=args.seed,
-            model=args.model or DEFAULT_MODEL,
-            device=args.device,
-            monitor=monitor,
-        )
+    result = make_demo(
+        args.out,
+        functools.partial(monitor_from_args, args),
+        size=args.size,
+        slices=args.slices,
+        seed=args.seed,
+        model=args.model,
+        device=args.device,
+        overwrite=args.overwrite,
+    )
     print(_summary(result.report))
     print(f"report: {result.report_path}")
     print(f"figure: {result.figure}")

@@ -16,11 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from ipv2.contract import DEFAULT_DEVICE, DEFAULT_MODEL, DEMO_SIZE, DEMO_SLICES
+from ipv2.denoise.inference import denoise_volume, resolve_model
 from ipv2.errors import InputError
 from ipv2.evaluate import evaluate_volumes, report_figure, save_figure, write_report
-from ipv2.io import atomic_output_dir, write_labelmap, write_volume
-from ipv2.phantom.acquisition import MIN_SIZE
-from ipv2.progress import Monitor
+from ipv2.io import atomic_output_dir, require_new_outputs, write_labelmap, write_volume
+from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
+from ipv2.phantom.acquisition import MAX_SIZE, MAX_SLICES, MIN_SIZE, MIN_SLICES
+from ipv2.progress import Monitor, MonitorFactory
+from ipv2.purify import PurifyOptions, purify_volumes
 
 FIGURE_NAME = "demo_report.png"
 REPORT_NAME = "demo_report.json"
@@ -44,6 +47,30 @@ def _require_demo_sizes(size: int, slices: int) -> None:
         raise InputError(f"--slices {slices}: at least one slice is needed")
 
 
+def make_demo(
+    out_dir: str | os.PathLike,
+    open_monitor: MonitorFactory,
+    *,
+    size: int = DEMO_SIZE,
+    slices: int = DEMO_SLICES,
+    seed: int = 0,
+    model: str | None = None,
+    device: str = DEFAULT_DEVICE,
+    overwrite: bool = False,
+) -> DemoResult:
+    """`ipv2 demo`: the phantom's bounds (stated once, by the phantom), the model (the default
+    one where None) and the outputs checked before any work, then `run_demo`."""
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise InputError(f"--size {size} must be from {MIN_SIZE} to {MAX_SIZE} pixels a side")
+    if not MIN_SLICES <= slices <= MAX_SLICES:
+        raise InputError(f"--slices {slices} must be from {MIN_SLICES} to {MAX_SLICES}")
+    model = model or DEFAULT_MODEL
+    resolve_model(model)  # a missing or broken model is refused before any work
+    require_new_outputs([Path(out_dir) / name for name in OUTPUT_FILES], overwrite=overwrite)
+    with open_monitor() as monitor:
+        return run_demo(out_dir, size=size, slices=slices, seed=seed, model=model, device=device, monitor=monitor)
+
+
 def run_demo(
     out_dir: str | os.PathLike,
     *,
@@ -62,11 +89,6 @@ def run_demo(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out: {out_dir} is a file; give a folder")
-    # Imported here so that bad arguments are refused before the heavier modules load.
-    from ipv2.denoise.inference import denoise_volume
-    from ipv2.phantom import Acquisition, PhantomOptions, generate_phantom_pair
-    from ipv2.purify import PurifyOptions, purify_volumes
-
     monitor = monitor or Monitor()
     timings = {}
 
