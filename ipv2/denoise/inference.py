@@ -33,6 +33,7 @@ from ipv2.denoise.strength import (
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
 from ipv2.input_checks import require_ct
+from ipv2.masks import compute_region_masks
 from ipv2.models.bundled import bundled_weights_path
 from ipv2.models.checkpoint import LoadedModel, load_checkpoint
 from ipv2.models.conditioning import noise_map, slice_noise_levels
@@ -193,8 +194,6 @@ def lung_field_of(masks) -> np.ndarray:
 
 def scan_lung_field(volume: Volume, monitor: Monitor | None = None) -> np.ndarray:
     """The lung field of one scan (`ipv2.masks` with the scan on both sides of the pair)."""
-    from ipv2.masks import compute_region_masks
-
     return lung_field_of(compute_region_masks(volume, volume, monitor=monitor))
 
 

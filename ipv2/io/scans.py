@@ -15,6 +15,7 @@ from typing import Union
 
 from ipv2.errors import InputError
 from ipv2.io.special_files import is_regular_file
+from ipv2.io.volumes import VOLUME_SUFFIXES, holds_dicom
 
 PathLike = Union[str, os.PathLike[str]]
 
@@ -28,8 +29,6 @@ class Scan:
 
 def _volume_name(path: Path) -> str | None:
     """The name without its volume suffix, or None when the file is not a volume."""
-    from ipv2.io.volumes import VOLUME_SUFFIXES
-
     lower = path.name.lower()
     for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix) and len(path.name) > len(suffix):
@@ -39,16 +38,12 @@ def _volume_name(path: Path) -> str | None:
 
 def is_scan_folder(path: PathLike) -> bool:
     """Whether `path` is a folder of scans rather than one scan (a file or a series folder)."""
-    from ipv2.io.volumes import holds_dicom
-
     path = Path(path)
     return path.is_dir() and not holds_dicom(path)
 
 
 def find_scans(folder: PathLike, flag: str = "--in") -> list[Scan]:
     """The scans in `folder`, sorted by name; refused when there are none or two share a name."""
-    from ipv2.io.volumes import holds_dicom
-
     folder = Path(folder)
     scans = []
     for entry in sorted(folder.iterdir()):

@@ -113,12 +113,14 @@ def test_a_folder_run_keeps_a_table_of_the_accounts(scan, tmp_path):
 
 
 def _replace_region_masks(monkeypatch, replacement):
-    """`compute_region_masks` replaced wherever `ipv2 denoise` can reach it: the masks package
-    (the lung field of region strengths) and the service that computes them for --regions."""
+    """`compute_region_masks` replaced wherever `ipv2 denoise` can reach it: the masks package,
+    the inference that finds the lung field of region strengths and the service that computes
+    the masks for --regions."""
+    import ipv2.denoise.inference
     import ipv2.masks
     import ipv2.services.denoise
 
-    for module in (ipv2.masks, ipv2.services.denoise):
+    for module in (ipv2.masks, ipv2.denoise.inference, ipv2.services.denoise):
         monkeypatch.setattr(module, "compute_region_masks", replacement)
 
 
