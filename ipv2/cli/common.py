@@ -8,7 +8,8 @@ import functools
 from collections.abc import Iterator
 from typing import Callable
 
-from ipv2.contract import DEFAULT_DEVICE, SEED_RANGE
+from ipv2.contract import DEFAULT_DEVICE, DEVICES, SEED_RANGE
+from ipv2.device_names import is_device_name
 from ipv2.io.lock import rank_zero_output_lock
 from ipv2.io.outputs import require_writable_output
 from ipv2.progress import JsonLinesProgress, Monitor, TqdmProgress, cancel_on_signals
@@ -46,9 +47,6 @@ def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
 
 def device_value(text: str) -> str:
     """auto, cpu, cuda or cuda:N, as ipv2.contract.DEVICES says (argparse's choices would refuse cuda:N)."""
-    from ipv2.contract import DEVICES
-    from ipv2.device_names import is_device_name
-
     name = text.strip().lower()
     if is_device_name(name):
         return name
