@@ -256,9 +256,9 @@ def _outline_counts(union: np.ndarray, labels: np.ndarray, count: int):
 
 def _patient_span(patient: np.ndarray) -> np.ndarray:
     """Per slice, the patient's left-right middle and width in pixels (the image's if none)."""
-    columns = patient.any(axis=1)
+    columns = np.any(patient, axis=1)
     width = patient.shape[2]
-    present = columns.any(axis=1)
+    present = np.any(columns, axis=1)
     left = np.where(present, np.argmax(columns, axis=1), 0)
     right = np.where(present, width - 1 - np.argmax(columns[:, ::-1], axis=1), width - 1)
     return np.stack([(left + right) / 2.0, (right - left + 1).astype(np.float64)], axis=1)

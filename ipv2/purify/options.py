@@ -6,6 +6,7 @@ import dataclasses
 import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ipv2.contract import (
     DEFAULT_MODE as DEFAULT_MODE,  # the mode PurifySettings defaults to, exported with the options
@@ -114,5 +115,5 @@ class PurifyOptions(PurifySettings):
             stitch_blend_px=int(self.stitch_blend_px),
         )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -81,7 +81,7 @@ def make_chest_phantom(
             note = variant_note(variant) if variant is not None else ""
             raise InputError(flag_message(str(error)) + note) from None
         if variant is not None:
-            pair.parameters = {"variant": variant, **pair.parameters}
+            pair.parameters = {"variant": variant, **(pair.parameters or {})}
         return write_phantom(pair, out, png=png, monitor=monitor)
 
 
