@@ -416,14 +416,6 @@ def print_table(results: dict) -> None:
                 )
 
 
-def _rounded(value):
-    if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_rounded(item) for item in value]
-    return round(value, 4) if isinstance(value, float) else value
-
-
 def _loaded_models(parser: argparse.ArgumentParser, methods) -> dict:
     """{model name: LoadedModel}, every method's model found and strength valid."""
     if INPUT in methods:
@@ -520,7 +512,7 @@ def main(argv=None) -> int:
         f"{args.realisations} signal-present and {args.realisations} signal-absent realisations per dose and study, "
         f"{args.crop} px crops; {time.perf_counter() - started:.0f} s"
     )
-    print(json.dumps(_rounded(json_ready(results))))
+    print(json.dumps(json_ready(results, digits=4)))
     return 0
 
 

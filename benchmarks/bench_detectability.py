@@ -227,15 +227,6 @@ def print_tables(results: dict) -> None:
     print("(* TTF below TG-233's total contrast-to-noise ratio of 15: unreliable)")
 
 
-def _rounded(value):
-    """The results for JSON: floats to four places, NaN and infinities as null (`json_ready`)."""
-    if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_rounded(item) for item in value]
-    return round(value, 4) if isinstance(value, float) else value
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -306,7 +297,7 @@ def main(argv=None) -> int:
         f"{args.realisations} realisations x (3 discs per size, 6 disc-free sites) per dose, "
         f"{args.ttf_realisations} of the rods; {time.perf_counter() - started:.0f} s"
     )
-    print(json.dumps(_rounded(json_ready(results))))
+    print(json.dumps(json_ready(results, digits=4)))
     return 0
 
 

@@ -43,13 +43,7 @@ from ipv2.masks import compute_region_masks
 from ipv2.models.bundled import bundled_weights_path
 from ipv2.models.registry import MODEL_REGISTRY
 from ipv2.phantom import (
-    LABEL_AIRWAY,
-    LABEL_BODY,
-    LABEL_LUNG,
-    LABEL_NODULE,
-    LABEL_OTHER_GAS,
-    LABEL_TUMOUR,
-    LABEL_VESSEL,
+    SCORED_REGION_LABELS,
     PhantomOptions,
     generate_phantom_pair,
 )
@@ -64,10 +58,6 @@ PHANTOM_SEED = 21  # never used by training (bundled validation uses 13, trainin
 CASE_SEED = 7
 PHANTOM_CASE = "phantom_2pct"
 MIN_PHANTOM_SLICES = 4
-# The phantom's lung field by its labels, as the masks' lung field has it: with the tumour;
-# the gas of the stomach and bowel is dark but body.
-PHANTOM_LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY, LABEL_TUMOUR)
-PHANTOM_BODY_LABELS = (LABEL_BODY, LABEL_OTHER_GAS)
 
 
 def _rmse(a, b, region) -> float:
@@ -104,7 +94,7 @@ def phantom_case(slices: int):
         device="cpu",
     )
     labels = pair.labels.array[:slices]
-    regions = {"lung": np.isin(labels, PHANTOM_LUNG_LABELS), "body": np.isin(labels, PHANTOM_BODY_LABELS)}
+    regions = {name: np.isin(labels, ids) for name, ids in SCORED_REGION_LABELS.items()}
     return PHANTOM_CASE, pair.uldct.array[:slices], pair.truth.array[:slices], pair.uldct.spacing, regions
 
 

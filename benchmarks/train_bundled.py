@@ -36,13 +36,7 @@ from ipv2.models.bundled import bundled_models_dir
 from ipv2.models.checkpoint import load_checkpoint, save_checkpoint
 from ipv2.models.registry import DEFAULT_MODEL, MODEL_REGISTRY, count_parameters, gflops_per_slice
 from ipv2.phantom import (
-    LABEL_AIRWAY,
-    LABEL_BODY,
-    LABEL_LUNG,
-    LABEL_NODULE,
-    LABEL_OTHER_GAS,
-    LABEL_TUMOUR,
-    LABEL_VESSEL,
+    SCORED_REGION_LABELS,
     Acquisition,
     PhantomOptions,
     generate_phantom_pair,
@@ -70,9 +64,6 @@ TRAIN_PAIRS, VALIDATION_PAIRS, PAIR_SEED, VALIDATION_SEED_PAIRS = 480, 24, 1, 2
 VALIDATION_SEED = 13
 PHANTOM_ACQUISITION = Acquisition.resolve(512, 16, pixel_mm=0.7, slice_mm=2.5)
 PHANTOM_DOSE = 0.02
-# The lung field holds the tumour; the gas of the stomach and bowel is dark but body.
-LUNG_LABELS = (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY, LABEL_TUMOUR)
-BODY_LABELS = (LABEL_BODY, LABEL_OTHER_GAS)
 
 # Compact widths keep the files small and CPU training to minutes; the default trains longest.
 # RED-CNN, ten plain ReLU layers without normalisation, diverges into dead units at lr 1e-3
@@ -165,7 +156,8 @@ def evaluate_on_phantom(checkpoint: Path, held_out: Path) -> dict:
     denoised = denoise_volume(uldct, model=str(checkpoint), device="cpu").array
     seconds = time.perf_counter() - started
     figures = {}
-    for name, region in {"lung": np.isin(labels, LUNG_LABELS), "body": np.isin(labels, BODY_LABELS)}.items():
+    for name, ids in SCORED_REGION_LABELS.items():
+        region = np.isin(labels, ids)
         figures[f"{name}_input_rmse_hu"] = round(region_rmse(uldct.array, truth, region), 1)
         figures[f"{name}_rmse_hu"] = round(region_rmse(denoised, truth, region), 1)
     figures["cpu_seconds_per_slice"] = round(seconds / uldct.shape[0], 3)

@@ -283,14 +283,17 @@ def lesion_noise(
     return {region: float(error[mask].std()) if np.any(mask) else None for region, mask in flat.items()}
 
 
-def json_ready(value):
-    """The report with NaN and infinities as null, which strict JSON readers accept."""
+def json_ready(value, digits: int | None = None):
+    """The report with NaN and infinities as null, which strict JSON readers accept; floats
+    rounded to `digits` places where given (a benchmark's last line stays readable)."""
     if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
+        return {key: json_ready(item, digits) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_ready(item) for item in value]
+        return [json_ready(item, digits) for item in value]
     if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
+        if not math.isfinite(value):
+            return None
+        return float(value) if digits is None else round(float(value), digits)
     if isinstance(value, np.integer):
         return int(value)
     return value

@@ -37,6 +37,7 @@ from ipv2.phantom.tissues import (
     LABEL_TUMOUR,
     LABEL_VESSEL,
     LUNG_FIELD_TISSUES,
+    SCORED_REGION_LABELS,
     TISSUES,
 )
 from ipv2.phantom.variants import ACQUISITION_VARIANTS, acquisition_variant, phantom_variant
@@ -63,4 +64,5 @@ __all__ = [
     "LABEL_OTHER_GAS",
     "LABEL_TUMOUR",
     "LUNG_FIELD_TISSUES",
+    "SCORED_REGION_LABELS",
 ]

@@ -26,6 +26,12 @@ LABEL_NAMES = {
     LABEL_TUMOUR: "tumour",
 }
 
+# The regions a denoiser is scored in: the lung field holds the lung's vessels, nodules,
+# airways and tumour; the gas of the stomach and bowel is dark but body.
+SCORED_REGION_LABELS = {
+    "lung": (LABEL_LUNG, LABEL_VESSEL, LABEL_NODULE, LABEL_AIRWAY, LABEL_TUMOUR),
+    "body": (LABEL_BODY, LABEL_OTHER_GAS),
+}
 PADDING_HU = -2048.0
 
 
