@@ -5,14 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 
-from ipv2.cli.common import (
-    add_device_option,
-    add_overwrite_option,
-    add_progress_option,
-    add_seed_option,
-    holds_output_lock,
-    monitor_from_args,
-)
+from ipv2.cli import common
 from ipv2.contract import DEMO_SIZE as DEFAULT_SIZE
 from ipv2.contract import DEMO_SLICES as DEFAULT_SLICES
 
@@ -47,10 +40,10 @@ def register(subparsers) -> None:
         metavar="NAME|FILE",
         help="a registered model with bundled weights or a checkpoint (default: the default model)",
     )
-    add_seed_option(parser)
-    add_device_option(parser)
-    add_overwrite_option(parser)
-    add_progress_option(parser)
+    common.add_seed_option(parser)
+    common.add_device_option(parser)
+    common.add_overwrite_option(parser)
+    common.add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -72,14 +65,14 @@ def _summary(report: dict) -> str:
     return "\n".join(lines)
 
 
-@holds_output_lock(folder=True)
+@common.holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     # imported here: the parser, `ipv2 --help` and argument errors load no backend
     from ipv2.services.demo import make_demo
 
     result = make_demo(
         args.out,
-        functools.partial(monitor_from_args, args),
+        functools.partial(common.monitor_from_args, args),
         size=args.size,
         slices=args.slices,
         seed=args.seed,

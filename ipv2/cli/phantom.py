@@ -7,15 +7,7 @@ import argparse
 import functools
 from pathlib import Path
 
-from ipv2.cli import phantom_low_contrast
-from ipv2.cli.common import (
-    add_device_option,
-    add_overwrite_option,
-    add_progress_option,
-    add_seed_option,
-    holds_output_lock,
-    monitor_from_args,
-)
+from ipv2.cli import common, phantom_low_contrast
 from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, KERNELS, PHANTOM_VARIANTS
 from ipv2.errors import InputError
 
@@ -94,7 +86,7 @@ def register(subparsers) -> None:
         default=None,
         help=f"reconstruction kernel, smooth to sharp (default {DEFAULT_KERNEL})",
     )
-    add_seed_option(parser)
+    common.add_seed_option(parser)
     parser.add_argument(
         "--dose",
         type=float,
@@ -146,9 +138,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--no-electronic-noise", dest="electronic_noise", action="store_false", help="simulate photon noise only"
     )
-    add_device_option(parser)
-    add_overwrite_option(parser)
-    add_progress_option(parser)
+    common.add_device_option(parser)
+    common.add_overwrite_option(parser)
+    common.add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -161,12 +153,12 @@ def _settings(args: argparse.Namespace) -> dict:
     return {**settings, "seed": args.seed, "electronic_noise": args.electronic_noise, "tumour": args.tumour}
 
 
-@holds_output_lock(folder=True)
+@common.holds_output_lock(folder=True)
 def run(args: argparse.Namespace) -> int:
     # imported here: the parser, `ipv2 --help` and argument errors load no backend
     from ipv2.services.phantom import make_chest_phantom, make_low_contrast_phantom
 
-    open_monitor = functools.partial(monitor_from_args, args)
+    open_monitor = functools.partial(common.monitor_from_args, args)
     if args.low_contrast:
         phantom_low_contrast.require_options(args)
         written = make_low_contrast_phantom(

@@ -8,14 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ipv2.cli.common import (
-    add_device_option,
-    add_overwrite_option,
-    add_progress_option,
-    add_seed_option,
-    holds_output_lock,
-    monitor_from_args,
-)
+from ipv2.cli import common
 from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, DEFAULT_SIMULATE_MODE, KERNELS, SIMULATE_MODES
 from ipv2.errors import InputError
 from ipv2.input_checks import require_dose
@@ -73,14 +66,14 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--no-electronic-noise", action="store_true", help="leave out the Gaussian (electronic) noise term"
     )
-    add_seed_option(parser)
-    add_device_option(parser)
-    add_overwrite_option(parser)
-    add_progress_option(parser)
+    common.add_seed_option(parser)
+    common.add_device_option(parser)
+    common.add_overwrite_option(parser)
+    common.add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
-@holds_output_lock()
+@common.holds_output_lock()
 def run(args: argparse.Namespace) -> int:
     # imported here: the parser, `ipv2 --help` and argument errors load no backend
     from ipv2.services.simulate import simulate_scan
@@ -102,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     summary = simulate_scan(
         args.input,
         out,
-        functools.partial(monitor_from_args, args),
+        functools.partial(common.monitor_from_args, args),
         dose=args.dose,
         mode=args.mode,
         input_dose=args.input_dose,

@@ -7,14 +7,7 @@ import functools
 import json
 from typing import TYPE_CHECKING
 
-from ipv2.cli.common import (
-    add_device_option,
-    add_overwrite_option,
-    add_progress_option,
-    add_seed_option,
-    holds_output_lock,
-    monitor_from_args,
-)
+from ipv2.cli import common
 from ipv2.contract import DEFAULT_LOSS, DEFAULT_MODEL, DEFAULT_TRAIN_STEPS, LOSSES
 from ipv2.contract import NETWORKS as MODEL_NAMES
 from ipv2.errors import InputError
@@ -78,10 +71,10 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote --out")
     parser.add_argument("--no-amp", dest="amp", action="store_false", help="no mixed precision on CUDA")
     parser.add_argument("--half", action="store_true", help="store the final weights as float16")
-    add_seed_option(parser)
-    add_device_option(parser)
-    add_overwrite_option(parser)
-    add_progress_option(parser)
+    common.add_seed_option(parser)
+    common.add_device_option(parser)
+    common.add_overwrite_option(parser)
+    common.add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -126,13 +119,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
-@holds_output_lock()
+@common.holds_output_lock()
 def run(args: argparse.Namespace) -> int:
     from ipv2.services.train import train_model
 
     return train_model(
         config_from_args(args),
-        functools.partial(monitor_from_args, args),
+        functools.partial(common.monitor_from_args, args),
         overwrite=args.overwrite,
         json_progress=args.progress == "json",
     )
