@@ -43,6 +43,17 @@ class NoiseLevel:
     source: str
 
 
+@dataclass(frozen=True)
+class DenoiseRun:
+    """Where and from what one volume is denoised: the device; the noise level that
+    `Denoiser.noise_level` gave; the scan's region masks where already computed, used instead
+    of finding the regions again by a denoiser that works by region."""
+
+    device: str = DEFAULT_DEVICE
+    noise_level: NoiseLevel | None = None
+    masks: RegionMasks | None = None
+
+
 class Denoiser(ABC):
     """One configured way of denoising: its settings are checked when it is made."""
 
@@ -68,18 +79,8 @@ class Denoiser(ABC):
         return None
 
     @abstractmethod
-    def denoise(
-        self,
-        volume: Volume,
-        monitor: Monitor,
-        *,
-        device: str = DEFAULT_DEVICE,
-        noise_level: NoiseLevel | None = None,
-        masks: RegionMasks | None = None,
-    ) -> Volume:
-        """The denoised volume on the input's grid, in HU. `noise_level`: what `noise_level`
-        gave; `masks`: the scan's region masks where already computed, used instead of finding
-        the regions again by one that works by region. The result's metadata holds
+    def denoise(self, volume: Volume, monitor: Monitor, run: DenoiseRun) -> Volume:
+        """The denoised volume on the input's grid, in HU, run as `run` says. The result's metadata holds
         `denoised_with` and, for one that measured the noise as it ran, `measured_noise_hu`."""
 
     @abstractmethod

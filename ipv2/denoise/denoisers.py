@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_DEVICE, DEFAULT_STRENGTH, NETWORKS
+from ipv2.contract import CLASSICAL_DENOISERS, DEFAULT_STRENGTH, NETWORKS
 from ipv2.denoise.classical import denoise_volume_classical, measure_sigma_hu, require_sigma_hu
-from ipv2.denoise.denoiser import Denoiser, DenoiseSettings, NoiseLevel
+from ipv2.denoise.denoiser import Denoiser, DenoiseRun, DenoiseSettings, NoiseLevel
 from ipv2.denoise.inference import denoise_volume, lung_field_of, resolve_model
 from ipv2.denoise.strength import dose_multiple, region_strengths
 from ipv2.device import resolve_device
 from ipv2.errors import InputError
 from ipv2.input_checks import require_soft_tissue
-from ipv2.masks.regions import RegionMasks
 from ipv2.models.checkpoint import LoadedModel
 from ipv2.progress import Monitor
 from ipv2.volume import Volume
@@ -57,16 +56,8 @@ class ClassicalDenoiser(Denoiser):
         require_soft_tissue(volume, source)
         return NoiseLevel(measure_sigma_hu(volume), "measured")
 
-    def denoise(
-        self,
-        volume: Volume,
-        monitor: Monitor,
-        *,
-        device: str = DEFAULT_DEVICE,
-        noise_level: NoiseLevel | None = None,
-        masks: RegionMasks | None = None,
-    ) -> Volume:
-        sigma = noise_level.sigma_hu if noise_level is not None else self._sigma_hu
+    def denoise(self, volume: Volume, monitor: Monitor, run: DenoiseRun) -> Volume:
+        sigma = run.noise_level.sigma_hu if run.noise_level is not None else self._sigma_hu
         return denoise_volume_classical(volume, self.name, sigma_hu=sigma, monitor=monitor)
 
     def label(self, noise_level: NoiseLevel | None) -> str:
@@ -119,27 +110,19 @@ class NetworkDenoiser(Denoiser):
     def require_device(self, device: str) -> None:
         resolve_device(device)
 
-    def denoise(
-        self,
-        volume: Volume,
-        monitor: Monitor,
-        *,
-        device: str = DEFAULT_DEVICE,
-        noise_level: NoiseLevel | None = None,
-        masks: RegionMasks | None = None,
-    ) -> Volume:
+    def denoise(self, volume: Volume, monitor: Monitor, run: DenoiseRun) -> Volume:
         settings = self._settings
         return denoise_volume(
             volume,
             model=self._loaded_model(),
-            device=device,
+            device=run.device,
             monitor=monitor,
             batch_size=settings.batch_size,
             strength=settings.strength,
             lung_strength=settings.lung_strength,
             body_strength=settings.body_strength,
             # only region-aware strengths look for the lung field, and then in masks already computed
-            lung_field=lung_field_of(masks) if masks is not None and self._regions is not None else None,
+            lung_field=lung_field_of(run.masks) if run.masks is not None and self._regions is not None else None,
         )
 
     def label(self, noise_level: NoiseLevel | None) -> str:

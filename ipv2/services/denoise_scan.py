@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ipv2 import __version__
 from ipv2.contract import DEFAULT_DEVICE
-from ipv2.denoise.denoiser import Denoiser, DenoiseSettings, NoiseLevel
+from ipv2.denoise.denoiser import Denoiser, DenoiseRun, DenoiseSettings, NoiseLevel
 from ipv2.errors import InputError
 from ipv2.evaluate.denoise_account import denoise_account
 from ipv2.input_checks import require_ct
@@ -82,7 +82,7 @@ def denoise_with_account(
     if level is not None and not quiet:
         report_noise(level, request.json_progress)
     with open_monitor() as monitor:
-        denoised = denoiser.denoise(volume, monitor, device=device, noise_level=level, masks=masks)
+        denoised = denoiser.denoise(volume, monitor, DenoiseRun(device, level, masks))
     if "measured_noise_hu" in denoised.metadata and not quiet:
         report_noise(NoiseLevel(denoised.metadata["measured_noise_hu"], "measured"), request.json_progress)
     label = denoiser.label(level)
