@@ -81,6 +81,14 @@ def test_an_unknown_strength_exits_2_from_the_parser(tmp_path):
     assert completed.returncode == 2 and "invalid choice" in completed.stderr and seconds < QUICK_SECONDS
 
 
+def test_an_unknown_device_exits_2_from_the_parser_and_one_gpu_is_taken(tmp_path):
+    completed, seconds = runBatch(tmp_path, "--in", tmp_path, "--out", tmp_path / "out", "--device", "gpu")
+    assert completed.returncode == 2 and "device 'gpu' is unknown" in completed.stderr and seconds < QUICK_SECONDS
+    # cuda:1 passes the parser: the run stops later, at the folder that holds no scans.
+    completed, _ = runBatch(tmp_path, "--in", tmp_path, "--out", tmp_path / "out", "--device", "cuda:1")
+    assert completed.returncode == 2 and "--device" not in completed.stderr
+
+
 def test_an_unwritable_output_exits_2(tmp_path):
     scans = scansFolder(tmp_path)
     (tmp_path / "a-file").write_text("")

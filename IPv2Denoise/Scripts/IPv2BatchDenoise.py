@@ -2,7 +2,7 @@
 
     Slicer --no-splash --no-main-window --python-script SCRIPT \
         --in SCANS_DIR --out RESULTS_DIR [--model NAME_OR_CHECKPOINT] [--strength low|medium|high] \
-        [--device auto|cpu|cuda] [--install-dependencies]
+        [--device auto|cpu|cuda|cuda:N] [--install-dependencies]
 
 SCRIPT is this file: `Scripts/IPv2BatchDenoise.py` in the extension's qt-scripted-modules
 folder once installed, `IPv2Denoise/Scripts/IPv2BatchDenoise.py` in a source checkout.
@@ -33,6 +33,14 @@ def parseArguments(argv):
     import argparse
 
     from ipv2.contract import DEFAULT_DEVICE, DEFAULT_MODEL, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
+    from ipv2.device_names import ONE_GPU, require_device_name
+    from ipv2.errors import InputError
+
+    def deviceName(text):
+        try:
+            return require_device_name(text)
+        except InputError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     parser = argparse.ArgumentParser(prog="IPv2BatchDenoise", description="Denoise a folder of CT scans with IPv2.")
     parser.add_argument(
@@ -48,7 +56,7 @@ def parseArguments(argv):
         "--model", default=DEFAULT_MODEL, help=f"{', '.join(DENOISERS)} or a checkpoint file (default {DEFAULT_MODEL})"
     )
     parser.add_argument("--strength", default=DEFAULT_STRENGTH, choices=STRENGTHS)
-    parser.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES)
+    parser.add_argument("--device", default=DEFAULT_DEVICE, type=deviceName, help=f"{', '.join(DEVICES)} or {ONE_GPU}")
     parser.add_argument(
         "--install-dependencies",
         action="store_true",
