@@ -19,7 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ipv2.simulate.kernels import DEFAULT_KERNEL, kernel_window
+from ipv2.contract import DEFAULT_KERNEL
+from ipv2.simulate.kernels import kernel_window, require_kernel
 
 
 def next_fast_length(n: int) -> int:
@@ -189,6 +190,22 @@ def windowed_ramp_filter(length: int, kernel: str = DEFAULT_KERNEL) -> np.ndarra
         return hann_ramp_filter(length)
     frequency = np.arange(length // 2 + 1) / length
     return ramp_filter_full(length)[: length // 2 + 1] * kernel_window(frequency, kernel)
+
+
+def relative_noise_variance(kernel: str, length: int = 1024) -> float:
+    """Expected FBP noise variance of a kernel relative to `standard`, for white sinogram noise.
+
+    Back-projection sums filtered noise read through linear interpolation, whose power
+    response is sinc^4(f); the variance is then proportional to
+    sum_f H(f)^2 sinc^4(f) over the rfft bins, H the windowed ramp.
+    """
+    frequency = np.arange(length // 2 + 1) / length
+    weight = np.sinc(frequency) ** 4
+
+    def power(name: str) -> float:
+        return float(np.sum(windowed_ramp_filter(length, name) ** 2 * weight))
+
+    return power(require_kernel(kernel)) / power(DEFAULT_KERNEL)
 
 
 def linear_interpolation_response(frequency: np.ndarray) -> np.ndarray:

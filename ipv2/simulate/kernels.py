@@ -21,7 +21,7 @@ import numpy as np
 
 from ipv2.contract import DEFAULT_KERNEL, KERNELS
 
-__all__ = ["DEFAULT_KERNEL", "KERNELS", "kernel_window", "relative_noise_variance", "require_kernel"]
+__all__ = ["DEFAULT_KERNEL", "KERNELS", "kernel_window", "require_kernel"]
 
 SMOOTH_CUTOFF = 0.35  # cycles per pixel where the smooth kernel's window reaches zero
 
@@ -44,21 +44,3 @@ def kernel_window(frequency: np.ndarray, kernel: str) -> np.ndarray:
     if kernel == "lung":
         return np.ones_like(f)
     raise ValueError(f"unknown kernel '{kernel}'")
-
-
-def relative_noise_variance(kernel: str, length: int = 1024) -> float:
-    """Expected FBP noise variance of a kernel relative to `standard`, for white sinogram noise.
-
-    Back-projection sums filtered noise read through linear interpolation, whose power
-    response is sinc^4(f); the variance is then proportional to
-    sum_f H(f)^2 sinc^4(f) over the rfft bins, H the windowed ramp.
-    """
-    from ipv2.simulate.geometry import windowed_ramp_filter
-
-    frequency = np.arange(length // 2 + 1) / length
-    weight = np.sinc(frequency) ** 4
-
-    def power(name: str) -> float:
-        return float(np.sum(windowed_ramp_filter(length, name) ** 2 * weight))
-
-    return power(require_kernel(kernel)) / power(DEFAULT_KERNEL)

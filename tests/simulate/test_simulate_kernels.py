@@ -5,7 +5,8 @@ import pytest
 
 from ipv2.errors import InputError
 from ipv2.simulate import LowDoseSettings, simulate_low_dose
-from ipv2.simulate.kernels import KERNELS, relative_noise_variance
+from ipv2.simulate.geometry import relative_noise_variance
+from ipv2.simulate.kernels import KERNELS
 
 SIZE, SLICES, SPACING, DOSE = 128, 6, 1.0, 0.05
 
