@@ -1,4 +1,5 @@
-"""`ipv2 --help` and argument errors import no torch (the parser's names come from ipv2.contract)."""
+"""`ipv2 --help` and argument errors import no torch and no SimpleITK (the parser's names come from
+ipv2.contract)."""
 
 import os
 import subprocess
@@ -16,7 +17,7 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-heavy = sorted(name for name in ("torch", "scipy", "skimage", "matplotlib") if name in sys.modules)
+heavy = sorted(name for name in ("torch", "SimpleITK", "scipy", "skimage", "matplotlib") if name in sys.modules)
 print("HEAVY", ",".join(heavy))
 """
 
@@ -39,4 +40,4 @@ def test_help_and_argument_errors_import_no_torch(argv):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env, timeout=120)
     heavy = [line for line in result.stdout.splitlines() if line.startswith("HEAVY")][-1]
-    assert "torch" not in heavy, heavy
+    assert "torch" not in heavy and "SimpleITK" not in heavy, heavy

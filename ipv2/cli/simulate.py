@@ -9,11 +9,17 @@ import sys
 from pathlib import Path
 
 from ipv2.cli import common
-from ipv2.contract import DEFAULT_DOSE, DEFAULT_KERNEL, DEFAULT_SIMULATE_MODE, KERNELS, SIMULATE_MODES
+from ipv2.contract import (
+    DEFAULT_DOSE,
+    DEFAULT_KERNEL,
+    DEFAULT_SIMULATE_MODE,
+    KERNELS,
+    SIMULATE_MODES,
+)
 from ipv2.errors import InputError
 from ipv2.input_checks import require_dose
 from ipv2.io import require_new_outputs
-from ipv2.io.volumes import VOLUME_SUFFIXES
+from ipv2.io.suffixes import VOLUME_SUFFIXES
 
 
 def register(subparsers) -> None:

@@ -15,7 +15,8 @@ from typing import Union
 
 from ipv2.errors import InputError
 from ipv2.io.special_files import is_regular_file
-from ipv2.io.volumes import VOLUME_SUFFIXES, holds_dicom
+from ipv2.io.suffixes import VOLUME_SUFFIXES
+from ipv2.io.volumes import holds_dicom
 
 PathLike = Union[str, os.PathLike[str]]
 

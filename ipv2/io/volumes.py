@@ -16,10 +16,10 @@ from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
 from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header, require_regular_files
 from ipv2.io.native_output import native_output_captured
+from ipv2.io.suffixes import VOLUME_SUFFIXES
 from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike[str]]
-VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 
 
 def _full_suffix(path: Path) -> str:

@@ -17,7 +17,8 @@ from ipv2.evaluate.denoise_account import denoise_account
 from ipv2.input_checks import require_ct
 from ipv2.io.denoise_record import account_comment, account_path, acquisition_of, write_account
 from ipv2.io.dicom import write_derived_series
-from ipv2.io.volumes import VOLUME_SUFFIXES, write_volume
+from ipv2.io.suffixes import VOLUME_SUFFIXES
+from ipv2.io.volumes import write_volume
 from ipv2.masks.regions import RegionMasks
 from ipv2.progress import PROGRESS_PREFIX, MonitorFactory
 from ipv2.volume import Volume

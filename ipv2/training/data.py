@@ -21,7 +21,8 @@ import numpy as np
 from ipv2.errors import InputError
 from ipv2.input_checks import require_ct, require_same_grid
 from ipv2.io.png_dataset import open_png_dataset
-from ipv2.io.volumes import VOLUME_SUFFIXES, read_volume
+from ipv2.io.suffixes import VOLUME_SUFFIXES
+from ipv2.io.volumes import read_volume
 from ipv2.models.conditioning import NOISE_SCALE_HU, slice_noise_levels
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
