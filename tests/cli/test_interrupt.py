@@ -16,6 +16,7 @@ from ipv2.models.checkpoint import load_checkpoint, read_checkpoint
 from ipv2.progress import Monitor, cancel_on_signals, parse_progress_line
 from ipv2.training import TrainConfig, train
 from ipv2.training.loop import Trainer
+from tests.support.training_pairs import tiny_train_argv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -139,29 +140,7 @@ def test_cli_reports_the_kept_state_after_a_keyboard_interrupt(pair_dir, tmp_pat
         return train(config, monitor, on_step)
 
     monkeypatch.setattr(train_service, "train", interrupt_at_step_two)
-    code = main(
-        [
-            "train",
-            "--data",
-            str(pair_dir),
-            "--model-arg",
-            "widths=[4,8]",
-            "--out",
-            str(tmp_path / "m.safetensors"),
-            "--steps",
-            "5",
-            "--patch",
-            "24",
-            "--batch",
-            "2",
-            "--device",
-            "cpu",
-            "--progress",
-            "none",
-            "--checkpoint-every",
-            "0",
-        ]
-    )
+    code = main(tiny_train_argv(pair_dir, tmp_path / "m.safetensors", 5, "none", "--checkpoint-every", "0"))
     assert code == EXIT_CANCELLED
     err = capsys.readouterr().err
     assert str(tmp_path / "m.train-state.pt") in err and "--resume" in err and "nothing was written" not in err

@@ -13,7 +13,7 @@ from ipv2.progress import Monitor
 from ipv2.testing import chest_like
 from ipv2.training import PatchSampler, TrainConfig, load_pairs, train
 from ipv2.training.augment import augment_pair
-from tests.support.training_pairs import write_training_pair
+from tests.support.training_pairs import tiny_train_argv, write_training_pair
 
 TINY = {"widths": [4, 8]}
 
@@ -252,27 +252,7 @@ def test_cli_train_reports_bad_data(tmp_path, capsys):
 def test_cli_json_progress_carries_the_loss(pair_dir, tmp_path, capsys):
     from ipv2.progress import parse_progress_line
 
-    code = main(
-        [
-            "train",
-            "--data",
-            str(pair_dir),
-            "--model-arg",
-            "widths=[4,8]",
-            "--out",
-            str(tmp_path / "m.safetensors"),
-            "--steps",
-            "2",
-            "--patch",
-            "24",
-            "--batch",
-            "2",
-            "--device",
-            "cpu",
-            "--progress",
-            "json",
-        ]
-    )
+    code = main(tiny_train_argv(pair_dir, tmp_path / "m.safetensors", 2, "json"))
     assert code == 0
     records = [parse_progress_line(line) for line in capsys.readouterr().out.splitlines()]
     losses = [r for r in records if r and r.get("stage") == "train" and "loss" in r]
@@ -287,27 +267,7 @@ def test_cancelled_cli_run_says_how_to_resume(pair_dir, tmp_path, capsys, monkey
         return train(config, monitor, on_step)
 
     monkeypatch.setattr(train_service, "train", cancel_at_step_two)
-    code = main(
-        [
-            "train",
-            "--data",
-            str(pair_dir),
-            "--model-arg",
-            "widths=[4,8]",
-            "--out",
-            str(tmp_path / "m.safetensors"),
-            "--steps",
-            "5",
-            "--patch",
-            "24",
-            "--batch",
-            "2",
-            "--device",
-            "cpu",
-            "--progress",
-            "none",
-        ]
-    )
+    code = main(tiny_train_argv(pair_dir, tmp_path / "m.safetensors", 5))
     assert code == 130
     assert "--resume" in capsys.readouterr().err
     assert (tmp_path / "m.train-state.pt").is_file() and not (tmp_path / "m.safetensors").exists()
