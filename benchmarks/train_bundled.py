@@ -31,6 +31,8 @@ import numpy as np
 import torch
 
 from ipv2.denoise.inference import denoise_volume
+from ipv2.device_names import require_device_name
+from ipv2.errors import InputError
 from ipv2.io import read_volume, write_volume
 from ipv2.models.bundled import bundled_models_dir
 from ipv2.models.checkpoint import load_checkpoint, save_checkpoint
@@ -364,6 +366,10 @@ def main(argv=None) -> int:
         "rebuilding the bundled weights (a GPU's work)",
     )
     args = parser.parse_args(argv)
+    try:  # before the pairs are made, minutes of work
+        args.device = require_device_name(args.device, "--device")
+    except InputError as error:
+        parser.error(str(error))
     torch.set_num_threads(max(1, args.threads))
     work, out = Path(args.work), Path(args.out)
     data = prepare_data(work, args.realct)
