@@ -58,7 +58,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_lesions import LESIONS, VALIDATION_VOLUME, _tissue_mask, lesion_image
+from bench_lesions import LESIONS, VALIDATION_VOLUME, lesion_image, tissue_mask
 
 from ipv2.denoise.inference import denoise_volume, predict_slices, resolve_model
 from ipv2.denoise.strength import dose_multiple, kept_noise_fraction, recombine
@@ -152,7 +152,7 @@ def place_site(hu: np.ndarray, site: ChestSite, pixel_mm: float, crop: int) -> P
     if not 0 <= site.slice_index < len(hu):
         raise InputError(f"site {site.name}: slice {site.slice_index} lies outside the volume's {len(hu)} slices")
     largest = max(LESION_BY_NAME[name].diameter_mm for name in site.lesions)
-    mask = _tissue_mask(hu[site.slice_index : site.slice_index + 1], site.tissue, int(np.ceil(largest / pixel_mm)))[0]
+    mask = tissue_mask(hu[site.slice_index : site.slice_index + 1], site.tissue, int(np.ceil(largest / pixel_mm)))[0]
     height, width = mask.shape
     candidates = [
         (row, column)

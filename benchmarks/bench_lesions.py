@@ -80,7 +80,7 @@ def chest_slices(realct: Path, count: int):
     return volume.array[picked].astype(np.float32), volume.pixel_spacing_mm, volume.spacing[2]
 
 
-def _tissue_mask(hu: np.ndarray, tissue: str, margin_px: int) -> np.ndarray:
+def tissue_mask(hu: np.ndarray, tissue: str, margin_px: int) -> np.ndarray:
     low, high = LUNG_HU if tissue == "lung" else SOFT_TISSUE_HU
     smoothed = ndi.gaussian_filter(hu, (0, 1.5, 1.5))
     inside = (smoothed >= low) & (smoothed <= high)
@@ -93,7 +93,7 @@ def lesion_sites(hu: np.ndarray, pixel_mm: float, rng: np.random.Generator):
     taken = []
     for lesion in LESIONS:
         margin = int(np.ceil(lesion.diameter_mm / pixel_mm))
-        candidates = np.argwhere(_tissue_mask(hu, lesion.tissue, margin))
+        candidates = np.argwhere(tissue_mask(hu, lesion.tissue, margin))
         rng.shuffle(candidates)
         found = 0
         for z, y, x in candidates:
