@@ -234,6 +234,11 @@ def bootstrap_weights(realisations: int, bootstraps: int = DEFAULT_BOOTSTRAPS, s
     return weights
 
 
+def _d_prime_and_draws(data: ObserverData, weights: np.ndarray) -> tuple[float, np.ndarray]:
+    """The signed d' of all the data and of each bootstrap draw (B,)."""
+    return float(signed_root(d_prime_squared(data))[0]), signed_root(d_prime_squared(data, weights))
+
+
 def _interval(samples: np.ndarray, confidence: float) -> tuple:
     tail = 50.0 * (1.0 - confidence)
     finite = samples[np.isfinite(samples)]
@@ -259,8 +264,8 @@ def detectability(
     confidence = _require_confidence(confidence)
     if weights is None:
         weights = bootstrap_weights(data.realisations)
-    estimate = float(signed_root(d_prime_squared(data))[0])
-    low, high = _interval(signed_root(d_prime_squared(data, weights)), confidence)
+    estimate, samples = _d_prime_and_draws(data, weights)
+    low, high = _interval(samples, confidence)
     return {
         "d_prime": estimate,
         "d_prime_ci": [low, high],
@@ -287,7 +292,7 @@ def paired_difference(
         )
     if weights is None:
         weights = bootstrap_weights(data.realisations)
-    estimate = float(signed_root(d_prime_squared(data))[0] - signed_root(d_prime_squared(baseline))[0])
-    samples = signed_root(d_prime_squared(data, weights)) - signed_root(d_prime_squared(baseline, weights))
-    low, high = _interval(samples, confidence)
-    return {"difference": estimate, "difference_ci": [low, high], "confidence": confidence}
+    estimate, samples = _d_prime_and_draws(data, weights)
+    baseline_estimate, baseline_samples = _d_prime_and_draws(baseline, weights)
+    low, high = _interval(samples - baseline_samples, confidence)
+    return {"difference": estimate - baseline_estimate, "difference_ci": [low, high], "confidence": confidence}
