@@ -22,7 +22,7 @@ from ipv2.io.dicom import require_derivable, require_replaceable_series
 from ipv2.io.lock import rank_zero_output_lock
 from ipv2.io.outputs import require_uncompressible, require_writable_output, require_writable_series_output
 from ipv2.io.scans import is_scan_folder
-from ipv2.io.volumes import holds_dicom, read_volume, require_volume_suffix, write_labelmap, write_volume
+from ipv2.io.volumes import read_volume, require_volume_suffix, write_labelmap, write_volume
 from ipv2.masks import compute_region_masks
 from ipv2.masks.regions import RegionMasks
 from ipv2.progress import MonitorFactory
@@ -88,7 +88,9 @@ def _run_one(request: DenoiseRequest, denoiser: Denoiser, open_monitor: MonitorF
 def _writes_dicom(request: DenoiseRequest, out: Path) -> bool:
     """Whether the result is a derived DICOM series (--format dicom, or no --format, a DICOM
     input and an --out without a volume suffix), with --out checked to be writable as such."""
-    input_is_dicom = Path(request.input).is_dir() and holds_dicom(request.input)
+    # `run_denoise` sent a folder here only when it holds a DICOM series: GDCM's look through
+    # every file of the folder is not made twice
+    input_is_dicom = Path(request.input).is_dir()
     dicom = request.format == "dicom" or (request.format is None and input_is_dicom and full_suffix(out) is None)
     if dicom:
         if full_suffix(out) is not None:
