@@ -63,10 +63,10 @@ def _run_one(request: DenoiseRequest, denoiser: Denoiser, open_monitor: MonitorF
         volume = read_volume(request.input)
         if dicom:
             require_derivable(volume)
+        require_ct(volume, volume.metadata.get("source") or request.input)
         masks = None
         if request.regions is not None:
             # everything the denoising refuses is refused before the masks' long work
-            require_ct(volume, volume.metadata.get("source") or request.input)
             denoiser.load()
             denoiser.require_device(request.device)
             with open_monitor() as monitor:

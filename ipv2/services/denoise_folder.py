@@ -17,6 +17,7 @@ import torch
 from ipv2.contract import EXIT_CANCELLED, EXIT_USER_ERROR
 from ipv2.denoise.denoiser import Denoiser
 from ipv2.errors import Cancelled, CheckpointError, InputError
+from ipv2.input_checks import require_ct
 from ipv2.io.denoise_record import SUMMARY_FILE, write_summary
 from ipv2.io.dicom import require_derivable, require_replaceable_series, series_is_complete
 from ipv2.io.lock import output_lock, rank_zero_output_lock
@@ -160,6 +161,7 @@ def _denoise_scan(
     volume = read_volume(scan.path)
     if dicom:
         require_derivable(volume)
+    require_ct(volume, str(scan.path))
     denoised, label, account = denoise_with_account(volume, request, denoiser, device, open_monitor, quiet=True)
     write_result(denoised, output, dicom, label, compress=not request.uncompressed, account=account)
     record_made_by(output, recipe)

@@ -14,7 +14,6 @@ from ipv2.contract import DEFAULT_DEVICE
 from ipv2.denoise.denoiser import Denoiser, DenoiseRun, DenoiseSettings, NoiseLevel
 from ipv2.errors import InputError
 from ipv2.evaluate.denoise_account import denoise_account
-from ipv2.input_checks import require_ct
 from ipv2.io.denoise_record import account_comment, account_path, acquisition_of, write_account
 from ipv2.io.dicom import write_derived_series
 from ipv2.io.suffixes import VOLUME_SUFFIXES
@@ -74,11 +73,11 @@ def denoise_with_account(
     masks: RegionMasks | None = None,
 ) -> tuple[Volume, str, dict | None]:
     """The denoised volume, the label of what denoised it, and its account (None without one).
+    `volume` was checked by `require_ct` as it was read, before any long work.
     `quiet`: no noise level reported (a folder's scans); `masks`: the scan's region masks
     where already computed."""
     started = time.monotonic()
     source = volume.metadata.get("source") or request.input
-    require_ct(volume, source)  # content refusals name the file, not "input volume"
     level = denoiser.noise_level(volume, source)
     if level is not None and not quiet:
         report_noise(level, request.json_progress)
