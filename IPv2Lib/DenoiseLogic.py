@@ -4,7 +4,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ipv2.contract import DEFAULT_DEVICE, DEFAULT_STRENGTH, DENOISERS, DEVICES, STRENGTHS
+from ipv2.contract import DEFAULT_DEVICE, DEFAULT_STRENGTH, DENOISERS, STRENGTHS
+from ipv2.device_names import require_device_name
 from ipv2.protocol import DenoiseCommand
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.VolumeNodeConverter import VolumeNodeConverter
@@ -61,8 +62,7 @@ class DenoiseLogic(BackendLogic):
             raise ValueError("select the volume to denoise")
         if not model:
             raise ValueError("choose a bundled model, a classical method or a checkpoint file")
-        if device not in DEVICES:
-            raise ValueError(f"device '{device}' is not one of {', '.join(DEVICES)}")
+        device = require_device_name(device)
         if (lungStrength is None) != (bodyStrength is None):
             raise ValueError("give both the lung and the body strength, or neither")
         for name, value in (("strength", strength), ("lung strength", lungStrength), ("body strength", bodyStrength)):

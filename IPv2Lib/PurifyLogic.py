@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ipv2.contract import MODES, WEAK_DENOISERS
+from ipv2.device_names import require_device_name
 from ipv2.input_checks import require_dose, require_pair
 from ipv2.protocol import PurifyCommand
 from IPv2Lib.BackendLogic import BackendLogic
@@ -54,6 +55,7 @@ class PurifyLogic(BackendLogic):
         if settings.weak not in WEAK_DENOISERS:
             raise ValueError(f"weak denoiser '{settings.weak}' is not one of {', '.join(WEAK_DENOISERS)}")
         require_dose(settings.dose)
+        require_device_name(settings.device)
         requireOneParentTransform(
             [(f"uLDCT '{lowDoseNode.GetName()}'", lowDoseNode), (f"NDCT '{normalDoseNode.GetName()}'", normalDoseNode)]
         )

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 from ipv2.contract import DEFAULT_DEVICE, NETWORKS
+from ipv2.device_names import require_device_name
 from ipv2.protocol import TrainCommand
 from IPv2Lib.BackendLogic import BackendLogic
 from IPv2Lib.NodeTransforms import requireOneParentTransform
@@ -79,6 +80,7 @@ class TrainLogic(BackendLogic):
             raise ValueError(f"model '{model}' cannot be trained; choose one of {', '.join(NETWORKS)}")
         if int(steps) < 1:
             raise ValueError(f"training steps {steps} must be at least 1")
+        device = require_device_name(device)
         inputs = {}
         for index, (inputNode, targetNode) in enumerate(pairNodes):
             requireOneParentTransform(

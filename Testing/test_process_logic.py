@@ -56,6 +56,7 @@ def test_geometry_mismatch_is_refused_before_any_work(mrmlScene, pairNodes, obli
         (PurifyCommand(dose=0.0), "dose"),
         (PurifyCommand(mode="ipv3"), "mode"),
         (PurifyCommand(weak="median"), "weak denoiser"),
+        (PurifyCommand(device="gpu"), "device 'gpu' is unknown"),
     ],
 )
 def test_bad_settings_are_refused(pairNodes, settings, message):
@@ -221,6 +222,15 @@ def test_denoise_job_refuses_an_unknown_method_or_strength(mrmlScene, obliqueCt,
     node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
     with pytest.raises(ValueError, match=message):
         DenoiseLogic().createDenoiseJob(node, model, "auto", strength)
+
+
+def test_denoise_and_train_jobs_refuse_an_unknown_device_before_any_work(mrmlScene, obliqueCt, tmp_path):
+    node = VolumeNodeConverter.toNewNode(obliqueCt, "patient uLDCT")
+    with pytest.raises(ValueError, match="device 'gpu' is unknown"):
+        DenoiseLogic().createDenoiseJob(node, "unet", "gpu")
+    with pytest.raises(ValueError, match="device 'gpu' is unknown"):
+        TrainLogic().createTrainJob(tmp_path / "model.pt", "unet", 10, pairFolders=[tmp_path], device="gpu")
+    assert list(tmp_path.iterdir()) == []  # no work folder, no checkpoint
 
 
 def test_a_classical_method_cannot_be_trained(tmp_path):
