@@ -20,7 +20,6 @@ from slicer.util import VTKObservationMixin
 
 # Names only: the contract imports nothing, so listing the models costs nothing on the main thread.
 from ipv2.contract import (
-    CLASSICAL_DENOISERS,
     DEFAULT_DEVICE,
     DEFAULT_MODEL,
     DEFAULT_STRENGTH,
@@ -31,6 +30,7 @@ from ipv2.contract import (
     PANEL_TRAIN_STEPS_RANGE,
     STRENGTHS,
 )
+from ipv2.protocol import DenoiseCommand
 from IPv2Lib.ChoiceLabels import showAllLabels, strengthToolTip
 from IPv2Lib.CompareLayout import COMPARE_VIEWS, CompareLayout
 from IPv2Lib.DenoiseAccount import accountLines
@@ -179,11 +179,8 @@ class IPv2DenoiseWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             widget.visible = not same
         # From the box, not the node: this runs from the box's own signal, maybe before the node follows it.
         index = self.ui.modelComboBox.currentIndex
-        classical = (
-            not self.ui.checkpointPathLineEdit.currentPath
-            and 0 <= index < len(DENOISERS)
-            and DENOISERS[index] in CLASSICAL_DENOISERS
-        )
+        boxModel = DENOISERS[index] if 0 <= index < len(DENOISERS) else ""
+        classical = DenoiseCommand(model=self.ui.checkpointPathLineEdit.currentPath or boxModel).classical
         for widget in (
             self.ui.sameStrengthCheckBox,
             self.ui.strengthComboBox,
