@@ -16,6 +16,7 @@ packages' metadata, so the check costs nothing on Slicer's main thread.
 - In batch mode (`interactive=False`) nothing opens a dialog and a failure raises.
 """
 
+import contextlib
 import logging
 import tempfile
 from pathlib import Path
@@ -164,17 +165,16 @@ class Dependencies:
         with tempfile.TemporaryDirectory(prefix="IPv2-pip-") as folder:
             constraints = writeConstraints(folder, constraintLines())
             try:
-                if interactive:
-                    with slicer.util.WaitCursor():  # pip resolves over the network; no dialog is open
-                        changes = plannedChanges(missing, constraints, python or slicerPython())
-                else:
+                # pip resolves over the network; no dialog is open
+                with slicer.util.WaitCursor() if interactive else contextlib.nullcontext():
                     changes = plannedChanges(missing, constraints, python or slicerPython())
             except PackageInstallError as error:
                 raise DependencyError(str(error)) from None
-            if replacedShippedPackages(changes):  # pip honours -c; this is the last line of defence
+            replaced = replacedShippedPackages(changes)
+            if replaced:  # pip honours -c; this is the last line of defence
                 raise DependencyError(
                     "installing would replace packages Slicer ships: "
-                    + ", ".join(change.describe() for change in replacedShippedPackages(changes))
+                    + ", ".join(change.describe() for change in replaced)
                 )
             if interactive and not slicer.util.confirmOkCancelDisplay(
                 confirmationText(changes), f"{REQUESTER} - Install Python packages"
