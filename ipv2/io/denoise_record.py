@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ipv2.io.atomic import atomic_output_path
+from ipv2.io.suffixes import volume_suffix
 
 ACCOUNT_SUFFIX = ".denoise.json"
 SUMMARY_FILE = "denoise_accounts.csv"
@@ -46,14 +47,11 @@ ACQUISITION_TAGS = {
 }
 
 
-def account_path(result: Path, volume_suffixes: Sequence[str]) -> Path:
+def account_path(result: Path) -> Path:
     """`<name>.denoise.json` beside the result file or series folder `result`."""
     result = Path(result)
-    name = result.name
-    for suffix in sorted(volume_suffixes, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
+    suffix = volume_suffix(result)
+    name = result.name[: -len(suffix)] if suffix is not None else result.name
     return result.with_name(name + ACCOUNT_SUFFIX)
 
 

@@ -15,7 +15,7 @@ from typing import Union
 
 from ipv2.errors import InputError
 from ipv2.io.special_files import is_regular_file
-from ipv2.io.suffixes import VOLUME_SUFFIXES
+from ipv2.io.suffixes import volume_suffix
 from ipv2.io.volumes import holds_dicom
 
 PathLike = Union[str, os.PathLike[str]]
@@ -30,11 +30,8 @@ class Scan:
 
 def _volume_name(path: Path) -> str | None:
     """The name without its volume suffix, or None when the file is not a volume."""
-    lower = path.name.lower()
-    for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True):
-        if lower.endswith(suffix) and len(path.name) > len(suffix):
-            return path.name[: -len(suffix)]
-    return None
+    suffix = volume_suffix(path)
+    return path.name[: -len(suffix)] if suffix is not None and len(path.name) > len(suffix) else None
 
 
 def is_scan_folder(path: PathLike) -> bool:

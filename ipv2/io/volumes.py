@@ -16,18 +16,10 @@ from ipv2.errors import InputError
 from ipv2.io.atomic import atomic_output_path
 from ipv2.io.headers import MAX_COMPRESSED_VOXELS, require_plausible_header, require_regular_files
 from ipv2.io.native_output import native_output_captured
-from ipv2.io.suffixes import VOLUME_SUFFIXES
+from ipv2.io.suffixes import VOLUME_SUFFIXES, volume_suffix
 from ipv2.volume import Volume
 
 PathLike = Union[str, os.PathLike[str]]
-
-
-def _full_suffix(path: Path) -> str:
-    name = path.name.lower()
-    for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return suffix
-    return path.suffix.lower()
 
 
 @contextlib.contextmanager
@@ -178,7 +170,7 @@ def _volume_shape(path: Path) -> tuple[int, ...]:
 def require_volume_suffix(path: PathLike) -> None:
     """A path whose suffix names a volume format that can be written."""
     path = Path(path)
-    if _full_suffix(path) not in VOLUME_SUFFIXES:
+    if volume_suffix(path) is None:
         raise InputError(f"{path}: unknown volume format; use one of {', '.join(VOLUME_SUFFIXES)}")
 
 

@@ -22,6 +22,7 @@ from ipv2.io.dicom import require_derivable, require_replaceable_series
 from ipv2.io.lock import rank_zero_output_lock
 from ipv2.io.outputs import require_uncompressible, require_writable_output, require_writable_series_output
 from ipv2.io.scans import is_scan_folder
+from ipv2.io.suffixes import volume_suffix
 from ipv2.io.volumes import read_volume, require_volume_suffix, write_labelmap, write_volume
 from ipv2.masks import compute_region_masks
 from ipv2.masks.regions import RegionMasks
@@ -31,7 +32,6 @@ from ipv2.services.denoise_scan import (
     DenoiseRequest,
     account_file,
     denoise_with_account,
-    full_suffix,
     require_dicom_input,
     write_result,
 )
@@ -91,9 +91,9 @@ def _writes_dicom(request: DenoiseRequest, out: Path) -> bool:
     # `run_denoise` sent a folder here only when it holds a DICOM series: GDCM's look through
     # every file of the folder is not made twice
     input_is_dicom = Path(request.input).is_dir()
-    dicom = request.format == "dicom" or (request.format is None and input_is_dicom and full_suffix(out) is None)
+    dicom = request.format == "dicom" or (request.format is None and input_is_dicom and volume_suffix(out) is None)
     if dicom:
-        if full_suffix(out) is not None:
+        if volume_suffix(out) is not None:
             raise InputError(f"--format dicom writes a series folder; --out {out} names a volume file")
         require_dicom_input(request.input, input_is_dicom)
         require_writable_series_output(out, inputs=[request.input])
@@ -102,7 +102,7 @@ def _writes_dicom(request: DenoiseRequest, out: Path) -> bool:
         require_volume_suffix(out)
         if request.uncompressed:
             require_uncompressible(out)
-        if request.format is not None and full_suffix(out) != "." + request.format:
+        if request.format is not None and volume_suffix(out) != "." + request.format:
             raise InputError(f"--format {request.format} but --out {out} names another format")
     return dicom
 

@@ -24,12 +24,12 @@ from ipv2.io.lock import output_lock, rank_zero_output_lock
 from ipv2.io.made_by import made_by, record_made_by
 from ipv2.io.outputs import require_writable_output
 from ipv2.io.scans import Scan, find_scans, rank_from_env, share_of_rank
+from ipv2.io.suffixes import volume_suffix
 from ipv2.io.volumes import read_volume, volume_shape
 from ipv2.progress import PROGRESS_PREFIX, MonitorFactory
 from ipv2.services.denoise_scan import (
     DenoiseRequest,
     denoise_with_account,
-    full_suffix,
     require_dicom_input,
     write_result,
 )
@@ -73,7 +73,7 @@ def run_folder(request: DenoiseRequest, denoiser: Denoiser, open_monitor: Monito
 
 def _require_folder_options(request: DenoiseRequest, out_dir: Path) -> None:
     """--out a folder apart from --in, and no option that writes one scan's side output."""
-    if full_suffix(out_dir) is not None:
+    if volume_suffix(out_dir) is not None:
         raise InputError(
             f"--in {request.input} is a folder of scans, written into a folder; --out {out_dir} names a volume file"
         )

@@ -16,7 +16,6 @@ from ipv2.errors import InputError
 from ipv2.evaluate.denoise_account import denoise_account
 from ipv2.io.denoise_record import account_comment, account_path, acquisition_of, write_account
 from ipv2.io.dicom import write_derived_series
-from ipv2.io.suffixes import VOLUME_SUFFIXES
 from ipv2.io.volumes import write_volume
 from ipv2.masks.regions import RegionMasks
 from ipv2.progress import PROGRESS_PREFIX, MonitorFactory
@@ -123,18 +122,12 @@ def write_result(
     else:
         write_volume(denoised, out, compress=compress)
     if account is not None:
-        write_account(account_path(out, VOLUME_SUFFIXES), account)
+        write_account(account_path(out), account)
 
 
 def account_file(request: DenoiseRequest, out: Path) -> Path | None:
     """Where the account of the result `out` goes; None without one."""
-    return account_path(out, VOLUME_SUFFIXES) if request.account else None
-
-
-def full_suffix(path: Path) -> str | None:
-    """The volume file suffix `path` ends with (the longest: .nii.gz before .gz), or None."""
-    name = path.name.lower()
-    return next((suffix for suffix in sorted(VOLUME_SUFFIXES, key=len, reverse=True) if name.endswith(suffix)), None)
+    return account_path(out) if request.account else None
 
 
 def require_dicom_input(scan_path, dicom: bool) -> None:

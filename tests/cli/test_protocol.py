@@ -68,12 +68,11 @@ def test_the_denoise_command_is_the_command_lines(command, folder):
 
 def test_the_denoise_account_is_where_the_backend_writes_it(folder):
     from ipv2.io.denoise_record import account_path
-    from ipv2.io.suffixes import VOLUME_SUFFIXES
 
     command = DenoiseCommand()
     args = parsed(command, folder)
     assert args.account  # the panel shows it
-    assert account_path(Path(args.out), VOLUME_SUFFIXES) == command.output_file(folder, "account")
+    assert account_path(Path(args.out)) == command.output_file(folder, "account")
 
 
 @pytest.mark.parametrize(
