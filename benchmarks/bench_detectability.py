@@ -8,8 +8,10 @@ each dose, `--realisations` times with independent noise; a second slice of 25 m
 
 Methods: `input` (the noisy images), every `MODEL@STRENGTH` (a bundled name or checkpoint;
 default the default model at low, medium and high) and the classical `bm3d` / `nlm`. Every
-method sees the same realisations, each denoised on its own (single-slice volumes when the
-model reads neighbouring slices), so that realisations never serve as each other's context.
+method sees the same realisations of the scored slice. The discs and rods are rods along z,
+as in the CCT189 phantom, so a model that reads k neighbouring slices on each side (2.5D) is
+given each realisation inside its own slab: k slices on each side of the same phantom slice,
+each with noise of its own (further realisations under other seeds), as a scanner gives them.
 
 Figures per dose, method and disc: d' of a channelized Hotelling observer with
 Laguerre-Gauss channels (and with dense difference-of-Gaussians channels) and its 95 %
@@ -69,10 +71,45 @@ TTF_REALISATIONS = 24
 BOOTSTRAPS = 2000
 KERNEL = "standard"
 TTF_SEED_OFFSET = 1  # the rods' slice takes the next seed: its noise is not the discs' noise
+# The neighbouring slices of slab position j take seed + j * NEIGHBOUR_SEED_STEP: far from the
+# seeds a user gives and from the rods' offset, so no two slices share noise.
+NEIGHBOUR_SEED_STEP = 1_000_003
 DENOISE_CHUNK = 32
 
 
-def _denoise_stack(stack: np.ndarray, method: str, pixel_mm: float) -> np.ndarray:
+def context_of(methods) -> int:
+    """The most neighbouring slices on each side that any of `methods` reads."""
+    from ipv2.denoise.classical import CLASSICAL_DENOISERS
+    from ipv2.denoise.inference import resolve_model
+
+    return max(
+        [0] + [resolve_model(m.partition("@")[0]).context_slices for m in methods if m not in CLASSICAL_DENOISERS]
+    )
+
+
+def simulate_neighbours(slice_, dose: float, count: int, seed: int, context: int) -> list[np.ndarray]:
+    """Realisations of the 2 `context` slices around each scored one, slab position -k .. -1, 1 .. k."""
+    positions = [j for j in range(-context, context + 1) if j]
+    return [
+        simulate_realisations(slice_, dose, count, seed=seed + (index + 1) * NEIGHBOUR_SEED_STEP, kernel=KERNEL)
+        for index, _ in enumerate(positions)
+    ]
+
+
+def as_slabs(stack: np.ndarray, neighbours: list[np.ndarray], context: int) -> np.ndarray:
+    """(n * (2 context + 1), H, W): realisation i's slab, its slices in order, then realisation i + 1's."""
+    if context == 0:
+        return stack
+    if len(neighbours) < 2 * context:
+        raise ValueError(f"{len(neighbours)} neighbouring realisations for a model reading {context} on each side")
+    # `neighbours` may hold more positions than this model reads: the nearest ones are taken.
+    widest = len(neighbours) // 2
+    before, after = neighbours[widest - context : widest], neighbours[widest : widest + context]
+    slabs = np.stack([*before, stack, *after], axis=1)
+    return slabs.reshape((-1,) + stack.shape[1:])
+
+
+def _denoise_stack(stack: np.ndarray, method: str, pixel_mm: float, neighbours=()) -> np.ndarray:
     from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical
     from ipv2.denoise.inference import denoise_volume, resolve_model
 
@@ -86,18 +123,21 @@ def _denoise_stack(stack: np.ndarray, method: str, pixel_mm: float) -> np.ndarra
         )
     name, _, strength = method.partition("@")
     model = resolve_model(name)
-    # A 2.5D model must not read one realisation as another's neighbour; a 2D one may take
-    # several realisations at once (each slice's noise level is measured on itself).
-    chunk = 1 if model.context_slices > 0 else DENOISE_CHUNK
+    # Realisations are denoised together, each slice's noise level measured on itself; a 2.5D
+    # model reads each inside its own slab, whose centre is kept (the slab's outer slices read
+    # the next slab and are discarded).
+    depth = 2 * model.context_slices + 1
+    slabs = as_slabs(stack, list(neighbours), model.context_slices)
+    step = DENOISE_CHUNK * depth
     return np.concatenate(
         [
             denoise_volume(
-                Volume(np.ascontiguousarray(stack[i : i + chunk]), spacing=spacing),
+                Volume(np.ascontiguousarray(slabs[i : i + step]), spacing=spacing),
                 model,
                 device="cpu",
                 strength=strength or "medium",
-            ).array
-            for i in range(0, len(stack), chunk)
+            ).array[model.context_slices :: depth]
+            for i in range(0, len(slabs), step)
         ]
     )
 
@@ -126,18 +166,27 @@ def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, dis
     noisy_rods = simulate_realisations(
         ttf_slice, dose, args.ttf_realisations, seed=args.seed + TTF_SEED_OFFSET, kernel=KERNEL
     )
+    context = context_of(methods)
+    neighbours = simulate_neighbours(phantom, dose, args.realisations, args.seed, context)
+    neighbour_rods = simulate_neighbours(ttf_slice, dose, args.ttf_realisations, args.seed + TTF_SEED_OFFSET, context)
     weights = bootstrap_weights(args.realisations, args.bootstraps, seed=args.seed)
     results, baseline = {}, {}
     for method in (INPUT,) + tuple(methods):
         method_started = time.perf_counter()
-        images = noisy if method == INPUT else _denoise_stack(noisy, method, phantom.pixel_mm)
-        # The same realisations without the discs: what the method makes of the discs alone.
+        images = noisy if method == INPUT else _denoise_stack(noisy, method, phantom.pixel_mm, neighbours)
+        # The same realisations without the discs (rods: in the neighbours too): what the
+        # method makes of the discs alone.
         without = (
             noisy - disc_reference
             if method == INPUT
-            else _denoise_stack(noisy - disc_reference, method, phantom.pixel_mm)
+            else _denoise_stack(
+                noisy - disc_reference,
+                method,
+                phantom.pixel_mm,
+                [image - disc_reference for image in neighbours],
+            )
         )
-        rods = noisy_rods if method == INPUT else _denoise_stack(noisy_rods, method, phantom.pixel_mm)
+        rods = noisy_rods if method == INPUT else _denoise_stack(noisy_rods, method, phantom.pixel_mm, neighbour_rods)
         noise = ensemble_noise(images, phantom)
         nps = water_nps(images, phantom)
         inserts = {}
@@ -285,8 +334,9 @@ def main(argv=None) -> int:
         render_low_contrast_slice(args.size, args.pixel_mm, discs=False), kernel=KERNEL
     )
     # Every method runs once on the reference (model found, strength valid) before the long work.
+    context = context_of(args.methods)
     for method in args.methods:
-        _denoise_stack(reference[None], method, phantom.pixel_mm)
+        _denoise_stack(reference[None], method, phantom.pixel_mm, [reference[None]] * (2 * context))
     started = time.perf_counter()
     results = {
         f"{100 * dose:g}": evaluate_dose(dose, args.methods, args, phantom, ttf_slice, reference, disc_reference)

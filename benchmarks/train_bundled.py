@@ -71,7 +71,10 @@ PHANTOM_DOSE = 0.02
 # RED-CNN, ten plain ReLU layers without normalisation, diverges into dead units at lr 1e-3
 # (Adam moves every weight by about lr per step whatever its gradient); 3e-4 learns steadily.
 RECIPES = {
-    "unet": {"model_args": {}, "steps": 4000, "patch": 64, "batch": 16, "lr": 1e-3},
+    # The default reads one slice on each side (2.5D): noise differs from slice to slice while
+    # anatomy and lesions mostly do not, which is what lets it lower the noise at a lesion's
+    # scale without flattening the lesion.
+    "unet": {"model_args": {}, "steps": 4000, "patch": 64, "batch": 16, "lr": 1e-3, "context_slices": 1},
     "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 1200, "patch": 64, "batch": 8, "lr": 1e-3},
     "redcnn": {"model_args": {"width": 24}, "steps": 1200, "patch": 64, "batch": 8, "lr": 3e-4},
     "restormer": {
@@ -100,34 +103,60 @@ def _read_real(folder: Path, name: str):
     return name, volume.array, volume.pixel_spacing_mm
 
 
-def _write_pairs(volumes, count: int, seed: int, folder: Path) -> list:
-    """The acquired pairs of `volumes`, one sub-folder per pixel spacing; returns the folders."""
+def _write_pair(sub: Path, inputs, targets, spacing_mm: float, sources, acquisitions) -> str:
+    sub.mkdir(parents=True, exist_ok=True)
+    spacing = (spacing_mm, spacing_mm, 1.0)
+    write_volume(Volume(inputs, spacing=spacing), sub / "train_input.nrrd", compress=False)
+    write_volume(Volume(targets, spacing=spacing), sub / "train_target.nrrd", compress=False)
+    (sub / "acquisitions.json").write_text(
+        json.dumps([{"source": source, **a.to_dict()} for source, a in zip(sources, acquisitions)], indent=1)
+    )
+    return str(sub)
+
+
+def _write_pairs(volumes, count: int, seed: int, folder: Path, context_slices: int = 0) -> list:
+    """The acquired pairs of `volumes`, one sub-folder per pixel spacing (per slab for a 2.5D
+    model: a slab's neighbours must not be another pair's slices); returns the folders."""
     if (folder / "done.json").is_file():
         return json.loads((folder / "done.json").read_text())["folders"]
     folders = []
-    for group in acquired_pairs(volumes, count, seed, Monitor(TqdmProgress())):
-        sub = folder / f"{group.volume}_{group.spacing_mm:.1f}mm"
-        sub.mkdir(parents=True, exist_ok=True)
-        spacing = (group.spacing_mm, group.spacing_mm, 1.0)
-        write_volume(Volume(group.inputs, spacing=spacing), sub / "train_input.nrrd", compress=False)
-        write_volume(Volume(group.targets, spacing=spacing), sub / "train_target.nrrd", compress=False)
-        (sub / "acquisitions.json").write_text(
-            json.dumps(
-                [{"source": source, **a.to_dict()} for source, a in zip(group.sources, group.acquisitions)], indent=1
+    for group in acquired_pairs(volumes, count, seed, Monitor(TqdmProgress()), context_slices=context_slices):
+        name = f"{group.volume}_{group.spacing_mm:.1f}mm"
+        if group.slab_depth == 1:
+            folders.append(
+                _write_pair(
+                    folder / name, group.inputs, group.targets, group.spacing_mm, group.sources, group.acquisitions
+                )
             )
-        )
-        folders.append(str(sub))
+            continue
+        for index, (inputs, targets) in enumerate(group.slabs()):
+            folders.append(
+                _write_pair(
+                    folder / f"{name}_{index:03d}",
+                    inputs,
+                    targets,
+                    group.spacing_mm,
+                    group.sources[index : index + 1],
+                    group.acquisitions[index : index + 1],
+                )
+            )
     (folder / "done.json").write_text(json.dumps({"folders": folders}))
     return folders
 
 
-def prepare_data(work: Path, realct: Path) -> dict:
-    """Real-anatomy training and validation pairs and the held-out phantom, made once in `work`."""
+def prepare_data(work: Path, realct: Path, context_slices: int = 0) -> dict:
+    """Real-anatomy training and validation pairs (slabs for a 2.5D model) and the held-out
+    phantom, made once in `work`."""
+    tag = f"_context{context_slices}" if context_slices else ""
     train_volumes = [_read_real(realct, name) for name in TRAIN_VOLUMES]
-    train_dirs = _write_pairs(train_volumes, TRAIN_PAIRS, PAIR_SEED, work / "real_train")
+    train_dirs = _write_pairs(train_volumes, TRAIN_PAIRS, PAIR_SEED, work / f"real_train{tag}", context_slices)
     del train_volumes
     val_dirs = _write_pairs(
-        [_read_real(realct, VALIDATION_VOLUME)], VALIDATION_PAIRS, VALIDATION_SEED_PAIRS, work / "real_validation"
+        [_read_real(realct, VALIDATION_VOLUME)],
+        VALIDATION_PAIRS,
+        VALIDATION_SEED_PAIRS,
+        work / f"real_validation{tag}",
+        context_slices,
     )
     # Named by the phantom's code, so that a phantom kept from earlier code is not scored on.
     held_out = work / f"heldout_{VALIDATION_SEED}_{phantom_code_digest()}"
@@ -169,7 +198,7 @@ def evaluate_on_phantom(checkpoint: Path, held_out: Path) -> dict:
 CARD = """# {name}: {description}
 
 Architecture: {reference}; arguments `{arch_args}`; {params:,} parameters;
-{gflops:.1f} GFLOPs per 512x512 slice; noise-conditioned (channel 0 is the input's measured
+{gflops:.1f} GFLOPs per 512x512 slice; {context}; noise-conditioned (channel 0 is the input's measured
 noise level over {noise_scale:g} HU; `ipv2 denoise --strength` sets the dose multiple the result
 aims at, `ipv2.denoise.strength`). Weights stored as float16 safetensors.
 
@@ -184,7 +213,8 @@ and on a held-out phantom, not on real low-dose acquisitions.
 |---|---|---|
 {source_rows}
 
-{pairs} training pairs, each one normal-dose slice under a randomly drawn acquisition
+{pairs} training pairs, each one normal-dose slice (with its neighbours for a 2.5D model,
+each slice with its own noise) under a randomly drawn acquisition
 (`ipv2.training.acquisitions`): dose log-uniform from 1% to 50% of the source's, 15% of
 the pairs at full dose (input = target, so clean scans come back unchanged); kernel smooth,
 standard, sharp or lung (plain ramp); pixel spacing 0.5 to 1.0 mm; electronic noise on or
@@ -242,9 +272,14 @@ def write_card(name: str, checkpoint: Path, figures: dict, minutes: float) -> Pa
         params=count_parameters(loaded.model),
         gflops=gflops_per_slice(loaded.model, in_channels=loaded.in_channels),
         noise_scale=loaded.noise_scale_hu or 0,
+        context=(
+            f"2.5D: reads {loaded.context_slices} neighbouring slice(s) on each side"
+            if loaded.context_slices
+            else "2D: reads one slice at a time"
+        ),
         attribution=ATTRIBUTION,
         source_rows="\n".join(rows),
-        pairs=record["data"]["slices"],
+        pairs=record["data"]["slices"] // (2 * loaded.context_slices + 1),
         steps=training["steps"],
         patch=config["patch"],
         batch=config["batch"],
@@ -372,8 +407,12 @@ def main(argv=None) -> int:
         parser.error(str(error))
     torch.set_num_threads(max(1, args.threads))
     work, out = Path(args.work), Path(args.out)
-    data = prepare_data(work, args.realct)
+    prepared: dict[int, dict] = {}
     for name in args.models:
+        context = int(RECIPES[name].get("context_slices", 0))
+        if context not in prepared:
+            prepared[context] = prepare_data(work, args.realct, context)
+        data = prepared[context]
         checkpoint = out / f"{name}.safetensors"
         config = recipe_config(
             name,

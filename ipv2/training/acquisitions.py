@@ -23,6 +23,10 @@ air, which no scan on disk holds.
 Doses are drawn log-uniformly in DOSE_RANGE, a fraction IDENTITY_FRACTION of the pairs at
 full dose; kernels uniformly from KERNELS; spacing uniformly from SPACINGS_MM; electronic
 noise on or off with equal chance. Everything is a pure function of the seed.
+
+For a 2.5D model (`context_slices` k > 0) each pair is a slab of 2k + 1 adjacent slices
+under one acquisition, each slice with its own noise, as a scanner gives them; the slab's
+centre is the slice the model learns to denoise.
 """
 
 from __future__ import annotations
@@ -126,19 +130,34 @@ class AcquiredSlices:
 
     volume: str
     spacing_mm: float
-    inputs: np.ndarray
+    inputs: np.ndarray  # (pairs * slab_depth, y, x): the slabs one after another
     targets: np.ndarray
-    acquisitions: list[Acquisition]
-    sources: list[str]
+    acquisitions: list[Acquisition]  # one per slab
+    sources: list[str]  # "volume:centre slice", one per slab
+    slab_depth: int = 1
+
+    def slabs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(inputs, targets) of each slab, (slab_depth, y, x) each."""
+        depth = self.slab_depth
+        return [
+            (self.inputs[start : start + depth], self.targets[start : start + depth])
+            for start in range(0, self.inputs.shape[0], depth)
+        ]
 
 
 def acquired_pairs(
-    volumes: Sequence[tuple[str, np.ndarray, float]], count: int, seed: int, monitor: Monitor | None = None
+    volumes: Sequence[tuple[str, np.ndarray, float]],
+    count: int,
+    seed: int,
+    monitor: Monitor | None = None,
+    context_slices: int = 0,
 ) -> list[AcquiredSlices]:
     """`count` pairs from (name, (z, y, x) HU, pixel spacing mm) volumes, grouped by volume and spacing.
 
     Slice, volume and acquisition of pair i are drawn from (seed, i); each group holds the
     pairs of one volume at one spacing in the order drawn, so groups can be written as volumes.
+    With `context_slices` k each pair is the slab of slices z - k .. z + k around the drawn
+    slice z (repeated at the volume's ends).
     """
     monitor = monitor or Monitor()
     candidates = [(name, hu, spacing, body_slices(hu)) for name, hu, spacing in volumes]
@@ -153,14 +172,15 @@ def acquired_pairs(
     for index, acquisition in enumerate(acquisitions):
         name, hu, spacing, usable = candidates[int(rng.integers(len(candidates)))]
         z = int(usable[int(rng.integers(usable.size))])
-        noisy, clean = acquire(hu[z : z + 1], spacing, acquisition, seed=seed * 100003 + index)
+        slab = np.clip(np.arange(z - context_slices, z + context_slices + 1), 0, len(hu) - 1)
+        noisy, clean = acquire(hu[slab], spacing, acquisition, seed=seed * 100003 + index)
         group = groups.setdefault((name, acquisition.spacing_mm), ([], [], [], []))
-        group[0].append(noisy[0])
-        group[1].append(clean[0])
+        group[0].extend(noisy)
+        group[1].extend(clean)
         group[2].append(acquisition)
         group[3].append(f"{name}:{z}")
         monitor.step("acquire", index + 1, count)
     return [
-        AcquiredSlices(name, spacing, np.stack(i), np.stack(t), a, s)
+        AcquiredSlices(name, spacing, np.stack(i), np.stack(t), a, s, 2 * context_slices + 1)
         for (name, spacing), (i, t, a, s) in sorted(groups.items())
     ]

@@ -29,6 +29,17 @@ from ipv2.progress import Monitor
 from ipv2.training.augment import augment_pair
 
 INPUT_STEM, TARGET_STEM = "train_input", "train_target"
+# The share of a 2.5D model's patches whose neighbours are the centre slice itself: what the
+# model reads at a volume's ends and in a one-slice scan, where it must denoise as a 2D model.
+SINGLE_SLICE_FRACTION = 0.1
+
+
+def centre_slices(depth: int, context_slices: int) -> np.ndarray:
+    """The slices of a `depth`-slice volume a model with `context_slices` learns from and is
+    scored on: those with every neighbour inside the volume, or all if none has (a one-slice pair)."""
+    if depth >= 2 * context_slices + 1:
+        return np.arange(context_slices, depth - context_slices)
+    return np.arange(depth)
 
 
 @dataclass
@@ -187,7 +198,9 @@ class PatchSampler:
     """Random patches with flips and quarter turns, drawn as a function of (seed, step).
 
     With `noise_conditioning` each input patch gains channel 0, its slice's noise level over
-    NOISE_SCALE_HU (`ipv2.models.conditioning`).
+    NOISE_SCALE_HU (`ipv2.models.conditioning`). With `context_slices` k the patches are
+    centred on slices with k neighbours on each side inside their pair (`centre_slices`), and
+    SINGLE_SLICE_FRACTION of them see the centre slice in place of its neighbours.
     """
 
     def __init__(
@@ -217,10 +230,12 @@ class PatchSampler:
         if noise_conditioning:
             for pair in self.pairs:
                 pair.noise_levels()
-        self._slice_starts = np.cumsum([0] + [pair.slices for pair in self.pairs])
+        self._centres = [centre_slices(pair.slices, context_slices) for pair in self.pairs]
+        self._slice_starts = np.cumsum([0] + [centres.size for centres in self._centres])
 
     @property
     def total_slices(self) -> int:
+        """The slices patches are centred on."""
         return int(self._slice_starts[-1])
 
     def patches_per_epoch(self) -> int:
@@ -242,17 +257,18 @@ class PatchSampler:
         rotations = rng.integers(0, 4, size=global_size)
         flips = rng.integers(0, 2, size=global_size)
         p, k = self.patch, self.context_slices
+        single = rng.random(global_size) < SINGLE_SLICE_FRACTION if k else np.zeros(global_size, bool)
         extra = 1 if self.noise_conditioning else 0
         inputs = np.empty((size, extra + 1 + 2 * k, p, p), dtype=np.float32)
         targets = np.empty((size, 1, p, p), dtype=np.float32)
         for out_index, item in enumerate(range(start, start + size)):
             pair_index = int(np.searchsorted(self._slice_starts, slice_ids[item], side="right") - 1)
             pair = self.pairs[pair_index]
-            z = int(slice_ids[item] - self._slice_starts[pair_index])
+            z = int(self._centres[pair_index][slice_ids[item] - self._slice_starts[pair_index]])
             depth, height, width = pair.inputs.shape
             y = int(corners[item, 0] * (height - p + 1))
             x = int(corners[item, 1] * (width - p + 1))
-            neighbours = np.clip(np.arange(z - k, z + k + 1), 0, depth - 1)
+            neighbours = np.full(2 * k + 1, z) if single[item] else np.clip(np.arange(z - k, z + k + 1), 0, depth - 1)
             patch_in = pair.inputs[neighbours, y : y + p, x : x + p]
             patch_target = pair.target[z : z + 1, y : y + p, x : x + p]
             patch_in, patch_target = augment_pair(patch_in, patch_target, int(rotations[item]), bool(flips[item]))

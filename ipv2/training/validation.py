@@ -11,13 +11,15 @@ from torch import nn
 from ipv2.denoise.inference import predict_slices
 from ipv2.models.normalization import Normalization
 from ipv2.progress import Monitor
-from ipv2.training.data import TrainingPair
+from ipv2.training.data import TrainingPair, centre_slices
 
 
-def evenly_spaced(count: int, limit: int) -> np.ndarray:
+def evenly_spaced(candidates: np.ndarray, limit: int) -> np.ndarray:
+    """At most `limit` of `candidates` (all if `limit` is 0 or more than there are), evenly spread."""
+    count = candidates.size
     if limit <= 0 or limit >= count:
-        return np.arange(count)
-    return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
+        return candidates
+    return candidates[np.unique(np.linspace(0, count - 1, limit).round().astype(int))]
 
 
 def validate_model(
@@ -31,12 +33,13 @@ def validate_model(
     monitor: Monitor | None = None,
     noise_scale_hu: float | None = None,
 ) -> dict:
-    """RMSE of the model's output and of the untouched input against the targets, over whole slices."""
+    """RMSE of the model's output and of the untouched input against the targets, over whole
+    slices: those a model with `context_slices` learns from (`centre_slices`)."""
     was_training = model.training
     squared_model = squared_input = 0.0
     pixels = 0
     for pair in pairs:
-        slices = evenly_spaced(pair.slices, max_slices)
+        slices = evenly_spaced(centre_slices(pair.slices, context_slices), max_slices)
         predicted = predict_slices(
             model,
             normalization,

@@ -112,3 +112,24 @@ def test_pairs_stay_in_the_range_scanners_store():
         assert image.min() >= SCANNER_RANGE_HU[0] and image.max() <= SCANNER_RANGE_HU[1]
     # Photon starvation would reach far below air without the clip.
     assert np.mean(noisy <= SCANNER_RANGE_HU[0]) > 0
+
+
+def test_context_pairs_are_slabs_of_adjacent_slices_each_with_its_own_noise():
+    hu = chest_like((5, 48, 48), seed=1)
+    hu += np.arange(5, dtype=np.float32)[:, None, None] * 40.0  # slices told apart by their level
+    flat = [g for g in acquired_pairs([("a", hu, 0.7)], 6, seed=3) if g.spacing_mm == 0.7]
+    groups = acquired_pairs([("a", hu, 0.7)], 6, seed=3, context_slices=1)
+    assert sum(len(g.acquisitions) for g in groups) == 6
+    for group in groups:
+        assert group.slab_depth == 3 and group.inputs.shape[0] == 3 * len(group.sources)
+        for (inputs, targets), source, acquisition in zip(group.slabs(), group.sources, group.acquisitions):
+            centre = int(source.split(":")[1])
+            assert inputs.shape[0] == targets.shape[0] == 3
+            if group.spacing_mm == 0.7 and acquisition.dose == 1.0:
+                expected = hu[np.clip([centre - 1, centre, centre + 1], 0, 4)]
+                np.testing.assert_allclose(targets, np.clip(expected, *SCANNER_RANGE_HU), atol=1e-3)
+            if acquisition.dose < 1.0:
+                noise = inputs - targets
+                assert abs(np.corrcoef(noise[0].ravel(), noise[2].ravel())[0, 1]) < 0.3
+    # The slab's centre is drawn as the 2D pair's slice: the same slices are used either way.
+    assert [s for g in flat for s in g.sources] == [s for g in groups if g.spacing_mm == 0.7 for s in g.sources]

@@ -13,6 +13,7 @@ from ipv2.progress import Monitor
 from ipv2.testing import chest_like
 from ipv2.training import PatchSampler, TrainConfig, load_pairs, train
 from ipv2.training.augment import augment_pair
+from ipv2.training.data import TrainingPair
 from tests.support.training_pairs import tiny_train_argv, write_training_pair
 
 TINY = {"widths": [4, 8]}
@@ -63,6 +64,28 @@ def test_patches_are_a_function_of_seed_and_step(pair_dir):
     # A process's share of the global batch is the same items a single process draws.
     np.testing.assert_array_equal(sampler.batch(7, 6, start=3, size=3)[0], first[3:])
     assert 0.0 <= first.min() and first.max() <= 1.0
+
+
+def test_a_context_model_learns_from_slices_with_both_neighbours():
+    # Three slabs of three slices, slice levels 100 * slab + slice: a patch tells where it came from.
+    levels = np.repeat(100.0 * np.arange(3), 3) + np.tile(np.arange(3), 3)
+    inputs = np.broadcast_to(levels[:, None, None], (9, 16, 16)).astype(np.float32)
+    slabs = [
+        TrainingPair(f"slab{i}", inputs[3 * i : 3 * i + 3].copy(), inputs[3 * i : 3 * i + 3].copy(), "hu")
+        for i in range(3)
+    ]
+    normalization = Normalization.for_kind("hu")
+    sampler = PatchSampler(slabs, 16, normalization, context_slices=1, seed=2)
+    assert sampler.total_slices == 3
+    batch, target = sampler.batch(0, 400)
+    values = normalization.from_model(batch[:, :, 0, 0])
+    centres = normalization.from_model(target[:, 0, 0, 0])
+    assert set(np.round(centres) % 100) == {1.0}  # every target is a slab's centre
+    single = np.all(np.isclose(values, centres[:, None], atol=1e-2), axis=1)
+    assert 0.05 < single.mean() < 0.15  # SINGLE_SLICE_FRACTION see the centre as its own neighbours
+    np.testing.assert_allclose(values[~single], centres[~single, None] + [-1.0, 0.0, 1.0], atol=1e-2)
+    # A 2D model learns from every slice.
+    assert PatchSampler(slabs, 16, normalization, seed=2).total_slices == 9
 
 
 def test_augmentation_moves_input_and_target_together():
