@@ -250,8 +250,17 @@ def denoise_crops(
         restore_outside_window=False,
     )
     noisy = np.ascontiguousarray(slabs[:, loaded.context_slices], dtype=np.float32)
+    # As denoise_volume: a 2.5D model's restored band is its slab's.
+    restored_from = slabs.mean(axis=1, dtype=np.float32) if loaded.context_slices else None
     return {
-        strength: recombine(noisy, estimate, loaded.normalization, kept_noise_fraction(strength), pixel_mm)
+        strength: recombine(
+            noisy,
+            estimate,
+            loaded.normalization,
+            kept_noise_fraction(strength),
+            pixel_mm,
+            restored_from=restored_from,
+        )
         for strength in strengths
     }
 

@@ -29,6 +29,7 @@ from ipv2.denoise.strength import (
     recombine,
     region_strengths,
     regional_kept_fraction,
+    slab_mean,
 )
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
@@ -276,12 +277,16 @@ def denoise_volume(
     for start in range(0, estimate.shape[0], RECOMBINED_SLICES):
         monitor.check()  # a second or two over a whole scan: cancel, but no stage of its own
         chunk = slice(start, start + RECOMBINED_SLICES)
+        stop = min(start + RECOMBINED_SLICES, estimate.shape[0])
         estimate[chunk] = recombine(
             volume.array[chunk],
             estimate[chunk],
             loaded.normalization,
             kept[chunk] if isinstance(kept, np.ndarray) else kept,
             volume.pixel_spacing_mm,
+            restored_from=(
+                slab_mean(volume.array, loaded.context_slices, start, stop) if loaded.context_slices else None
+            ),
         )
     result = volume.with_array(estimate)
     result.metadata["denoised_with"] = loaded.source or loaded.architecture

@@ -52,6 +52,7 @@ __all__ = [
     "recombine",
     "region_strengths",
     "regional_kept_fraction",
+    "slab_mean",
 ]
 
 # The levels' dose multiples, the default and the range are ipv2.contract's, which the panels read.
@@ -123,25 +124,55 @@ def _padding(noisy: np.ndarray, normalization: Normalization) -> np.ndarray:
     return below & np.isin(noisy, np.unique(noisy[constant]))
 
 
+def slab_mean(array: np.ndarray, context_slices: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """The mean of slices z - k .. z + k (repeated at the array's ends, as a 2.5D model reads
+    them) for z in start .. stop, float32 (stop - start, y, x)."""
+    depth = len(array)
+    stop = depth if stop is None else stop
+    total = np.zeros((stop - start,) + array.shape[1:], dtype=np.float32)
+    for offset in range(-context_slices, context_slices + 1):
+        total += array[np.clip(np.arange(start, stop) + offset, 0, depth - 1)]
+    return total / np.float32(2 * context_slices + 1)
+
+
 def recombine(
-    noisy: np.ndarray, estimate: np.ndarray, normalization: Normalization, kept, pixel_spacing_mm: float
+    noisy: np.ndarray,
+    estimate: np.ndarray,
+    normalization: Normalization,
+    kept,
+    pixel_spacing_mm: float,
+    restored_from: np.ndarray | None = None,
 ) -> np.ndarray:
     """The output from the input slices and the network's estimate, both (z, y, x) HU.
 
-    estimate + G(r) + k (r - G(r)), with r = input - estimate (input clipped at the window's
-    top), G a Gaussian of RESTORED_SCALE_MM in-plane and k the kept noise fraction: a number,
-    or an array of the slices' shape (`regional_kept_fraction`); then what lies above the
-    window is added back and padding keeps its value.
+    estimate + G(s - estimate) + k (r - G(r)), with r = input - estimate, s = `restored_from`
+    (default the input; both clipped at the window's top), G a Gaussian of RESTORED_SCALE_MM
+    in-plane and k the kept noise fraction: a number, or an array of the slices' shape
+    (`regional_kept_fraction`); then what lies above the window is added back and padding
+    keeps its value.
+
+    A 2.5D model gives as `restored_from` the mean of the slices it read (`slab_mean`): the
+    band put back is then the slab's, whose noise the slices' own noise averages down while
+    lesions and the regional mean, which continue across the slab, are as in the input.
     """
     noisy = np.asarray(noisy, dtype=np.float32)
     sigma = _sigma_px(RESTORED_SCALE_MM, pixel_spacing_mm, noisy.ndim)
     kept = np.asarray(kept, dtype=np.float32)
     if kept.ndim and kept.shape != noisy.shape:
         raise InputError(f"kept noise fractions of shape {kept.shape} do not match the slices' {noisy.shape}")
+    if restored_from is not None and np.shape(restored_from) != noisy.shape:
+        raise InputError(
+            f"the restored band's source {np.shape(restored_from)} does not match the slices' {noisy.shape}"
+        )
     padding = _padding(noisy, normalization)
-    top_clipped = np.minimum(noisy, np.float32(normalization.high))
+    top = np.float32(normalization.high)
+    top_clipped = np.minimum(noisy, top)
     removed = np.where(padding, np.float32(0.0), top_clipped - estimate).astype(np.float32)
-    restored = ndi.gaussian_filter(removed, sigma=sigma, mode="nearest")
-    result = estimate + restored + kept * (removed - restored) + (noisy - top_clipped)
+    removed_low = ndi.gaussian_filter(removed, sigma=sigma, mode="nearest")
+    restored = removed_low
+    if restored_from is not None:
+        source = np.minimum(np.asarray(restored_from, dtype=np.float32), top) - estimate
+        restored = ndi.gaussian_filter(np.where(padding, np.float32(0.0), source), sigma=sigma, mode="nearest")
+    result = estimate + restored + kept * (removed - removed_low) + (noisy - top_clipped)
     result[padding] = noisy[padding]
     return result.astype(np.float32, copy=False)

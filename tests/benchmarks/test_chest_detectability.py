@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ipv2.denoise.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume, resolve_model
 from ipv2.errors import InputError
 from ipv2.evaluate.observer import bootstrap_weights, channels_for, detectability
 from ipv2.phantom.low_contrast import roi_side_px
@@ -144,14 +144,17 @@ def test_denoise_crops_gives_what_denoise_volume_gives_for_every_strength(study)
     )
     levels = slice_noise_levels(volume.array)
     strengths = ["low", "high", "7"]
-    crops = study.denoise_crops(volume.array[:, None], levels, "unet", strengths, PIXEL_MM)
+    # Each slice inside the slab the bundled model reads, ends repeated as denoise_volume does.
+    context = resolve_model("unet").context_slices
+    slabs = volume.array[np.clip(np.arange(3)[:, None] + np.arange(-context, context + 1)[None, :], 0, 2)]
+    crops = study.denoise_crops(slabs, levels, "unet", strengths, PIXEL_MM)
     for strength in strengths:
         expected = denoise_volume(volume, "unet", device="cpu", strength=strength).array
         np.testing.assert_allclose(crops[strength], expected, atol=1e-3)
     with pytest.raises(InputError, match="noise levels"):
-        study.denoise_crops(volume.array[:, None], levels[:2], "unet", strengths, PIXEL_MM)
+        study.denoise_crops(slabs, levels[:2], "unet", strengths, PIXEL_MM)
     with pytest.raises(InputError, match="context slices"):
-        study.denoise_crops(volume.array[None], levels[:1], "unet", strengths, PIXEL_MM)
+        study.denoise_crops(np.concatenate([slabs, slabs[:, :1]], axis=1), levels, "unet", strengths, PIXEL_MM)
 
 
 def test_a_site_lands_in_its_tissue_nearest_the_point_with_its_crop_on_the_stride_grid(study):
