@@ -24,6 +24,13 @@ Doses are drawn log-uniformly in DOSE_RANGE, a fraction IDENTITY_FRACTION of the
 full dose; kernels uniformly from KERNELS; spacing uniformly from SPACINGS_MM; electronic
 noise on or off with equal chance. Everything is a pure function of the seed.
 
+A scan's noise is not always FBP's: iterative and deep-learning reconstructions leave a
+blotchier texture, and some scans carry noise that is nearly white. A share of the pairs
+(TEXTURE_FRACTIONS, drawn from a stream of their own so that the other draws stay as they
+were) keep the FBP noise's level per slice but change its texture: `white` replaces it by
+white noise of the same standard deviation in the body, `blotchy` by the noise low-passed
+with a Gaussian of BLOTCHY_SIGMA_MM and scaled back to its standard deviation.
+
 For a 2.5D model (`context_slices` k > 0) each pair is a slab of 2k + 1 adjacent slices
 under one acquisition, each slice with its own noise, as a scanner gives them; the slab's
 centre is the slice the model learns to denoise.
@@ -50,6 +57,9 @@ AIR_HU = -1024.0
 SCANNER_RANGE_HU = (-1024.0, 3071.0)
 # Slices with less body than this (HU above -500) hold too little anatomy to learn from.
 MIN_BODY_FRACTION = 0.1
+BODY_HU = -500.0
+TEXTURE_FRACTIONS = {"fbp": 0.7, "white": 0.15, "blotchy": 0.15}
+BLOTCHY_SIGMA_MM = 0.8
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class Acquisition:
     kernel: str
     spacing_mm: float
     electronic_noise: bool
+    texture: str = "fbp"  # a key of TEXTURE_FRACTIONS
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,21 +80,30 @@ def draw_acquisitions(
     identity_fraction: float = IDENTITY_FRACTION,
     dose_range: tuple[float, float] = DOSE_RANGE,
     spacings_mm: Sequence[float] = SPACINGS_MM,
+    texture_fractions: dict[str, float] | None = None,
 ) -> list[Acquisition]:
-    """`count` acquisitions drawn as the module docstring states."""
+    """`count` acquisitions drawn as the module docstring states; `texture_fractions` (default
+    TEXTURE_FRACTIONS) gives each noise texture's share."""
     if count < 1:
         raise InputError(f"acquisition count {count} must be at least 1")
     low, high = dose_range
     if not (0 < low <= high <= 1):
         raise InputError(f"dose range {dose_range} must lie in (0, 1]")
+    fractions = dict(TEXTURE_FRACTIONS if texture_fractions is None else texture_fractions)
+    unknown = sorted(set(fractions) - set(TEXTURE_FRACTIONS))
+    if unknown or not np.isclose(sum(fractions.values()), 1.0) or min(fractions.values()) < 0:
+        raise InputError(f"texture fractions {fractions} must be shares of {sorted(TEXTURE_FRACTIONS)} summing to 1")
     rng = np.random.default_rng([seed, 0xAC9])
+    texture_rng = np.random.default_rng([seed, 0x7E7])
+    textures, shares = list(fractions), list(fractions.values())
     draws = []
     for _ in range(count):
         identity = rng.random() < identity_fraction
         dose = 1.0 if identity else float(math.exp(rng.uniform(math.log(low), math.log(high))))
         kernel = KERNELS[int(rng.integers(len(KERNELS)))]
         spacing = float(spacings_mm[int(rng.integers(len(spacings_mm)))])
-        draws.append(Acquisition(round(dose, 4), kernel, spacing, bool(rng.random() < 0.5)))
+        texture = textures[int(texture_rng.choice(len(textures), p=shares))]
+        draws.append(Acquisition(round(dose, 4), kernel, spacing, bool(rng.random() < 0.5), texture))
     return draws
 
 
@@ -121,7 +141,29 @@ def acquire(
     else:
         noisy = simulate_low_dose(resampled, scanner, device="cpu")
         clean = simulate_low_dose(resampled, replace(scanner, noise_free=True), device="cpu")
+    if acquisition.texture != "fbp":
+        noisy = clean + retextured_noise(noisy - clean, clean, acquisition, seed)
     return np.clip(noisy, *SCANNER_RANGE_HU), np.clip(clean, *SCANNER_RANGE_HU)
+
+
+def retextured_noise(noise: np.ndarray, clean: np.ndarray, acquisition: Acquisition, seed: int) -> np.ndarray:
+    """FBP `noise` (z, y, x) given the acquisition's texture at each slice's standard
+    deviation in the body (HU above BODY_HU in `clean`)."""
+    if acquisition.texture not in TEXTURE_FRACTIONS:
+        raise InputError(f"noise texture {acquisition.texture!r} is not one of {sorted(TEXTURE_FRACTIONS)}")
+    if acquisition.texture == "fbp":
+        return noise
+    if acquisition.texture == "white":
+        shaped = np.random.default_rng([seed, 0x3417E]).standard_normal(noise.shape).astype(np.float32)
+    else:
+        sigma_px = BLOTCHY_SIGMA_MM / acquisition.spacing_mm
+        shaped = ndi.gaussian_filter(noise.astype(np.float32), (0, sigma_px, sigma_px))
+    for index in range(noise.shape[0]):
+        body = clean[index] > BODY_HU
+        region = body if body.sum() > 100 else np.ones_like(body)
+        wanted, given = float(noise[index][region].std()), float(shaped[index][region].std())
+        shaped[index] *= wanted / given if given > 0 else 0.0
+    return shaped
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ipv2.training.acquisitions import (
     IDENTITY_FRACTION,
     SCANNER_RANGE_HU,
     SPACINGS_MM,
+    TEXTURE_FRACTIONS,
     Acquisition,
     acquire,
     acquired_pairs,
@@ -133,3 +134,36 @@ def test_context_pairs_are_slabs_of_adjacent_slices_each_with_its_own_noise():
                 assert abs(np.corrcoef(noise[0].ravel(), noise[2].ravel())[0, 1]) < 0.3
     # The slab's centre is drawn as the 2D pair's slice: the same slices are used either way.
     assert [s for g in flat for s in g.sources] == [s for g in groups if g.spacing_mm == 0.7 for s in g.sources]
+
+
+def _neighbour_correlation(noise):
+    return float(np.corrcoef(noise[:, :, :-1].ravel(), noise[:, :, 1:].ravel())[0, 1])
+
+
+def test_textures_keep_the_noise_level_and_change_its_grain():
+    hu = chest_like((1, 96, 96), seed=2)
+    fbp_noisy, clean = acquire(hu, 0.7, Acquisition(0.05, "standard", 0.7, False), seed=3)
+    body = clean > -500
+    fbp = (fbp_noisy - clean)[body]
+    grains = {}
+    for texture in ("fbp", "white", "blotchy"):
+        noisy, again = acquire(hu, 0.7, Acquisition(0.05, "standard", 0.7, False, texture), seed=3)
+        np.testing.assert_array_equal(again, clean)  # the target is the same whatever the texture
+        noise = noisy - clean
+        inner = noise[:, 8:-8, 8:-8]  # away from the clipping of air at the scanner's floor
+        assert noise[body].std() == pytest.approx(fbp.std(), rel=0.1)
+        grains[texture] = _neighbour_correlation(inner)
+    assert abs(grains["white"]) < 0.1
+    assert grains["blotchy"] > grains["fbp"] + 0.1
+
+
+def test_texture_shares_are_drawn_apart_from_the_other_draws():
+    plain = draw_acquisitions(400, seed=6, texture_fractions={"fbp": 1.0})
+    mixed = draw_acquisitions(400, seed=6)
+    assert [(a.dose, a.kernel, a.spacing_mm) for a in plain] == [(a.dose, a.kernel, a.spacing_mm) for a in mixed]
+    assert {a.texture for a in plain} == {"fbp"}
+    shares = {t: np.mean([a.texture == t for a in mixed]) for t in TEXTURE_FRACTIONS}
+    for texture, share in TEXTURE_FRACTIONS.items():
+        assert shares[texture] == pytest.approx(share, abs=0.06)
+    with pytest.raises(InputError, match="texture fractions"):
+        draw_acquisitions(4, seed=6, texture_fractions={"fbp": 0.5, "speckle": 0.5})
