@@ -100,7 +100,7 @@ def _read_real(folder: Path, name: str):
     if not path.is_file():
         raise SystemExit(f"--realct {folder}: {path.name} is missing (see the data README for the three volumes)")
     volume = read_volume(path)
-    return name, volume.array, volume.pixel_spacing_mm
+    return name, volume.array, volume.pixel_spacing_mm, volume.spacing[2]
 
 
 def _write_pair(sub: Path, inputs, targets, spacing_mm: float, sources, acquisitions) -> str:

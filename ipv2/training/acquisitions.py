@@ -31,9 +31,13 @@ were) keep the FBP noise's level per slice but change its texture: `white` repla
 white noise of the same standard deviation in the body, `blotchy` by the noise low-passed
 with a Gaussian of BLOTCHY_SIGMA_MM and scaled back to its standard deviation.
 
-For a 2.5D model (`context_slices` k > 0) each pair is a slab of 2k + 1 adjacent slices
-under one acquisition, each slice with its own noise, as a scanner gives them; the slab's
-centre is the slice the model learns to denoise.
+For a 2.5D model (`context_slices` k > 0) each pair is a slab of 2k + 1 slices under one
+acquisition, each slice with its own noise, as a scanner gives them; the slab's centre is the
+slice the model learns to denoise. Scans come with slices 1 to 5 mm apart, and a model that
+has only seen close slices takes distant neighbours for the same anatomy and blurs it along
+z: each pair draws a slice spacing from SLICE_SPACINGS_MM (a stream of its own again), and
+the slab takes every n-th slice of a source whose slice spacing is known, n the nearest
+whole multiple (at least 1).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ MIN_BODY_FRACTION = 0.1
 BODY_HU = -500.0
 TEXTURE_FRACTIONS = {"fbp": 0.7, "white": 0.15, "blotchy": 0.15}
 BLOTCHY_SIGMA_MM = 0.8
+SLICE_SPACINGS_MM = (1.0, 1.25, 2.0, 2.5, 3.0, 4.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Acquisition:
     spacing_mm: float
     electronic_noise: bool
     texture: str = "fbp"  # a key of TEXTURE_FRACTIONS
+    slice_mm: float | None = None  # the slab's slice spacing aimed at (2.5D pairs)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +101,7 @@ def draw_acquisitions(
         raise InputError(f"texture fractions {fractions} must be shares of {sorted(TEXTURE_FRACTIONS)} summing to 1")
     rng = np.random.default_rng([seed, 0xAC9])
     texture_rng = np.random.default_rng([seed, 0x7E7])
+    slice_rng = np.random.default_rng([seed, 0x511CE])
     textures, shares = list(fractions), list(fractions.values())
     draws = []
     for _ in range(count):
@@ -103,7 +110,8 @@ def draw_acquisitions(
         kernel = KERNELS[int(rng.integers(len(KERNELS)))]
         spacing = float(spacings_mm[int(rng.integers(len(spacings_mm)))])
         texture = textures[int(texture_rng.choice(len(textures), p=shares))]
-        draws.append(Acquisition(round(dose, 4), kernel, spacing, bool(rng.random() < 0.5), texture))
+        slice_mm = float(SLICE_SPACINGS_MM[int(slice_rng.integers(len(SLICE_SPACINGS_MM)))])
+        draws.append(Acquisition(round(dose, 4), kernel, spacing, bool(rng.random() < 0.5), texture, slice_mm))
     return draws
 
 
@@ -187,22 +195,33 @@ class AcquiredSlices:
         ]
 
 
+def slab_stride(acquisition: Acquisition, source_slice_mm: float | None) -> int:
+    """Every how many source slices a 2.5D pair's slab takes its neighbours."""
+    if acquisition.slice_mm is None or not source_slice_mm or source_slice_mm <= 0:
+        return 1
+    return max(1, int(round(acquisition.slice_mm / source_slice_mm)))
+
+
 def acquired_pairs(
-    volumes: Sequence[tuple[str, np.ndarray, float]],
+    volumes: Sequence[tuple],
     count: int,
     seed: int,
     monitor: Monitor | None = None,
     context_slices: int = 0,
 ) -> list[AcquiredSlices]:
-    """`count` pairs from (name, (z, y, x) HU, pixel spacing mm) volumes, grouped by volume and spacing.
+    """`count` pairs from (name, (z, y, x) HU, pixel spacing mm[, slice spacing mm]) volumes,
+    grouped by volume and spacing.
 
     Slice, volume and acquisition of pair i are drawn from (seed, i); each group holds the
     pairs of one volume at one spacing in the order drawn, so groups can be written as volumes.
-    With `context_slices` k each pair is the slab of slices z - k .. z + k around the drawn
-    slice z (repeated at the volume's ends).
+    With `context_slices` k each pair is the slab of slices z - kn, .., z, .., z + kn around the
+    drawn slice z, n the pair's `slab_stride` (repeated at the volume's ends); its source reads
+    "volume:z" or, where n > 1, "volume:z/n".
     """
     monitor = monitor or Monitor()
-    candidates = [(name, hu, spacing, body_slices(hu)) for name, hu, spacing in volumes]
+    candidates = [
+        (item[0], item[1], item[2], body_slices(item[1]), item[3] if len(item) > 3 else None) for item in volumes
+    ]
     candidates = [item for item in candidates if item[3].size]
     if not candidates:
         raise InputError("no volume holds a slice with enough body to train on")
@@ -212,15 +231,16 @@ def acquired_pairs(
     groups: dict[tuple[str, float], tuple[list[np.ndarray], list[np.ndarray], list[Acquisition], list[str]]] = {}
     monitor.step("acquire", 0, count)
     for index, acquisition in enumerate(acquisitions):
-        name, hu, spacing, usable = candidates[int(rng.integers(len(candidates)))]
+        name, hu, spacing, usable, slice_mm = candidates[int(rng.integers(len(candidates)))]
         z = int(usable[int(rng.integers(usable.size))])
-        slab = np.clip(np.arange(z - context_slices, z + context_slices + 1), 0, len(hu) - 1)
+        stride = slab_stride(acquisition, slice_mm) if context_slices else 1
+        slab = np.clip(z + stride * np.arange(-context_slices, context_slices + 1), 0, len(hu) - 1)
         noisy, clean = acquire(hu[slab], spacing, acquisition, seed=seed * 100003 + index)
         group = groups.setdefault((name, acquisition.spacing_mm), ([], [], [], []))
         group[0].extend(noisy)
         group[1].extend(clean)
         group[2].append(acquisition)
-        group[3].append(f"{name}:{z}")
+        group[3].append(f"{name}:{z}" + (f"/{stride}" if stride > 1 else ""))
         monitor.step("acquire", index + 1, count)
     return [
         AcquiredSlices(name, spacing, np.stack(i), np.stack(t), a, s, 2 * context_slices + 1)

@@ -19,6 +19,7 @@ from ipv2.training.acquisitions import (
     body_slices,
     draw_acquisitions,
     resample_in_plane,
+    slab_stride,
 )
 
 
@@ -167,3 +168,23 @@ def test_texture_shares_are_drawn_apart_from_the_other_draws():
         assert shares[texture] == pytest.approx(share, abs=0.06)
     with pytest.raises(InputError, match="texture fractions"):
         draw_acquisitions(4, seed=6, texture_fractions={"fbp": 0.5, "speckle": 0.5})
+
+
+def test_a_slab_takes_its_neighbours_at_the_drawn_slice_spacing():
+    hu = chest_like((12, 40, 40), seed=1)
+    hu += np.arange(12, dtype=np.float32)[:, None, None] * 40.0  # each slice its own level
+    groups = acquired_pairs([("a", hu, 0.7, 1.0)], 30, seed=5, context_slices=1)
+    strides = set()
+    for group in groups:
+        for (_, targets), source, acquisition in zip(group.slabs(), group.sources, group.acquisitions):
+            stride = slab_stride(acquisition, 1.0)
+            assert stride == max(1, round(acquisition.slice_mm))
+            centre = int(source.split(":")[1].split("/")[0])
+            assert source.endswith(f"/{stride}") == (stride > 1)
+            if acquisition.dose == 1.0 and group.spacing_mm == 0.7:
+                expected = hu[np.clip(centre + stride * np.arange(-1, 2), 0, 11)]
+                np.testing.assert_allclose(targets, np.clip(expected, *SCANNER_RANGE_HU), atol=1e-3)
+            strides.add(stride)
+    assert len(strides) > 2
+    # Without the source's slice spacing the slab is adjacent slices.
+    assert slab_stride(Acquisition(0.1, "standard", 0.7, False, "fbp", 5.0), None) == 1
