@@ -61,7 +61,7 @@ import torch
 from bench_lesions import LESIONS, VALIDATION_VOLUME, lesion_image, tissue_mask
 
 from ipv2.denoise.inference import denoise_volume, predict_slices, resolve_model
-from ipv2.denoise.strength import dose_multiple, kept_noise_fraction, recombine
+from ipv2.denoise.strength import dose_multiple, kept_noise_fraction, recombine, slab_restore_source
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
 from ipv2.evaluate.observer import (
@@ -251,7 +251,8 @@ def denoise_crops(
     )
     noisy = np.ascontiguousarray(slabs[:, loaded.context_slices], dtype=np.float32)
     # As denoise_volume: a 2.5D model's restored band is its slab's.
-    restored_from = slabs.mean(axis=1, dtype=np.float32) if loaded.context_slices else None
+    k = loaded.context_slices
+    restored_from = slab_restore_source(noisy, np.moveaxis(np.delete(slabs, k, axis=1), 1, 0), pixel_mm) if k else None
     return {
         strength: recombine(
             noisy,

@@ -29,7 +29,7 @@ from ipv2.denoise.strength import (
     recombine,
     region_strengths,
     regional_kept_fraction,
-    slab_mean,
+    slab_restore_source,
 )
 from ipv2.device import resolve_device
 from ipv2.errors import CheckpointError, InputError
@@ -103,6 +103,15 @@ def _cuda_batch_size(model: nn.Module, channels: int, height: int, width: int, d
         return 1
     per_slice = max(torch.cuda.max_memory_allocated(device) - baseline, 1)
     return int(np.clip(GPU_MEMORY_SHARE * free // per_slice, 1, MAX_BATCH))
+
+
+def neighbour_slices(array: np.ndarray, context_slices: int, start: int, stop: int) -> np.ndarray:
+    """(2k, stop - start, y, x): the slices k .. 1 before and 1 .. k after each of slices start ..
+    stop - 1 of a (z, y, x) array, repeated at its ends as a 2.5D model reads them."""
+    depth = len(array)
+    centres = np.arange(start, stop)
+    offsets = [j for j in range(-context_slices, context_slices + 1) if j]
+    return np.stack([array[np.clip(centres + offset, 0, depth - 1)] for offset in offsets])
 
 
 def predict_slices(
@@ -285,7 +294,13 @@ def denoise_volume(
             kept[chunk] if isinstance(kept, np.ndarray) else kept,
             volume.pixel_spacing_mm,
             restored_from=(
-                slab_mean(volume.array, loaded.context_slices, start, stop) if loaded.context_slices else None
+                slab_restore_source(
+                    volume.array[start:stop],
+                    neighbour_slices(volume.array, loaded.context_slices, start, stop),
+                    volume.pixel_spacing_mm,
+                )
+                if loaded.context_slices
+                else None
             ),
         )
     result = volume.with_array(estimate)

@@ -52,11 +52,15 @@ __all__ = [
     "recombine",
     "region_strengths",
     "regional_kept_fraction",
-    "slab_mean",
+    "slab_restore_source",
 ]
 
 # The levels' dose multiples, the default and the range are ipv2.contract's, which the panels read.
 RESTORED_SCALE_MM = 3.0
+# A neighbour's difference in the restored band beyond this many of its own standard deviations
+# (over the slice) is anatomy changing along z, not noise.
+Z_AGREEMENT = 3.0
+MAD_TO_SD = 1.4826  # a normal distribution's standard deviation over its median absolute deviation
 BOUNDARY_BLEND_MM = 3.0
 
 
@@ -124,15 +128,30 @@ def _padding(noisy: np.ndarray, normalization: Normalization) -> np.ndarray:
     return below & np.isin(noisy, np.unique(noisy[constant]))
 
 
-def slab_mean(array: np.ndarray, context_slices: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """The mean of slices z - k .. z + k (repeated at the array's ends, as a 2.5D model reads
-    them) for z in start .. stop, float32 (stop - start, y, x)."""
-    depth = len(array)
-    stop = depth if stop is None else stop
-    total = np.zeros((stop - start,) + array.shape[1:], dtype=np.float32)
-    for offset in range(-context_slices, context_slices + 1):
-        total += array[np.clip(np.arange(start, stop) + offset, 0, depth - 1)]
-    return total / np.float32(2 * context_slices + 1)
+def slab_restore_source(centre: np.ndarray, neighbours: np.ndarray, pixel_spacing_mm: float) -> np.ndarray:
+    """What a 2.5D model's restored band is taken from: the centre slices (m, y, x) HU with
+    the mean of each neighbour's difference from them (neighbours (2k, m, y, x)) added where
+    that difference, in the restored band, is within Z_AGREEMENT times its own spread over
+    the slice, fading out beyond.
+
+    Where the anatomy continues across the slab (most of it, and lesions the slab holds) the
+    band becomes the slab's mean, whose noise the slices' independent noise averages down;
+    where it changes from slice to slice (a vessel leaving the slice, the diaphragm's dome)
+    the difference is far beyond the noise's spread and the centre's own band is kept, so
+    nothing is blurred along z.
+    """
+    centre = np.asarray(centre, dtype=np.float32)
+    sigma = _sigma_px(RESTORED_SCALE_MM, pixel_spacing_mm, centre.ndim)
+    total = np.zeros_like(centre)
+    for neighbour in np.asarray(neighbours, dtype=np.float32):
+        difference = neighbour - centre
+        band = ndi.gaussian_filter(difference, sigma=sigma, mode="nearest")
+        axes = tuple(range(1, band.ndim)) if band.ndim == 3 else None
+        median = np.median(band, axis=axes, keepdims=True)
+        spread = np.float32(MAD_TO_SD) * np.median(np.abs(band - median), axis=axes, keepdims=True)
+        scale = np.maximum(np.float32(Z_AGREEMENT) * spread, np.float32(1e-3))
+        total += np.exp(-0.5 * (band / scale) ** 2) * difference
+    return centre + total / np.float32(len(neighbours) + 1)
 
 
 def recombine(
@@ -151,9 +170,7 @@ def recombine(
     (`regional_kept_fraction`); then what lies above the window is added back and padding
     keeps its value.
 
-    A 2.5D model gives as `restored_from` the mean of the slices it read (`slab_mean`): the
-    band put back is then the slab's, whose noise the slices' own noise averages down while
-    lesions and the regional mean, which continue across the slab, are as in the input.
+    A 2.5D model gives as `restored_from` the slab it read, combined by `slab_restore_source`.
     """
     noisy = np.asarray(noisy, dtype=np.float32)
     sigma = _sigma_px(RESTORED_SCALE_MM, pixel_spacing_mm, noisy.ndim)
