@@ -252,7 +252,7 @@ def denoise_crops(
     noisy = np.ascontiguousarray(slabs[:, loaded.context_slices], dtype=np.float32)
     # As denoise_volume: a 2.5D model's restored band is its slab's.
     k = loaded.context_slices
-    restored_from = slab_restore_source(noisy, np.moveaxis(np.delete(slabs, k, axis=1), 1, 0), pixel_mm) if k else None
+    neighbours = np.moveaxis(np.delete(slabs, k, axis=1), 1, 0)
     return {
         strength: recombine(
             noisy,
@@ -260,7 +260,9 @@ def denoise_crops(
             loaded.normalization,
             kept_noise_fraction(strength),
             pixel_mm,
-            restored_from=restored_from,
+            restored_from=(
+                slab_restore_source(noisy, neighbours, pixel_mm, kept_noise_fraction(strength)) if k else None
+            ),
         )
         for strength in strengths
     }

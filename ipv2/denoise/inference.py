@@ -298,6 +298,7 @@ def denoise_volume(
                     volume.array[start:stop],
                     neighbour_slices(volume.array, loaded.context_slices, start, stop),
                     volume.pixel_spacing_mm,
+                    kept[chunk] if isinstance(kept, np.ndarray) else kept,
                 )
                 if loaded.context_slices
                 else None

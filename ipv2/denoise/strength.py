@@ -53,6 +53,7 @@ __all__ = [
     "region_strengths",
     "regional_kept_fraction",
     "slab_restore_source",
+    "slab_share",
 ]
 
 # The levels' dose multiples, the default and the range are ipv2.contract's, which the panels read.
@@ -128,11 +129,23 @@ def _padding(noisy: np.ndarray, normalization: Normalization) -> np.ndarray:
     return below & np.isin(noisy, np.unique(noisy[constant]))
 
 
-def slab_restore_source(centre: np.ndarray, neighbours: np.ndarray, pixel_spacing_mm: float) -> np.ndarray:
+def slab_share(kept, slab_depth: int):
+    """How much of the way from the centre slice to the slab's mean the restored band goes, so
+    that its noise is what a scan at the kept fraction's dose multiple N has (1 / sqrt(N) of
+    the input's, `kept`), as far as the slab allows: 0 at N = 1 (the input unchanged), 1 from
+    N = slab_depth on. For a share a of slices with independent noise of equal level the
+    band keeps sqrt(1 - 2aq + a^2 q) of the noise, q = (slab_depth - 1) / slab_depth."""
+    kept = np.asarray(kept, dtype=np.float32)
+    q = np.float32((slab_depth - 1) / slab_depth)
+    return (1.0 - np.sqrt(np.clip(1.0 - (1.0 - kept**2) / q, 0.0, 1.0))).astype(np.float32)
+
+
+def slab_restore_source(centre: np.ndarray, neighbours: np.ndarray, pixel_spacing_mm: float, kept=0.0) -> np.ndarray:
     """What a 2.5D model's restored band is taken from: the centre slices (m, y, x) HU with
-    the mean of each neighbour's difference from them (neighbours (2k, m, y, x)) added where
-    that difference, in the restored band, is within Z_AGREEMENT times its own spread over
-    the slice, fading out beyond.
+    `slab_share(kept)` of the mean of each neighbour's difference from them (neighbours
+    (2k, m, y, x)) added where that difference, in the restored band, is within Z_AGREEMENT
+    times its own spread over the slice, fading out beyond. `kept`: the kept noise fraction,
+    a number or an array of the centre's shape.
 
     Where the anatomy continues across the slab (most of it, and lesions the slab holds) the
     band becomes the slab's mean, whose noise the slices' independent noise averages down;
@@ -151,7 +164,8 @@ def slab_restore_source(centre: np.ndarray, neighbours: np.ndarray, pixel_spacin
         spread = np.float32(MAD_TO_SD) * np.median(np.abs(band - median), axis=axes, keepdims=True)
         scale = np.maximum(np.float32(Z_AGREEMENT) * spread, np.float32(1e-3))
         total += np.exp(-0.5 * (band / scale) ** 2) * difference
-    return centre + total / np.float32(len(neighbours) + 1)
+    depth = len(neighbours) + 1
+    return centre + slab_share(kept, depth) * total / np.float32(depth)
 
 
 def recombine(

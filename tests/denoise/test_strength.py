@@ -17,6 +17,7 @@ from ipv2.denoise.strength import (
     recombine,
     regional_kept_fraction,
     slab_restore_source,
+    slab_share,
 )
 from ipv2.errors import InputError
 from ipv2.models.normalization import Normalization
@@ -200,7 +201,7 @@ def test_the_band_restored_from_a_slab_averages_its_noise_down_and_keeps_a_rod()
     noisy, rod_only = _rod_slab()
     estimate = np.full((1, 128, 128), 40.0, np.float32)
     from_centre = recombine(noisy[1:2], estimate, HU, 0.0, SPACING_MM)
-    source = slab_restore_source(noisy[1:2], noisy[[0, 2]][:, None], SPACING_MM)
+    source = slab_restore_source(noisy[1:2], noisy[[0, 2]][:, None], SPACING_MM, kept=0.0)
     np.testing.assert_allclose(
         recombine(noisy[1:2], estimate, HU, 0.0, SPACING_MM, restored_from=noisy[1:2]), from_centre
     )
@@ -224,3 +225,21 @@ def test_anatomy_that_changes_along_z_is_restored_from_its_own_slice():
     inside = (slice(None), slice(30, 50), slice(30, 50))
     assert np.abs(source[inside] - noisy[1:2][inside]).mean() < 5.0
     assert np.abs(source[:, 80:, 80:] - noisy[1:2, 80:, 80:]).mean() > 3.0  # elsewhere the slab is averaged
+
+
+@pytest.mark.parametrize("multiple", [1.0, 1.5, 2.0, 3.0, 8.0])
+def test_the_slab_share_gives_the_band_the_noise_of_the_dose_multiple_as_far_as_the_slab_allows(multiple):
+    rng = np.random.default_rng(2)
+    slices = rng.standard_normal((3, 200_000)).astype(np.float32)
+    share = slab_share(kept_noise_fraction(multiple), 3)
+    mixed = slices[1] + share * ((slices[0] - slices[1]) + (slices[2] - slices[1])) / 3
+    assert np.std(mixed) == pytest.approx(max(1 / np.sqrt(multiple), 1 / np.sqrt(3)), rel=0.01)
+
+
+def test_strength_one_leaves_a_2p5d_models_input_unchanged():
+    noisy, _ = _rod_slab()
+    estimate = np.full((1, 128, 128), 40.0, np.float32)
+    source = slab_restore_source(noisy[1:2], noisy[[0, 2]][:, None], SPACING_MM, kept=1.0)
+    np.testing.assert_array_equal(source, noisy[1:2])
+    result = recombine(noisy[1:2], estimate, HU, 1.0, SPACING_MM, restored_from=source)
+    np.testing.assert_allclose(result, noisy[1:2], atol=1e-3)
