@@ -17,6 +17,10 @@ there is mostly not noise: the regional mean (at ultra-low dose the lung came ou
 too dark, enough to move emphysema scores) and most of the contrast of faint lesions of
 several millimetres, which no estimator can tell from the noise when the noise is many
 times their contrast and which a denoiser should therefore leave as the input has them.
+A 2.5D model has more to go on: its neighbouring slices carry the same lesion under noise
+of their own. Its band is put back from the slab where the anatomy continues across it
+(`slab_restore_source`), as far as the dose multiple asks (`slab_share`), so that the noise
+at a lesion's scale falls while the lesion and the regional mean stay as the input has them.
 
 Region-aware strength (`regional_kept_fraction`): one level in the lung field and another
 in the body, as the Lung and Body variants of commercial reconstructions but on one series.
