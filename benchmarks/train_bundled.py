@@ -218,8 +218,8 @@ each slice with its own noise) under a randomly drawn acquisition
 (`ipv2.training.acquisitions`): dose log-uniform from 1% to 50% of the source's, 15% of
 the pairs at full dose (input = target, so clean scans come back unchanged); kernel smooth,
 standard, sharp or lung (plain ramp); pixel spacing 0.5 to 1.0 mm; electronic noise on or
-off; noise texture FBP's (70%), white (15%) or blotchy (15%, FBP noise low-passed), at the
-FBP noise's level. Standard-kernel pairs insert the missing noise into the slice (target: the slice);
+off; for a 2.5D model, neighbouring slices 1 to 5 mm apart. Standard-kernel pairs insert the
+missing noise into the slice (target: the slice);
 other kernels take the full low-dose reconstruction as input and its noise-free twin as
 target. Regenerate with `python benchmarks/train_bundled.py --realct DIR --models {name}`.
 
