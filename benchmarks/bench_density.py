@@ -121,8 +121,14 @@ def measure(dose: float, kernel: str, blocks: np.ndarray, pixel_mm: float, metho
     return figures
 
 
+def short_name(method: str) -> str:
+    """A method as a table's column names it: a checkpoint by its file's stem."""
+    model, at, strength = method.partition("@")
+    return f"{Path(model).stem if model.endswith('.safetensors') else model}{at}{strength}"
+
+
 def print_table(results: dict, methods) -> None:
-    header = f"{'dose':>5} {'kernel':<9} {'region':<12}" + "".join(f"{m:>30}" for m in (INPUT, *methods))
+    header = f"{'dose':>5} {'kernel':<9} {'region':<12}" + "".join(f"{short_name(m):>30}" for m in (INPUT, *methods))
     print("mean HU minus the clean reference's (95% interval); for a method, [its change from the input]")
     print(header)
     print("-" * len(header))

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_density import INPUT, REALISATIONS, VALIDATION_VOLUME, chest_blocks, interval, region_masks
+from bench_density import INPUT, REALISATIONS, VALIDATION_VOLUME, chest_blocks, interval, region_masks, short_name
 from scipy import ndimage as ndi
 
 from ipv2.denoise.inference import denoise_volume
@@ -144,7 +144,7 @@ def main(argv=None) -> int:
                 else f"{'-':>24}"
                 for n in FIGURES
             )
-            print(f"{case:<15} {method:<16}{cells}")
+            print(f"{case:<15} {short_name(method):<16}{cells}")
     print(json.dumps(results))
     return 0
 
