@@ -11,7 +11,9 @@ Cases (each scored against its own clean reference):
 
 Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium; `NAME@low`
 for another strength, `NAME@lung=low,body=high` for region-aware strengths) and the
-classical BM3D and NLM (noise measured in flat soft tissue), on the same slices.
+classical BM3D and NLM (noise measured in flat soft tissue), on the same slices. Where a
+model reads neighbouring slices (2.5D) every case's slices come in slabs of their own
+neighbours, for every method; only the slabs' centres are scored.
 
 Figures per method and case: RMSE in HU in the body (outside the lung field) and in the
 lung field; SSIM in the lung window inside the lung field and in the soft-tissue window
@@ -36,7 +38,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical
-from ipv2.denoise.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume, resolve_model
 from ipv2.evaluate import contrast_retention, windowed_ssim
 from ipv2.io import read_volume
 from ipv2.masks import compute_region_masks
@@ -69,33 +71,52 @@ def lung_field(lung: np.ndarray) -> np.ndarray:
     return np.stack([ndi.binary_fill_holes(plane) for plane in lung])
 
 
-def chest_cases(realct: Path, slices: int):
+def slab_indices(picked: np.ndarray, context: int, depth: int) -> np.ndarray:
+    """Each picked slice with its `context` neighbours on each side (repeated at the volume's
+    ends), slab after slab: the centres are every (2 context + 1)-th from `context` on."""
+    offsets = np.arange(-context, context + 1)
+    return np.clip(np.asarray(picked)[:, None] + offsets[None, :], 0, depth - 1).ravel()
+
+
+def chest_cases(realct: Path, slices: int, context: int = 0):
+    """(name, noisy, reference, grid, regions, centres) per chest case: the picked slices in
+    slabs of their neighbours, so that a 2.5D model reads the scan's own (the slabs' outer
+    slices read the next slab and are not scored)."""
     volume = read_volume(realct / f"{VALIDATION_VOLUME}.nrrd")
     lung_fraction = np.mean((volume.array > -950) & (volume.array < -500), axis=(1, 2))
     # Slices spread over the part of the chest where the lungs are widest.
     candidates = np.flatnonzero(lung_fraction >= 0.5 * lung_fraction.max())
     picked = candidates[np.linspace(0, candidates.size - 1, slices).round().astype(int)]
-    hu = volume.array[picked].astype(np.float32)
+    hu = volume.array[slab_indices(picked, context, len(volume.array))].astype(np.float32)
+    centres = np.arange(context, len(hu), 2 * context + 1)
     spacing = volume.pixel_spacing_mm
     grid = (spacing, spacing, volume.spacing[2])
     for dose in DOSES:
         for kernel in KERNELS:
             noisy, reference = acquire(hu, spacing, Acquisition(dose, kernel, spacing, True), seed=CASE_SEED)
-            yield f"chest_{round(dose * 100)}pct_{kernel}", noisy, reference, grid, None
+            yield f"chest_{round(dose * 100)}pct_{kernel}", noisy, reference, grid, None, centres
     floored = np.maximum(hu, -1024.0)
-    yield "chest_full_dose", floored, floored.copy(), grid, None
+    yield "chest_full_dose", floored, floored.copy(), grid, None, centres
 
 
-def phantom_case(slices: int):
-    # The phantom has a minimum depth; the first `slices` of a deeper one are scored.
+def phantom_case(slices: int, context: int = 0):
+    # The phantom has a minimum depth; `slices` of a deeper one are scored, each with its
+    # neighbours inside the volume for a 2.5D model.
     pair = generate_phantom_pair(
-        PhantomAcquisition.resolve(512, max(slices, MIN_PHANTOM_SLICES), pixel_mm=0.7, slice_mm=2.5),
+        PhantomAcquisition.resolve(512, max(slices + 2 * context, MIN_PHANTOM_SLICES), pixel_mm=0.7, slice_mm=2.5),
         PhantomOptions(seed=PHANTOM_SEED, dose=0.02),
         device="cpu",
     )
-    labels = pair.labels.array[:slices]
+    centres = np.arange(context, context + slices)
+    labels = pair.labels.array[centres]
     regions = {name: np.isin(labels, ids) for name, ids in SCORED_REGION_LABELS.items()}
-    return PHANTOM_CASE, pair.uldct.array[:slices], pair.truth.array[:slices], pair.uldct.spacing, regions
+    return PHANTOM_CASE, pair.uldct.array, pair.truth.array, pair.uldct.spacing, regions, centres
+
+
+def context_of(methods) -> int:
+    """The most neighbouring slices on each side that any of the methods' models reads."""
+    models = [method.partition("@")[0] for method in methods if method not in CLASSICAL_DENOISERS]
+    return max([0] + [resolve_model(model).context_slices for model in models])
 
 
 def regions_of(reference: np.ndarray, grid) -> dict:
@@ -177,20 +198,26 @@ def main(argv=None) -> int:
         parser.error("--slices must be at least 1")
     results = {"input": {}}
     results.update({method: {} for method in args.methods})
-    cases = list(chest_cases(args.realct, args.slices))
+    context = context_of(args.methods)
+    cases = list(chest_cases(args.realct, args.slices, context))
     known = [case[0] for case in cases] + [PHANTOM_CASE]
     if args.cases and set(args.cases) - set(known):
         parser.error(f"--cases: unknown {', '.join(sorted(set(args.cases) - set(known)))}; known: {', '.join(known)}")
     if not args.cases or PHANTOM_CASE in args.cases:
-        cases.append(phantom_case(args.slices))
+        cases.append(phantom_case(args.slices, context))
     if args.cases:
         cases = [case for case in cases if case[0] in args.cases]
-    for name, noisy, reference, grid, regions in cases:
-        regions = regions or regions_of(reference, grid)
-        results["input"][name] = rounded_figures({**score(noisy, reference, regions, grid), "s_per_slice": 0.0})
+    for name, noisy, reference, grid, regions, centres in cases:
+        reference_centres = reference[centres]
+        regions = regions or regions_of(reference_centres, grid)
+        results["input"][name] = rounded_figures(
+            {**score(noisy[centres], reference_centres, regions, grid), "s_per_slice": 0.0}
+        )
         for method in args.methods:
             output, seconds = run_method(method, noisy, grid)
-            results[method][name] = rounded_figures({**score(output, reference, regions, grid), "s_per_slice": seconds})
+            results[method][name] = rounded_figures(
+                {**score(output[centres], reference_centres, regions, grid), "s_per_slice": seconds}
+            )
             print(
                 f"{name:<26}{method:<11}" + "  ".join(f"{k} {v}" for k, v in results[method][name].items()),
                 file=sys.stderr,
