@@ -342,7 +342,9 @@ def methods_by_model(methods) -> dict:
     return grouped
 
 
-def evaluate_dose(dose: float, hu: np.ndarray, placed, args, pixel_mm: float, loaded: dict) -> dict:
+def evaluate_dose(
+    dose: float, hu: np.ndarray, placed, args, pixel_mm: float, loaded: dict, slice_mm: float | None = None
+) -> dict:
     """Every study's figures at one dose; `loaded`: {model name: LoadedModel}."""
     started = time.perf_counter()
     count = args.realisations
@@ -359,9 +361,15 @@ def evaluate_dose(dose: float, hu: np.ndarray, placed, args, pixel_mm: float, lo
         lesion_free = np.clip(absent_noisy, *SCANNER_RANGE_HU)
         groups = {None: (lesion_free, levels[count:])}
         for lesion_name in site.lesions:
-            drawn = lesion_image((1, args.crop, args.crop), [(LESION_BY_NAME[lesion_name], 0, *centre)], pixel_mm)[0]
-            with_lesion = present_noisy.copy()
-            with_lesion[:, context] += drawn
+            # A sphere through the slab: a 2.5D model sees the lesion continue as in a scan.
+            drawn = lesion_image(
+                (2 * context + 1, args.crop, args.crop),
+                [(LESION_BY_NAME[lesion_name], context, *centre)],
+                pixel_mm,
+                slice_mm,
+                context,
+            )
+            with_lesion = present_noisy + drawn[None]
             groups[lesion_name] = (np.clip(with_lesion, *SCANNER_RANGE_HU), levels[:count])
         for lesion_name, (slabs, _) in groups.items():
             outputs[(site.name, lesion_name, INPUT)] = slabs[:, context]
@@ -518,7 +526,10 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
     started = time.perf_counter()
-    results = {f"{100 * dose:g}": evaluate_dose(dose, hu, placed, args, pixel_mm, loaded) for dose in args.doses}
+    results = {
+        f"{100 * dose:g}": evaluate_dose(dose, hu, placed, args, pixel_mm, loaded, volume.spacing[2])
+        for dose in args.doses
+    }
     print_table(results)
     print(
         f"{args.realisations} signal-present and {args.realisations} signal-absent realisations per dose and study, "

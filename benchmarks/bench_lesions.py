@@ -11,6 +11,10 @@ volume and the scanner's blur (a Gaussian of BLUR_MM):
   mediastinum, muscle);
 - `soft_10mm`: a 10 mm lesion 10 HU brighter than its soft tissue.
 
+Where a method's model reads neighbouring slices (2.5D), each scored slice comes in the slab
+of its own neighbours and the lesions are spheres through the slab (`lesion_image`); the
+contrast is read in the centre slices.
+
 Every method denoises the slices with and without the lesions under the same noise, so
 the contrast a method keeps is the mean over each lesion's core of
 denoised(with) - denoised(without), over the inserted lesion's own mean there: 1 is all of
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from ipv2.denoise.inference import denoise_volume
+from ipv2.denoise.inference import denoise_volume, resolve_model
 from ipv2.io import read_volume
 from ipv2.training.acquisitions import Acquisition, acquire
 from ipv2.volume import Volume
@@ -72,12 +76,16 @@ LESIONS = (
 )
 
 
-def chest_slices(realct: Path, count: int):
+def chest_slices(realct: Path, count: int, context: int = 0):
+    """`count` slices spread over the lungs, each in the slab of its `context` neighbours on
+    each side (slab after slab), the pixel and slice spacings, and the centres' indices."""
     volume = read_volume(realct / f"{VALIDATION_VOLUME}.nrrd")
     lung_fraction = np.mean((volume.array > -950) & (volume.array < -500), axis=(1, 2))
     candidates = np.flatnonzero(lung_fraction >= 0.5 * lung_fraction.max())
     picked = candidates[np.linspace(0, candidates.size - 1, count).round().astype(int)]
-    return volume.array[picked].astype(np.float32), volume.pixel_spacing_mm, volume.spacing[2]
+    slabs = np.clip(picked[:, None] + np.arange(-context, context + 1)[None, :], 0, len(volume.array) - 1).ravel()
+    centres = np.arange(context, slabs.size, 2 * context + 1)
+    return volume.array[slabs].astype(np.float32), volume.pixel_spacing_mm, volume.spacing[2], centres
 
 
 def tissue_mask(hu: np.ndarray, tissue: str, margin_px: int) -> np.ndarray:
@@ -87,13 +95,16 @@ def tissue_mask(hu: np.ndarray, tissue: str, margin_px: int) -> np.ndarray:
     return ndi.binary_erosion(inside, structure=np.ones((1, 3, 3), bool), iterations=margin_px)
 
 
-def lesion_sites(hu: np.ndarray, pixel_mm: float, rng: np.random.Generator):
-    """(lesion, z, y, x) sites, each lesion SITES_PER_LESION times, apart from each other."""
+def lesion_sites(hu: np.ndarray, pixel_mm: float, rng: np.random.Generator, slices=None):
+    """(lesion, z, y, x) sites, each lesion SITES_PER_LESION times, apart from each other, in
+    the given `slices` (default all)."""
     sites = []
     taken = []
+    allowed = np.zeros(len(hu), bool)
+    allowed[np.arange(len(hu)) if slices is None else slices] = True
     for lesion in LESIONS:
         margin = int(np.ceil(lesion.diameter_mm / pixel_mm))
-        candidates = np.argwhere(tissue_mask(hu, lesion.tissue, margin))
+        candidates = np.argwhere(tissue_mask(hu, lesion.tissue, margin) & allowed[:, None, None])
         rng.shuffle(candidates)
         found = 0
         for z, y, x in candidates:
@@ -106,16 +117,26 @@ def lesion_sites(hu: np.ndarray, pixel_mm: float, rng: np.random.Generator):
     return sites
 
 
-def lesion_image(shape, sites, pixel_mm: float) -> np.ndarray:
-    """The lesions alone (HU added), with partial volume and the scanner's blur."""
+def lesion_image(shape, sites, pixel_mm: float, slice_mm: float | None = None, context: int = 0) -> np.ndarray:
+    """The lesions alone (HU added), with partial volume and the scanner's blur.
+
+    Each lesion is a sphere: its section in its own slice z and, with `context` k and the
+    slice spacing `slice_mm`, in slices z - k .. z + k, where a neighbour j slices away holds
+    the disc of radius sqrt(r^2 - (j slice_mm)^2), as a scan through a nodule does."""
     image = np.zeros(shape, dtype=np.float32)
     for lesion, z, y, x in sites:
-        radius_px = lesion.diameter_mm / 2 / pixel_mm
+        radius_mm = lesion.diameter_mm / 2
+        radius_px = radius_mm / pixel_mm
         half = int(np.ceil(radius_px)) + 2
         offsets = (np.arange(-half * SUPERSAMPLING, half * SUPERSAMPLING) + 0.5) / SUPERSAMPLING
-        inside = (offsets[:, None] ** 2 + offsets[None, :] ** 2) <= radius_px**2
-        patch = inside.reshape(2 * half, SUPERSAMPLING, 2 * half, SUPERSAMPLING).mean(axis=(1, 3))
-        image[z, y - half : y + half, x - half : x + half] += lesion.contrast_hu * patch
+        squared = offsets[:, None] ** 2 + offsets[None, :] ** 2
+        for step in range(-context, context + 1):
+            section_mm2 = radius_mm**2 - (step * (slice_mm or 0.0)) ** 2
+            if section_mm2 <= 0 or not 0 <= z + step < shape[0]:
+                continue
+            inside = squared <= section_mm2 / pixel_mm**2
+            patch = inside.reshape(2 * half, SUPERSAMPLING, 2 * half, SUPERSAMPLING).mean(axis=(1, 3))
+            image[z + step, y - half : y + half, x - half : x + half] += lesion.contrast_hu * patch
     return ndi.gaussian_filter(image, (0, BLUR_MM / pixel_mm, BLUR_MM / pixel_mm))
 
 
@@ -169,10 +190,13 @@ def main(argv=None) -> int:
     for dose in args.doses:
         if not 0.0 < dose <= 1.0:
             parser.error(f"--doses {dose:g}: a dose is a fraction of the scan's, above 0 and at most 1")
-    hu, pixel_mm, slice_mm = chest_slices(args.realct, args.slices)
+    context = max(
+        [0] + [resolve_model(method.partition("@")[0]).context_slices for method in args.methods if method != "input"]
+    )
+    hu, pixel_mm, slice_mm, centres = chest_slices(args.realct, args.slices, context)
     grid = (pixel_mm, pixel_mm, slice_mm)
-    sites = lesion_sites(hu, pixel_mm, np.random.default_rng(args.seed))
-    lesions_only = lesion_image(hu.shape, sites, pixel_mm)
+    sites = lesion_sites(hu, pixel_mm, np.random.default_rng(args.seed), centres)
+    lesions_only = lesion_image(hu.shape, sites, pixel_mm, slice_mm, context)
     results = {}
     for dose in args.doses:
         if dose >= 1.0:
