@@ -74,7 +74,7 @@ RECIPES = {
     # The default reads one slice on each side (2.5D): noise differs from slice to slice while
     # anatomy and lesions mostly do not, which is what lets it lower the noise at a lesion's
     # scale without flattening the lesion.
-    "unet": {"model_args": {}, "steps": 4000, "patch": 64, "batch": 16, "lr": 1e-3, "context_slices": 1},
+    "unet": {"model_args": {}, "steps": 8000, "patch": 64, "batch": 16, "lr": 1e-3, "context_slices": 1},
     "dncnn": {"model_args": {"depth": 10, "width": 32}, "steps": 1200, "patch": 64, "batch": 8, "lr": 1e-3},
     "redcnn": {"model_args": {"width": 24}, "steps": 1200, "patch": 64, "batch": 8, "lr": 3e-4},
     "restormer": {

@@ -59,7 +59,7 @@ def test_the_network_reads_the_measured_level_whatever_the_strength(strength, mo
     volume = Volume(array, spacing=(0.7, 0.7, 2.0))
     estimates = []
 
-    def keep_the_estimate(noisy, estimate, *args):
+    def keep_the_estimate(noisy, estimate, *args, **kwargs):
         estimates.append(estimate.copy())
         return estimate
 
