@@ -248,8 +248,9 @@ CPU time while validating: {cpu_seconds_per_slice} s per slice.
 ## Task-based figures
 The real-chest validation RMSE is of the network's estimate alone; the phantom table is of
 `ipv2 denoise` at its default strength, medium. What a reader needs, detectability,
-contrast kept, noise power spectrum and task transfer function at each strength, comes from `python benchmarks/bench_detectability.py --methods
-{name}@low {name}@medium {name}@high` and, for small lesions in the held-out real chest,
+contrast kept, noise power spectrum and task transfer function at each strength, comes
+from `python benchmarks/bench_detectability.py --methods {name}@low {name}@medium
+{name}@high` and, for small lesions in the held-out real chest,
 `python benchmarks/bench_lesions.py --realct DIR`.
 """
 
