@@ -12,7 +12,9 @@ volume and the scanner's blur (a Gaussian of BLUR_MM):
 - `soft_10mm`: a 10 mm lesion 10 HU brighter than its soft tissue.
 
 Where a method's model reads neighbouring slices (2.5D), each scored slice comes in the slab
-of its own neighbours and the lesions are spheres through the slab (`lesion_image`); the
+of its own neighbours, each with its own noise, the lesions are spheres through the slab
+(`lesion_image`), and such a model denoises each slab as its own volume: it reads the scan's
+real neighbours and a lesion that continues into them, never another scored slice. The
 contrast is read in the centre slices.
 
 Every method denoises the slices with and without the lesions under the same noise, so
@@ -140,11 +142,30 @@ def lesion_image(shape, sites, pixel_mm: float, slice_mm: float | None = None, c
     return ndi.gaussian_filter(image, (0, BLUR_MM / pixel_mm, BLUR_MM / pixel_mm))
 
 
-def _denoise(method: str, slices: np.ndarray, grid) -> np.ndarray:
+def method_context(method: str) -> int:
+    """The neighbouring slices on each side that `method` reads: 0 for the input."""
+    return 0 if method == "input" else resolve_model(method.partition("@")[0]).context_slices
+
+
+def _denoise(method: str, slices: np.ndarray, grid, slab_depth: int | None = None) -> np.ndarray:
+    """`slices`: slabs of `slab_depth` slices one after another (one slab when None). A model
+    that reads neighbouring slices denoises each slab as its own volume, so that it never
+    reads one slab's slice as another's neighbour; a 2D one all the slices at once, as it
+    always has."""
     if method == "input":
         return slices
     model, _, strength = method.partition("@")
-    return denoise_volume(Volume(slices, spacing=grid), model=model, device="cpu", strength=strength or "medium").array
+
+    def denoised(volume: np.ndarray) -> np.ndarray:
+        return denoise_volume(
+            Volume(volume, spacing=grid), model=model, device="cpu", strength=strength or "medium"
+        ).array
+
+    if slab_depth is not None and slab_depth < len(slices) and method_context(method):
+        return np.concatenate(
+            [denoised(slices[start : start + slab_depth]) for start in range(0, len(slices), slab_depth)]
+        )
+    return denoised(slices)
 
 
 def contrast_kept(with_lesions, without, lesions_only, sites, pixel_mm: float) -> dict:
@@ -190,9 +211,8 @@ def main(argv=None) -> int:
     for dose in args.doses:
         if not 0.0 < dose <= 1.0:
             parser.error(f"--doses {dose:g}: a dose is a fraction of the scan's, above 0 and at most 1")
-    context = max(
-        [0] + [resolve_model(method.partition("@")[0]).context_slices for method in args.methods if method != "input"]
-    )
+    context = max([0] + [method_context(method) for method in args.methods])
+    slab_depth = 2 * context + 1
     hu, pixel_mm, slice_mm, centres = chest_slices(args.realct, args.slices, context)
     grid = (pixel_mm, pixel_mm, slice_mm)
     sites = lesion_sites(hu, pixel_mm, np.random.default_rng(args.seed), centres)
@@ -202,12 +222,13 @@ def main(argv=None) -> int:
         if dose >= 1.0:
             noisy = np.maximum(hu, -1024.0)
         else:
+            # One acquisition over all the slabs: each slice its own noise, the same for every method.
             noisy, _ = acquire(hu, pixel_mm, Acquisition(dose, "standard", pixel_mm, True), seed=args.seed)
         row = results.setdefault(f"{100 * dose:g}", {})
         for method in ["input", *args.methods]:
             kept = contrast_kept(
-                _denoise(method, noisy + lesions_only, grid),
-                _denoise(method, noisy, grid),
+                _denoise(method, noisy + lesions_only, grid, slab_depth),
+                _denoise(method, noisy, grid, slab_depth),
                 lesions_only,
                 sites,
                 pixel_mm,

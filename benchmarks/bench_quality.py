@@ -12,8 +12,10 @@ Cases (each scored against its own clean reference):
 Methods: every bundled model (`ipv2 denoise --model NAME`, strength medium; `NAME@low`
 for another strength, `NAME@lung=low,body=high` for region-aware strengths) and the
 classical BM3D and NLM (noise measured in flat soft tissue), on the same slices. Where a
-model reads neighbouring slices (2.5D) every case's slices come in slabs of their own
-neighbours, for every method; only the slabs' centres are scored.
+model reads neighbouring slices (2.5D) every chest case's slices come in slabs of their own
+neighbours, each with its own noise, for every method; such a model denoises each slab as
+its own volume, so it never reads one picked slice as another's neighbour, and only the
+slabs' centres are scored.
 
 Figures per method and case: RMSE in HU in the body (outside the lung field) and in the
 lung field; SSIM in the lung window inside the lung field and in the soft-tissue window
@@ -33,6 +35,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -78,25 +81,40 @@ def slab_indices(picked: np.ndarray, context: int, depth: int) -> np.ndarray:
     return np.clip(np.asarray(picked)[:, None] + offsets[None, :], 0, depth - 1).ravel()
 
 
+class Case(NamedTuple):
+    """One scored case: `noisy` and `reference` hold stretches of a scan, `slab_depth` slices
+    each, one after another (a slice's neighbours are those of its own stretch); only the
+    `centres` are scored, in `regions` (found from the reference when None)."""
+
+    name: str
+    noisy: np.ndarray
+    reference: np.ndarray
+    grid: tuple
+    regions: dict | None
+    centres: np.ndarray
+    slab_depth: int
+
+
 def chest_cases(realct: Path, slices: int, context: int = 0):
-    """(name, noisy, reference, grid, regions, centres) per chest case: the picked slices in
-    slabs of their neighbours, so that a 2.5D model reads the scan's own (the slabs' outer
-    slices read the next slab and are not scored)."""
+    """A Case per chest acquisition: the picked slices in slabs of their `context` neighbours
+    on each side, so that a 2.5D model reads the scan's own; one acquisition over all the
+    slabs gives every slice its own noise, the same for the centres whatever the method."""
     volume = read_volume(realct / f"{VALIDATION_VOLUME}.nrrd")
     lung_fraction = np.mean((volume.array > -950) & (volume.array < -500), axis=(1, 2))
     # Slices spread over the part of the chest where the lungs are widest.
     candidates = np.flatnonzero(lung_fraction >= 0.5 * lung_fraction.max())
     picked = candidates[np.linspace(0, candidates.size - 1, slices).round().astype(int)]
     hu = volume.array[slab_indices(picked, context, len(volume.array))].astype(np.float32)
-    centres = np.arange(context, len(hu), 2 * context + 1)
+    slab_depth = 2 * context + 1
+    centres = np.arange(context, len(hu), slab_depth)
     spacing = volume.pixel_spacing_mm
     grid = (spacing, spacing, volume.spacing[2])
     for dose in DOSES:
         for kernel in KERNELS:
             noisy, reference = acquire(hu, spacing, Acquisition(dose, kernel, spacing, True), seed=CASE_SEED)
-            yield f"chest_{round(dose * 100)}pct_{kernel}", noisy, reference, grid, None, centres
+            yield Case(f"chest_{round(dose * 100)}pct_{kernel}", noisy, reference, grid, None, centres, slab_depth)
     floored = np.maximum(hu, -1024.0)
-    yield "chest_full_dose", floored, floored.copy(), grid, None, centres
+    yield Case("chest_full_dose", floored, floored.copy(), grid, None, centres, slab_depth)
 
 
 def phantom_case(slices: int, context: int = 0):
@@ -110,13 +128,19 @@ def phantom_case(slices: int, context: int = 0):
     centres = np.arange(context, context + slices)
     labels = pair.labels.array[centres]
     regions = {name: np.isin(labels, ids) for name, ids in SCORED_REGION_LABELS.items()}
-    return PHANTOM_CASE, pair.uldct.array, pair.truth.array, pair.uldct.spacing, regions, centres
+    noisy = pair.uldct.array
+    # One scan: denoised whole, the scored slices' neighbours are its own.
+    return Case(PHANTOM_CASE, noisy, pair.truth.array, pair.uldct.spacing, regions, centres, len(noisy))
+
+
+def method_context(method: str) -> int:
+    """The neighbouring slices on each side that `method` reads: 0 for a classical one."""
+    return 0 if method in CLASSICAL_DENOISERS else resolve_model(method.partition("@")[0]).context_slices
 
 
 def context_of(methods) -> int:
     """The most neighbouring slices on each side that any of the methods' models reads."""
-    models = [method.partition("@")[0] for method in methods if method not in CLASSICAL_DENOISERS]
-    return max([0] + [resolve_model(model).context_slices for model in models])
+    return max([0] + [method_context(method) for method in methods])
 
 
 def regions_of(reference: np.ndarray, grid) -> dict:
@@ -126,11 +150,27 @@ def regions_of(reference: np.ndarray, grid) -> dict:
     return {"lung": lung, "body": masks.body & ~lung}
 
 
-def run_method(method: str, noisy: np.ndarray, grid) -> tuple:
-    """`method`: bm3d, nlm, or a network (bundled name or checkpoint) with an optional `@strength`
-    or `@lung=LEVEL,body=LEVEL` (region-aware strengths)."""
-    volume = Volume(noisy, spacing=(grid[0], grid[1], grid[2]))
+def run_method(method: str, noisy: np.ndarray, grid, slab_depth: int | None = None) -> tuple:
+    """(denoised, seconds per slice). `method`: bm3d, nlm, or a network (bundled name or
+    checkpoint) with an optional `@strength` or `@lung=LEVEL,body=LEVEL` (region-aware
+    strengths). `noisy`: slabs of `slab_depth` slices one after another (one slab when None).
+    A method that reads neighbouring slices denoises each slab as its own volume, so that it
+    never reads one slab's slice as another's neighbour; the others read no neighbours and
+    denoise all the slices at once, measuring their noise level and lung field over all of
+    them as they always have."""
     started = time.perf_counter()
+    if slab_depth is not None and slab_depth < len(noisy) and method_context(method):
+        slabs = [
+            _denoised(method, noisy[start : start + slab_depth], grid) for start in range(0, len(noisy), slab_depth)
+        ]
+        denoised = np.concatenate(slabs)
+    else:
+        denoised = _denoised(method, noisy, grid)
+    return denoised, (time.perf_counter() - started) / noisy.shape[0]
+
+
+def _denoised(method: str, noisy: np.ndarray, grid) -> np.ndarray:
+    volume = Volume(noisy, spacing=(grid[0], grid[1], grid[2]))
     if method in CLASSICAL_DENOISERS:
         result = denoise_volume_classical(volume, method)
     else:
@@ -144,7 +184,7 @@ def run_method(method: str, noisy: np.ndarray, grid) -> tuple:
             lung_strength=regional.get("lung"),
             body_strength=regional.get("body"),
         )
-    return result.array, (time.perf_counter() - started) / noisy.shape[0]
+    return result.array
 
 
 def score(result, reference, regions, grid) -> dict:
@@ -207,14 +247,14 @@ def main(argv=None) -> int:
         cases.append(phantom_case(args.slices, context))
     if args.cases:
         cases = [case for case in cases if case[0] in args.cases]
-    for name, noisy, reference, grid, regions, centres in cases:
+    for name, noisy, reference, grid, regions, centres, slab_depth in cases:
         reference_centres = reference[centres]
         regions = regions or regions_of(reference_centres, grid)
         results["input"][name] = rounded_figures(
             {**score(noisy[centres], reference_centres, regions, grid), "s_per_slice": 0.0}
         )
         for method in args.methods:
-            output, seconds = run_method(method, noisy, grid)
+            output, seconds = run_method(method, noisy, grid, slab_depth)
             results[method][name] = rounded_figures(
                 {**score(output[centres], reference_centres, regions, grid), "s_per_slice": seconds}
             )

@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     data = prepare_data(args.work, args.realct)
-    cases = [case for case in chest_cases(args.realct, args.slices) if case[0] in CASES]
+    cases = [case for case in chest_cases(args.realct, args.slices) if case.name in CASES]
     results = {}
     for loss in LOSSES:
         out = args.work / "losses" / f"unet_{loss}_{args.steps}.safetensors"
@@ -50,11 +50,12 @@ def main(argv=None) -> int:
             recipe = {**RECIPES["unet"], "steps": args.steps}
             train(TrainConfig(data=data["train"], out=str(out), model="unet", **recipe, **settings))
         results[loss] = {}
-        for name, noisy, reference, grid, _ in cases:
-            output, _ = run_method(str(out), noisy, grid)
-            figures = score(output, reference, regions_of(reference, grid), grid)
-            results[loss][name] = rounded_figures(figures)
-    print_table(results, [case[0] for case in cases], COLUMNS, label="loss")
+        for case in cases:
+            output, _ = run_method(str(out), case.noisy, case.grid, case.slab_depth)
+            reference = case.reference[case.centres]
+            figures = score(output[case.centres], reference, regions_of(reference, case.grid), case.grid)
+            results[loss][case.name] = rounded_figures(figures)
+    print_table(results, [case.name for case in cases], COLUMNS, label="loss")
     print(json.dumps(results))
     return 0
 
