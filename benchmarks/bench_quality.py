@@ -120,17 +120,19 @@ def chest_cases(realct: Path, slices: int, context: int = 0):
 def phantom_case(slices: int, context: int = 0):
     # The phantom has a minimum depth; `slices` of a deeper one are scored, each with its
     # neighbours inside the volume for a 2.5D model.
+    depth = slices + 2 * context
     pair = generate_phantom_pair(
-        PhantomAcquisition.resolve(512, max(slices + 2 * context, MIN_PHANTOM_SLICES), pixel_mm=0.7, slice_mm=2.5),
+        PhantomAcquisition.resolve(512, max(depth, MIN_PHANTOM_SLICES), pixel_mm=0.7, slice_mm=2.5),
         PhantomOptions(seed=PHANTOM_SEED, dose=0.02),
         device="cpu",
     )
     centres = np.arange(context, context + slices)
     labels = pair.labels.array[centres]
     regions = {name: np.isin(labels, ids) for name, ids in SCORED_REGION_LABELS.items()}
-    noisy = pair.uldct.array
-    # One scan: denoised whole, the scored slices' neighbours are its own.
-    return Case(PHANTOM_CASE, noisy, pair.truth.array, pair.uldct.spacing, regions, centres, len(noisy))
+    # One stretch of one scan, denoised whole: the scored slices and the neighbours they need,
+    # no more, as a classical method measures its noise level over all it is given.
+    noisy, truth = pair.uldct.array[:depth], pair.truth.array[:depth]
+    return Case(PHANTOM_CASE, noisy, truth, pair.uldct.spacing, regions, centres, depth)
 
 
 def method_context(method: str) -> int:
