@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 from scipy import stats
+from slab_support import INPUT
 
 from ipv2.denoise.inference import denoise_volume
 from ipv2.io import read_volume
@@ -44,7 +45,6 @@ DEFAULT_METHODS = tuple(f"{DEFAULT_MODEL}@{strength}" for strength in ("low", "m
 REGIONS_HU = {"lung": (-950.0, -700.0), "fat": (-150.0, -50.0), "soft_tissue": (10.0, 80.0)}
 REGION_MARGIN_PX = 3
 BLOCKS, BLOCK_SLICES, REALISATIONS, SEED = 3, 5, 2, 11
-INPUT = "input"
 
 
 def chest_blocks(realct: Path, blocks: int, depth: int):

@@ -39,7 +39,9 @@ import sys
 import time
 
 import numpy as np
+from slab_support import INPUT, widest_context
 
+from ipv2.errors import InputError
 from ipv2.evaluate.low_contrast import (
     ensemble_noise,
     insert_contrast,
@@ -65,7 +67,6 @@ from ipv2.volume import Volume
 
 DOSES = (0.01, 0.02, 0.10, 0.25, 0.55, 1.00)
 DEFAULT_METHODS = tuple(f"{DEFAULT_MODEL}@{strength}" for strength in ("low", "medium", "high"))
-INPUT = "input"
 REALISATIONS = 80
 TTF_REALISATIONS = 24
 BOOTSTRAPS = 2000
@@ -75,16 +76,6 @@ TTF_SEED_OFFSET = 1  # the rods' slice takes the next seed: its noise is not the
 # seeds a user gives and from the rods' offset, so no two slices share noise.
 NEIGHBOUR_SEED_STEP = 1_000_003
 DENOISE_CHUNK = 32
-
-
-def context_of(methods) -> int:
-    """The most neighbouring slices on each side that any of `methods` reads."""
-    from ipv2.denoise.classical import CLASSICAL_DENOISERS
-    from ipv2.denoise.inference import resolve_model
-
-    return max(
-        [0] + [resolve_model(m.partition("@")[0]).context_slices for m in methods if m not in CLASSICAL_DENOISERS]
-    )
 
 
 def simulate_neighbours(slice_, dose: float, count: int, seed: int, context: int) -> list[np.ndarray]:
@@ -160,13 +151,13 @@ def _ttf_figures(images: np.ndarray, ttf_slice, noise_hu: float) -> dict:
     return figures
 
 
-def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, disc_reference) -> dict:
+def evaluate_dose(dose: float, methods, args, phantom, ttf_slice, reference, disc_reference, context: int = 0) -> dict:
+    """`context`: the most neighbouring slices any of `methods` reads (`widest_context`)."""
     started = time.perf_counter()
     noisy = simulate_realisations(phantom, dose, args.realisations, seed=args.seed, kernel=KERNEL)
     noisy_rods = simulate_realisations(
         ttf_slice, dose, args.ttf_realisations, seed=args.seed + TTF_SEED_OFFSET, kernel=KERNEL
     )
-    context = context_of(methods)
     neighbours = simulate_neighbours(phantom, dose, args.realisations, args.seed, context)
     neighbour_rods = simulate_neighbours(ttf_slice, dose, args.ttf_realisations, args.seed + TTF_SEED_OFFSET, context)
     weights = bootstrap_weights(args.realisations, args.bootstraps, seed=args.seed)
@@ -334,12 +325,17 @@ def main(argv=None) -> int:
         render_low_contrast_slice(args.size, args.pixel_mm, discs=False), kernel=KERNEL
     )
     # Every method runs once on the reference (model found, strength valid) before the long work.
-    context = context_of(args.methods)
+    try:  # every model found before minutes of work
+        context = widest_context(args.methods)
+    except InputError as error:
+        parser.error(f"--methods: {error}")
     for method in args.methods:
         _denoise_stack(reference[None], method, phantom.pixel_mm, [reference[None]] * (2 * context))
     started = time.perf_counter()
     results = {
-        f"{100 * dose:g}": evaluate_dose(dose, args.methods, args, phantom, ttf_slice, reference, disc_reference)
+        f"{100 * dose:g}": evaluate_dose(
+            dose, args.methods, args, phantom, ttf_slice, reference, disc_reference, context
+        )
         for dose in args.doses
     }
     print_tables(results)

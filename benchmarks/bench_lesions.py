@@ -42,8 +42,10 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
+from slab_support import INPUT, denoise_by_slab, method_context, slab_indices, widest_context
 
-from ipv2.denoise.inference import denoise_volume, resolve_model
+from ipv2.denoise.inference import denoise_volume
+from ipv2.errors import InputError
 from ipv2.io import read_volume
 from ipv2.training.acquisitions import Acquisition, acquire
 from ipv2.volume import Volume
@@ -85,7 +87,7 @@ def chest_slices(realct: Path, count: int, context: int = 0):
     lung_fraction = np.mean((volume.array > -950) & (volume.array < -500), axis=(1, 2))
     candidates = np.flatnonzero(lung_fraction >= 0.5 * lung_fraction.max())
     picked = candidates[np.linspace(0, candidates.size - 1, count).round().astype(int)]
-    slabs = np.clip(picked[:, None] + np.arange(-context, context + 1)[None, :], 0, len(volume.array) - 1).ravel()
+    slabs = slab_indices(picked, context, len(volume.array))
     centres = np.arange(context, slabs.size, 2 * context + 1)
     return volume.array[slabs].astype(np.float32), volume.pixel_spacing_mm, volume.spacing[2], centres
 
@@ -142,17 +144,12 @@ def lesion_image(shape, sites, pixel_mm: float, slice_mm: float | None = None, c
     return ndi.gaussian_filter(image, (0, BLUR_MM / pixel_mm, BLUR_MM / pixel_mm))
 
 
-def method_context(method: str) -> int:
-    """The neighbouring slices on each side that `method` reads: 0 for the input."""
-    return 0 if method == "input" else resolve_model(method.partition("@")[0]).context_slices
-
-
 def _denoise(method: str, slices: np.ndarray, grid, slab_depth: int | None = None) -> np.ndarray:
     """`slices`: slabs of `slab_depth` slices one after another (one slab when None). A model
     that reads neighbouring slices denoises each slab as its own volume, so that it never
     reads one slab's slice as another's neighbour; a 2D one all the slices at once, as it
     always has."""
-    if method == "input":
+    if method == INPUT:
         return slices
     model, _, strength = method.partition("@")
 
@@ -161,11 +158,7 @@ def _denoise(method: str, slices: np.ndarray, grid, slab_depth: int | None = Non
             Volume(volume, spacing=grid), model=model, device="cpu", strength=strength or "medium"
         ).array
 
-    if slab_depth is not None and slab_depth < len(slices) and method_context(method):
-        return np.concatenate(
-            [denoised(slices[start : start + slab_depth]) for start in range(0, len(slices), slab_depth)]
-        )
-    return denoised(slices)
+    return denoise_by_slab(denoised, slices, slab_depth, method_context(method) > 0)
 
 
 def contrast_kept(with_lesions, without, lesions_only, sites, pixel_mm: float) -> dict:
@@ -211,7 +204,10 @@ def main(argv=None) -> int:
     for dose in args.doses:
         if not 0.0 < dose <= 1.0:
             parser.error(f"--doses {dose:g}: a dose is a fraction of the scan's, above 0 and at most 1")
-    context = max([0] + [method_context(method) for method in args.methods])
+    try:  # every model found before minutes of work
+        context = widest_context(args.methods)
+    except InputError as error:
+        parser.error(f"--methods: {error}")
     slab_depth = 2 * context + 1
     hu, pixel_mm, slice_mm, centres = chest_slices(args.realct, args.slices, context)
     grid = (pixel_mm, pixel_mm, slice_mm)
@@ -225,7 +221,7 @@ def main(argv=None) -> int:
             # One acquisition over all the slabs: each slice its own noise, the same for every method.
             noisy, _ = acquire(hu, pixel_mm, Acquisition(dose, "standard", pixel_mm, True), seed=args.seed)
         row = results.setdefault(f"{100 * dose:g}", {})
-        for method in ["input", *args.methods]:
+        for method in [INPUT, *args.methods]:
             kept = contrast_kept(
                 _denoise(method, noisy + lesions_only, grid, slab_depth),
                 _denoise(method, noisy, grid, slab_depth),
@@ -236,7 +232,7 @@ def main(argv=None) -> int:
             for name, figures in kept.items():
                 row.setdefault(name, {})[method] = figures
         print(f"dose {100 * dose:g}% done", file=sys.stderr, flush=True)
-    header = f"{'dose':>6} {'lesion':<15}" + "".join(f"{m:>22}" for m in ["input", *args.methods])
+    header = f"{'dose':>6} {'lesion':<15}" + "".join(f"{m:>22}" for m in [INPUT, *args.methods])
     print(header)
     print("-" * len(header))
     for dose, lesions in results.items():

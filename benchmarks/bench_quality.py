@@ -39,9 +39,11 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
+from slab_support import denoise_by_slab, method_context, slab_indices, widest_context
 
 from ipv2.denoise.classical import CLASSICAL_DENOISERS, denoise_volume_classical
-from ipv2.denoise.inference import denoise_volume, resolve_model
+from ipv2.denoise.inference import denoise_volume
+from ipv2.errors import InputError
 from ipv2.evaluate import contrast_retention, windowed_ssim
 from ipv2.io import read_volume
 from ipv2.masks import compute_region_masks
@@ -72,13 +74,6 @@ def _rmse(a, b, region) -> float:
 def lung_field(lung: np.ndarray) -> np.ndarray:
     """The lung with what it encloses (vessels, nodules) filled, slice by slice."""
     return np.stack([ndi.binary_fill_holes(plane) for plane in lung])
-
-
-def slab_indices(picked: np.ndarray, context: int, depth: int) -> np.ndarray:
-    """Each picked slice with its `context` neighbours on each side (repeated at the volume's
-    ends), slab after slab: the centres are every (2 context + 1)-th from `context` on."""
-    offsets = np.arange(-context, context + 1)
-    return np.clip(np.asarray(picked)[:, None] + offsets[None, :], 0, depth - 1).ravel()
 
 
 class Case(NamedTuple):
@@ -135,16 +130,6 @@ def phantom_case(slices: int, context: int = 0):
     return Case(PHANTOM_CASE, noisy, truth, pair.uldct.spacing, regions, centres, depth)
 
 
-def method_context(method: str) -> int:
-    """The neighbouring slices on each side that `method` reads: 0 for a classical one."""
-    return 0 if method in CLASSICAL_DENOISERS else resolve_model(method.partition("@")[0]).context_slices
-
-
-def context_of(methods) -> int:
-    """The most neighbouring slices on each side that any of the methods' models reads."""
-    return max([0] + [method_context(method) for method in methods])
-
-
 def regions_of(reference: np.ndarray, grid) -> dict:
     masks = compute_region_masks(reference, reference, spacing=(grid[0], grid[1], grid[2]))
     field = getattr(masks, "lung_field", None)
@@ -161,13 +146,9 @@ def run_method(method: str, noisy: np.ndarray, grid, slab_depth: int | None = No
     denoise all the slices at once, measuring their noise level and lung field over all of
     them as they always have."""
     started = time.perf_counter()
-    if slab_depth is not None and slab_depth < len(noisy) and method_context(method):
-        slabs = [
-            _denoised(method, noisy[start : start + slab_depth], grid) for start in range(0, len(noisy), slab_depth)
-        ]
-        denoised = np.concatenate(slabs)
-    else:
-        denoised = _denoised(method, noisy, grid)
+    denoised = denoise_by_slab(
+        lambda slices: _denoised(method, slices, grid), noisy, slab_depth, method_context(method) > 0
+    )
     return denoised, (time.perf_counter() - started) / noisy.shape[0]
 
 
@@ -240,7 +221,10 @@ def main(argv=None) -> int:
         parser.error("--slices must be at least 1")
     results = {"input": {}}
     results.update({method: {} for method in args.methods})
-    context = context_of(args.methods)
+    try:  # every model found before minutes of work
+        context = widest_context(args.methods)
+    except InputError as error:
+        parser.error(f"--methods: {error}")
     cases = list(chest_cases(args.realct, args.slices, context))
     known = [case[0] for case in cases] + [PHANTOM_CASE]
     if args.cases and set(args.cases) - set(known):

@@ -30,14 +30,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_density import INPUT, REALISATIONS, VALIDATION_VOLUME, chest_blocks, interval, region_masks, short_name
+from bench_density import (
+    INPUT,
+    REALISATIONS,
+    VALIDATION_VOLUME,
+    chest_blocks,
+    denoise,
+    interval,
+    region_masks,
+    short_name,
+)
 from scipy import ndimage as ndi
 
-from ipv2.denoise.inference import denoise_volume
 from ipv2.evaluate import contrast_retention
 from ipv2.models.registry import DEFAULT_MODEL
 from ipv2.training.acquisitions import SCANNER_RANGE_HU, Acquisition, acquire
-from ipv2.volume import Volume
 
 CASES = ("white_220", "white_60", "blotchy_10pct")
 DEFAULT_METHODS = tuple(f"{DEFAULT_MODEL}@{strength}" for strength in ("low", "medium", "high"))
@@ -61,13 +68,6 @@ def noisy_case(case: str, block: np.ndarray, pixel_mm: float, seed: int) -> np.n
     else:
         raise ValueError(f"unknown case {case}")
     return np.clip(clean + noise, *SCANNER_RANGE_HU).astype(np.float32)
-
-
-def denoise(method: str, noisy: np.ndarray, grid) -> np.ndarray:
-    if method == INPUT:
-        return noisy
-    model, _, strength = method.partition("@")
-    return denoise_volume(Volume(noisy, spacing=grid), model=model, device="cpu", strength=strength or "medium").array
 
 
 def figures_of(output: np.ndarray, noisy: np.ndarray, reference: np.ndarray, masks: dict, grid) -> dict:

@@ -2,10 +2,6 @@
 one-slice drawing gives, its neighbours the sphere's smaller sections. Its slabs are the
 picked slices' own neighbours, and a model that reads neighbours denoises each slab alone."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,22 +9,15 @@ from ipv2.denoise.inference import denoise_volume
 from ipv2.io import write_volume
 from ipv2.models.checkpoint import model_record, save_checkpoint
 from ipv2.volume import Volume
+from tests.support.benchmarks import load_benchmark
 from tests.support.tiny_models import TINY_UNET_ARGS, tiny_unet
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 PIXEL_MM = 0.7
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_lesions", BENCHMARKS / "bench_lesions.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    yield from load_benchmark("bench_lesions")
 
 
 def test_a_sphere_through_the_slab_keeps_the_centre_disc_and_shrinks_away_from_it(bench):

@@ -1,10 +1,6 @@
 """bench_quality's slabs: each picked slice between its own neighbours, and a model that
 reads neighbours denoises each slab as its own volume."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,22 +9,15 @@ from ipv2.denoise.inference import denoise_volume
 from ipv2.io import write_volume
 from ipv2.models.checkpoint import model_record, save_checkpoint
 from ipv2.volume import Volume
+from tests.support.benchmarks import load_benchmark
 from tests.support.tiny_models import TINY_UNET_ARGS, tiny_unet
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 GRID = (0.7, 0.7, 1.25)
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_quality", BENCHMARKS / "bench_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    yield from load_benchmark("bench_quality")
 
 
 def test_slabs_hold_each_picked_slice_between_its_neighbours(bench):
@@ -39,7 +28,7 @@ def test_slabs_hold_each_picked_slice_between_its_neighbours(bench):
 
 
 def test_the_context_is_the_widest_any_model_reads(bench):
-    assert bench.context_of(["bm3d", "nlm"]) == 0
+    assert bench.widest_context(["bm3d", "nlm"]) == 0
 
 
 def _context_checkpoint(folder):
@@ -57,7 +46,7 @@ def _slabs(count, depth, seed):
 
 def test_a_model_reading_neighbours_denoises_each_slab_as_its_own_volume(bench, tmp_path):
     checkpoint = _context_checkpoint(tmp_path)
-    assert bench.context_of([f"{checkpoint}@low", "bm3d"]) == 1
+    assert bench.widest_context([f"{checkpoint}@low", "bm3d"]) == 1
     slabs = _slabs(2, 3, seed=1)
     result, seconds = bench.run_method(f"{checkpoint}@medium", slabs, GRID, slab_depth=3)
     assert seconds > 0

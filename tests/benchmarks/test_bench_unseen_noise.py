@@ -1,28 +1,15 @@
 """The unseen-noise benchmark's cases and regions."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from ipv2.testing import chest_like
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.support.benchmarks import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCHMARKS))  # it takes its chest blocks and regions from bench_density
-    spec = importlib.util.spec_from_file_location("bench_unseen_noise", BENCHMARKS / "bench_unseen_noise.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    yield from load_benchmark("bench_unseen_noise")
 
 
 def _grain(noise):

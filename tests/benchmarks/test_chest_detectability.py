@@ -2,10 +2,6 @@
 present and absent paired by realisation, the observer's d' against its analytic value,
 verdicts, the crop denoiser against `denoise_volume`, the site placement and the dose."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -17,28 +13,15 @@ from ipv2.simulate import LowDoseSettings, simulate_low_dose
 from ipv2.testing import chest_like
 from ipv2.volume import Volume
 from ipv2.weak.noise_level import slice_noise_levels
+from tests.support.benchmarks import load_benchmark
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 PIXEL_MM = 0.7
 SIDE = 80
 
 
 @pytest.fixture(scope="module")
 def study():
-    # The study imports its lesions from bench_lesions, next to it.
-    sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location(
-        "bench_chest_detectability", BENCHMARKS / "bench_chest_detectability.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up by name while the module runs.
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
-        sys.path.remove(str(BENCHMARKS))
+    yield from load_benchmark("bench_chest_detectability")
 
 
 def _anatomy(seed=3):

@@ -1,32 +1,21 @@
 """The low-contrast benchmark gives a 2.5D model each realisation inside its own slab of
 independently noisy neighbours, and keeps only the slab's centre."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from ipv2.denoise.inference import denoise_volume
 from ipv2.models.checkpoint import model_record, save_checkpoint
 from ipv2.volume import Volume
+from tests.support.benchmarks import load_benchmark
 from tests.support.tiny_models import TINY_UNET_ARGS, tiny_unet
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 PIXEL_MM = 0.7
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_detectability", BENCHMARKS / "bench_detectability.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    yield from load_benchmark("bench_detectability")
 
 
 def _realisations(count, seed):
@@ -59,4 +48,4 @@ def test_a_context_model_reads_the_slab_and_a_flat_model_the_slice(bench, tmp_pa
         np.testing.assert_allclose(result[index], expected, atol=1e-3)
     other = bench._denoise_stack(stack, f"{checkpoint}@medium", PIXEL_MM, [after, before])
     assert not np.allclose(other, result, atol=1e-3)  # the neighbours are read, in their order
-    assert bench.context_of([f"{checkpoint}@low", "bm3d"]) == 1
+    assert bench.widest_context([f"{checkpoint}@low", "bm3d"]) == 1
