@@ -105,13 +105,18 @@ def _cuda_batch_size(model: nn.Module, channels: int, height: int, width: int, d
     return int(np.clip(GPU_MEMORY_SHARE * free // per_slice, 1, MAX_BATCH))
 
 
+def slab_of(centres, context_slices: int, depth: int) -> np.ndarray:
+    """(len(centres), 2k + 1) indices of slices c - k .. c + k of a `depth`-slice volume for
+    each centre c, repeated at its ends: what a 2.5D model reads."""
+    offsets = np.arange(-context_slices, context_slices + 1)
+    return np.clip(np.asarray(centres)[:, None] + offsets[None, :], 0, depth - 1)
+
+
 def neighbour_slices(array: np.ndarray, context_slices: int, start: int, stop: int) -> np.ndarray:
     """(2k, stop - start, y, x): the slices k .. 1 before and 1 .. k after each of slices start ..
-    stop - 1 of a (z, y, x) array, repeated at its ends as a 2.5D model reads them."""
-    depth = len(array)
-    centres = np.arange(start, stop)
-    offsets = [j for j in range(-context_slices, context_slices + 1) if j]
-    return np.stack([array[np.clip(centres + offset, 0, depth - 1)] for offset in offsets])
+    stop - 1 of a (z, y, x) array, as a 2.5D model reads them."""
+    slabs = slab_of(np.arange(start, stop), context_slices, len(array))
+    return np.stack([array[slabs[:, column]] for column in range(slabs.shape[1]) if column != context_slices])
 
 
 def predict_slices(
@@ -160,7 +165,7 @@ def predict_slices(
     while done < len(slices):
         count = min(batch_size, len(slices) - done)
         picked = slices[done : done + count]
-        neighbours = np.clip(picked[:, None] + np.arange(-context_slices, context_slices + 1)[None, :], 0, depth - 1)
+        neighbours = slab_of(picked, context_slices, depth)
         raw = array[neighbours].astype(np.float32, copy=False)  # (count, 2k + 1, y, x)
         network_input = normalization.to_model(raw)
         if noise_scale_hu is not None:  # conditioned

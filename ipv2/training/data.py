@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ipv2.denoise.inference import slab_of
 from ipv2.errors import InputError
 from ipv2.input_checks import require_ct, require_same_grid
 from ipv2.io.png_dataset import open_png_dataset
@@ -268,7 +269,7 @@ class PatchSampler:
             depth, height, width = pair.inputs.shape
             y = int(corners[item, 0] * (height - p + 1))
             x = int(corners[item, 1] * (width - p + 1))
-            neighbours = np.full(2 * k + 1, z) if single[item] else np.clip(np.arange(z - k, z + k + 1), 0, depth - 1)
+            neighbours = np.full(2 * k + 1, z) if single[item] else slab_of([z], k, depth)[0]
             patch_in = pair.inputs[neighbours, y : y + p, x : x + p]
             patch_target = pair.target[z : z + 1, y : y + p, x : x + p]
             patch_in, patch_target = augment_pair(patch_in, patch_target, int(rotations[item]), bool(flips[item]))
